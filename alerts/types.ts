@@ -1,0 +1,84 @@
+// Shared domain types. The warning domain (alerts/) is pure: readings in, transitions out.
+
+export const SEVERITIES = ['minor', 'moderate', 'severe', 'extreme'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** Quality bit flags kept with each reading. 0 = good. Flagged readings are stored but never evaluated. */
+export const Quality = {
+  GOOD: 0,
+  OUT_OF_RANGE: 1,
+  DEAD_ZONE: 2,
+  SPIKE: 4,
+  GRADIENT: 8,
+} as const;
+
+export interface Reading {
+  deviceId: string;
+  metric: string;
+  /** epoch milliseconds */
+  time: number;
+  value: number;
+  quality: number;
+}
+
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  tags: Record<string, string>;
+  location?: { lat: number; lon: number } | null;
+}
+
+export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved';
+
+/** What the rule engine emits; the alarm store turns it into rows, events and outbox entries. */
+export interface Transition {
+  kind: TransitionKind;
+  ruleId: string;
+  deviceId: string;
+  metric: string;
+  severity: Severity;
+  previousSeverity?: Severity;
+  /** the value that made the condition hold (sum for accumulation, change for rate, last value, or silence seconds for offline) */
+  value: number;
+  threshold: number;
+  /** the level's window, e.g. "1h"; undefined for threshold rules */
+  window?: string;
+  /** epoch ms of the reading/tick that caused it */
+  at: number;
+  mode: 'active' | 'shadow';
+}
+
+export type AlarmState = 'firing' | 'acknowledged' | 'resolved';
+
+export interface Alarm {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  deviceId: string;
+  metric: string;
+  severity: Severity;
+  state: AlarmState;
+  value: number;
+  threshold: number;
+  unit: string;
+  window?: string | null;
+  mode: 'active' | 'shadow';
+  startedAt: string;
+  updatedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+}
+
+export const METRIC_UNITS: Record<string, string> = {
+  rain_mm: 'mm',
+  level_cm: 'cm',
+  distance_mm: 'mm',
+  pressure_bar: 'bar',
+  battery_v: 'V',
+  battery_pct: '%',
+  temperature_c: '°C',
+  rssi_dbm: 'dBm',
+  snr_db: 'dB',
+};
