@@ -1,0 +1,136 @@
+// The only place that reads process.env. Parsed once with zod, then frozen. [CONTRACT 2]
+import path from 'node:path';
+import { z } from 'zod';
+
+const ROLE_NAMES = ['broker', 'ingest', 'api', 'scheduler', 'notifier'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
+
+const port = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a port number 0–65535`)
+    .transform(Number)
+    .refine((n) => n >= 0 && n <= 65535, `${name} must be a port number 0–65535`);
+
+const optUrl = z.string().url().optional();
+
+const schema = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    BIND_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: port('HTTP_PORT').default(8080),
+    MQTT_PORT: z.union([z.literal('off'), port('MQTT_PORT')]).default(1883),
+    UPSTREAM_MQTT_URL: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
+      .optional(),
+    UPSTREAM_MQTT_USERNAME: z.string().optional(),
+    UPSTREAM_MQTT_PASSWORD: z.string().optional(),
+    UPSTREAM_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'UPSTREAM_SHARE_GROUP: letters, digits, _ and - only').optional(),
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    ROLES: z
+      .string()
+      .default('all')
+      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['all', ...ROLE_NAMES])).min(1, 'ROLES must name at least one role')),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PUBLIC_URL: z.string().url().default('http://localhost:8080'),
+    SMS_PROVIDER: z.enum(['log', 'http', 'twilio', 'seven']).default('log'),
+    SMS_HTTP_URL: optUrl,
+    SMS_HTTP_TOKEN: z.string().optional(),
+    TWILIO_ACCOUNT_SID: z.string().optional(),
+    TWILIO_AUTH_TOKEN: z.string().optional(),
+    TWILIO_FROM: z.string().optional(),
+    TWILIO_BASE_URL: z.string().url().default('https://api.twilio.com'),
+    SEVEN_API_KEY: z.string().optional(),
+    SEVEN_FROM: z.string().optional(),
+    SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
+  })
+  .superRefine((c, ctx) => {
+    const need = (cond: boolean, keys: string[], why: string) => {
+      if (!cond) return;
+      for (const k of keys) if (!(c as Record<string, unknown>)[k]) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is required ${why}` });
+    };
+    need(c.SMS_PROVIDER === 'http', ['SMS_HTTP_URL'], 'when SMS_PROVIDER=http');
+    need(c.SMS_PROVIDER === 'twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'], 'when SMS_PROVIDER=twilio');
+    need(c.SMS_PROVIDER === 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDER=seven');
+  });
+
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  bindHost: string;
+  httpPort: number;
+  mqttPort: number | 'off';
+  upstream?: { url: string; username?: string; password?: string; shareGroup?: string };
+  adminToken?: string;
+  roles: ReadonlySet<Role>;
+  logLevel: string;
+  publicUrl: string;
+  sms: {
+    provider: 'log' | 'http' | 'twilio' | 'seven';
+    httpUrl?: string;
+    httpToken?: string;
+    twilioAccountSid?: string;
+    twilioAuthToken?: string;
+    twilioFrom?: string;
+    twilioBaseUrl: string;
+    sevenApiKey?: string;
+    sevenFrom?: string;
+    sevenBaseUrl: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // Empty strings mean "unset", as in docker-compose files with `FOO=`.
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = schema.safeParse(clean);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
+  }
+  const e = r.data;
+  const roles = new Set<Role>(e.ROLES.includes('all') ? ROLE_NAMES : (e.ROLES as Role[]));
+  const cfg: Config = {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    bindHost: e.BIND_HOST,
+    httpPort: e.HTTP_PORT,
+    mqttPort: e.MQTT_PORT,
+    upstream: e.UPSTREAM_MQTT_URL
+      ? { url: e.UPSTREAM_MQTT_URL, username: e.UPSTREAM_MQTT_USERNAME, password: e.UPSTREAM_MQTT_PASSWORD, shareGroup: e.UPSTREAM_SHARE_GROUP }
+      : undefined,
+    adminToken: e.ADMIN_TOKEN,
+    roles,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: e.PUBLIC_URL.replace(/\/$/, ''),
+    sms: {
+      provider: e.SMS_PROVIDER,
+      httpUrl: e.SMS_HTTP_URL,
+      httpToken: e.SMS_HTTP_TOKEN,
+      twilioAccountSid: e.TWILIO_ACCOUNT_SID,
+      twilioAuthToken: e.TWILIO_AUTH_TOKEN,
+      twilioFrom: e.TWILIO_FROM,
+      twilioBaseUrl: e.TWILIO_BASE_URL,
+      sevenApiKey: e.SEVEN_API_KEY,
+      sevenFrom: e.SEVEN_FROM,
+      sevenBaseUrl: e.SEVEN_BASE_URL,
+    },
+  };
+  return deepFreeze(cfg);
+}
+
+function deepFreeze<T>(o: T): T {
+  for (const v of Object.values(o as object)) if (v && typeof v === 'object' && !Object.isFrozen(v)) deepFreeze(v);
+  return Object.freeze(o);
+}

