@@ -1,0 +1,207 @@
+// CAP 1.2 documents and the Atom feed of open alarms. [CONTRACT 4] [CAP 1.2 §3.2]
+import type { Alarm, Severity } from '../types.ts';
+import { SEVERITY_WORDS } from './sms-text.ts';
+import { hazardOf, metricPhrase, type Hazard } from './wording.ts';
+import { el, esc } from './xml.ts';
+
+export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
+
+export type CapMsgType = 'Alert' | 'Update' | 'Cancel';
+
+export interface CapInput {
+  alarm: Alarm;
+  device: { name: string; location: { lat: number; lon: number } | null };
+  msgType: CapMsgType;
+  identifier: string;
+  sent: Date;
+  /** earlier messages as "sender,identifier,sent" triples [CAP 1.2 references] */
+  references: string[];
+  sender: string;
+  publicUrl: string;
+  /** radius of the area circle around the device; default 1 km */
+  radiusKm?: number;
+}
+
+const CAP_SEVERITY: Record<Severity, string> = {
+  minor: 'Minor',
+  moderate: 'Moderate',
+  severe: 'Severe',
+  extreme: 'Extreme',
+};
+
+const EVENT: Record<Hazard, { category: string; event: string }> = {
+  rain: { category: 'Met', event: 'Starkregen' },
+  water: { category: 'Env', event: 'Hochwasser' },
+  offline: { category: 'Infra', event: 'Sensorausfall' },
+  other: { category: 'Other', event: 'Grenzwertüberschreitung' },
+};
+
+const INSTRUCTION: Record<Hazard, string> = {
+  rain:
+    'Meiden Sie Unterführungen, Keller und Tiefgaragen. Fahren oder gehen Sie nicht durch überflutete Straßen. ' +
+    'Halten Sie Abflüsse frei und verschließen Sie Kellerfenster und Türen.',
+  water:
+    'Halten Sie Abstand zu Ufern, Brücken und Durchlässen. Betreten Sie keine überfluteten Wege oder Keller. ' +
+    'Bringen Sie Fahrzeuge und Gegenstände aus dem Uferbereich in Sicherheit.',
+  offline: 'Die Messstelle liefert keine Daten und wird geprüft. Achten Sie bei Regen selbst auf steigendes Wasser.',
+  other: 'Achten Sie auf weitere Meldungen.',
+};
+const INSTRUCTION_EXTREME =
+  'Lebensgefahr: Suchen Sie höher gelegene Stockwerke auf und folgen Sie den Anweisungen der Einsatzkräfte. ';
+const INSTRUCTION_CANCEL =
+  'Die Gefahr ist vorüber. Achten Sie weiterhin auf Schäden, Schlamm und unterspülte Wege.';
+
+// CAP forbids spaces, commas, "<" and "&" in identifier and sender. [CAP 1.2 §3.2.1]
+const CAP_ID = /^[^\s,<&]+$/;
+
+/** "YYYY-MM-DDThh:mm:ss+00:00": the XSD pattern allows neither milliseconds nor "Z". */
+export function capDateTime(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}+00:00`;
+}
+
+export function capAlertXml(input: CapInput): string {
+  for (const [k, v] of [['identifier', input.identifier], ['sender', input.sender]] as const) {
+    if (!CAP_ID.test(v)) throw new RangeError(`CAP ${k} must not contain spaces, commas, < or &`);
+  }
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<alert xmlns="${CAP_NS}">\n` +
+    el('identifier', input.identifier, '  ') +
+    el('sender', input.sender, '  ') +
+    el('sent', capDateTime(input.sent), '  ') +
+    el('status', 'Actual', '  ') +
+    el('msgType', input.msgType, '  ') +
+    el('scope', 'Public', '  ') +
+    el('references', input.references.join(' '), '  ') +
+    infoXml(input) +
+    '</alert>\n'
+  );
+}
+
+function infoXml(input: CapInput): string {
+  const { alarm, device, msgType } = input;
+  const hazard = hazardOf(alarm);
+  const { category, event } = EVENT[hazard];
+  const cancel = msgType === 'Cancel';
+  const where = `${device.name} (${alarm.deviceId})`;
+  const headline = cancel
+    ? `Entwarnung: ${event} an ${where}`
+    : `${SEVERITY_WORDS[alarm.severity]}: ${event} an ${where}`;
+  const i = '    ';
+  return (
+    '  <info>\n' +
+    el('language', 'de-DE', i) +
+    el('category', category, i) +
+    el('event', event, i) +
+    el('responseType', responseType(hazard, alarm.severity, cancel), i) +
+    el('urgency', 'Immediate', i) +
+    el('severity', CAP_SEVERITY[alarm.severity], i) +
+    el('certainty', 'Observed', i) +
+    el('senderName', 'Regenwacht', i) +
+    el('headline', headline, i) +
+    el('description', description(input, where), i) +
+    el('instruction', cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
+    el('web', `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
+    parameters(alarm) +
+    areaXml(input) +
+    '  </info>\n'
+  );
+}
+
+function responseType(h: Hazard, s: Severity, cancel: boolean): string {
+  if (cancel) return 'AllClear';
+  if (h === 'offline') return 'Monitor';
+  return s === 'severe' || s === 'extreme' ? 'Avoid' : 'Prepare';
+}
+
+function instruction(h: Hazard, s: Severity): string {
+  return (s === 'extreme' && h !== 'offline' ? INSTRUCTION_EXTREME : '') + INSTRUCTION[h];
+}
+
+const berlin = new Intl.DateTimeFormat('de-DE', {
+  timeZone: 'Europe/Berlin',
+  dateStyle: 'medium',
+  timeStyle: 'short',
+});
+
+function description({ alarm, msgType }: CapInput, where: string): string {
+  const m = metricPhrase(alarm);
+  const since = Number.isNaN(Date.parse(alarm.startedAt)) ? '' : ` seit ${berlin.format(Date.parse(alarm.startedAt))} Uhr`;
+  const measured = `An der Messstelle ${where} gemessen: ${m.what}${m.threshold ? ` ${m.threshold}` : ''}.`;
+  if (msgType === 'Cancel') {
+    const end = alarm.resolvedAt ?? alarm.updatedAt;
+    const at = Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`;
+    return `Die Warnung „${alarm.ruleName}“ wurde${at} aufgehoben. Zuletzt ${measured.charAt(0).toLowerCase()}${measured.slice(1)}`;
+  }
+  return `${measured} Warnung „${alarm.ruleName}“${since}.`;
+}
+
+// Machine-readable figures with a decimal point, unlike the German prose. [CAP 1.2 parameter]
+function parameters(a: Alarm): string {
+  const pairs: Array<[string, string | number | null | undefined]> = [
+    ['alarmId', a.id],
+    ['ruleId', a.ruleId],
+    ['deviceId', a.deviceId],
+    ['metric', a.metric],
+    ['value', a.value],
+    ['threshold', a.threshold],
+    ['unit', a.unit],
+    ['window', a.window],
+    ['state', a.state],
+  ];
+  return pairs
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(
+      ([n, v]) =>
+        `    <parameter>\n      <valueName>${esc(n)}</valueName>\n      <value>${esc(v as string | number)}</value>\n    </parameter>\n`,
+    )
+    .join('');
+}
+
+function areaXml({ alarm, device, radiusKm }: CapInput): string {
+  const loc = device.location;
+  const circle =
+    loc && Number.isFinite(loc.lat) && Number.isFinite(loc.lon)
+      ? `      <circle>${round(loc.lat)},${round(loc.lon)} ${radiusKm ?? 1}</circle>\n`
+      : '';
+  return `    <area>\n${el('areaDesc', `${device.name} (${alarm.deviceId})`, '      ')}${circle}    </area>\n`;
+}
+
+const round = (x: number) => Number(x.toFixed(5)).toString();
+
+export interface CapFeedEntry {
+  alarm: Alarm;
+  identifier: string;
+  sent: Date;
+  /** where the entry's CAP document is served */
+  xmlUrl: string;
+  title: string;
+}
+
+/** Atom feed of the open alarms' latest CAP documents, the way DWD and MoWaS consumers poll them. */
+export function capAtomFeed(entries: CapFeedEntry[], feed: { selfUrl: string; updated: Date }): string {
+  const body = entries
+    .map(
+      (e) =>
+        '  <entry>\n' +
+        el('id', `urn:regenwacht:cap:${encodeURIComponent(e.identifier)}`, '    ') +
+        el('title', e.title, '    ') +
+        el('updated', e.sent.toISOString(), '    ') +
+        el('summary', `${CAP_SEVERITY[e.alarm.severity]}: ${e.title}`, '    ') +
+        `    <category term="${esc(CAP_SEVERITY[e.alarm.severity])}" scheme="${CAP_NS}#severity"/>\n` +
+        `    <link rel="alternate" type="application/cap+xml" href="${esc(e.xmlUrl)}"/>\n` +
+        '  </entry>\n',
+    )
+    .join('');
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<feed xmlns="http://www.w3.org/2005/Atom">\n' +
+    el('id', feed.selfUrl, '  ') +
+    el('title', 'Regenwacht: aktuelle Warnungen (CAP 1.2)', '  ') +
+    el('updated', feed.updated.toISOString(), '  ') +
+    '  <author><name>Regenwacht</name></author>\n' +
+    `  <link rel="self" type="application/atom+xml" href="${esc(feed.selfUrl)}"/>\n` +
+    body +
+    '</feed>\n'
+  );
+}

@@ -1,0 +1,134 @@
+// German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [CONTRACT 5.2]
+import type { Severity } from '../types.ts';
+import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
+import { metricPhrase } from './wording.ts';
+import type { NotificationEventType, NotificationPayload } from './types.ts';
+
+export { gsm7Length, isGsm7 } from './gsm7.ts';
+
+export const SMS_MAX = 160;
+
+// [DWD Warnstufen 1–4] mapped onto CAP severities. [CONTRACT 4]
+export const SEVERITY_WORDS: Record<Severity, string> = {
+  minor: 'HINWEIS Stufe 1',
+  moderate: 'WARNUNG Stufe 2',
+  severe: 'UNWETTER Stufe 3',
+  extreme: 'EXTREMES UNWETTER Stufe 4',
+};
+
+const LEAD: Record<NotificationEventType, string> = {
+  'alarm.firing': '',
+  'alarm.escalated': 'HÖHER: ',
+  'alarm.deescalated': 'NIEDRIGER: ',
+  'alarm.acknowledged': 'QUITTIERT',
+  'alarm.resolved': 'ENTWARNUNG: ',
+  'alarm.reminder': 'ERINNERUNG: ',
+};
+
+const berlinTime = new Intl.DateTimeFormat('de-DE', {
+  timeZone: 'Europe/Berlin',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+export function localTime(iso: string | null | undefined): string {
+  const t = iso ? Date.parse(iso) : Number.NaN;
+  return Number.isNaN(t) ? '' : berlinTime.format(t);
+}
+
+interface Parts {
+  lead: string;
+  ackBy: string;
+  sev: string;
+  what: string;
+  threshold: string;
+  name: string;
+  deviceId: string;
+  when: string;
+  alarmId: string;
+}
+
+function render(p: Parts, resolved: boolean): string {
+  const lead = p.lead === 'QUITTIERT' ? `QUITTIERT${p.ackBy ? ` von ${p.ackBy}` : ''}: ` : p.lead;
+  const what = [p.what, p.threshold].filter(Boolean).join(' ');
+  const where = p.name && p.deviceId ? `${p.name} (${p.deviceId})` : p.name || p.deviceId;
+  const body = [what, where && `an ${where}`, p.when].filter(Boolean).join(' ');
+  return `${lead}${p.sev}${resolved ? ' beendet' : ''}${body ? `: ${body}` : ''}. Alarm ${p.alarmId}`;
+}
+
+type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId'>;
+type Step = { drop: Field } | { cut: Field; min: number };
+
+// Least important first: a long device name, the threshold, the rest of the name, the device id,
+// the time, then the measurement itself. The lead, severity words and alarm id are never touched.
+const STEPS: Step[] = [
+  { cut: 'name', min: 12 },
+  { drop: 'threshold' },
+  { cut: 'name', min: 0 },
+  { cut: 'deviceId', min: 0 },
+  { drop: 'when' },
+  { cut: 'what', min: 0 },
+  { cut: 'ackBy', min: 0 },
+];
+
+/**
+ * Tries ever more of STEPS on a fresh copy: drops first, then cuts exactly as far as needed,
+ * so a name is only cut as far as the remaining room requires.
+ */
+function fit(orig: Parts, resolved: boolean): string {
+  let text = render(orig, resolved);
+  for (let k = 1; k <= STEPS.length && gsm7Length(text) > SMS_MAX; k++) {
+    const p = { ...orig };
+    const steps = STEPS.slice(0, k);
+    for (const s of steps) if ('drop' in s) p[s.drop] = '';
+    for (const s of steps) {
+      if (!('cut' in s)) continue;
+      p[s.cut] = cut(p[s.cut], gsm7Length(render(p, resolved)) - SMS_MAX, s.min);
+    }
+    text = render(p, resolved);
+  }
+  return text;
+}
+
+/** Shortens s by `over` septets (marking the cut with "."), never below `min` (0: drop it). */
+function cut(s: string, over: number, min: number): string {
+  const len = gsm7Length(s);
+  if (over <= 0 || len <= min) return s;
+  const keep = Math.max(len - over - 1, min - 1);
+  return keep < 1 ? '' : `${gsm7Slice(s, keep).trimEnd()}.`;
+}
+
+export function smsText(payload: NotificationPayload): string {
+  const a = payload.alarm;
+  const m = metricPhrase(a);
+  const at = whenPhrase(payload);
+  const p: Parts = {
+    lead: LEAD[payload.type],
+    ackBy: toGsm7(a.acknowledgedBy ?? ''),
+    sev: SEVERITY_WORDS[a.severity],
+    what: toGsm7(payload.type === 'alarm.resolved' ? `zuletzt ${m.what}` : m.what),
+    threshold: toGsm7(m.threshold),
+    name: toGsm7(a.deviceName.trim()),
+    deviceId: toGsm7(a.deviceId),
+    when: at,
+    alarmId: toGsm7(a.id),
+  };
+  return fit(p, payload.type === 'alarm.resolved');
+}
+
+// Firing and reminders say since when; the other events say when they happened.
+function whenPhrase(p: NotificationPayload): string {
+  const a = p.alarm;
+  const iso =
+    p.type === 'alarm.firing' || p.type === 'alarm.reminder'
+      ? a.startedAt
+      : p.type === 'alarm.acknowledged'
+        ? (a.acknowledgedAt ?? a.updatedAt)
+        : p.type === 'alarm.resolved'
+          ? (a.resolvedAt ?? a.updatedAt)
+          : a.updatedAt;
+  const hhmm = localTime(iso);
+  if (!hhmm) return '';
+  return p.type === 'alarm.firing' || p.type === 'alarm.reminder' ? `seit ${hhmm}` : `um ${hhmm}`;
+}

@@ -1,0 +1,80 @@
+// Channel-facing types and target schemas. [CONTRACT 5]
+import { z } from 'zod';
+import type { Alarm } from '../types.ts';
+
+export type NotificationEventType =
+  | 'alarm.firing'
+  | 'alarm.escalated'
+  | 'alarm.deescalated'
+  | 'alarm.acknowledged'
+  | 'alarm.resolved'
+  | 'alarm.reminder';
+
+export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
+  'alarm.firing',
+  'alarm.escalated',
+  'alarm.deescalated',
+  'alarm.acknowledged',
+  'alarm.resolved',
+  'alarm.reminder',
+];
+
+export interface NotificationAlarm extends Alarm {
+  deviceName: string;
+  location: { lat: number; lon: number } | null;
+  message: string;
+  url?: string;
+}
+
+/** The `format: regenwacht` webhook body. [CONTRACT 5.1] */
+export interface NotificationPayload {
+  type: NotificationEventType;
+  timestamp: string;
+  alarm: NotificationAlarm;
+}
+
+export interface DeliveryResult {
+  ok: boolean;
+  status?: number;
+  retryable: boolean;
+  error?: string;
+  latencyMs: number;
+  retryAfterMs?: number;
+  responseId?: string;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** whsec_ followed by non-empty, canonical base64 (the HMAC key). [CONTRACT 5.1] */
+export const webhookSecretSchema = z
+  .string()
+  .refine((s) => s.startsWith('whsec_') && s.length > 6 && BASE64.test(s.slice(6)), {
+    message: 'must be "whsec_" followed by base64',
+  });
+
+export const webhookTargetSchema = z.object({
+  type: z.literal('webhook'),
+  // fetch refuses URLs with user:password, so reject them here rather than fail every delivery
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      const p = new URL(u);
+      return p.username === '' && p.password === '';
+    }, { message: 'credentials in the URL are not supported; use the signature' }),
+  secret: webhookSecretSchema,
+  format: z.enum(['regenwacht', 'alertmanager']).default('regenwacht'),
+});
+
+export const E164 = /^\+[1-9]\d{6,14}$/;
+
+export const smsTargetSchema = z.object({
+  type: z.literal('sms'),
+  to: z.string().regex(E164, 'must be an E.164 number like +4915112345678'),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema]);
+
+export type WebhookTarget = z.infer<typeof webhookTargetSchema>;
+export type SmsTarget = z.infer<typeof smsTargetSchema>;
+export type Target = z.infer<typeof targetSchema>;
+export type WebhookFormat = WebhookTarget['format'];
