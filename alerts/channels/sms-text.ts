@@ -54,20 +54,22 @@ function render(p: Parts, resolved: boolean): string {
   const what = [p.what, p.threshold].filter(Boolean).join(' ');
   const where = p.name && p.deviceId ? `${p.name} (${p.deviceId})` : p.name || p.deviceId;
   const body = [what, where && `an ${where}`, p.when].filter(Boolean).join(' ');
-  return `${lead}${p.sev}${resolved ? ' beendet' : ''}${body ? `: ${body}` : ''}. Alarm ${p.alarmId}`;
+  const core = `${lead}${p.sev}${resolved ? ' beendet' : ''}${body ? `: ${body}` : ''}`;
+  return `${core.replace(/\.+$/, '')}. Alarm ${p.alarmId}`;
 }
 
 type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId'>;
 type Step = { drop: Field } | { cut: Field; min: number };
 
 // Least important first: a long device name, the threshold, the rest of the name, the device id,
-// the time, then the measurement itself. The lead, severity words and alarm id are never touched.
+// the time, a long acknowledger name, then the measurement itself. The lead, severity words and alarm id are never touched.
 const STEPS: Step[] = [
   { cut: 'name', min: 12 },
   { drop: 'threshold' },
   { cut: 'name', min: 0 },
   { cut: 'deviceId', min: 0 },
   { drop: 'when' },
+  { cut: 'ackBy', min: 20 },
   { cut: 'what', min: 0 },
   { cut: 'ackBy', min: 0 },
 ];
@@ -76,7 +78,7 @@ const STEPS: Step[] = [
  * Tries ever more of STEPS on a fresh copy: drops first, then cuts exactly as far as needed,
  * so a name is only cut as far as the remaining room requires.
  */
-function fit(orig: Parts, resolved: boolean): string {
+function shortenToFit(orig: Parts, resolved: boolean): string {
   let text = render(orig, resolved);
   for (let k = 1; k <= STEPS.length && gsm7Length(text) > SMS_MAX; k++) {
     const p = { ...orig };
@@ -114,7 +116,7 @@ export function smsText(payload: NotificationPayload): string {
     when: at,
     alarmId: toGsm7(a.id),
   };
-  return fit(p, payload.type === 'alarm.resolved');
+  return shortenToFit(p, payload.type === 'alarm.resolved');
 }
 
 // Firing and reminders say since when; the other events say when they happened.

@@ -107,7 +107,7 @@ describe('deliverWebhook against a real receiver', () => {
       [503, new Date(Date.now() + 30_000).toUTCString()],
     ];
     server = await startServer((_r, res) => {
-      const [status, after] = replies.shift()!;
+      const [status, after] = replies.shift() ?? [200, '0'];
       json(res, status, {}, { 'retry-after': after });
     });
     const a = await deliverWebhook(target(server.url), { msgId: 'm', body: '{}' });
@@ -135,6 +135,14 @@ describe('deliverWebhook against a real receiver', () => {
     });
     const r = await deliverWebhook(target(server.url), { msgId: 'm', body: '{}' }, { timeoutMs: 300 });
     expect(r).toMatchObject({ ok: false, retryable: true });
+  });
+
+  it('fails a malformed secret for good without sending or echoing it', async () => {
+    server = await startServer((_r, res) => json(res, 200, {}));
+    const r = await deliverWebhook({ url: server.url, secret: 'not-a-whsec-s3cr3t' }, { msgId: 'm', body: '{}' });
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).not.toContain('s3cr3t');
+    expect(server.requests).toHaveLength(0);
   });
 
   it('treats a refused connection as a retryable network error', async () => {

@@ -1,7 +1,7 @@
 // Webhook channel: Standard Webhooks signing and delivery. [CONTRACT 5.1]
 import { createHash, createHmac } from 'node:crypto';
 import { httpAttempt, type FetchFn } from './http-delivery.ts';
-import type { DeliveryResult, NotificationPayload, WebhookFormat, WebhookTarget } from './types.ts';
+import { webhookSecretSchema, type DeliveryResult, type NotificationPayload, type WebhookFormat, type WebhookTarget } from './types.ts';
 
 /** "v1,<base64 HMAC-SHA256 over `${id}.${ts}.${body}`>", keyed with the base64-decoded part after whsec_. */
 export function sign(secret: string, msgId: string, timestampSec: number, body: string): string {
@@ -98,6 +98,10 @@ export async function deliverWebhook(
   opts: DeliverOptions = {},
 ): Promise<DeliveryResult> {
   const ts = Math.floor((opts.now ?? Date.now)() / 1000);
+  // a broken secret will not heal by retrying; say so without echoing it
+  if (!webhookSecretSchema.safeParse(target.secret).success) {
+    return { ok: false, retryable: false, error: 'invalid webhook secret (expected whsec_<base64>)', latencyMs: 0 };
+  }
   return httpAttempt({
     url: target.url,
     timeoutMs: opts.timeoutMs ?? 10_000,

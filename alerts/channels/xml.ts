@@ -1,11 +1,15 @@
 // Minimal XML writing: every text and attribute value goes through esc().
 
-// XML 1.0 forbids most control characters even as references, so they are dropped.
-const INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// XML 1.0 forbids most control characters even as character references, so they are dropped.
+const xmlChar = (ch: string): boolean => {
+  const c = ch.codePointAt(0) ?? 0;
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c !== 0xfffe && c !== 0xffff);
+};
 
 export function esc(s: string | number): string {
-  return String(s)
-    .replace(INVALID, '')
+  return Array.from(String(s))
+    .filter(xmlChar)
+    .join('')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

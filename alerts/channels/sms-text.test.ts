@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { SEVERITIES, type Severity } from '../types.ts';
+import { toGsm7 } from './gsm7.ts';
+import { SEVERITY_WORDS, gsm7Length, isGsm7, smsText } from './sms-text.ts';
+import { samplePayload } from './test-fixtures.ts';
+import { NOTIFICATION_EVENT_TYPES, type NotificationAlarm } from './types.ts';
+
+describe('smsText', () => {
+  it('reads like the contract example for a firing rain alarm', () => {
+    const text = smsText(samplePayload('alarm.firing'));
+    expect(text).toBe(
+      'UNWETTER Stufe 3: 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123',
+    );
+  });
+
+  it.each([
+    ['alarm.escalated', /^HÖHER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],
+    ['alarm.deescalated', /^NIEDRIGER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],
+    ['alarm.reminder', /^ERINNERUNG: UNWETTER Stufe 3: .* seit 14:05\. Alarm 123$/],
+    ['alarm.resolved', /^ENTWARNUNG: UNWETTER Stufe 3 beendet: zuletzt .* um 15:20\. Alarm 123$/],
+    ['alarm.acknowledged', /^QUITTIERT von Anna Schäfer: UNWETTER Stufe 3: .* um 14:10\. Alarm 123$/],
+  ] as const)('words %s', (type, pattern) => {
+    const text = smsText(
+      samplePayload(type, {
+        acknowledgedBy: 'Anna Schäfer',
+        acknowledgedAt: '2026-07-14T12:10:00Z',
+        resolvedAt: '2026-07-14T13:20:00Z',
+      }),
+    );
+    expect(text).toMatch(pattern);
+  });
+
+  it('uses Berlin local time in winter too (CET, UTC+1)', () => {
+    expect(smsText(samplePayload('alarm.firing', { startedAt: '2026-01-10T23:30:00Z' }))).toContain('seit 00:30.');
+  });
+
+  it.each([
+    ['minor', 'HINWEIS Stufe 1'],
+    ['moderate', 'WARNUNG Stufe 2'],
+    ['severe', 'UNWETTER Stufe 3'],
+    ['extreme', 'EXTREMES UNWETTER Stufe 4'],
+  ] as const)('maps %s to "%s"', (severity, words) => {
+    expect(smsText(samplePayload('alarm.firing', { severity }))).toMatch(new RegExp(`^${words}: `));
+  });
+
+  it.each([
+    [{ metric: 'level_cm', unit: 'cm', value: 612, threshold: 600, window: null }, 'Pegel 612 cm (Schwelle 600 cm)'],
+    [{ metric: 'level_cm', unit: 'cm', value: 25.4, threshold: 20, window: '15m' }, 'Pegelanstieg 25,4 cm in 15 min'],
+    [{ metric: 'temperature_c', unit: '°C', value: -3.25, threshold: 0, window: null }, 'Temperatur -3,25 Grad'],
+    [{ metric: 'rain_mm', unit: 's', value: 5400, threshold: 3600, window: '1h' }, 'keine Daten seit 90 min'],
+  ])('phrases %j', (figures, phrase) => {
+    const text = smsText(samplePayload('alarm.firing', figures));
+    expect(text).toContain(phrase);
+    expect(isGsm7(text)).toBe(true);
+  });
+
+  const longName = 'Regenrückhaltebecken Große Wiese am Überlauf Gießen-Kleinlinden'.slice(0, 60);
+  const hostile: Array<[string, Partial<NotificationAlarm>]> = [
+    ['60-char umlaut name, huge values', { deviceName: longName, value: 123456789.987, threshold: 987654321.5 }],
+    ['absurd values', { deviceName: longName, value: 1.5e300, threshold: -9.99e200, window: '360m' }],
+    [
+      'non-GSM name, uuid id, long device id',
+      {
+        deviceName: 'Pegel Kraków „Ostbrücke“ – Şehir’s Überlauf {alt} [€] ~ |ÄÖÜ|'.padEnd(60, 'ß'),
+        id: '9f1c2b7e-3a4d-4e5f-8a9b-0c1d2e3f4a5b',
+        deviceId: 'sim-dragino-ldds75-1234567890',
+        value: 99999999.99,
+        acknowledgedBy: 'Einsatzleitung Feuerwehr Gießen-Kleinlinden (Łukasz Öztürk)',
+      },
+    ],
+  ];
+
+  describe.each(hostile)('worst case: %s', (_label, over) => {
+    const cases = SEVERITIES.flatMap((s) => NOTIFICATION_EVENT_TYPES.map((t) => [s, t] as const));
+    it.each(cases)('%s × %s fits one SMS and keeps severity and alarm id', (severity: Severity, type) => {
+      const alarm = { severity, ...over };
+      const text = smsText(samplePayload(type, { ...alarm, acknowledgedAt: '2026-07-14T12:10:00Z', resolvedAt: '2026-07-14T13:20:00Z' }));
+      expect(isGsm7(text)).toBe(true);
+      expect(gsm7Length(text)).toBeLessThanOrEqual(160);
+      expect(text).toContain(SEVERITY_WORDS[severity]);
+      expect(text.endsWith(`Alarm ${over.id ?? '123'}`)).toBe(true);
+    });
+  });
+
+  it('shortens the device name before anything else', () => {
+    const text = smsText(samplePayload('alarm.firing', { deviceName: longName, severity: 'extreme', id: '1234567' }));
+    expect(gsm7Length(text)).toBeLessThanOrEqual(160);
+    expect(text).toContain('28,8 mm Regen in 1 h');
+    expect(text).toContain('(gauge-01) seit 14:05');
+    expect(text).not.toContain(longName);
+    expect(text).toContain(longName.slice(0, 12));
+  });
+});
+
+describe('GSM-7', () => {
+  it('counts extension characters twice', () => {
+    expect(gsm7Length('abc')).toBe(3);
+    expect(gsm7Length('€[]{}^~|\\')).toBe(18);
+    expect(gsm7Length('ÄÖÜäöüß')).toBe(7);
+  });
+
+  it('knows what is and is not GSM-7', () => {
+    expect(isGsm7('Gießen: 28,8 mm @ 14:05 [Stufe 3] €')).toBe(true);
+    expect(isGsm7('Kraków')).toBe(false);
+    expect(isGsm7('„Pegel“')).toBe(false);
+    expect(isGsm7('2 °C')).toBe(false);
+  });
+
+  it.each([
+    ['Şehir', 'Sehir'],
+    ['Łódź', 'Lodz'],
+    ['Peter’s „Pegel“ – «Nord» …', 'Peter\'s "Pegel" - "Nord" ...'],
+    ['Gießen Ärger Öl Übel', 'Gießen Ärger Öl Übel'],
+    ['Ålesund Øre ñandú', 'Ålesund Øre ñandu'],
+    ['水位 🌧', '?? ?'],
+  ])('transliterates %s → %s', (input, expected) => {
+    expect(toGsm7(input)).toBe(expected);
+    expect(isGsm7(toGsm7(input))).toBe(true);
+  });
+});
