@@ -9,7 +9,12 @@ interface Group {
 }
 
 // The battery group is always the last one; mV → V [lorawan.md 4.1 "last group"].
-const battery: Group = { length: 1, read: (w, _p, out) => void (out.battery_v = round(w[0] / 1000)) };
+const battery: Group = {
+  length: 1,
+  read: (w, _p, out) => {
+    out.battery_v = round(w[0] / 1000);
+  },
+};
 
 const mbx: Group[] = [
   {
@@ -73,7 +78,9 @@ const atm41: Group[] = [
   {
     length: ATM41_WORDS.length,
     read: (words, _p, out) => {
-      ATM41_WORDS.forEach(([name, div], i) => void (out[name] = round((words[i] - 32768) / div)));
+      ATM41_WORDS.forEach(([name, div], i) => {
+        out[name] = round((words[i] - 32768) / div);
+      });
     },
   },
   battery,

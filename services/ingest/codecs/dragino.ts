@@ -39,10 +39,15 @@ export function decodeSn50v3Count(model: string, { bytes, fPort }: DecodeInput):
   if (bytes.length < 7) return truncated(model, 7, bytes.length);
   const mode = (bytes[6] & 0x7c) >> 2;
   if (mode !== SN50_COUNT_MODE) {
-    return fail('decode_error', `${model}: payload mode ${mode} (AT+MOD=${mode + 1}) is not pulse-count mode 5 (AT+MOD=6)`);
+    return fail(
+      'decode_error',
+      `${model}: payload mode ${mode} (AT+MOD=${mode + 1}) is not pulse-count mode 5 (AT+MOD=6)`,
+    );
   }
   if (bytes.length < 11) return truncated(model, 11, bytes.length);
-  const values: Record<string, number> = { battery_v: round(bytes.readUInt16BE(0) / 1000) };
+  const values: Record<string, number> = {
+    battery_v: round(bytes.readUInt16BE(0) / 1000),
+  };
   const temp = bytes.readInt16BE(2);
   if (temp !== TEMP_NULL) values.temperature_c = round(temp / 10);
   return ok(values, { count: bytes.readUInt32BE(7), bits: 32 });

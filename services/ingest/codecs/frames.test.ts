@@ -16,8 +16,16 @@ describe('model table', () => {
   it('lists exactly the raw-byte models of CONTRACT 3', () => {
     expect([...BUILTIN_MODELS].sort()).toEqual(
       [
-        'decentlab-dl-mbx', 'decentlab-dl-pr26', 'decentlab-dl-pr36', 'decentlab-dl-atm41', 'dragino-ldds75',
-        'dragino-ldds20', 'dragino-sn50v3-count', 'milesight-em310-udl', 'milesight-em500-udl', 'elsys-elt',
+        'decentlab-dl-mbx',
+        'decentlab-dl-pr26',
+        'decentlab-dl-pr36',
+        'decentlab-dl-atm41',
+        'dragino-ldds75',
+        'dragino-ldds20',
+        'dragino-sn50v3-count',
+        'milesight-em310-udl',
+        'milesight-em500-udl',
+        'elsys-elt',
         'sensecap-s2120',
       ].sort(),
     );
@@ -30,7 +38,10 @@ describe('model table', () => {
     expect(isKnownModel('toString')).toBe(false);
   });
   it('answers an unknown model with codec_error instead of throwing', () => {
-    expect(decode('constructor', 1, hex('00'))).toMatchObject({ ok: false, reason: 'codec_error' });
+    expect(decode('constructor', 1, hex('00'))).toMatchObject({
+      ok: false,
+      reason: 'codec_error',
+    });
   });
 });
 
@@ -38,7 +49,11 @@ describe('decentlab', () => {
   it('DL-PR36 with kp 8192: 1.5 bar, 20.5 °C, 3.1 V', () => {
     // w0 = 32768 + 1.5 × 8192 = 45056; w1 = 32768 + 20.5 × 256 = 38016 [lorawan.md 4.1 DL-PR36]
     const frame = hex(`02 0001 0003 ${u16(45056)} ${u16(38016)} ${u16(3100)}`);
-    expect(values(decode('decentlab-dl-pr36', 1, frame))).toEqual({ pressure_bar: 1.5, temperature_c: 20.5, battery_v: 3.1 });
+    expect(values(decode('decentlab-dl-pr36', 1, frame))).toEqual({
+      pressure_bar: 1.5,
+      temperature_c: 20.5,
+      battery_v: 3.1,
+    });
   });
   it('DL-PR36 honours a different kp param', () => {
     const frame = hex(`02 0001 0003 ${u16(32768 + 4096)} ${u16(32768)} ${u16(3100)}`);
@@ -76,7 +91,11 @@ describe('dragino LDDS75 / LDDS20', () => {
   it('LDDS20 uses the LDDS75 layout, incl. the DS18B20 temperature and the battery flag bits', () => {
     // battery 0xC D3B with the top flag bits set, 1500 mm, temp −2.5 °C (0xFFE7)
     const v = values(decode('dragino-ldds20', 2, hex('CD3B 05DC 00 FFE7 01')));
-    expect(v).toEqual({ battery_v: 3.387, distance_mm: 1500, temperature_c: -2.5 });
+    expect(v).toEqual({
+      battery_v: 3.387,
+      distance_mm: 1500,
+      temperature_c: -2.5,
+    });
   });
   it.each([
     ['no sensor', '0000', 1],
@@ -88,8 +107,14 @@ describe('dragino LDDS75 / LDDS20', () => {
     expect(v.battery_v).toBe(3.387);
   });
   it('rejects truncated frames and other ports', () => {
-    expect(decode('dragino-ldds75', 2, hex('0D3B0AEF0000'))).toMatchObject({ ok: false, reason: 'decode_error' });
-    expect(decode('dragino-ldds20', 5, hex('0D3B0AEF00000001'))).toMatchObject({ ok: false, reason: 'wrong_fport' });
+    expect(decode('dragino-ldds75', 2, hex('0D3B0AEF0000'))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
+    expect(decode('dragino-ldds20', 5, hex('0D3B0AEF00000001'))).toMatchObject({
+      ok: false,
+      reason: 'wrong_fport',
+    });
   });
 });
 
@@ -98,11 +123,19 @@ describe('dragino SN50v3-LB count mode', () => {
   const frame = hex(`0CE4 00D7 0000 14 ${(123456).toString(16).padStart(8, '0')}`);
   it('puts the cumulative pulse count in counter, not in values', () => {
     const r = decode('dragino-sn50v3-count', 2, frame);
-    expect(r).toEqual({ ok: true, values: { battery_v: 3.3, temperature_c: 21.5 }, counter: { count: 123456, bits: 32 } });
+    expect(r).toEqual({
+      ok: true,
+      values: { battery_v: 3.3, temperature_c: 21.5 },
+      counter: { count: 123456, bits: 32 },
+    });
   });
   it('counts up to the full uint32 range and drops the 0x7FFF "no probe" temperature', () => {
     const r = decode('dragino-sn50v3-count', 2, hex('0CE4 7FFF 0000 15 FFFFFFFE'));
-    expect(r).toEqual({ ok: true, values: { battery_v: 3.3 }, counter: { count: 4294967294, bits: 32 } });
+    expect(r).toEqual({
+      ok: true,
+      values: { battery_v: 3.3 },
+      counter: { count: 4294967294, bits: 32 },
+    });
   });
   it('refuses a frame in another working mode (the template vectors decode to mode 3)', () => {
     const r = decode('dragino-sn50v3-count', 2, hex('0CE4 00D7 0000 0C 0001E240'));
@@ -110,7 +143,10 @@ describe('dragino SN50v3-LB count mode', () => {
     expect(r.ok ? '' : r.message).toMatch(/mode 3/);
   });
   it('rejects a count mode frame cut short', () => {
-    expect(decode('dragino-sn50v3-count', 2, frame.subarray(0, 9))).toMatchObject({ ok: false, reason: 'decode_error' });
+    expect(decode('dragino-sn50v3-count', 2, frame.subarray(0, 9))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
   });
 });
 
@@ -127,26 +163,46 @@ describe('milesight', () => {
     ['unknown channel', '01755C09990000', 'decode_error'],
     ['wrong fPort', '01755C03824408', 'wrong_fport'],
   ])('EM310-UDL rejects %s', (_n, h, reason) => {
-    expect(decode('milesight-em310-udl', reason === 'wrong_fport' ? 1 : 85, hex(h))).toMatchObject({ ok: false, reason });
+    expect(decode('milesight-em310-udl', reason === 'wrong_fport' ? 1 : 85, hex(h))).toMatchObject({
+      ok: false,
+      reason,
+    });
   });
 });
 
 describe('elsys', () => {
   it('absolute pulse count (0x0B) becomes a 32-bit counter; vdd and ultrasonic distance map too', () => {
     const r = decode('elsys-elt', 5, hex('0B 0001E240 07 0E10 0E 0BB8'));
-    expect(r).toEqual({ ok: true, values: { battery_v: 3.6, distance_mm: 3000 }, counter: { count: 123456, bits: 32 } });
+    expect(r).toEqual({
+      ok: true,
+      values: { battery_v: 3.6, distance_mm: 3000 },
+      counter: { count: 123456, bits: 32 },
+    });
   });
   it('relative pulse count (0x0A) becomes a relative 16-bit counter', () => {
     const r = decode('elsys-elt', 5, hex('0100E2 0A 0007'));
-    expect(r).toEqual({ ok: true, values: { temperature_c: 22.6 }, counter: { count: 7, bits: 16, relative: true } });
+    expect(r).toEqual({
+      ok: true,
+      values: { temperature_c: 22.6 },
+      counter: { count: 7, bits: 16, relative: true },
+    });
   });
   it('prefers the absolute count when both are present (survives lost uplinks)', () => {
     const r = decode('elsys-elt', 5, hex('0A0007 0B00000100'));
     expect(r.ok && r.counter).toEqual({ count: 256, bits: 32 });
   });
+  it('stops at an unknown type like elsys.js, keeping the records before it', () => {
+    expect(decode('elsys-elt', 5, hex('0100E2 FE0102'))).toEqual({ ok: true, values: { temperature_c: 22.6 } });
+  });
   it('rejects a truncated record and a frame of unknown types', () => {
-    expect(decode('elsys-elt', 5, hex('0B0001E2'))).toMatchObject({ ok: false, reason: 'decode_error' });
-    expect(decode('elsys-elt', 5, hex('FE0102'))).toMatchObject({ ok: false, reason: 'decode_error' });
+    expect(decode('elsys-elt', 5, hex('0B0001E2'))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
+    expect(decode('elsys-elt', 5, hex('FE0102'))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
   });
 });
 
@@ -154,7 +210,15 @@ describe('sensecap S2120', () => {
   it('packet-ID format: temperature, battery and the rain intensity kept as x_ (not rain_mm)', () => {
     // 0x01: 25.3 °C, 60 %, 1000 lx, UV 2.0, wind 1.5 m/s; 0x02: 180°, 2.5 mm/h, 10132 × 10 Pa; 0x03: 87 %
     const r = decode('sensecap-s2120', 3, hex('01 00FD 3C 000003E8 14 000F  02 00B4 000009C4 2794  03 57'));
-    expect(r).toMatchObject({ ok: true, values: { temperature_c: 25.3, battery_pct: 87, x_rain_intensity_mm_h: 2.5, x_air_pressure_pa: 101320 } });
+    expect(r).toMatchObject({
+      ok: true,
+      values: {
+        temperature_c: 25.3,
+        battery_pct: 87,
+        x_rain_intensity_mm_h: 2.5,
+        x_air_pressure_pa: 101320,
+      },
+    });
     expect(r.ok && r.values.rain_mm).toBeUndefined();
     expect(r.ok && r.counter).toBeUndefined();
   });
@@ -164,13 +228,23 @@ describe('sensecap S2120', () => {
     const crc = Buffer.alloc(2);
     crc.writeUInt16LE(crc16Kermit(body));
     const r = decode('sensecap-s2120', 3, Buffer.concat([body, crc]));
-    expect(r).toEqual({ ok: true, values: { temperature_c: 21.4 }, counter: { count: 12345, bits: 32, mmPerCount: 0.001 } });
+    expect(r).toEqual({
+      ok: true,
+      values: { temperature_c: 21.4 },
+      counter: { count: 12345, bits: 32, mmPerCount: 0.001 },
+    });
   });
   it('a V2 frame with a corrupted CRC is not trusted', () => {
     expect(decode('sensecap-s2120', 1, hex('01011098530000010210A87A0000AF52'))).toMatchObject({ ok: false });
   });
   it('rejects a truncated packet and an empty frame', () => {
-    expect(decode('sensecap-s2120', 3, hex('02 00B4 0000'))).toMatchObject({ ok: false, reason: 'decode_error' });
-    expect(decode('sensecap-s2120', 3, Buffer.alloc(0))).toMatchObject({ ok: false, reason: 'decode_error' });
+    expect(decode('sensecap-s2120', 3, hex('02 00B4 0000'))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
+    expect(decode('sensecap-s2120', 3, Buffer.alloc(0))).toMatchObject({
+      ok: false,
+      reason: 'decode_error',
+    });
   });
 });

@@ -6,7 +6,13 @@ import { decodeEm310Udl, decodeEm500Udl } from './milesight.ts';
 import { decodeS2120 } from './sensecap.ts';
 import { type DecodeInput, type DecodeResult, fail } from './types.ts';
 
-export type { DecodedCounter, DecodeErr, DecodeInput, DecodeOk, DecodeResult } from './types.ts';
+export type {
+  DecodedCounter,
+  DecodeErr,
+  DecodeInput,
+  DecodeOk,
+  DecodeResult,
+} from './types.ts';
 
 type ModelDecoder = (model: string, input: DecodeInput) => DecodeResult;
 

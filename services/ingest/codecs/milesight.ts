@@ -18,26 +18,23 @@ const INFO_LENGTHS: Record<number, number> = {
 
 type Variant = 'em310' | 'em500';
 type Values = Record<string, number>;
-interface Channel {
-  len: number;
-  read?: (b: Buffer, at: number, out: Values) => void;
+
+/** Data length of a channel, or undefined when unknown (then the frame cannot be framed further). */
+function channelLength(variant: Variant, ch: number, type: number): number | undefined {
+  if (ch === 0x01 && type === 0x75) return 1; // battery %
+  if (ch === 0x03 && type === 0x82) return 2; // distance
+  if (variant === 'em310' && ch === 0x04 && type === 0x00) return 1; // position
+  if (ch === 0xff) return INFO_LENGTHS[type];
+  return undefined;
 }
 
-function channel(variant: Variant, ch: number, type: number): Channel | undefined {
-  if (ch === 0x01 && type === 0x75) return { len: 1, read: (b, at, out) => void (out.battery_pct = b[at]) };
-  if (ch === 0x03 && type === 0x82) {
-    // EM310: uint16 mm. EM500: int16 that its decoder divides by 1000 to report metres, so the raw
-    // word already is the canonical millimetre value.
-    return variant === 'em310'
-      ? { len: 2, read: (b, at, out) => void (out.distance_mm = b.readUInt16LE(at)) }
-      : { len: 2, read: (b, at, out) => void (out.distance_mm = b.readInt16LE(at)) };
-  }
-  if (variant === 'em310' && ch === 0x04 && type === 0x00) {
-    // position: 0 normal, 1 tilted — a tilted sensor measures a slant distance, worth keeping
-    return { len: 1, read: (b, at, out) => void (out.x_tilt = b[at] === 1 ? 1 : 0) };
-  }
-  if (ch === 0xff && INFO_LENGTHS[type] !== undefined) return { len: INFO_LENGTHS[type] };
-  return undefined;
+function readChannel(variant: Variant, ch: number, b: Buffer, at: number, out: Values): void {
+  if (ch === 0x01) out.battery_pct = b[at];
+  // EM310: uint16 mm. EM500: int16 that its decoder divides by 1000 to report metres, so the raw word
+  // already is the canonical millimetre value.
+  if (ch === 0x03) out.distance_mm = variant === 'em310' ? b.readUInt16LE(at) : b.readInt16LE(at);
+  // position: 0 normal, 1 tilted — a tilted sensor measures a slant distance, worth keeping
+  if (ch === 0x04) out.x_tilt = b[at] === 1 ? 1 : 0;
 }
 
 function decode(model: string, variant: Variant, { bytes, fPort }: DecodeInput): DecodeResult {
@@ -47,14 +44,15 @@ function decode(model: string, variant: Variant, { bytes, fPort }: DecodeInput):
   for (let i = 0; i < bytes.length; ) {
     if (i + 2 > bytes.length) return fail('decode_error', `${model}: truncated channel header at byte ${i}`);
     const [ch, type] = [bytes[i], bytes[i + 1]];
-    const spec = channel(variant, ch, type);
+    const len = channelLength(variant, ch, type);
     // Without a known length the rest of the frame cannot be framed; refuse rather than guess.
-    if (!spec) return fail('decode_error', `${model}: unknown channel 0x${hex(ch)} type 0x${hex(type)} at byte ${i}`);
-    if (i + 2 + spec.len > bytes.length) {
+    if (len === undefined)
+      return fail('decode_error', `${model}: unknown channel 0x${hex(ch)} type 0x${hex(type)} at byte ${i}`);
+    if (i + 2 + len > bytes.length) {
       return fail('decode_error', `${model}: truncated channel 0x${hex(ch)} 0x${hex(type)} at byte ${i}`);
     }
-    spec.read?.(bytes, i + 2, values);
-    i += 2 + spec.len;
+    readChannel(variant, ch, bytes, i + 2, values);
+    i += 2 + len;
   }
   return ok(values);
 }

@@ -56,7 +56,15 @@ function decodeV2(bytes: Buffer): Decoded {
 }
 
 // Packet-ID format (big-endian, signed): id → payload length [sensecap2120-8-in-1-decoder.js].
-const PACKET_LENGTHS: Record<number, number> = { 0x01: 10, 0x02: 8, 0x03: 1, 0x06: 1, 0x05: 4, 0x04: 9, 0x10: 9 };
+const PACKET_LENGTHS: Record<number, number> = {
+  0x01: 10,
+  0x02: 8,
+  0x03: 1,
+  0x06: 1,
+  0x05: 4,
+  0x04: 9,
+  0x10: 9,
+};
 for (const id of [0x20, 0x21, 0x30, 0x31, 0x33, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45]) PACKET_LENGTHS[id] = 10;
 for (const id of [0x32, 0x35, 0x36, 0x37, 0x38, 0x39]) PACKET_LENGTHS[id] = 9;
 PACKET_LENGTHS[0x34] = 4;
@@ -81,7 +89,8 @@ function decodePackets(model: string, bytes: Buffer): Decoded | string {
   const values: Values = {};
   for (let i = 0; i < bytes.length; ) {
     const len = PACKET_LENGTHS[bytes[i]];
-    if (len === undefined) return `${model}: unknown packet id 0x${bytes[i].toString(16).padStart(2, '0')} at byte ${i}`;
+    if (len === undefined)
+      return `${model}: unknown packet id 0x${bytes[i].toString(16).padStart(2, '0')} at byte ${i}`;
     if (i + 1 + len > bytes.length) return `${model}: truncated packet at byte ${i}`;
     readPacket(bytes[i], bytes, i + 1, values);
     i += 1 + len;

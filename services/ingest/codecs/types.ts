@@ -20,7 +20,11 @@ export interface DecodedCounter {
   mmPerCount?: number;
 }
 
-export type DecodeOk = { ok: true; values: Record<string, number>; counter?: DecodedCounter };
+export type DecodeOk = {
+  ok: true;
+  values: Record<string, number>;
+  counter?: DecodedCounter;
+};
 export type DecodeErr = {
   ok: false;
   reason: 'decode_error' | 'wrong_fport' | 'codec_timeout' | 'codec_error';

@@ -75,11 +75,15 @@ const MODELS: Record<string, [string, (d: Data) => Canon]> = {
   'sensecap-s2120': [
     'sensecap-s2120',
     (d) => {
-      const ids: Record<string, string> = { '4097': 'temperature_c', '4098': 'x_humidity_pct' };
+      const ids: Record<string, string> = {
+        '4097': 'temperature_c',
+        '4098': 'x_humidity_pct',
+      };
       const out: Canon = {};
       for (const m of d.messages ?? []) {
         if (m.type === 'upload_battery') put(out, 'battery_pct', m.battery);
-        if (m.type === 'report_telemetry' && ids[String(m.measurementId)]) put(out, ids[String(m.measurementId)], m.measurementValue);
+        if (m.type === 'report_telemetry' && ids[String(m.measurementId)])
+          put(out, ids[String(m.measurementId)], m.measurementValue);
       }
       return out;
     },
@@ -104,7 +108,11 @@ describe('vendor vectors', () => {
           it.skip(`${name} — skipped: the vendor note marks this example as not valid for the device`, () => {});
           return;
         }
-        const result = decodeBuiltin(model, { bytes: Buffer.from(v.bytesHex, 'hex'), fPort: v.fPort, params: {} });
+        const result = decodeBuiltin(model, {
+          bytes: Buffer.from(v.bytesHex, 'hex'),
+          fPort: v.fPort,
+          params: {},
+        });
         if (v.expected.errors) {
           it(`${name} is rejected like the vendor's "${v.expected.errors.join(', ')}"`, () => {
             expect(result.ok).toBe(false);
@@ -124,7 +132,8 @@ describe('vendor vectors', () => {
         it(`${name} decodes to ${JSON.stringify(want)}`, () => {
           expect(result.ok).toBe(true);
           if (!result.ok) return;
-          for (const [metric, value] of Object.entries(want)) expect(result.values[metric], metric).toBeCloseTo(value, 6);
+          for (const [metric, value] of Object.entries(want))
+            expect(result.values[metric], metric).toBeCloseTo(value, 6);
           // no canonical metric the vendor did not report (x_ extras are free)
           const extra = Object.keys(result.values).filter((k) => !k.startsWith('x_') && !(k in want));
           expect(extra).toEqual([]);
