@@ -1,0 +1,73 @@
+// Computes each level's value at time t and which ranks hold. Values are signed (sign · value) in
+// integer micro-units, or milliseconds of silence for offline rules, so every check is one "≥".
+import type { LevelOutcome } from './alarm-state.ts';
+import type { CompiledLevel, CompiledRule } from './compiled-rule.ts';
+import { fromMicro, type Series } from './windows.ts';
+
+export interface Measurement extends LevelOutcome {
+  /** aligned with cr.levels; undefined = no data for that level */
+  signed: (number | undefined)[];
+}
+
+/** rate: change over the closed window [t − w, t]: last − min (above) or last − max (below).
+ *  Level readings are instantaneous samples, so the sample exactly w ago is a valid baseline. */
+function rateMicro(s: Series, cr: CompiledRule, t: number, w: number): number | undefined {
+  const last = s.lastMicro(t);
+  if (!last || last.time < t - w) return undefined; // nothing in the window: no rise to speak of
+  const ext = s.extremeMicro(cr.sign > 0 ? 'min' : 'max', t, w + 1);
+  return ext === undefined ? undefined : last.micro - ext;
+}
+
+function levelMicro(cr: CompiledRule, l: CompiledLevel, s: Series | undefined, t: number): number | undefined {
+  if (!s) return cr.rule.kind === 'accumulation' ? 0 : undefined;
+  switch (cr.rule.kind) {
+    case 'threshold':
+      return s.lastMicro(t)?.micro;
+    case 'accumulation':
+      return s.sumMicro(t, l.windowMs);
+    default:
+      return rateMicro(s, cr, t, l.windowMs);
+  }
+}
+
+function outcome(cr: CompiledRule, signed: (number | undefined)[], active: boolean): Measurement {
+  let entryRank = -1;
+  let holdRank = -1;
+  if (active) {
+    cr.levels.forEach((l, i) => {
+      const v = signed[i];
+      if (v === undefined) return;
+      if (v >= l.enter && l.rank > entryRank) entryRank = l.rank;
+      if (v >= l.hold && l.rank > holdRank) holdRank = l.rank;
+    });
+  }
+  return { entryRank, holdRank, signed };
+}
+
+/** `active` false (rule disabled, device out of scope) makes nothing hold, so open alarms clear. */
+export function measure(cr: CompiledRule, s: Series | undefined, t: number, active: boolean): Measurement {
+  const signed = cr.levels.map((l) => {
+    const m = levelMicro(cr, l, s, t);
+    return m === undefined ? undefined : cr.sign * m;
+  });
+  return outcome(cr, signed, active);
+}
+
+export function measureOffline(cr: CompiledRule, silenceMs: number, active: boolean): Measurement {
+  return outcome(cr, cr.levels.map(() => silenceMs), active);
+}
+
+/** The level of `rank` closest to (or furthest past) its threshold: the one that decided. */
+export function decidingLevel(cr: CompiledRule, m: Measurement, rank: number): { level: CompiledLevel; value: number } {
+  let best = -1;
+  let margin = -Infinity;
+  cr.levels.forEach((l, i) => {
+    if (l.rank !== rank) return;
+    const d = (m.signed[i] ?? -Infinity) - l.enter;
+    if (best < 0 || d > margin) [best, margin] = [i, d];
+  });
+  const level = cr.levels[best] ?? cr.levels[0];
+  const signed = m.signed[best] ?? 0;
+  const raw = cr.sign * signed;
+  return { level, value: cr.rule.kind === 'offline' ? raw / 1000 : fromMicro(raw) };
+}

@@ -1,0 +1,180 @@
+// Engine behaviour beyond the reference scenarios: offline, rate, `for`, shadow, late and future
+// readings, restarts (hydrate), backtests, rule and scope changes.
+import { describe, expect, it } from 'vitest';
+import { Quality, type Transition } from '../types.ts';
+import { HOUR, MIN, T0, blocks, brief, device, engineWith, reading, replay, rule } from './test-helpers.ts';
+
+const scope = { deviceIds: ['g1'] };
+const starkregen = rule({ preset: 'dwd-starkregen', scope });
+const S1 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.934, 0.7, 0.7, 0.7];
+const rain = (t: number, v: number) => reading('g1', 'rain_mm', t, v);
+const level = (t: number, v: number) => reading('g1', 'level_cm', t, v);
+const kinds = (ts: Transition[]) => ts.map((t) => `${t.kind} ${t.severity}`);
+
+describe('offline', () => {
+  const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] }, 'pegel');
+  const offline = rule({ name: 'stale', kind: 'offline', scope, levels: [{ severity: 'minor', window: '40m' }] }, 'off');
+  // uplinks every 15 min at 560 cm (MS I); the three uplinks at +60, +75, +90 min are missing
+  const times = [15, 30, 45, 105, 120].map((m) => T0 + m * MIN);
+  const readings = times.map((t) => level(t, 560));
+
+  it('a 3-uplink gap raises offline, keeps the level alarm, and the next uplink resolves offline only', () => {
+    const ts = replay(engineWith([pegel, offline]), readings, T0, T0 + 2 * HOUR);
+    expect(ts.map((t) => `${t.ruleId} ${t.kind} ${t.severity} ${t.value}/${t.threshold}@${t.window} +${(t.at - T0) / MIN}m`)).toEqual([
+      'pegel firing moderate 560/550@undefined +15m',
+      'off firing minor 2400/2400@40m +85m', // 40 min of silence after +45m, in seconds
+      'off resolved minor 0/2400@40m +105m',
+    ]);
+    expect(ts.find((t) => t.ruleId === 'off')?.metric).toBe('uplink');
+  });
+
+  it('a flagged reading still counts as an uplink', () => {
+    const e = engineWith([offline]);
+    e.tick(T0);
+    expect(kinds(e.tick(T0 + 40 * MIN))).toEqual(['firing minor']); // never seen: silence counts from first watch
+    expect(kinds(e.onReading({ ...level(T0 + 41 * MIN, 9999), quality: Quality.SPIKE }, T0 + 41 * MIN))).toEqual(['resolved minor']);
+  });
+
+  it('watches devices by tag and restores lastSeen from hydrate', () => {
+    const byTag = rule({ name: 'stale', kind: 'offline', scope: { tags: { site: 'lahn' } }, levels: [{ severity: 'minor', window: '30m' }] });
+    const e = engineWith([byTag], [device('a', { site: 'lahn' }), device('b', { site: 'ohm' })]);
+    e.hydrate([], [], [{ deviceId: 'a', time: T0 - 20 * MIN }]);
+    expect(e.tick(T0 + 9 * MIN)).toEqual([]);
+    expect(e.tick(T0 + 10 * MIN).map((t) => t.deviceId)).toEqual(['a']);
+  });
+});
+
+describe('rate of rise', () => {
+  const rate = rule({ name: 'Anstieg', kind: 'rate', metric: 'level_cm', scope, levels: [{ severity: 'severe', window: '15m', threshold: 20 }] });
+  const rise = (cmPerStep: number, steps: number) => Array.from({ length: steps + 1 }, (_, i) => 300 + i * cmPerStep);
+
+  it.each([
+    ['+20 cm in 15 min fires', rise(20 / 3, 3), ['firing severe']],
+    ['+20 cm over 40 min does not', rise(20 / 8, 8), []],
+  ])('%s', (_n, values, want) => {
+    const ts = replay(engineWith([rate]), blocks('g1', 'level_cm', values, 5 * MIN), T0, T0 + 30 * MIN);
+    expect(kinds(ts.filter((t) => t.kind === 'firing'))).toEqual(want);
+  });
+
+  it('reports the rise, and resolves as soon as the window slides past the old low (clear.for 0)', () => {
+    const ts = replay(engineWith([rate]), blocks('g1', 'level_cm', [300, 305, 312, 320, 320], 5 * MIN), T0, T0 + HOUR);
+    expect(brief(ts)).toEqual(['firing severe 20/20@15m +20m', 'resolved severe 15/20@15m +21m']);
+  });
+
+  it('below: a fall of 20 cm (threshold −20) fires', () => {
+    const r = rule({ name: 'Fall', kind: 'rate', metric: 'level_cm', comparison: 'below', scope, levels: [{ severity: 'severe', window: '15m', threshold: -20 }] });
+    const ts = replay(engineWith([r]), blocks('g1', 'level_cm', [320, 310, 300], 5 * MIN), T0, T0 + 15 * MIN);
+    expect(brief(ts)).toEqual(['firing severe -20/-20@15m +15m']);
+  });
+});
+
+describe('for, shadow, quality', () => {
+  const hot = (forDur: string, mode = 'active') =>
+    rule({ name: 'hoch', kind: 'threshold', metric: 'level_cm', scope, levels: [{ severity: 'moderate', threshold: 100 }], for: forDur, mode });
+  const minutes = (vals: number[]) => vals.map((v, i) => level(T0 + i * MIN, v));
+
+  it.each([
+    ['9 min above then below: nothing', [...Array(9).fill(120), 90], []],
+    ['10 min above: fires after 10 min', Array(11).fill(120), ['firing moderate 120/100 +10m']],
+    ['a dip resets the clock', [...Array(6).fill(120), 90, ...Array(11).fill(120)], ['firing moderate 120/100 +17m']],
+  ])('for 10m — %s', (_n, vals, want) => {
+    expect(brief(replay(engineWith([hot('10m')]), minutes(vals as number[]), T0, T0 + 20 * MIN))).toEqual(want);
+  });
+
+  it('shadow rules mark every transition shadow', () => {
+    const shadow = rule({ preset: 'dwd-starkregen', scope, mode: 'shadow' });
+    const ts = replay(engineWith([shadow]), blocks('g1', 'rain_mm', S1, 5 * MIN), T0, T0 + 8 * HOUR);
+    expect(ts.length).toBe(4);
+    expect(ts.every((t) => t.mode === 'shadow')).toBe(true);
+  });
+
+  it('flagged readings are not evaluated', () => {
+    const e = engineWith([hot('0m')]);
+    expect(e.onReading({ ...level(T0, 999), quality: Quality.SPIKE }, T0)).toEqual([]);
+    expect(kinds(e.onReading(level(T0 + MIN, 101), T0 + MIN))).toEqual(['firing moderate']);
+  });
+
+  it('a re-delivered reading (same time) is counted once', () => {
+    const e = engineWith([starkregen]);
+    expect(e.onReading(rain(T0, 10), T0)).toEqual([]);
+    expect(e.onReading(rain(T0, 10), T0 + 1000)).toEqual([]);
+  });
+});
+
+describe('late and future readings', () => {
+  it('a reading older than the longest window relative to now does not fire', () => {
+    const e = engineWith([starkregen]);
+    expect(e.onReading(rain(T0 - 7 * HOUR, 70), T0)).toEqual([]);
+    expect(e.tick(T0 + MIN)).toEqual([]);
+  });
+
+  it('a late reading inside the window counts in the sums it belongs to', () => {
+    const e = engineWith([starkregen]);
+    e.onReading(rain(T0, 10), T0);
+    expect(brief(e.onReading(rain(T0 - 30 * MIN, 16), T0 + MIN))).toEqual(['firing severe 26/25@1h +1m']);
+  });
+
+  it('an old backlog value does not fire a threshold rule', () => {
+    const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] });
+    expect(engineWith([pegel]).onReading(level(T0 - 2 * HOUR, 700), T0)).toEqual([]);
+  });
+
+  it('a future timestamp is clamped to now', () => {
+    const e = engineWith([starkregen]);
+    const ts = e.onReading(rain(T0 + 3 * HOUR, 16), T0);
+    expect(ts.map((t) => t.at)).toEqual([T0]);
+    expect(kinds(e.tick(T0 + 61 * MIN))).toEqual([]); // clear.for pending: 1 h sum gone, 6 h sum 16 < 20
+    expect(kinds(e.tick(T0 + 76 * MIN))).toEqual(['resolved moderate']); // counted at T0, so it left the 1 h window at T0+1h
+  });
+});
+
+describe('restart and backtest', () => {
+  const readings = blocks('g1', 'rain_mm', S1, 5 * MIN);
+  const whole = replay(engineWith([starkregen]), readings, T0, T0 + 8 * HOUR);
+
+  it('hydrate continues a storm split across two engines: same transitions, no second firing', () => {
+    const split = T0 + 32 * MIN; // after block 6: alarm open at moderate
+    const first = replay(engineWith([starkregen]), readings.filter((r) => r.time <= split), T0, split);
+    const b = engineWith([starkregen]);
+    const open = first.filter((t) => t.kind !== 'resolved').slice(-1).map((t) => ({ ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity }));
+    b.hydrate(readings.filter((r) => r.time <= split), open, [{ deviceId: 'g1', time: T0 + 30 * MIN }]);
+    const second = replay(b, readings.filter((r) => r.time > split), split + 1, T0 + 8 * HOUR);
+    expect(kinds(first)).toEqual(['firing moderate']);
+    expect([...first, ...second]).toEqual(whole);
+  });
+
+  it('backtest returns what the live engine raised', () => {
+    const e = engineWith([starkregen]);
+    expect(e.backtest(starkregen, [...readings].reverse(), T0, T0 + 8 * HOUR)).toEqual(whole);
+  });
+
+  it('backtest warms the windows with readings before `from`', () => {
+    const e = engineWith([starkregen]);
+    const from = T0 + 22 * MIN; // blocks 1–4 (21.4 mm) only fill the window
+    expect(brief(e.backtest(starkregen, readings, from, T0 + HOUR))).toEqual([
+      'firing moderate 22.65/15@1h +25m',
+      'escalated severe 25.766/25@1h +40m',
+    ]);
+  });
+});
+
+describe('rule and scope changes', () => {
+  it('a changed rule keeps its open alarm (no second firing) and re-judges it; a removed rule is dropped', () => {
+    const e = engineWith([starkregen]);
+    expect(kinds(e.onReading(rain(T0, 16), T0))).toEqual(['firing moderate']);
+    e.setRules([{ ...starkregen, name: 'renamed', mode: 'shadow' }]);
+    expect(kinds(e.onReading(rain(T0 + MIN, 10), T0 + MIN))).toEqual(['escalated severe']);
+    e.setRules([]);
+    expect(e.tick(T0 + 3 * HOUR)).toEqual([]);
+  });
+
+  it('tags scope: only matching devices are evaluated; a device leaving the scope resolves', () => {
+    const r = rule({ preset: 'dwd-starkregen', scope: { tags: { catchment: 'wieseck' } } });
+    const e = engineWith([r], [device('g1', { catchment: 'wieseck' }), device('g2', { catchment: 'lahn' })]);
+    expect(e.onReading(reading('g2', 'rain_mm', T0, 30), T0)).toEqual([]);
+    expect(kinds(e.onReading(rain(T0, 30), T0))).toEqual(['firing severe']);
+    e.setDevices([device('g1', { catchment: 'lahn' })]);
+    expect(kinds(e.tick(T0 + 15 * MIN))).toEqual([]); // out of scope: nothing holds any more …
+    expect(kinds(e.tick(T0 + 30 * MIN))).toEqual(['resolved severe']); // … for clear.for (15 min)
+  });
+});

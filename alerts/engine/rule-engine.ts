@@ -1,0 +1,228 @@
+// The live warning engine: readings and clock ticks in, alarm transitions out. Pure and synchronous.
+//
+// Time: the engine keeps a monotonic clock = the largest `now` it was given. Every evaluation runs at
+// that clock, so windows are (clock − w, clock]. A reading stamped after the clock is treated as taken
+// at the clock (device clocks drift; a reading cannot come from the future). A reading older than
+// clock − longest window (threshold rules: 1 h) changes no window that matters now, so it fires
+// nothing. Backtests pass now = reading time and get the same behaviour. [CONTRACT 4.1]
+import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
+import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
+import { isIdle, newState, step, type AlarmState, type Step } from './alarm-state.ts';
+import { compileRule, inScope, type CompiledRule } from './compiled-rule.ts';
+import { decidingLevel, measure, measureOffline, type Measurement } from './measure.ts';
+import { Series } from './windows.ts';
+
+export interface OpenAlarmRef {
+  ruleId: string;
+  deviceId: string;
+  severity: Severity;
+}
+
+export interface LastSeenRef {
+  deviceId: string;
+  time: number;
+}
+
+interface Route {
+  rules: CompiledRule[];
+  retainMs: number;
+}
+
+const NO_ROUTE: Route = { rules: [], retainMs: 0 };
+const seriesKey = (deviceId: string, metric: string) => `${deviceId}\u0000${metric}`;
+
+function getOrCreate<K, V>(m: Map<K, V>, key: K, make: () => V): V {
+  let v = m.get(key);
+  if (v === undefined) {
+    v = make();
+    m.set(key, v);
+  }
+  return v;
+}
+
+export class RuleEngine {
+  private rules = new Map<string, CompiledRule>();
+  private byMetric = new Map<string, CompiledRule[]>();
+  private offline: CompiledRule[] = [];
+  private devices = new Map<string, DeviceInfo>();
+  /** deviceId → metric → in-scope rules; rebuilt lazily after setRules/setDevices */
+  private routes = new Map<string, Map<string, Route>>();
+  private offlineTargets = new Map<string, string[]>();
+  private series = new Map<string, Series>();
+  /** ruleId → deviceId → state; only non-idle states are kept, so tick() walks just the live ones */
+  private states = new Map<string, Map<string, AlarmState>>();
+  private lastSeen = new Map<string, number>();
+  /** offline baseline for devices never seen: when the engine first watched them */
+  private watchSince = new Map<string, number>();
+  private clock = -Infinity;
+
+  /** Takes effect with the next reading or tick. States of removed rules are dropped; open alarms of
+   *  changed rules carry on and are re-judged under the new levels. */
+  setRules(rules: Rule[]): void {
+    this.rules = new Map(rules.map((r) => [r.id, compileRule(r)]));
+    this.byMetric.clear();
+    this.offline = [];
+    for (const cr of this.rules.values()) {
+      if (cr.rule.kind === 'offline') this.offline.push(cr);
+      else if (cr.rule.metric) this.byMetric.set(cr.rule.metric, [...(this.byMetric.get(cr.rule.metric) ?? []), cr]);
+    }
+    for (const id of this.states.keys()) if (!this.rules.has(id)) this.states.delete(id);
+    for (const key of this.series.keys()) if (!this.byMetric.has(key.split('\u0000')[1])) this.series.delete(key);
+    this.invalidate();
+  }
+
+  setDevices(devices: DeviceInfo[]): void {
+    this.devices = new Map(devices.map((d) => [d.id, d]));
+    this.invalidate();
+  }
+
+  /** Restores a running storm after a restart: window contents, open alarms (no second 'firing'),
+   *  and last uplinks. Call after setRules/setDevices. `for`/`clear.for` timers restart from zero. */
+  hydrate(readings: Reading[], open: OpenAlarmRef[], lastSeen: LastSeenRef[]): void {
+    for (const s of lastSeen) this.markSeen(s.deviceId, s.time);
+    for (const r of [...readings].sort((a, b) => a.time - b.time)) {
+      this.markSeen(r.deviceId, r.time);
+      if (r.quality !== 0 || !Number.isFinite(r.value)) continue;
+      const route = this.route(r.deviceId, r.metric);
+      if (route.rules.length > 0) this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
+    }
+    for (const o of open) {
+      if (!this.rules.has(o.ruleId)) continue;
+      this.statesOf(o.ruleId).set(o.deviceId, newState(severityRank(o.severity)));
+    }
+  }
+
+  onReading(r: Reading, now: number): Transition[] {
+    const t = this.advance(now);
+    const time = Math.min(r.time, t); // future timestamps clamp to the clock
+    const out: Transition[] = [];
+    this.markSeen(r.deviceId, time);
+    this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
+    if (r.quality !== 0 || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
+    const route = this.route(r.deviceId, r.metric);
+    if (route.rules.length === 0) return out;
+    const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value);
+    if (res === 'duplicate' || res === 'stale') return out;
+    for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out);
+    return out;
+  }
+
+  /** Re-judges everything that changes with time alone: `for` and `clear.for` timers, sums and rises
+   *  whose window moves on, and offline silence. Call it every few seconds. */
+  tick(now: number): Transition[] {
+    const t = this.advance(now);
+    const out: Transition[] = [];
+    for (const [ruleId, perDevice] of this.states) {
+      const cr = this.rules.get(ruleId);
+      if (cr) for (const deviceId of [...perDevice.keys()]) this.evaluate(cr, deviceId, t, out);
+    }
+    for (const cr of this.offline) {
+      if (!cr.rule.enabled) continue;
+      const live = this.states.get(cr.rule.id);
+      for (const deviceId of this.targetsOf(cr)) if (!live?.has(deviceId)) this.evaluate(cr, deviceId, t, out);
+    }
+    return out;
+  }
+
+  /** Replays stored readings through a fresh engine with the same code, ticking every `stepMs` of data
+   *  time; readings before `from` only fill the windows. Returns what the rule would have raised. */
+  backtest(rule: Rule, readings: Reading[], from: number, to: number, stepMs = 60_000): Transition[] {
+    const e = new RuleEngine();
+    e.setRules([rule]);
+    e.setDevices([...this.devices.values()]);
+    const sorted = readings.filter((r) => r.time <= to).sort((a, b) => a.time - b.time);
+    e.hydrate(sorted.filter((r) => r.time < from), [], []);
+    const out: Transition[] = [];
+    let next = Math.ceil(from / stepMs) * stepMs;
+    for (const r of sorted) {
+      if (r.time < from) continue;
+      for (; next < r.time; next += stepMs) out.push(...e.tick(next));
+      out.push(...e.onReading(r, r.time));
+    }
+    for (; next <= to; next += stepMs) out.push(...e.tick(next));
+    return out;
+  }
+
+  private advance(now: number): number {
+    if (Number.isFinite(now) && now > this.clock) this.clock = now;
+    return this.clock;
+  }
+
+  private markSeen(deviceId: string, time: number): void {
+    if (!Number.isFinite(time)) return;
+    if (time > (this.lastSeen.get(deviceId) ?? -Infinity)) this.lastSeen.set(deviceId, time);
+  }
+
+  private reviewOffline(deviceId: string, t: number, out: Transition[]): void {
+    for (const cr of this.offline) if (this.states.get(cr.rule.id)?.has(deviceId)) this.evaluate(cr, deviceId, t, out);
+  }
+
+  private evaluate(cr: CompiledRule, deviceId: string, t: number, out: Transition[]): void {
+    const perDevice = this.statesOf(cr.rule.id);
+    const st = perDevice.get(deviceId) ?? newState();
+    const m = this.measureAt(cr, deviceId, t);
+    const s = step(st, m, { ranks: cr.ranks, forMs: cr.rule.forMs, clearForMs: cr.rule.clear.forMs }, t);
+    if (isIdle(st)) perDevice.delete(deviceId);
+    else perDevice.set(deviceId, st);
+    if (s) out.push(this.transition(cr, deviceId, s, m, t));
+  }
+
+  private measureAt(cr: CompiledRule, deviceId: string, t: number): Measurement {
+    const active = cr.rule.enabled && inScope(cr, deviceId, this.devices.get(deviceId)?.tags);
+    if (cr.rule.kind !== 'offline') {
+      return measure(cr, this.series.get(seriesKey(deviceId, cr.rule.metric ?? '')), t, active);
+    }
+    const seen = this.lastSeen.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t);
+    return measureOffline(cr, Math.max(0, t - seen), active);
+  }
+
+  private transition(cr: CompiledRule, deviceId: string, s: Step, m: Measurement, t: number): Transition {
+    const resolved = s.kind === 'resolved';
+    const { level, value } = decidingLevel(cr, m, resolved ? cr.ranks[0] : s.to);
+    return {
+      kind: s.kind,
+      ruleId: cr.rule.id,
+      deviceId,
+      metric: cr.rule.metric ?? OFFLINE_METRIC,
+      severity: SEVERITIES[resolved ? s.from : s.to],
+      ...(s.kind === 'escalated' || s.kind === 'deescalated' ? { previousSeverity: SEVERITIES[s.from] } : {}),
+      value,
+      threshold: level.threshold,
+      ...(level.window !== undefined && { window: level.window }),
+      at: t,
+      mode: cr.rule.mode,
+    };
+  }
+
+  private statesOf(ruleId: string): Map<string, AlarmState> {
+    return getOrCreate(this.states, ruleId, () => new Map<string, AlarmState>());
+  }
+
+  private invalidate(): void {
+    this.routes.clear();
+    this.offlineTargets.clear();
+  }
+
+  private route(deviceId: string, metric: string): Route {
+    const perDevice = getOrCreate(this.routes, deviceId, () => new Map<string, Route>());
+    return getOrCreate(perDevice, metric, () => {
+      const tags = this.devices.get(deviceId)?.tags;
+      const rules = (this.byMetric.get(metric) ?? []).filter((cr) => cr.rule.enabled && inScope(cr, deviceId, tags));
+      const route = rules.length === 0 ? NO_ROUTE : { rules, retainMs: Math.max(...rules.map((cr) => cr.retainMs)) };
+      const s = this.series.get(seriesKey(deviceId, metric));
+      if (s) s.retainMs = route.retainMs; // rules changed: keep exactly what the new windows need
+      return route;
+    });
+  }
+
+  private seriesFor(deviceId: string, metric: string, route: Route): Series {
+    return getOrCreate(this.series, seriesKey(deviceId, metric), () => new Series(route.retainMs));
+  }
+
+  private targetsOf(cr: CompiledRule): string[] {
+    return getOrCreate(this.offlineTargets, cr.rule.id, () => {
+      const candidates = new Set([...(cr.rule.scope.deviceIds ?? []), ...this.devices.keys()]);
+      return [...candidates].filter((id) => inScope(cr, id, this.devices.get(id)?.tags));
+    });
+  }
+}

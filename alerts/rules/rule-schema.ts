@@ -1,0 +1,159 @@
+// The rule API body [CONTRACT 4.1]: zod checks the shape, then semanticIssues() the meaning,
+// and normalise() adds windowMs/forMs so the engine never parses strings on the hot path.
+import { z } from 'zod';
+import { METRIC_UNITS, SEVERITIES, severityRank } from '../types.ts';
+import { DAY_MS, MINUTE_MS, tryParseDuration } from './duration.ts';
+import { checkLevels } from './level-checks.ts';
+import { expandPreset } from './presets.ts';
+import { PRESETS, RULE_KINDS, type ParseRuleResult, type RuleDefinition, type RuleIssue } from './rule-types.ts';
+
+export { parseDuration, formatDuration } from './duration.ts';
+export { expandPreset } from './presets.ts';
+export * from './rule-types.ts';
+
+const MIN_WINDOW_MS = MINUTE_MS;
+const MAX_WINDOW_MS = 7 * DAY_MS;
+const CANONICAL = Object.keys(METRIC_UNITS);
+
+const duration = z.string().refine((s) => tryParseDuration(s) !== undefined, {
+  error: (iss) => `bad duration ${JSON.stringify(iss.input)}: use a number and one unit s, m, h or d, e.g. "15m"`,
+});
+const finite = z.number({ error: 'must be a finite number' });
+const mode = z.enum(['active', 'shadow']);
+
+export const ScopeSchema = z
+  .strictObject({
+    deviceIds: z.array(z.string().min(1)).min(1).max(10_000).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+  })
+  .refine((s) => s.deviceIds !== undefined || Object.keys(s.tags ?? {}).length > 0, {
+    error: 'scope needs deviceIds or at least one tag',
+  });
+
+const LevelSchema = z.strictObject({
+  severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }),
+  window: duration.optional(),
+  threshold: finite.optional(), // required except for offline; checked in semanticIssues
+});
+
+export const RuleBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(RULE_KINDS, { error: `must be one of ${RULE_KINDS.join(', ')}` }),
+  metric: z.string().optional(),
+  comparison: z.enum(['above', 'below']).default('above'),
+  scope: ScopeSchema,
+  levels: z.array(LevelSchema).min(1, { error: 'at least one level is needed' }).max(16),
+  for: duration.default('0m'),
+  clear: z
+    .strictObject({ hysteresis: finite.min(0, { error: 'hysteresis must be 0 or more' }).default(0), for: duration.default('0m') })
+    .default({ hysteresis: 0, for: '0m' }),
+  mode: mode.default('active'),
+  enabled: z.boolean().default(true),
+});
+export type RuleBody = z.input<typeof RuleBodySchema>;
+type ParsedBody = z.output<typeof RuleBodySchema>;
+
+export const PresetSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    preset: z.enum(PRESETS, { error: `must be one of ${PRESETS.join(', ')}` }),
+    scope: ScopeSchema,
+    thresholds: z.tuple([finite, finite, finite]).optional(),
+    mode: mode.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .superRefine((p, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['thresholds'], message });
+    if (p.preset !== 'pegel-meldestufen') {
+      if (p.thresholds) issue(`${p.preset} uses the fixed DWD thresholds; thresholds only apply to pegel-meldestufen`);
+    } else if (!p.thresholds) issue('pegel-meldestufen needs thresholds: [Meldestufe I, II, III] in cm');
+    else if (!(p.thresholds[0] < p.thresholds[1] && p.thresholds[1] < p.thresholds[2]))
+      issue('thresholds must rise strictly: Meldestufe I < II < III');
+  });
+export type PresetInput = z.output<typeof PresetSchema>;
+
+function metricIssue(b: ParsedBody): string | undefined {
+  if (b.kind === 'offline')
+    return b.metric === undefined ? undefined : 'offline rules watch every uplink of the device; remove metric';
+  if (b.metric === undefined) return `metric is required for kind ${b.kind}`;
+  if (b.kind === 'accumulation' && b.metric !== 'rain_mm')
+    return `accumulation sums rain; metric must be rain_mm, not ${JSON.stringify(b.metric)}`;
+  if (!CANONICAL.includes(b.metric))
+    return `unknown metric ${JSON.stringify(b.metric)} for kind ${b.kind}; use one of ${CANONICAL.join(', ')}`;
+  return undefined;
+}
+
+function windowIssue(kind: ParsedBody['kind'], window: string | undefined): string | undefined {
+  if (kind === 'threshold')
+    return window === undefined ? undefined : 'threshold rules compare the latest value and take no window; remove it';
+  if (window === undefined) return `window is required for kind ${kind}`;
+  const ms = tryParseDuration(window) ?? 0;
+  if (ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) return `window ${window} is outside the allowed 1m–7d`;
+  return undefined;
+}
+
+function semanticIssues(b: ParsedBody): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const add = (path: string, message: string | undefined) => message && issues.push({ path, message });
+  add('metric', metricIssue(b));
+  b.levels.forEach((l, i) => {
+    add(`levels.${i}.window`, windowIssue(b.kind, l.window));
+    if (l.threshold === undefined && b.kind !== 'offline') add(`levels.${i}.threshold`, 'threshold is required');
+  });
+  for (const [path, s] of [['for', b.for], ['clear.for', b.clear.for]] as const)
+    if ((tryParseDuration(s) ?? 0) > MAX_WINDOW_MS) add(path, `${s} is longer than the allowed 7d`);
+  if (issues.length > 0) return issues;
+  const levels = normaliseLevels(b);
+  for (const li of checkLevels(b.kind, b.comparison, levels)) {
+    const original = b.levels.indexOf(levels[li.index].source);
+    add(`levels.${original}.${li.field}`, li.message);
+  }
+  return issues;
+}
+
+function normaliseLevels(b: ParsedBody) {
+  return b.levels.map((l) => {
+    const windowMs = l.window === undefined ? 0 : (tryParseDuration(l.window) ?? 0);
+    // Offline compares silence with the window; the transition reports both in seconds.
+    const threshold = b.kind === 'offline' ? windowMs / 1000 : (l.threshold ?? 0);
+    return { severity: l.severity, ...(l.window !== undefined && { window: l.window }), windowMs, threshold, source: l };
+  });
+}
+
+function normalise(b: ParsedBody): RuleDefinition {
+  const levels = normaliseLevels(b)
+    .map(({ source: _source, ...l }) => l)
+    .sort((x, y) => severityRank(x.severity) - severityRank(y.severity) || x.windowMs - y.windowMs);
+  return {
+    name: b.name,
+    kind: b.kind,
+    ...(b.metric !== undefined && { metric: b.metric }),
+    comparison: b.comparison,
+    scope: b.scope,
+    levels,
+    for: b.for,
+    forMs: tryParseDuration(b.for) ?? 0,
+    clear: { hysteresis: b.clear.hysteresis, for: b.clear.for, forMs: tryParseDuration(b.clear.for) ?? 0 },
+    mode: b.mode,
+    enabled: b.enabled,
+  };
+}
+
+const toIssues = (e: z.ZodError): RuleIssue[] =>
+  e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+
+function parsePresetBody(body: unknown): ParseRuleResult {
+  const p = PresetSchema.safeParse(body);
+  if (!p.success) return { ok: false, issues: toIssues(p.error) };
+  const r = parseRuleInput(expandPreset(p.data));
+  return r.ok ? { ok: true, rule: { ...r.rule, preset: p.data.preset } } : r;
+}
+
+/** Validates a rule or preset body and returns the normalised rule, or every issue found. [CONTRACT 4.1] */
+export function parseRuleInput(body: unknown): ParseRuleResult {
+  if (typeof body === 'object' && body !== null && 'preset' in body) return parsePresetBody(body);
+  const parsed = RuleBodySchema.safeParse(body);
+  if (!parsed.success) return { ok: false, issues: toIssues(parsed.error) };
+  const issues = semanticIssues(parsed.data);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, rule: normalise(parsed.data) };
+}

@@ -1,0 +1,55 @@
+// Normalised rule shape shared by the rule API and the engine. [CONTRACT 4.1]
+import type { Severity } from '../types.ts';
+
+export const RULE_KINDS = ['threshold', 'rate', 'accumulation', 'offline'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+export type Comparison = 'above' | 'below';
+export type RuleMode = 'active' | 'shadow';
+
+export const PRESETS = ['dwd-starkregen', 'dwd-dauerregen', 'pegel-meldestufen'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+/** Offline rules watch every uplink of a device, not one metric; their transitions carry this metric. */
+export const OFFLINE_METRIC = 'uplink';
+
+export interface RuleScope {
+  deviceIds?: string[];
+  tags?: Record<string, string>;
+}
+
+export interface RuleLevel {
+  severity: Severity;
+  /** as given, e.g. "1h"; absent for threshold rules */
+  window?: string;
+  /** 0 for threshold rules */
+  windowMs: number;
+  /** offline rules: the window in seconds (what the transition reports next to the silence in seconds) */
+  threshold: number;
+}
+
+export interface RuleDefinition {
+  name: string;
+  kind: RuleKind;
+  /** absent only for offline rules */
+  metric?: string;
+  comparison: Comparison;
+  scope: RuleScope;
+  /** sorted by severity, then window */
+  levels: RuleLevel[];
+  for: string;
+  forMs: number;
+  clear: { hysteresis: number; for: string; forMs: number };
+  mode: RuleMode;
+  enabled: boolean;
+  /** set when the rule was expanded from a preset */
+  preset?: PresetName;
+}
+
+export type Rule = RuleDefinition & { id: string };
+
+export interface RuleIssue {
+  path: string;
+  message: string;
+}
+
+export type ParseRuleResult = { ok: true; rule: RuleDefinition } | { ok: false; issues: RuleIssue[] };
