@@ -1,0 +1,64 @@
+// Routes: who is told about which alarms, how often, and whom to escalate to. [CONTRACT 5]
+import { z } from 'zod';
+import { targetSchema } from '../channels/types.ts';
+import { tryParseDuration } from '../rules/duration.ts';
+import { SEVERITIES, severityRank, type Severity } from '../types.ts';
+
+export const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'] as const;
+export type NotifyOn = (typeof NOTIFY_ON)[number];
+
+const duration = (min: string) =>
+  z.string().refine((s) => {
+    const ms = tryParseDuration(s);
+    return ms !== undefined && ms >= (tryParseDuration(min) ?? 0) && ms <= 7 * 86_400_000;
+  }, `must be a duration like 30m or 2h, between ${min} and 7d`);
+
+export const routeSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  match: z
+    .strictObject({
+      minSeverity: z.enum(SEVERITIES).default('minor'),
+      deviceIds: z.array(z.string()).optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+      ruleIds: z.array(z.string()).optional(),
+    })
+    .default({ minSeverity: 'minor' }),
+  targets: z.array(targetSchema).min(1).max(50),
+  notifyOn: z.array(z.enum(NOTIFY_ON)).min(1).default(['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved']),
+  repeatEvery: duration('1m').optional(),
+  escalate: z.strictObject({ after: duration('1m'), targets: z.array(targetSchema).min(1).max(50) }).optional(),
+  enabled: z.boolean().default(true),
+});
+export type RouteBody = z.output<typeof routeSchema>;
+export type Route = RouteBody & { id: string };
+
+export interface RoutableAlarm {
+  ruleId: string;
+  deviceId: string;
+  severity: Severity;
+  mode: 'active' | 'shadow';
+}
+
+/** Does the route care about this alarm at all (severity aside from the all-clear rule)? */
+export function routeMatches(r: Route, a: RoutableAlarm, deviceTags: Record<string, string>, alreadyNotified: boolean): boolean {
+  if (!r.enabled || a.mode === 'shadow') return false;
+  const m = r.match;
+  if (m.deviceIds && !m.deviceIds.includes(a.deviceId)) return false;
+  if (m.ruleIds && !m.ruleIds.includes(a.ruleId)) return false;
+  if (m.tags && !Object.entries(m.tags).every(([k, v]) => deviceTags[k] === v)) return false;
+  // Whoever was told about an alarm also hears how it ends, even after it fell below their severity.
+  return alreadyNotified || severityRank(a.severity) >= severityRank(m.minSeverity);
+}
+
+export interface SilenceMatch {
+  deviceIds?: string[];
+  ruleIds?: string[];
+  tags?: Record<string, string>;
+}
+
+export function silenceMatches(s: SilenceMatch, a: { deviceId: string; ruleId: string }, deviceTags: Record<string, string>): boolean {
+  if (s.deviceIds && !s.deviceIds.includes(a.deviceId)) return false;
+  if (s.ruleIds && !s.ruleIds.includes(a.ruleId)) return false;
+  if (s.tags && !Object.entries(s.tags).every(([k, v]) => deviceTags[k] === v)) return false;
+  return !!(s.deviceIds || s.ruleIds || s.tags);
+}

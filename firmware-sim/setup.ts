@@ -1,0 +1,150 @@
+// --setup: registers the simulated devices, MQTT credentials, a DWD heavy-rain rule and optional routes
+// through the HTTP API [CONTRACT 4, 6]. Idempotent: what exists (409, or found by name) is left alone.
+import { randomBytes } from 'node:crypto';
+import type { SimDevice } from './devices.ts';
+import { getModel } from './encoders/index.ts';
+import { topicsFor } from './envelopes.ts';
+import type { Rng } from './prng.ts';
+import type { SensorParams } from './sensor.ts';
+
+export interface SetupInput {
+  api: string;
+  token: string;
+  devices: SimDevice[];
+  sensor: SensorParams;
+  username?: string;
+  webhook?: string;
+  sms?: string;
+  rng: Rng;
+  fetchImpl?: typeof fetch;
+}
+
+export interface SetupResult {
+  devicesCreated: number;
+  devicesExisting: number;
+  credentials?: { username: string; password: string };
+  ruleId?: string;
+  ruleCreated: boolean;
+  routesCreated: string[];
+}
+
+export const RULE_NAME = 'Simulator DWD Starkregen';
+export const WEBHOOK_ROUTE_NAME = 'Simulator webhook';
+export const SMS_ROUTE_NAME = 'Simulator SMS';
+const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'];
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function runSetup(s: SetupInput): Promise<SetupResult> {
+  const call = apiClient(s.api, s.token, s.fetchImpl ?? fetch);
+  const spec = getModel(s.devices[0].model);
+  const result: SetupResult = { devicesCreated: 0, devicesExisting: 0, ruleCreated: false, routesCreated: [] };
+
+  for (const d of s.devices) {
+    const r = await call('POST', '/api/v1/devices', {
+      id: d.id,
+      name: `Simulator ${d.model} #${d.n}`,
+      model: d.model,
+      devEui: d.devEui,
+      // scattered around Gießen so maps and CAP areas look plausible
+      location: { lat: round(50.58 + (s.rng.next() - 0.5) * 0.08), lon: round(8.67 + (s.rng.next() - 0.5) * 0.12) },
+      params: { mountHeightMm: s.sensor.mountHeightMm, levelOffsetCm: 0, mmPerTip: s.sensor.mmPerTip },
+      tags: { simulator: 'true', kind: spec.kind, simModel: d.model },
+    }, [409]);
+    if (r.status === 409) result.devicesExisting++;
+    else result.devicesCreated++;
+  }
+
+  if (s.username === undefined) result.credentials = await createCredentials(call, s);
+
+  const gauges = s.devices.filter(() => spec.kind === 'rain').map((d) => d.id);
+  if (gauges.length) {
+    const existing = findByName(await call('GET', '/api/v1/rules'), RULE_NAME);
+    if (existing) result.ruleId = String(existing.id);
+    else {
+      const r = await call('POST', '/api/v1/rules', { name: RULE_NAME, preset: 'dwd-starkregen', scope: { deviceIds: gauges } });
+      result.ruleId = String((r.body as { id?: unknown })?.id ?? '');
+      result.ruleCreated = true;
+    }
+  }
+
+  const routes: Array<[string, unknown]> = [];
+  if (s.webhook) {
+    const secret = `whsec_${randomBytes(24).toString('base64')}`;
+    routes.push([WEBHOOK_ROUTE_NAME, { type: 'webhook', url: s.webhook, secret, format: 'regenwacht' }]);
+  }
+  if (s.sms) routes.push([SMS_ROUTE_NAME, { type: 'sms', to: s.sms }]);
+  if (routes.length) {
+    const list = await call('GET', '/api/v1/routes');
+    for (const [name, target] of routes) {
+      if (findByName(list, name)) continue;
+      await call('POST', '/api/v1/routes', { name, match: { minSeverity: 'moderate' }, targets: [target], notifyOn: NOTIFY_ON });
+      result.routesCreated.push(name);
+    }
+  }
+  return result;
+}
+
+async function createCredentials(call: ApiCall, s: SetupInput): Promise<{ username: string; password: string }> {
+  const publish = s.devices.flatMap(topicsFor);
+  const base = `sim-${s.devices[0]?.model ?? 'device'}`;
+  // The password is shown only once, so an existing username cannot be reused: take a fresh suffix.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const username = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
+    const r = await call('POST', '/api/v1/mqtt-credentials', { username, publish }, [409]);
+    if (r.status !== 409) {
+      const body = r.body as { username?: string; password?: string };
+      if (!body?.password) throw new ApiError(r.status, 'POST /api/v1/mqtt-credentials returned no password');
+      return { username: body.username ?? username, password: body.password };
+    }
+  }
+  throw new ApiError(409, `could not find a free MQTT username starting with ${base}`);
+}
+
+type ApiCall = (method: string, path: string, body?: unknown, okStatuses?: number[]) => Promise<{ status: number; body: unknown }>;
+
+function apiClient(base: string, token: string, fetchImpl: typeof fetch): ApiCall {
+  const root = base.replace(/\/+$/, '');
+  return async (method, path, body, okStatuses = []) => {
+    let res: Response;
+    try {
+      res = await fetchImpl(`${root}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      throw new ApiError(0, `cannot reach the API at ${root} (${cause})`);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text for the error message */
+    }
+    if (res.ok || okStatuses.includes(res.status)) return { status: res.status, body: parsed };
+    const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text.slice(0, 200);
+    const hint = res.status === 401 ? ' (is --token a valid API token?)' : res.status === 403 ? ' (the token lacks the role for this)' : '';
+    throw new ApiError(res.status, `${method} ${path} failed: HTTP ${res.status} ${msg}${hint}`);
+  };
+}
+
+/** GET lists may be a bare array or {items:[…]}. */
+export function listItems(body: unknown): Array<Record<string, unknown>> {
+  if (Array.isArray(body)) return body;
+  const items = (body as { items?: unknown })?.items;
+  return Array.isArray(items) ? items : [];
+}
+
+const findByName = (r: { body: unknown }, name: string): Record<string, unknown> | undefined =>
+  listItems(r.body).find((x) => x.name === name);
+
+const round = (v: number): number => Math.round(v * 1e5) / 1e5;

@@ -1,0 +1,203 @@
+// Rules, routes, silences and alarms as one service over the database; the engine is fed by alerting.ts.
+import crypto from 'node:crypto';
+import type { Route, RouteBody } from '../../alerts/routing/route-schema.ts';
+import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
+import type { Rule, RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
+import type { Alarm, Transition } from '../../alerts/types.ts';
+import { audit } from '../audit.ts';
+import type { Db } from '../db/db.ts';
+import type { DeviceRegistry } from '../devices/device-registry.ts';
+import { type AlarmRow, toAlarm } from './alarm-rows.ts';
+import { AlarmStore } from './alarm-store.ts';
+
+export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+
+export class RuleInvalid extends Error {
+  constructor(readonly issues: RuleIssue[]) {
+    super(`invalid rule: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+export class AlarmService {
+  readonly rules = new Map<string, Rule>();
+  readonly routes = new Map<string, Route>();
+  readonly store: AlarmStore;
+  private listeners: Array<() => void> = [];
+  onNotify: () => void = () => {};
+
+  constructor(
+    private db: Db,
+    private devices: DeviceRegistry,
+    readonly publicUrl: string,
+    readonly now: () => number,
+  ) {
+    this.store = new AlarmStore({
+      rule: (id) => this.rules.get(id),
+      device: (id) => this.devices.get(id),
+      routes: () => [...this.routes.values()],
+      publicUrl,
+      now,
+    });
+  }
+
+  onRulesChanged(fn: () => void) {
+    this.listeners.push(fn);
+  }
+
+  async load() {
+    const rs = await this.db.query<{ id: string; definition: RuleDefinition }>('select id, definition from rules order by created_at');
+    this.rules.clear();
+    for (const r of rs.rows) this.rules.set(r.id, { ...r.definition, id: r.id });
+    const ro = await this.db.query<{ id: string; definition: RouteBody }>('select id, definition from routes order by created_at');
+    this.routes.clear();
+    for (const r of ro.rows) this.routes.set(r.id, { ...r.definition, id: r.id });
+    for (const f of this.listeners) f();
+  }
+
+  // ---- rules ----
+  parseRule(body: unknown): RuleDefinition {
+    const r = parseRuleInput(body);
+    if (!r.ok) throw new RuleInvalid(r.issues);
+    return r.rule;
+  }
+
+  async createRule(body: unknown, actor: string): Promise<Rule> {
+    const def = this.parseRule(body);
+    const rule = { ...def, id: newId('rule') };
+    await this.db.transaction(async (tx) => {
+      await tx.query('insert into rules(id, name, definition, input) values ($1,$2,$3,$4)', [rule.id, def.name, JSON.stringify(def), JSON.stringify(body)]);
+      await audit(tx, actor, 'create', 'rule', rule.id, body);
+    });
+    this.rules.set(rule.id, rule);
+    for (const f of this.listeners) f();
+    return rule;
+  }
+
+  async updateRule(id: string, patch: Record<string, unknown>, actor: string): Promise<Rule | undefined> {
+    const r = await this.db.query<{ input: Record<string, unknown> }>('select input from rules where id = $1', [id]);
+    if (!r.rows[0]) return undefined;
+    const input = { ...r.rows[0].input, ...patch };
+    const def = this.parseRule(input);
+    const rule = { ...def, id };
+    await this.db.transaction(async (tx) => {
+      await tx.query('update rules set name=$2, definition=$3, input=$4, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input)]);
+      await audit(tx, actor, 'update', 'rule', id, patch);
+    });
+    this.rules.set(id, rule);
+    for (const f of this.listeners) f();
+    return rule;
+  }
+
+  async deleteRule(id: string, actor: string): Promise<boolean> {
+    const ok = await this.db.transaction(async (tx) => {
+      const r = await tx.query('delete from rules where id = $1', [id]);
+      if (r.rowCount) await audit(tx, actor, 'delete', 'rule', id);
+      return r.rowCount > 0;
+    });
+    this.rules.delete(id);
+    for (const f of this.listeners) f();
+    return ok;
+  }
+
+  // ---- routes ----
+  async saveRoute(id: string | undefined, body: RouteBody, actor: string): Promise<Route> {
+    const route = { ...body, id: id ?? newId('route') };
+    await this.db.transaction(async (tx) => {
+      if (id) await tx.query('update routes set name=$2, definition=$3, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body)]);
+      else await tx.query('insert into routes(id, name, definition) values ($1,$2,$3)', [route.id, body.name, JSON.stringify(body)]);
+      await audit(tx, actor, id ? 'update' : 'create', 'route', route.id, body);
+    });
+    this.routes.set(route.id, route);
+    return route;
+  }
+
+  async deleteRoute(id: string, actor: string): Promise<boolean> {
+    const ok = await this.db.transaction(async (tx) => {
+      const r = await tx.query('delete from routes where id = $1', [id]);
+      if (r.rowCount) await audit(tx, actor, 'delete', 'route', id);
+      return r.rowCount > 0;
+    });
+    this.routes.delete(id);
+    return ok;
+  }
+
+  // ---- alarms ----
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Transitions are applied one at a time, in order, each in its own transaction. */
+  apply(ts: Transition[]): Promise<void> {
+    if (!ts.length) return Promise.resolve();
+    const run = async () => {
+      let notified = 0;
+      for (const t of ts) {
+        const r = await this.db.transaction((tx) => this.store.apply(tx, t));
+        if (r) notified += r.notified;
+        if (r) this.transitionHook(t, r.alarm);
+      }
+      if (notified) this.onNotify();
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+  transitionHook: (t: Transition, a: Alarm) => void = () => {};
+
+  async acknowledge(id: string, actor: string, comment?: string) {
+    const r = await this.db.transaction(async (tx) => {
+      const a = await this.store.acknowledge(tx, id, actor, comment);
+      if (typeof a !== 'string') await audit(tx, actor, 'acknowledge', 'alarm', id, { comment });
+      return a;
+    });
+    if (typeof r !== 'string') this.onNotify();
+    return r;
+  }
+
+  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved'; deviceId?: string; ruleId?: string; mode?: string; limit: number }): Promise<Alarm[]> {
+    const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved'] : [q.state];
+    const r = await this.db.query<AlarmRow>(
+      `select * from alarms where state = any($1::text[]) and ($2::text is null or device_id = $2) and ($3::text is null or rule_id = $3)
+       and ($4::text is null or mode = $4) order by id desc limit $5`,
+      [states, q.deviceId ?? null, q.ruleId ?? null, q.mode ?? null, q.limit],
+    );
+    return r.rows.map(toAlarm);
+  }
+
+  async get(id: string) {
+    if (!/^\d+$/.test(id)) return undefined;
+    const r = await this.db.query<AlarmRow>('select * from alarms where id = $1', [Number(id)]);
+    if (!r.rows[0]) return undefined;
+    const ev = await this.db.query<{ id: number; at: Date; kind: string; severity: string; value: number | null; threshold: number | null; actor: string | null; comment: string | null }>(
+      'select * from alarm_events where alarm_id = $1 order by id',
+      [Number(id)],
+    );
+    const no = await this.db.query<{ id: string; route_id: string; channel: string; target: { type: string; url?: string; to?: string }; event_type: string; purpose: string; state: string; attempts: number; created_at: Date; delivered_at: Date | null; last_status: number | null; last_error: string | null }>(
+      'select * from notifications where alarm_id = $1 order by created_at, id',
+      [Number(id)],
+    );
+    const at = await this.db.query<{ notification_id: string; at: Date; ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
+      'select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1 order by a.id',
+      [Number(id)],
+    );
+    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+    return {
+      ...toAlarm(r.rows[0]),
+      events: ev.rows.map((e) => ({ id: e.id, at: iso(e.at), kind: e.kind, severity: e.severity, value: e.value, threshold: e.threshold, actor: e.actor, comment: e.comment })),
+      notifications: no.rows.map((n) => ({
+        id: n.id,
+        routeId: n.route_id,
+        channel: n.channel,
+        // the receiver without its secret
+        to: n.target.type === 'webhook' ? n.target.url : n.target.to,
+        type: n.event_type,
+        purpose: n.purpose,
+        state: n.state,
+        attempts: at.rows
+          .filter((a) => a.notification_id === n.id)
+          .map((a) => ({ at: iso(a.at), ok: a.ok, status: a.status, latencyMs: a.latency_ms, error: a.error })),
+        createdAt: iso(n.created_at),
+        deliveredAt: iso(n.delivered_at),
+        lastError: n.last_error,
+      })),
+    };
+  }
+}

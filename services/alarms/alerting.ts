@@ -1,0 +1,111 @@
+// Wires the rule engine to stored readings, the alarm store, the notifier and the scheduler.
+import cron from 'node-cron';
+import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
+import type { Reading } from '../../alerts/types.ts';
+import type { AppContext } from '../context.ts';
+import { AlarmService } from './alarm-service.ts';
+import { Notifier } from './notifier.ts';
+import { runReminders } from './reminders.ts';
+
+export interface Alerting {
+  alarms: AlarmService;
+  engine: RuleEngine;
+  notifier?: Notifier;
+  onReadings(rs: Reading[]): void;
+  /** one scheduler pass: engine timers and offline, reminders, escalations, silence ends */
+  tick(): Promise<void>;
+  /** resolves when queued transitions are stored and the outbox is idle */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAlerting(ctx: AppContext, o: { now: () => number; evaluate: boolean; notify: boolean; schedule: boolean }): Promise<Alerting> {
+  const log = ctx.log.child({ component: 'alerting' });
+  const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now);
+  const engine = new RuleEngine();
+  const syncRules = () => engine.setRules([...alarms.rules.values()].filter((r) => r.enabled !== false));
+  const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
+  alarms.onRulesChanged(syncRules);
+  ctx.devices.onChange(syncDevices);
+  await alarms.load();
+  syncDevices();
+  syncRules();
+  if (o.evaluate) await hydrate(ctx, alarms, engine, o.now);
+  alarms.transitionHook = (t, a) => {
+    ctx.metrics.transitions.inc({ kind: t.kind });
+    log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');
+  };
+
+  let notifier: Notifier | undefined;
+  if (o.notify) {
+    notifier = new Notifier(ctx.db, ctx.config, log.child({ component: 'notifier' }), ctx.metrics, { now: o.now });
+    alarms.onNotify = () => notifier?.kick();
+    notifier.start();
+  }
+
+  const failed = (e: unknown) => log.error({ err: (e as Error).message }, 'storing alarm transitions failed');
+  let ticking: Promise<void> | undefined;
+  const tick = async () => {
+    if (ticking) return ticking; // never overlap
+    ticking = (async () => {
+      const t0 = performance.now();
+      if (o.evaluate) await alarms.apply(engine.tick(o.now())).catch(failed);
+      const n = await runReminders(ctx.db, alarms, ctx.devices, o.now);
+      if (n) notifier?.kick();
+      log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
+    })().finally(() => {
+      ticking = undefined;
+    });
+    return ticking;
+  };
+  const task = o.schedule ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true }) : undefined;
+
+  return {
+    alarms,
+    engine,
+    notifier,
+    onReadings(rs) {
+      if (!o.evaluate) return;
+      const now = o.now();
+      const ts = [];
+      for (const r of rs) ts.push(...engine.onReading(r, now));
+      if (ts.length) alarms.apply(ts).catch(failed);
+    },
+    tick,
+    async settle() {
+      await alarms.apply([]);
+      await (alarms as unknown as { queue: Promise<unknown> }).queue;
+      notifier?.kick();
+      await notifier?.drain();
+    },
+    async stop() {
+      await task?.stop();
+      await notifier?.stop();
+    },
+  };
+}
+
+/** A restart mid-storm continues: windows refilled from the store, open alarms and last uplinks restored. */
+async function hydrate(ctx: AppContext, alarms: AlarmService, engine: RuleEngine, now: () => number) {
+  const rules = [...alarms.rules.values()];
+  const metrics = [...new Set(rules.map((r) => r.metric).filter((m): m is string => !!m))];
+  const longest = Math.max(3_600_000, ...rules.flatMap((r) => r.levels.map((l) => l.windowMs)));
+  const since = new Date(now() - longest - 60_000);
+  const rs = metrics.length
+    ? await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
+        'select time, device_id, metric, value, quality from readings where time > $1 and metric = any($2::text[]) order by time',
+        [since, metrics],
+      )
+    : { rows: [] };
+  const open = await ctx.db.query<{ rule_id: string; device_id: string; severity: string }>("select rule_id, device_id, severity from alarms where state <> 'resolved'");
+  const seen = await ctx.db.query<{ device_id: string; t: Date }>(
+    "select device_id, max(time) as t from readings where time > $1 group by device_id",
+    [new Date(now() - 8 * 86_400_000)],
+  );
+  engine.hydrate(
+    rs.rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, time: new Date(r.time).getTime(), value: r.value, quality: r.quality })),
+    open.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as never })),
+    seen.rows.map((s) => ({ deviceId: s.device_id, time: new Date(s.t).getTime() })),
+  );
+  ctx.log.info({ readings: rs.rows.length, openAlarms: open.rows.length }, 'rule engine hydrated');
+}

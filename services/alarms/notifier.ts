@@ -1,0 +1,161 @@
+// Outbox worker: claims due notifications (FOR UPDATE SKIP LOCKED, so several instances share the work),
+// delivers each independently (a slow receiver only holds its own slot), records every attempt, retries
+// with exponential backoff and jitter, and gives up visibly after a bounded time. [CONTRACT 5]
+import type { Logger } from 'pino';
+import { createSmsSender, type SmsSender } from '../../alerts/channels/sms-senders.ts';
+import { smsText } from '../../alerts/channels/sms-text.ts';
+import type { DeliveryResult, NotificationPayload, Target } from '../../alerts/channels/types.ts';
+import { buildWebhookBody, deliverWebhook } from '../../alerts/channels/webhook.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import type { Metrics } from '../metrics.ts';
+
+interface Row {
+  id: string;
+  alarm_id: number;
+  target: Target;
+  payload: NotificationPayload;
+  attempts: number;
+  created_at: Date;
+}
+
+export interface NotifierOptions {
+  now: () => number;
+  concurrency?: number;
+  giveUpAfterMs?: number;
+  maxAttempts?: number;
+  webhookTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export class Notifier {
+  private inFlight = 0;
+  private running = false;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private sms: SmsSender;
+  private readonly opts: Required<NotifierOptions>;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private db: Db,
+    config: Readonly<Config>,
+    private log: Logger,
+    private metrics: Metrics,
+    opts: NotifierOptions,
+  ) {
+    this.opts = { concurrency: 32, giveUpAfterMs: 24 * 3_600_000, maxAttempts: 30, webhookTimeoutMs: 10_000, pollMs: 1000, ...opts };
+    this.sms = createSmsSender({ ...config.sms }, { info: (o, m) => log.info(o, m) });
+  }
+
+  start() {
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Look for due work now (called after every alarm commit). */
+  kick() {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.claimAndSend()
+      .catch((e) => this.log.warn({ err: (e as Error).message }, 'outbox poll failed'))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
+      });
+  }
+
+  private async claimAndSend() {
+    const free = this.opts.concurrency - this.inFlight;
+    if (free <= 0) return;
+    const now = new Date(this.opts.now());
+    const r = await this.db.query<Row>(
+      `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1
+       where id in (select id from notifications
+                    where (state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and locked_until < $1)
+                    order by next_attempt_at limit $2 for update skip locked)
+       returning id, alarm_id, target, payload, attempts, created_at`,
+      [now, free],
+    );
+    for (const row of r.rows) {
+      this.inFlight++;
+      this.deliver(row)
+        .catch((e) => this.log.error({ notificationId: row.id, err: (e as Error).message }, 'recording delivery failed'))
+        .finally(() => {
+          this.inFlight--;
+          this.kick();
+        });
+    }
+  }
+
+  private async send(row: Row): Promise<DeliveryResult> {
+    const t = row.target;
+    if (t.type === 'webhook') {
+      const body = JSON.stringify(buildWebhookBody(row.payload, t.format ?? 'regenwacht', { externalUrl: row.payload.alarm.url }));
+      return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs });
+    }
+    return this.sms.send({ to: t.to, text: smsText(row.payload), reference: row.id });
+  }
+
+  private async deliver(row: Row) {
+    let res: DeliveryResult;
+    try {
+      res = await this.send(row);
+    } catch (e) {
+      res = { ok: false, retryable: true, error: (e as Error).message, latencyMs: 0 };
+    }
+    const now = this.opts.now();
+    const channel = row.target.type;
+    this.metrics.notifications.inc({ channel, result: res.ok ? 'delivered' : res.retryable ? 'retry' : 'failed' });
+    await this.db.query('insert into notification_attempts(notification_id, at, ok, status, latency_ms, error) values ($1,$2,$3,$4,$5,$6)', [
+      row.id,
+      new Date(now),
+      res.ok,
+      res.status ?? null,
+      Math.round(res.latencyMs),
+      res.error ?? null,
+    ]);
+    const log = { notificationId: row.id, alarmId: String(row.alarm_id), channel, status: res.status, attempt: row.attempts };
+    if (res.ok) {
+      await this.db.query(`update notifications set state='delivered', delivered_at=$2, last_status=$3, last_error=null, locked_until=null where id=$1`, [row.id, new Date(now), res.status ?? null]);
+      this.log.info(log, 'notification delivered');
+      return;
+    }
+    const tooOld = now - new Date(row.created_at).getTime() > this.opts.giveUpAfterMs || row.attempts >= this.opts.maxAttempts;
+    if (!res.retryable || tooOld) {
+      await this.db.query(`update notifications set state='failed', last_status=$2, last_error=$3, locked_until=null where id=$1`, [row.id, res.status ?? null, res.error ?? null]);
+      this.log.error({ ...log, err: res.error }, res.retryable ? 'notification given up after retries' : 'notification failed, not retryable');
+      return;
+    }
+    const backoff = Math.min(300_000, 1000 * 2 ** Math.min(row.attempts - 1, 12)) * (0.8 + Math.random() * 0.4);
+    const next = new Date(now + Math.max(backoff, res.retryAfterMs ?? 0));
+    await this.db.query(`update notifications set state='pending', next_attempt_at=$2, last_status=$3, last_error=$4, locked_until=null where id=$1`, [
+      row.id,
+      next,
+      res.status ?? null,
+      res.error ?? null,
+    ]);
+    this.log.warn({ ...log, err: res.error, retryAt: next.toISOString() }, 'notification failed, will retry');
+  }
+
+  /** For tests and shutdown: resolves when nothing is being claimed or delivered. */
+  async drain(timeoutMs = 15_000): Promise<void> {
+    if (!this.running && this.inFlight === 0) return;
+    await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+
+  async stop() {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.drain(5000);
+  }
+}

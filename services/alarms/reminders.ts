@@ -1,0 +1,85 @@
+// Scheduler work on open alarms: reminders until acknowledged, escalation when nobody acknowledged in time,
+// and releasing notifications held by a silence once it ends. [CONTRACT 5]
+import { tryParseDuration } from '../../alerts/rules/duration.ts';
+import { silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
+import type { Db } from '../db/db.ts';
+import type { DeviceRegistry } from '../devices/device-registry.ts';
+import { type AlarmRow, toAlarm } from './alarm-rows.ts';
+import type { AlarmService } from './alarm-service.ts';
+import { enqueue, payloadFor } from './alarm-store.ts';
+
+export async function runReminders(db: Db, alarms: AlarmService, devices: DeviceRegistry, clock: () => number): Promise<number> {
+  const now = clock();
+  let n = await releaseSilences(db, devices, now);
+  const routes = [...alarms.routes.values()].filter((r) => r.enabled && (r.repeatEvery || r.escalate));
+  if (!routes.length) return n;
+  const open = await db.query<AlarmRow>("select * from alarms where state = 'firing' and mode = 'active'");
+  if (!open.rows.length) return n;
+  const sent = await db.query<{ alarm_id: number; route_id: string; purpose: string; first: Date; last: Date }>(
+    `select alarm_id, route_id, purpose, min(created_at) as first, max(created_at) as last from notifications
+     where alarm_id = any($1::bigint[]) group by 1, 2, 3`,
+    [open.rows.map((a) => a.id)],
+  );
+  const key = (a: number, r: string) => `${a}/${r}`;
+  const told = new Map<string, { first: number; last: number; escalated: boolean }>();
+  for (const s of sent.rows) {
+    const k = key(s.alarm_id, s.route_id);
+    const cur = told.get(k) ?? { first: Infinity, last: 0, escalated: false };
+    if (s.purpose === 'escalation') cur.escalated = true;
+    else {
+      cur.first = Math.min(cur.first, new Date(s.first).getTime());
+      cur.last = Math.max(cur.last, new Date(s.last).getTime());
+    }
+    told.set(k, cur);
+  }
+  for (const row of open.rows) {
+    const a = toAlarm(row);
+    const device = devices.get(a.deviceId);
+    for (const r of routes) {
+      const t = told.get(key(row.id, r.id));
+      if (!t || t.first === Infinity) continue; // this route was never told about the alarm
+      await db.transaction(async (tx) => {
+        const every = r.repeatEvery ? tryParseDuration(r.repeatEvery) : undefined;
+        if (every && now - t.last >= every) {
+          const p = payloadFor(a, 'alarm.reminder', device, alarms.publicUrl, new Date(now));
+          for (const target of r.targets) await enqueue(tx, a, r.id, target, p, 'reminder', false, now);
+          n += r.targets.length;
+        }
+        const after = r.escalate ? tryParseDuration(r.escalate.after) : undefined;
+        if (r.escalate && after && !t.escalated && now - t.first >= after) {
+          const p = payloadFor(a, 'alarm.firing', device, alarms.publicUrl, new Date(now));
+          p.alarm.message = `ESKALATION (nicht quittiert seit ${r.escalate.after}): ${p.alarm.message}`;
+          for (const target of r.escalate.targets) await enqueue(tx, a, r.id, target, p, 'escalation', false, now);
+          n += r.escalate.targets.length;
+        }
+      });
+    }
+  }
+  return n;
+}
+
+/** When a silence ends, open alarms get their latest held notification per target; the rest are dropped. */
+async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Promise<number> {
+  const ended = await db.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [new Date(now)]);
+  if (!ended.rows.length) return 0;
+  let n = 0;
+  await db.transaction(async (tx) => {
+    const held = await tx.query<{ id: string; alarm_id: number; target: unknown; state: string; a_state: string; device_id: string; rule_id: string }>(
+      `select n.id, n.alarm_id, n.target, n.state, a.state as a_state, a.device_id, a.rule_id from notifications n join alarms a on a.id = n.alarm_id
+       where n.state = 'held' order by n.created_at desc`,
+    );
+    const active = await tx.query<{ match: SilenceMatch }>('select match from silences where starts_at <= $1 and ends_at > $1', [new Date(now)]);
+    const seen = new Set<string>();
+    for (const h of held.rows) {
+      const tags = devices.get(h.device_id)?.tags ?? {};
+      if (active.rows.some((s) => silenceMatches(s.match, { deviceId: h.device_id, ruleId: h.rule_id }, tags))) continue; // still silenced
+      const k = `${h.alarm_id}/${JSON.stringify(h.target)}`;
+      const release = h.a_state !== 'resolved' && !seen.has(k);
+      seen.add(k);
+      await tx.query(`update notifications set state = $2, next_attempt_at = $3 where id = $1`, [h.id, release ? 'pending' : 'suppressed', new Date(now)]);
+      if (release) n++;
+    }
+    await tx.query('update silences set released_at = $2 where id = any($1::text[])', [ended.rows.map((s) => s.id), new Date(now)]);
+  });
+  return n;
+}

@@ -1,0 +1,106 @@
+// The HTTP API: fastify + zod type provider, OpenAPI, bearer auth with roles, one error format. [CONTRACT 4]
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/token-store.ts';
+import { allowed, type Permission } from '../auth/roles.ts';
+import type { AppContext } from '../context.ts';
+import { ApiError } from './errors.ts';
+import { registerRoutes } from './routes/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type Api = FastifyInstance;
+
+export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'api' }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1 << 20,
+    genReqId: () => Math.random().toString(36).slice(2, 10),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const details = err.validation.map((v) => ({
+        path: [err.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].join('.'),
+        message: v.message,
+      }));
+      return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: `invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } });
+    }
+    if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, details: err.details } });
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode === 429) return reply.code(429).send({ error: { code: 'RATE_LIMITED', message: 'too many requests, slow down' } });
+    if (e.statusCode === 413) return reply.code(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body larger than 1 MiB' } });
+    if (e.statusCode === 415) return reply.code(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message } });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+    }
+    req.log.error({ err, reqId: req.id }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: `internal error (request ${req.id})` } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Regenwacht API', version: '1', description: 'Heavy-rain and flash-flood early warning' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(rateLimit, {
+    max: 1200,
+    timeWindow: '1 minute',
+    keyGenerator: (req) => (req.headers.authorization ? `t:${req.headers.authorization.slice(-16)}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, c) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `rate limit of ${c.max} requests per minute exceeded` }),
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    ctx.metrics.httpRequests.inc({ method: req.method, status: String(reply.statusCode) });
+    if (reply.statusCode >= 500) req.log.warn({ reqId: req.id, url: req.url, status: reply.statusCode }, 'request error');
+    done();
+  });
+
+  // Bearer auth for everything under /api/v1. [CONTRACT 4]
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/api/')) return;
+    const h = req.headers.authorization;
+    const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+    if (!m) throw new ApiError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
+    const p = await ctx.tokens.verify(m[1]);
+    if (!p) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
+    req.principal = p;
+  });
+
+  await registerRoutes(app as unknown as FastifyInstance, ctx);
+  return app as unknown as FastifyInstance;
+}
+
+/** Throws 403 unless the caller's role carries the permission. */
+export function need(req: FastifyRequest, perm: Permission): Principal {
+  const p = req.principal;
+  if (!p) throw new ApiError('UNAUTHORIZED', 'missing bearer token');
+  if (!allowed(p.role, perm)) throw new ApiError('FORBIDDEN', `role '${p.role}' may not ${perm.replace(':', ' ')}`);
+  return p;
+}
+
+export const actor = (p: Principal): string => `${p.name}#${p.tokenId}`;

@@ -1,0 +1,240 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { capAlertXml, capAtomFeed, type CapMsgType } from '../../../alerts/channels/cap.ts';
+import { routeSchema } from '../../../alerts/routing/route-schema.ts';
+import type { Transition } from '../../../alerts/types.ts';
+import { audit } from '../../audit.ts';
+import { RuleInvalid, newId } from '../../alarms/alarm-service.ts';
+import type { AppContext } from '../../context.ts';
+import { actor, need } from '../app.ts';
+import { ApiError, notFound } from '../errors.ts';
+
+const idParam = z.object({ id: z.string() });
+const iso = z.iso.datetime({ offset: true });
+
+function ruleError(e: unknown): never {
+  if (e instanceof RuleInvalid) throw new ApiError('VALIDATION_FAILED', e.message, e.issues);
+  throw e;
+}
+
+export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const svc = ctx.alarms!;
+
+  // ---- rules [CONTRACT 4.1] ----
+  app.post('/api/v1/rules', { schema: { tags: ['rules'], body: z.record(z.string(), z.unknown()) } }, async (req, reply) => {
+    const p = need(req, 'rules:write');
+    const rule = await svc.createRule(req.body, actor(p)).catch(ruleError);
+    return reply.code(201).send(rule);
+  });
+  app.get('/api/v1/rules', { schema: { tags: ['rules'] } }, async (req) => {
+    need(req, 'read');
+    return { items: [...svc.rules.values()] };
+  });
+  app.get('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam } }, async (req) => {
+    need(req, 'read');
+    const r = svc.rules.get(req.params.id);
+    if (!r) throw notFound('rule', req.params.id);
+    return r;
+  });
+  app.patch('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam, body: z.record(z.string(), z.unknown()) } }, async (req) => {
+    const p = need(req, 'rules:write');
+    const r = await svc.updateRule(req.params.id, req.body, actor(p)).catch(ruleError);
+    if (!r) throw notFound('rule', req.params.id);
+    return r;
+  });
+  app.delete('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'rules:write');
+    if (!(await svc.deleteRule(req.params.id, actor(p)))) throw notFound('rule', req.params.id);
+    return reply.code(204).send();
+  });
+  app.post('/api/v1/rules/:id/backtest', { schema: { tags: ['rules'], params: idParam, body: z.object({ from: iso, to: iso }) } }, async (req) => {
+    need(req, 'read');
+    const rule = svc.rules.get(req.params.id);
+    if (!rule) throw notFound('rule', req.params.id);
+    const from = Date.parse(req.body.from);
+    const to = Date.parse(req.body.to);
+    if (to <= from || to - from > 31 * 86_400_000) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
+    const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
+    const devices = ctx.devices.list().filter((d) => (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) && Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v));
+    const r = await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
+      `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
+       and time > $3 and time <= $4 order by time limit 2000000`,
+      [devices.map((d) => d.id), rule.metric ?? null, new Date(from - longest), new Date(to)],
+    );
+    const readings = r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
+    const { RuleEngine } = await import('../../../alerts/engine/rule-engine.ts');
+    const e = new RuleEngine();
+    e.setDevices(devices.map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
+    const ts = e.backtest(rule, readings, from, to);
+    return { ruleId: rule.id, from: req.body.from, to: req.body.to, readings: readings.length, alarms: groupAlarms(ts), transitions: ts.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
+  });
+
+  // ---- alarms [CONTRACT 4] ----
+  const listQuery = z.object({
+    state: z.enum(['active', 'all', 'firing', 'acknowledged', 'resolved']).default('active'),
+    deviceId: z.string().optional(),
+    ruleId: z.string().optional(),
+    mode: z.enum(['active', 'shadow']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  });
+  app.get('/api/v1/alarms', { schema: { tags: ['alarms'], querystring: listQuery } }, async (req) => {
+    need(req, 'read');
+    return { items: await svc.list(req.query) };
+  });
+  app.get('/api/v1/alarms/:id', { schema: { tags: ['alarms'], params: idParam } }, async (req) => {
+    need(req, 'read');
+    const a = await svc.get(req.params.id);
+    if (!a) throw notFound('alarm', req.params.id);
+    return a;
+  });
+  app.post('/api/v1/alarms/:id/ack', { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } }, async (req) => {
+    const p = need(req, 'alarms:ack');
+    if (!/^\d+$/.test(req.params.id)) throw notFound('alarm', req.params.id);
+    const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
+    if (r === 'not_found') throw notFound('alarm', req.params.id);
+    if (r === 'resolved') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already resolved`);
+    return r;
+  });
+
+  // ---- routes [CONTRACT 5] ----
+  app.post('/api/v1/routes', { schema: { tags: ['routes'], body: routeSchema } }, async (req, reply) => {
+    const p = need(req, 'routes:write');
+    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, req.body, actor(p))));
+  });
+  app.get('/api/v1/routes', { schema: { tags: ['routes'] } }, async (req) => {
+    need(req, 'read');
+    return { items: [...svc.routes.values()].map(redactRoute) };
+  });
+  app.get('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam } }, async (req) => {
+    need(req, 'read');
+    const r = svc.routes.get(req.params.id);
+    if (!r) throw notFound('route', req.params.id);
+    return redactRoute(r);
+  });
+  app.put('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam, body: routeSchema } }, async (req) => {
+    const p = need(req, 'routes:write');
+    if (!svc.routes.has(req.params.id)) throw notFound('route', req.params.id);
+    return redactRoute(await svc.saveRoute(req.params.id, req.body, actor(p)));
+  });
+  app.delete('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'routes:write');
+    if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
+    return reply.code(204).send();
+  });
+
+  // ---- silences [CONTRACT 4] ----
+  const silenceBody = z
+    .object({
+      match: z.object({ deviceIds: z.array(z.string()).min(1).optional(), ruleIds: z.array(z.string()).min(1).optional(), tags: z.record(z.string(), z.string()).optional() }),
+      startsAt: iso.optional(),
+      endsAt: iso,
+      comment: z.string().max(1000).default(''),
+    })
+    .refine((s) => s.match.deviceIds || s.match.ruleIds || s.match.tags, { message: 'match must name deviceIds, ruleIds or tags', path: ['match'] })
+    .refine((s) => Date.parse(s.endsAt) > (s.startsAt ? Date.parse(s.startsAt) : Date.now()), { message: 'endsAt must be after startsAt', path: ['endsAt'] });
+  app.post('/api/v1/silences', { schema: { tags: ['silences'], body: silenceBody } }, async (req, reply) => {
+    const p = need(req, 'silences:write');
+    const id = newId('sil');
+    const starts = req.body.startsAt ? new Date(req.body.startsAt) : new Date(svc.now());
+    await ctx.db.transaction(async (tx) => {
+      await tx.query('insert into silences(id, match, starts_at, ends_at, comment, created_by) values ($1,$2,$3,$4,$5,$6)', [id, JSON.stringify(req.body.match), starts, new Date(req.body.endsAt), req.body.comment, actor(p)]);
+      await audit(tx, actor(p), 'create', 'silence', id, req.body);
+    });
+    return reply.code(201).send({ id, match: req.body.match, startsAt: starts.toISOString(), endsAt: new Date(req.body.endsAt).toISOString(), comment: req.body.comment, createdBy: p.name });
+  });
+  app.get('/api/v1/silences', { schema: { tags: ['silences'] } }, async (req) => {
+    need(req, 'read');
+    const r = await ctx.db.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string }>('select * from silences where ends_at > $1 order by starts_at', [new Date(svc.now())]);
+    return { items: r.rows.map((s) => ({ id: s.id, match: s.match, startsAt: new Date(s.starts_at).toISOString(), endsAt: new Date(s.ends_at).toISOString(), comment: s.comment, createdBy: s.created_by })) };
+  });
+  app.delete('/api/v1/silences/:id', { schema: { tags: ['silences'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'silences:write');
+    // Ending a silence early: it ends now, and the scheduler releases what it held.
+    const r = await ctx.db.query('update silences set ends_at = $2 where id = $1 and ends_at > $2', [req.params.id, new Date(svc.now())]);
+    if (!r.rowCount) throw notFound('silence', req.params.id);
+    await audit(ctx.db, actor(p), 'delete', 'silence', req.params.id);
+    return reply.code(204).send();
+  });
+
+  // ---- CAP 1.2 [CONTRACT 4] ----
+  const sender = `regenwacht@${new URL(ctx.config.publicUrl).hostname}`;
+  const capFor = async (alarmId: string) => {
+    const a = await svc.get(alarmId);
+    if (!a) return undefined;
+    const ev = a.events.filter((e) => e.kind !== 'acknowledged');
+    const docs: { identifier: string; sent: Date; type: CapMsgType }[] = ev.map((e, i) => ({
+      identifier: `urn:regenwacht:alarm:${a.id}:${e.id}`,
+      sent: new Date(e.at ?? a.updatedAt),
+      type: e.kind === 'resolved' ? 'Cancel' : i === 0 ? 'Alert' : 'Update',
+    }));
+    const last = docs[docs.length - 1];
+    const d = ctx.devices.get(a.deviceId);
+    const stamp = (x: Date) => x.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+    const xml = capAlertXml({
+      alarm: a,
+      device: { name: d?.name ?? a.deviceId, location: d?.location ?? null },
+      msgType: last?.type ?? 'Alert',
+      identifier: last?.identifier ?? `urn:regenwacht:alarm:${a.id}`,
+      sent: last?.sent ?? new Date(a.startedAt),
+      references: docs.slice(0, -1).map((x) => `${sender},${x.identifier},${stamp(x.sent)}`),
+      sender,
+      publicUrl: ctx.config.publicUrl,
+    });
+    return { alarm: a, xml, last };
+  };
+  app.get('/api/v1/cap/alerts/:file', { schema: { tags: ['cap'], params: z.object({ file: z.string().regex(/^\d+\.xml$/, 'expected <alarmId>.xml') }) } }, async (req, reply) => {
+    need(req, 'read');
+    const id = req.params.file.replace(/\.xml$/, '');
+    const c = await capFor(id);
+    if (!c) throw notFound('alarm', id);
+    return reply.type('application/cap+xml; charset=utf-8').send(c.xml);
+  });
+  app.get('/api/v1/cap/alerts.atom', { schema: { tags: ['cap'] } }, async (req, reply) => {
+    need(req, 'read');
+    const open = (await svc.list({ state: 'active', mode: 'active', limit: 500 })).filter((a) => a.mode === 'active');
+    const entries = [];
+    for (const a of open) {
+      const c = await capFor(a.id);
+      if (c?.last) entries.push({ alarm: a, identifier: c.last.identifier, sent: c.last.sent, xmlUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts/${a.id}.xml`, title: `${a.ruleName}: ${a.deviceId}` });
+    }
+    return reply
+      .type('application/atom+xml; charset=utf-8')
+      .send(capAtomFeed(entries, { selfUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts.atom`, updated: new Date(Math.max(svc.now(), ...entries.map((e) => e.sent.getTime()))) }));
+  });
+}
+
+/** Webhook secrets are write-only. */
+function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unknown[] } }>(r: T): T {
+  const red = (ts: unknown[]) => ts.map((t) => (t && typeof t === 'object' && 'secret' in t ? { ...t, secret: 'whsec_…' } : t));
+  return { ...r, targets: red(r.targets), ...(r.escalate ? { escalate: { ...r.escalate, targets: red(r.escalate.targets) } } : {}) };
+}
+
+/** Transitions of a backtest folded into the alarms they would have been. */
+function groupAlarms(ts: Transition[]) {
+  const open = new Map<string, { ruleId: string; deviceId: string; metric: string; severity: string; maxSeverity: string; startedAt: string; resolvedAt: string | null; value: number; threshold: number; mode: string }>();
+  const out = [];
+  const rank = (s: string) => ['minor', 'moderate', 'severe', 'extreme'].indexOf(s);
+  for (const t of ts) {
+    const k = `${t.ruleId}/${t.deviceId}`;
+    if (t.kind === 'firing') {
+      const a = { ruleId: t.ruleId, deviceId: t.deviceId, metric: t.metric, severity: t.severity, maxSeverity: t.severity, startedAt: new Date(t.at).toISOString(), resolvedAt: null, value: t.value, threshold: t.threshold, mode: t.mode };
+      open.set(k, a);
+      out.push(a);
+    } else {
+      const a = open.get(k);
+      if (!a) continue;
+      if (t.kind === 'resolved') {
+        a.resolvedAt = new Date(t.at).toISOString();
+        open.delete(k);
+      } else {
+        a.severity = t.severity;
+        if (rank(t.severity) > rank(a.maxSeverity)) a.maxSeverity = t.severity;
+        a.value = t.value;
+        a.threshold = t.threshold;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { METRIC_UNITS } from '../../../alerts/types.ts';
+import { audit } from '../../audit.ts';
+import type { AppContext } from '../../context.ts';
+import { normEui } from '../../devices/device-registry.ts';
+import { isKnownModel } from '../../ingest/codecs/index.ts';
+import { actor, need } from '../app.ts';
+import { ApiError, conflict, notFound } from '../errors.ts';
+
+const params = z
+  .object({
+    mountHeightMm: z.number().positive().max(100_000).optional(),
+    levelOffsetCm: z.number().min(-100_000).max(100_000).optional(),
+    mmPerTip: z.number().positive().max(100).optional(),
+    deadZoneMm: z.number().min(0).max(100_000).optional(),
+    codec: z.string().optional(),
+    fieldMap: z.record(z.string(), z.string()).optional(),
+  })
+  .catchall(z.unknown());
+
+const deviceBody = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only, at most 64'),
+  name: z.string().min(1).max(200),
+  model: z.string().refine(isKnownModel, 'unknown device model (see CONTRACT §3 for the built-in models, or generic / js-codec)'),
+  devEui: z
+    .string()
+    .regex(/^([0-9A-Fa-f]{2}[-:]?){7}[0-9A-Fa-f]{2}$/, 'devEui must be 16 hex digits')
+    .optional(),
+  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).nullable().optional(),
+  params: params.default({}),
+  tags: z.record(z.string(), z.string()).default({}),
+});
+const idParam = z.object({ id: z.string() });
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const durMs = (s: string) => {
+  const m = DURATION.exec(s);
+  if (!m) throw new ApiError('VALIDATION_FAILED', `bucket '${s}' must look like 5m, 1h, 1d`, [{ path: 'querystring.bucket', message: 'bad duration' }]);
+  return Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] as 's' | 'm' | 'h' | 'd'];
+};
+
+const readingsQuery = z.object({
+  metric: z.string().refine((m) => m in METRIC_UNITS, 'unknown metric'),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  bucket: z.string().optional(),
+  agg: z.enum(['avg', 'sum', 'min', 'max', 'last']).default('avg'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+
+const AGG_SQL = { avg: 'avg(value)', sum: 'sum(value)', min: 'min(value)', max: 'max(value)', last: '(array_agg(value order by time desc))[1]' };
+
+export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+  app.post('/api/v1/devices', { schema: { tags: ['devices'], body: deviceBody } }, async (req, reply) => {
+    const p = need(req, 'devices:write');
+    const b = req.body;
+    const devEui = b.devEui ? normEui(b.devEui) : null;
+    if (ctx.devices.get(b.id)) throw conflict(`device '${b.id}' already exists`);
+    if (devEui && ctx.devices.getByEui(devEui)) throw conflict(`devEui ${devEui} already belongs to device '${ctx.devices.getByEui(devEui)?.id}'`);
+    const d = await ctx.db.transaction(async (tx) => {
+      const d = await ctx.devices.create(tx, { id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags });
+      await audit(tx, actor(p), 'create', 'device', b.id, b);
+      return d;
+    }).catch((e: { code?: string }) => {
+      if (e.code === '23505') throw conflict(`device '${b.id}' or devEui already exists`);
+      throw e;
+    });
+    return reply.code(201).send(d);
+  });
+
+  app.get('/api/v1/devices', { schema: { tags: ['devices'] } }, async (req) => {
+    need(req, 'read');
+    return { items: ctx.devices.list() };
+  });
+
+  app.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req) => {
+    need(req, 'read');
+    const d = ctx.devices.get(req.params.id);
+    if (!d) throw notFound('device', req.params.id);
+    return d;
+  });
+
+  app.patch('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam, body: deviceBody.omit({ id: true }).partial() } }, async (req) => {
+    const p = need(req, 'devices:write');
+    const b = req.body;
+    const devEui = b.devEui ? normEui(b.devEui) : undefined;
+    if (devEui) {
+      const other = ctx.devices.getByEui(devEui);
+      if (other && other.id !== req.params.id) throw conflict(`devEui ${devEui} already belongs to device '${other.id}'`);
+    }
+    const d = await ctx.db.transaction(async (tx) => {
+      const d = await ctx.devices.update(tx, req.params.id, { ...b, ...(devEui ? { devEui } : {}) } as never);
+      if (d) await audit(tx, actor(p), 'update', 'device', req.params.id, b);
+      return d;
+    });
+    if (!d) throw notFound('device', req.params.id);
+    return d;
+  });
+
+  app.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'devices:write');
+    const ok = await ctx.db.transaction(async (tx) => {
+      const ok = await ctx.devices.remove(tx, req.params.id);
+      if (ok) await audit(tx, actor(p), 'delete', 'device', req.params.id);
+      return ok;
+    });
+    if (!ok) throw notFound('device', req.params.id);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/v1/devices/:id/readings', { schema: { tags: ['devices'], params: idParam, querystring: readingsQuery } }, async (req) => {
+    need(req, 'read');
+    const d = ctx.devices.get(req.params.id);
+    if (!d) throw notFound('device', req.params.id);
+    const q = req.query;
+    const to = q.to ? new Date(q.to) : new Date(Date.now() + 60_000);
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
+    if (from > to) throw new ApiError('VALIDATION_FAILED', '`from` is after `to`', [{ path: 'querystring.from', message: 'after to' }]);
+    let points: { time: string; value: number; quality?: number }[];
+    if (q.bucket) {
+      const ms = durMs(q.bucket);
+      if ((to.getTime() - from.getTime()) / ms > 100_000) throw new ApiError('VALIDATION_FAILED', 'too many buckets (> 100000); choose a larger bucket', []);
+      const bucket = ctx.db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
+      const r = await ctx.db.query<{ t: Date; v: number }>(
+        `select ${bucket} as t, ${AGG_SQL[q.agg]} as v from readings
+         where device_id = $1 and metric = $2 and time >= $3 and time < $5 and quality = 0 group by 1 order by 1 limit $6`,
+        [d.id, q.metric, from, `${ms / 1000} seconds`, to, q.limit],
+      );
+      points = r.rows.map((x) => ({ time: new Date(x.t).toISOString(), value: Number(x.v) }));
+    } else {
+      const r = await ctx.db.query<{ time: Date; value: number; quality: number }>(
+        `select time, value, quality from readings where device_id = $1 and metric = $2 and time >= $3 and time < $4 order by time limit $5`,
+        [d.id, q.metric, from, to, q.limit],
+      );
+      points = r.rows.map((x) => (x.quality ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality } : { time: new Date(x.time).toISOString(), value: x.value }));
+    }
+    return { deviceId: d.id, metric: q.metric, unit: METRIC_UNITS[q.metric], points };
+  });
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+
+export async function healthRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.get('/healthz', { schema: { tags: ['health'], security: [] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
+    const database = await ctx.db.ping();
+    const broker = ctx.brokerReady();
+    const ok = database && broker;
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', database, broker });
+  });
+  app.get('/metrics', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
+    reply.header('content-type', ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,168 @@
+// Wires the roles of one Regenwacht process. [DESIGN folders] [CONTRACT 1]
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { buildApi } from './api/app.ts';
+import { MqttCredentialStore } from './auth/mqtt-credentials.ts';
+import { TokenStore } from './auth/token-store.ts';
+import { type RunningBroker, startBroker } from './broker/broker.ts';
+import { type Config, loadConfig } from './config.ts';
+import type { AppContext } from './context.ts';
+import type { Db } from './db/db.ts';
+import { migrate } from './db/migrate.ts';
+import { createPgDb } from './db/pg-driver.ts';
+import { createPgliteDb } from './db/pglite-driver.ts';
+import { DeviceRegistry } from './devices/device-registry.ts';
+import { IngestService } from './ingest/ingest-service.ts';
+import { IngestPipeline } from './ingest/pipeline.ts';
+import { createSteps } from './ingest/steps-impl.ts';
+import { startUpstream, type Upstream } from './ingest/upstream.ts';
+import { BatchWriter } from './ingest/writer.ts';
+import { createMetrics } from './metrics.ts';
+import { startAlerting, type Alerting } from './alarms/alerting.ts';
+
+export const MAX_PAYLOAD = 256 * 1024;
+
+export interface Overrides {
+  dataDir?: string;
+  httpPort?: number;
+  mqttPort?: number | 'off';
+  adminToken?: string;
+  logLevel?: string;
+  databaseUrl?: string;
+  env?: Record<string, string | undefined>;
+  /** injectable clock for tests of timers (escalation, reminders) */
+  now?: () => number;
+}
+
+export interface Running {
+  httpUrl: string;
+  mqttUrl: string | null;
+  adminToken: string;
+  adminTokenSource: string;
+  config: Readonly<Config>;
+  ctx: AppContext;
+  ingest?: IngestService;
+  alerting?: Alerting;
+  stop(): Promise<void>;
+}
+
+export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<Running> {
+  const env = { ...(o.env ?? process.env) };
+  if (o.dataDir) env.DATA_DIR = o.dataDir;
+  if (o.httpPort !== undefined) env.HTTP_PORT = String(o.httpPort);
+  if (o.mqttPort !== undefined) env.MQTT_PORT = String(o.mqttPort);
+  if (o.adminToken) env.ADMIN_TOKEN = o.adminToken;
+  if (o.logLevel) env.LOG_LEVEL = o.logLevel;
+  if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
+  const config = loadConfig(env);
+  const logger = log ?? pino({ level: config.logLevel, base: { svc: 'regenwacht' } });
+  const metrics = createMetrics();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (e) {
+        logger.warn({ err: (e as Error).message }, 'error during shutdown');
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const db: Db = config.databaseUrl
+      ? createPgDb(config.databaseUrl, { onError: (e) => logger.warn({ err: e.message }, 'database connection error') })
+      : await createPgliteDb(config.dataDir);
+    stops.push(() => db.close());
+    await migrate(db, { log: (m) => logger.info(m) });
+    logger.info({ driver: db.kind, timescale: db.timescale }, 'database ready');
+
+    const tokens = new TokenStore(db);
+    const admin = await tokens.ensureAdmin(config.dataDir, config.adminToken);
+    const credentials = new MqttCredentialStore(db);
+    await credentials.load();
+    const devices = new DeviceRegistry(db);
+    await devices.load();
+
+    let broker: RunningBroker | undefined;
+    let upstream: Upstream | undefined;
+    const ctx: AppContext = {
+      config,
+      db,
+      log: logger,
+      metrics,
+      tokens,
+      credentials,
+      devices,
+      brokerReady: () => (config.mqttPort === 'off' || !!broker) && (!config.upstream || !!upstream?.ready()),
+    };
+
+    const now = o.now ?? Date.now;
+    let alerting: Alerting | undefined;
+    if (config.roles.has('ingest') || config.roles.has('api') || config.roles.has('notifier') || config.roles.has('scheduler')) {
+      alerting = await startAlerting(ctx, { now, evaluate: config.roles.has('ingest'), notify: config.roles.has('notifier'), schedule: config.roles.has('scheduler') });
+      ctx.alarms = alerting.alarms;
+      stops.push(() => alerting!.stop());
+    }
+
+    let ingest: IngestService | undefined;
+    if (config.roles.has('ingest') || config.roles.has('broker')) {
+      const steps = await createSteps(db, ctx);
+      ctx.codecs = steps.codecs;
+      const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics);
+      if (alerting) writer.onCommitted = (rs) => alerting!.onReadings(rs);
+      stops.push(() => writer.close());
+      ingest = new IngestService(new IngestPipeline(devices, steps), writer, metrics, logger.child({ component: 'ingest' }));
+      const handle = (m: Parameters<IngestService['handle']>[0]) => ingest!.handle(m);
+      if (config.roles.has('broker') && config.mqttPort !== 'off') {
+        broker = await startBroker(config.bindHost, config.mqttPort, {
+          credentials,
+          ingest: handle,
+          refused: (m, reason, message) => ingest!.refused(m, reason, message),
+          log: logger,
+          maxPayload: MAX_PAYLOAD,
+        });
+        stops.push(() => broker!.close());
+      }
+      if (config.upstream && config.roles.has('ingest')) {
+        upstream = startUpstream(config.upstream, handle, logger);
+        stops.push(() => upstream!.close());
+      }
+    }
+
+    let httpUrl = '';
+    if (config.roles.has('api')) {
+      const api = await buildApi(ctx, logger);
+      try {
+        await api.listen({ host: config.bindHost, port: config.httpPort });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new Error(`HTTP port ${config.httpPort} on ${config.bindHost} is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`);
+        }
+        throw e;
+      }
+      stops.push(() => api.close());
+      const addr = api.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+      httpUrl = `http://${config.bindHost}:${port}`;
+    }
+
+    return {
+      httpUrl,
+      mqttUrl: broker ? broker.url : null,
+      adminToken: admin.token,
+      adminTokenSource: admin.source === 'ADMIN_TOKEN' ? 'the ADMIN_TOKEN variable' : path.resolve(admin.source),
+      config,
+      ctx,
+      ingest,
+      alerting,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,105 @@
+// Embedded aedes broker: authenticated clients only, per-credential publish ACLs, PUBACK after commit.
+// aedes sends PUBACK only once authorizePublish calls back, so we call back after the uplink is stored. [DESIGN facts]
+import net from 'node:net';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
+import type { RawMessage } from '../ingest/types.ts';
+
+export interface BrokerDeps {
+  credentials: MqttCredentialStore;
+  /** resolves once the message is durably stored (as readings or as a rejected uplink) */
+  ingest: (msg: RawMessage) => Promise<unknown>;
+  /** records a refused publish so an integrator can see why */
+  refused: (msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string) => Promise<unknown>;
+  log: Logger;
+  maxPayload: number;
+}
+
+export interface RunningBroker {
+  port: number;
+  url: string;
+  clients(): number;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {}
+
+export async function startBroker(host: string, port: number, deps: BrokerDeps): Promise<RunningBroker> {
+  const log = deps.log.child({ component: 'broker' });
+  const aedes = await Aedes.createBroker({
+    concurrency: 1000,
+    authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done) => {
+      deps.credentials.check(username, password as Buffer | undefined).then(
+        (ok) => {
+          if (ok) return done(null, true);
+          log.warn({ clientId: client.id, username }, 'MQTT login refused');
+          const e = new Error('bad username or password') as AuthenticateError;
+          e.returnCode = 4;
+          done(e, false);
+        },
+        (err) => {
+          log.error({ err: err.message }, 'credential check failed');
+          const e = new Error('server unavailable') as AuthenticateError;
+          e.returnCode = 3;
+          done(e, false);
+        },
+      );
+    },
+    authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
+      if (!client) return done(null);
+      const username = (client as unknown as { _rwUser?: string })._rwUser;
+      const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'broker', clientId: client.id, receivedAt: Date.now() };
+      if (!deps.credentials.mayPublish(username, packet.topic)) {
+        log.warn({ clientId: client.id, username, topic: packet.topic }, 'publish outside ACL refused');
+        // Recorded, then the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
+        deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => done(new Error('not authorized')));
+        return;
+      }
+      if (msg.payload.length > deps.maxPayload) {
+        deps.refused(msg, 'too_large', `payload of ${msg.payload.length} bytes exceeds ${deps.maxPayload}`).then(
+          () => done(null),
+          () => done(new Error('store unavailable')),
+        );
+        return;
+      }
+      deps.ingest(msg).then(
+        () => done(null),
+        (err: Error) => {
+          log.warn({ clientId: client.id, err: err.message }, 'uplink not stored, not acknowledged');
+          done(err);
+        },
+      );
+    },
+    // Our broker is an intake, not a message bus: no one subscribes.
+    authorizeSubscribe: (_client, sub, done) => done(null, sub.topic.startsWith('$SYS') ? null : sub),
+  });
+  aedes.on('client', (c) => log.debug({ clientId: c.id }, 'client connected'));
+  aedes.on('clientError', (c, err) => log.debug({ clientId: c.id, err: err.message }, 'client error'));
+  // remember the username on the client for ACL checks
+  aedes.preConnect = (client, packet, done) => {
+    (client as unknown as { _rwUser?: string })._rwUser = packet.username;
+    done(null, true);
+  };
+
+  const server = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    aedes.handle(sock);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new PortInUseError(`MQTT port ${port} on ${host} is already in use; choose another with MQTT_PORT=<port> (0 = any free port) or MQTT_PORT=off`) : e),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as net.AddressInfo).port;
+  return {
+    port: actual,
+    url: `mqtt://${host}:${actual}`,
+    clients: () => aedes.connectedClients,
+    async close() {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

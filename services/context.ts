@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { MqttCredentialStore } from './auth/mqtt-credentials.ts';
+import type { TokenStore } from './auth/token-store.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/db.ts';
+import type { DeviceRegistry } from './devices/device-registry.ts';
+import type { Metrics } from './metrics.ts';
+
+/** What the HTTP routes and the roles share. Parts that a role does not run are absent. */
+export interface AppContext {
+  config: Readonly<Config>;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  tokens: TokenStore;
+  credentials: MqttCredentialStore;
+  devices: DeviceRegistry;
+  /** is the embedded broker or upstream subscription usable (for /readyz) */
+  brokerReady: () => boolean;
+  /** set by the alarm role */
+  alarms?: import('./alarms/alarm-service.ts').AlarmService;
+  codecs?: import('./ingest/codec-store.ts').CodecStore;
+}

@@ -1,0 +1,129 @@
+// Device registry with an in-memory cache by id and devEui; invalidated on every change. [CONTRACT 4]
+import type { Db, Queryable } from '../db/db.ts';
+
+export interface DeviceParams {
+  mountHeightMm?: number;
+  levelOffsetCm?: number;
+  mmPerTip?: number;
+  deadZoneMm?: number;
+  codec?: string;
+  [k: string]: unknown;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  model: string;
+  devEui: string | null;
+  location: { lat: number; lon: number } | null;
+  params: DeviceParams;
+  tags: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  model: string;
+  dev_eui: string | null;
+  location: Device['location'];
+  params: DeviceParams;
+  tags: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toDevice = (r: Row): Device => ({
+  id: r.id,
+  name: r.name,
+  model: r.model,
+  devEui: r.dev_eui,
+  location: r.location,
+  params: r.params ?? {},
+  tags: r.tags ?? {},
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+export const normEui = (eui: string): string => eui.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+
+export class DeviceRegistry {
+  private byId = new Map<string, Device>();
+  private byEui = new Map<string, Device>();
+  private listeners: Array<() => void> = [];
+
+  constructor(private db: Db) {}
+
+  async load(): Promise<void> {
+    const r = await this.db.query<Row>('select * from devices');
+    this.byId.clear();
+    this.byEui.clear();
+    for (const row of r.rows) this.cache(toDevice(row));
+  }
+
+  private cache(d: Device) {
+    this.byId.set(d.id, d);
+    if (d.devEui) this.byEui.set(d.devEui, d);
+  }
+
+  private uncache(id: string) {
+    const d = this.byId.get(id);
+    if (d?.devEui) this.byEui.delete(d.devEui);
+    this.byId.delete(id);
+  }
+
+  onChange(fn: () => void) {
+    this.listeners.push(fn);
+  }
+  private changed() {
+    for (const fn of this.listeners) fn();
+  }
+
+  get(id: string): Device | undefined {
+    return this.byId.get(id);
+  }
+  getByEui(eui: string): Device | undefined {
+    return this.byEui.get(normEui(eui));
+  }
+  list(): Device[] {
+    return [...this.byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+  get size() {
+    return this.byId.size;
+  }
+
+  async create(q: Queryable, d: Omit<Device, 'createdAt' | 'updatedAt'>): Promise<Device> {
+    const r = await q.query<Row>(
+      `insert into devices(id, name, model, dev_eui, location, params, tags) values ($1,$2,$3,$4,$5,$6,$7) returning *`,
+      [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags)],
+    );
+    const dev = toDevice(r.rows[0]);
+    this.cache(dev);
+    this.changed();
+    return dev;
+  }
+
+  async update(q: Queryable, id: string, patch: Partial<Omit<Device, 'id' | 'createdAt' | 'updatedAt'>>): Promise<Device | undefined> {
+    const cur = this.byId.get(id);
+    if (!cur) return undefined;
+    const next = { ...cur, ...patch, params: patch.params ? { ...cur.params, ...patch.params } : cur.params };
+    const r = await q.query<Row>(
+      `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, updated_at=now() where id=$1 returning *`,
+      [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags)],
+    );
+    if (!r.rows[0]) return undefined;
+    this.uncache(id);
+    const dev = toDevice(r.rows[0]);
+    this.cache(dev);
+    this.changed();
+    return dev;
+  }
+
+  async remove(q: Queryable, id: string): Promise<boolean> {
+    const r = await q.query('delete from devices where id = $1', [id]);
+    this.uncache(id);
+    this.changed();
+    return r.rowCount > 0;
+  }
+}

@@ -1,0 +1,154 @@
+// The path of one uplink as a checklist of small named steps over one context. [DESIGN ingest pipeline]
+// Every message ends as readings, a rejection with a reason, or a named "stop here" (duplicate, other event).
+import { METRIC_UNITS, type Reading } from '../../alerts/types.ts';
+import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
+import { type DecodeResult, decodeBuiltin } from './codecs/index.ts';
+import { type EnvelopeKind, EnvelopeError, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
+import type { IngestWork, RawMessage, RejectReason } from './types.ts';
+import type { Steps } from './steps.ts';
+
+class Stop extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+    readonly deviceId?: string,
+  ) {
+    super(message);
+  }
+}
+
+const FUTURE_TOLERANCE_MS = 10 * 60_000;
+
+export class IngestPipeline {
+  private recentFrames = new Map<string, { fCnt: number; hash: string; at: number }[]>();
+
+  constructor(
+    private devices: DeviceRegistry,
+    private steps: Steps,
+  ) {}
+
+  /** Pure apart from the per-device state (counters, quality, duplicate cache): no I/O. */
+  async process(msg: RawMessage): Promise<IngestWork> {
+    try {
+      return await this.run(msg);
+    } catch (e) {
+      if (e instanceof Stop) return this.reject(msg, e.reason, e.message, e.deviceId);
+      if (e instanceof EnvelopeError) return this.reject(msg, e.reason, e.message);
+      return this.reject(msg, 'bad_payload', `unexpected: ${(e as Error).message}`);
+    }
+  }
+
+  private reject(msg: RawMessage, reason: RejectReason, message: string, deviceId?: string): IngestWork {
+    return { readings: [], rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, deviceId, clientId: msg.clientId, receivedAt: msg.receivedAt }] };
+  }
+
+  private async run(msg: RawMessage): Promise<IngestWork> {
+    const m = matchTopic(msg.topic);
+    if (!m) throw new Stop('unknown_topic', `topic '${msg.topic.slice(0, 200)}' is none of application/+/device/+/event/up, v3/+/devices/+/up, devices/+/up`);
+    if (m.otherEvent) return { readings: [], rejections: [], skipped: `${m.kind} event '${m.otherEvent}' is not an uplink` };
+    const body = parseJson(msg.payload);
+    if (m.kind === 'native') return this.native(msg, m.ref, body);
+    return this.lora(msg, m.kind, m.ref, body);
+  }
+
+  private native(msg: RawMessage, ref: string, body: unknown): IngestWork {
+    const device = this.devices.get(ref);
+    if (!device) throw new Stop('unknown_device', `no device with id '${ref}' is registered`);
+    const sets = parseNative(body);
+    const readings: Reading[] = [];
+    for (const s of sets) {
+      const time = s.time ?? msg.receivedAt;
+      checkTime(time, msg.receivedAt, device.id);
+      const values: Record<string, number> = {};
+      for (const [metric, v] of Object.entries(s.readings)) {
+        if (!(metric in METRIC_UNITS)) throw new Stop('unknown_metric', `'${metric}' is not a canonical metric (${Object.keys(METRIC_UNITS).join(', ')})`, device.id);
+        if (typeof v !== 'number') throw new Stop('bad_payload', `readings.${metric} must be a number, got ${typeof v}`, device.id);
+        if (!Number.isFinite(v)) throw new Stop('out_of_range', `readings.${metric} is not finite`, device.id);
+        values[metric] = v;
+      }
+      this.steps.derive(device, values, time);
+      for (const [metric, value] of Object.entries(values)) readings.push({ deviceId: device.id, metric, time, value, quality: 0 });
+    }
+    return this.finish(msg, device, readings, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
+  }
+
+  private async lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): Promise<IngestWork> {
+    const up: LoraUplink = kind === 'chirpstack' ? parseChirpstack(body, ref, msg.receivedAt) : parseTts(body, ref, msg.receivedAt);
+    const device = (up.devEui && this.devices.getByEui(up.devEui)) || this.devices.get(up.deviceRef) || (kind === 'tts' ? this.devices.get(ref) : undefined);
+    if (!device) throw new Stop('unknown_device', `no device registered for devEui ${up.devEui ?? '?'} / id '${up.deviceRef}'`);
+    checkTime(up.time, msg.receivedAt, device.id);
+    if (this.isDuplicate(device.id, up)) return { readings: [], rejections: [], skipped: `duplicate frame fCnt ${up.fCnt}` };
+    const dec = await this.decode(device, up);
+    if (!dec.ok) throw new Stop(dec.reason, dec.message, device.id);
+    const values = { ...dec.values };
+    const counter = dec.counter ? this.steps.counter(device, dec.counter, up.time) : undefined;
+    if (counter?.rainMm !== undefined) values.rain_mm = counter.rainMm;
+    this.steps.derive(device, values, up.time);
+    if (up.rssi !== undefined) values.rssi_dbm = up.rssi;
+    if (up.snr !== undefined) values.snr_db = up.snr;
+    const readings = Object.entries(values).map(([metric, value]) => ({ deviceId: device.id, metric, time: up.time, value, quality: 0 }));
+    const work = this.finish(msg, device, readings, {
+      time: up.time,
+      deviceId: device.id,
+      source: kind,
+      fCnt: up.fCnt,
+      fPort: up.fPort,
+      rssi: up.rssi,
+      snr: up.snr,
+      gateways: up.gateways,
+    });
+    if (counter?.state) work.counter = { deviceId: device.id, ...counter.state, time: up.time };
+    return work;
+  }
+
+  private async decode(device: Device, up: LoraUplink): Promise<DecodeResult> {
+    if (device.model === 'js-codec') return this.steps.jsCodec(device, up);
+    if (device.model === 'generic') {
+      if (!up.object) return { ok: false, reason: 'decode_error', message: `device '${device.id}' has model generic and the uplink carries no decoded object; choose a built-in model or js-codec` };
+      return this.steps.mapObject(device, up.object);
+    }
+    if (up.fPort === undefined) return { ok: false, reason: 'wrong_fport', message: 'uplink has no fPort (MAC-only frame)' };
+    return decodeBuiltin(device.model, { bytes: up.bytes, fPort: up.fPort, params: device.params });
+  }
+
+  /** Quality flags on every reading; out-of-range values are also listed as rejected so integrators see them. */
+  private finish(msg: RawMessage, device: Device, readings: Reading[], uplink: IngestWork['uplink']): IngestWork {
+    const work: IngestWork = { readings, uplink, rejections: [] };
+    const bad: string[] = [];
+    for (const r of readings) {
+      r.quality = this.steps.quality(device, r);
+      if (r.quality & 1) bad.push(`${r.metric}=${r.value}`);
+    }
+    if (bad.length) {
+      work.rejections.push({ topic: msg.topic, payload: msg.payload, reason: 'out_of_range', message: `implausible values kept flagged, not evaluated: ${bad.join(', ')}`, deviceId: device.id, clientId: msg.clientId, receivedAt: msg.receivedAt });
+    }
+    return work;
+  }
+
+  /** Same device, same frame counter and same bytes within an hour: a network-server or MQTT redelivery. */
+  private isDuplicate(deviceId: string, up: LoraUplink): boolean {
+    const hash = up.dedupId ?? up.bytes.toString('base64');
+    const list = this.recentFrames.get(deviceId) ?? [];
+    const now = up.time;
+    const dup = list.some((f) => f.fCnt === up.fCnt && f.hash === hash && Math.abs(now - f.at) < 3_600_000);
+    if (!dup) {
+      list.push({ fCnt: up.fCnt, hash, at: now });
+      if (list.length > 16) list.shift();
+      this.recentFrames.set(deviceId, list);
+    }
+    return dup;
+  }
+}
+
+function parseJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch (e) {
+    throw new Stop('invalid_json', `payload is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
+  }
+}
+
+function checkTime(t: number, receivedAt: number, deviceId: string) {
+  if (t > receivedAt + FUTURE_TOLERANCE_MS) throw new Stop('bad_time', `time ${new Date(t).toISOString()} is more than 10 minutes in the future`, deviceId);
+  if (t < Date.UTC(2000, 0, 1)) throw new Stop('bad_time', `time ${new Date(t).toISOString()} is before 2000`, deviceId);
+}

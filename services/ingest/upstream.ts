@@ -1,0 +1,63 @@
+// Subscription to an external broker (ChirpStack's, TTS's, EMQX). Persistent session, QoS 1, and the
+// PUBACK only after the uplink is stored: mqtt.js sends it when handleMessage calls back. [CONTRACT 3, 7]
+import os from 'node:os';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { RawMessage } from './types.ts';
+
+export const UPSTREAM_TOPICS = ['application/+/device/+/event/up', 'v3/+/devices/+/up', 'devices/+/up'];
+
+export interface Upstream {
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export function startUpstream(
+  opts: { url: string; username?: string; password?: string; shareGroup?: string; clientId?: string },
+  ingest: (m: RawMessage) => Promise<unknown>,
+  log: Logger,
+): Upstream {
+  const l = log.child({ component: 'upstream' });
+  const clientId = opts.clientId ?? `regenwacht-${os.hostname()}`.slice(0, 23);
+  const client: MqttClient = mqtt.connect(opts.url, {
+    clientId,
+    username: opts.username,
+    password: opts.password,
+    clean: false,
+    protocolVersion: opts.shareGroup ? 5 : 4,
+    properties: opts.shareGroup ? { sessionExpiryInterval: 86_400 } : undefined,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+  });
+  let connected = false;
+  client.handleMessage = (packet, done) => {
+    const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'upstream', clientId: 'upstream', receivedAt: Date.now() };
+    // Not stored → no PUBACK; the broker redelivers after we reconnect.
+    ingest(msg).then(
+      () => done(),
+      (err: Error) => {
+        l.warn({ err: err.message }, 'upstream uplink not stored; dropping connection so the broker redelivers');
+        client.end(true, () => client.reconnect());
+      },
+    );
+  };
+  client.on('connect', (ack) => {
+    connected = true;
+    l.info({ url: redactUrl(opts.url), sessionPresent: ack.sessionPresent }, 'connected to upstream broker');
+    const topics = UPSTREAM_TOPICS.map((t) => (opts.shareGroup ? `$share/${opts.shareGroup}/${t}` : t));
+    client.subscribe(topics, { qos: 1 }, (err) => {
+      if (err) l.error({ err: err.message }, 'upstream subscribe failed');
+    });
+  });
+  client.on('close', () => {
+    if (connected) l.warn('upstream connection closed, reconnecting');
+    connected = false;
+  });
+  client.on('error', (err) => l.warn({ err: err.message }, 'upstream error'));
+  return {
+    ready: () => connected,
+    close: () => new Promise((r) => client.end(false, {}, () => r())),
+  };
+}
+
+const redactUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//***@');

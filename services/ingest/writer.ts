@@ -1,0 +1,256 @@
+// Group-commit batch writer: one transaction per batch, flushed at once when idle, accumulating while a
+// flush is in flight. Callers' promises resolve only after COMMIT, so "acknowledged means stored". [CONTRACT 7]
+import type { Logger } from 'pino';
+import type { Reading } from '../../alerts/types.ts';
+import { type Db, isConnectionError, type Queryable } from '../db/db.ts';
+import type { Metrics } from '../metrics.ts';
+import type { IngestWork, Rejection } from './types.ts';
+
+interface Pending {
+  work: IngestWork;
+  resolve: (inserted: Reading[]) => void;
+  reject: (e: Error) => void;
+}
+
+export class OverloadedError extends Error {}
+
+export interface WriterOptions {
+  maxBatch?: number;
+  /** items allowed to wait while the database is down; beyond that, new work is refused (not acknowledged) */
+  maxQueued?: number;
+  retryMaxMs?: number;
+}
+
+const MAX_STORED_PAYLOAD = 64 * 1024;
+
+export class BatchWriter {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private closed = false;
+  private retryMs = 0;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  /** called with the newly inserted readings (duplicates excluded), in commit order */
+  onCommitted: (readings: Reading[]) => void = () => {};
+  dbHealthy = true;
+
+  constructor(
+    private db: Db,
+    private log: Logger,
+    private metrics: Metrics,
+    opts: WriterOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? (db.kind === 'pglite' ? 500 : 2000);
+    this.maxQueued = opts.maxQueued ?? 100_000;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  write(work: IngestWork): Promise<Reading[]> {
+    if (this.closed) return Promise.reject(new OverloadedError('writer closed'));
+    if (this.queue.length >= this.maxQueued) return Promise.reject(new OverloadedError(`${this.queue.length} uplinks waiting for the database`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ work, resolve, reject });
+      this.metrics.pendingUplinks.set(this.queue.length);
+      if (!this.flushing) queueMicrotask(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, this.maxBatch);
+        const t0 = performance.now();
+        try {
+          const inserted = await this.commit(batch.map((p) => p.work));
+          this.queue.splice(0, batch.length);
+          this.metrics.pendingUplinks.set(this.queue.length);
+          this.metrics.batchSeconds.observe((performance.now() - t0) / 1000);
+          if (!this.dbHealthy) this.log.info({ pending: this.queue.length }, 'database reachable again, ingestion catching up');
+          this.dbHealthy = true;
+          this.retryMs = 0;
+          this.settle(batch, inserted);
+        } catch (e) {
+          if (isConnectionError(e) || this.closed) {
+            // Keep the batch and keep trying: nothing is acknowledged until it is stored.
+            if (this.dbHealthy) this.log.error({ err: (e as Error).message, pending: this.queue.length }, 'database unreachable, holding acknowledgements');
+            this.dbHealthy = false;
+            if (this.closed) {
+              for (const p of this.queue.splice(0)) p.reject(new OverloadedError('shutting down before the database came back'));
+              return;
+            }
+            this.retryMs = Math.min(5000, Math.max(100, this.retryMs * 2));
+            await new Promise((r) => setTimeout(r, this.retryMs));
+            continue;
+          }
+          // A non-connection failure is specific to some item: isolate it so the rest still land.
+          this.queue.splice(0, batch.length);
+          await this.commitOneByOne(batch, e as Error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private settle(batch: Pending[], inserted: Map<number, Reading[]>) {
+    const all: Reading[] = [];
+    batch.forEach((p, i) => {
+      const ins = inserted.get(i) ?? [];
+      for (const r of ins) all.push(r);
+      p.resolve(ins);
+    });
+    if (all.length) {
+      this.metrics.readings.inc(all.length);
+      try {
+        this.onCommitted(all);
+      } catch (e) {
+        this.log.error({ err: e }, 'post-commit handler failed');
+      }
+    }
+  }
+
+  private async commitOneByOne(batch: Pending[], cause: Error) {
+    this.log.warn({ err: cause.message, items: batch.length }, 'batch failed, retrying items one by one');
+    for (const p of batch) {
+      try {
+        const ins = await this.commit([p.work]);
+        this.settle([p], ins);
+      } catch (e) {
+        const w = p.work;
+        const topic = w.rejections[0]?.topic ?? `devices/${w.readings[0]?.deviceId ?? '?'}/up`;
+        const rej: IngestWork = {
+          readings: [],
+          rejections: [{ topic, payload: Buffer.from(JSON.stringify(w.readings.slice(0, 50))), reason: 'store_error', message: (e as Error).message, receivedAt: Date.now() }],
+        };
+        try {
+          await this.commit([rej]);
+          p.resolve([]);
+        } catch (e2) {
+          p.reject(e2 as Error);
+        }
+      }
+    }
+  }
+
+  /** One transaction: readings (unnest, ON CONFLICT DO NOTHING), uplink metadata, rejections, counters. */
+  private async commit(works: IngestWork[]): Promise<Map<number, Reading[]>> {
+    const t: Date[] = [];
+    const dev: string[] = [];
+    const met: string[] = [];
+    const val: number[] = [];
+    const q: number[] = [];
+    const owner = new Map<string, number>();
+    works.forEach((w, i) => {
+      for (const r of w.readings) {
+        t.push(new Date(r.time));
+        dev.push(r.deviceId);
+        met.push(r.metric);
+        val.push(r.value);
+        q.push(r.quality);
+        owner.set(`${r.deviceId}\u0000${r.metric}\u0000${r.time}`, i);
+      }
+    });
+    const inserted = new Map<number, Reading[]>();
+    await this.db.transaction(async (tx) => {
+      if (t.length) {
+        const r = await tx.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
+          `insert into readings(time, device_id, metric, value, quality)
+           select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::int2[])
+           on conflict do nothing returning time, device_id, metric, value, quality`,
+          [t, dev, met, val, q],
+        );
+        for (const row of r.rows) {
+          const time = new Date(row.time).getTime();
+          const i = owner.get(`${row.device_id}\u0000${row.metric}\u0000${time}`) ?? 0;
+          const list = inserted.get(i) ?? [];
+          list.push({ deviceId: row.device_id, metric: row.metric, time, value: row.value, quality: row.quality });
+          inserted.set(i, list);
+        }
+      }
+      await this.writeUplinks(tx, works);
+      await this.writeRejections(
+        tx,
+        works.flatMap((w) => w.rejections),
+      );
+      await this.writeCounters(tx, works);
+    });
+    return inserted;
+  }
+
+  private async writeUplinks(tx: Queryable, works: IngestWork[]) {
+    const ups = works.map((w) => w.uplink).filter((u) => u !== undefined);
+    if (!ups.length) return;
+    await tx.query(
+      `insert into uplinks(time, device_id, source, f_cnt, f_port, rssi, snr, gateways)
+       select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::float8[], $7::float8[], $8::jsonb[])
+       on conflict do nothing`,
+      [
+        ups.map((u) => new Date(u.time)),
+        ups.map((u) => u.deviceId),
+        ups.map((u) => u.source),
+        ups.map((u) => u.fCnt ?? null),
+        ups.map((u) => u.fPort ?? null),
+        ups.map((u) => u.rssi ?? null),
+        ups.map((u) => u.snr ?? null),
+        ups.map((u) => (u.gateways ? JSON.stringify(u.gateways) : null)),
+      ],
+    );
+  }
+
+  private async writeRejections(tx: Queryable, rs: Rejection[]) {
+    if (!rs.length) return;
+    const enc = rs.map((r) => storedPayload(r.payload));
+    await tx.query(
+      `insert into rejected_uplinks(received_at, topic, payload, payload_encoding, payload_bytes, reason, message, device_id, client_id)
+       select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+      [
+        rs.map((r) => new Date(r.receivedAt)),
+        rs.map((r) => r.topic),
+        enc.map((e) => e.text),
+        enc.map((e) => e.encoding),
+        rs.map((r) => r.payload.length),
+        rs.map((r) => r.reason),
+        rs.map((r) => r.message.slice(0, 1000)),
+        rs.map((r) => r.deviceId ?? null),
+        rs.map((r) => r.clientId ?? null),
+      ],
+    );
+    for (const r of rs) this.metrics.rejected.inc({ reason: r.reason });
+  }
+
+  private async writeCounters(tx: Queryable, works: IngestWork[]) {
+    const latest = new Map<string, NonNullable<IngestWork['counter']>>();
+    for (const w of works) if (w.counter) latest.set(w.counter.deviceId, w.counter);
+    if (!latest.size) return;
+    const cs = [...latest.values()];
+    await tx.query(
+      `insert into device_counters(device_id, count, bits, time)
+       select * from unnest($1::text[], $2::int8[], $3::int4[], $4::timestamptz[])
+       on conflict (device_id) do update set count = excluded.count, bits = excluded.bits, time = excluded.time
+       where device_counters.time <= excluded.time`,
+      [cs.map((c) => c.deviceId), cs.map((c) => c.count), cs.map((c) => c.bits), cs.map((c) => new Date(c.time))],
+    );
+  }
+
+  /** Stops taking work; waits (bounded) for what is queued to be stored. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    const t0 = Date.now();
+    while ((this.queue.length || this.flushing) && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new OverloadedError('shutting down'));
+  }
+}
+
+/** Text payloads are kept as text, binary as base64, both capped so one huge message cannot fill the disk. */
+function storedPayload(b: Buffer): { text: string; encoding: string } {
+  const slice = b.subarray(0, MAX_STORED_PAYLOAD);
+  const s = slice.toString('utf8');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting binary payloads
+  if (!s.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(s)) return { text: s, encoding: b.length > MAX_STORED_PAYLOAD ? 'utf8-truncated' : 'utf8' };
+  return { text: slice.toString('base64'), encoding: b.length > MAX_STORED_PAYLOAD ? 'base64-truncated' : 'base64' };
+}

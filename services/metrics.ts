@@ -1,0 +1,24 @@
+import client from 'prom-client';
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'regenwacht_' });
+  const c = <T extends string>(name: string, help: string, labelNames: T[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    uplinks: c('regenwacht_uplinks_total', 'Uplinks handled, by outcome', ['outcome']),
+    readings: c('regenwacht_readings_written_total', 'Readings newly stored'),
+    rejected: c('regenwacht_rejected_uplinks_total', 'Rejected uplinks, by reason', ['reason']),
+    transitions: c('regenwacht_alarm_transitions_total', 'Alarm transitions, by kind', ['kind']),
+    notifications: c('regenwacht_notification_attempts_total', 'Notification delivery attempts', ['channel', 'result']),
+    httpRequests: c('regenwacht_http_requests_total', 'HTTP requests', ['method', 'status']),
+    batchSeconds: new client.Histogram({
+      name: 'regenwacht_ingest_batch_seconds',
+      help: 'Time to commit one ingest batch',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    pendingUplinks: new client.Gauge({ name: 'regenwacht_ingest_pending', help: 'Uplinks waiting for their batch to commit', registers: [registry] }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
