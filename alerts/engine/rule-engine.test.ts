@@ -81,6 +81,20 @@ describe('for, shadow, quality', () => {
     expect(brief(replay(engineWith([hot('10m')]), minutes(vals as number[]), T0, T0 + 20 * MIN))).toEqual(want);
   });
 
+  it('below with hysteresis: fires at ≤ 3.3 V, holds up to 3.4 V, resolves above 3.4 V', () => {
+    const low = rule({ name: 'Batterie', kind: 'threshold', metric: 'battery_v', comparison: 'below', scope, levels: [{ severity: 'minor', threshold: 3.3 }], clear: { hysteresis: 0.1 } });
+    const volts = [3.31, 3.3, 3.38, 3.4, 3.41].map((v, i) => reading('g1', 'battery_v', T0 + i * MIN, v));
+    expect(brief(replay(engineWith([low]), volts, T0, T0 + 5 * MIN))).toEqual(['firing minor 3.3/3.3 +1m', 'resolved minor 3.41/3.3 +4m']);
+  });
+
+  it('a disabled rule raises nothing and lets its open alarm resolve', () => {
+    const e = engineWith([hot('0m')]);
+    expect(kinds(e.onReading(level(T0, 120), T0))).toEqual(['firing moderate']);
+    e.setRules([{ ...hot('0m'), enabled: false }]);
+    expect(e.onReading(level(T0 + MIN, 130), T0 + MIN)).toEqual([]);
+    expect(kinds(e.tick(T0 + 2 * MIN))).toEqual(['resolved moderate']);
+  });
+
   it('shadow rules mark every transition shadow', () => {
     const shadow = rule({ preset: 'dwd-starkregen', scope, mode: 'shadow' });
     const ts = replay(engineWith([shadow]), blocks('g1', 'rain_mm', S1, 5 * MIN), T0, T0 + 8 * HOUR);
