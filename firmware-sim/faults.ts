@@ -29,7 +29,10 @@ export function planFaults(faults: readonly FaultName[], n: number, rng: Rng): F
   if (n < 4) return plan;
   for (const f of faults) {
     if (f === 'spike') plan.spikeAt = at(0.5);
-    if (f === 'gap') plan.gap = [at(0.3), Math.min(n - 2, at(0.3) + GAP_LEN - 1)];
+    if (f === 'gap') {
+      const g = at(0.3);
+      plan.gap = [g, Math.min(n - 2, g + GAP_LEN - 1)];
+    }
     if (f === 'stuck') plan.stuck = [at(0.4), at(0.7)];
     if (f === 'counter-reset') plan.resetAt = at(0.6);
     if (f === 'low-battery') plan.lowBatteryFrom = Math.floor(n * 0.25);
@@ -38,7 +41,6 @@ export function planFaults(faults: readonly FaultName[], n: number, rng: Rng): F
       plan.duplicates.add(at(0.8));
     }
   }
-  if (plan.gap) plan.gap = [plan.gap[0], Math.max(plan.gap[0], plan.gap[1])];
   return plan;
 }
 
