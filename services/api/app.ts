@@ -27,8 +27,8 @@ export type Api = FastifyInstance;
 
 export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: log.child({ component: 'api' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // per-request access lines only at debug; errors still logged
+    loggerInstance: log.child({ component: 'api' }, { level: log.levelVal <= 20 ? log.level : 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: 1 << 20,
     genReqId: () => Math.random().toString(36).slice(2, 10),
   }).withTypeProvider<ZodTypeProvider>();
