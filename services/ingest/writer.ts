@@ -250,7 +250,6 @@ export class BatchWriter {
 function storedPayload(b: Buffer): { text: string; encoding: string } {
   const slice = b.subarray(0, MAX_STORED_PAYLOAD);
   const s = slice.toString('utf8');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting binary payloads
   if (!s.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(s)) return { text: s, encoding: b.length > MAX_STORED_PAYLOAD ? 'utf8-truncated' : 'utf8' };
   return { text: slice.toString('base64'), encoding: b.length > MAX_STORED_PAYLOAD ? 'base64-truncated' : 'base64' };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
+import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
 
 describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
   let s: TestSystem;
