@@ -23,7 +23,12 @@ const schema = z
     DATA_DIR: z.string().min(1).default('./data'),
     BIND_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: port('HTTP_PORT').default(8080),
-    MQTT_PORT: z.union([z.literal('off'), port('MQTT_PORT')]).default(1883),
+    MQTT_PORT: z
+      .string()
+      .regex(/^(off|\d+)$/, 'MQTT_PORT must be a port number 0–65535 or off')
+      .transform((s) => (s === 'off' ? ('off' as const) : Number(s)))
+      .refine((n) => n === 'off' || n <= 65535, 'MQTT_PORT must be a port number 0–65535 or off')
+      .default(1883),
     UPSTREAM_MQTT_URL: z
       .string()
       .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
@@ -49,16 +54,19 @@ const schema = z
     SEVEN_API_KEY: z.string().optional(),
     SEVEN_FROM: z.string().optional(),
     SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
-  })
-  .superRefine((c, ctx) => {
-    const need = (cond: boolean, keys: string[], why: string) => {
-      if (!cond) return;
-      for (const k of keys) if (!(c as Record<string, unknown>)[k]) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is required ${why}` });
-    };
-    need(c.SMS_PROVIDER === 'http', ['SMS_HTTP_URL'], 'when SMS_PROVIDER=http');
-    need(c.SMS_PROVIDER === 'twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'], 'when SMS_PROVIDER=twilio');
-    need(c.SMS_PROVIDER === 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDER=seven');
   });
+
+/** Cross-field requirements, checked on the raw environment so they are listed even when other fields are bad. */
+function dependentProblems(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const need = (cond: boolean, keys: string[], why: string) => {
+    if (cond) for (const k of keys) if (!env[k]) out.push(`${k}: ${k} is required ${why}`);
+  };
+  need(env.SMS_PROVIDER === 'http', ['SMS_HTTP_URL'], 'when SMS_PROVIDER=http');
+  need(env.SMS_PROVIDER === 'twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'], 'when SMS_PROVIDER=twilio');
+  need(env.SMS_PROVIDER === 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDER=seven');
+  return out;
+}
 
 export interface Config {
   databaseUrl?: string;
@@ -96,9 +104,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset", as in docker-compose files with `FOO=`.
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const r = schema.safeParse(clean);
-  if (!r.success) {
-    throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
-  }
+  // zod skips refinements once a field failed, so cross-field problems are collected separately: all at once. [CONTRACT 2]
+  const problems = [...(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`)), ...dependentProblems(clean)];
+  if (!r.success || problems.length) throw new ConfigError(problems);
   const e = r.data;
   const roles = new Set<Role>(e.ROLES.includes('all') ? ROLE_NAMES : (e.ROLES as Role[]));
   const cfg: Config = {

@@ -1,0 +1,166 @@
+// [CONTRACT 2] Configuration: validated at start, every problem listed at once, then exit code 2.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../test/helpers/env.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('lists every problem at once, each naming its variable', () => {
+    const problems = problemsOf({
+      HTTP_PORT: '99999',
+      MQTT_PORT: 'eighteen',
+      DATABASE_URL: 'mysql://db/regenwacht',
+      SMS_PROVIDER: 'http',
+      LOG_LEVEL: 'loud',
+      ADMIN_TOKEN: 'short',
+    });
+    const joined = problems.join('\n');
+    for (const v of ['HTTP_PORT', 'MQTT_PORT', 'DATABASE_URL', 'SMS_HTTP_URL', 'LOG_LEVEL', 'ADMIN_TOKEN']) expect(joined).toContain(v);
+    expect(problems.length).toBeGreaterThanOrEqual(6);
+    expect(problems.find((p) => p.startsWith('SMS_HTTP_URL'))).toMatch(/SMS_PROVIDER=http/);
+    expect(problems.find((p) => p.startsWith('MQTT_PORT'))).toMatch(/0–65535 or off/);
+  });
+
+  it.each([
+    [{ SMS_PROVIDER: 'twilio' }, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']],
+    [{ SMS_PROVIDER: 'seven' }, ['SEVEN_API_KEY']],
+    [{ SMS_PROVIDER: 'carrier-pigeon' }, ['SMS_PROVIDER']],
+    [{ HTTP_PORT: '-1' }, ['HTTP_PORT']],
+    [{ HTTP_PORT: '80.5' }, ['HTTP_PORT']],
+    [{ MQTT_PORT: '65536' }, ['MQTT_PORT']],
+    [{ ROLES: 'api,frontend' }, ['ROLES']],
+    [{ ROLES: ' , ' }, ['ROLES']],
+    [{ UPSTREAM_MQTT_URL: 'http://broker' }, ['UPSTREAM_MQTT_URL']],
+    [{ UPSTREAM_MQTT_URL: 'mqtt://b', UPSTREAM_SHARE_GROUP: 'a/b' }, ['UPSTREAM_SHARE_GROUP']],
+    [{ PUBLIC_URL: 'not a url' }, ['PUBLIC_URL']],
+  ])('refuses %o naming %o', (env, vars) => {
+    const problems = problemsOf(env as Record<string, string>);
+    for (const v of vars) expect(problems.some((p) => p.startsWith(v))).toBe(true);
+  });
+
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.bindHost).toBe('127.0.0.1');
+    expect(c.httpPort).toBe(8080);
+    expect(c.mqttPort).toBe(1883);
+    expect(c.upstream).toBeUndefined();
+    expect(c.adminToken).toBeUndefined();
+    expect([...c.roles].sort()).toEqual(['api', 'broker', 'ingest', 'notifier', 'scheduler']);
+    expect(c.logLevel).toBe('info');
+    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.sms.provider).toBe('log');
+    expect(c.sms.twilioBaseUrl).toBe('https://api.twilio.com');
+    expect(c.sms.sevenBaseUrl).toBe('https://gateway.seven.io');
+  });
+
+  it('treats empty strings as unset (docker-compose `FOO=`)', () => {
+    const c = loadConfig({ HTTP_PORT: '', DATABASE_URL: '', MQTT_PORT: '' });
+    expect(c.httpPort).toBe(8080);
+    expect(c.mqttPort).toBe(1883);
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it('MQTT_PORT=off turns the broker off, 0 means any free port', () => {
+    expect(loadConfig({ MQTT_PORT: 'off' }).mqttPort).toBe('off');
+    expect(loadConfig({ MQTT_PORT: '0' }).mqttPort).toBe(0);
+    expect(loadConfig({ HTTP_PORT: '0' }).httpPort).toBe(0);
+  });
+
+  it('parses ROLES as a comma list; "all" means every role', () => {
+    expect([...loadConfig({ ROLES: 'api, ingest' }).roles].sort()).toEqual(['api', 'ingest']);
+    expect([...loadConfig({ ROLES: 'broker,ingest,broker' }).roles].sort()).toEqual(['broker', 'ingest']);
+    expect(loadConfig({ ROLES: 'all' }).roles.size).toBe(5);
+    expect(loadConfig({ ROLES: 'scheduler,all' }).roles.size).toBe(5);
+  });
+
+  it('accepts a complete, valid configuration', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5432/rw',
+      UPSTREAM_MQTT_URL: 'mqtts://cs.example:8883',
+      UPSTREAM_MQTT_USERNAME: 'u',
+      UPSTREAM_MQTT_PASSWORD: 'p',
+      UPSTREAM_SHARE_GROUP: 'rw-1',
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: 'https://sms.example/send',
+      PUBLIC_URL: 'https://warn.example/',
+    });
+    expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/rw');
+    expect(c.upstream).toEqual({ url: 'mqtts://cs.example:8883', username: 'u', password: 'p', shareGroup: 'rw-1' });
+    expect(c.publicUrl).toBe('https://warn.example'); // no trailing slash, links are built by appending
+  });
+
+  it('is frozen, deeply', () => {
+    const c = loadConfig({ SMS_PROVIDER: 'http', SMS_HTTP_URL: 'http://x/' }) as unknown as Record<string, any>;
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.sms)).toBe(true);
+    expect(() => {
+      c.httpPort = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      c.sms.httpUrl = 'http://evil/';
+    }).toThrow(TypeError);
+  });
+});
+
+function run(env: Record<string, string>, timeoutMs = 40_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(TSX, ['services/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`npm start did not exit within ${timeoutMs} ms\n${out}\n${err}`));
+    }, timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+describe('npm start', () => {
+  it('exits with code 2 and prints every configuration problem', async () => {
+    const r = await run({ HTTP_PORT: 'http', MQTT_PORT: 'seventy', DATABASE_URL: 'mysql://x/y', SMS_PROVIDER: 'http', LOG_LEVEL: 'loud' });
+    expect(r.code).toBe(2);
+    for (const v of ['HTTP_PORT', 'MQTT_PORT', 'DATABASE_URL', 'SMS_HTTP_URL', 'LOG_LEVEL']) expect(r.err).toContain(v);
+  });
+
+  it('says which MQTT port is taken and how to choose another', async () => {
+    const port = await freePort();
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cfg-'));
+    try {
+      const r = await run({ DATA_DIR: dataDir, HTTP_PORT: '0', MQTT_PORT: String(port), ADMIN_TOKEN: 'x'.repeat(32), LOG_LEVEL: 'warn' });
+      expect(r.code).not.toBe(0);
+      expect(r.code).not.toBeNull();
+      expect(r.err).toContain(String(port));
+      expect(r.err).toContain('MQTT_PORT');
+      expect(r.err).toMatch(/in use/);
+    } finally {
+      blocker.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
