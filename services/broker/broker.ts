@@ -14,6 +14,8 @@ export interface BrokerDeps {
   refused: (msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string) => Promise<unknown>;
   log: Logger;
   maxPayload: number;
+  /** a client producing more rejected uplinks than this per 10 s is disconnected (it can reconnect) */
+  maxRejectsPer10s?: number;
 }
 
 export interface RunningBroker {
@@ -27,6 +29,18 @@ export class PortInUseError extends Error {}
 
 export async function startBroker(host: string, port: number, deps: BrokerDeps): Promise<RunningBroker> {
   const log = deps.log.child({ component: 'broker' });
+  const maxRejects = deps.maxRejectsPer10s ?? 500;
+  const rejects = new WeakMap<Client, { since: number; n: number }>();
+  // A misbehaving integration must not flood the rejected-uplinks log or slow down the good clients.
+  const countReject = (client: Client) => {
+    const now = Date.now();
+    let r = rejects.get(client);
+    if (!r || now - r.since > 10_000) rejects.set(client, (r = { since: now, n: 0 }));
+    if (++r.n === maxRejects) {
+      log.warn({ clientId: client.id, rejects: r.n }, 'too many rejected uplinks from this client, disconnecting it');
+      setImmediate(() => client.close());
+    }
+  };
   const aedes = await Aedes.createBroker({
     concurrency: 1000,
     authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done) => {
@@ -58,13 +72,19 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       }
       if (msg.payload.length > deps.maxPayload) {
         deps.refused(msg, 'too_large', `payload of ${msg.payload.length} bytes exceeds ${deps.maxPayload}`).then(
-          () => done(null),
+          () => {
+            countReject(client);
+            done(null);
+          },
           () => done(new Error('store unavailable')),
         );
         return;
       }
       deps.ingest(msg).then(
-        () => done(null),
+        (outcome) => {
+          if (outcome === 'rejected') countReject(client);
+          done(null);
+        },
         (err: Error) => {
           log.warn({ clientId: client.id, err: err.message }, 'uplink not stored, not acknowledged');
           done(err);
