@@ -79,8 +79,8 @@ describe('broker refusals', () => {
     url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    await new Promise((r) => aedes.close(r));
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => aedes.close(() => r()));
   });
 
   it.each([

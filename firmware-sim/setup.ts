@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SimDevice } from './devices.ts';
 import { getModel } from './encoders/index.ts';
-import { topicsFor } from './envelopes.ts';
+import { chirpstackTopic, nativeTopic, topicsFor, ttsTopic } from './envelopes.ts';
 import type { Rng } from './prng.ts';
 import type { SensorParams } from './sensor.ts';
 
@@ -25,6 +25,7 @@ export interface SetupResult {
   credentials?: { username: string; password: string };
   ruleId?: string;
   ruleCreated: boolean;
+  ruleUpdated?: boolean;
   routesCreated: string[];
 }
 
@@ -56,8 +57,10 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
       params: { mountHeightMm: s.sensor.mountHeightMm, levelOffsetCm: 0, mmPerTip: s.sensor.mmPerTip },
       tags: { simulator: 'true', kind: spec.kind, simModel: d.model },
     }, [409]);
-    if (r.status === 409) result.devicesExisting++;
-    else result.devicesCreated++;
+    if (r.status === 409) {
+      await checkExisting(call, d);
+      result.devicesExisting++;
+    } else result.devicesCreated++;
   }
 
   if (s.username === undefined) result.credentials = await createCredentials(call, s);
@@ -65,8 +68,16 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
   const gauges = s.devices.filter(() => spec.kind === 'rain').map((d) => d.id);
   if (gauges.length) {
     const existing = findByName(await call('GET', '/api/v1/rules'), RULE_NAME);
-    if (existing) result.ruleId = String(existing.id);
-    else {
+    if (existing) {
+      result.ruleId = String(existing.id);
+      // a later run with another model adds its gauges to the same rule instead of a second rule
+      const scoped = ((existing.scope as { deviceIds?: string[] })?.deviceIds ?? []) as string[];
+      const missing = gauges.filter((id) => !scoped.includes(id));
+      if (missing.length) {
+        await call('PATCH', `/api/v1/rules/${encodeURIComponent(result.ruleId)}`, { scope: { deviceIds: [...scoped, ...missing] } });
+        result.ruleUpdated = true;
+      }
+    } else {
       const r = await call('POST', '/api/v1/rules', { name: RULE_NAME, preset: 'dwd-starkregen', scope: { deviceIds: gauges } });
       result.ruleId = String((r.body as { id?: unknown })?.id ?? '');
       result.ruleCreated = true;
@@ -90,18 +101,52 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
   return result;
 }
 
+/**
+ * A 409 is fine only when it is our device. DevEUIs are `5E55` + n for every model [CONTRACT 6], so
+ * sim devices of two models with the same n collide on the DevEUI: say so instead of sending frames
+ * that the other device's decoder would reject.
+ */
+async function checkExisting(call: ApiCall, d: SimDevice): Promise<void> {
+  const r = await call('GET', `/api/v1/devices/${encodeURIComponent(d.id)}`, undefined, [404]);
+  const body = r.body as { model?: string; devEui?: string } | undefined;
+  if (r.status === 404) {
+    throw new ApiError(409, `cannot register ${d.id}: DevEUI ${d.devEui} already belongs to another device ` +
+      '(simulated devices of every model share the DevEUIs 5E55…n); delete the other simulated devices or use the same --model');
+  }
+  if (body?.model && body.model !== d.model) {
+    throw new ApiError(409, `${d.id} exists with model ${body.model}, not ${d.model}`);
+  }
+}
+
+/** The MQTT ACL allows at most 100 filters: exact topics while they fit, else the sim application's wildcards. */
+export function publishFilters(devices: SimDevice[]): string[] {
+  const exact = devices.flatMap(topicsFor);
+  if (exact.length <= 100) return exact;
+  const native = devices.length <= 98 ? devices.map((d) => nativeTopic(d.id)) : ['devices/+/up'];
+  return [chirpstackTopic('+'), ttsTopic('+'), ...native];
+}
+
 async function createCredentials(call: ApiCall, s: SetupInput): Promise<{ username: string; password: string }> {
-  const publish = s.devices.flatMap(topicsFor);
+  const publish = publishFilters(s.devices);
   const base = `sim-${s.devices[0]?.model ?? 'device'}`;
-  // The password is shown only once, so an existing username cannot be reused: take a fresh suffix.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const username = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
+  // Look first (a reader may lack the right to list: then learn from 409s). The password is shown only
+  // once, so an existing username cannot be reused: take a fresh suffix.
+  const taken = new Set<string>();
+  try {
+    for (const c of listItems((await call('GET', '/api/v1/mqtt-credentials')).body)) taken.add(String(c.username));
+  } catch {
+    /* fall back to 409 handling */
+  }
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const username = attempt === 0 && !taken.has(base) ? base : `${base}-${randomBytes(3).toString('hex')}`;
+    if (taken.has(username)) continue;
     const r = await call('POST', '/api/v1/mqtt-credentials', { username, publish }, [409]);
     if (r.status !== 409) {
       const body = r.body as { username?: string; password?: string };
       if (!body?.password) throw new ApiError(r.status, 'POST /api/v1/mqtt-credentials returned no password');
       return { username: body.username ?? username, password: body.password };
     }
+    taken.add(username);
   }
   throw new ApiError(409, `could not find a free MQTT username starting with ${base}`);
 }

@@ -43,7 +43,7 @@ export function replayScenario(rows: ReplayRow[]): Scenario & { deviceNames: str
     for (const r of rows.filter((x) => x.device === name).sort((a, b) => a.time - b.time)) {
       const off = r.time - t0;
       const truth = byTime.get(off) ?? {};
-      if (r.metric === 'rain_mm') truth.rainCumMm = rainCum += r.value;
+      if (r.metric === 'rain_mm') truth.rainCumMm = rainCum = Math.round((rainCum + r.value) * 1e6) / 1e6;
       else if (r.metric === 'level_cm') truth.levelCm = r.value;
       else if (r.metric === 'pressure_bar') truth.levelCm = r.value * 1019.72; // [CONTRACT 3] fresh water
       else if (r.metric === 'distance_mm') truth.distanceMm = r.value;
