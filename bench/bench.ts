@@ -1,0 +1,261 @@
+// npm run bench [-- --store pg|embedded] — ingest rate, alarm latency, memory and start time of a real
+// Regenwacht (in this process) against the real store, driven through its MQTT broker by a child process.
+// Progress goes to stderr; the last stdout line is one JSON object. [CONTRACT 8] See docs/benchmarks.md.
+import { type ChildProcess, fork } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Aedes } from 'aedes';
+import pg from 'pg';
+import { pino } from 'pino';
+import { type Running, startRegenwacht } from '../services/app.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const T_START = Date.now();
+const { values: a } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'pg' },
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    devices: { type: 'string', default: '1000' },
+    registered: { type: 'string', default: '10000' },
+    messages: { type: 'string' },
+    window: { type: 'string', default: '8' },
+    'ingest-seconds': { type: 'string', default: '25' },
+    'background-rate': { type: 'string', default: '2000' },
+    samples: { type: 'string', default: '150' },
+    'relay-messages': { type: 'string', default: '150000' },
+    'log-level': { type: 'string', default: 'info' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+const store = a.store === 'embedded' || a.store === 'pglite' ? 'embedded' : 'pg';
+const N_DEV = Number(a.devices);
+const N_REG = Math.max(Number(a.registered), N_DEV);
+const N_MSG = Number(a.messages ?? (store === 'pg' ? 300_000 : 120_000));
+const SAMPLES = Number(a.samples);
+const say = (s: string) => process.stderr.write(`[bench +${((Date.now() - T_START) / 1000).toFixed(1)}s] ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (b: number) => Math.round(b / 1048576);
+
+// The whole run is bounded: a hung phase ends the process with an error rather than running on.
+const deadline = setTimeout(() => {
+  say('exceeded 170 s; giving up');
+  process.exit(1);
+}, 170_000);
+deadline.unref();
+
+const children: ChildProcess[] = [];
+function child(mode: string, args: unknown): { proc: ChildProcess; wait: (ev: string, ms?: number) => Promise<Record<string, any>> } {
+  const proc = fork(path.join(HERE, 'load.ts'), [mode, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(proc);
+  const inbox: Record<string, any>[] = [];
+  const waiters: Array<() => void> = [];
+  proc.on('message', (m: Record<string, any>) => {
+    if (m.ev === 'error') say(`${mode} child failed: ${m.message}`);
+    inbox.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  const wait = async (ev: string, ms = 60_000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const i = inbox.findIndex((m) => m.ev === ev || m.ev === 'error');
+      if (i >= 0) {
+        const m = inbox.splice(i, 1)[0];
+        if (m.ev === 'error') throw new Error(`${mode}: ${m.message}`);
+        return m;
+      }
+      if (Date.now() - t0 > ms) throw new Error(`${mode}: no '${ev}' within ${ms} ms`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  return { proc, wait };
+}
+
+/** Plain aedes, no auth, no ingest: the ceiling a broker-based intake could reach on this machine. */
+async function brokerRelay(): Promise<number> {
+  const broker = await Aedes.createBroker({ concurrency: 1000 });
+  const server = net.createServer((s) => {
+    s.setNoDelay(true);
+    broker.handle(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const c = child('relay', { port, messages: Number(a['relay-messages']), window: 1000, maxMs: 15_000 });
+  const r = await c.wait('relay', 30_000);
+  await new Promise<void>((res) => broker.close(() => res()));
+  await new Promise<void>((res) => server.close(() => res()));
+  say(`bare aedes relay: ${r.received} msgs in ${Math.round(r.ms)} ms = ${r.msgsPerS} msgs/s`);
+  return r.msgsPerS as number;
+}
+
+async function main() {
+  say(`store ${store}, ${N_DEV} connections, ${N_REG} registered devices, ${N_MSG} messages, node ${process.version}, ${os.cpus().length} cpus`);
+  const relayRate = await brokerRelay();
+
+  // ---- a fresh store ----
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-bench-'));
+  let dbName: string | undefined;
+  let databaseUrl: string | undefined;
+  if (store === 'pg') {
+    dbName = `rw_bench_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: a['database-url'] });
+    await admin.connect();
+    await admin.query(`create database ${dbName}`);
+    await admin.end();
+    const u = new URL(a['database-url']!);
+    u.pathname = `/${dbName}`;
+    databaseUrl = u.toString();
+  }
+  const token = crypto.randomBytes(24).toString('hex');
+  const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
+  const start = () => startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: { PATH: process.env.PATH } }, logger);
+  const api = async (r: Running, method: string, p: string, body?: unknown) => {
+    const res = await fetch(r.httpUrl + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+
+  let r: Running | undefined;
+  let load: ReturnType<typeof child> | undefined;
+  try {
+    // ---- setup: 10k devices (bulk SQL), one credential, an alarm rule and a webhook route ----
+    const probe = child('probe', { username: 'bench', password: '', prefix: 'alarm-' });
+    r = await start();
+    const ids: string[] = [];
+    const tags: string[] = [];
+    for (let i = 0; i < N_DEV; i++) ids.push(`bench-${i}`), tags.push('{"bench":"load"}');
+    for (let i = 0; i < SAMPLES + 10; i++) ids.push(`alarm-${i}`), tags.push('{"bench":"alarm"}');
+    for (let i = ids.length; i < N_REG; i++) ids.push(`idle-${i}`), tags.push('{}');
+    await r.ctx.db.query(`insert into devices(id, name, model, tags) select id, 'Bench ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`, [ids, tags]);
+    const cred = await api(r, 'POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
+    await api(r, 'POST', '/api/v1/rules', {
+      name: 'bench threshold',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { tags: { bench: 'alarm' } },
+      levels: [{ severity: 'moderate', threshold: 100 }],
+      for: '0m',
+      clear: { hysteresis: 0, for: '0m' },
+      mode: 'active',
+    });
+    const hook = await probe.wait('listening');
+    await api(r, 'POST', '/api/v1/routes', {
+      name: 'bench webhook',
+      match: { minSeverity: 'moderate' },
+      targets: [{ type: 'webhook', url: hook.url, secret: `whsec_${crypto.randomBytes(24).toString('base64')}`, format: 'regenwacht' }],
+      notifyOn: ['firing'],
+    });
+    await r.stop();
+    r = undefined;
+
+    // ---- start to ready, with the registered devices ----
+    const t0 = performance.now();
+    r = await start();
+    for (let i = 0; i < 300; i++) {
+      const res = await fetch(`${r.httpUrl}/readyz`).catch(() => undefined);
+      if (res?.status === 200) break;
+      await sleep(10);
+    }
+    const startToReady = Math.round(performance.now() - t0);
+    say(`start to ready: ${startToReady} ms (${r.ctx.devices.size} devices registered)`);
+    const mqttPort = Number(new URL(r.mqttUrl!).port);
+    const baseRss = process.memoryUsage().rss;
+
+    // ---- 1000 device connections, one shared credential ----
+    load = child('load', { port: mqttPort, username: 'bench', password: cred.password, devices: N_DEV, prefix: 'bench-', baseTime: Date.now() - 12 * 3_600_000 });
+    const conn = await load.wait('connected', 60_000);
+    say(`${N_DEV} connections in ${conn.ms} ms`);
+    let peakRss = process.memoryUsage().rss;
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+    const rssConnected = process.memoryUsage().rss;
+
+    // ---- ingest burst ----
+    const cpu0 = process.cpuUsage();
+    const tIngest = performance.now();
+    load.proc.send({ cmd: 'burst', messages: N_MSG, window: Number(a.window), maxMs: Number(a['ingest-seconds']) * 1000 });
+    const burst = await load.wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
+    const cpu1 = process.cpuUsage(cpu0);
+    const ingestCpu = (cpu1.user + cpu1.system) / 1e6;
+    say(`ingest: ${burst.acked} acked of ${burst.sent} sent in ${Math.round(burst.ms)} ms = ${burst.msgsPerS} msgs/s; cpu ${ingestCpu.toFixed(1)} s; unacked ${burst.unacked}, closed ${burst.closed}`);
+    void tIngest;
+    for (let i = 0; i < 500 && (r.ingest as unknown as { writer: { pending: number } }).writer?.pending; i++) await sleep(20);
+    const rows = Number((await r.ctx.db.query<{ n: number }>(`select count(*)::int as n from readings where device_id like 'bench-%'`)).rows[0].n);
+    const lost = Math.max(0, burst.acked - rows);
+    say(`stored rows ${rows}, acknowledged ${burst.acked}, lost ${lost}`);
+
+    // ---- alarm latency under background load ----
+    const rate = Number(a['background-rate']);
+    load.proc.send({ cmd: 'rate', rate, maxMs: 60_000 });
+    await sleep(1500);
+    const cpuA = process.cpuUsage();
+    probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: SAMPLES, maxMs: 40_000 });
+    const lat = await probe.wait('probe', 60_000);
+    const cpuB = process.cpuUsage(cpuA);
+    load.proc.send({ cmd: 'endrate' });
+    const bg = await load.wait('rate', 10_000);
+    say(`alarm latency over ${lat.samples} samples (${lat.timeouts} timeouts): p50 ${lat.p50} ms, p90 ${lat.p90} ms, p99 ${lat.p99} ms, max ${lat.max} ms; background ${bg.msgsPerS} msgs/s (PUBACK p50 ${bg.pubackP50} ms, p99 ${bg.pubackP99} ms)`);
+    clearInterval(rssTimer);
+    load.proc.send({ cmd: 'stop' });
+    await load.wait('stopped', 10_000).catch(() => undefined);
+
+    const result = {
+      ingest_msgs_per_s: burst.msgsPerS,
+      alarm_latency_ms_p50: lat.p50,
+      alarm_latency_ms_p99: lat.p99,
+      rss_mb: mb(peakRss),
+      lost,
+      broker_relay_msgs_per_s: relayRate,
+      ratio_to_broker: Math.round((burst.msgsPerS / relayRate) * 100) / 100,
+      store: store === 'pg' ? 'postgresql' : 'embedded',
+      devices: N_DEV,
+      registered_devices: r.ctx.devices.size,
+      messages: burst.acked,
+      stored_rows: rows,
+      cpu_s: Math.round(ingestCpu * 10) / 10,
+      cpu_per_msg_us: Math.round((ingestCpu / Math.max(1, burst.acked)) * 1e7) / 10,
+      start_to_ready_ms: startToReady,
+      connect_ms: conn.ms,
+      rss_mb_connected: mb(rssConnected),
+      rss_mb_ready: mb(baseRss),
+      alarm_samples: lat.samples,
+      alarm_timeouts: lat.timeouts,
+      alarm_latency_ms_p90: lat.p90,
+      background_msgs_per_s: bg.msgsPerS,
+      background_puback_ms_p50: bg.pubackP50,
+      background_puback_ms_p99: bg.pubackP99,
+      alarm_phase_cpu_s: Math.round(((cpuB.user + cpuB.system) / 1e6) * 10) / 10,
+      node: process.version,
+      cpus: os.cpus().length,
+    };
+    await r.stop();
+    r = undefined;
+    say(`done in ${((Date.now() - T_START) / 1000).toFixed(1)} s`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    if (r) await r.stop().catch(() => {});
+    for (const c of children) if (c.exitCode === null) c.kill();
+    if (dbName) {
+      const admin = new pg.Client({ connectionString: a['database-url'] });
+      await admin.connect();
+      await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+      await admin.end();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    say(`failed: ${(e as Error).stack}`);
+    process.exit(1);
+  },
+);
