@@ -12,7 +12,8 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   const wrap = (c: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const r = await c.query<T>(sql, params as unknown[]);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      // Like pg's rowCount: rows returned for SELECT (PGlite reports affectedRows 0 there), rows changed otherwise.
+      return { rows: r.rows, rowCount: r.rows.length || (r.affectedRows ?? 0) };
     },
     async exec(sql: string) {
       await c.exec(sql);

@@ -22,6 +22,10 @@ export async function mqttCredentialRoutes(fastify: FastifyInstance, ctx: AppCon
       const c = await ctx.credentials.create(tx, req.body.username, req.body.publish, actor(p));
       await audit(tx, actor(p), 'create', 'mqtt-credential', req.body.username, { publish: req.body.publish });
       return c;
+    }).catch((e: { code?: string }) => {
+      // two requests racing past the check above
+      if (e.code === '23505') throw conflict(`MQTT username '${req.body.username}' already exists`);
+      throw e;
     });
     return reply.code(201).send({ username: c.username, password: c.password, publish: req.body.publish });
   });
