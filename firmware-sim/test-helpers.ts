@@ -1,4 +1,4 @@
-// In-memory publisher and a frozen clock so simulator runs are fast and repeatable in tests.
+// In-memory publisher so simulator runs in tests need no broker and can inspect every message.
 import type { Publisher } from './publisher.ts';
 
 export interface Captured {
@@ -16,6 +16,3 @@ export function memoryPublisher(): Publisher & { messages: Captured[] } {
     close: async () => undefined,
   };
 }
-
-/** A clock that jumps forward whenever the simulator sleeps is not needed: tests run at high --speed. */
-export const FIXED_NOW = Date.parse('2025-06-01T12:00:00Z');
