@@ -15,8 +15,7 @@ interface App {
   stop(): Promise<void>;
 }
 
-// TODO(lead): remove this skipIf guard once services/app.ts is merged for good (development-only guard).
-describe.skipIf(!fs.existsSync(appPath))('simulator → Regenwacht end to end', () => {
+describe('simulator → Regenwacht end to end', () => {
   let app: App;
   let dataDir: string;
   const api = async (p: string): Promise<any> => {
