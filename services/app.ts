@@ -1,5 +1,7 @@
 // Wires the roles of one Regenwacht process. [DESIGN folders] [CONTRACT 1]
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { buildApi } from './api/app.ts';
@@ -128,7 +130,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
         stops.push(() => broker!.close());
       }
       if (config.upstream && config.roles.has('ingest')) {
-        upstream = startUpstream(config.upstream, handle, logger);
+        upstream = startUpstream({ ...config.upstream, clientId: upstreamClientId(config.dataDir) }, handle, logger);
         stops.push(() => upstream!.close());
       }
     }
@@ -165,4 +167,12 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     await stop();
     throw e;
   }
+}
+
+/**
+ * Stable across restarts of one instance (its persistent session and queued uplinks survive), distinct for
+ * two instances on one host: with the same client id the upstream broker would kick one off for the other.
+ */
+export function upstreamClientId(dataDir: string): string {
+  return `rw-${crypto.createHash('sha256').update(`${os.hostname()}\0${path.resolve(dataDir)}`).digest('hex').slice(0, 20)}`;
 }

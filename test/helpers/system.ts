@@ -25,7 +25,7 @@ export async function startSystem(opts: { store?: 'pglite' | 'pg'; dataDir?: str
   const o: Overrides = {
     dataDir,
     httpPort: 0,
-    mqttPort: 0,
+    mqttPort: opts.env?.MQTT_PORT === 'off' ? 'off' : 0,
     adminToken: token,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     databaseUrl: opts.databaseUrl ?? db?.url,
