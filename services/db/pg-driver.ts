@@ -28,9 +28,10 @@ export function createPgDb(url: string, opts: { max?: number; onError?: (e: Erro
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
-      client.on('error', () => {
+      const onError = () => {
         broken = true;
-      });
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(wrap(client));
@@ -44,6 +45,8 @@ export function createPgDb(url: string, opts: { max?: number; onError?: (e: Erro
         }
         throw e;
       } finally {
+        // a pooled client is reused: a listener per transaction would pile up (MaxListenersExceeded)
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

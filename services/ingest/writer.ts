@@ -137,69 +137,87 @@ export class BatchWriter {
     }
   }
 
-  /** One transaction: readings (unnest, ON CONFLICT DO NOTHING), uplink metadata, rejections, counters. */
+  /** One atomic unit: readings (unnest, ON CONFLICT DO NOTHING), uplink metadata, rejections, counters.
+   *  The common batch (readings + uplinks only) is ONE statement — data-modifying CTEs commit together in
+   *  autocommit — so a batch costs one round trip instead of five (BEGIN, 2 inserts, COMMIT, pool checkout).
+   *  The statement returns the inserted count first and the inserted keys only when some were duplicates,
+   *  so the usual case parses no rows at all. Times travel as epoch milliseconds (no Date formatting). */
   private async commit(works: IngestWork[]): Promise<Map<number, Reading[]>> {
-    const t: Date[] = [];
+    const t: number[] = [];
     const dev: string[] = [];
     const met: string[] = [];
     const val: number[] = [];
     const q: number[] = [];
-    const owner = new Map<string, number>();
-    works.forEach((w, i) => {
+    for (const w of works) {
       for (const r of w.readings) {
-        t.push(new Date(r.time));
+        t.push(r.time);
         dev.push(r.deviceId);
         met.push(r.metric);
         val.push(r.value);
         q.push(r.quality);
-        owner.set(`${r.deviceId}\u0000${r.metric}\u0000${r.time}`, i);
       }
-    });
+    }
+    const ups = works.map((w) => w.uplink).filter((u) => u !== undefined);
+    const rejections = works.flatMap((w) => w.rejections);
+    const hasCounters = works.some((w) => w.counter);
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const ctes: string[] = [];
+    if (t.length) {
+      ctes.push(`ins as (insert into readings(time, device_id, metric, value, quality)
+        select to_timestamp(t / 1000), d, m, v, q from unnest(${p(t)}::float8[], ${p(dev)}::text[], ${p(met)}::text[], ${p(val)}::float8[], ${p(q)}::int2[]) as s(t, d, m, v, q)
+        on conflict do nothing returning time, device_id, metric)`);
+    }
+    if (ups.length) {
+      ctes.push(`up as (insert into uplinks(time, device_id, source, f_cnt, f_port, rssi, snr, gateways)
+        select to_timestamp(t / 1000), d, s, f, fp, r, n, g from unnest(${p(ups.map((u) => u.time))}::float8[], ${p(ups.map((u) => u.deviceId))}::text[], ${p(ups.map((u) => u.source))}::text[],
+          ${p(ups.map((u) => u.fCnt ?? null))}::int8[], ${p(ups.map((u) => u.fPort ?? null))}::int4[], ${p(ups.map((u) => u.rssi ?? null))}::float8[], ${p(ups.map((u) => u.snr ?? null))}::float8[],
+          ${p(ups.map((u) => (u.gateways ? JSON.stringify(u.gateways) : null)))}::jsonb[]) as x(t, d, s, f, fp, r, n, g)
+        on conflict do nothing)`);
+    }
     const inserted = new Map<number, Reading[]>();
-    await this.db.transaction(async (tx) => {
-      if (t.length) {
-        const r = await tx.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
-          `insert into readings(time, device_id, metric, value, quality)
-           select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::int2[])
-           on conflict do nothing returning time, device_id, metric, value, quality`,
-          [t, dev, met, val, q],
-        );
-        for (const row of r.rows) {
-          const time = new Date(row.time).getTime();
-          const i = owner.get(`${row.device_id}\u0000${row.metric}\u0000${time}`) ?? 0;
-          const list = inserted.get(i) ?? [];
-          list.push({ deviceId: row.device_id, metric: row.metric, time, value: row.value, quality: row.quality });
-          inserted.set(i, list);
-        }
+    const run = async (qy: Queryable) => {
+      if (!ctes.length) return;
+      const final = t.length
+        ? `, c as (select count(*)::int as n from ins)
+           select n, null::text as d, null::text as m, null::float8 as t from c
+           union all select null, device_id, metric, (extract(epoch from time) * 1000)::float8 from ins where (select n from c) < ${p(t.length)}`
+        : ' select 0 as n';
+      const r = await qy.query<{ n: number | null; d: string | null; m: string | null; t: number | null }>(`with ${ctes.join(', ')}${final}`, params);
+      if (!t.length) return;
+      if (r.rows[0].n === t.length) {
+        works.forEach((w, i) => {
+          if (w.readings.length) inserted.set(i, w.readings);
+        });
+        return;
       }
-      await this.writeUplinks(tx, works);
-      await this.writeRejections(
-        tx,
-        works.flatMap((w) => w.rejections),
-      );
+      // some were duplicates: hand on only the rows this batch really inserted
+      const owner = new Map<string, number>();
+      works.forEach((w, i) => {
+        for (const rd of w.readings) owner.set(`${rd.deviceId}\u0000${rd.metric}\u0000${rd.time}`, i);
+      });
+      const byKey = new Map<string, Reading>();
+      for (const w of works) for (const rd of w.readings) byKey.set(`${rd.deviceId}\u0000${rd.metric}\u0000${rd.time}`, rd);
+      for (const row of r.rows.slice(1)) {
+        const key = `${row.d}\u0000${row.m}\u0000${Math.round(row.t ?? 0)}`;
+        const rd = byKey.get(key);
+        if (!rd) continue;
+        const i = owner.get(key) ?? 0;
+        const list = inserted.get(i) ?? [];
+        list.push(rd);
+        inserted.set(i, list);
+      }
+    };
+    if (!rejections.length && !hasCounters) {
+      await run(this.db);
+      return inserted;
+    }
+    await this.db.transaction(async (tx) => {
+      await run(tx);
+      await this.writeRejections(tx, rejections);
       await this.writeCounters(tx, works);
     });
     return inserted;
-  }
-
-  private async writeUplinks(tx: Queryable, works: IngestWork[]) {
-    const ups = works.map((w) => w.uplink).filter((u) => u !== undefined);
-    if (!ups.length) return;
-    await tx.query(
-      `insert into uplinks(time, device_id, source, f_cnt, f_port, rssi, snr, gateways)
-       select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::float8[], $7::float8[], $8::jsonb[])
-       on conflict do nothing`,
-      [
-        ups.map((u) => new Date(u.time)),
-        ups.map((u) => u.deviceId),
-        ups.map((u) => u.source),
-        ups.map((u) => u.fCnt ?? null),
-        ups.map((u) => u.fPort ?? null),
-        ups.map((u) => u.rssi ?? null),
-        ups.map((u) => u.snr ?? null),
-        ups.map((u) => (u.gateways ? JSON.stringify(u.gateways) : null)),
-      ],
-    );
   }
 
   private async writeRejections(tx: Queryable, rs: Rejection[]) {
