@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { auditRoutes } from './audit.ts';
+import { codecRoutes } from './codecs.ts';
 import { deviceRoutes } from './devices.ts';
 import { healthRoutes } from './health.ts';
 import { mqttCredentialRoutes } from './mqtt-credentials.ts';
@@ -8,7 +9,7 @@ import { rejectedUplinkRoutes } from './rejected-uplinks.ts';
 import { tokenRoutes } from './tokens.ts';
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
-  for (const r of [healthRoutes, tokenRoutes, mqttCredentialRoutes, deviceRoutes, rejectedUplinkRoutes, auditRoutes]) await r(app, ctx);
+  for (const r of [healthRoutes, tokenRoutes, mqttCredentialRoutes, deviceRoutes, codecRoutes, rejectedUplinkRoutes, auditRoutes]) await r(app, ctx);
   if (ctx.alarms) {
     const { alarmRoutes } = await import('./alarms.ts');
     await alarmRoutes(app, ctx);

@@ -1,0 +1,75 @@
+// Uploaded `decodeUplink` codecs for the js-codec model. [CONTRACT 3 js-codec]
+import vm from 'node:vm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { audit } from '../../audit.ts';
+import type { AppContext } from '../../context.ts';
+import { CodecStore } from '../../ingest/codec-store.ts';
+import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
+import { MAX_SOURCE_BYTES } from '../../ingest/codecs/js-codec.ts';
+import { actor, need } from '../app.ts';
+import { invalid, notFound } from '../errors.ts';
+
+const body = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only, at most 64'),
+  source: z
+    .string()
+    .min(1)
+    .refine((s) => Buffer.byteLength(s) <= MAX_SOURCE_BYTES, `at most ${MAX_SOURCE_BYTES} bytes`),
+  fieldMap: z.record(z.string(), z.string()),
+});
+const idParam = z.object({ id: z.string() });
+
+export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  // An api-only process has no ingest role: it still manages the table (ingest processes load it at start).
+  const codecs =
+    ctx.codecs ??
+    (await (async () => {
+      const c = new CodecStore(ctx.db);
+      await c.load();
+      return c;
+    })());
+
+  app.post('/api/v1/codecs', { schema: { tags: ['devices'], body } }, async (req, reply) => {
+    const p = need(req, 'devices:write');
+    const b = req.body;
+    const problems = validateFieldMap(b.fieldMap);
+    if (problems.length) throw invalid(`invalid field map: ${problems.join('; ')}`, problems.map((m) => ({ path: `body.fieldMap.${/^'([^']+)'/.exec(m)?.[1] ?? ''}`, message: m })));
+    try {
+      new vm.Script(b.source, { filename: `codec-${b.id}.js` }); // compile only, nothing runs
+    } catch (e) {
+      throw invalid(`codec does not compile: ${(e as Error).message}`, [{ path: 'body.source', message: (e as Error).message }]);
+    }
+    const existed = !!codecs.get(b.id);
+    await ctx.db.transaction(async (tx) => {
+      await codecs.save(tx, b.id, b.source, b.fieldMap);
+      await audit(tx, actor(p), existed ? 'update' : 'create', 'codec', b.id, { fieldMap: b.fieldMap, sourceBytes: Buffer.byteLength(b.source) });
+    });
+    return reply.code(existed ? 200 : 201).send({ id: b.id, fieldMap: b.fieldMap, sourceBytes: Buffer.byteLength(b.source) });
+  });
+
+  app.get('/api/v1/codecs', { schema: { tags: ['devices'] } }, async (req) => {
+    need(req, 'read');
+    return { items: codecs.list() };
+  });
+
+  app.get('/api/v1/codecs/:id', { schema: { tags: ['devices'], params: idParam } }, async (req) => {
+    need(req, 'read');
+    const c = codecs.get(req.params.id);
+    if (!c) throw notFound('codec', req.params.id);
+    return c;
+  });
+
+  app.delete('/api/v1/codecs/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'devices:write');
+    const ok = await ctx.db.transaction(async (tx) => {
+      const ok = await codecs.remove(tx, req.params.id);
+      if (ok) await audit(tx, actor(p), 'delete', 'codec', req.params.id);
+      return ok;
+    });
+    if (!ok) throw notFound('codec', req.params.id);
+    return reply.code(204).send();
+  });
+}
