@@ -9,6 +9,11 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   const dir = path.join(dataDir, 'pg');
   fs.mkdirSync(dir, { recursive: true });
   const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+  // On a re-opened data directory `create extension if not exists` is a no-op and nothing loads the
+  // TimescaleDB library, so inserts into the hypertable fail ("invalid INSERT on the root table",
+  // "continuous_agg_invalidation_trigger is not supported under the current license"): every restart of
+  // `npm start` on the embedded store stopped ingesting. Load it explicitly, as shared_preload_libraries would.
+  await pgl.exec("load 'timescaledb'");
   const wrap = (c: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const r = await c.query<T>(sql, params as unknown[]);
