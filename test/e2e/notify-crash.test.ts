@@ -1,0 +1,134 @@
+// kill -9 between an alarm transition and its delivery: the notification waits in the outbox, and after a
+// restart on the same DATA_DIR it is delivered, with the same webhook-id. [CONTRACT 5, 7]
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import { json, type TestServer } from '../../alerts/channels/test-server.ts';
+import { webhook } from '../helpers/alarms.ts';
+import { freePort, freshPgDatabase } from '../helpers/env.ts';
+import { publish, waitFor } from '../helpers/system.ts';
+
+const TOKEN = 'crash-test-admin-token-0123456789';
+
+interface Proc {
+  child: ChildProcess;
+  http: string;
+  mqtt: string;
+  api<T = any>(method: string, p: string, body?: unknown): Promise<T>;
+}
+
+async function spawnServer(env: Record<string, string>): Promise<Proc> {
+  // node itself with tsx as a loader: the tsx CLI would put a wrapper process in between, and SIGKILL on
+  // the wrapper leaves the server running
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
+    env: { PATH: process.env.PATH, HTTP_PORT: '0', MQTT_PORT: '0', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const urls = await waitFor(() => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited: ${out}`);
+    const h = /HTTP API:\s+(http:\/\/\S+)/.exec(out);
+    const m = /MQTT broker:\s+(mqtt:\/\/\S+)/.exec(out);
+    return h && m && { http: h[1], mqtt: m[1] };
+  }, 30_000, 'server start');
+  return {
+    child,
+    ...urls,
+    async api(method, p, body) {
+      const res = await fetch(urls.http + p, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const j = await res.json().catch(() => undefined);
+      if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${JSON.stringify(j)}`);
+      return j;
+    },
+  };
+}
+
+async function listenOn(port: number): Promise<TestServer> {
+  const requests: TestServer['requests'] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d)).on('end', () => {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      json(res, 200, { ok: true });
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(port, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((ok) => {
+        srv.closeAllConnections();
+        srv.close(() => ok());
+      }),
+  };
+}
+
+const kill9 = (p: Proc) =>
+  new Promise<void>((res) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return res();
+    p.child.once('exit', () => res());
+    p.child.kill('SIGKILL');
+  });
+
+describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on %s', (store) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-ncrash-'));
+  const procs: Proc[] = [];
+  let rx: TestServer | undefined;
+  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
+  afterAll(async () => {
+    for (const p of procs) await kill9(p);
+    await rx?.close();
+    await db?.drop().catch(() => {});
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('delivers after the restart what was pending when the process died, same webhook-id', async () => {
+    if (store === 'pg') db = await freshPgDatabase();
+    const env = { DATA_DIR: dataDir, ...(db ? { DATABASE_URL: db.url } : {}) };
+    const port = await freePort(); // the receiver is down while the first process runs
+    const url = `http://127.0.0.1:${port}/hook`;
+
+    const p1 = await spawnServer(env);
+    procs.push(p1);
+    await p1.api('POST', '/api/v1/devices', { id: 'g1', name: 'Pegel Lahn', model: 'generic' });
+    await p1.api('POST', '/api/v1/rules', { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['g1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await p1.api('POST', '/api/v1/routes', { name: 'Leitstelle', match: { minSeverity: 'moderate' }, targets: [webhook(url)] });
+    const cred = await p1.api('POST', '/api/v1/mqtt-credentials', { username: 'crash-gauge', publish: ['devices/g1/up'] });
+    const c = mqtt.connect(p1.mqtt, { username: cred.username, password: cred.password, reconnectPeriod: 0 });
+    await new Promise((res, rej) => c.once('connect', res).once('error', rej));
+    await publish(c, 'devices/g1/up', { time: new Date().toISOString(), readings: { level_cm: 140 } });
+    c.end(true);
+
+    // the alarm is visible and its notification has failed once (receiver down): it waits in the outbox
+    const alarm = await waitFor(async () => {
+      const [a] = (await p1.api('GET', '/api/v1/alarms?deviceId=g1')).items;
+      if (!a) return undefined;
+      const full = await p1.api('GET', `/api/v1/alarms/${a.id}`);
+      return full.notifications[0]?.state === 'pending' && full.notifications[0].attempts.length >= 1 && full;
+    }, 10_000, 'alarm with a pending notification');
+    await kill9(p1);
+
+    rx = await listenOn(port); // the receiver comes back on the port the route names
+
+    const p2 = await spawnServer(env);
+    procs.push(p2);
+    await waitFor(() => rx!.requests.length >= 1, 15_000, 'delivery after restart');
+    const after = await waitFor(async () => {
+      const a = await p2.api('GET', `/api/v1/alarms/${alarm.id}`);
+      return a.notifications[0].state === 'delivered' && a;
+    }, 5000, 'delivered state');
+    expect(after.notifications).toHaveLength(1);
+    const id = after.notifications[0].id;
+    expect(rx.requests.every((r) => r.headers['webhook-id'] === id)).toBe(true);
+    expect(JSON.parse(rx.requests[0].body)).toMatchObject({ type: 'alarm.firing', alarm: { id: alarm.id, deviceId: 'g1', severity: 'severe' } });
+    expect(after.notifications[0].attempts.at(-1)).toMatchObject({ ok: true, status: 200 });
+    expect((await p2.api('GET', '/api/v1/alarms?deviceId=g1&state=all')).items).toHaveLength(1);
+  }, 60_000);
+});
