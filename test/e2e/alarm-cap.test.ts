@@ -1,0 +1,99 @@
+// CAP 1.2 documents of a live alarm through its life: Alert on firing, Update on escalation, Cancel on the
+// all-clear. Each validates against the vendored OASIS schema, and each references the earlier ones so a
+// CAP consumer (MoWaS/warning apps) can chain them. [CONTRACT 4 CAP]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Clock, Harness, MIN, pastStart } from '../helpers/alarms.ts';
+import { startSystem, type TestSystem } from '../helpers/system.ts';
+
+const XSD = path.resolve('alerts/channels/schema/CAP-v1.2.xsd');
+const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
+const required = process.env.REQUIRE_EXTERNAL_SERVICES === '1';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cap-e2e-'));
+
+function xmllint(xml: string, name: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, xml);
+  const r = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' });
+  return r.status === 0 ? '' : r.stderr;
+}
+
+const tag = (xml: string, t: string) => new RegExp(`<${t}>([^<]*)</${t}>`).exec(xml)?.[1];
+interface Doc {
+  xml: string;
+  identifier: string;
+  sender: string;
+  sent: string;
+  msgType: string;
+  references: string[];
+}
+const parse = (xml: string): Doc => ({
+  xml,
+  identifier: tag(xml, 'identifier')!,
+  sender: tag(xml, 'sender')!,
+  sent: tag(xml, 'sent')!,
+  msgType: tag(xml, 'msgType')!,
+  references: (tag(xml, 'references') ?? '').split(' ').filter(Boolean),
+});
+
+describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP documents of a live alarm on %s', (store) => {
+  let s: TestSystem;
+  let h: Harness;
+  const clock = new Clock(pastStart(4 * 60 * MIN));
+  beforeAll(async () => {
+    s = await startSystem({ store, now: clock.now });
+    h = new Harness(s, clock);
+  });
+  afterAll(async () => {
+    h?.close();
+    await s?.close();
+  });
+
+  it('Alert → Update → Cancel, each schema-valid, each referencing the earlier identifiers', async () => {
+    expect(hasXmllint, 'xmllint missing: apt-get install -y libxml2-utils').toBe(true);
+    await h.device('lahn');
+    await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { deviceIds: ['lahn'] } });
+    const t0 = clock.t;
+    const cap = async (id: string) => {
+      const r = await s.api<string>('GET', `/api/v1/cap/alerts/${id}.xml`);
+      expect(r.status).toBe(200);
+      return parse(r.body);
+    };
+    const docs: Doc[] = [];
+
+    await h.send('lahn', t0 + 10 * MIN, { level_cm: 556 });
+    const [a] = await h.alarms({ deviceId: 'lahn' });
+    docs.push(await cap(a.id));
+    const feed = await s.api<string>('GET', '/api/v1/cap/alerts.atom');
+    expect(feed.body).toContain(`/api/v1/cap/alerts/${a.id}.xml`);
+
+    await h.send('lahn', t0 + 20 * MIN, { level_cm: 580 });
+    await h.send('lahn', t0 + 30 * MIN, { level_cm: 604 }); // MS II: escalation
+    docs.push(await cap(a.id));
+
+    await s.ok('POST', `/api/v1/alarms/${a.id}/ack`, {}); // no CAP message of its own
+    await h.send('lahn', t0 + 40 * MIN, { level_cm: 575 });
+    await h.send('lahn', t0 + 50 * MIN, { level_cm: 540 });
+    await h.send('lahn', t0 + 60 * MIN, { level_cm: 520 });
+    await h.advance(30 * MIN, MIN); // below MS I - hysteresis for clear.for: resolved
+    expect((await h.alarm(a.id)).state).toBe('resolved');
+    docs.push(await cap(a.id));
+
+    expect(docs.map((d) => d.msgType)).toEqual(['Alert', 'Update', 'Cancel']);
+    expect(new Set(docs.map((d) => d.identifier)).size).toBe(3);
+    for (const [i, d] of docs.entries()) expect(xmllint(d.xml, `${store}-${i}-${d.msgType}.xml`), `${d.msgType} against CAP-v1.2.xsd`).toBe('');
+    expect(docs[0].references).toEqual([]);
+    // references: "sender,identifier,sent" of every earlier message [CAP 1.2 §3.2.1]
+    const ref = (d: Doc) => `${d.sender},${d.identifier},${d.sent}`;
+    expect(docs[1].references).toContain(ref(docs[0]));
+    expect(docs[2].references).toEqual(expect.arrayContaining([ref(docs[0]), ref(docs[1])]));
+    expect(docs[2].xml).toContain('<responseType>AllClear</responseType>');
+    expect(Date.parse(docs[2].sent)).toBeGreaterThan(Date.parse(docs[1].sent));
+
+    const after = await s.api<string>('GET', '/api/v1/cap/alerts.atom');
+    expect(after.body, 'a resolved alarm leaves the feed of open alarms').not.toContain(`/api/v1/cap/alerts/${a.id}.xml`);
+  });
+});
