@@ -20,6 +20,9 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
      where alarm_id = any($1::bigint[]) group by 1, 2, 3`,
     [open.rows.map((a) => a.id)],
   );
+  // A maintenance window holds everything for its alarms, reminders and escalations included; whatever is
+  // still due when it ends goes out then. [CONTRACT 4 silences]
+  const silences = (await db.query<{ match: SilenceMatch }>('select match from silences where starts_at <= $1 and ends_at > $1', [new Date(now)])).rows;
   const key = (a: number, r: string) => `${a}/${r}`;
   const told = new Map<string, { first: number; last: number; escalated: boolean }>();
   for (const s of sent.rows) {
@@ -35,6 +38,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
   for (const row of open.rows) {
     const a = toAlarm(row);
     const device = devices.get(a.deviceId);
+    if (silences.some((sl) => silenceMatches(sl.match, a, device?.tags ?? {}))) continue;
     for (const r of routes) {
       const t = told.get(key(row.id, r.id));
       if (!t || t.first === Infinity) continue; // this route was never told about the alarm
@@ -76,7 +80,10 @@ async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Pr
       const k = `${h.alarm_id}/${JSON.stringify(h.target)}`;
       const release = h.a_state !== 'resolved' && !seen.has(k);
       seen.add(k);
-      await tx.query(`update notifications set state = $2, next_attempt_at = $3 where id = $1`, [h.id, release ? 'pending' : 'suppressed', new Date(now)]);
+      // A released notification enters the outbox now: its give-up time, and the reminder and escalation
+      // timers of its route, count from here, not from when the silence swallowed it.
+      if (release) await tx.query(`update notifications set state = 'pending', next_attempt_at = $2, created_at = $2 where id = $1`, [h.id, new Date(now)]);
+      else await tx.query(`update notifications set state = 'suppressed' where id = $1`, [h.id]);
       if (release) n++;
     }
     await tx.query('update silences set released_at = $2 where id = any($1::text[])', [ended.rows.map((s) => s.id), new Date(now)]);

@@ -41,7 +41,10 @@ describe.each(['pglite', 'pg'] as const)('restart mid-storm on %s', (store) => {
     try {
       for (let i = 6; i < 12; i++) await h.send('g1', at(i), { rain_mm: S1[i] });
       const alarms = await h.alarms({ ruleId });
-      expect(alarms.map((a) => a.id), 'the same alarm, no second one').toEqual([before.id]);
+      expect(
+        alarms.map((a) => a.id),
+        'the same alarm, no second one',
+      ).toEqual([before.id]);
       const [a] = alarms;
       expect(a.events.map((e) => `${e.kind}:${e.severity}`)).toEqual(['firing:moderate', 'escalated:severe']);
       expect(a.severity).toBe('severe');
@@ -52,7 +55,9 @@ describe.each(['pglite', 'pg'] as const)('restart mid-storm on %s', (store) => {
 
       const bt = await h.s.ok('POST', `/api/v1/rules/${ruleId}/backtest`, { from: new Date(t0).toISOString(), to: new Date(at(11)).toISOString() });
       expect(bt.alarms).toEqual([expect.objectContaining({ deviceId: 'g1', severity: 'severe', maxSeverity: 'severe', startedAt: a.startedAt })]);
-      expect(bt.transitions.map((t: { kind: string; severity: string; at: string }) => [t.kind, t.severity, t.at])).toEqual(a.events.map((e) => [e.kind, e.severity, e.at]));
+      expect(bt.transitions.map((t: { kind: string; severity: string; at: string }) => [t.kind, t.severity, t.at])).toEqual(
+        a.events.map((e) => [e.kind, e.severity, e.at]),
+      );
     } finally {
       h.close();
       await h.s.close();

@@ -2,7 +2,7 @@
 // native uplinks with explicit times, stored, evaluated by the live engine, and the alarms are read back
 // through the HTTP API. [CONTRACT 3, 4, 4.1]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AlarmView, Clock, HOUR, Harness, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
+import { type AlarmView, Clock, Harness, HOUR, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 type Readings = Record<string, number>;
@@ -78,7 +78,18 @@ function hydrograph(): Array<[number, Readings]> {
     return (seed / 2 ** 31) * 4 - 2;
   };
   const legs: Array<[level: number, minutes: number]> = [
-    [500, 0], [550, 60], [550, 90], [600, 60], [600, 90], [648, 60], [648, 20], [600, 60], [600, 60], [550, 60], [550, 60], [520, 60],
+    [500, 0],
+    [550, 60],
+    [550, 90],
+    [600, 60],
+    [600, 90],
+    [648, 60],
+    [648, 20],
+    [600, 60],
+    [600, 60],
+    [550, 60],
+    [550, 60],
+    [520, 60],
   ];
   const out: Array<[number, Readings]> = [];
   let t = 0;
@@ -140,7 +151,11 @@ const scenarios: Scenario[] = [
     rules: [starkregen],
     uplinks: every5(Array(48).fill(1.375)),
     // 1 h alone never passes 16.5 mm; 6 h: 20 (moderate) → 35.75 (severe) → 60.5 (extreme)
-    expect: [history(['firing:moderate', 'escalated:severe', 'escalated:extreme']), valueAt('escalated', 35.75), ({ alarms }) => expect(alarms[0][0].severity).toBe('extreme')],
+    expect: [
+      history(['firing:moderate', 'escalated:severe', 'escalated:extreme']),
+      valueAt('escalated', 35.75),
+      ({ alarms }) => expect(alarms[0][0].severity).toBe('extreme'),
+    ],
   },
   {
     name: 'S6 Meldestufen gauge replay to 648 cm with ±2 cm noise: MS I and II, no MS III, no flapping',
@@ -152,12 +167,22 @@ const scenarios: Scenario[] = [
     name: 'S6 sensor layer: a one-sample +120 cm spike (distance) is flagged and does not fire MS III',
     params: { mountHeightMm: MOUNT_MM, deadZoneMm: 300 },
     rules: [meldestufen],
-    uplinks: [[0, dist(560)], [10, dist(563)], [20, dist(566)], [30, dist(686)], [40, dist(569)], [50, dist(571)]],
+    uplinks: [
+      [0, dist(560)],
+      [10, dist(563)],
+      [20, dist(566)],
+      [30, dist(686)],
+      [40, dist(569)],
+      [50, dist(571)],
+    ],
     expect: [
       history(['firing:moderate']),
       never('extreme'),
       async ({ h, dev, start }) => {
-        const r = await h.s.ok('GET', `/api/v1/devices/${dev}/readings?metric=level_cm&from=${new Date(start - MIN).toISOString()}&to=${new Date(start + HOUR).toISOString()}`);
+        const r = await h.s.ok(
+          'GET',
+          `/api/v1/devices/${dev}/readings?metric=level_cm&from=${new Date(start - MIN).toISOString()}&to=${new Date(start + HOUR).toISOString()}`,
+        );
         const spike = r.points.find((p: { value: number }) => p.value === 686);
         expect(spike?.quality, 'the spike is stored, flagged').toBeGreaterThan(0);
       },
@@ -166,7 +191,12 @@ const scenarios: Scenario[] = [
   {
     name: 'offline (2m): a gap raises "offline" and does not resolve the open level alarm; the next uplink ends it',
     rules: [meldestufen, { name: 'Funkstille', kind: 'offline', levels: [{ severity: 'minor', window: '2m' }] }],
-    uplinks: [[0, { level_cm: 560 }], [1, { level_cm: 561 }], [2, { level_cm: 562 }], [3, { level_cm: 561 }]],
+    uplinks: [
+      [0, { level_cm: 560 }],
+      [1, { level_cm: 561 }],
+      [2, { level_cm: 562 }],
+      [3, { level_cm: 561 }],
+    ],
     then: async ({ h, start, extra }) => {
       await h.advance(90_000, 30_000); // 1.5 min of silence: nothing yet
       extra.before = await h.alarms({ ruleId: extra.rule1 as string });
@@ -186,7 +216,13 @@ const scenarios: Scenario[] = [
   {
     name: 'rate: +20 cm in 15 min fires',
     rules: [{ name: 'Anstieg', kind: 'rate', metric: 'level_cm', levels: [{ severity: 'moderate', window: '15m', threshold: 20 }] }],
-    uplinks: [[0, { level_cm: 100 }], [5, { level_cm: 100 }], [10, { level_cm: 107 }], [15, { level_cm: 114 }], [20, { level_cm: 120 }]],
+    uplinks: [
+      [0, { level_cm: 100 }],
+      [5, { level_cm: 100 }],
+      [10, { level_cm: 107 }],
+      [15, { level_cm: 114 }],
+      [20, { level_cm: 120 }],
+    ],
     expect: [history(['firing:moderate']), valueAt('firing', 20), startedAtMinute(20)],
   },
   {

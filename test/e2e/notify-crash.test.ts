@@ -31,17 +31,25 @@ async function spawnServer(env: Record<string, string>): Promise<Proc> {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const urls = await waitFor(() => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited: ${out}`);
-    const h = /HTTP API:\s+(http:\/\/\S+)/.exec(out);
-    const m = /MQTT broker:\s+(mqtt:\/\/\S+)/.exec(out);
-    return h && m && { http: h[1], mqtt: m[1] };
-  }, 30_000, 'server start');
+  const urls = await waitFor(
+    () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited: ${out}`);
+      const h = /HTTP API:\s+(http:\/\/\S+)/.exec(out);
+      const m = /MQTT broker:\s+(mqtt:\/\/\S+)/.exec(out);
+      return h && m && { http: h[1], mqtt: m[1] };
+    },
+    30_000,
+    'server start',
+  );
   return {
     child,
     ...urls,
     async api(method, p, body) {
-      const res = await fetch(urls.http + p, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(urls.http + p, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       const j = await res.json().catch(() => undefined);
       if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${JSON.stringify(j)}`);
       return j;
@@ -53,10 +61,12 @@ async function listenOn(port: number): Promise<TestServer> {
   const requests: TestServer['requests'] = [];
   const srv = createServer((req, res) => {
     let body = '';
-    req.on('data', (d) => (body += d)).on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      json(res, 200, { ok: true });
-    });
+    req
+      .on('data', (d) => (body += d))
+      .on('end', () => {
+        requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+        json(res, 200, { ok: true });
+      });
   });
   await new Promise<void>((ok) => srv.listen(port, '127.0.0.1', ok));
   return {
@@ -98,7 +108,13 @@ describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on 
     const p1 = await spawnServer(env);
     procs.push(p1);
     await p1.api('POST', '/api/v1/devices', { id: 'g1', name: 'Pegel Lahn', model: 'generic' });
-    await p1.api('POST', '/api/v1/rules', { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['g1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await p1.api('POST', '/api/v1/rules', {
+      name: 'Pegel hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ['g1'] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     await p1.api('POST', '/api/v1/routes', { name: 'Leitstelle', match: { minSeverity: 'moderate' }, targets: [webhook(url)] });
     const cred = await p1.api('POST', '/api/v1/mqtt-credentials', { username: 'crash-gauge', publish: ['devices/g1/up'] });
     const c = mqtt.connect(p1.mqtt, { username: cred.username, password: cred.password, reconnectPeriod: 0 });
@@ -107,12 +123,16 @@ describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on 
     c.end(true);
 
     // the alarm is visible and its notification has failed once (receiver down): it waits in the outbox
-    const alarm = await waitFor(async () => {
-      const [a] = (await p1.api('GET', '/api/v1/alarms?deviceId=g1')).items;
-      if (!a) return undefined;
-      const full = await p1.api('GET', `/api/v1/alarms/${a.id}`);
-      return full.notifications[0]?.state === 'pending' && full.notifications[0].attempts.length >= 1 && full;
-    }, 10_000, 'alarm with a pending notification');
+    const alarm = await waitFor(
+      async () => {
+        const [a] = (await p1.api('GET', '/api/v1/alarms?deviceId=g1')).items;
+        if (!a) return undefined;
+        const full = await p1.api('GET', `/api/v1/alarms/${a.id}`);
+        return full.notifications[0]?.state === 'pending' && full.notifications[0].attempts.length >= 1 && full;
+      },
+      10_000,
+      'alarm with a pending notification',
+    );
     await kill9(p1);
 
     rx = await listenOn(port); // the receiver comes back on the port the route names
@@ -120,10 +140,14 @@ describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on 
     const p2 = await spawnServer(env);
     procs.push(p2);
     await waitFor(() => rx!.requests.length >= 1, 15_000, 'delivery after restart');
-    const after = await waitFor(async () => {
-      const a = await p2.api('GET', `/api/v1/alarms/${alarm.id}`);
-      return a.notifications[0].state === 'delivered' && a;
-    }, 5000, 'delivered state');
+    const after = await waitFor(
+      async () => {
+        const a = await p2.api('GET', `/api/v1/alarms/${alarm.id}`);
+        return a.notifications[0].state === 'delivered' && a;
+      },
+      5000,
+      'delivered state',
+    );
     expect(after.notifications).toHaveLength(1);
     const id = after.notifications[0].id;
     expect(rx.requests.every((r) => r.headers['webhook-id'] === id)).toBe(true);

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gsm7Length, isGsm7 } from '../../alerts/channels/sms-text.ts';
-import { type AlarmView, Clock, HOUR, Harness, MIN, pastStart, receiver, sleep, webhook } from '../helpers/alarms.ts';
+import { type AlarmView, Clock, Harness, HOUR, MIN, pastStart, receiver, sleep, webhook } from '../helpers/alarms.ts';
 import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 /** Standard Webhooks verification written from the spec, independent of alerts/channels/webhook.ts. */
@@ -57,7 +57,14 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     const dev = `n${++n}`;
     clock.set(clock.t + SEGMENT);
     await h.device(dev);
-    const ruleId = await h.rule({ name: `Pegel ${dev}`, kind: 'threshold', metric: 'level_cm', scope: { deviceIds: [dev] }, levels: [{ severity: 'severe', threshold: 100 }], clear: { hysteresis: 0, for: '1m' } });
+    const ruleId = await h.rule({
+      name: `Pegel ${dev}`,
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: [dev] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+      clear: { hysteresis: 0, for: '1m' },
+    });
     const routeIds = [];
     for (const r of routes) routeIds.push(await h.route(r(dev)));
     return { dev, ruleId, routeIds, t0: clock.t };
@@ -65,7 +72,14 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
   const only = (dev: string, extra: Record<string, unknown> = {}) => ({ name: `route ${dev}`, match: { minSeverity: 'moderate', deviceIds: [dev] }, ...extra });
   const fire = async (dev: string, level = 120) => {
     await h.send(dev, clock.t, { level_cm: level });
-    const [a] = await waitFor(async () => (await h.alarms({ deviceId: dev })).length && h.alarms({ deviceId: dev }), 5000, 'alarm');
+    const [a] = await waitFor(
+      async () => {
+        const list = await h.alarms({ deviceId: dev });
+        return list.length > 0 && list;
+      },
+      5000,
+      'alarm',
+    );
     return a;
   };
   /** Back below the threshold: two readings, because a single 100 cm drop is held as a possible spike. */
@@ -90,7 +104,17 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     expect(body).toMatchObject({
       type: 'alarm.firing',
       timestamp: new Date(clock.t).toISOString(),
-      alarm: { id: a.id, deviceId: dev, deviceName: `Pegel ${dev}`, severity: 'severe', state: 'firing', value: 120, threshold: 100, unit: 'cm', location: { lat: 50.58, lon: 8.67 } },
+      alarm: {
+        id: a.id,
+        deviceId: dev,
+        deviceName: `Pegel ${dev}`,
+        severity: 'severe',
+        state: 'firing',
+        value: 120,
+        threshold: 100,
+        unit: 'cm',
+        location: { lat: 50.58, lon: 8.67 },
+      },
     });
     expect(body.alarm.message).toContain(dev);
     const view = await h.alarm(a.id);
@@ -114,7 +138,11 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     const view = await h.alarm(a.id);
     expect(r.requests[0].headers['webhook-id']).toBe(view.notifications[0].id);
     expect(view.notifications[0].state).toBe('delivered');
-    expect(view.notifications[0].attempts.map((x) => [x.ok, x.status])).toEqual([[false, 500], [false, 500], [true, 200]]);
+    expect(view.notifications[0].attempts.map((x) => [x.ok, x.status])).toEqual([
+      [false, 500],
+      [false, 500],
+      [true, 200],
+    ]);
   });
 
   it('a 400 is not retried and shows as failed with its attempt', async () => {
@@ -135,7 +163,10 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
   it("a hanging receiver on route A does not delay route B's delivery", async () => {
     const hang = await rx(['hang']);
     const fast = await rx([200]);
-    const { dev } = await gauge([(d) => ({ ...only(d), name: 'A', targets: [webhook(hang.url)] }), (d) => ({ ...only(d), name: 'B', targets: [webhook(fast.url)] })]);
+    const { dev } = await gauge([
+      (d) => ({ ...only(d), name: 'A', targets: [webhook(hang.url)] }),
+      (d) => ({ ...only(d), name: 'B', targets: [webhook(fast.url)] }),
+    ]);
     const t = Date.now();
     await h.send(dev, clock.t, { level_cm: 130 }, { settle: false }); // settling would wait for the hung one
     await fast.waitRequests(1, 3000);
@@ -244,7 +275,12 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     const r2 = await rx();
     const { dev } = await gauge([(d) => only(d, { targets: [webhook(r1.url)] })]);
     const { dev: dev2 } = await gauge([(d) => only(d, { targets: [webhook(r2.url)] })]);
-    await s.ok('POST', '/api/v1/silences', { match: { deviceIds: [dev, dev2] }, startsAt: new Date(clock.t).toISOString(), endsAt: new Date(clock.t + 30 * MIN).toISOString(), comment: 'Wartung' });
+    await s.ok('POST', '/api/v1/silences', {
+      match: { deviceIds: [dev, dev2] },
+      startsAt: new Date(clock.t).toISOString(),
+      endsAt: new Date(clock.t + 30 * MIN).toISOString(),
+      comment: 'Wartung',
+    });
     const a = await fire(dev);
     await fire(dev2);
     await lower(dev2);
@@ -258,6 +294,26 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     expect(JSON.parse(r1.requests[0].body)).toMatchObject({ type: 'alarm.firing', alarm: { id: a.id, state: 'firing' } });
     await sleep(300);
     expect(r2.requests, 'resolved during the silence: nothing to deliver').toHaveLength(0);
+  });
+
+  it('a silence also holds reminders and escalations; after it ends they resume', async () => {
+    const r = await rx();
+    const esc = await rx();
+    const { dev } = await gauge([(d) => only(d, { targets: [webhook(r.url)], repeatEvery: '30m', escalate: { after: '10m', targets: [webhook(esc.url)] } })]);
+    await s.ok('POST', '/api/v1/silences', { match: { deviceIds: [dev] }, startsAt: new Date(clock.t).toISOString(), endsAt: new Date(clock.t + 2 * HOUR).toISOString(), comment: 'Wartung am Pegel' });
+    await fire(dev);
+    await h.advance(2 * HOUR - MIN, 5 * MIN);
+    await sleep(200);
+    expect(r.requests, 'nothing reaches the route during the silence').toHaveLength(0);
+    expect(esc.requests, 'no escalation during the silence').toHaveLength(0);
+    await h.advance(2 * MIN, MIN);
+    await r.waitRequests(1);
+    expect(types(r), 'the current state, no burst of overdue reminders').toEqual(['alarm.firing']);
+    expect(esc.requests, 'escalation counts from when the route was actually told').toHaveLength(0);
+    await h.advance(10 * MIN, MIN);
+    await esc.waitRequests(1);
+    await h.advance(21 * MIN, MIN);
+    expect(types(r)).toEqual(['alarm.firing', 'alarm.reminder']);
   });
 
   // With the DWD preset the 6 h level (moderate ≥ 20 mm) holds the alarm until the storm leaves the 6 h window.

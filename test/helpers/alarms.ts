@@ -37,7 +37,15 @@ export interface AlarmView {
   startedAt: string;
   resolvedAt: string | null;
   events: { kind: string; severity: string; value: number | null; at: string }[];
-  notifications: { id: string; routeId: string; type: string; purpose: string; state: string; to: string; attempts: { ok: boolean; status: number | null }[] }[];
+  notifications: {
+    id: string;
+    routeId: string;
+    type: string;
+    purpose: string;
+    state: string;
+    to: string;
+    attempts: { ok: boolean; status: number | null }[];
+  }[];
 }
 
 export class Harness {
@@ -66,8 +74,15 @@ export class Harness {
 
   /** Publishes one native uplink at `time` (the clock moves there first) and waits until its alarm
    *  transitions are stored. */
-  async send(deviceId: string, time: number, readings: Record<string, number> | Array<{ time: number; readings: Record<string, number> }>, o: { settle?: boolean } = {}) {
-    const body = Array.isArray(readings) ? readings.map((r) => ({ time: new Date(r.time).toISOString(), readings: r.readings })) : { time: new Date(time).toISOString(), readings };
+  async send(
+    deviceId: string,
+    time: number,
+    readings: Record<string, number> | Array<{ time: number; readings: Record<string, number> }>,
+    o: { settle?: boolean } = {},
+  ) {
+    const body = Array.isArray(readings)
+      ? readings.map((r) => ({ time: new Date(r.time).toISOString(), readings: r.readings }))
+      : { time: new Date(time).toISOString(), readings };
     this.clock.set(time);
     await publish(await this.mqtt(), `devices/${deviceId}/up`, body);
     if (o.settle !== false) await this.s.alerting!.settle();
@@ -102,7 +117,9 @@ export class Harness {
 }
 
 /** A webhook receiver answering with a script of statuses (the last one repeats); 'hang' never answers. */
-export async function receiver(script: Array<number | 'hang'> = [200]): Promise<TestServer & { bodies(): any[]; waitRequests(n: number, ms?: number): Promise<Received[]> }> {
+export async function receiver(
+  script: Array<number | 'hang'> = [200],
+): Promise<TestServer & { bodies(): any[]; waitRequests(n: number, ms?: number): Promise<Received[]> }> {
   let i = 0;
   const srv = await startServer((_req: Received, res: ServerResponse) => {
     const step = script[Math.min(i++, script.length - 1)];
