@@ -130,9 +130,13 @@ async function main() {
     r = await start();
     const ids: string[] = [];
     const tags: string[] = [];
-    for (let i = 0; i < N_DEV; i++) ids.push(`bench-${i}`), tags.push('{"bench":"load"}');
-    for (let i = 0; i < SAMPLES + 10; i++) ids.push(`alarm-${i}`), tags.push('{"bench":"alarm"}');
-    for (let i = ids.length; i < N_REG; i++) ids.push(`idle-${i}`), tags.push('{}');
+    const add = (id: string, tag: string) => {
+      ids.push(id);
+      tags.push(tag);
+    };
+    for (let i = 0; i < N_DEV; i++) add(`bench-${i}`, '{"bench":"load"}');
+    for (let i = 0; i < SAMPLES + 10; i++) add(`alarm-${i}`, '{"bench":"alarm"}');
+    for (let i = ids.length; i < N_REG; i++) add(`idle-${i}`, '{}');
     await r.ctx.db.query(`insert into devices(id, name, model, tags) select id, 'Bench ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`, [ids, tags]);
     const cred = await api(r, 'POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
     await api(r, 'POST', '/api/v1/rules', {
