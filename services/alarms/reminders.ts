@@ -1,7 +1,8 @@
 // Scheduler work on open alarms: reminders until acknowledged, escalation when nobody acknowledged in time,
 // and releasing notifications held by a silence once it ends. [CONTRACT 5]
+
+import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
 import { tryParseDuration } from '../../alerts/rules/duration.ts';
-import { silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
@@ -64,7 +65,9 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
 
 /** When a silence ends, open alarms get their latest held notification per target; the rest are dropped. */
 async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Promise<number> {
-  const ended = await db.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [new Date(now)]);
+  const ended = await db.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [
+    new Date(now),
+  ]);
   if (!ended.rows.length) return 0;
   let n = 0;
   await db.transaction(async (tx) => {

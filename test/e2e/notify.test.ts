@@ -300,7 +300,12 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     const r = await rx();
     const esc = await rx();
     const { dev } = await gauge([(d) => only(d, { targets: [webhook(r.url)], repeatEvery: '30m', escalate: { after: '10m', targets: [webhook(esc.url)] } })]);
-    await s.ok('POST', '/api/v1/silences', { match: { deviceIds: [dev] }, startsAt: new Date(clock.t).toISOString(), endsAt: new Date(clock.t + 2 * HOUR).toISOString(), comment: 'Wartung am Pegel' });
+    await s.ok('POST', '/api/v1/silences', {
+      match: { deviceIds: [dev] },
+      startsAt: new Date(clock.t).toISOString(),
+      endsAt: new Date(clock.t + 2 * HOUR).toISOString(),
+      comment: 'Wartung am Pegel',
+    });
     await fire(dev);
     await h.advance(2 * HOUR - MIN, 5 * MIN);
     await sleep(200);
