@@ -30,6 +30,8 @@ export interface NotifierOptions {
 
 export class Notifier {
   private inFlight = 0;
+  /** ids this process is delivering right now: never claimed again here, even once their lock has expired */
+  private readonly sendingIds = new Set<string>();
   private running = false;
   private again = false;
   private timer?: NodeJS.Timeout;
@@ -81,17 +83,20 @@ export class Notifier {
     const r = await this.db.query<Row>(
       `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1
        where id in (select id from notifications
-                    where (state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and locked_until < $1)
+                    where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and locked_until < $1))
+                      and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
        returning id, alarm_id, target, payload, attempts, created_at`,
-      [now, free],
+      [now, free, [...this.sendingIds]],
     );
     for (const row of r.rows) {
       this.inFlight++;
+      this.sendingIds.add(row.id);
       this.deliver(row)
         .catch((e) => this.log.error({ notificationId: row.id, err: (e as Error).message }, 'recording delivery failed'))
         .finally(() => {
           this.inFlight--;
+          this.sendingIds.delete(row.id);
           this.kick();
         });
     }
@@ -126,13 +131,21 @@ export class Notifier {
     ]);
     const log = { notificationId: row.id, alarmId: String(row.alarm_id), channel, status: res.status, attempt: row.attempts };
     if (res.ok) {
-      await this.db.query(`update notifications set state='delivered', delivered_at=$2, last_status=$3, last_error=null, locked_until=null where id=$1`, [row.id, new Date(now), res.status ?? null]);
+      await this.db.query(`update notifications set state='delivered', delivered_at=$2, last_status=$3, last_error=null, locked_until=null where id=$1`, [
+        row.id,
+        new Date(now),
+        res.status ?? null,
+      ]);
       this.log.info(log, 'notification delivered');
       return;
     }
     const tooOld = now - new Date(row.created_at).getTime() > this.opts.giveUpAfterMs || row.attempts >= this.opts.maxAttempts;
     if (!res.retryable || tooOld) {
-      await this.db.query(`update notifications set state='failed', last_status=$2, last_error=$3, locked_until=null where id=$1`, [row.id, res.status ?? null, res.error ?? null]);
+      await this.db.query(`update notifications set state='failed', last_status=$2, last_error=$3, locked_until=null where id=$1`, [
+        row.id,
+        res.status ?? null,
+        res.error ?? null,
+      ]);
       this.log.error({ ...log, err: res.error }, res.retryable ? 'notification given up after retries' : 'notification failed, not retryable');
       return;
     }

@@ -174,6 +174,11 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     expect(hang.requests).toHaveLength(1); // A's request is in flight, unanswered
     const [a] = await h.alarms({ deviceId: dev });
     expect(a.notifications.map((x) => x.state).sort()).toEqual(['delivered', 'sending']);
+    // its 2-minute claim expires while the attempt still hangs: this process must not send it a second time
+    clock.advance(5 * MIN);
+    s.alerting!.notifier!.kick();
+    await sleep(300);
+    expect(hang.requests).toHaveLength(1);
     await hang.close(); // A's attempt now fails and is retried later; the connection must not outlive the test
   }, 20_000);
 
