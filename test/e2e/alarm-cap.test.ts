@@ -13,6 +13,7 @@ const XSD = path.resolve('alerts/channels/schema/CAP-v1.2.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const required = process.env.REQUIRE_EXTERNAL_SERVICES === '1';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cap-e2e-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function xmllint(xml: string, name: string): string {
   const file = path.join(dir, name);
