@@ -61,7 +61,7 @@ const cases: Case[] = [
 
 describe('bad input while another client publishes steadily', () => {
   let steady: MqttClient;
-  let acked: number[] = [];
+  const acked: number[] = [];
   let steadyClosed = 0;
   let stop = false;
   let loop: Promise<void>;
