@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
+import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
 
 const EUI = 'A84041000BAD0001';
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
