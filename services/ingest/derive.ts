@@ -6,9 +6,10 @@ export const DEFAULT_MM_PER_TIP = 0.2; // the common tipping-bucket resolution [
 /** cm of fresh water per bar of gauge pressure [CONTRACT 3 pressure_bar]. */
 export const CM_PER_BAR = 1019.72;
 
-type Params = Record<string, unknown>;
+export type Params = Record<string, unknown>;
 
-function num(params: Params, key: string): number | undefined {
+/** A numeric device param, accepting numeric strings; undefined when absent or not a finite number. */
+export function num(params: Params, key: string): number | undefined {
   const raw = params[key];
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = typeof raw === 'number' ? raw : Number(raw);

@@ -1,16 +1,7 @@
 // Quality flags per (device, metric) [domain.md 4.2 FloodNet filters]. Flagged readings are stored but
 // never evaluated by the rules, so a blip under the sensor cannot raise a flood alarm.
 import { Quality } from '../../alerts/types.ts';
-import { CM_PER_BAR } from './derive.ts';
-
-type Params = Record<string, unknown>;
-
-function num(params: Params, key: string): number | undefined {
-  const raw = params[key];
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const n = typeof raw === 'number' ? raw : Number(raw);
-  return Number.isFinite(n) ? n : undefined;
-}
+import { CM_PER_BAR, num, type Params } from './derive.ts';
 
 /** Physical plausibility per metric; [min, max] and the param names that override them. */
 const RANGES: Record<string, [number, number, string?, string?]> = {
