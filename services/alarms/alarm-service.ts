@@ -8,7 +8,7 @@ import { audit } from '../audit.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
-import { AlarmStore } from './alarm-store.ts';
+import { AlarmStore, type ClaimedNotification } from './alarm-store.ts';
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
 
@@ -24,6 +24,9 @@ export class AlarmService {
   readonly store: AlarmStore;
   private listeners: Array<() => void> = [];
   onNotify: () => void = () => {};
+  /** hands notifications claimed at insert to this process's notifier, after their commit */
+  onClaimed: (rows: ClaimedNotification[]) => void = () => {};
+  deliversHere = false;
 
   constructor(
     private db: Db,
@@ -37,6 +40,7 @@ export class AlarmService {
       routes: () => [...this.routes.values()],
       publicUrl,
       now,
+      deliversHere: () => this.deliversHere,
     });
   }
 
@@ -129,12 +133,16 @@ export class AlarmService {
     if (!ts.length) return Promise.resolve();
     const run = async () => {
       let notified = 0;
+      let claimed = 0;
       for (const t of ts) {
         const r = await this.db.transaction((tx) => this.store.apply(tx, t));
-        if (r) notified += r.notified;
-        if (r) this.transitionHook(t, r.alarm);
+        if (!r) continue;
+        notified += r.notified;
+        this.transitionHook(t, r.alarm);
+        claimed += r.claimed.length;
+        if (r.claimed.length) this.onClaimed(r.claimed);
       }
-      if (notified) this.onNotify();
+      if (notified > claimed) this.onNotify();
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});
@@ -148,8 +156,10 @@ export class AlarmService {
       if (typeof a !== 'string') await audit(tx, actor, 'acknowledge', 'alarm', id, { comment });
       return a;
     });
-    if (typeof r !== 'string') this.onNotify();
-    return r;
+    if (typeof r === 'string') return r;
+    if (r.claimed.length) this.onClaimed(r.claimed);
+    this.onNotify();
+    return r.alarm;
   }
 
   async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved'; deviceId?: string; ruleId?: string; mode?: string; limit: number }): Promise<Alarm[]> {

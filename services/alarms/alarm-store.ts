@@ -15,6 +15,8 @@ export interface StoreDeps {
   routes(): Route[];
   publicUrl: string;
   now(): number;
+  /** true when this process runs the notifier and delivers new notifications itself */
+  deliversHere?(): boolean;
 }
 
 export type AlarmEventKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved';
@@ -44,7 +46,7 @@ export class AlarmStore {
   constructor(private deps: StoreDeps) {}
 
   /** Applies one engine transition. Returns the alarm, or undefined when nothing changed. */
-  async apply(tx: Queryable, t: Transition): Promise<{ alarm: Alarm; notified: number } | undefined> {
+  async apply(tx: Queryable, t: Transition): Promise<Applied | undefined> {
     const rule = this.deps.rule(t.ruleId);
     const at = new Date(Math.max(t.at, 0));
     const now = new Date(this.deps.now());
@@ -86,67 +88,109 @@ export class AlarmStore {
     return this.record(tx, toAlarm(r.rows[0]), up ? 'escalated' : 'deescalated', new Date(t.at), {});
   }
 
-  async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Alarm | 'not_found' | 'resolved'> {
+  async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Applied | 'not_found' | 'resolved'> {
     const cur = await tx.query<AlarmRow>('select * from alarms where id = $1 for update', [Number(id)]);
     const c = cur.rows[0];
     if (!c) return 'not_found';
     if (c.state === 'resolved') return 'resolved';
-    if (c.state === 'acknowledged') return toAlarm(c);
+    if (c.state === 'acknowledged') return { alarm: toAlarm(c), notified: 0, claimed: [] };
     const now = new Date(this.deps.now());
     const r = await tx.query<AlarmRow>(`update alarms set state='acknowledged', acknowledged_at=$2, acknowledged_by=$3, updated_at=$2 where id=$1 returning *`, [c.id, now, actor]);
-    const a = toAlarm(r.rows[0]);
-    await this.record(tx, a, 'acknowledged', now, { actor, comment });
-    return a;
+    return this.record(tx, toAlarm(r.rows[0]), 'acknowledged', now, { actor, comment });
   }
 
-  /** History event + outbox rows for every route that wants this event. */
-  private async record(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date, extra: { actor?: string; comment?: string }) {
-    await tx.query('insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8)', [
-      Number(a.id),
-      at,
-      kind,
-      a.severity,
-      a.value,
-      a.threshold,
-      extra.actor ?? null,
-      extra.comment ?? null,
-    ]);
-    const notified = a.mode === 'shadow' ? 0 : await this.enqueueForRoutes(tx, a, kind, at);
-    return { alarm: a, notified };
-  }
-
-  private async enqueueForRoutes(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date): Promise<number> {
+  /**
+   * History event + outbox rows for every route that wants this event: two statements. The event insert
+   * rides along with reading who was told before and which silences hold now.
+   */
+  private async record(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date, extra: { actor?: string; comment?: string }): Promise<Applied> {
+    const now = this.deps.now();
+    const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
+      `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
+       select array(select distinct route_id from notifications where alarm_id = $1) as told,
+              coalesce((select json_agg(match) from silences where starts_at <= $9 and ends_at > $9), '[]'::json) as sil`,
+      [Number(a.id), at, kind, a.severity, a.value, a.threshold, extra.actor ?? null, extra.comment ?? null, new Date(now)],
+    );
+    if (a.mode === 'shadow') return { alarm: a, notified: 0, claimed: [] };
+    const told = new Set(r.rows[0]?.told ?? []);
     const device = this.deps.device(a.deviceId);
     const tags = device?.tags ?? {};
-    const prior = await tx.query<{ route_id: string }>('select distinct route_id from notifications where alarm_id = $1', [Number(a.id)]);
-    const told = new Set(prior.rows.map((r) => r.route_id));
-    const held = await this.silenced(tx, a, tags);
-    let n = 0;
+    const held = (r.rows[0]?.sil ?? []).some((m) => silenceMatches(m, a, tags));
+    const items: OutboxItem[] = [];
     for (const route of this.deps.routes()) {
       if (!route.notifyOn.includes(kind)) continue;
       if (!routeMatches(route, a, tags, told.has(route.id))) continue;
       // An all-clear or acknowledgement for an alarm this route never heard of is noise.
       if ((kind === 'resolved' || kind === 'acknowledged' || kind === 'deescalated') && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
-      for (const target of route.targets) {
-        await enqueue(tx, a, route.id, target, payload, 'event', held, this.deps.now());
-        n++;
-      }
+      for (const target of route.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
     }
-    return n;
-  }
-
-  private async silenced(tx: Queryable, a: Alarm, tags: Record<string, string>): Promise<boolean> {
-    const now = new Date(this.deps.now());
-    const r = await tx.query<{ match: SilenceMatch }>('select match from silences where starts_at <= $1 and ends_at > $1', [now]);
-    return r.rows.some((s) => silenceMatches(s.match, a, tags));
+    const claimed = await enqueueMany(tx, items, { held, now, claim: !held && !!this.deps.deliversHere?.() });
+    return { alarm: a, notified: items.length, claimed };
   }
 }
 
-export async function enqueue(tx: Queryable, a: Alarm, routeId: string, target: Target, payload: NotificationPayload, purpose: string, held: boolean, now: number) {
+export interface OutboxItem {
+  alarm: Alarm;
+  routeId: string;
+  target: Target;
+  payload: NotificationPayload;
+  purpose: 'event' | 'reminder' | 'escalation';
+}
+
+/** An outbox row this process claimed at insert time and delivers right after the commit. */
+export interface ClaimedNotification {
+  id: string;
+  alarm_id: number;
+  target: Target;
+  payload: NotificationPayload;
+  attempts: number;
+  created_at: Date;
+}
+
+export interface Applied {
+  alarm: Alarm;
+  notified: number;
+  claimed: ClaimedNotification[];
+}
+
+/** How long a notification claimed at insert stays ours before another worker (or we, after a crash) may retry it. */
+export const FRESH_CLAIM_MS = 30_000;
+
+/**
+ * One statement for all outbox rows of a change. With `claim`, the rows are inserted already claimed by this
+ * process (state 'sending', a short lock), saving the notifier's claim round trip on the alarm's hot path;
+ * if the process dies before delivering, the lock expires and any worker picks them up. [CONTRACT 5]
+ */
+export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held: boolean; now: number; claim: boolean }): Promise<ClaimedNotification[]> {
+  if (!items.length) return [];
+  const ids = items.map(() => newNotificationId());
+  const state = o.held ? 'held' : o.claim ? 'sending' : 'pending';
   await tx.query(
-    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, next_attempt_at, created_at)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10)`,
-    [newNotificationId(), Number(a.id), routeId, target.type, JSON.stringify(target), payload.type, purpose, JSON.stringify(payload), held ? 'held' : 'pending', new Date(now)],
+    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at)
+     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12
+     from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
+       as t(id, alarm_id, route_id, channel, target, event_type, purpose, payload)`,
+    [
+      ids,
+      items.map((i) => Number(i.alarm.id)),
+      items.map((i) => i.routeId),
+      items.map((i) => i.target.type),
+      items.map((i) => JSON.stringify(i.target)),
+      items.map((i) => i.payload.type),
+      items.map((i) => i.purpose),
+      items.map((i) => JSON.stringify(i.payload)),
+      state,
+      o.claim ? 1 : 0,
+      o.claim ? new Date(o.now + FRESH_CLAIM_MS) : null,
+      new Date(o.now),
+    ],
   );
+  if (!o.claim) return [];
+  return items.map((i, k) => ({ id: ids[k], alarm_id: Number(i.alarm.id), target: i.target, payload: i.payload, attempts: 1, created_at: new Date(o.now) }));
+}
+
+/** One outbox row (reminders, escalations), never claimed at insert: the notifier's poll picks it up. */
+export async function enqueue(tx: Queryable, a: Alarm, routeId: string, target: Target, payload: NotificationPayload, purpose: OutboxItem['purpose'], held: boolean, now: number) {
+  await enqueueMany(tx, [{ alarm: a, routeId, target, payload, purpose }], { held, now, claim: false });
 }

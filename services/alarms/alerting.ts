@@ -40,6 +40,8 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
   if (o.notify) {
     notifier = new Notifier(ctx.db, ctx.config, log.child({ component: 'notifier' }), ctx.metrics, { now: o.now });
     alarms.onNotify = () => notifier?.kick();
+    alarms.deliversHere = true;
+    alarms.onClaimed = (rows) => notifier?.deliverNow(rows);
     notifier.start();
   }
 

@@ -89,17 +89,25 @@ export class Notifier {
        returning id, alarm_id, target, payload, attempts, created_at`,
       [now, free, [...this.sendingIds]],
     );
-    for (const row of r.rows) {
-      this.inFlight++;
-      this.sendingIds.add(row.id);
-      this.deliver(row)
-        .catch((e) => this.log.error({ notificationId: row.id, err: (e as Error).message }, 'recording delivery failed'))
-        .finally(() => {
-          this.inFlight--;
-          this.sendingIds.delete(row.id);
-          this.kick();
-        });
-    }
+    for (const row of r.rows) this.launch(row);
+  }
+
+  /** Delivers rows the alarm store inserted already claimed for this process (no claim round trip). */
+  deliverNow(rows: Row[]) {
+    if (this.stopped) return; // their short lock expires and the next start delivers them
+    for (const row of rows) this.launch(row);
+  }
+
+  private launch(row: Row) {
+    this.inFlight++;
+    this.sendingIds.add(row.id);
+    this.deliver(row)
+      .catch((e) => this.log.error({ notificationId: row.id, err: (e as Error).message }, 'recording delivery failed'))
+      .finally(() => {
+        this.inFlight--;
+        this.sendingIds.delete(row.id);
+        this.kick();
+      });
   }
 
   private async send(row: Row): Promise<DeliveryResult> {
