@@ -30,6 +30,7 @@ export class BatchWriter {
   private retryMs = 0;
   private readonly maxBatch: number;
   private readonly maxQueued: number;
+  private readonly yieldBeforeBatch: boolean;
   /** called with the newly inserted readings (duplicates excluded), in commit order */
   onCommitted: (readings: Reading[]) => void = () => {};
   dbHealthy = true;
@@ -42,6 +43,7 @@ export class BatchWriter {
   ) {
     this.maxBatch = opts.maxBatch ?? (db.kind === 'pglite' ? 500 : 2000);
     this.maxQueued = opts.maxQueued ?? 100_000;
+    this.yieldBeforeBatch = db.kind === 'pglite';
   }
 
   get pending(): number {
@@ -63,6 +65,10 @@ export class BatchWriter {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
+        // The embedded database runs synchronously on this thread: while it commits, no socket is read, so
+        // without a turn of the event loop every batch would hold just the last message or two. One
+        // setImmediate lets the pending network reads in and the batch fill (group commit).
+        if (this.yieldBeforeBatch && this.queue.length < this.maxBatch) await new Promise((r) => setImmediate(r));
         const batch = this.queue.slice(0, this.maxBatch);
         const t0 = performance.now();
         try {
