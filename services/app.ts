@@ -21,6 +21,7 @@ import { createSteps } from './ingest/steps-impl.ts';
 import { startUpstream, type Upstream } from './ingest/upstream.ts';
 import { BatchWriter } from './ingest/writer.ts';
 import { createMetrics } from './metrics.ts';
+import { startConfigSync } from './config-sync.ts';
 import { startAlerting, type Alerting } from './alarms/alerting.ts';
 
 export const MAX_PAYLOAD = 256 * 1024;
@@ -105,7 +106,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     const now = o.now ?? Date.now;
     let alerting: Alerting | undefined;
     if (config.roles.has('ingest') || config.roles.has('api') || config.roles.has('notifier') || config.roles.has('scheduler')) {
-      alerting = await startAlerting(ctx, { now, evaluate: config.roles.has('ingest'), notify: config.roles.has('notifier'), schedule: config.roles.has('scheduler') });
+      alerting = await startAlerting(ctx, { now, evaluate: config.roles.has('ingest') || config.roles.has('broker'), notify: config.roles.has('notifier'), schedule: config.roles.has('scheduler') });
       ctx.alarms = alerting.alarms;
       stops.push(() => alerting!.stop());
     }
@@ -133,6 +134,12 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
         upstream = startUpstream({ ...config.upstream, clientId: upstreamClientId(config.dataDir) }, handle, logger);
         stops.push(() => upstream!.close());
       }
+    }
+
+    // Only a shared PostgreSQL can be changed by another process; the embedded store belongs to this one.
+    if (config.databaseUrl) {
+      const sync = startConfigSync(ctx, logger.child({ component: 'config-sync' }));
+      stops.push(async () => sync.stop());
     }
 
     let httpUrl = '';

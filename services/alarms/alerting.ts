@@ -52,7 +52,9 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     ticking = (async () => {
       const t0 = performance.now();
       if (o.evaluate) await alarms.apply(engine.tick(o.now())).catch(failed);
-      const n = await runReminders(ctx.db, alarms, ctx.devices, o.now);
+      // The engine's timers (offline, decaying sums, for/clear) run where readings are evaluated; reminders,
+      // escalations and silence ends where the scheduler role runs. With ROLES split they are two processes.
+      const n = o.schedule ? await runReminders(ctx.db, alarms, ctx.devices, o.now) : 0;
       if (n) notifier?.kick();
       log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
     })().finally(() => {
@@ -60,7 +62,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     });
     return ticking;
   };
-  const task = o.schedule ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true }) : undefined;
+  const task = o.schedule || o.evaluate ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true }) : undefined;
 
   return {
     alarms,

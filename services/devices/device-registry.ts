@@ -62,6 +62,12 @@ export class DeviceRegistry {
     for (const row of r.rows) this.cache(toDevice(row));
   }
 
+  /** load() and tell the listeners (rule engine scopes) that devices changed */
+  async reload(): Promise<void> {
+    await this.load();
+    this.changed();
+  }
+
   private cache(d: Device) {
     this.byId.set(d.id, d);
     if (d.devEui) this.byEui.set(d.devEui, d);
