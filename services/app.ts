@@ -22,6 +22,7 @@ import { startUpstream, type Upstream } from './ingest/upstream.ts';
 import { BatchWriter } from './ingest/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { startConfigSync } from './config-sync.ts';
+import { TimescaleJobs } from './scheduler/timescale-jobs.ts';
 import { startAlerting, type Alerting } from './alarms/alerting.ts';
 
 export const MAX_PAYLOAD = 256 * 1024;
@@ -134,6 +135,12 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
         upstream = startUpstream({ ...config.upstream, clientId: upstreamClientId(config.dataDir) }, handle, logger);
         stops.push(() => upstream!.close());
       }
+    }
+
+    if (db.kind === 'pglite' && db.timescale && config.roles.has('scheduler')) {
+      const jobs = new TimescaleJobs(db, logger.child({ component: 'timescale-jobs' }), now);
+      jobs.start();
+      stops.push(() => jobs.stop());
     }
 
     // Only a shared PostgreSQL can be changed by another process; the embedded store belongs to this one.
