@@ -18,6 +18,7 @@ import { DeviceRegistry } from './devices/device-registry.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { createSteps } from './ingest/steps-impl.ts';
+import { startPeerFeed } from './ingest/peer-feed.ts';
 import { startUpstream, type Upstream } from './ingest/upstream.ts';
 import { BatchWriter } from './ingest/writer.ts';
 import { createMetrics } from './metrics.ts';
@@ -118,6 +119,15 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       ctx.codecs = steps.codecs;
       const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics);
       if (alerting) writer.onCommitted = (rs) => alerting!.onReadings(rs);
+      const up = config.upstream;
+      if (alerting && up?.shareGroup && config.roles.has('ingest')) {
+        const feed = startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup }, (rs) => alerting!.onReadings(rs), logger);
+        writer.onCommitted = (rs) => {
+          alerting!.onReadings(rs);
+          feed.publish(rs);
+        };
+        stops.push(() => feed.close());
+      }
       stops.push(() => writer.close());
       ingest = new IngestService(new IngestPipeline(devices, steps), writer, metrics, logger.child({ component: 'ingest' }));
       const handle = (m: Parameters<IngestService['handle']>[0]) => ingest!.handle(m);

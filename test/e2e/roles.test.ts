@@ -77,8 +77,23 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
       sys.push(await startSystem({ databaseUrl: db!.url, env: { MQTT_PORT: 'off', UPSTREAM_MQTT_URL: TEST_MQTT_URL!, UPSTREAM_SHARE_GROUP: group } }));
     }
     await sys[0].ok('POST', '/api/v1/devices', { id: `${group}-dev`, name: 'shared', model: 'generic' });
-    for (const s of sys) await waitFor(async () => (await fetch(`${s.httpUrl}/readyz`)).status === 200 && s.ctx.devices.get(`${group}-dev`), 10_000, 'ready and synced');
+    await sys[0].ok('POST', '/api/v1/devices', { id: `${group}-rain`, name: 'Regenschreiber geteilt', model: 'generic' });
+    await sys[0].ok('POST', '/api/v1/rules', { name: 'DWD geteilt', preset: 'dwd-starkregen', scope: { deviceIds: [`${group}-rain`] } });
+    for (const s of sys) {
+      await waitFor(
+        async () => (await fetch(`${s.httpUrl}/readyz`)).status === 200 && s.ctx.devices.get(`${group}-rain`) && s.alerting!.alarms.rules.size === 1,
+        10_000,
+        'ready and synced',
+      );
+    }
   }, 60_000);
+  const accepted = () =>
+    Promise.all(
+      sys.map(async (s) => {
+        const m = await (await fetch(`${s.httpUrl}/metrics`)).text();
+        return Number(/regenwacht_uplinks_total\{outcome="accepted"\} (\d+)/.exec(m)?.[1] ?? 0);
+      }),
+    );
   afterAll(async () => {
     for (const s of sys) await s.close();
     await db?.drop();
@@ -95,13 +110,37 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
     c.end();
     const q = `/api/v1/devices/${group}-dev/readings?metric=level_cm&from=${new Date(t0 - 1000).toISOString()}`;
     await waitFor(async () => (await sys[1].ok('GET', q)).points.length === 200, 15_000, '200 readings');
-    const accepted = await Promise.all(
-      sys.map(async (s) => {
-        const m = await (await fetch(`${s.httpUrl}/metrics`)).text();
-        return Number(/regenwacht_uplinks_total\{outcome="accepted"\} (\d+)/.exec(m)?.[1] ?? 0);
-      }),
-    );
-    expect(accepted[0] + accepted[1]).toBe(200); // each uplink handled by exactly one instance
-    expect(Math.min(...accepted)).toBeGreaterThan(0); // and both took a share
+    const n = await accepted();
+    expect(n[0] + n[1]).toBe(200); // each uplink handled by exactly one instance
+    expect(Math.min(...n)).toBeGreaterThan(0); // and both took a share
+  }, 40_000);
+
+  it('evaluates rolling sums over the readings of both instances: S1 split between them still gives one severe alarm', async () => {
+    const c = mqtt.connect(TEST_MQTT_URL!, { reconnectPeriod: 0 });
+    await new Promise((r, j) => {
+      c.once('connect', r);
+      c.once('error', j);
+    });
+    const before = await accepted();
+    // reference/domain.md S1: Euler II, KOSTRA T=10 a, 60 min, 28.8 mm
+    const blocks = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.934, 0.7, 0.7, 0.7];
+    const t0 = Date.now() - 58 * 60_000;
+    for (let i = 0; i < blocks.length; i++) await publish(c, `devices/${group}-rain/up`, { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: blocks[i] } });
+    c.end();
+    const share = await waitFor(async () => {
+      const d = (await accepted()).map((n, i) => n - before[i]);
+      return d[0] + d[1] === 12 ? d : null;
+    }, 10_000, 'all 12 uplinks handled');
+    expect(Math.min(...share)).toBeGreaterThan(0); // neither instance saw the whole storm
+    const alarm = await waitFor(async () => {
+      const a = (await sys[0].ok('GET', `/api/v1/alarms?deviceId=${group}-rain`)).items;
+      return a.length === 1 && a[0].severity === 'severe' ? a[0] : null;
+    }, 15_000, 'one severe alarm');
+    await new Promise((r) => setTimeout(r, 500)); // let the slower engine reach the same transitions
+    const all = (await sys[1].ok('GET', `/api/v1/alarms?deviceId=${group}-rain&state=all`)).items;
+    expect(all).toHaveLength(1);
+    const detail = await sys[1].ok('GET', `/api/v1/alarms/${alarm.id}`);
+    expect(detail.events.filter((e: { kind: string }) => e.kind === 'firing')).toHaveLength(1);
+    expect(detail.events.at(-1)).toMatchObject({ kind: 'escalated', severity: 'severe' });
   }, 40_000);
 });
