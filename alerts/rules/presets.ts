@@ -69,6 +69,8 @@ const EXPANDERS = { 'dwd-starkregen': starkregen, 'dwd-dauerregen': dauerregen, 
 export function expandPreset(p: PresetInput): RuleBody {
   const body = EXPANDERS[p.preset](p);
   if (p.mode) body.mode = p.mode;
+  if (p.for) body.for = p.for;
+  if (p.clear) body.clear = { ...body.clear, ...Object.fromEntries(Object.entries(p.clear).filter(([, v]) => v !== undefined)) };
   if (p.enabled !== undefined) body.enabled = p.enabled;
   return body;
 }

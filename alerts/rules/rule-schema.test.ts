@@ -117,6 +117,15 @@ describe('parseRuleInput: validation messages', () => {
 });
 
 describe('presets', () => {
+  it('takes for and clear overrides so a preset can be tuned to a site, keeping its levels', () => {
+    const r = ok({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650], for: '2m', clear: { for: '1m' } });
+    expect(r).toMatchObject({ kind: 'threshold', metric: 'level_cm', for: '2m', forMs: 120_000, clear: { hysteresis: 5, for: '1m', forMs: 60_000 } });
+    expect(r.levels.map((l) => l.threshold)).toEqual([550, 600, 650]);
+    const bad = parseRuleInput({ preset: 'dwd-starkregen', scope, clear: { for: 'soon' } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues[0]).toMatchObject({ path: 'clear.for', message: expect.stringMatching(/bad duration/) });
+  });
+
   const ok = (body: unknown) => {
     const r = parseRuleInput(body);
     if (!r.ok) throw new Error(JSON.stringify(r.issues));

@@ -59,6 +59,9 @@ export const PresetSchema = z
     preset: z.enum(PRESETS, { error: `must be one of ${PRESETS.join(', ')}` }),
     scope: ScopeSchema,
     thresholds: z.tuple([finite, finite, finite]).optional(),
+    // tuning a preset to a site: how long a condition must hold, and how the all-clear is judged
+    for: duration.optional(),
+    clear: z.strictObject({ hysteresis: finite.min(0, { error: 'hysteresis must be 0 or more' }).optional(), for: duration.optional() }).optional(),
     mode: mode.optional(),
     enabled: z.boolean().optional(),
   })
