@@ -44,6 +44,17 @@ describe('smsText', () => {
   });
 
   it.each([
+    [{ metric: 'level_cm', unit: 'cm', severity: 'severe', window: null }, /^HOCHWASSER Meldestufe II: Pegel /],
+    [{ metric: 'level_cm', unit: 'cm', severity: 'moderate', window: '15m' }, /^HOCHWASSER Meldestufe I: Pegelanstieg /],
+    [{ metric: 'uplink', unit: 's', severity: 'moderate', value: 1800, window: '30m' }, /^SENSORAUSFALL \(Stufe 2\): keine Daten seit 30 min/],
+    [{ metric: 'battery_v', unit: 'V', severity: 'minor', value: 3.1, threshold: 3.3, window: null }, /^ALARM Stufe 1: /],
+  ] as const)('speaks the hazard\'s language: %j', (figures, pattern) => {
+    const text = smsText(samplePayload('alarm.firing', figures));
+    expect(text).toMatch(pattern);
+    expect(text).not.toContain('UNWETTER');
+  });
+
+  it.each([
     [{ metric: 'level_cm', unit: 'cm', value: 612, threshold: 600, window: null }, 'Pegel 612 cm (Schwelle 600 cm)'],
     [{ metric: 'level_cm', unit: 'cm', value: 25.4, threshold: 20, window: '15m' }, 'Pegelanstieg 25,4 cm in 15 min'],
     [{ metric: 'temperature_c', unit: '°C', value: -3.25, threshold: 0, window: null }, 'Temperatur -3,25 Grad'],

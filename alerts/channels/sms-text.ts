@@ -1,7 +1,7 @@
 // German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [CONTRACT 5.2]
 import type { Severity } from '../types.ts';
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
-import { metricPhrase } from './wording.ts';
+import { hazardOf, metricPhrase } from './wording.ts';
 import type { NotificationEventType, NotificationPayload } from './types.ts';
 
 export { gsm7Length, isGsm7 } from './gsm7.ts';
@@ -15,6 +15,25 @@ export const SEVERITY_WORDS: Record<Severity, string> = {
   severe: 'UNWETTER Stufe 3',
   extreme: 'EXTREMES UNWETTER Stufe 4',
 };
+
+// A gauge alarm speaks the language of the flood warning service (Hessian Meldestufen I–III, as the
+// pegel-meldestufen preset maps them), not of the DWD weather warnings. [domain.md 2.1]
+export const WATER_WORDS: Record<Severity, string> = {
+  minor: 'HOCHWASSER Vorwarnung',
+  moderate: 'HOCHWASSER Meldestufe I',
+  severe: 'HOCHWASSER Meldestufe II',
+  extreme: 'HOCHWASSER Meldestufe III',
+};
+const OTHER_WORDS: Record<Severity, string> = { minor: 'ALARM Stufe 1', moderate: 'ALARM Stufe 2', severe: 'ALARM Stufe 3', extreme: 'ALARM Stufe 4' };
+
+/** The severity words for this alarm's hazard; never shortened away. */
+export function severityWords(a: Parameters<typeof hazardOf>[0] & { severity: Severity }): string {
+  const h = hazardOf(a);
+  if (h === 'rain') return SEVERITY_WORDS[a.severity];
+  if (h === 'water') return WATER_WORDS[a.severity];
+  if (h === 'offline') return `SENSORAUSFALL (${OTHER_WORDS[a.severity].slice(6)})`;
+  return OTHER_WORDS[a.severity];
+}
 
 const LEAD: Record<NotificationEventType, string> = {
   'alarm.firing': '',
@@ -108,7 +127,7 @@ export function smsText(payload: NotificationPayload): string {
   const p: Parts = {
     lead: LEAD[payload.type],
     ackBy: toGsm7(a.acknowledgedBy ?? ''),
-    sev: SEVERITY_WORDS[a.severity],
+    sev: severityWords(a),
     what: toGsm7(payload.type === 'alarm.resolved' ? `zuletzt ${m.what}` : m.what),
     threshold: toGsm7(m.threshold),
     name: toGsm7(a.deviceName.trim()),
