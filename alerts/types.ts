@@ -13,6 +13,13 @@ export const Quality = {
   GRADIENT: 8,
 } as const;
 
+/** Names of the set quality bits, for people reading the API (e.g. 12 → ["spike", "gradient"]). */
+export function qualityFlags(q: number): string[] {
+  return Object.entries(Quality)
+    .filter(([, bit]) => bit !== 0 && (q & bit) !== 0)
+    .map(([name]) => name.toLowerCase());
+}
+
 export interface Reading {
   deviceId: string;
   metric: string;

@@ -18,4 +18,20 @@ describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
     expect(r.points).toEqual([{ time: t, value: 123.4 }]);
     expect(r.unit).toBe('cm');
   });
+
+  it('keeps an implausible jump flagged, and names the flag in the readings API', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'g2', name: 'Gauge 2', model: 'generic' });
+    const c = await s.mqttClient();
+    const t0 = Date.now() - 60_000;
+    await publish(c, 'devices/g2/up', { time: new Date(t0).toISOString(), readings: { level_cm: 100 } });
+    // +100 cm within one second: faster than any river rises
+    await publish(c, 'devices/g2/up', { time: new Date(t0 + 1000).toISOString(), readings: { level_cm: 200 } });
+    c.end(true);
+    const r = await s.ok('GET', '/api/v1/devices/g2/readings?metric=level_cm');
+    expect(r.points[0]).toEqual({ time: new Date(t0).toISOString(), value: 100 });
+    expect(r.points[1].value).toBe(200);
+    expect(r.points[1].quality).toBeGreaterThan(0);
+    expect(r.points[1].flags.length).toBeGreaterThan(0);
+    expect(r.points[1].flags.every((f: string) => ['spike', 'gradient', 'out_of_range', 'dead_zone'].includes(f))).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { METRIC_UNITS } from '../../../alerts/types.ts';
+import { METRIC_UNITS, qualityFlags } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
 import { normEui } from '../../devices/device-registry.ts';
@@ -120,7 +120,7 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const to = q.to ? new Date(q.to) : new Date(Date.now() + 60_000);
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
     if (from > to) throw new ApiError('VALIDATION_FAILED', '`from` is after `to`', [{ path: 'querystring.from', message: 'after to' }]);
-    let points: { time: string; value: number; quality?: number }[];
+    let points: { time: string; value: number; quality?: number; flags?: string[] }[];
     if (q.bucket) {
       const ms = durMs(q.bucket);
       if ((to.getTime() - from.getTime()) / ms > 100_000) throw new ApiError('VALIDATION_FAILED', 'too many buckets (> 100000); choose a larger bucket', []);
@@ -136,7 +136,12 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
         `select time, value, quality from readings where device_id = $1 and metric = $2 and time >= $3 and time < $4 order by time limit $5`,
         [d.id, q.metric, from, to, q.limit],
       );
-      points = r.rows.map((x) => (x.quality ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality } : { time: new Date(x.time).toISOString(), value: x.value }));
+      // flagged readings are stored but never evaluated; say why, by name [alerts/types.ts Quality]
+      points = r.rows.map((x) =>
+        x.quality
+          ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality, flags: qualityFlags(x.quality) }
+          : { time: new Date(x.time).toISOString(), value: x.value },
+      );
     }
     return { deviceId: d.id, metric: q.metric, unit: METRIC_UNITS[q.metric], points };
   });
