@@ -1,10 +1,16 @@
 import client from 'prom-client';
 
+export interface StateProbe {
+  /** open alarms by severity and state, and notifications by outbox state; read at scrape time */
+  snapshot(): Promise<{ alarms: { severity: string; state: string; n: number }[]; outbox: { state: string; n: number }[] }>;
+}
+
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'regenwacht_' });
   const c = <T extends string>(name: string, help: string, labelNames: T[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
-  return {
+  const m = {
+    refresh: async (): Promise<void> => {},
     registry,
     uplinks: c('regenwacht_uplinks_total', 'Uplinks handled, by outcome', ['outcome']),
     readings: c('regenwacht_readings_written_total', 'Readings newly stored'),
@@ -19,6 +25,19 @@ export function createMetrics() {
       registers: [registry],
     }),
     pendingUplinks: new client.Gauge({ name: 'regenwacht_ingest_pending', help: 'Uplinks waiting for their batch to commit', registers: [registry] }),
+    /** the gauges that need the database are filled from this probe when Prometheus scrapes */
+    probe: undefined as StateProbe | undefined,
   };
+  const openAlarms = new client.Gauge({ name: 'regenwacht_alarms_open', help: 'Open alarms by severity and state (firing, acknowledged)', labelNames: ['severity', 'state'], registers: [registry] });
+  const outbox = new client.Gauge({ name: 'regenwacht_notifications', help: 'Notifications in the outbox by state (pending, sending, held, failed, …)', labelNames: ['state'], registers: [registry] });
+  m.refresh = async () => {
+    if (!m.probe) return;
+    const snap = await m.probe.snapshot();
+    openAlarms.reset();
+    for (const a of snap.alarms) openAlarms.set({ severity: a.severity, state: a.state }, a.n);
+    outbox.reset();
+    for (const o of snap.outbox) outbox.set({ state: o.state }, o.n);
+  };
+  return m;
 }
 export type Metrics = ReturnType<typeof createMetrics>;

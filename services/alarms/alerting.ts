@@ -31,6 +31,16 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
   syncDevices();
   syncRules();
   if (o.evaluate) await hydrate(ctx, alarms, engine, o.now);
+  ctx.metrics.probe = {
+    async snapshot() {
+      const a = await ctx.db.query<{ severity: string; state: string; n: number }>(
+        "select severity, state, count(*)::int as n from alarms where state <> 'resolved' and mode = 'active' group by 1, 2",
+      );
+      // delivered rows are history; the rest is the backlog an operator watches
+      const o = await ctx.db.query<{ state: string; n: number }>("select state, count(*)::int as n from notifications where state <> 'delivered' group by 1");
+      return { alarms: a.rows, outbox: o.rows };
+    },
+  };
   alarms.transitionHook = (t, a) => {
     ctx.metrics.transitions.inc({ kind: t.kind });
     log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');

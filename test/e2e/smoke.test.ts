@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
+import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
   let s: TestSystem;
@@ -33,5 +33,18 @@ describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
     expect(r.points[1].quality).toBeGreaterThan(0);
     expect(r.points[1].flags.length).toBeGreaterThan(0);
     expect(r.points[1].flags.every((f: string) => ['spike', 'gradient', 'out_of_range', 'dead_zone'].includes(f))).toBe(true);
+  });
+
+  it('exposes open alarms and the outbox backlog to Prometheus', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'g3', name: 'Gauge 3', model: 'generic' });
+    await s.ok('POST', '/api/v1/rules', { name: 'hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['g3'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    const c = await s.mqttClient();
+    await publish(c, 'devices/g3/up', { readings: { level_cm: 150 } });
+    c.end(true);
+    const text = await waitFor(async () => {
+      const t = await (await fetch(`${s.httpUrl}/metrics`)).text();
+      return /regenwacht_alarms_open\{severity="severe",state="firing"\} 1/.test(t) ? t : null;
+    }, 8000, 'open alarm gauge');
+    expect(text).toMatch(/# TYPE regenwacht_notifications gauge/);
   });
 });

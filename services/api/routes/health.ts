@@ -11,6 +11,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext) {
   });
   app.get('/metrics', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
     reply.header('content-type', ctx.metrics.registry.contentType);
+    await ctx.metrics.refresh().catch((e) => ctx.log.warn({ err: (e as Error).message }, 'metrics refresh failed'));
     return ctx.metrics.registry.metrics();
   });
 }
