@@ -55,6 +55,8 @@ export class RuleEngine {
   /** offline baseline for devices never seen: when the engine first watched them */
   private watchSince = new Map<string, number>();
   private clock = -Infinity;
+  /** called with the current value of an open alarm's deciding level when it changes without a transition */
+  onOpenValue?: (ruleId: string, deviceId: string, value: number) => void;
 
   /** Takes effect with the next reading or tick. States of removed rules are dropped; open alarms of
    *  changed rules carry on and are re-judged under the new levels. */
@@ -165,6 +167,7 @@ export class RuleEngine {
     if (isIdle(st)) perDevice.delete(deviceId);
     else perDevice.set(deviceId, st);
     if (s) out.push(this.transition(cr, deviceId, s, m, t));
+    else if (st.rank >= 0 && this.onOpenValue) this.onOpenValue(cr.rule.id, deviceId, decidingLevel(cr, m, st.rank).value);
   }
 
   private measureAt(cr: CompiledRule, deviceId: string, t: number): Measurement {

@@ -135,6 +135,7 @@ export class AlarmService {
       let notified = 0;
       let claimed = 0;
       for (const t of ts) {
+        this.liveValues.delete(`${t.ruleId}\u0000${t.deviceId}`);
         const r = await this.db.transaction((tx) => this.store.apply(tx, t));
         if (!r) continue;
         notified += r.notified;
@@ -149,6 +150,31 @@ export class AlarmService {
     return p;
   }
   transitionHook: (t: Transition, a: Alarm) => void = () => {};
+
+  // ---- live values of open alarms ----
+  private liveValues = new Map<string, { ruleId: string; deviceId: string; value: number }>();
+
+  /** Remembers the current value of an open alarm (e.g. the 1 h sum still rising); written by flushValues. */
+  noteValue(ruleId: string, deviceId: string, value: number) {
+    if (Number.isFinite(value)) this.liveValues.set(`${ruleId}\u0000${deviceId}`, { ruleId, deviceId, value });
+  }
+
+  /** One statement for all changed values, in the same queue as the transitions so it never overtakes one. */
+  flushValues(): Promise<void> {
+    const run = async () => {
+      if (!this.liveValues.size) return;
+      const vs = [...this.liveValues.values()];
+      this.liveValues.clear();
+      await this.db.query(
+        `update alarms a set value = v.value from unnest($1::text[], $2::text[], $3::float8[]) as v(rule_id, device_id, value)
+         where a.rule_id = v.rule_id and a.device_id = v.device_id and a.state <> 'resolved' and a.value is distinct from v.value`,
+        [vs.map((v) => v.ruleId), vs.map((v) => v.deviceId), vs.map((v) => v.value)],
+      );
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
 
   async acknowledge(id: string, actor: string, comment?: string) {
     const r = await this.db.transaction(async (tx) => {

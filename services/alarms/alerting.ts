@@ -41,6 +41,11 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
       return { alarms: a.rows, outbox: o.rows };
     },
   };
+  // An open alarm shows the live value (the 1 h sum still rising, the current level), not only the value
+  // at its last transition; written every 2 s at most. The events keep the values at each transition.
+  engine.onOpenValue = (ruleId, deviceId, value) => alarms.noteValue(ruleId, deviceId, value);
+  const valueTimer = setInterval(() => void alarms.flushValues().catch((e) => log.warn({ err: (e as Error).message }, 'live alarm values not written')), 2000);
+  valueTimer.unref();
   alarms.transitionHook = (t, a) => {
     ctx.metrics.transitions.inc({ kind: t.kind });
     log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');
@@ -87,12 +92,15 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     },
     tick,
     async settle() {
+      await alarms.flushValues().catch(() => {});
       await alarms.apply([]);
       await (alarms as unknown as { queue: Promise<unknown> }).queue;
       notifier?.kick();
       await notifier?.drain();
     },
     async stop() {
+      clearInterval(valueTimer);
+      await alarms.flushValues().catch(() => {});
       await task?.stop();
       await notifier?.stop();
     },

@@ -47,4 +47,21 @@ describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
     }, 8000, 'open alarm gauge');
     expect(text).toMatch(/# TYPE regenwacht_notifications gauge/);
   });
+
+  it('an open alarm shows the live value, its events the value at each transition', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'g4', name: 'Regenschreiber 4', model: 'generic' });
+    await s.ok('POST', '/api/v1/rules', { name: 'DWD', preset: 'dwd-starkregen', scope: { deviceIds: ['g4'] } });
+    const c = await s.mqttClient();
+    const t0 = Date.now() - 30 * 60_000;
+    for (const [i, mm] of [10, 6, 3, 2.5].entries()) await publish(c, 'devices/g4/up', { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: mm } });
+    c.end(true);
+    const [a] = await waitFor(async () => {
+      await s.alerting!.settle();
+      const x = (await s.ok('GET', '/api/v1/alarms?deviceId=g4')).items;
+      return x.length && x[0].value === 21.5 ? x : null;
+    }, 8000, 'live value 21.5');
+    expect(a.severity).toBe('moderate');
+    const d = await s.ok('GET', `/api/v1/alarms/${a.id}`);
+    expect(d.events.map((e: { kind: string; value: number }) => [e.kind, e.value])).toEqual([['firing', 16]]);
+  });
 });
