@@ -38,6 +38,34 @@ export interface Overrides {
   env?: Record<string, string | undefined>;
   /** injectable clock for tests of timers (escalation, reminders) */
   now?: () => number;
+  /** how long to wait for PostgreSQL at start (docker-compose starts both at once); default 60 s */
+  dbWaitMs?: number;
+}
+
+/** PostgreSQL may still be starting (docker-compose, systemd): wait for it, then say clearly if it never came. */
+async function waitForDatabase(db: Db, url: string, maxMs: number, log: Logger): Promise<void> {
+  const where = (() => {
+    try {
+      const u = new URL(url);
+      return `${u.hostname}:${u.port || 5432}${u.pathname}`; // never the password
+    } catch {
+      return 'DATABASE_URL';
+    }
+  })();
+  const t0 = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query('select 1');
+      return;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (Date.now() - t0 >= maxMs) {
+        throw new Error(`cannot reach the database at ${where} (${err.code ?? err.message}) after ${Math.round(maxMs / 1000)} s; check DATABASE_URL and that PostgreSQL is running`);
+      }
+      if (attempt === 1 || attempt % 10 === 0) log.warn({ database: where, err: err.code ?? err.message }, 'waiting for the database');
+      await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+    }
+  }
 }
 
 export interface Running {
@@ -82,6 +110,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       ? createPgDb(config.databaseUrl, { onError: (e) => logger.warn({ err: e.message }, 'database connection error') })
       : await createPgliteDb(config.dataDir);
     stops.push(() => db.close());
+    if (config.databaseUrl) await waitForDatabase(db, config.databaseUrl, o.dbWaitMs ?? 60_000, logger);
     await migrate(db, { log: (m) => logger.info(m) });
     logger.info({ driver: db.kind, timescale: db.timescale }, 'database ready');
 

@@ -14,7 +14,7 @@ async function main() {
       console.error(`Regenwacht: ${e.message}`);
       process.exit(2);
     }
-    if (e instanceof PortInUseError || /already in use/.test((e as Error).message)) {
+    if (e instanceof PortInUseError || /already in use|cannot reach the database/.test((e as Error).message)) {
       console.error(`Regenwacht: ${(e as Error).message}`);
       process.exit(1);
     }
