@@ -30,16 +30,48 @@ export function startUpstream(
     connectTimeout: 10_000,
   });
   let connected = false;
+  // mqtt.js handles one incoming packet at a time and sends its PUBACK when handleMessage calls back, so
+  // waiting there for our commit would serialise the subscription to one message per commit (~500 msgs/s;
+  // a broker with a bounded queue, like Mosquitto's default 1000, then drops the rest of a burst). Instead
+  // handleMessage returns at once and the PUBACK mqtt.js then sends is held back until the uplink is stored.
+  const held = new Set<number>();
+  const ready = new Map<number, () => void>();
+  const c = client as unknown as { _sendPacket: (p: { cmd: string; messageId?: number }, cb?: () => void) => void };
+  const send = c._sendPacket.bind(client);
+  c._sendPacket = (p, cb) => {
+    if (p.cmd === 'puback' && p.messageId !== undefined && held.has(p.messageId)) {
+      const id = p.messageId;
+      held.delete(id);
+      ready.set(id, () => send(p));
+      cb?.();
+      return;
+    }
+    send(p, cb);
+  };
   client.handleMessage = (packet, done) => {
     const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'upstream', clientId: 'upstream', receivedAt: Date.now() };
-    // Not stored → no PUBACK; the broker redelivers after we reconnect.
+    const id = packet.qos > 0 ? packet.messageId : undefined;
+    if (id !== undefined) held.add(id);
+    const conn = client.stream; // a PUBACK from before a reconnect must not go out on the new connection
     ingest(msg).then(
-      () => done(),
+      () => {
+        if (id === undefined) return;
+        held.delete(id);
+        const ack = ready.get(id);
+        ready.delete(id);
+        if (ack && client.connected && client.stream === conn) ack();
+      },
       (err: Error) => {
-        l.warn({ err: err.message }, 'upstream uplink not stored; dropping connection so the broker redelivers');
+        if (id !== undefined) {
+          held.delete(id);
+          ready.delete(id);
+        }
+        // Not stored → no PUBACK; the broker redelivers this session's message after we reconnect.
+        l.warn({ err: err.message }, 'upstream uplink not stored; reconnecting so the broker redelivers');
         client.end(true, () => client.reconnect());
       },
     );
+    done();
   };
   client.on('connect', (ack) => {
     connected = true;
