@@ -4,20 +4,15 @@
 import type { Logger } from 'pino';
 import { createSmsSender, type SmsSender } from '../../alerts/channels/sms-senders.ts';
 import { smsText } from '../../alerts/channels/sms-text.ts';
-import type { DeliveryResult, NotificationPayload, Target } from '../../alerts/channels/types.ts';
+import type { DeliveryResult } from '../../alerts/channels/types.ts';
 import { buildWebhookBody, deliverWebhook } from '../../alerts/channels/webhook.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
+import type { ClaimedNotification } from './alarm-store.ts';
 
-interface Row {
-  id: string;
-  alarm_id: number;
-  target: Target;
-  payload: NotificationPayload;
-  attempts: number;
-  created_at: Date;
-}
+/** A claimed outbox row: by the claim query, or already at insert (alarm-store). */
+type Row = ClaimedNotification;
 
 export interface NotifierOptions {
   now: () => number;
