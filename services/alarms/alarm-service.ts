@@ -5,6 +5,7 @@ import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
 import type { Rule, RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
 import type { Alarm, Transition } from '../../alerts/types.ts';
 import { audit } from '../audit.ts';
+import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
@@ -18,9 +19,13 @@ export class RuleInvalid extends Error {
   }
 }
 
+/** A rule, route as stored: with the municipality it belongs to. [services/auth/orgs.ts] */
+export type OrgRule = Rule & { org: string };
+export type OrgRoute = Route & { org: string };
+
 export class AlarmService {
-  readonly rules = new Map<string, Rule>();
-  readonly routes = new Map<string, Route>();
+  readonly rules = new Map<string, OrgRule>();
+  readonly routes = new Map<string, OrgRoute>();
   readonly store: AlarmStore;
   private listeners: Array<() => void> = [];
   onNotify: () => void = () => {};
@@ -49,12 +54,12 @@ export class AlarmService {
   }
 
   async load() {
-    const rs = await this.db.query<{ id: string; definition: RuleDefinition }>('select id, definition from rules order by created_at');
+    const rs = await this.db.query<{ id: string; definition: RuleDefinition; org: string }>('select id, definition, org from rules order by created_at');
     this.rules.clear();
-    for (const r of rs.rows) this.rules.set(r.id, { ...r.definition, id: r.id });
-    const ro = await this.db.query<{ id: string; definition: RouteBody }>('select id, definition from routes order by created_at');
+    for (const r of rs.rows) this.rules.set(r.id, { ...r.definition, id: r.id, org: r.org ?? DEFAULT_ORG });
+    const ro = await this.db.query<{ id: string; definition: RouteBody; org: string }>('select id, definition, org from routes order by created_at');
     this.routes.clear();
-    for (const r of ro.rows) this.routes.set(r.id, { ...r.definition, id: r.id });
+    for (const r of ro.rows) this.routes.set(r.id, { ...r.definition, id: r.id, org: r.org ?? DEFAULT_ORG });
     for (const f of this.listeners) f();
   }
 
@@ -65,11 +70,11 @@ export class AlarmService {
     return r.rule;
   }
 
-  async createRule(body: unknown, actor: string): Promise<Rule> {
+  async createRule(body: unknown, actor: string, org: string = DEFAULT_ORG): Promise<OrgRule> {
     const def = this.parseRule(body);
-    const rule = { ...def, id: newId('rule') };
+    const rule = { ...def, id: newId('rule'), org };
     await this.db.transaction(async (tx) => {
-      await tx.query('insert into rules(id, name, definition, input) values ($1,$2,$3,$4)', [rule.id, def.name, JSON.stringify(def), JSON.stringify(body)]);
+      await tx.query('insert into rules(id, name, definition, input, org) values ($1,$2,$3,$4,$5)', [rule.id, def.name, JSON.stringify(def), JSON.stringify(body), org]);
       await audit(tx, actor, 'create', 'rule', rule.id, body);
     });
     this.rules.set(rule.id, rule);
@@ -77,14 +82,15 @@ export class AlarmService {
     return rule;
   }
 
-  async updateRule(id: string, patch: Record<string, unknown>, actor: string): Promise<Rule | undefined> {
-    const r = await this.db.query<{ input: Record<string, unknown> }>('select input from rules where id = $1', [id]);
+  /** `org` moves the rule to another municipality (the API lets only installation-wide tokens do that). */
+  async updateRule(id: string, patch: Record<string, unknown>, actor: string, org?: string): Promise<OrgRule | undefined> {
+    const r = await this.db.query<{ input: Record<string, unknown>; org: string }>('select input, org from rules where id = $1', [id]);
     if (!r.rows[0]) return undefined;
     const input = { ...r.rows[0].input, ...patch };
     const def = this.parseRule(input);
-    const rule = { ...def, id };
+    const rule = { ...def, id, org: org ?? r.rows[0].org ?? DEFAULT_ORG };
     await this.db.transaction(async (tx) => {
-      await tx.query('update rules set name=$2, definition=$3, input=$4, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input)]);
+      await tx.query('update rules set name=$2, definition=$3, input=$4, org=$5, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input), rule.org]);
       await audit(tx, actor, 'update', 'rule', id, patch);
     });
     this.rules.set(id, rule);
@@ -104,11 +110,11 @@ export class AlarmService {
   }
 
   // ---- routes ----
-  async saveRoute(id: string | undefined, body: RouteBody, actor: string): Promise<Route> {
-    const route = { ...body, id: id ?? newId('route') };
+  async saveRoute(id: string | undefined, body: RouteBody, actor: string, org: string = DEFAULT_ORG): Promise<OrgRoute> {
+    const route = { ...body, id: id ?? newId('route'), org };
     await this.db.transaction(async (tx) => {
-      if (id) await tx.query('update routes set name=$2, definition=$3, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body)]);
-      else await tx.query('insert into routes(id, name, definition) values ($1,$2,$3)', [route.id, body.name, JSON.stringify(body)]);
+      if (id) await tx.query('update routes set name=$2, definition=$3, org=$4, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body), org]);
+      else await tx.query('insert into routes(id, name, definition, org) values ($1,$2,$3,$4)', [route.id, body.name, JSON.stringify(body), org]);
       await audit(tx, actor, id ? 'update' : 'create', 'route', route.id, body);
     });
     this.routes.set(route.id, route);
@@ -188,14 +194,23 @@ export class AlarmService {
     return r.alarm;
   }
 
-  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved'; deviceId?: string; ruleId?: string; mode?: string; limit: number }): Promise<Alarm[]> {
+  /** `org`: only alarms of that municipality's devices. */
+  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved'; deviceId?: string; ruleId?: string; mode?: string; limit: number; org?: string | null }): Promise<Alarm[]> {
     const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved'] : [q.state];
+    const orgDevices = q.org == null ? null : this.devices.list().filter((d) => d.org === q.org).map((d) => d.id);
     const r = await this.db.query<AlarmRow>(
       `select * from alarms where state = any($1::text[]) and ($2::text is null or device_id = $2) and ($3::text is null or rule_id = $3)
-       and ($4::text is null or mode = $4) order by id desc limit $5`,
-      [states, q.deviceId ?? null, q.ruleId ?? null, q.mode ?? null, q.limit],
+       and ($4::text is null or mode = $4) and ($6::text[] is null or device_id = any($6::text[])) order by id desc limit $5`,
+      [states, q.deviceId ?? null, q.ruleId ?? null, q.mode ?? null, q.limit, orgDevices],
     );
     return r.rows.map(toAlarm);
+  }
+
+  /** the device of an alarm, undefined when there is no such alarm */
+  async deviceOf(id: string): Promise<string | undefined> {
+    if (!/^\d+$/.test(id)) return undefined;
+    const r = await this.db.query<{ device_id: string }>('select device_id from alarms where id = $1', [Number(id)]);
+    return r.rows[0]?.device_id;
   }
 
   async get(id: string) {

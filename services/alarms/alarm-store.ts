@@ -5,6 +5,7 @@ import type { NotificationEventType, NotificationPayload, Target } from '../../a
 import { type Route, routeMatches, silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { METRIC_UNITS, type Alarm, type Transition } from '../../alerts/types.ts';
+import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
@@ -12,7 +13,7 @@ import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 export interface StoreDeps {
   rule(id: string): Rule | undefined;
   device(id: string): Device | undefined;
-  routes(): Route[];
+  routes(): (Route & { org?: string })[];
   publicUrl: string;
   now(): number;
   /** true when this process runs the notifier and delivers new notifications itself */
@@ -108,18 +109,19 @@ export class AlarmStore {
     const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
       `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
        select array(select distinct route_id from notifications where alarm_id = $1) as told,
-              coalesce((select json_agg(match) from silences where starts_at <= $9 and ends_at > $9), '[]'::json) as sil`,
+              coalesce((select json_agg(${SILENCE_MATCH_SQL}) from silences where starts_at <= $9 and ends_at > $9), '[]'::json) as sil`,
       [Number(a.id), at, kind, a.severity, a.value, a.threshold, extra.actor ?? null, extra.comment ?? null, new Date(now)],
     );
     if (a.mode === 'shadow') return { alarm: a, notified: 0, claimed: [] };
     const told = new Set(r.rows[0]?.told ?? []);
     const device = this.deps.device(a.deviceId);
-    const tags = device?.tags ?? {};
+    // the reserved org tag: a route or silence of one municipality never matches another's alarm [orgs.ts]
+    const tags = orgTags(device);
     const held = (r.rows[0]?.sil ?? []).some((m) => silenceMatches(m, a, tags));
     const items: OutboxItem[] = [];
     for (const route of this.deps.routes()) {
       if (!route.notifyOn.includes(kind)) continue;
-      if (!routeMatches(route, a, tags, told.has(route.id))) continue;
+      if (!routeMatches({ ...route, match: withOrg(route.match, route.org ?? DEFAULT_ORG) }, a, tags, told.has(route.id))) continue;
       // An all-clear or acknowledgement for an alarm this route never heard of is noise.
       if ((kind === 'resolved' || kind === 'acknowledged' || kind === 'deescalated') && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);

@@ -2,6 +2,7 @@
 import cron from 'node-cron';
 import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Reading } from '../../alerts/types.ts';
+import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { AlarmService } from './alarm-service.ts';
 import { Notifier } from './notifier.ts';
@@ -23,8 +24,11 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
   const log = ctx.log.child({ component: 'alerting' });
   const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now);
   const engine = new RuleEngine();
-  const syncRules = () => engine.setRules([...alarms.rules.values()].filter((r) => r.enabled !== false));
-  const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
+  // A rule of one municipality applies only to that municipality's devices: the engine sees the org as a
+  // reserved tag on every device and as an extra tag condition of every rule. [services/auth/orgs.ts]
+  const syncRules = () =>
+    engine.setRules([...alarms.rules.values()].filter((r) => r.enabled !== false).map(({ org, ...r }) => ({ ...r, scope: withOrg(r.scope, org) })));
+  const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: orgTags(d), location: d.location })));
   alarms.onRulesChanged(syncRules);
   ctx.devices.onChange(syncDevices);
   await alarms.load();

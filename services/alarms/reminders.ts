@@ -3,6 +3,7 @@
 
 import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
 import { tryParseDuration } from '../../alerts/rules/duration.ts';
+import { orgTags, SILENCE_MATCH_SQL } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
@@ -23,7 +24,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
   );
   // A maintenance window holds everything for its alarms, reminders and escalations included; whatever is
   // still due when it ends goes out then. [CONTRACT 4 silences]
-  const silences = (await db.query<{ match: SilenceMatch }>('select match from silences where starts_at <= $1 and ends_at > $1', [new Date(now)])).rows;
+  const silences = (await db.query<{ match: SilenceMatch }>(`select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= $1 and ends_at > $1`, [new Date(now)])).rows;
   const key = (a: number, r: string) => `${a}/${r}`;
   const told = new Map<string, { first: number; last: number; escalated: boolean }>();
   for (const s of sent.rows) {
@@ -39,7 +40,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
   for (const row of open.rows) {
     const a = toAlarm(row);
     const device = devices.get(a.deviceId);
-    if (silences.some((sl) => silenceMatches(sl.match, a, device?.tags ?? {}))) continue;
+    if (silences.some((sl) => silenceMatches(sl.match, a, orgTags(device)))) continue;
     for (const r of routes) {
       const t = told.get(key(row.id, r.id));
       if (!t || t.first === Infinity) continue; // this route was never told about the alarm
@@ -75,10 +76,10 @@ async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Pr
       `select n.id, n.alarm_id, n.target, n.state, a.state as a_state, a.device_id, a.rule_id from notifications n join alarms a on a.id = n.alarm_id
        where n.state = 'held' order by n.created_at desc`,
     );
-    const active = await tx.query<{ match: SilenceMatch }>('select match from silences where starts_at <= $1 and ends_at > $1', [new Date(now)]);
+    const active = await tx.query<{ match: SilenceMatch }>(`select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= $1 and ends_at > $1`, [new Date(now)]);
     const seen = new Set<string>();
     for (const h of held.rows) {
-      const tags = devices.get(h.device_id)?.tags ?? {};
+      const tags = orgTags(devices.get(h.device_id));
       if (active.rows.some((s) => silenceMatches(s.match, { deviceId: h.device_id, ruleId: h.rule_id }, tags))) continue; // still silenced
       const k = `${h.alarm_id}/${JSON.stringify(h.target)}`;
       const release = h.a_state !== 'resolved' && !seen.has(k);

@@ -8,6 +8,8 @@ export interface Principal {
   tokenId: number;
   name: string;
   role: ApiRole;
+  /** the municipality this token is confined to; null: the whole installation */
+  org: string | null;
 }
 
 /** API tokens, looked up by hash with a short cache so every request is not a query. */
@@ -19,23 +21,25 @@ export class TokenStore {
     const h = hashSecret(token);
     const hit = this.cache.get(h);
     if (hit && hit.until > Date.now()) return hit.p;
-    const r = await this.db.query<{ id: number; name: string; role: ApiRole }>(
-      'select id, name, role from api_tokens where token_hash = $1 and revoked_at is null',
+    const r = await this.db.query<{ id: number; name: string; role: ApiRole; org: string | null }>(
+      'select id, name, role, org from api_tokens where token_hash = $1 and revoked_at is null',
       [h],
     );
-    const p = r.rows[0] ? { tokenId: r.rows[0].id, name: r.rows[0].name, role: r.rows[0].role } : null;
+    const p = r.rows[0] ? { tokenId: r.rows[0].id, name: r.rows[0].name, role: r.rows[0].role, org: r.rows[0].org ?? null } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(h, { p, until: Date.now() + (p ? 30_000 : 2_000) });
     return p;
   }
 
-  async create(name: string, role: ApiRole, createdBy: string): Promise<{ id: number; token: string }> {
+  /** `org` null: the token acts for the whole installation. */
+  async create(name: string, role: ApiRole, createdBy: string, org: string | null = null): Promise<{ id: number; token: string }> {
     const token = newToken();
-    const r = await this.db.query<{ id: number }>('insert into api_tokens(name, role, token_hash, created_by) values ($1,$2,$3,$4) returning id', [
+    const r = await this.db.query<{ id: number }>('insert into api_tokens(name, role, token_hash, created_by, org) values ($1,$2,$3,$4,$5) returning id', [
       name,
       role,
       hashSecret(token),
       createdBy,
+      org,
     ]);
     return { id: r.rows[0].id, token };
   }

@@ -1,4 +1,5 @@
 // Device registry with an in-memory cache by id and devEui; invalidated on every change. [CONTRACT 4]
+import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db, Queryable } from '../db/db.ts';
 
 export interface DeviceParams {
@@ -18,6 +19,8 @@ export interface Device {
   location: { lat: number; lon: number } | null;
   params: DeviceParams;
   tags: Record<string, string>;
+  /** the municipality the device belongs to ('default' unless orgs are used) */
+  org: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -30,6 +33,7 @@ interface Row {
   location: Device['location'];
   params: DeviceParams;
   tags: Record<string, string>;
+  org: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -42,6 +46,7 @@ const toDevice = (r: Row): Device => ({
   location: r.location,
   params: r.params ?? {},
   tags: r.tags ?? {},
+  org: r.org ?? DEFAULT_ORG,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
 });
@@ -99,10 +104,10 @@ export class DeviceRegistry {
     return this.byId.size;
   }
 
-  async create(q: Queryable, d: Omit<Device, 'createdAt' | 'updatedAt'>): Promise<Device> {
+  async create(q: Queryable, d: Omit<Device, 'createdAt' | 'updatedAt' | 'org'> & { org?: string }): Promise<Device> {
     const r = await q.query<Row>(
-      `insert into devices(id, name, model, dev_eui, location, params, tags) values ($1,$2,$3,$4,$5,$6,$7) returning *`,
-      [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags)],
+      `insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`,
+      [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags), d.org ?? DEFAULT_ORG],
     );
     const dev = toDevice(r.rows[0]);
     this.cache(dev);
@@ -115,8 +120,8 @@ export class DeviceRegistry {
     if (!cur) return undefined;
     const next = { ...cur, ...patch, params: patch.params ? { ...cur.params, ...patch.params } : cur.params };
     const r = await q.query<Row>(
-      `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, updated_at=now() where id=$1 returning *`,
-      [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags)],
+      `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, updated_at=now() where id=$1 returning *`,
+      [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags), next.org],
     );
     if (!r.rows[0]) return undefined;
     this.uncache(id);

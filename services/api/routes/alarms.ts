@@ -7,11 +7,21 @@ import type { Transition } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import { RuleInvalid, newId } from '../../alarms/alarm-service.ts';
 import type { AppContext } from '../../context.ts';
-import { actor, need } from '../app.ts';
+import { orgSchema } from '../../auth/orgs.ts';
+import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
 
 const idParam = z.object({ id: z.string() });
 const iso = z.iso.datetime({ offset: true });
+
+/** A rule body's `org` is not part of the rule definition: split it off before parsing. */
+function splitOrg(body: Record<string, unknown>): { org: string | undefined; rest: Record<string, unknown> } {
+  const { org, ...rest } = body;
+  if (org === undefined) return { org: undefined, rest };
+  const r = orgSchema.safeParse(org);
+  if (!r.success) throw new ApiError('VALIDATION_FAILED', 'invalid request: body.org: lowercase letters, digits and - only, at most 40', [{ path: 'body.org', message: r.error.issues[0]?.message }]);
+  return { org: r.data, rest };
+}
 
 function ruleError(e: unknown): never {
   if (e instanceof RuleInvalid) throw new ApiError('VALIDATION_FAILED', e.message, e.issues);
@@ -21,43 +31,56 @@ function ruleError(e: unknown): never {
 export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const svc = ctx.alarms!;
+  /** an alarm belongs to its device's municipality (an alarm of a deleted device: to no municipality) */
+  const alarmOrg = (deviceId: string): string | undefined => ctx.devices.get(deviceId)?.org;
 
   // ---- rules [CONTRACT 4.1] ----
   app.post('/api/v1/rules', { schema: { tags: ['rules'], body: z.record(z.string(), z.unknown()) } }, async (req, reply) => {
     const p = need(req, 'rules:write');
-    const rule = await svc.createRule(req.body, actor(p)).catch(ruleError);
+    const { org, rest } = splitOrg(req.body);
+    const rule = await svc.createRule(rest, actor(p), orgFor(p, org)).catch(ruleError);
     return reply.code(201).send(rule);
   });
   app.get('/api/v1/rules', { schema: { tags: ['rules'] } }, async (req) => {
-    need(req, 'read');
-    return { items: [...svc.rules.values()] };
+    const p = need(req, 'read');
+    return { items: [...svc.rules.values()].filter((r) => sees(p, r.org)) };
   });
   app.get('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const r = svc.rules.get(req.params.id);
     if (!r) throw notFound('rule', req.params.id);
+    assertOrg(p, r.org, 'rule', req.params.id);
     return r;
   });
   app.patch('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam, body: z.record(z.string(), z.unknown()) } }, async (req) => {
     const p = need(req, 'rules:write');
-    const r = await svc.updateRule(req.params.id, req.body, actor(p)).catch(ruleError);
+    const cur = svc.rules.get(req.params.id);
+    assertOrg(p, cur?.org, 'rule', req.params.id);
+    const { org, rest } = splitOrg(req.body);
+    const r = await svc.updateRule(req.params.id, rest, actor(p), org === undefined ? undefined : orgFor(p, org, cur?.org)).catch(ruleError);
     if (!r) throw notFound('rule', req.params.id);
     return r;
   });
   app.delete('/api/v1/rules/:id', { schema: { tags: ['rules'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'rules:write');
+    assertOrg(p, svc.rules.get(req.params.id)?.org, 'rule', req.params.id);
     if (!(await svc.deleteRule(req.params.id, actor(p)))) throw notFound('rule', req.params.id);
     return reply.code(204).send();
   });
   app.post('/api/v1/rules/:id/backtest', { schema: { tags: ['rules'], params: idParam, body: z.object({ from: iso, to: iso }) } }, async (req) => {
-    need(req, 'read');
-    const rule = svc.rules.get(req.params.id);
-    if (!rule) throw notFound('rule', req.params.id);
+    const p = need(req, 'read');
+    const found = svc.rules.get(req.params.id);
+    if (!found) throw notFound('rule', req.params.id);
+    assertOrg(p, found.org, 'rule', req.params.id);
+    const { org: ruleOrg, ...rule } = found;
     const from = Date.parse(req.body.from);
     const to = Date.parse(req.body.to);
     if (to <= from || to - from > 31 * 86_400_000) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
     const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
-    const devices = ctx.devices.list().filter((d) => (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) && Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v));
+    // a rule only ever sees its own municipality's devices, as in live evaluation
+    const devices = ctx.devices
+      .list()
+      .filter((d) => d.org === ruleOrg && (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) && Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v));
     const r = await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
       `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
        and time > $3 and time <= $4 order by time limit 2000000`,
@@ -80,18 +103,23 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     limit: z.coerce.number().int().min(1).max(1000).default(200),
   });
   app.get('/api/v1/alarms', { schema: { tags: ['alarms'], querystring: listQuery } }, async (req) => {
-    need(req, 'read');
-    return { items: await svc.list(req.query) };
+    const p = need(req, 'read');
+    return { items: await svc.list({ ...req.query, org: orgFilter(p) }) };
   });
   app.get('/api/v1/alarms/:id', { schema: { tags: ['alarms'], params: idParam } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const a = await svc.get(req.params.id);
     if (!a) throw notFound('alarm', req.params.id);
+    assertOrg(p, alarmOrg(a.deviceId), 'alarm', req.params.id);
     return a;
   });
   app.post('/api/v1/alarms/:id/ack', { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } }, async (req) => {
     const p = need(req, 'alarms:ack');
     if (!/^\d+$/.test(req.params.id)) throw notFound('alarm', req.params.id);
+    if (p.org !== null) {
+      const deviceId = await svc.deviceOf(req.params.id);
+      assertOrg(p, deviceId === undefined ? undefined : alarmOrg(deviceId), 'alarm', req.params.id);
+    }
     const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
     if (r === 'not_found') throw notFound('alarm', req.params.id);
     if (r === 'resolved') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already resolved`);
@@ -99,27 +127,34 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
 
   // ---- routes [CONTRACT 5] ----
-  app.post('/api/v1/routes', { schema: { tags: ['routes'], body: routeSchema } }, async (req, reply) => {
+  const routeBody = routeSchema.extend({ org: orgSchema.optional() });
+  app.post('/api/v1/routes', { schema: { tags: ['routes'], body: routeBody } }, async (req, reply) => {
     const p = need(req, 'routes:write');
-    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, req.body, actor(p))));
+    const { org, ...body } = req.body;
+    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), orgFor(p, org))));
   });
   app.get('/api/v1/routes', { schema: { tags: ['routes'] } }, async (req) => {
-    need(req, 'read');
-    return { items: [...svc.routes.values()].map(redactRoute) };
+    const p = need(req, 'read');
+    return { items: [...svc.routes.values()].filter((r) => sees(p, r.org)).map(redactRoute) };
   });
   app.get('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const r = svc.routes.get(req.params.id);
     if (!r) throw notFound('route', req.params.id);
+    assertOrg(p, r.org, 'route', req.params.id);
     return redactRoute(r);
   });
-  app.put('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam, body: routeSchema } }, async (req) => {
+  app.put('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam, body: routeBody } }, async (req) => {
     const p = need(req, 'routes:write');
-    if (!svc.routes.has(req.params.id)) throw notFound('route', req.params.id);
-    return redactRoute(await svc.saveRoute(req.params.id, req.body, actor(p)));
+    const cur = svc.routes.get(req.params.id);
+    if (!cur) throw notFound('route', req.params.id);
+    assertOrg(p, cur.org, 'route', req.params.id);
+    const { org, ...body } = req.body;
+    return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), orgFor(p, org, cur.org)));
   });
   app.delete('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'routes:write');
+    assertOrg(p, svc.routes.get(req.params.id)?.org, 'route', req.params.id);
     if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
     return reply.code(204).send();
   });
@@ -131,28 +166,33 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
       startsAt: iso.optional(),
       endsAt: iso,
       comment: z.string().max(1000).default(''),
+      org: orgSchema.optional(),
     })
     .refine((s) => s.match.deviceIds || s.match.ruleIds || s.match.tags, { message: 'match must name deviceIds, ruleIds or tags', path: ['match'] })
     .refine((s) => Date.parse(s.endsAt) > (s.startsAt ? Date.parse(s.startsAt) : Date.now()), { message: 'endsAt must be after startsAt', path: ['endsAt'] });
   app.post('/api/v1/silences', { schema: { tags: ['silences'], body: silenceBody } }, async (req, reply) => {
     const p = need(req, 'silences:write');
+    const org = orgFor(p, req.body.org);
     const id = newId('sil');
     const starts = req.body.startsAt ? new Date(req.body.startsAt) : new Date(svc.now());
     await ctx.db.transaction(async (tx) => {
-      await tx.query('insert into silences(id, match, starts_at, ends_at, comment, created_by) values ($1,$2,$3,$4,$5,$6)', [id, JSON.stringify(req.body.match), starts, new Date(req.body.endsAt), req.body.comment, actor(p)]);
+      await tx.query('insert into silences(id, match, starts_at, ends_at, comment, created_by, org) values ($1,$2,$3,$4,$5,$6,$7)', [id, JSON.stringify(req.body.match), starts, new Date(req.body.endsAt), req.body.comment, actor(p), org]);
       await audit(tx, actor(p), 'create', 'silence', id, req.body);
     });
-    return reply.code(201).send({ id, match: req.body.match, startsAt: starts.toISOString(), endsAt: new Date(req.body.endsAt).toISOString(), comment: req.body.comment, createdBy: p.name });
+    return reply.code(201).send({ id, match: req.body.match, startsAt: starts.toISOString(), endsAt: new Date(req.body.endsAt).toISOString(), comment: req.body.comment, createdBy: p.name, org });
   });
   app.get('/api/v1/silences', { schema: { tags: ['silences'] } }, async (req) => {
-    need(req, 'read');
-    const r = await ctx.db.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string }>('select * from silences where ends_at > $1 order by starts_at', [new Date(svc.now())]);
-    return { items: r.rows.map((s) => ({ id: s.id, match: s.match, startsAt: new Date(s.starts_at).toISOString(), endsAt: new Date(s.ends_at).toISOString(), comment: s.comment, createdBy: s.created_by })) };
+    const p = need(req, 'read');
+    const r = await ctx.db.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string; org: string }>(
+      'select * from silences where ends_at > $1 and ($2::text is null or org = $2) order by starts_at',
+      [new Date(svc.now()), orgFilter(p)],
+    );
+    return { items: r.rows.map((s) => ({ id: s.id, match: s.match, startsAt: new Date(s.starts_at).toISOString(), endsAt: new Date(s.ends_at).toISOString(), comment: s.comment, createdBy: s.created_by, org: s.org })) };
   });
   app.delete('/api/v1/silences/:id', { schema: { tags: ['silences'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'silences:write');
     // Ending a silence early: it ends now, and the scheduler releases what it held.
-    const r = await ctx.db.query('update silences set ends_at = $2 where id = $1 and ends_at > $2', [req.params.id, new Date(svc.now())]);
+    const r = await ctx.db.query('update silences set ends_at = $2 where id = $1 and ends_at > $2 and ($3::text is null or org = $3)', [req.params.id, new Date(svc.now()), orgFilter(p)]);
     if (!r.rowCount) throw notFound('silence', req.params.id);
     await audit(ctx.db, actor(p), 'delete', 'silence', req.params.id);
     return reply.code(204).send();
@@ -185,15 +225,16 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     return { alarm: a, xml, last };
   };
   app.get('/api/v1/cap/alerts/:file', { schema: { tags: ['cap'], params: z.object({ file: z.string().regex(/^\d+\.xml$/, 'expected <alarmId>.xml') }) } }, async (req, reply) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const id = req.params.file.replace(/\.xml$/, '');
     const c = await capFor(id);
     if (!c) throw notFound('alarm', id);
+    assertOrg(p, alarmOrg(c.alarm.deviceId), 'alarm', id);
     return reply.type('application/cap+xml; charset=utf-8').send(c.xml);
   });
   app.get('/api/v1/cap/alerts.atom', { schema: { tags: ['cap'] } }, async (req, reply) => {
-    need(req, 'read');
-    const open = (await svc.list({ state: 'active', mode: 'active', limit: 500 })).filter((a) => a.mode === 'active');
+    const p = need(req, 'read');
+    const open = (await svc.list({ state: 'active', mode: 'active', limit: 500, org: orgFilter(p) })).filter((a) => a.mode === 'active');
     const entries = [];
     for (const a of open) {
       const c = await capFor(a.id);

@@ -8,7 +8,7 @@ import type { AppContext } from '../../context.ts';
 import { CodecStore } from '../../ingest/codec-store.ts';
 import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
 import { MAX_SOURCE_BYTES } from '../../ingest/codecs/js-codec.ts';
-import { actor, need } from '../app.ts';
+import { actor, need, needInstallation } from '../app.ts';
 import { invalid, notFound } from '../errors.ts';
 
 const body = z.object({
@@ -34,6 +34,7 @@ export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
 
   app.post('/api/v1/codecs', { schema: { tags: ['devices'], body } }, async (req, reply) => {
     const p = need(req, 'devices:write');
+    needInstallation(p, 'codecs');
     const b = req.body;
     const problems = validateFieldMap(b.fieldMap);
     if (problems.length) throw invalid(`invalid field map: ${problems.join('; ')}`, problems.map((m) => ({ path: `body.fieldMap.${/^'([^']+)'/.exec(m)?.[1] ?? ''}`, message: m })));
@@ -51,12 +52,12 @@ export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/api/v1/codecs', { schema: { tags: ['devices'] } }, async (req) => {
-    need(req, 'read');
+    needInstallation(need(req, 'read'), 'codecs');
     return { items: codecs.list() };
   });
 
   app.get('/api/v1/codecs/:id', { schema: { tags: ['devices'], params: idParam } }, async (req) => {
-    need(req, 'read');
+    needInstallation(need(req, 'read'), 'codecs');
     const c = codecs.get(req.params.id);
     if (!c) throw notFound('codec', req.params.id);
     return c;
@@ -64,6 +65,7 @@ export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
 
   app.delete('/api/v1/codecs/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'devices:write');
+    needInstallation(p, 'codecs');
     const ok = await ctx.db.transaction(async (tx) => {
       const ok = await codecs.remove(tx, req.params.id);
       if (ok) await audit(tx, actor(p), 'delete', 'codec', req.params.id);

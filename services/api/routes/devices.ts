@@ -6,7 +6,8 @@ import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
 import { normEui } from '../../devices/device-registry.ts';
 import { isKnownModel } from '../../ingest/codecs/index.ts';
-import { actor, need } from '../app.ts';
+import { orgSchema } from '../../auth/orgs.ts';
+import { actor, assertOrg, need, orgFor, sees } from '../app.ts';
 import { ApiError, conflict, notFound } from '../errors.ts';
 
 const params = z
@@ -31,6 +32,8 @@ const deviceBody = z.object({
   location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).nullable().optional(),
   params: params.default({}),
   tags: z.record(z.string(), z.string()).default({}),
+  /** the municipality; only an installation-wide token may choose it, else the token's own */
+  org: orgSchema.optional(),
 });
 const idParam = z.object({ id: z.string() });
 
@@ -58,11 +61,13 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   app.post('/api/v1/devices', { schema: { tags: ['devices'], body: deviceBody } }, async (req, reply) => {
     const p = need(req, 'devices:write');
     const b = req.body;
+    const org = orgFor(p, b.org);
     const devEui = b.devEui ? normEui(b.devEui) : null;
     if (ctx.devices.get(b.id)) throw conflict(`device '${b.id}' already exists`);
-    if (devEui && ctx.devices.getByEui(devEui)) throw conflict(`devEui ${devEui} already belongs to device '${ctx.devices.getByEui(devEui)?.id}'`);
+    const owner = devEui ? ctx.devices.getByEui(devEui) : undefined;
+    if (owner) throw conflict(`devEui ${devEui} already belongs to ${sees(p, owner.org) ? `device '${owner.id}'` : 'a device of another municipality'}`);
     const d = await ctx.db.transaction(async (tx) => {
-      const d = await ctx.devices.create(tx, { id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags });
+      const d = await ctx.devices.create(tx, { id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org });
       await audit(tx, actor(p), 'create', 'device', b.id, b);
       return d;
     }).catch((e: { code?: string }) => {
@@ -73,27 +78,32 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/api/v1/devices', { schema: { tags: ['devices'] } }, async (req) => {
-    need(req, 'read');
-    return { items: ctx.devices.list() };
+    const p = need(req, 'read');
+    return { items: ctx.devices.list().filter((d) => sees(p, d.org)) };
   });
 
   app.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const d = ctx.devices.get(req.params.id);
     if (!d) throw notFound('device', req.params.id);
+    assertOrg(p, d.org, 'device', req.params.id);
     return d;
   });
 
   app.patch('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam, body: deviceBody.omit({ id: true }).partial() } }, async (req) => {
     const p = need(req, 'devices:write');
     const b = req.body;
+    const cur = ctx.devices.get(req.params.id);
+    if (!cur) throw notFound('device', req.params.id);
+    assertOrg(p, cur.org, 'device', req.params.id);
+    const org = orgFor(p, b.org, cur.org);
     const devEui = b.devEui ? normEui(b.devEui) : undefined;
     if (devEui) {
       const other = ctx.devices.getByEui(devEui);
-      if (other && other.id !== req.params.id) throw conflict(`devEui ${devEui} already belongs to device '${other.id}'`);
+      if (other && other.id !== req.params.id) throw conflict(`devEui ${devEui} already belongs to ${sees(p, other.org) ? `device '${other.id}'` : 'a device of another municipality'}`);
     }
     const d = await ctx.db.transaction(async (tx) => {
-      const d = await ctx.devices.update(tx, req.params.id, { ...b, ...(devEui ? { devEui } : {}) } as never);
+      const d = await ctx.devices.update(tx, req.params.id, { ...b, org, ...(devEui ? { devEui } : {}) } as never);
       if (d) await audit(tx, actor(p), 'update', 'device', req.params.id, b);
       return d;
     });
@@ -103,6 +113,7 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
 
   app.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'devices:write');
+    assertOrg(p, ctx.devices.get(req.params.id)?.org, 'device', req.params.id);
     const ok = await ctx.db.transaction(async (tx) => {
       const ok = await ctx.devices.remove(tx, req.params.id);
       if (ok) await audit(tx, actor(p), 'delete', 'device', req.params.id);
@@ -113,9 +124,10 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/api/v1/devices/:id/readings', { schema: { tags: ['devices'], params: idParam, querystring: readingsQuery } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const d = ctx.devices.get(req.params.id);
     if (!d) throw notFound('device', req.params.id);
+    assertOrg(p, d.org, 'device', req.params.id);
     const q = req.query;
     const to = q.to ? new Date(q.to) : new Date(Date.now() + 60_000);
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);

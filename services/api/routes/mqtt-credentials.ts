@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { audit } from '../../audit.ts';
 import { validFilter } from '../../auth/mqtt-credentials.ts';
 import type { AppContext } from '../../context.ts';
-import { actor, need } from '../app.ts';
+import { actor, need, needInstallation } from '../app.ts';
 import { conflict, notFound } from '../errors.ts';
 
 const body = z.object({
@@ -16,6 +16,7 @@ export async function mqttCredentialRoutes(fastify: FastifyInstance, ctx: AppCon
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.post('/api/v1/mqtt-credentials', { schema: { tags: ['access'], body } }, async (req, reply) => {
     const p = need(req, 'credentials:write');
+    needInstallation(p, 'MQTT credentials');
     const exists = await ctx.db.query('select 1 from mqtt_credentials where username = $1', [req.body.username]);
     if (exists.rowCount) throw conflict(`MQTT username '${req.body.username}' already exists`);
     const c = await ctx.db.transaction(async (tx) => {
@@ -30,11 +31,12 @@ export async function mqttCredentialRoutes(fastify: FastifyInstance, ctx: AppCon
     return reply.code(201).send({ username: c.username, password: c.password, publish: req.body.publish });
   });
   app.get('/api/v1/mqtt-credentials', { schema: { tags: ['access'] } }, async (req) => {
-    need(req, 'read');
+    needInstallation(need(req, 'read'), 'MQTT credentials');
     return { items: await ctx.credentials.list() };
   });
   app.delete('/api/v1/mqtt-credentials/:username', { schema: { tags: ['access'], params: z.object({ username: z.string() }) } }, async (req, reply) => {
     const p = need(req, 'credentials:write');
+    needInstallation(p, 'MQTT credentials');
     const ok = await ctx.credentials.remove(ctx.db, req.params.username);
     if (!ok) throw notFound('MQTT credential', req.params.username);
     await audit(ctx.db, actor(p), 'delete', 'mqtt-credential', req.params.username);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { need } from '../app.ts';
+import { need, orgFilter } from '../app.ts';
 
 const query = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
@@ -14,14 +14,17 @@ const query = z.object({
 export async function rejectedUplinkRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get('/api/v1/rejected-uplinks', { schema: { tags: ['ingest'], querystring: query } }, async (req) => {
-    need(req, 'read');
+    const p = need(req, 'read');
     const q = req.query;
+    // a municipality's token sees rejections of its own devices; those of unknown devices only installation-wide tokens
+    const org = orgFilter(p);
+    const own = org === null ? null : ctx.devices.list().filter((d) => d.org === org).map((d) => d.id);
     const r = await ctx.db.query<{
       id: number; received_at: Date; topic: string; payload: string; payload_encoding: string; payload_bytes: number; reason: string; message: string; device_id: string | null; client_id: string | null;
     }>(
       `select * from rejected_uplinks where ($1::timestamptz is null or received_at >= $1) and ($2::text is null or reason = $2)
-       and ($3::text is null or device_id = $3) order by id desc limit $4`,
-      [q.since ?? null, q.reason ?? null, q.deviceId ?? null, q.limit],
+       and ($3::text is null or device_id = $3) and ($5::text[] is null or device_id = any($5::text[])) order by id desc limit $4`,
+      [q.since ?? null, q.reason ?? null, q.deviceId ?? null, q.limit, own],
     );
     return {
       items: r.rows.map((x) => ({
