@@ -140,6 +140,13 @@ describe('late and future readings', () => {
     expect(kinds(e.tick(T0 + 61 * MIN))).toEqual([]); // clear.for pending: 1 h sum gone, 6 h sum 16 < 20
     expect(kinds(e.tick(T0 + 76 * MIN))).toEqual(['resolved moderate']); // counted at T0, so it left the 1 h window at T0+1h
   });
+
+  it('several future readings clamped to the same instant all count', () => {
+    const e = engineWith([starkregen]);
+    expect(e.onReading(rain(T0 + 2 * MIN, 8), T0)).toEqual([]);
+    expect(brief(e.onReading(rain(T0 + 4 * MIN, 8), T0))).toEqual(['firing moderate 16/15@1h +0m']);
+    expect(brief(e.onReading(rain(T0 + 6 * MIN, 12), T0))).toEqual(['escalated severe 28/25@1h +0m']);
+  });
 });
 
 describe('restart and backtest', () => {

@@ -2,7 +2,8 @@
 //
 // Time: the engine keeps a monotonic clock = the largest `now` it was given. Every evaluation runs at
 // that clock, so windows are (clock − w, clock]. A reading stamped after the clock is treated as taken
-// at the clock (device clocks drift; a reading cannot come from the future). A reading older than
+// at the clock (device clocks drift; a reading cannot come from the future), without being merged with
+// another reading at that instant. A reading older than
 // clock − longest window (threshold rules: 1 h) changes no window that matters now, so it fires
 // nothing. Backtests pass now = reading time and get the same behaviour. [CONTRACT 4.1]
 import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
@@ -96,14 +97,18 @@ export class RuleEngine {
 
   onReading(r: Reading, now: number): Transition[] {
     const t = this.advance(now);
-    const time = Math.min(r.time, t); // future timestamps clamp to the clock
+    // A reading stamped ahead of the clock (a device clock a few minutes fast, inside the ingest tolerance) is
+    // evaluated now, at the clock; it stays a reading of its own even when several share that instant.
+    // Re-deliveries never get here: the store passes on only rows it newly inserted.
+    const early = r.time > t;
+    const time = early ? t : r.time;
     const out: Transition[] = [];
     this.markSeen(r.deviceId, time);
     this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
     if (r.quality !== 0 || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
     const route = this.route(r.deviceId, r.metric);
     if (route.rules.length === 0) return out;
-    const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value);
+    const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value, early);
     if (res === 'duplicate' || res === 'stale') return out;
     for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out);
     return out;

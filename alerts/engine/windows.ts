@@ -29,18 +29,20 @@ export class Series {
     return this.size > 0 ? this.times[this.times.length - 1] : undefined;
   }
 
-  /** Adds a point; the first point for a time wins (re-delivered uplinks are not counted twice). */
-  insert(time: number, value: number): InsertResult {
+  /** Adds a point; the first point for a time wins (re-delivered uplinks are not counted twice). With
+   *  `distinct`, the point is known to be a different reading even when its time equals another's (readings
+   *  from the near future, all clamped to the clock), so it is kept next to it. */
+  insert(time: number, value: number, distinct = false): InsertResult {
     const newest = this.newestTime();
     if (newest !== undefined && time <= newest - this.retainMs) return 'stale';
     const v = toMicro(value);
-    if (newest === undefined || time > newest) {
+    if (newest === undefined || time > newest || (distinct && time === newest)) {
       this.append(time, v);
       this.prune(time - this.retainMs);
       return 'appended';
     }
     const i = this.upper(time);
-    if (i > this.head && this.times[i - 1] === time) return 'duplicate';
+    if (!distinct && i > this.head && this.times[i - 1] === time) return 'duplicate';
     this.spliceIn(i, time, v);
     return 'inserted';
   }

@@ -89,12 +89,15 @@ export class AlarmService {
     const input = { ...r.rows[0].input, ...patch };
     const def = this.parseRule(input);
     const rule = { ...def, id, org: org ?? r.rows[0].org ?? DEFAULT_ORG };
-    await this.db.transaction(async (tx) => {
+    const switched = await this.db.transaction(async (tx) => {
       await tx.query('update rules set name=$2, definition=$3, input=$4, org=$5, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input), rule.org]);
       await audit(tx, actor, 'update', 'rule', id, patch);
+      return this.store.switchMode(tx, id, def.mode, actor);
     });
     this.rules.set(id, rule);
     for (const f of this.listeners) f();
+    for (const a of switched) if (a.claimed.length) this.onClaimed(a.claimed);
+    if (switched.some((a) => a.notified > a.claimed.length)) this.onNotify();
     return rule;
   }
 

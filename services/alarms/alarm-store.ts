@@ -82,11 +82,27 @@ export class AlarmStore {
     const up = ['extreme', 'severe', 'moderate', 'minor'].indexOf(t.severity) < ['extreme', 'severe', 'moderate', 'minor'].indexOf(c.severity);
     // A higher severity needs a new acknowledgement: the danger changed.
     const r = await tx.query<AlarmRow>(
-      `update alarms set severity=$2, value=$3, threshold=$4, window_label=$5, updated_at=$6
+      `update alarms set severity=$2, value=$3, threshold=$4, window_label=$5, updated_at=$6, mode=$7
          ${up ? ", state='firing', acknowledged_at=null, acknowledged_by=null" : ''} where id=$1 returning *`,
-      [c.id, t.severity, t.value, t.threshold, t.window ?? null, now],
+      [c.id, t.severity, t.value, t.threshold, t.window ?? null, now, t.mode],
     );
     return this.record(tx, toAlarm(r.rows[0]), up ? 'escalated' : 'deescalated', new Date(t.at), {});
+  }
+
+  /**
+   * The rule's current mode decides for its open alarms. An alarm recorded in shadow that goes live is told to
+   * its routes at once, as `firing` at its current severity, so nobody waits for the next change of level.
+   */
+  async switchMode(tx: Queryable, ruleId: string, mode: 'active' | 'shadow', actor: string): Promise<Applied[]> {
+    const now = new Date(this.deps.now());
+    const r = await tx.query<AlarmRow>(
+      `update alarms set mode=$2, updated_at=$3 where rule_id=$1 and state in ('firing', 'acknowledged') and mode <> $2 returning *`,
+      [ruleId, mode, now],
+    );
+    const out: Applied[] = [];
+    if (mode !== 'active') return out;
+    for (const row of r.rows) out.push(await this.record(tx, toAlarm(row), 'firing', now, { actor, comment: 'rule switched from shadow to active' }));
+    return out;
   }
 
   async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Applied | 'not_found' | 'resolved'> {
