@@ -26,8 +26,6 @@ import { startConfigSync } from './config-sync.ts';
 import { TimescaleJobs } from './scheduler/timescale-jobs.ts';
 import { startAlerting, type Alerting } from './alarms/alerting.ts';
 
-export const MAX_PAYLOAD = 256 * 1024;
-
 export interface Overrides {
   dataDir?: string;
   httpPort?: number;
@@ -166,7 +164,9 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
           ingest: handle,
           refused: (m, reason, message) => ingest!.refused(m, reason, message),
           log: logger,
-          maxPayload: MAX_PAYLOAD,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          connectTimeoutMs: config.mqtt.connectTimeoutMs,
+          maxPendingPerAddress: config.mqtt.maxPendingPerAddress,
         });
         stops.push(() => broker!.close());
       }

@@ -29,6 +29,24 @@ const schema = z
       .transform((s) => (s === 'off' ? ('off' as const) : Number(s)))
       .refine((n) => n === 'off' || n <= 65535, 'MQTT_PORT must be a port number 0–65535 or off')
       .default(1883),
+    MQTT_MAX_PACKET_BYTES: z
+      .string()
+      .regex(/^\d+$/, 'MQTT_MAX_PACKET_BYTES must be a number of bytes')
+      .transform(Number)
+      .refine((n) => n >= 1024 && n <= 268_435_455, 'MQTT_MAX_PACKET_BYTES must be 1024 … 268435455 (the MQTT maximum)')
+      .default(262_144),
+    MQTT_CONNECT_TIMEOUT: z
+      .string()
+      .regex(/^\d+(ms|s)$/, 'MQTT_CONNECT_TIMEOUT must be a duration like 10s or 500ms')
+      .transform((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.slice(0, -1)) * 1000))
+      .refine((n) => n >= 100 && n <= 600_000, 'MQTT_CONNECT_TIMEOUT must be between 100ms and 600s')
+      .default(10_000),
+    MQTT_MAX_PENDING_PER_ADDRESS: z
+      .string()
+      .regex(/^\d+$/, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
+      .transform(Number)
+      .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
+      .default(10),
     UPSTREAM_MQTT_URL: z
       .string()
       .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
@@ -74,6 +92,8 @@ export interface Config {
   bindHost: string;
   httpPort: number;
   mqttPort: number | 'off';
+  /** embedded broker limits that hold before authentication */
+  mqtt: { maxPacketBytes: number; connectTimeoutMs: number; maxPendingPerAddress: number };
   upstream?: { url: string; username?: string; password?: string; shareGroup?: string };
   adminToken?: string;
   roles: ReadonlySet<Role>;
@@ -115,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bindHost: e.BIND_HOST,
     httpPort: e.HTTP_PORT,
     mqttPort: e.MQTT_PORT,
+    mqtt: { maxPacketBytes: e.MQTT_MAX_PACKET_BYTES, connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT, maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS },
     upstream: e.UPSTREAM_MQTT_URL
       ? { url: e.UPSTREAM_MQTT_URL, username: e.UPSTREAM_MQTT_USERNAME, password: e.UPSTREAM_MQTT_PASSWORD, shareGroup: e.UPSTREAM_SHARE_GROUP }
       : undefined,

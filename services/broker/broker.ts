@@ -5,6 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
 import type { RawMessage } from '../ingest/types.ts';
+import { GatedSocket, type Oversize } from './packet-gate.ts';
 
 export interface BrokerDeps {
   credentials: MqttCredentialStore;
@@ -13,7 +14,12 @@ export interface BrokerDeps {
   /** records a refused publish so an integrator can see why */
   refused: (msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string) => Promise<unknown>;
   log: Logger;
-  maxPayload: number;
+  /** a packet announcing more bytes closes its connection before they are read [CONTRACT 2 MQTT_MAX_PACKET_BYTES] */
+  maxPacketBytes: number;
+  /** a socket not authenticated by then is closed */
+  connectTimeoutMs: number;
+  /** unauthenticated sockets one source address may hold open at once */
+  maxPendingPerAddress: number;
   /** a client producing more rejected uplinks than this per 10 s is disconnected (it can reconnect) */
   maxRejectsPer10s?: number;
 }
@@ -43,6 +49,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   };
   const aedes = await Aedes.createBroker({
     concurrency: 1000,
+    connectTimeout: deps.connectTimeoutMs,
     authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done) => {
       deps.credentials.check(username, password as Buffer | undefined).then(
         (ok) => {
@@ -70,16 +77,6 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => done(new Error('not authorized')));
         return;
       }
-      if (msg.payload.length > deps.maxPayload) {
-        deps.refused(msg, 'too_large', `payload of ${msg.payload.length} bytes exceeds ${deps.maxPayload}`).then(
-          () => {
-            countReject(client);
-            done(null);
-          },
-          () => done(new Error('store unavailable')),
-        );
-        return;
-      }
       deps.ingest(msg).then(
         (outcome) => {
           if (outcome === 'rejected') countReject(client);
@@ -102,9 +99,18 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     done(null, true);
   };
 
+  const admit = admission(deps, log, (gate, why) => {
+    const client = gate.client;
+    if (typeof why === 'string' || why.type !== 3 || !client?.connected) return;
+    // an authenticated client learns why its connection closed, as for every other refused uplink
+    const msg: RawMessage = { topic: why.topic ?? '', payload: Buffer.alloc(0), source: 'broker', clientId: client.id, receivedAt: Date.now() };
+    deps.refused(msg, 'too_large', `MQTT packet of ${why.bytes} bytes exceeds MQTT_MAX_PACKET_BYTES (${deps.maxPacketBytes}); connection closed`).catch(() => {});
+  });
+  aedes.on('client', (c) => (c.conn as unknown as Gate).authenticated?.());
   const server = net.createServer((sock) => {
     sock.setNoDelay(true);
-    aedes.handle(sock);
+    const gate = admit(sock);
+    if (gate) gate.client = aedes.handle(gate as never) as Client;
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -121,5 +127,45 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       await new Promise<void>((r) => aedes.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));
     },
+  };
+}
+
+type Gate = GatedSocket & { client?: Client; authenticated?: () => void };
+
+/**
+ * What holds before authentication: at most maxPendingPerAddress unauthenticated sockets per source
+ * address, each authenticated within connectTimeoutMs, no packet over maxPacketBytes.
+ */
+function admission(deps: BrokerDeps, log: Logger, oversize: (gate: Gate, why: Oversize | string) => void) {
+  const pending = new Map<string, number>();
+  return (sock: net.Socket): Gate | undefined => {
+    const addr = sock.remoteAddress ?? '?';
+    const n = pending.get(addr) ?? 0;
+    if (n >= deps.maxPendingPerAddress) {
+      log.warn({ addr, pending: n }, 'too many unauthenticated MQTT connections from this address, closing the new one');
+      sock.destroy();
+      return undefined;
+    }
+    pending.set(addr, n + 1);
+    let done = false;
+    const settle = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      const m = (pending.get(addr) ?? 1) - 1;
+      if (m > 0) pending.set(addr, m);
+      else pending.delete(addr);
+    };
+    const gate: Gate = new GatedSocket(sock, deps.maxPacketBytes, (why) => {
+      log.warn({ addr, clientId: gate.client?.id, why: typeof why === 'string' ? why : `packet type ${why.type} of ${why.bytes} bytes` }, 'MQTT packet over the limit, connection closed');
+      oversize(gate, why);
+    });
+    gate.authenticated = settle;
+    const deadline = setTimeout(() => {
+      log.warn({ addr }, 'MQTT connection not authenticated in time, closed');
+      gate.destroy();
+    }, deps.connectTimeoutMs);
+    sock.once('close', settle);
+    return gate;
   };
 }

@@ -47,7 +47,6 @@ const cases: Case[] = [
   { name: 'unknown devEui', reason: 'unknown_device', topic: csTopic('A84041000BAD0FFF'), payload: (m) => JSON.stringify(cs(m, { deviceInfo: { devEui: 'A84041000BAD0FFF' } })) },
   { name: 'wrong fPort for the model', reason: 'wrong_fport', topic: csTopic(), payload: (m) => JSON.stringify(cs(m, { fPort: 9, fCnt: 2 })) },
   { name: 'truncated frame', reason: 'decode_error', topic: csTopic(), payload: (m) => JSON.stringify(cs(m, { data: b64('0D3B'), fCnt: 3 })) },
-  { name: '1 MiB payload', reason: 'too_large', topic: 'devices/bad-gen/up', payload: (m) => Buffer.concat([Buffer.from(`{"m":"${m}","x":"`), Buffer.alloc(1 << 20, 'a'), Buffer.from('"}')]) },
   { name: 'Infinity via 1e999', reason: 'out_of_range', topic: 'devices/bad-gen/up', payload: (m) => `{"m":"${m}","readings":{"level_cm":1e999}}` },
   { name: 'string where a number belongs', reason: 'bad_payload', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, readings: { level_cm: '12.5' } }) },
   { name: 'readings not an object', reason: 'bad_payload', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, readings: [1, 2] }) },
@@ -92,10 +91,6 @@ describe('bad input while another client publishes steadily', () => {
     expect(hit, `no ${reason} rejection carrying ${marker}`).toBeDefined();
     expect(hit.topic).toBe(topic);
     expect(hit.message.length).toBeGreaterThan(5);
-    if (reason === 'too_large') {
-      expect(hit.payloadBytes).toBeGreaterThan(1 << 20);
-      expect(hit.payload.length).toBeLessThanOrEqual(64 * 1024); // one huge message cannot fill the disk
-    }
     expect(bad.connected).toBe(true);
   });
 

@@ -1,0 +1,118 @@
+// [CONTRACT 2 MQTT_MAX_PACKET_BYTES] What an unauthenticated network client can make the embedded broker do:
+// announce a huge packet (closed once the length is read, nothing buffered), hold a socket open without
+// logging in (closed after MQTT_CONNECT_TIMEOUT), open many sockets from one address (capped per address).
+import net from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';
+
+let s: TestSystem;
+let port: number;
+beforeAll(async () => {
+  s = await startSystem({ store: 'pg', env: { MQTT_CONNECT_TIMEOUT: '3s', MQTT_MAX_PENDING_PER_ADDRESS: '4' } });
+  port = Number(new URL(s.mqttUrl!).port);
+  await s.ok('POST', '/api/v1/devices', { id: 'lim-gauge', name: 'lim', model: 'generic' });
+});
+afterAll(() => s?.close());
+
+/** MQTT remaining-length encoding [MQTT-2.2.3] */
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+interface Raw {
+  sock: net.Socket;
+  closed: Promise<void>;
+  isClosed: () => boolean;
+}
+function raw(localAddress = '127.0.0.1'): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port, localAddress });
+    let isClosed = false;
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.once('close', () => (isClosed = true));
+    sock.on('error', () => {});
+    sock.once('connect', () => resolve({ sock, closed, isClosed: () => isClosed }));
+    sock.once('error', reject);
+  });
+}
+
+const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms))]);
+
+/** Streams up to `total` bytes of a packet body, with backpressure, until the server closes the socket. */
+async function stream(r: Raw, total: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let sent = 0;
+  while (sent < total && !r.isClosed() && !r.sock.destroyed) {
+    sent += chunk.length;
+    if (!r.sock.write(chunk)) await Promise.race([new Promise((ok) => r.sock.once('drain', ok)), r.closed]);
+  }
+  return sent;
+}
+
+describe('a packet announcing more than MQTT_MAX_PACKET_BYTES', () => {
+  it('three raw sockets announcing 256 MiB CONNECTs are closed, and the process grows by less than 20 MiB', async () => {
+    const socks = await Promise.all([raw(), raw(), raw()]);
+    const before = process.memoryUsage().rss;
+    // a CONNECT fixed header announcing 256 MiB − 1 (the MQTT maximum), then as much body as the server reads
+    for (const r of socks) r.sock.write(Buffer.concat([Buffer.from([0x10]), varint(268_435_455)]));
+    const sent = await Promise.all(socks.map((r) => stream(r, 32 * 1024 * 1024)));
+    const closed = await Promise.all(socks.map((r) => within(r.closed, 10_000)));
+    const grown = process.memoryUsage().rss - before;
+    expect(closed).toEqual([true, true, true]);
+    expect(grown, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB after ${sent.map((n) => (n / 2 ** 20).toFixed(1)).join(' / ')} MiB sent`).toBeLessThan(20 * 2 ** 20);
+    expect((await fetch(`${s.httpUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('an authenticated client publishing an oversized packet is disconnected and sees a too_large rejection; a normal publish still works', async () => {
+    const big = await s.mqttClient(['devices/lim-gauge/up']);
+    let gone = false;
+    big.on('close', () => (gone = true));
+    big.publish('devices/lim-gauge/up', Buffer.alloc(300 * 1024, 0x20), { qos: 1 });
+    await waitFor(() => gone, 10_000, 'disconnect after an oversized packet');
+    big.end(true);
+    const rej = await waitFor(async () => (await s.ok('GET', '/api/v1/rejected-uplinks?reason=too_large')).items[0], 5000, 'too_large rejection');
+    expect(rej.topic).toBe('devices/lim-gauge/up');
+    expect(rej.message).toMatch(/MQTT_MAX_PACKET_BYTES/);
+    const ok = await s.mqttClient(['devices/lim-gauge/up']);
+    const t = new Date(Date.now() - 1000).toISOString();
+    await publish(ok, 'devices/lim-gauge/up', { time: t, readings: { level_cm: 5 } });
+    ok.end(true);
+    expect((await s.ok('GET', '/api/v1/devices/lim-gauge/readings?metric=level_cm')).points).toEqual([{ time: t, value: 5 }]);
+  });
+});
+
+describe('unauthenticated sockets', () => {
+  it('a socket that never completes its CONNECT is closed after MQTT_CONNECT_TIMEOUT; a logged-in client stays', async () => {
+    const idle = await raw();
+    const slow = await raw();
+    slow.sock.write(Buffer.from([0x10, 0x20, 0x00])); // the first bytes of a CONNECT, then nothing (slowloris)
+    const client: MqttClient = await s.mqttClient(['devices/lim-gauge/up']);
+    expect(await within(idle.closed, 8000)).toBe(true);
+    expect(await within(slow.closed, 8000)).toBe(true);
+    expect(client.connected).toBe(true);
+    await publish(client, 'devices/lim-gauge/up', { readings: { level_cm: 6 } });
+    client.end(true);
+  });
+
+  it('at most MQTT_MAX_PENDING_PER_ADDRESS unauthenticated sockets per source address; other addresses still connect', async () => {
+    const four = await Promise.all([1, 2, 3, 4].map(() => raw('127.0.0.2')));
+    const fifth = await raw('127.0.0.2');
+    expect(await within(fifth.closed, 2500)).toBe(true);
+    // closed on arrival, not by the connect timeout: the four earlier ones are still open
+    expect(four.map((r) => r.isClosed())).toEqual([false, false, false, false]);
+    const elsewhere = await raw('127.0.0.3');
+    expect(elsewhere.isClosed()).toBe(false);
+    const client = await s.mqttClient(['devices/lim-gauge/up']);
+    expect(client.connected).toBe(true);
+    client.end(true);
+    for (const r of [...four, elsewhere]) r.sock.destroy();
+  });
+});
