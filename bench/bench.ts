@@ -1,6 +1,6 @@
 // npm run bench [-- --store pg|embedded] — ingest rate, alarm latency, memory and start time of a real
 // Regenwacht (in this process) against the real store, driven through its MQTT broker by a child process.
-// Progress goes to stderr; the last stdout line is one JSON object. [CONTRACT 8] See docs/benchmarks.md.
+// Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';

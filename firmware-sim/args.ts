@@ -1,4 +1,4 @@
-// Command line → validated, frozen options [CONTRACT 6]. Every problem is reported at once.
+// Command line → validated, frozen options [firmware-sim/README.md]. Every problem is reported at once.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MODEL_NAMES } from './encoders/index.ts';

@@ -1,4 +1,4 @@
-// `npm run sim -- …` [CONTRACT 6]. Exit codes: 0 all acknowledged, 1 runtime failure or unacknowledged
+// `npm run sim -- …` [firmware-sim/README.md]. Exit codes: 0 all acknowledged, 1 runtime failure or unacknowledged
 // publishes, 2 bad arguments.
 import { ArgError, parseCli, USAGE } from './args.ts';
 import { ConnectError } from './publisher.ts';

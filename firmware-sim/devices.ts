@@ -1,4 +1,4 @@
-// Naming of simulated devices [CONTRACT 6]: `sim-<model>-<n>` (n from 1), DevEUI `5E55` + 12 hex digits of n.
+// Naming of simulated devices [firmware-sim/README.md]: `sim-<model>-<n>` (n from 1), DevEUI `5E55` + 12 hex digits of n.
 export interface SimDevice {
   /** 1-based */
   n: number;

@@ -1,5 +1,5 @@
 // --setup: registers the simulated devices, MQTT credentials, a DWD heavy-rain rule and optional routes
-// through the HTTP API [CONTRACT 4, 6]. Idempotent: what exists (409, or found by name) is left alone.
+// through the HTTP API [docs/api.md, firmware-sim/README.md]. Idempotent: what exists (409, or found by name) is left alone.
 import { randomBytes } from 'node:crypto';
 import type { SimDevice } from './devices.ts';
 import { getModel } from './encoders/index.ts';
@@ -102,7 +102,7 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
 }
 
 /**
- * A 409 is fine only when it is our device. DevEUIs are `5E55` + n for every model [CONTRACT 6], so
+ * A 409 is fine only when it is our device. DevEUIs are `5E55` + n for every model [firmware-sim/README.md], so
  * sim devices of two models with the same n collide on the DevEUI: say so instead of sending frames
  * that the other device's decoder would reject.
  */

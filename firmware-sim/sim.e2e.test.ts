@@ -72,7 +72,7 @@ describe('simulator → Regenwacht end to end', () => {
     }
   });
 
-  // DevEUIs are 5E55…n for every model [CONTRACT 6], so a second model cannot reuse n = 1, 2: the new
+  // DevEUIs are 5E55…n for every model [firmware-sim/README.md], so a second model cannot reuse n = 1, 2: the new
   // third gauge gets this storm alone (1 and 2 get it on top of the first, staying extreme).
   it('cell 117111 T=30 a, D=60 min (36.6 mm, S3) over TTS → severe, not extreme', async () => {
     const from = new Date(Date.now() - 2 * 3_600_000).toISOString();

@@ -138,7 +138,7 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
   return summary;
 }
 
-/** Native JSON carries canonical metrics [CONTRACT 3]: an IP sensor computes its own interval rain. */
+/** Native JSON carries canonical metrics [docs/topics.md]: an IP sensor computes its own interval rain. */
 function nativeReadings(
   s: { prevTips: number | undefined },
   r: import('./encoders/index.ts').SensorReading,

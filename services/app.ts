@@ -1,4 +1,4 @@
-// Wires the roles of one Regenwacht process. [DESIGN folders] [CONTRACT 1]
+// Wires the roles of one Regenwacht process. [DESIGN folders] [README.md]
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// [CONTRACT 2] Configuration: validated at start, every problem listed at once, then exit code 2.
+// [README.md Configuration] Configuration: validated at start, every problem listed at once, then exit code 2.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

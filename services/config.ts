@@ -1,4 +1,4 @@
-// The only place that reads process.env. Parsed once with zod, then frozen. [CONTRACT 2]
+// The only place that reads process.env. Parsed once with zod, then frozen. [README.md Configuration]
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -124,7 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset", as in docker-compose files with `FOO=`.
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const r = schema.safeParse(clean);
-  // zod skips refinements once a field failed, so cross-field problems are collected separately: all at once. [CONTRACT 2]
+  // zod skips refinements once a field failed, so cross-field problems are collected separately: all at once. [README.md Configuration]
   const problems = [...(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`)), ...dependentProblems(clean)];
   if (!r.success || problems.length) throw new ConfigError(problems);
   const e = r.data;

@@ -1,4 +1,4 @@
-// `npm start`: the whole system, or the roles named in ROLES. [CONTRACT 1]
+// `npm start`: the whole system, or the roles named in ROLES. [README.md]
 import closeWithGrace from 'close-with-grace';
 import { PortInUseError } from './broker/broker.ts';
 import { ConfigError } from './config.ts';

@@ -1,4 +1,4 @@
-// CAP 1.2 documents and the Atom feed of open alarms. [CONTRACT 4] [CAP 1.2 §3.2]
+// CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
 import { SEVERITY_WORDS } from './sms-text.ts';
 import { hazardOf, metricPhrase, type Hazard } from './wording.ts';

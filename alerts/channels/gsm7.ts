@@ -1,4 +1,4 @@
-// GSM 03.38 default alphabet: what fits a single 160-character SMS without switching to UCS-2. [CONTRACT 5.2]
+// GSM 03.38 default alphabet: what fits a single 160-character SMS without switching to UCS-2. [docs/formats.md SMS]
 
 // Basic table, 0x00–0x7F without ESC (0x1B).
 const BASIC =

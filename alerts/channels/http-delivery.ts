@@ -1,4 +1,4 @@
-// One HTTP attempt with a hard deadline, classified for the outbox's retry loop. [CONTRACT 5.1]
+// One HTTP attempt with a hard deadline, classified for the outbox's retry loop. [docs/formats.md Webhook]
 import type { DeliveryResult } from './types.ts';
 
 export type FetchFn = typeof fetch;
@@ -25,7 +25,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** 408, 429 and 5xx are the receiver's temporary trouble; other 4xx will not improve by retrying. [CONTRACT 5.1] */
+/** 408, 429 and 5xx are the receiver's temporary trouble; other 4xx will not improve by retrying. [docs/formats.md Webhook] */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }

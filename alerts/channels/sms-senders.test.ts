@@ -28,7 +28,7 @@ describe('log provider', () => {
 });
 
 describe('generic HTTP gateway', () => {
-  // The gateway contract: Bearer token, JSON {to,text,reference}, 2xx = accepted. [CONTRACT 5.2]
+  // The gateway contract: Bearer token, JSON {to,text,reference}, 2xx = accepted. [docs/formats.md SMS]
   function gateway(status: number) {
     return (req: Received, res: Parameters<typeof json>[0]) => {
       if (req.method !== 'POST' || req.path !== '/sms/send') return json(res, 404, {});

@@ -1,4 +1,4 @@
-// SMS providers behind one interface; plain fetch against their REST APIs. [CONTRACT 5.2] [CONTRACT 2]
+// SMS providers behind one interface; plain fetch against their REST APIs. [docs/formats.md SMS] [README.md Configuration]
 import { httpAttempt, type FetchFn } from './http-delivery.ts';
 import type { DeliveryResult } from './types.ts';
 
@@ -55,14 +55,14 @@ export function createSmsSender(cfg: SmsConfig, log: SmsLog): SmsSender {
 
 type Base = { timeoutMs: number; fetch?: FetchFn };
 
-// Missing settings are a configuration error at start, not a failed delivery later. [CONTRACT 2]
+// Missing settings are a configuration error at start, not a failed delivery later. [README.md Configuration]
 function need<K extends keyof SmsConfig>(cfg: SmsConfig, key: K): NonNullable<SmsConfig[K]> {
   const v = cfg[key];
   if (v === undefined || v === '') throw new Error(`SMS provider ${cfg.provider} needs ${String(key)}`);
   return v as NonNullable<SmsConfig[K]>;
 }
 
-/** Generic gateway: POST JSON {to,text,reference} with a bearer token; 2xx = accepted. [CONTRACT 5.2] */
+/** Generic gateway: POST JSON {to,text,reference} with a bearer token; 2xx = accepted. [docs/formats.md SMS] */
 function httpGateway(url: string, token: string, base: Base): SmsSender {
   return {
     send: (msg) =>

@@ -1,4 +1,4 @@
-// German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [CONTRACT 5.2]
+// German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [docs/formats.md SMS]
 import type { Severity } from '../types.ts';
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
 import { hazardOf, metricPhrase } from './wording.ts';
@@ -8,7 +8,7 @@ export { gsm7Length, isGsm7 } from './gsm7.ts';
 
 export const SMS_MAX = 160;
 
-// [DWD Warnstufen 1–4] mapped onto CAP severities. [CONTRACT 4]
+// [DWD Warnstufen 1–4] mapped onto CAP severities. [docs/api.md Alarms]
 export const SEVERITY_WORDS: Record<Severity, string> = {
   minor: 'HINWEIS Stufe 1',
   moderate: 'WARNUNG Stufe 2',

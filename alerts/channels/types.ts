@@ -1,4 +1,4 @@
-// Channel-facing types and target schemas. [CONTRACT 5]
+// Channel-facing types and target schemas. [docs/formats.md]
 import { z } from 'zod';
 import type { Alarm } from '../types.ts';
 
@@ -26,7 +26,7 @@ export interface NotificationAlarm extends Alarm {
   url?: string;
 }
 
-/** The `format: regenwacht` webhook body. [CONTRACT 5.1] */
+/** The `format: regenwacht` webhook body. [docs/formats.md Webhook] */
 export interface NotificationPayload {
   type: NotificationEventType;
   timestamp: string;
@@ -45,7 +45,7 @@ export interface DeliveryResult {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** whsec_ followed by non-empty, canonical base64 (the HMAC key). [CONTRACT 5.1] */
+/** whsec_ followed by non-empty, canonical base64 (the HMAC key). [docs/formats.md Webhook] */
 export const webhookSecretSchema = z
   .string()
   .refine((s) => s.startsWith('whsec_') && s.length > 6 && BASE64.test(s.slice(6)), {

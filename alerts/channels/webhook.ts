@@ -1,4 +1,4 @@
-// Webhook channel: Standard Webhooks signing and delivery. [CONTRACT 5.1]
+// Webhook channel: Standard Webhooks signing and delivery. [docs/formats.md Webhook]
 import { createHash, createHmac } from 'node:crypto';
 import { httpAttempt, type FetchFn } from './http-delivery.ts';
 import { webhookSecretSchema, type DeliveryResult, type NotificationPayload, type WebhookFormat, type WebhookTarget } from './types.ts';
@@ -39,7 +39,7 @@ export function alertmanagerBody(p: NotificationPayload, opts: BuildOptions = {}
     alarmId: a.id,
   };
   // Grouped by alarm id: escalation keeps the same group (and fingerprint), so receivers update
-  // one incident instead of opening a second one. [CONTRACT 4.1 "does not open a second one"]
+  // one incident instead of opening a second one. [docs/api.md Rules "does not open a second one"]
   const groupLabels = { alarmId: a.id };
   const annotations = { summary: a.message, description: describe(p) };
   return {
@@ -90,7 +90,7 @@ export interface DeliverOptions {
 
 /**
  * One delivery attempt. msgId is the notification id and must be the same on every retry,
- * so receivers can de-duplicate. [CONTRACT 5.1] [CONTRACT 7]
+ * so receivers can de-duplicate. [docs/formats.md Webhook] [docs/guarantees.md]
  */
 export async function deliverWebhook(
   target: Pick<WebhookTarget, 'url' | 'secret'>,

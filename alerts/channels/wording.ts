@@ -41,7 +41,7 @@ const METRIC_WORDS: Record<string, string> = {
 };
 
 /**
- * Offline rules carry the silence in seconds as value. [CONTRACT 4.1 "offline"]
+ * Offline rules carry the silence in seconds as value. [docs/api.md Rules "offline"]
  * The alarm does not name the rule kind, so the unit "s" (or metric "offline") marks them.
  */
 export function isOffline(a: Pick<Alarm, 'metric' | 'unit'>): boolean {

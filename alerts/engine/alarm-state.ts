@@ -2,7 +2,7 @@
 //  up:   the highest level whose entry condition holds must hold for `for` → firing / escalated.
 //  down: each level rank r keeps the time since the value stopped supporting r (below its
 //        threshold − hysteresis); the alarm drops to the highest rank whose timer is younger than
-//        clear.for, or resolves when even the lowest level's timer matured. [CONTRACT 4.1]
+//        clear.for, or resolves when even the lowest level's timer matured. [docs/api.md Rules]
 // Hysteresis on every level stops a gauge wobbling ±2 cm at a stage line from flapping. [domain S6]
 import type { TransitionKind } from '../types.ts';
 

@@ -5,7 +5,7 @@
 // at the clock (device clocks drift; a reading cannot come from the future), without being merged with
 // another reading at that instant. A reading older than
 // clock − longest window (threshold rules: 1 h) changes no window that matters now, so it fires
-// nothing. Backtests pass now = reading time and get the same behaviour. [CONTRACT 4.1]
+// nothing. Backtests pass now = reading time and get the same behaviour. [docs/api.md Rules]
 import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
 import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
 import { isIdle, newState, step, type AlarmState, type Step } from './alarm-state.ts';

@@ -1,4 +1,4 @@
-// Routes: who is told about which alarms, how often, and whom to escalate to. [CONTRACT 5]
+// Routes: who is told about which alarms, how often, and whom to escalate to. [docs/formats.md]
 import { z } from 'zod';
 import { targetSchema } from '../channels/types.ts';
 import { tryParseDuration } from '../rules/duration.ts';

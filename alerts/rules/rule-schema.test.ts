@@ -29,7 +29,7 @@ describe('parseDuration', () => {
   });
 });
 
-describe('parseRuleInput: the CONTRACT 4.1 example', () => {
+describe('parseRuleInput: the docs/api.md rule example', () => {
   it('normalises with defaults and windowMs, levels sorted by severity then window', () => {
     const r = parseRuleInput({
       ...base,

@@ -1,4 +1,4 @@
-// The rule API body [CONTRACT 4.1]: zod checks the shape, then semanticIssues() the meaning,
+// The rule API body [docs/api.md Rules]: zod checks the shape, then semanticIssues() the meaning,
 // and normalise() adds windowMs/forMs so the engine never parses strings on the hot path.
 import { z } from 'zod';
 import { METRIC_UNITS, SEVERITIES, severityRank } from '../types.ts';
@@ -152,7 +152,7 @@ function parsePresetBody(body: unknown): ParseRuleResult {
   return r.ok ? { ok: true, rule: { ...r.rule, preset: p.data.preset } } : r;
 }
 
-/** Validates a rule or preset body and returns the normalised rule, or every issue found. [CONTRACT 4.1] */
+/** Validates a rule or preset body and returns the normalised rule, or every issue found. [docs/api.md Rules] */
 export function parseRuleInput(body: unknown): ParseRuleResult {
   if (typeof body === 'object' && body !== null && 'preset' in body) return parsePresetBody(body);
   const parsed = RuleBodySchema.safeParse(body);

@@ -1,4 +1,4 @@
-// Normalised rule shape shared by the rule API and the engine. [CONTRACT 4.1]
+// Normalised rule shape shared by the rule API and the engine. [docs/api.md Rules]
 import type { Severity } from '../types.ts';
 
 export const RULE_KINDS = ['threshold', 'rate', 'accumulation', 'offline'] as const;

@@ -1,4 +1,4 @@
-// Registry of the built-in device models the simulator can impersonate (CONTRACT §3).
+// Registry of the built-in device models the simulator can impersonate (docs/topics.md, Device models).
 import { dlAtm41, dlMbx, dlPr26, dlPr36 } from './decentlab.ts';
 import { ldds20, ldds75, sn50v3Count } from './dragino.ts';
 import { elsysElt } from './elsys.ts';

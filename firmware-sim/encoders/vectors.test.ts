@@ -1,10 +1,11 @@
 // The vendors' published example frames must come out of our encoders byte for byte (lorawan.md §4).
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { getModel, type SensorReading } from './index.ts';
 import { crc16Kermit } from './sensecap.ts';
 
-const VECTORS = '/work/shared/reference/vectors';
+const VECTORS = fileURLToPath(new URL('../../test/fixtures/vectors', import.meta.url));
 const vector = (file: string, i: number): { fPort: number; bytesHex: string } =>
   JSON.parse(readFileSync(`${VECTORS}/${file}.json`, 'utf8'))[i];
 

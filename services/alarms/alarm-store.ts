@@ -1,5 +1,5 @@
 // Alarm transitions → one transaction: the alarm row, its event history, and an outbox row for every
-// matching route target. [CONTRACT 5] "written to an outbox in the same transaction"
+// matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
 import { type Route, routeMatches, silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
@@ -178,7 +178,7 @@ export const FRESH_CLAIM_MS = 30_000;
 /**
  * One statement for all outbox rows of a change. With `claim`, the rows are inserted already claimed by this
  * process (state 'sending', a short lock), saving the notifier's claim round trip on the alarm's hot path;
- * if the process dies before delivering, the lock expires and any worker picks them up. [CONTRACT 5]
+ * if the process dies before delivering, the lock expires and any worker picks them up. [docs/formats.md]
  */
 export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held: boolean; now: number; claim: boolean }): Promise<ClaimedNotification[]> {
   if (!items.length) return [];

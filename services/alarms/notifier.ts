@@ -1,6 +1,6 @@
 // Outbox worker: claims due notifications (FOR UPDATE SKIP LOCKED, so several instances share the work),
 // delivers each independently (a slow receiver only holds its own slot), records every attempt, retries
-// with exponential backoff and jitter, and gives up visibly after a bounded time. [CONTRACT 5]
+// with exponential backoff and jitter, and gives up visibly after a bounded time. [docs/formats.md]
 import type { Logger } from 'pino';
 import { createSmsSender, type SmsSender } from '../../alerts/channels/sms-senders.ts';
 import { smsText } from '../../alerts/channels/sms-text.ts';

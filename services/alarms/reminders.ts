@@ -1,5 +1,5 @@
 // Scheduler work on open alarms: reminders until acknowledged, escalation when nobody acknowledged in time,
-// and releasing notifications held by a silence once it ends. [CONTRACT 5]
+// and releasing notifications held by a silence once it ends. [docs/formats.md]
 
 import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
 import { tryParseDuration } from '../../alerts/rules/duration.ts';
@@ -23,7 +23,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
     [open.rows.map((a) => a.id)],
   );
   // A maintenance window holds everything for its alarms, reminders and escalations included; whatever is
-  // still due when it ends goes out then. [CONTRACT 4 silences]
+  // still due when it ends goes out then. [docs/api.md Endpoints (silences)]
   const silences = (await db.query<{ match: SilenceMatch }>(`select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= $1 and ends_at > $1`, [new Date(now)])).rows;
   const key = (a: number, r: string) => `${a}/${r}`;
   const told = new Map<string, { first: number; last: number; escalated: boolean }>();

@@ -1,4 +1,4 @@
-// [CONTRACT 4] The HTTP API as operators and integrators meet it: auth, roles, error format, audit, health.
+// [docs/api.md] The HTTP API as operators and integrators meet it: auth, roles, error format, audit, health.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';
 

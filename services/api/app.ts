@@ -1,4 +1,4 @@
-// The HTTP API: fastify + zod type provider, OpenAPI, bearer auth with roles, one error format. [CONTRACT 4]
+// The HTTP API: fastify + zod type provider, OpenAPI, bearer auth with roles, one error format. [docs/api.md]
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -81,7 +81,7 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     done();
   });
 
-  // Bearer auth for everything under /api/v1. [CONTRACT 4]
+  // Bearer auth for everything under /api/v1. [docs/api.md]
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/')) return;
     const h = req.headers.authorization;

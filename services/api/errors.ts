@@ -1,4 +1,4 @@
-// One catalogue of stable error codes. [CONTRACT 4] {"error":{"code","message","details"}}
+// One catalogue of stable error codes. [docs/api.md] {"error":{"code","message","details"}}
 export const ERRORS = {
   VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,

@@ -1,7 +1,7 @@
 export const ROLES = ['admin', 'operator', 'responder', 'integrator', 'viewer'] as const;
 export type ApiRole = (typeof ROLES)[number];
 
-/** What each permission needs. admin may do everything. [CONTRACT 4 Roles] */
+/** What each permission needs. admin may do everything. [docs/api.md Roles] */
 export const PERMISSIONS = {
   read: ['operator', 'responder', 'integrator', 'viewer'],
   'devices:write': ['operator', 'integrator'],

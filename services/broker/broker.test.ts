@@ -1,4 +1,4 @@
-// [CONTRACT 3] The embedded broker: authenticated clients only, per-credential publish ACLs, secrets hashed.
+// [docs/topics.md] The embedded broker: authenticated clients only, per-credential publish ACLs, secrets hashed.
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';

@@ -1,4 +1,4 @@
-// [CONTRACT 2 DATABASE_URL] Migrations: applied once, in order, checksummed, safe with concurrent starters;
+// [README.md Configuration: DATABASE_URL] Migrations: applied once, in order, checksummed, safe with concurrent starters;
 // TimescaleDB hypertables where available, plain tables on PostgreSQL, the same readings API on both.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

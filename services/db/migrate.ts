@@ -1,4 +1,4 @@
-// Numbered SQL files applied in order under an advisory lock, recorded with checksums. [CONTRACT 7]
+// Numbered SQL files applied in order under an advisory lock, recorded with checksums. [docs/guarantees.md]
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -8,7 +8,7 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 export function createPgDb(url: string, opts: { max?: number; onError?: (e: Error) => void } = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
-  // An idle client losing its connection must not crash the process. [CONTRACT 7]
+  // An idle client losing its connection must not crash the process. [docs/guarantees.md]
   pool.on('error', (e) => opts.onError?.(e));
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {

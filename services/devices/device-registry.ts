@@ -1,4 +1,4 @@
-// Device registry with an in-memory cache by id and devEui; invalidated on every change. [CONTRACT 4]
+// Device registry with an in-memory cache by id and devEui; invalidated on every change. [docs/api.md]
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db, Queryable } from '../db/db.ts';
 

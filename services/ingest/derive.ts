@@ -1,9 +1,9 @@
-// Derived metrics [CONTRACT 3 canonical metrics]: rain_mm from tip counters, level_cm from distance or
+// Derived metrics [docs/topics.md Canonical metrics]: rain_mm from tip counters, level_cm from distance or
 // pressure. Pure functions plus a small per-device counter state; the pipeline owns persistence.
 import type { DecodedCounter } from './codecs/types.ts';
 
 export const DEFAULT_MM_PER_TIP = 0.2; // the common tipping-bucket resolution [domain.md 4.1]
-/** cm of fresh water per bar of gauge pressure [CONTRACT 3 pressure_bar]. */
+/** cm of fresh water per bar of gauge pressure [docs/topics.md Canonical metrics: pressure_bar]. */
 export const CM_PER_BAR = 1019.72;
 
 export type Params = Record<string, unknown>;
@@ -53,7 +53,7 @@ export class CounterState {
     if (counter.relative) return round6(counter.count * perCount);
     const prev = this.last;
     this.last = counter.count;
-    if (prev === undefined) return null; // first value only sets the baseline [CONTRACT 3 rain_mm]
+    if (prev === undefined) return null; // first value only sets the baseline [docs/topics.md Canonical metrics: rain_mm]
     return round6(countDelta(prev, counter.count, counter.bits) * perCount);
   }
 }

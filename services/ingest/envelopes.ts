@@ -1,4 +1,4 @@
-// Network-server envelopes → one normalised uplink. [CONTRACT 3] [lorawan.md 1, 2, 5]
+// Network-server envelopes → one normalised uplink. [docs/topics.md] [lorawan.md 1, 2, 5]
 // Protobuf-JSON omits default values: an absent fCnt is 0, an absent object is "no codec".
 
 export type EnvelopeKind = 'chirpstack' | 'tts' | 'native';
@@ -124,7 +124,7 @@ export function parseTts(body: unknown, topicDeviceId: string, receivedAt: numbe
   };
 }
 
-/** `{"time"?, "readings":{…}}` or an array of those. [CONTRACT 3] */
+/** `{"time"?, "readings":{…}}` or an array of those. [docs/topics.md] */
 export function parseNative(body: unknown): NativeSet[] {
   const sets = Array.isArray(body) ? body : [body];
   if (sets.length === 0) throw new EnvelopeError('bad_payload', 'empty array');

@@ -1,5 +1,5 @@
 // Subscription to an external broker (ChirpStack's, TTS's, EMQX). Persistent session, QoS 1, and the
-// PUBACK only after the uplink is stored: mqtt.js sends it when handleMessage calls back. [CONTRACT 3, 7]
+// PUBACK only after the uplink is stored: mqtt.js sends it when handleMessage calls back. [docs/topics.md, docs/guarantees.md]
 import os from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';

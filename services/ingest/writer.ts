@@ -1,5 +1,5 @@
 // Group-commit batch writer: one transaction per batch, flushed at once when idle, accumulating while a
-// flush is in flight. Callers' promises resolve only after COMMIT, so "acknowledged means stored". [CONTRACT 7]
+// flush is in flight. Callers' promises resolve only after COMMIT, so "acknowledged means stored". [docs/guarantees.md]
 import type { Logger } from 'pino';
 import type { Reading } from '../../alerts/types.ts';
 import { type Db, isConnectionError, type Queryable } from '../db/db.ts';

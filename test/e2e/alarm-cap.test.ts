@@ -1,6 +1,6 @@
 // CAP 1.2 documents of a live alarm through its life: Alert on firing, Update on escalation, Cancel on the
 // all-clear. Each validates against the vendored OASIS schema, and each references the earlier ones so a
-// CAP consumer (MoWaS/warning apps) can chain them. [CONTRACT 4 CAP]
+// CAP consumer (MoWaS/warning apps) can chain them. [docs/formats.md CAP 1.2]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock, Harness, MIN, pastStart } from '../helpers/alarms.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
-const XSD = path.resolve('alerts/channels/schema/CAP-v1.2.xsd');
+const XSD = path.resolve(import.meta.dirname, '../fixtures/cap/CAP-v1.2.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const required = process.env.REQUIRE_EXTERNAL_SERVICES === '1';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-cap-e2e-'));

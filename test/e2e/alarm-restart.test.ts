@@ -1,5 +1,5 @@
 // Restart mid-storm: the open alarm continues from the stored readings and alarm state (same id, no second
-// firing), and a backtest over the stored storm reproduces what the live engine raised. [CONTRACT 4.1, 7]
+// firing), and a backtest over the stored storm reproduces what the live engine raised. [docs/api.md, docs/guarantees.md]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // Reference scenarios (domain.md S1–S6) and the rule kinds end to end: readings are published over MQTT as
 // native uplinks with explicit times, stored, evaluated by the live engine, and the alarms are read back
-// through the HTTP API. [CONTRACT 3, 4, 4.1]
+// through the HTTP API. [docs/topics.md, docs/api.md]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlarmView, Clock, Harness, HOUR, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';

@@ -1,4 +1,4 @@
-// [CONTRACT 3] A malformed uplink is never dropped silently, never disconnects other clients and never
+// [docs/topics.md] A malformed uplink is never dropped silently, never disconnects other clients and never
 // stops ingestion: each one is acknowledged as a rejected uplink with its reason.
 import crypto from 'node:crypto';
 import type { MqttClient } from 'mqtt';

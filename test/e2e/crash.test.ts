@@ -1,4 +1,4 @@
-// [CONTRACT 7] Every QoS 1 uplink that was acknowledged is in the database after `kill -9` and restart,
+// [docs/guarantees.md] Every QoS 1 uplink that was acknowledged is in the database after `kill -9` and restart,
 // stored once. The real server runs as a child process; its whole process group is killed mid-stream.
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';

@@ -1,4 +1,4 @@
-// [CONTRACT 7] With the database unreachable, ingestion acknowledges nothing it has not stored, and catches
+// [docs/guarantees.md] With the database unreachable, ingestion acknowledges nothing it has not stored, and catches
 // up by itself when the database returns. The database sits behind a TCP proxy the test can cut.
 import crypto from 'node:crypto';
 import net from 'node:net';

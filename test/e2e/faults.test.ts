@@ -1,5 +1,5 @@
 // Fault injection, bounded and on loopback only: a client flooding malformed uplinks, an upstream broker
-// restart with a persistent session, a slow webhook receiver during an alarm storm. [CONTRACT 7]
+// restart with a persistent session, a slow webhook receiver during an alarm storm. [docs/guarantees.md]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';

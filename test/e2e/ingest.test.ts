@@ -1,4 +1,4 @@
-// [CONTRACT 3] Uplinks in every envelope become the right readings at the right times, through the real
+// [docs/topics.md] Uplinks in every envelope become the right readings at the right times, through the real
 // embedded broker and through an upstream subscription, on the embedded store.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, TEST_MQTT_URL } from '../helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/reference/vectors');
+const VECTORS = path.resolve(import.meta.dirname, '../fixtures/vectors');
 const vector = (file: string, i = 0) => structuredClone(JSON.parse(fs.readFileSync(path.join(VECTORS, file), 'utf8'))[i].message);
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const uniq = () => crypto.randomBytes(4).toString('hex');
@@ -100,7 +100,7 @@ describe('ingest through the embedded broker', () => {
       device: { model: 'generic', params: { mountHeightMm: 3000, levelOffsetCm: 5 } },
       topic: (d) => `devices/${d.id}/up`,
       body: () => ({ time: iso(30_000), readings: { distance_mm: 1000, battery_v: 3.6, temperature_c: -2.5 } }),
-      // level_cm = (3000 − 1000)/10 + 5 [CONTRACT 3 level_cm]
+      // level_cm = (3000 − 1000)/10 + 5 [docs/topics.md Canonical metrics: level_cm]
       expect: { distance_mm: [[iso(30_000), 1000]], level_cm: [[iso(30_000), 205]], battery_v: [[iso(30_000), 3.6]], temperature_c: [[iso(30_000), -2.5]] },
     },
     {

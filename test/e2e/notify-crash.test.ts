@@ -1,5 +1,5 @@
 // kill -9 between an alarm transition and its delivery: the notification waits in the outbox, and after a
-// restart on the same DATA_DIR it is delivered, with the same webhook-id. [CONTRACT 5, 7]
+// restart on the same DATA_DIR it is delivered, with the same webhook-id. [docs/formats.md, docs/guarantees.md]
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer } from 'node:http';

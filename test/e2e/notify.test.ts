@@ -1,6 +1,6 @@
 // Notifications end to end: alarms raised by readings over MQTT, delivered by the outbox notifier to real
 // HTTP receivers on 127.0.0.1, with a controllable clock for retries, reminders, escalation, silences and
-// the all-clear. [CONTRACT 5, 5.1, 5.2, 7]
+// the all-clear. [docs/formats.md, docs/guarantees.md]
 import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

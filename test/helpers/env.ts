@@ -1,4 +1,4 @@
-// Where the tests find real services. [CONTRACT 1 npm test]
+// Where the tests find real services. [README.md npm test]
 // TEST_DATABASE_URL / TEST_MQTT_URL when set, embedded ones otherwise; with REQUIRE_EXTERNAL_SERVICES=1
 // a missing or unreachable service is a failure, not a silent fallback.
 import crypto from 'node:crypto';

@@ -34,7 +34,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   /** an alarm belongs to its device's municipality (an alarm of a deleted device: to no municipality) */
   const alarmOrg = (deviceId: string): string | undefined => ctx.devices.get(deviceId)?.org;
 
-  // ---- rules [CONTRACT 4.1] ----
+  // ---- rules [docs/api.md Rules] ----
   app.post('/api/v1/rules', { schema: { tags: ['rules'], body: z.record(z.string(), z.unknown()) } }, async (req, reply) => {
     const p = need(req, 'rules:write');
     const { org, rest } = splitOrg(req.body);
@@ -94,7 +94,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     return { ruleId: rule.id, from: req.body.from, to: req.body.to, readings: readings.length, alarms: groupAlarms(ts), transitions: ts.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
   });
 
-  // ---- alarms [CONTRACT 4] ----
+  // ---- alarms [docs/api.md] ----
   const listQuery = z.object({
     state: z.enum(['active', 'all', 'firing', 'acknowledged', 'resolved']).default('active'),
     deviceId: z.string().optional(),
@@ -126,7 +126,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     return r;
   });
 
-  // ---- routes [CONTRACT 5] ----
+  // ---- routes [docs/formats.md] ----
   const routeBody = routeSchema.extend({ org: orgSchema.optional() });
   app.post('/api/v1/routes', { schema: { tags: ['routes'], body: routeBody } }, async (req, reply) => {
     const p = need(req, 'routes:write');
@@ -159,7 +159,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     return reply.code(204).send();
   });
 
-  // ---- silences [CONTRACT 4] ----
+  // ---- silences [docs/api.md] ----
   const silenceBody = z
     .object({
       match: z.object({ deviceIds: z.array(z.string()).min(1).optional(), ruleIds: z.array(z.string()).min(1).optional(), tags: z.record(z.string(), z.string()).optional() }),
@@ -198,7 +198,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     return reply.code(204).send();
   });
 
-  // ---- CAP 1.2 [CONTRACT 4] ----
+  // ---- CAP 1.2 [docs/formats.md CAP 1.2] ----
   const sender = `regenwacht@${new URL(ctx.config.publicUrl).hostname}`;
   const capFor = async (alarmId: string) => {
     const a = await svc.get(alarmId);

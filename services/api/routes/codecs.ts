@@ -1,4 +1,4 @@
-// Uploaded `decodeUplink` codecs for the js-codec model. [CONTRACT 3 js-codec]
+// Uploaded `decodeUplink` codecs for the js-codec model. [docs/topics.md Device models]
 import vm from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

@@ -24,7 +24,7 @@ const params = z
 const deviceBody = z.object({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only, at most 64'),
   name: z.string().min(1).max(200),
-  model: z.string().refine(isKnownModel, 'unknown device model (see CONTRACT §3 for the built-in models, or generic / js-codec)'),
+  model: z.string().refine(isKnownModel, 'unknown device model (see docs/topics.md, Device models: a built-in model, generic or js-codec)'),
   devEui: z
     .string()
     .regex(/^([0-9A-Fa-f]{2}[-:]?){7}[0-9A-Fa-f]{2}$/, 'devEui must be 16 hex digits')

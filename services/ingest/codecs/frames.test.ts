@@ -13,7 +13,7 @@ function values(r: DecodeResult): Record<string, number> {
 const u16 = (n: number) => n.toString(16).padStart(4, '0');
 
 describe('model table', () => {
-  it('lists exactly the raw-byte models of CONTRACT 3', () => {
+  it('lists exactly the raw-byte models of docs/topics.md', () => {
     expect([...BUILTIN_MODELS].sort()).toEqual(
       [
         'decentlab-dl-mbx',

@@ -1,4 +1,4 @@
-// Built-in device models behind one table and two functions (ChirpStack-style codec dispatch) [CONTRACT 3].
+// Built-in device models behind one table and two functions (ChirpStack-style codec dispatch) [docs/topics.md].
 import { decodeDecentlab } from './decentlab.ts';
 import { decodeLdds, decodeSn50v3Count } from './dragino.ts';
 import { decodeElsys } from './elsys.ts';
@@ -30,7 +30,7 @@ const DECODERS: Record<string, ModelDecoder> = {
   'sensecap-s2120': decodeS2120,
 };
 
-/** Raw-byte models of CONTRACT 3 (not 'generic' / 'js-codec', which are decoded elsewhere). */
+/** Raw-byte models of docs/topics.md (not 'generic' / 'js-codec', which are decoded elsewhere). */
 export const BUILTIN_MODELS: readonly string[] = Object.freeze(Object.keys(DECODERS));
 
 const OTHER_MODELS = new Set(['generic', 'js-codec']);

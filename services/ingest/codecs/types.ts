@@ -1,5 +1,5 @@
 // Result types shared by every built-in codec. A codec never throws: bad bytes become a typed
-// DecodeErr so the pipeline can keep the uplink as rejected with a reason [CONTRACT 3].
+// DecodeErr so the pipeline can keep the uplink as rejected with a reason [docs/topics.md].
 
 export interface DecodeInput {
   bytes: Buffer;
@@ -9,7 +9,7 @@ export interface DecodeInput {
 
 /**
  * A cumulative (or relative) tip/pulse counter. It is not a reading: the derive step turns it into
- * rain_mm (delta × mmPerTip), because only it knows the previous count [CONTRACT 3 rain_mm].
+ * rain_mm (delta × mmPerTip), because only it knows the previous count [docs/topics.md Canonical metrics: rain_mm].
  * `mmPerCount` is set only when the device reports its counter in a fixed physical unit
  * (e.g. SenseCAP accumulated rainfall in 0.001 mm), overriding the device's mmPerTip param.
  */

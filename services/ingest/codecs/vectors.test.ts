@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBuiltin } from './index.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const VECTOR_DIR = path.resolve(projectRoot, '../shared/reference/vectors');
+const VECTOR_DIR = path.resolve(projectRoot, 'test/fixtures/vectors');
 
 interface Vector {
   fPort: number;
