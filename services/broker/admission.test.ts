@@ -1,4 +1,4 @@
-// [CONTRACT 2 MQTT_MAX_PACKET_BYTES] What an unauthenticated network client can make the embedded broker do:
+// [README.md Configuration: MQTT_MAX_PACKET_BYTES] What an unauthenticated network client can make the embedded broker do:
 // announce a huge packet (closed once the length is read, nothing buffered), hold a socket open without
 // logging in (closed after MQTT_CONNECT_TIMEOUT), open many sockets from one address (capped per address).
 import net from 'node:net';

@@ -14,7 +14,7 @@ export interface BrokerDeps {
   /** records a refused publish so an integrator can see why */
   refused: (msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string) => Promise<unknown>;
   log: Logger;
-  /** a packet announcing more bytes closes its connection before they are read [CONTRACT 2 MQTT_MAX_PACKET_BYTES] */
+  /** a packet announcing more bytes closes its connection before they are read [README.md Configuration: MQTT_MAX_PACKET_BYTES] */
   maxPacketBytes: number;
   /** a socket not authenticated by then is closed */
   connectTimeoutMs: number;
