@@ -1,7 +1,7 @@
 // The path of one uplink as a checklist of small named steps over one context. [DESIGN ingest pipeline]
 // Every message ends as readings, a rejection with a reason, or a named "stop here" (duplicate, other event).
 import { METRIC_UNITS, type Reading } from '../../alerts/types.ts';
-import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
+import { type Device, type DeviceRegistry, normEui } from '../devices/device-registry.ts';
 import { type DecodeResult, decodeBuiltin } from './codecs/index.ts';
 import { type EnvelopeKind, EnvelopeError, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
 import type { IngestWork, RawMessage, RejectReason } from './types.ts';
@@ -74,6 +74,7 @@ export class IngestPipeline {
 
   private async lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): Promise<IngestWork> {
     const up: LoraUplink = kind === 'chirpstack' ? parseChirpstack(body, ref, msg.receivedAt) : parseTts(body, ref, msg.receivedAt);
+    this.bindIdentity(kind, ref, up);
     const device = (up.devEui && this.devices.getByEui(up.devEui)) || this.devices.get(up.deviceRef) || (kind === 'tts' ? this.devices.get(ref) : undefined);
     if (!device) throw new Stop('unknown_device', `no device registered for devEui ${up.devEui ?? '?'} / id '${up.deviceRef}'`);
     checkTime(up.time, msg.receivedAt, device.id);
@@ -99,6 +100,30 @@ export class IngestPipeline {
     });
     if (counter?.state) work.counter = { deviceId: device.id, ...counter.state, time: up.time };
     return work;
+  }
+
+  /**
+   * The topic is what the broker's ACL checked; a body naming another device must not get its readings
+   * stored for that one (a gauge's credential spoofing its neighbour) nor for the topic's device. [MQTT ACL]
+   */
+  private bindIdentity(kind: Exclude<EnvelopeKind, 'native'>, ref: string, up: LoraUplink): void {
+    const mismatch = (what: string, topicDevice?: Device) => {
+      throw new Stop('identity_mismatch', `the body names ${what}, the topic names '${ref}'; stored for neither`, topicDevice?.id);
+    };
+    if (kind === 'chirpstack') {
+      const topicDevice = this.devices.getByEui(ref) ?? this.devices.get(ref);
+      if (up.devEui !== undefined && !sameEui(up.devEui, ref)) mismatch(`devEui ${up.devEui.slice(0, 40)}`, topicDevice);
+      return;
+    }
+    // TTS: the topic names TTS's device id: ours, or TTS's default eui-<devEui>, or a name only TTS knows
+    const eui = /^eui-([0-9a-f]{16})$/i.exec(ref)?.[1];
+    const topicDevice = this.devices.get(ref) ?? (eui ? this.devices.getByEui(eui) : undefined);
+    if (up.deviceRef !== ref) mismatch(`device_id '${up.deviceRef.slice(0, 64)}'`, topicDevice);
+    if (up.devEui === undefined) return;
+    const named = this.devices.getByEui(up.devEui);
+    if ((eui && !sameEui(eui, up.devEui)) || (topicDevice && named && topicDevice.id !== named.id) || (topicDevice?.devEui && !sameEui(topicDevice.devEui, up.devEui))) {
+      mismatch(`dev_eui ${up.devEui.slice(0, 40)}`, topicDevice);
+    }
   }
 
   private async decode(device: Device, up: LoraUplink): Promise<DecodeResult> {
@@ -138,6 +163,13 @@ export class IngestPipeline {
     }
     return dup;
   }
+}
+
+/** EUIs compare as hex digits (case, `-` and `:` aside); anything else only as the same text. */
+function sameEui(a: string, b: string): boolean {
+  const hex = (x: string) => (/^[0-9a-f]{16}$/i.test(x.replace(/[-:]/g, '')) ? normEui(x) : undefined);
+  const ha = hex(a);
+  return ha !== undefined ? ha === hex(b) : a === b;
 }
 
 function parseJson(b: Buffer): unknown {

@@ -16,6 +16,7 @@ export type RejectReason =
   | 'bad_time'
   | 'too_large'
   | 'acl_denied'
+  | 'identity_mismatch'
   | 'store_error';
 
 export interface RawMessage {

@@ -220,9 +220,10 @@ describe('ingest through an upstream broker (embedded broker off)', () => {
   it('stores ChirpStack and TTS uplinks published by a plain client on the upstream broker', async () => {
     const csEui = euiFor(7);
     const ttsId = `up-tts-${uniq()}`;
+    const ttsEui = euiFor(8); // euiFor is random: the body must name the EUI the device was registered with
     await s.ok('POST', '/api/v1/devices', { id: `up-cs-${uniq()}`, name: 'up cs', model: 'dragino-ldds75', devEui: csEui, params: { mountHeightMm: 5000 } });
     const csId = (await s.ok('GET', '/api/v1/devices')).items.find((d: { devEui: string }) => d.devEui === csEui).id;
-    await s.ok('POST', '/api/v1/devices', { id: ttsId, name: 'up tts', model: 'milesight-em310-udl', devEui: euiFor(8) });
+    await s.ok('POST', '/api/v1/devices', { id: ttsId, name: 'up tts', model: 'milesight-em310-udl', devEui: ttsEui });
     const plain = mqtt.connect(upstreamUrl, { reconnectPeriod: 0 });
     await new Promise((r, j) => {
       plain.once('connect', r);
@@ -232,7 +233,7 @@ describe('ingest through an upstream broker (embedded broker off)', () => {
     const t2 = new Date(Date.now() - 10_000).toISOString();
     const app = `rw-test-${uniq()}`;
     await publish(plain, csTopic(app, csEui), chirpstack(csEui, 2, '0BB80FA00000C801', t1, 1));
-    await publish(plain, `v3/${app}@t1/devices/${ttsId}/up`, tts(ttsId, euiFor(8), 85, '01755C03824408040001', t2, 3));
+    await publish(plain, `v3/${app}@t1/devices/${ttsId}/up`, tts(ttsId, ttsEui, 85, '01755C03824408040001', t2, 3));
     plain.end(true);
     const cs = await waitFor(async () => (await points(s, csId, 'distance_mm')).at(0), 8000, 'ChirpStack reading');
     expect(cs).toEqual({ time: t1, value: 4000 });
