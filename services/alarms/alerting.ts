@@ -5,6 +5,7 @@ import type { Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { AlarmService } from './alarm-service.ts';
+import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
 
@@ -113,25 +114,6 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
 
 /** A restart mid-storm continues: windows refilled from the store, open alarms and last uplinks restored. */
 async function hydrate(ctx: AppContext, alarms: AlarmService, engine: RuleEngine, now: () => number) {
-  const rules = [...alarms.rules.values()];
-  const metrics = [...new Set(rules.map((r) => r.metric).filter((m): m is string => !!m))];
-  const longest = Math.max(3_600_000, ...rules.flatMap((r) => r.levels.map((l) => l.windowMs)));
-  const since = new Date(now() - longest - 60_000);
-  const rs = metrics.length
-    ? await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
-        'select time, device_id, metric, value, quality from readings where time > $1 and metric = any($2::text[]) order by time',
-        [since, metrics],
-      )
-    : { rows: [] };
-  const open = await ctx.db.query<{ rule_id: string; device_id: string; severity: string }>("select rule_id, device_id, severity from alarms where state <> 'resolved'");
-  const seen = await ctx.db.query<{ device_id: string; t: Date }>(
-    "select device_id, max(time) as t from readings where time > $1 group by device_id",
-    [new Date(now() - 8 * 86_400_000)],
-  );
-  engine.hydrate(
-    rs.rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, time: new Date(r.time).getTime(), value: r.value, quality: r.quality })),
-    open.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as never })),
-    seen.rows.map((s) => ({ deviceId: s.device_id, time: new Date(s.t).getTime() })),
-  );
-  ctx.log.info({ readings: rs.rows.length, openAlarms: open.rows.length }, 'rule engine hydrated');
+  const n = await hydrateEngine(engine, [...alarms.rules.values()], pgEngineStateSource(ctx.db), now());
+  ctx.log.info(n, 'rule engine hydrated');
 }

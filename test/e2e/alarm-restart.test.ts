@@ -63,4 +63,30 @@ describe.each(['pglite', 'pg'] as const)('restart mid-storm on %s', (store) => {
       await h.s.close();
     }
   });
+  it('a gauge silent for more than the look-back keeps its level after a restart: its Meldestufe alarm does not resolve', { timeout: 90_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-restart-'));
+    const silentDb = store === 'pg' ? await freshPgDatabase() : undefined;
+    const t0 = pastStart(4 * 60 * MIN);
+    const clock = new Clock(t0);
+    const boot = async () => new Harness(await startSystem({ store, dataDir: dir, databaseUrl: silentDb?.url, now: clock.now }), clock);
+    let h = await boot();
+    try {
+      await h.device('p1');
+      const ruleId = await h.rule({ preset: 'pegel-meldestufen', scope: { deviceIds: ['p1'] }, thresholds: [550, 600, 650] });
+      await h.send('p1', t0 + 5 * MIN, { level_cm: 562 });
+      await h.advance(90 * MIN, 15 * MIN); // the gauge stays silent at 562 cm
+      h.close();
+      await h.s.close();
+      h = await boot();
+      await h.advance(30 * MIN, 5 * MIN); // longer than clear.for (10 min)
+      const [a] = await h.alarms({ ruleId });
+      expect(a.events.map((e) => `${e.kind}:${e.severity}`), 'a silent gauge keeps its last level; no all-clear from a restart').toEqual(['firing:moderate']);
+      expect(a.state).toBe('firing');
+    } finally {
+      h.close();
+      await h.s.close();
+      await silentDb?.drop().catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
