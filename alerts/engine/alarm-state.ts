@@ -64,7 +64,12 @@ function stepDown(st: AlarmState, holdRank: number, p: Timing, t: number): Step 
 
 /** Advances the state to time t; at most one transition per evaluation. */
 export function step(st: AlarmState, o: LevelOutcome, p: Timing, t: number): Step | undefined {
-  if (o.entryRank > st.rank) return stepUp(st, o.entryRank, p.forMs, t);
+  if (o.entryRank > st.rank) {
+    // A higher severity is pending, so the current one is supported: its all-clear must start over, or a
+    // dip before a short climb would count towards clear.for and resolve the alarm early.
+    for (const r of p.ranks) if (r <= o.holdRank) st.below[r] = undefined;
+    return stepUp(st, o.entryRank, p.forMs, t);
+  }
   st.pendingSince = undefined; // `for` needs the condition to hold without a break
   return st.rank < 0 ? undefined : stepDown(st, o.holdRank, p, t);
 }

@@ -81,6 +81,14 @@ describe('for, shadow, quality', () => {
     expect(brief(replay(engineWith([hot('10m')]), minutes(vals as number[]), T0, T0 + 20 * MIN))).toEqual(want);
   });
 
+  it('a climb towards a higher level (pending its `for`) restarts the all-clear timer', () => {
+    const two = rule({ name: 'hoch', kind: 'threshold', metric: 'level_cm', scope, levels: [{ severity: 'minor', threshold: 100 }, { severity: 'moderate', threshold: 200 }], for: '5m', clear: { for: '10m' } });
+    // minor fires after 5 min at 150; a dip at +6, a climb to 250 (+10…+13, moderate pending), back below at +14
+    const vals = [...Array(6).fill(150), 50, 50, 50, 50, 250, 250, 250, 250, ...Array(20).fill(50)];
+    const ts = replay(engineWith([two]), minutes(vals), T0, T0 + 40 * MIN);
+    expect(brief(ts)).toEqual(['firing minor 150/100 +5m', 'resolved minor 50/100 +24m']); // 10 min after +14, not after +6
+  });
+
   it('below with hysteresis: fires at ≤ 3.3 V, holds up to 3.4 V, resolves above 3.4 V', () => {
     const low = rule({ name: 'Batterie', kind: 'threshold', metric: 'battery_v', comparison: 'below', scope, levels: [{ severity: 'minor', threshold: 3.3 }], clear: { hysteresis: 0.1 } });
     const volts = [3.31, 3.3, 3.38, 3.4, 3.41].map((v, i) => reading('g1', 'battery_v', T0 + i * MIN, v));
