@@ -1,0 +1,126 @@
+// Runs one scenario through the real engine the way the app does (readings stored before they are
+// evaluated, transitions recorded as alarms, a restart = a new engine hydrated by services/alarms/
+// engine-hydration.ts from what was stored), and through the oracle; returns both transition lists.
+import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
+import type { Rule } from '../../alerts/rules/rule-types.ts';
+import type { Reading, Severity, Transition } from '../../alerts/types.ts';
+import { type EngineStateSource, hydrateEngine } from '../../services/alarms/engine-hydration.ts';
+import { Oracle, type OracleOptions } from './oracle.ts';
+import type { Scenario } from './scenario.ts';
+
+/** The readings table and the alarms table, as far as a restart reads them. */
+class MemoryStore implements EngineStateSource {
+  private readings = new Map<string, Reading>();
+  private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity }>();
+
+  /** stored once per device, metric and time, flagged or not [CONTRACT 7]; true when newly stored */
+  store(r: Reading): boolean {
+    const k = `${r.deviceId}\u0000${r.metric}\u0000${r.time}`;
+    if (this.readings.has(k)) return false;
+    this.readings.set(k, r);
+    return true;
+  }
+
+  /** what AlarmStore.apply does to the open alarm of (rule, device) */
+  record(t: Transition): void {
+    const k = `${t.ruleId}\u0000${t.deviceId}`;
+    if (t.kind === 'resolved') this.open.delete(k);
+    else this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity });
+  }
+
+  async readingsSince(since: number, metrics: string[]): Promise<Reading[]> {
+    return [...this.readings.values()].filter((r) => r.time > since && metrics.includes(r.metric)).sort((a, b) => a.time - b.time);
+  }
+
+  async lastValuesBefore(before: number, metrics: string[]): Promise<Reading[]> {
+    const last = new Map<string, Reading>();
+    for (const r of this.readings.values()) {
+      if (r.time > before || r.quality !== 0 || !metrics.includes(r.metric)) continue;
+      const k = `${r.deviceId}\u0000${r.metric}`;
+      if ((last.get(k)?.time ?? -1) < r.time) last.set(k, r);
+    }
+    return [...last.values()];
+  }
+
+  async openAlarms() {
+    return [...this.open.values()];
+  }
+
+  async lastSeen(since: number) {
+    const last = new Map<string, number>();
+    for (const r of this.readings.values()) if (r.time > since) last.set(r.deviceId, Math.max(last.get(r.deviceId) ?? r.time, r.time));
+    return [...last].map(([deviceId, time]) => ({ deviceId, time }));
+  }
+}
+
+export async function runEngine(sc: Scenario): Promise<Transition[]> {
+  const store = new MemoryStore();
+  let rules: Rule[] = sc.rules;
+  const boot = () => {
+    const e = new RuleEngine();
+    e.setDevices(sc.devices);
+    e.setRules(rules.filter((r) => r.enabled));
+    return e;
+  };
+  let engine = boot();
+  const out: Transition[] = [];
+  const keep = (ts: Transition[]) => {
+    for (const t of ts) store.record(t);
+    out.push(...ts);
+  };
+  for (const ev of sc.events) {
+    if (ev.kind === 'reading') {
+      // the writer hands the engine only the rows it newly inserted: a re-delivery stops at the store
+      if (store.store(ev.r)) keep(engine.onReading(ev.r, ev.at));
+    } else if (ev.kind === 'tick') keep(engine.tick(ev.at));
+    else if (ev.kind === 'rules') {
+      rules = ev.rules;
+      engine.setRules(rules.filter((r) => r.enabled));
+    } else {
+      engine = boot();
+      await hydrateEngine(engine, rules, store, ev.at);
+    }
+  }
+  return out;
+}
+
+export function runOracle(sc: Scenario, opts: OracleOptions = {}): Transition[] {
+  const o = new Oracle(opts);
+  o.setDevices(sc.devices);
+  o.setRules(sc.rules);
+  for (const ev of sc.events) {
+    if (ev.kind === 'reading') o.reading(ev.r, ev.at);
+    else if (ev.kind === 'tick') o.tick(ev.at);
+    else if (ev.kind === 'rules') o.setRules(ev.rules);
+    else o.restart();
+  }
+  return o.out;
+}
+
+/** Order across alarms within one instant carries no meaning; the order of one alarm's transitions does. */
+export function canonical(ts: Transition[]): string[] {
+  const line = (t: Transition) =>
+    `${new Date(t.at).toISOString().slice(11, 19)} ${t.ruleId}/${t.deviceId} ${t.kind} ${t.previousSeverity ? `${t.previousSeverity}→` : ''}${t.severity} ${t.value}/${t.threshold}${t.window ? `@${t.window}` : ''}${t.mode === 'shadow' ? ' shadow' : ''}`;
+  return ts
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => a.t.at - b.t.at || a.t.ruleId.localeCompare(b.t.ruleId) || a.t.deviceId.localeCompare(b.t.deviceId) || a.i - b.i)
+    .map(({ t }) => line(t));
+}
+
+const hhmmss = (t: number) => new Date(t).toISOString().slice(11, 19);
+
+/** The scenario as a short story, for a failure message: rules, then every event except the ticks. */
+export function story(sc: Scenario): string {
+  const rule = (r: Rule) =>
+    `  ${r.id}: ${r.kind}${r.metric ? ` ${r.metric}` : ''}${r.comparison === 'below' ? ' below' : ''} ${r.levels.map((l) => `${l.severity}${l.window ? `/${l.window}` : ''}${r.kind === 'offline' ? '' : `≥${l.threshold}`}`).join(' ')} for ${r.for} clear ${r.clear.hysteresis}/${r.clear.for}${r.mode === 'shadow' ? ' shadow' : ''}`;
+  const lines = ['rules:', ...sc.rules.map(rule), 'events (arrival: what):'];
+  for (const ev of sc.events) {
+    if (ev.kind === 'tick') continue;
+    if (ev.kind === 'reading') {
+      const stamp = ev.r.time === ev.at ? '' : ` stamped ${hhmmss(ev.r.time)}`;
+      lines.push(`  ${hhmmss(ev.at)} ${ev.r.deviceId} ${ev.r.metric}=${ev.r.value}${stamp}`);
+    } else if (ev.kind === 'restart') lines.push(`  ${hhmmss(ev.at)} RESTART`);
+    else lines.push(`  ${hhmmss(ev.at)} RULES EDITED`, ...ev.rules.map(rule));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,272 @@
+// A brute-force model of the warning semantics [CONTRACT 4.1, alerts/engine/README.md], written from the
+// documentation and not from the engine: every window is recomputed from the full list of readings ever
+// delivered, at every evaluation, with plain loops over plain numbers. No prefix sums, no deques, no
+// retention, no hydration: a restart only forgets what the documentation says it forgets (the `for` and
+// `clear.for` timers, and when a never-seen device was first watched).
+import type { Rule, RuleLevel } from '../../alerts/rules/rule-types.ts';
+import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Transition } from '../../alerts/types.ts';
+
+/** Values are compared in integer micro-units, as the documentation promises exact sums (74 × 0.2 = 14.8). */
+const micro = (v: number) => Math.round(v * 1_000_000);
+const HOUR = 3_600_000;
+/** documented: a threshold reading older than 1 h behind the clock fires nothing */
+const THRESHOLD_HORIZON_MS = HOUR;
+/** documented: history is kept this long beyond the longest window; older late points are dropped */
+const RETAIN_MARGIN_MS = 5 * 60_000;
+
+interface Level extends RuleLevel {
+  rank: number;
+  /** signed entry threshold (micro-units; ms of silence for offline) */
+  enter: number;
+  /** signed hold threshold: enter − hysteresis */
+  hold: number;
+}
+
+/** [time it counts at, value in micro-units, time it is stamped with] */
+type Point = [number, number, number];
+
+interface State {
+  rank: number;
+  /** the entry condition for a rank above `rank` holds without a break since */
+  pendingSince?: number;
+  /** per rank: the value has not supported that rank, without a break, since */
+  unsupported: Map<number, number>;
+}
+
+export interface OracleOptions {
+  /** issue 10 item 6: an alarm never de-escalates or resolves while its device is silent */
+  staleHold?: { afterMs: (deviceId: string) => number };
+}
+
+export class Oracle {
+  private clock = Number.NEGATIVE_INFINITY;
+  private rules: Rule[] = [];
+  private devices = new Map<string, DeviceInfo>();
+  /** every reading delivered, by device, metric and stamp (the store) */
+  private delivered = new Map<string, Reading>();
+  /** device␀metric → points in time order; quality-0 readings only; never pruned */
+  private points = new Map<string, Point[]>();
+  /** the newest uplink per device, any metric, any quality */
+  private uplinks = new Map<string, number>();
+  private watchSince = new Map<string, number>();
+  private states = new Map<string, State>();
+  readonly out: Transition[] = [];
+
+  constructor(private readonly opts: OracleOptions = {}) {}
+
+  setRules(rules: Rule[]): void {
+    const ids = new Set(rules.map((r) => r.id));
+    for (const key of this.states.keys()) if (!ids.has(key.split('\u0000')[0])) this.states.delete(key); // documented: dropped silently
+    this.rules = rules;
+  }
+
+  setDevices(devices: DeviceInfo[]): void {
+    this.devices = new Map(devices.map((d) => [d.id, d]));
+  }
+
+  /** documented: a restart keeps open alarms and the data, and restarts `for`/`clear.for` from zero */
+  restart(): void {
+    this.clock = Number.NEGATIVE_INFINITY;
+    // after a restart the data is what was stored: readings stamped ahead are back at their own stamps
+    for (const pts of this.points.values()) {
+      for (const p of pts) p[0] = p[2];
+      pts.sort((a, b) => a[0] - b[0]);
+    }
+    this.uplinks.clear();
+    for (const r of this.delivered.values()) this.uplinks.set(r.deviceId, Math.max(r.time, this.uplinks.get(r.deviceId) ?? r.time));
+    this.watchSince.clear();
+    for (const [key, st] of this.states) {
+      if (st.rank < 0) this.states.delete(key);
+      else this.states.set(key, { rank: st.rank, unsupported: new Map() });
+    }
+  }
+
+  reading(r: Reading, now: number): void {
+    const t = this.advance(now);
+    if (this.delivered.has(rkey(r))) return; // documented: a re-delivery is stored once and evaluated once
+    this.delivered.set(rkey(r), r);
+    // documented: a reading stamped ahead of the clock counts at the clock, as a reading of its own
+    const time = Math.min(r.time, t);
+    this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
+    // documented: any uplink ends an offline silence; only open offline alarms are re-judged on it
+    for (const rule of this.rules) if (rule.kind === 'offline' && this.states.has(key(rule.id, r.deviceId))) this.evaluate(rule, r.deviceId, t);
+    if (r.quality !== 0 || !Number.isFinite(r.value)) return;
+    const routed = this.rules.filter((x) => x.kind !== 'offline' && x.metric === r.metric && x.enabled && this.inScope(x, r.deviceId));
+    if (routed.length === 0) return;
+    const series = getOrCreate(this.points, key(r.deviceId, r.metric), () => [] as Point[]);
+    const newest = series.at(-1)?.[0] ?? Number.NEGATIVE_INFINITY;
+    const retain = Math.max(...routed.map(retainOf));
+    if (time <= newest - retain) return; // documented: older than the kept history → dropped
+    if (time === r.time && series.some(([x]) => x === time)) return; // documented: same device + same time, first one wins
+    series.push([time, micro(r.value), r.time]);
+    series.sort((a, b) => a[0] - b[0]);
+    for (const rule of routed) if (time > t - horizonOf(rule)) this.evaluate(rule, r.deviceId, t);
+  }
+
+  tick(now: number): void {
+    const t = this.advance(now);
+    // documented: a tick re-judges open and pending alarms, and watches every offline target
+    for (const k of [...this.states.keys()]) {
+      const [ruleId, deviceId] = k.split('\u0000');
+      const rule = this.rules.find((x) => x.id === ruleId);
+      if (rule) this.evaluate(rule, deviceId, t);
+    }
+    for (const rule of this.rules) {
+      if (rule.kind !== 'offline' || !rule.enabled) continue;
+      const ids = new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()]);
+      for (const id of ids) if (this.inScope(rule, id) && !this.states.has(key(rule.id, id))) this.evaluate(rule, id, t);
+    }
+  }
+
+  private advance(now: number): number {
+    if (now > this.clock) this.clock = now;
+    return this.clock;
+  }
+
+  private inScope(rule: Rule, deviceId: string): boolean {
+    if (rule.scope.deviceIds && !rule.scope.deviceIds.includes(deviceId)) return false;
+    const tags = this.devices.get(deviceId)?.tags;
+    return Object.entries(rule.scope.tags ?? {}).every(([k, v]) => tags?.[k] === v);
+  }
+
+  /** The signed value of each level at t (undefined: no data), from the full reading list. */
+  private values(rule: Rule, levels: Level[], deviceId: string, t: number): (number | undefined)[] {
+    const sign = rule.comparison === 'below' ? -1 : 1;
+    if (rule.kind === 'offline') {
+      const since = this.uplinks.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t);
+      return levels.map(() => Math.max(0, t - since));
+    }
+    const all = this.points.get(key(deviceId, rule.metric ?? '')) ?? [];
+    let end = all.length;
+    while (end > 0 && all[end - 1][0] > t) end--;
+    // only the rate and sum windows are cut; a threshold rule compares the latest value, however old
+    const from = rule.kind === 'threshold' ? 0 : firstAfter(all, t - longest(rule) - 1);
+    const pts = all.slice(from, end);
+    const last = pts.at(-1);
+    return levels.map((l) => {
+      if (rule.kind === 'threshold') return last && sign * last[1];
+      if (rule.kind === 'accumulation') return sign * pts.filter(([time]) => time > t - l.windowMs).reduce((s, [, v]) => s + v, 0);
+      // rate: change over the closed window [t − w, t]; nothing in the window → no value
+      if (!last || last[0] < t - l.windowMs) return undefined;
+      const inWin = pts.filter(([time]) => time >= t - l.windowMs).map(([, v]) => v);
+      const ext = sign > 0 ? Math.min(...inWin) : Math.max(...inWin);
+      return sign * (last[1] - ext);
+    });
+  }
+
+  private evaluate(rule: Rule, deviceId: string, t: number): void {
+    const k = key(rule.id, deviceId);
+    const st = this.states.get(k) ?? { rank: -1, unsupported: new Map<number, number>() };
+    const levels = compiled(rule);
+    const ranks = [...new Set(levels.map((l) => l.rank))].sort((a, b) => a - b);
+    const vals = this.values(rule, levels, deviceId, t);
+    const active = rule.enabled && this.inScope(rule, deviceId);
+    let entry = -1;
+    let hold = -1;
+    if (active)
+      levels.forEach((l, i) => {
+        const v = vals[i];
+        if (v !== undefined && v >= l.enter) entry = Math.max(entry, l.rank);
+        if (v !== undefined && v >= l.hold) hold = Math.max(hold, l.rank);
+      });
+    // "without a break": every evaluation either continues or ends each streak
+    for (const r of ranks) {
+      if (hold < r) st.unsupported.set(r, st.unsupported.get(r) ?? t);
+      else st.unsupported.delete(r);
+    }
+    let step: { kind: Transition['kind']; from: number; to: number } | undefined;
+    if (entry > st.rank) {
+      st.pendingSince ??= t;
+      if (t - st.pendingSince >= rule.forMs) {
+        step = { kind: st.rank < 0 ? 'firing' : 'escalated', from: st.rank, to: entry };
+        st.rank = entry;
+        st.pendingSince = undefined;
+      }
+    } else {
+      st.pendingSince = undefined;
+      const held = this.opts.staleHold && t - this.lastUplink(deviceId) >= this.opts.staleHold.afterMs(deviceId) && rule.kind !== 'offline';
+      if (st.rank >= 0 && !held) {
+        const matured = (r: number) => st.unsupported.has(r) && t - (st.unsupported.get(r) ?? t) >= rule.clear.forMs;
+        const to = Math.max(-1, ...ranks.filter((r) => r <= st.rank && !matured(r)));
+        if (to < st.rank) step = { kind: to < 0 ? 'resolved' : 'deescalated', from: st.rank, to };
+        if (step) st.rank = to;
+      }
+    }
+    if (st.rank < 0 && st.pendingSince === undefined) this.states.delete(k);
+    else this.states.set(k, st);
+    if (step) this.out.push(this.transition(rule, levels, vals, deviceId, step, t));
+  }
+
+  private lastUplink(deviceId: string): number {
+    return this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  private transition(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string, s: { kind: Transition['kind']; from: number; to: number }, t: number): Transition {
+    const resolved = s.kind === 'resolved';
+    const rank = resolved ? Math.min(...levels.map((l) => l.rank)) : s.to;
+    // documented: the level that decided = the one of that severity closest to (or furthest past) its threshold
+    let best = -1;
+    levels.forEach((l, i) => {
+      if (l.rank !== rank) return;
+      const d = (vals[i] ?? Number.NEGATIVE_INFINITY) - l.enter;
+      const bd = best < 0 ? Number.NEGATIVE_INFINITY : (vals[best] ?? Number.NEGATIVE_INFINITY) - levels[best].enter;
+      if (best < 0 || d > bd) best = i;
+    });
+    const level = levels[best];
+    const sign = rule.comparison === 'below' ? -1 : 1;
+    const raw = sign * (vals[best] ?? 0);
+    return {
+      kind: s.kind,
+      ruleId: rule.id,
+      deviceId,
+      metric: rule.metric ?? 'uplink',
+      severity: SEVERITIES[resolved ? s.from : s.to],
+      ...(s.kind === 'escalated' || s.kind === 'deescalated' ? { previousSeverity: SEVERITIES[s.from] } : {}),
+      value: rule.kind === 'offline' ? raw / 1000 : raw / 1_000_000,
+      threshold: level.threshold,
+      ...(level.window !== undefined && { window: level.window }),
+      at: t,
+      mode: rule.mode,
+    };
+  }
+}
+
+const cache = new WeakMap<Rule, Level[]>();
+function compiled(rule: Rule): Level[] {
+  const c = cache.get(rule) ?? compile(rule);
+  cache.set(rule, c);
+  return c;
+}
+
+/** index of the first point with time > t (plain linear scan) */
+function firstAfter(pts: Point[], t: number): number {
+  let i = 0;
+  while (i < pts.length && pts[i][0] <= t) i++;
+  return i;
+}
+
+function compile(rule: Rule): Level[] {
+  const sign = rule.comparison === 'below' ? -1 : 1;
+  return rule.levels
+    .map((l) => {
+      const enter = rule.kind === 'offline' ? l.windowMs : sign * micro(l.threshold);
+      return { ...l, rank: severityRank(l.severity), enter, hold: rule.kind === 'offline' ? enter : enter - micro(rule.clear.hysteresis) };
+    })
+    .sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs); // documented tie-break: shorter window first
+}
+
+const longest = (rule: Rule) => Math.max(0, ...rule.levels.map((l) => l.windowMs));
+const windowed = (rule: Rule) => rule.kind === 'accumulation' || rule.kind === 'rate';
+const horizonOf = (rule: Rule) => (windowed(rule) ? longest(rule) : THRESHOLD_HORIZON_MS);
+const retainOf = (rule: Rule) => (windowed(rule) ? longest(rule) + 1 + RETAIN_MARGIN_MS : 0);
+const key = (a: string, b: string) => `${a}\u0000${b}`;
+const rkey = (r: Reading) => `${r.deviceId}\u0000${r.metric}\u0000${r.time}`;
+
+function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
+  return v;
+}
