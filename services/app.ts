@@ -142,7 +142,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
 
     let ingest: IngestService | undefined;
     if (config.roles.has('ingest') || config.roles.has('broker')) {
-      const steps = await createSteps(db, ctx);
+      const steps = await createSteps(db, ctx, now);
       ctx.codecs = steps.codecs;
       const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics);
       if (alerting) writer.onCommitted = (rs) => alerting!.onReadings(rs);

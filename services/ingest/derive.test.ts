@@ -79,3 +79,14 @@ describe('level', () => {
     expect(levelFromPressure(0.1, { levelOffsetCm: 12 })).toBe(113.972);
   });
 });
+
+describe('counter timing', () => {
+  it('remembers when the previous count was read, also across a restart (seeded with its time)', () => {
+    const t = new CounterTracker();
+    t.seed('g', 1000, 0);
+    expect(t.next('g', c32(1180), {}, 30 * 60_000)).toBe(36);
+    expect(t.sincePrevious('g')).toBe(30 * 60_000);
+    t.next('g', c32(1181), {}, 35 * 60_000);
+    expect(t.sincePrevious('g')).toBe(5 * 60_000);
+  });
+});

@@ -35,24 +35,32 @@ export function countDelta(prev: number, count: number, bits: 16 | 32): number {
 
 /** Per-device counter state; rain_mm for each counter value, null for the baseline. */
 export class CounterState {
-  /** Continue from the last stored raw count after a restart, so no rain is lost or doubled. */
-  static fromStored(lastCount: number | null | undefined): CounterState {
-    return new CounterState(lastCount ?? undefined);
+  /** Continue from the last stored raw count (and its time) after a restart, so no rain is lost or doubled. */
+  static fromStored(lastCount: number | null | undefined, lastTime?: number): CounterState {
+    return new CounterState(lastCount ?? undefined, lastTime);
   }
 
-  constructor(private last?: number) {}
+  constructor(
+    private last?: number,
+    private lastAt?: number,
+  ) {}
 
   /** The raw count to persist (e.g. as reading `x_counter`) for `fromStored`. */
   get lastCount(): number | undefined {
     return this.last;
   }
 
-  next(counter: DecodedCounter, params: Params = {}): number | null {
+  /** When the count before the latest one was read: the rain of the latest value fell since then. */
+  sincePrevious?: number;
+
+  next(counter: DecodedCounter, params: Params = {}, time?: number): number | null {
     const perCount = mmPerCount(counter, params);
     // Relative counters already are "tips since the previous uplink"; no state needed.
     if (counter.relative) return round6(counter.count * perCount);
     const prev = this.last;
+    this.sincePrevious = time !== undefined && this.lastAt !== undefined ? time - this.lastAt : undefined;
     this.last = counter.count;
+    if (time !== undefined) this.lastAt = time;
     if (prev === undefined) return null; // first value only sets the baseline [docs/topics.md Canonical metrics: rain_mm]
     return round6(countDelta(prev, counter.count, counter.bits) * perCount);
   }
@@ -62,18 +70,23 @@ export class CounterState {
 export class CounterTracker {
   private readonly states = new Map<string, CounterState>();
 
-  seed(deviceId: string, lastCount: number | null | undefined): void {
-    this.states.set(deviceId, CounterState.fromStored(lastCount));
+  seed(deviceId: string, lastCount: number | null | undefined, lastTime?: number): void {
+    this.states.set(deviceId, CounterState.fromStored(lastCount, lastTime));
   }
 
-  next(deviceId: string, counter: DecodedCounter, params: Params = {}): number | null {
+  next(deviceId: string, counter: DecodedCounter, params: Params = {}, time?: number): number | null {
     const state = this.states.get(deviceId) ?? new CounterState();
     this.states.set(deviceId, state);
-    return state.next(counter, params);
+    return state.next(counter, params, time);
   }
 
   lastCount(deviceId: string): number | undefined {
     return this.states.get(deviceId)?.lastCount;
+  }
+
+  /** ms between the latest counter value and the one before it (undefined for the baseline) */
+  sincePrevious(deviceId: string): number | undefined {
+    return this.states.get(deviceId)?.sincePrevious;
   }
 }
 

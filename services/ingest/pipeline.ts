@@ -69,7 +69,7 @@ export class IngestPipeline {
       this.steps.derive(device, values, time);
       for (const [metric, value] of Object.entries(values)) readings.push({ deviceId: device.id, metric, time, value, quality: 0 });
     }
-    return this.finish(msg, device, readings, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
+    return this.finish(msg, device, readings, undefined, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
   }
 
   private async lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): Promise<IngestWork> {
@@ -88,7 +88,7 @@ export class IngestPipeline {
     if (up.rssi !== undefined) values.rssi_dbm = up.rssi;
     if (up.snr !== undefined) values.snr_db = up.snr;
     const readings = Object.entries(values).map(([metric, value]) => ({ deviceId: device.id, metric, time: up.time, value, quality: 0 }));
-    const work = this.finish(msg, device, readings, {
+    const work = this.finish(msg, device, readings, counter?.sinceMs, {
       time: up.time,
       deviceId: device.id,
       source: kind,
@@ -136,12 +136,15 @@ export class IngestPipeline {
     return decodeBuiltin(device.model, { bytes: up.bytes, fPort: up.fPort, params: device.params });
   }
 
-  /** Quality flags on every reading; out-of-range values are also listed as rejected so integrators see them. */
-  private finish(msg: RawMessage, device: Device, readings: Reading[], uplink: IngestWork['uplink']): IngestWork {
+  /** Quality flags on every reading; out-of-range values are also listed as rejected so integrators see them.
+   *  `rainSinceMs`: the time a counter-derived rain_mm fell in (since the counter's previous read). */
+  private finish(msg: RawMessage, device: Device, readings: Reading[], rainSinceMs: number | undefined, uplink: IngestWork['uplink']): IngestWork {
     const work: IngestWork = { readings, uplink, rejections: [] };
     const bad: string[] = [];
     for (const r of readings) {
-      r.quality = this.steps.quality(device, r);
+      const q = this.steps.quality(device, r, r.metric === 'rain_mm' ? rainSinceMs : undefined);
+      r.quality = q.flags;
+      if (q.released) (work.released ??= []).push({ deviceId: device.id, metric: r.metric, time: q.released.time, value: q.released.value, quality: 0 });
       if (r.quality & 1) bad.push(`${r.metric}=${r.value}`);
     }
     if (bad.length) {

@@ -51,6 +51,49 @@ describe('spike', () => {
   });
 });
 
+describe('spike judged by time between samples [FloodNet BlipFilter: neighbours ≤ 5 min apart]', () => {
+  const judge = (values: number[], stepMin: number, q = new QualityFilter()) =>
+    values.map((v, i) => q.judge('dev1', 'level_cm', T0 + i * stepMin * MIN, v, {}));
+  it('at 15-min sampling a 60 cm step is a rise (4 cm/min), not a spike', () => {
+    expect(judge([500, 560, 562], 15).map((r) => r.flags)).toEqual([GOOD, GOOD, GOOD]);
+  });
+  it('at 15-min sampling a peak between two lower readings is evaluated', () => {
+    expect(judge([480, 600, 500], 15).map((r) => r.flags)).toEqual([GOOD, GOOD, GOOD]);
+  });
+  it('a held spike that the next reading confirms is released for evaluation', () => {
+    const r = judge([100, 101, 180, 181], 5);
+    expect(r.map((x) => x.flags)).toEqual([GOOD, GOOD, SPIKE, GOOD]);
+    expect(r[3].released).toEqual({ time: T0 + 10 * MIN, value: 180 });
+  });
+  it('a blip (up and straight back down) is never released', () => {
+    const r = judge([100, 101, 180, 102], 5);
+    expect(r[3]).toEqual({ flags: GOOD });
+  });
+  it('a suspected peak whose way back is too slow for a blip is released', () => {
+    const q = new QualityFilter();
+    q.judge('d', 'level_cm', T0, 480, {});
+    expect(q.judge('d', 'level_cm', T0 + 5 * MIN, 600, {}).flags).toBe(SPIKE);
+    expect(q.judge('d', 'level_cm', T0 + 20 * MIN, 500, {})).toEqual({ flags: GOOD, released: { time: T0 + 5 * MIN, value: 600 } });
+  });
+  it('a gradient suspect is never released', () => {
+    expect(judge([100, 140, 141], 1)[2]).toEqual({ flags: GOOD });
+  });
+  it('seeded from storage: the last good readings are the reference and a stored spike is still on hold', () => {
+    const q = new QualityFilter();
+    q.seedSeries('d', 'level_cm', [
+      { time: T0, value: 100, quality: GOOD },
+      { time: T0 + 5 * MIN, value: 101, quality: GOOD },
+      { time: T0 + 10 * MIN, value: 180, quality: SPIKE },
+    ]);
+    expect(q.judge('d', 'level_cm', T0 + 15 * MIN, 182, {})).toEqual({ flags: GOOD, released: { time: T0 + 10 * MIN, value: 180 } });
+  });
+  it('rain from a counter is judged over the time since the counter\'s previous read', () => {
+    const q = new QualityFilter();
+    expect(q.judge('g', 'rain_mm', T0, 36, {}, 30 * MIN).flags).toBe(GOOD);
+    expect(q.judge('g', 'rain_mm', T0 + MIN, 36, {}, 5 * MIN).flags).toBe(OUT_OF_RANGE);
+  });
+});
+
 describe('gradient', () => {
   it('flags a rise faster than 25.4 cm/min against the last good point', () => {
     // 1-minute readings: +30 cm in a minute is below the spike size but above the gradient limit

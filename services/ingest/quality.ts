@@ -23,6 +23,9 @@ const CM_PER_UNIT: Record<string, number> = {
   pressure_bar: CM_PER_BAR,
 };
 
+/** The series whose judgement depends on earlier readings (the spike/gradient reference, the rain pace). */
+export const SEEDED_METRICS = ['rain_mm', ...Object.keys(CM_PER_UNIT)];
+
 const FIVE_MIN_MS = 5 * 60_000;
 /** > ~30 mm in 5 min (≈360 mm/h) is suspicious [domain.md 4.1]; a longer gap allows proportionally more. */
 function rainLimit(params: Params, sinceMs: number | undefined): number {
@@ -34,36 +37,67 @@ interface Point {
   time: number;
   value: number;
 }
+interface Suspect extends Point {
+  flags: number;
+}
 interface SeriesState {
   lastGood?: Point;
   /** the good point before lastGood: their slope lets a steady fast rise continue without a hold */
   prevGood?: Point;
-  suspect?: Point;
+  suspect?: Suspect;
   lastTime?: number;
 }
+
+/** A stored reading, as the filter is seeded with after a restart. */
+export interface StoredPoint extends Point {
+  quality: number;
+}
+
+export interface QualityResult {
+  flags: number;
+  /** a held suspect that the next reading confirmed: stored flagged, now to be evaluated after all */
+  released?: Point;
+}
+
+const HELD = Quality.SPIKE | Quality.GRADIENT;
 
 export class QualityFilter {
   private readonly series = new Map<string, SeriesState>();
 
   /** Hydrate from the last good stored reading so a restart does not open a window for spikes. */
   seed(deviceId: string, metric: string, time: number, value: number): void {
-    this.series.set(`${deviceId}\u0000${metric}`, {
-      lastGood: { time, value },
-      lastTime: time,
-    });
+    this.seedSeries(deviceId, metric, [{ time, value, quality: Quality.GOOD }]);
+  }
+
+  /** Hydrate from the latest stored readings of one series (any order): the last two good ones are the
+   *  reference and trend, a flagged spike after them is held again, the newest time paces rain. */
+  seedSeries(deviceId: string, metric: string, points: StoredPoint[]): void {
+    const sorted = [...points].sort((a, b) => a.time - b.time);
+    const good = sorted.filter((p) => p.quality === Quality.GOOD);
+    const state: SeriesState = { lastGood: good.at(-1), prevGood: good.at(-2), lastTime: sorted.at(-1)?.time };
+    const last = sorted.at(-1);
+    if (last && last.quality !== Quality.GOOD && (last.quality & ~HELD) === 0 && (!state.lastGood || last.time > state.lastGood.time)) {
+      state.suspect = { time: last.time, value: last.value, flags: last.quality };
+    }
+    this.series.set(`${deviceId}\u0000${metric}`, state);
   }
 
   check(deviceId: string, metric: string, time: number, value: number, params: Params = {}): number {
+    return this.judge(deviceId, metric, time, value, params).flags;
+  }
+
+  /** `sinceMs`: the time the value stands for, when the caller knows it better (a counter's previous read). */
+  judge(deviceId: string, metric: string, time: number, value: number, params: Params = {}, sinceMs?: number): QualityResult {
     const key = `${deviceId}\u0000${metric}`;
     const state = this.series.get(key) ?? {};
     this.series.set(key, state);
-    const sinceLast = state.lastTime === undefined ? undefined : time - state.lastTime;
+    const sinceLast = sinceMs ?? (state.lastTime === undefined ? undefined : time - state.lastTime);
     if (state.lastTime === undefined || time > state.lastTime) state.lastTime = time;
 
     const flags = this.rangeFlags(metric, value, params, sinceLast);
-    if (flags !== Quality.GOOD) return flags; // never becomes the reference for later readings
+    if (flags !== Quality.GOOD) return { flags }; // never becomes the reference for later readings
     const scale = CM_PER_UNIT[metric];
-    return scale === undefined ? Quality.GOOD : this.dynamicFlags(state, { time, value }, scale, params);
+    return scale === undefined ? { flags: Quality.GOOD } : this.dynamicFlags(state, { time, value }, scale, params);
   }
 
   private rangeFlags(metric: string, value: number, params: Params, sinceLast: number | undefined): number {
@@ -92,49 +126,61 @@ export class QualityFilter {
   }
 
   /**
-   * SPIKE: a jump larger than spikeCm from the last good value (and off the recent trend) is held as
-   * suspect. The next reading
-   * decides: near the suspect, or further on in the same direction (a fast sustained rise) → a real
-   * change, that reading passes, one sample late; back near the old level → it was a blip and never
-   * reached the rules [FloodNet BlipFilter].
-   * GRADIENT: faster than maxRiseCmPerMin against the last good point [FloodNet GradFilter, 10 in/min].
-   * A gradient-flagged point is also held as suspect, so a real step is accepted once time has passed.
+   * SPIKE: a jump of more than spikeCm within 5 min of the last good value — or, further apart, faster than
+   * spikeCm per 5 min — that is off the recent trend. FloodNet's BlipFilter only judges a point whose
+   * neighbours are ≤ 5 min apart [domain.md 4.2]; at 15-min sampling a 60 cm step is 4 cm/min, a real rise.
+   * The suspect is held until the next reading only: back near the old level just as fast → a blip, it stays
+   * flagged and never reaches the rules; otherwise (confirmed, or the way back too slow for a blip) it is
+   * released and evaluated after all, before the reading that decided it.
+   * GRADIENT: faster than maxRiseCmPerMin against the last good point [FloodNet GradFilter, 10 in/min]. Held
+   * too, but never released: a step too fast to be water is accepted once time has passed (the next reading
+   * judged against the last good one).
    */
-  private dynamicFlags(state: SeriesState, point: Point, cmPerUnit: number, params: Params): number {
-    const { lastGood, suspect } = state;
-    if (!lastGood) {
+  private dynamicFlags(state: SeriesState, point: Point, cmPerUnit: number, params: Params): QualityResult {
+    if (!state.lastGood) {
       state.lastGood = point;
-      return Quality.GOOD;
+      return { flags: Quality.GOOD };
     }
     // Late or duplicate readings cannot be judged against a newer reference; keep the state as it is.
-    if (point.time <= lastGood.time) return Quality.GOOD;
+    if (point.time <= state.lastGood.time || (state.suspect && point.time <= state.suspect.time)) return { flags: Quality.GOOD };
 
     const spikeCm = num(params, 'spikeCm') ?? 50;
-    const cm = (a: number, b: number) => Math.abs(a - b) * cmPerUnit;
-    const confirms =
-      suspect !== undefined &&
-      (cm(point.value, suspect.value) <= spikeCm ||
-        (suspect.value - lastGood.value) * (point.value - suspect.value) > 0);
-    state.suspect = undefined;
-    if (
-      spikeCm > 0 &&
-      !confirms &&
-      cm(point.value, lastGood.value) > spikeCm &&
-      !onTrend(state, point, spikeCm / cmPerUnit)
-    ) {
-      state.suspect = point;
-      return Quality.SPIKE;
-    }
-
     const maxRate = num(params, 'maxRiseCmPerMin') ?? 25.4;
+    const cm = (a: Point, b: Point) => Math.abs(a.value - b.value) * cmPerUnit;
+    const tooFast = (a: Point, b: Point) => {
+      const d = cm(a, b);
+      const minutes = Math.abs(b.time - a.time) / 60_000;
+      return (spikeCm > 0 && d > spikeCm * Math.max(1, minutes / 5)) || (maxRate > 0 && d / minutes > maxRate);
+    };
+
+    let released: Point | undefined;
+    const { suspect } = state;
+    state.suspect = undefined;
+    if (suspect) {
+      const lastGood = state.lastGood;
+      const confirms = cm(point, suspect) < cm(point, lastGood) || (suspect.value - lastGood.value) * (point.value - suspect.value) > 0;
+      const blip = !confirms && tooFast(suspect, point);
+      if (!blip && suspect.flags === Quality.SPIKE) {
+        released = { time: suspect.time, value: suspect.value };
+        state.prevGood = lastGood;
+        state.lastGood = released;
+      }
+    }
+    const lastGood = state.lastGood;
+
+    const jump = cm(point, lastGood);
     const minutes = (point.time - lastGood.time) / 60_000;
-    if (maxRate > 0 && cm(point.value, lastGood.value) / minutes > maxRate) {
-      state.suspect = point;
-      return Quality.GRADIENT;
+    if (spikeCm > 0 && jump > spikeCm * Math.max(1, minutes / 5) && !onTrend(state, point, spikeCm / cmPerUnit)) {
+      state.suspect = { ...point, flags: Quality.SPIKE };
+      return { flags: Quality.SPIKE, released };
+    }
+    if (maxRate > 0 && jump / minutes > maxRate) {
+      state.suspect = { ...point, flags: Quality.GRADIENT };
+      return { flags: Quality.GRADIENT, released };
     }
     state.prevGood = lastGood;
     state.lastGood = point;
-    return Quality.GOOD;
+    return { flags: Quality.GOOD, released };
   }
 }
 

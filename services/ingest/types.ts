@@ -54,6 +54,8 @@ export interface IngestWork {
   uplink?: UplinkMeta;
   rejections: Rejection[];
   counter?: { deviceId: string; count: number; bits: number; time: number };
+  /** readings stored earlier as suspected spikes that this message confirmed: stored good, then evaluated */
+  released?: Reading[];
   /** a "stop here" outcome that is not an error (e.g. duplicate frame, non-uplink event) */
   skipped?: string;
 }

@@ -214,7 +214,8 @@ export class BatchWriter {
         inserted.set(i, list);
       }
     };
-    if (!rejections.length && !hasCounters) {
+    const hasReleased = works.some((w) => w.released?.length);
+    if (!rejections.length && !hasCounters && !hasReleased) {
       await run(this.db);
       return inserted;
     }
@@ -222,8 +223,25 @@ export class BatchWriter {
       await run(tx);
       await this.writeRejections(tx, rejections);
       await this.writeCounters(tx, works);
+      if (hasReleased) await this.writeReleased(tx, works, inserted);
     });
     return inserted;
+  }
+
+  /** A held spike the next reading confirmed becomes a good reading, and is evaluated before that reading. */
+  private async writeReleased(tx: Queryable, works: IngestWork[], inserted: Map<number, Reading[]>) {
+    const rs = works.flatMap((w, i) => (w.released ?? []).map((r) => ({ r, i })));
+    const done = await tx.query<{ device_id: string; metric: string; t: number }>(
+      `insert into readings(time, device_id, metric, value, quality)
+       select to_timestamp(t / 1000), d, m, v, 0 from unnest($1::float8[], $2::text[], $3::text[], $4::float8[]) as s(t, d, m, v)
+       on conflict (device_id, metric, time) do update set quality = 0 where readings.quality <> 0
+       returning device_id, metric, (extract(epoch from time) * 1000)::float8 as t`,
+      [rs.map((x) => x.r.time), rs.map((x) => x.r.deviceId), rs.map((x) => x.r.metric), rs.map((x) => x.r.value)],
+    );
+    const changed = new Set(done.rows.map((row) => `${row.device_id}\u0000${row.metric}\u0000${Math.round(row.t)}`));
+    for (const { r, i } of rs.reverse()) {
+      if (changed.has(`${r.deviceId}\u0000${r.metric}\u0000${r.time}`)) inserted.set(i, [r, ...(inserted.get(i) ?? [])]);
+    }
   }
 
   private async writeRejections(tx: Queryable, rs: Rejection[]) {

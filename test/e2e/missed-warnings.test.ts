@@ -1,6 +1,11 @@
 // Paths where a real storm raised nothing, or an open alarm was never told: each is driven over MQTT through
 // the real broker, stored, evaluated by the live engine and read back through the HTTP API.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPgDatabase } from '../helpers/env.ts';
 import { Clock, Harness, HOUR, MIN, pastStart, receiver } from '../helpers/alarms.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 import { webhook } from '../helpers/alarms.ts';
@@ -49,6 +54,46 @@ describe('missed or delayed warnings over MQTT', () => {
     expect((await h.alarm(a.id)).value).toBe(24);
   });
 
+  // [start minute, level] every uplink; Meldestufen 550/600/650
+  it.each([
+    {
+      name: 'at 15-min sampling 500 → 560 → 562 raises Meldestufe I with the 560, not an interval later',
+      levels: [[0, 500], [15, 560], [30, 562]],
+      expect: { history: ['firing:moderate'], startedAtMinute: 15, firstValue: 560 },
+    },
+    {
+      name: 'at 15-min sampling the 600 cm peak of 480 → 600 → 500 raises Meldestufe II',
+      levels: [[0, 480], [15, 600], [30, 500]],
+      expect: { history: ['firing:severe'], startedAtMinute: 15, firstValue: 600 },
+    },
+    {
+      name: 'a jump held as a possible spike is evaluated once the next reading confirms it',
+      levels: [[0, 500], [5, 560], [10, 565]],
+      expect: { history: ['firing:moderate'], startedAtMinute: 10, firstValue: 560 },
+    },
+    {
+      name: 'a held peak whose way back is too slow for a blip is evaluated',
+      levels: [[0, 480], [5, 600], [20, 500]],
+      expect: { history: ['firing:severe'], startedAtMinute: 20, firstValue: 600 },
+    },
+    {
+      name: 'a blip (up and straight back within minutes) still raises nothing',
+      levels: [[0, 500], [5, 600], [10, 501]],
+      expect: { history: [], startedAtMinute: 0, firstValue: 0 },
+    },
+  ] as const)('level spikes: $name', async (sc) => {
+    const start = stretch();
+    const dev = `spike-${n}`;
+    await h.device(dev);
+    const ruleId = await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { deviceIds: [dev] } });
+    for (const [m, level] of sc.levels) await h.send(dev, start + m * MIN, { level_cm: level });
+    const alarms = await h.alarms({ ruleId });
+    if (!sc.expect.history.length) return expect(alarms).toEqual([]);
+    expect(alarms.map((a) => evs(a).slice(0, 1))).toEqual([sc.expect.history]);
+    expect(alarms[0].startedAt).toBe(new Date(start + sc.expect.startedAtMinute * MIN).toISOString());
+    expect(alarms[0].events[0].value).toBe(sc.expect.firstValue);
+  });
+
   it('a shadow rule switched to active while its alarm is open notifies that alarm at once, then every change', async () => {
     const start = stretch();
     await h.device('shadow-live');
@@ -79,6 +124,62 @@ describe('missed or delayed warnings over MQTT', () => {
       expect(live.mode).toBe('active');
     } finally {
       await rx.close();
+    }
+  });
+});
+
+describe('restart mid-storm over MQTT', () => {
+  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-missed-'));
+  afterAll(async () => {
+    await db?.drop().catch(() => {});
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('180 tips counted while the server was down for 30 min are 36 mm of good rain and raise the alarm', async () => {
+    db = await freshPgDatabase();
+    const t0 = pastStart(3 * HOUR);
+    const clock = new Clock(t0);
+    const boot = async () => new Harness(await startSystem({ store: 'pg', dataDir, databaseUrl: db?.url, now: clock.now }), clock);
+    const eui = '70b3d57ed0001234';
+    const uplink = async (h: Harness, at: number, tips: number, fCnt: number) => {
+      clock.set(at);
+      await publish(await h.mqtt(), `application/app-1/device/${eui}/event/up`, {
+        deduplicationId: crypto.randomUUID(),
+        time: new Date(at).toISOString(),
+        deviceInfo: { devEui: eui },
+        fCnt,
+        fPort: 2,
+        data: '',
+        object: { tips },
+      });
+      await h.s.alerting!.settle();
+    };
+
+    let h = await boot();
+    let ruleId: string;
+    try {
+      await h.s.ok('POST', '/api/v1/devices', { id: 'rg-restart', name: 'Regenschreiber', model: 'generic', devEui: eui, params: { fieldMap: { counter: 'tips' }, mmPerTip: 0.2 } });
+      ruleId = await h.rule({ preset: 'dwd-starkregen', scope: { deviceIds: ['rg-restart'] } });
+      for (let i = 0; i < 3; i++) await uplink(h, t0 + i * 5 * MIN, 1000 + 5 * i, i + 1); // 2 mm
+    } finally {
+      h.close();
+      await h.s.close();
+    }
+
+    clock.advance(30 * MIN); // down for 30 min while the gauge tipped 180 times
+    h = await boot();
+    try {
+      const at = t0 + 40 * MIN;
+      await uplink(h, at, 1010 + 180, 4);
+      const r = await h.s.ok('GET', `/api/v1/devices/rg-restart/readings?metric=rain_mm&from=${new Date(at).toISOString()}&to=${new Date(at + 1).toISOString()}`);
+      expect(r.points).toEqual([{ time: new Date(at).toISOString(), value: 36 }]); // good: no quality flags
+      const alarms = await h.alarms({ ruleId: ruleId! });
+      expect(alarms.map(evs)).toEqual([['firing:severe']]);
+      expect(alarms[0].events[0].value).toBeCloseTo(38, 6); // 2 mm before the restart + 36 mm
+    } finally {
+      h.close();
+      await h.s.close();
     }
   });
 });
