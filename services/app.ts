@@ -25,6 +25,8 @@ import { createMetrics } from './metrics.ts';
 import { startConfigSync } from './config-sync.ts';
 import { TimescaleJobs } from './scheduler/timescale-jobs.ts';
 import { startAlerting, type Alerting } from './alarms/alerting.ts';
+import { LiveFeed } from './web/feed.ts';
+import { webConsole } from './web/index.ts';
 
 export interface Overrides {
   dataDir?: string;
@@ -133,10 +135,13 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     };
 
     const now = o.now ?? Date.now;
+    // what the web console shows live: committed readings and stored alarm changes
+    const live = new LiveFeed();
     let alerting: Alerting | undefined;
     if (config.roles.has('ingest') || config.roles.has('api') || config.roles.has('notifier') || config.roles.has('scheduler')) {
       alerting = await startAlerting(ctx, { now, evaluate: config.roles.has('ingest') || config.roles.has('broker'), notify: config.roles.has('notifier'), schedule: config.roles.has('scheduler') });
       ctx.alarms = alerting.alarms;
+      alerting.alarms.onChanged = (a, kind) => live.alarm(a, kind);
       stops.push(() => alerting!.stop());
     }
 
@@ -155,6 +160,11 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
         };
         stops.push(() => feed.close());
       }
+      const committed = writer.onCommitted;
+      writer.onCommitted = (rs) => {
+        committed(rs);
+        live.readings(rs);
+      };
       stops.push(() => writer.close());
       ingest = new IngestService(new IngestPipeline(devices, steps), writer, metrics, logger.child({ component: 'ingest' }));
       const handle = (m: Parameters<IngestService['handle']>[0]) => ingest!.handle(m);
@@ -191,6 +201,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     let httpUrl = '';
     if (config.roles.has('api')) {
       const api = await buildApi(ctx, logger);
+      await api.register(webConsole, { ctx, feed: live });
       try {
         await api.listen({ host: config.bindHost, port: config.httpPort });
       } catch (e) {

@@ -72,6 +72,11 @@ const schema = z
     SEVEN_API_KEY: z.string().optional(),
     SEVEN_FROM: z.string().optional(),
     SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
+    MAP_TILES_URL: z
+      .string()
+      .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
+      .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+    MAP_TILES_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   });
 
 /** Cross-field requirements, checked on the raw environment so they are listed even when other fields are bad. */
@@ -111,6 +116,8 @@ export interface Config {
     sevenFrom?: string;
     sevenBaseUrl: string;
   };
+  /** console map background; url null: no tiles (stations and municipality outlines only) */
+  mapTiles: { url: string | null; attribution: string };
 }
 
 export class ConfigError extends Error {
@@ -155,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sevenFrom: e.SEVEN_FROM,
       sevenBaseUrl: e.SEVEN_BASE_URL,
     },
+    mapTiles: { url: e.MAP_TILES_URL === 'none' ? null : e.MAP_TILES_URL, attribution: e.MAP_TILES_ATTRIBUTION },
   };
   return deepFreeze(cfg);
 }

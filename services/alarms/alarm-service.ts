@@ -9,7 +9,7 @@ import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
-import { AlarmStore, type ClaimedNotification } from './alarm-store.ts';
+import { type AlarmEventKind, AlarmStore, type ClaimedNotification } from './alarm-store.ts';
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
 
@@ -149,6 +149,7 @@ export class AlarmService {
         if (!r) continue;
         notified += r.notified;
         this.transitionHook(t, r.alarm);
+        this.onChanged(r.alarm, t.kind);
         claimed += r.claimed.length;
         if (r.claimed.length) this.onClaimed(r.claimed);
       }
@@ -159,6 +160,8 @@ export class AlarmService {
     return p;
   }
   transitionHook: (t: Transition, a: Alarm) => void = () => {};
+  /** every stored change of an alarm, acknowledgements included (the web console's live board) */
+  onChanged: (a: Alarm, kind: AlarmEventKind) => void = () => {};
 
   // ---- live values of open alarms ----
   private liveValues = new Map<string, { ruleId: string; deviceId: string; value: number }>();
@@ -192,6 +195,7 @@ export class AlarmService {
       return a;
     });
     if (typeof r === 'string') return r;
+    this.onChanged(r.alarm, 'acknowledged');
     if (r.claimed.length) this.onClaimed(r.claimed);
     this.onNotify();
     return r.alarm;

@@ -1,0 +1,99 @@
+// The web console: server-rendered pages in the API's fastify process, on the same port. [issue 13]
+// Pages live in pages/, one plugin each; assets come from public/ and from node_modules (Leaflet, uPlot).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { errorPage, LANG_COOKIE, SESSION_COOKIE, WebCsrf, type WebDeps, WebForbidden, WebNotFound, WebRedirect } from './context.ts';
+import type { LiveFeed } from './feed.ts';
+import { i18n, pickLang } from './i18n.ts';
+import { accountPages } from './pages/account.ts';
+import { adminPages } from './pages/admin.ts';
+import { alarmPages } from './pages/alarm.ts';
+import { eventPages } from './pages/events.ts';
+import { lagebildPages } from './pages/lagebild.ts';
+import { userApiRoutes } from './users-api.ts';
+import { principalOf, SessionStore, UserStore } from './users.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const pkgDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
+
+/** Content-Security-Policy of every page: scripts and styles only from files of this server. */
+export function contentSecurityPolicy(tilesUrl: string | null): string {
+  let tiles = '';
+  if (tilesUrl) {
+    try {
+      const u = new URL(tilesUrl.replace(/\{[a-z]\}/g, 'a'));
+      tiles = ` ${u.protocol}//${u.host.replace(/^a\./, '*.')}`;
+    } catch {
+      tiles = '';
+    }
+  }
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data:${tiles}`,
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; feed: LiveFeed }) {
+  const { ctx, feed } = o;
+  const users = new UserStore(ctx.db);
+  const sessions = new SessionStore(ctx.db);
+  const deps: WebDeps = { ctx, feed, users, sessions };
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+
+  for (const [prefix, root] of [
+    ['/assets/app/', path.join(here, 'public')],
+    ['/assets/leaflet/', path.join(pkgDir('leaflet'), 'dist')],
+    ['/assets/uplot/', path.join(pkgDir('uplot'), 'dist')],
+  ] as const) {
+    await app.register(fastifyStatic, { root, prefix, decorateReply: false, maxAge: '1h', index: false, wildcard: true });
+  }
+
+  await userApiRoutes(app, users, ctx.db);
+
+  await app.register(async (pages) => {
+    pages.decorateRequest('web', null as never);
+    const csp = contentSecurityPolicy(ctx.config.mapTiles.url);
+    pages.addHook('onRequest', async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const lang = pickLang(q.lang, req.cookies[LANG_COOKIE], req.headers['accept-language']);
+      if (q.lang === 'de' || q.lang === 'en') reply.setCookie(LANG_COOKIE, q.lang, { path: '/', sameSite: 'lax', maxAge: 365 * 86_400 });
+      const session = await sessions.get(req.cookies[SESSION_COOKIE]);
+      req.web = { i: i18n(lang), session, principal: session ? principalOf(session.user) : undefined, wall: q.wall === '1' };
+      reply.header('content-security-policy', csp);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'same-origin');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('cache-control', 'no-store');
+    });
+    pages.setErrorHandler((err, req, reply) => {
+      if (err instanceof WebRedirect) return reply.redirect(err.to, 303);
+      if (!req.web) req.web = { i: i18n('de'), wall: false };
+      if (err instanceof WebForbidden) return errorPage(req, reply, 403, 'forbidden');
+      if (err instanceof WebNotFound) return errorPage(req, reply, 404, 'notfound');
+      if (err instanceof WebCsrf) return errorPage(req, reply, 403, 'csrf');
+      const e = err as { statusCode?: number };
+      if (e.statusCode === 429) return reply.code(429).type('text/plain; charset=utf-8').send(req.web.i.t('login_limited'));
+      if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return errorPage(req, reply, e.statusCode, 'notfound');
+      req.log.error({ err, reqId: req.id }, 'console page failed');
+      return errorPage(req, reply, 500, 'error');
+    });
+    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, adminPages]) await register(pages, deps);
+  });
+}

@@ -1,0 +1,91 @@
+// `npm run user -- <command>`: accounts for the web console from the shell, against the configured
+// database (DATABASE_URL, or the embedded store in DATA_DIR while the server is stopped).
+//   add <login> --role <role> [--org <municipality>] [--name "<full name>"]   password from RW_PASSWORD or stdin, else generated
+//   passwd <login>      sets a new password (from RW_PASSWORD or stdin, else generated) and unlocks
+//   unlock <login>      lifts a lockout after failed logins
+//   list                logins, roles, municipalities
+//   remove <login>
+import crypto from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ROLES, type ApiRole } from '../auth/roles.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import { migrate } from '../db/migrate.ts';
+import { createPgDb } from '../db/pg-driver.ts';
+import { createPgliteDb } from '../db/pglite-driver.ts';
+import { UserError, UserStore } from './users.ts';
+
+async function readPassword(): Promise<{ password: string; generated: boolean }> {
+  if (process.env.RW_PASSWORD) return { password: process.env.RW_PASSWORD, generated: false };
+  if (!process.stdin.isTTY) {
+    let s = '';
+    for await (const chunk of process.stdin) s += chunk;
+    const line = s.split(/\r?\n/)[0] ?? '';
+    if (line) return { password: line, generated: false };
+  }
+  return { password: crypto.randomBytes(15).toString('base64url'), generated: true };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } },
+  });
+  const [cmd, login] = positionals;
+  if (!cmd || !['add', 'passwd', 'unlock', 'list', 'remove'].includes(cmd) || (cmd !== 'list' && !login)) {
+    console.error(
+      'usage: npm run user -- add <login> --role <admin|operator|responder|viewer> [--org <municipality>] [--name "<name>"]\n' +
+        '       npm run user -- passwd|unlock|remove <login>\n       npm run user -- list',
+    );
+    return 2;
+  }
+  const config = loadConfig();
+  const db: Db = config.databaseUrl ? createPgDb(config.databaseUrl) : await createPgliteDb(config.dataDir);
+  try {
+    await migrate(db);
+    const users = new UserStore(db);
+    if (cmd === 'add') {
+      const role = values.role as ApiRole | undefined;
+      if (!role || !(ROLES as readonly string[]).includes(role)) {
+        console.error(`--role must be one of ${ROLES.join(', ')}`);
+        return 2;
+      }
+      const { password, generated } = await readPassword();
+      const u = await users.create({ login, name: values.name, role, org: values.org ?? null, password }, 'cli');
+      console.log(`user '${u.login}' created: role ${u.role}, ${u.org ? `municipality ${u.org}` : 'whole installation'}`);
+      if (generated) console.log(`initial password (shown once, change it after the first login): ${password}`);
+    } else if (cmd === 'passwd') {
+      const { password, generated } = await readPassword();
+      if (!(await users.setPassword(login, password))) throw new UserError(`no user '${login}'`);
+      console.log(`password of '${login}' set; its sessions were ended`);
+      if (generated) console.log(`new password (shown once): ${password}`);
+    } else if (cmd === 'unlock') {
+      if (!(await users.unlock(login))) throw new UserError(`no user '${login}'`);
+      console.log(`'${login}' unlocked`);
+    } else if (cmd === 'remove') {
+      if (!(await users.remove(login))) throw new UserError(`no user '${login}'`);
+      console.log(`'${login}' removed`);
+    } else {
+      for (const u of await users.list(null))
+        console.log(`${u.login}\t${u.role}\t${u.org ?? '(whole installation)'}\t${u.name}${u.lockedUntil ? `\tlocked until ${u.lockedUntil}` : ''}`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`user: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof ConfigError ? `user: ${e.message}` : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,50 @@
+// People's accounts over the JSON API, for the installation's admin token (the first admin) and for
+// municipality admins (their own municipality only). [issue 13]
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { audit } from '../audit.ts';
+import type { Queryable } from '../db/db.ts';
+import { orgSchema } from '../auth/orgs.ts';
+import { ROLES } from '../auth/roles.ts';
+import { actor, need, orgFilter, orgFor } from '../api/app.ts';
+import { ApiError, notFound } from '../api/errors.ts';
+import { type UserStore, UserError } from './users.ts';
+
+export async function userApiRoutes(fastify: FastifyInstance, users: UserStore, db: Queryable) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const body = z.object({
+    login: z.string(),
+    name: z.string().max(200).optional(),
+    role: z.enum(ROLES),
+    org: orgSchema.nullable().optional(),
+    password: z.string(),
+  });
+  const bad = (e: unknown): never => {
+    if (e instanceof UserError) throw new ApiError(/exists/.test(e.message) ? 'CONFLICT' : 'VALIDATION_FAILED', e.message, []);
+    throw e;
+  };
+
+  app.post('/api/v1/users', { schema: { tags: ['access'], body } }, async (req, reply) => {
+    const p = need(req, 'tokens:write');
+    const b = req.body;
+    // an installation-wide admin makes users of any municipality or of the whole installation (no org);
+    // a municipality admin only users of its own municipality
+    const org = p.org === null ? (b.org ?? null) : orgFor(p, b.org ?? undefined);
+    const u = await users.create({ login: b.login, name: b.name, role: b.role, org, password: b.password }, actor(p)).catch(bad);
+    await audit(db, actor(p), 'create', 'user', u.login, { role: u.role, org: u.org });
+    return reply.code(201).send(u);
+  });
+  app.get('/api/v1/users', { schema: { tags: ['access'] } }, async (req) => {
+    const p = need(req, 'tokens:write');
+    return { items: await users.list(orgFilter(p)) };
+  });
+  app.delete('/api/v1/users/:login', { schema: { tags: ['access'], params: z.object({ login: z.string() }) } }, async (req, reply) => {
+    const p = need(req, 'tokens:write');
+    const u = await users.byLogin(req.params.login);
+    if (!u || (p.org !== null && u.org !== p.org)) throw notFound('user', req.params.login);
+    await users.remove(u.login);
+    await audit(db, actor(p), 'delete', 'user', u.login);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,181 @@
+// People's accounts for the console over plain HTTP: session cookie flags, CSRF on every form, lockout
+// after failed logins, per-address rate limit, logout, password change, the `npm run user` CLI and the
+// users API for the first admin.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type TestSystem } from '../helpers/system.ts';
+
+const run = promisify(execFile);
+let s: TestSystem;
+const PW = 'ein-gutes-passwort';
+
+interface Res {
+  status: number;
+  location: string | null;
+  cookies: string[];
+  text: string;
+}
+
+async function req(method: string, path: string, o: { cookie?: string; form?: Record<string, string> } = {}): Promise<Res> {
+  const r = await fetch(s.httpUrl + path, {
+    method,
+    redirect: 'manual',
+    headers: { ...(o.cookie ? { cookie: o.cookie } : {}), ...(o.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: o.form ? new URLSearchParams(o.form).toString() : undefined,
+  });
+  return { status: r.status, location: r.headers.get('location'), cookies: r.headers.getSetCookie(), text: await r.text() };
+}
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const cookieValue = (cookies: string[], name: string) => cookies.map((c) => new RegExp(`^${name}=([^;]*)`).exec(c)?.[1]).find((v) => v !== undefined);
+
+async function tryLogin(login: string, password: string): Promise<Res & { session?: string }> {
+  const form = await req('GET', '/login');
+  const pre = cookieValue(form.cookies, 'rw_login');
+  const r = await req('POST', '/login', { cookie: `rw_login=${pre}`, form: { _csrf: csrfOf(form.text), login, password, next: '/' } });
+  return { ...r, session: cookieValue(r.cookies, 'rw_session') };
+}
+
+async function session(login: string, password = PW): Promise<{ cookie: string; csrf: string }> {
+  const r = await tryLogin(login, password);
+  expect(r.status, r.text.slice(0, 200)).toBe(303);
+  const cookie = `rw_session=${r.session}`;
+  const page = await req('GET', '/account/password', { cookie });
+  return { cookie, csrf: csrfOf(page.text) };
+}
+
+beforeAll(async () => {
+  s = await startSystem({ store: 'pg', env: { MAP_TILES_URL: 'none', PUBLIC_URL: 'https://lage.example.org' } });
+  for (const login of ['anna', 'bert', 'carla', 'dora']) await s.ok('POST', '/api/v1/users', { login, role: 'operator', password: PW });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+describe('logging in', () => {
+  it('sends a guest to the login page and back to where they wanted to go', async () => {
+    const r = await req('GET', '/alarms/7?from=board');
+    expect(r.status).toBe(303);
+    expect(r.location).toBe('/login?next=%2Falarms%2F7%3Ffrom%3Dboard');
+    const form = await req('GET', r.location!);
+    expect(form.text).toContain('value="/alarms/7?from=board"');
+  });
+
+  it('sets an HttpOnly, SameSite=Strict session cookie, Secure behind HTTPS', async () => {
+    const r = await tryLogin('anna', PW);
+    expect(r.status).toBe(303);
+    const c = r.cookies.find((x) => x.startsWith('rw_session='))!;
+    expect(c).toMatch(/HttpOnly/);
+    expect(c).toMatch(/SameSite=Strict/);
+    expect(c).toMatch(/Secure/);
+    const page = await req('GET', '/', { cookie: `rw_session=${r.session}` });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Lagebild');
+  });
+
+  it('refuses a login form without its token', async () => {
+    const r = await req('POST', '/login', { form: { login: 'anna', password: PW } });
+    expect(r.status).toBe(403);
+    expect(cookieValue(r.cookies, 'rw_session')).toBeUndefined();
+  });
+
+  it('locks an account after 5 wrong passwords, even for the right one, until unlocked with the CLI', async () => {
+    for (let k = 0; k < 4; k++) expect((await tryLogin('bert', 'falsch-falsch')).status).toBe(401);
+    const fifth = await tryLogin('bert', 'falsch-falsch');
+    expect(fifth.status).toBe(423);
+    expect(fifth.text).toContain('gesperrt');
+    const right = await tryLogin('bert', PW);
+    expect(right.status).toBe(423);
+    expect(right.session).toBeUndefined();
+    const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'unlock', 'bert'], { env: { ...process.env, DATABASE_URL: s.config.databaseUrl } });
+    expect(out.stdout).toContain("'bert' unlocked");
+    expect((await tryLogin('bert', PW)).status).toBe(303);
+  });
+});
+
+describe('forms need the session’s CSRF token', () => {
+  it('refuses logout, acknowledge and password change without it, and the session lives on', async () => {
+    const { cookie, csrf } = await session('carla');
+    for (const [path, form] of [
+      ['/logout', {}],
+      ['/alarms/1/ack', {}],
+      ['/account/password', { current: PW, next: 'neues-passwort-1', repeat: 'neues-passwort-1' }],
+      ['/logout', { _csrf: `${csrf.slice(0, -2)}xx` }],
+    ] as const) {
+      const r = await req('POST', path, { cookie, form });
+      expect(r.status, path).toBe(403);
+    }
+    expect((await req('GET', '/', { cookie })).status).toBe(200);
+    expect((await tryLogin('carla', PW)).status).toBe(303); // password unchanged
+  });
+});
+
+describe('logout and password change', () => {
+  it('logout ends the session', async () => {
+    const { cookie, csrf } = await session('anna');
+    const r = await req('POST', '/logout', { cookie, form: { _csrf: csrf } });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe('/login');
+    expect((await req('GET', '/', { cookie })).status).toBe(303);
+  });
+
+  it('a password change needs the current password, ends the other sessions and takes effect', async () => {
+    const a = await session('dora');
+    const b = await session('dora');
+    const wrong = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: 'nicht-meins-1', next: 'neues-passwort-1', repeat: 'neues-passwort-1' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain('aktuelle Passwort ist falsch');
+    const short = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: PW, next: 'kurz', repeat: 'kurz' } });
+    expect(short.status).toBe(400);
+    const ok = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: PW, next: 'neues-passwort-1', repeat: 'neues-passwort-1' } });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('Passwort wurde geändert');
+    expect((await req('GET', '/', { cookie: a.cookie })).status).toBe(200);
+    expect((await req('GET', '/', { cookie: b.cookie })).status).toBe(303);
+    expect((await tryLogin('dora', PW)).status).toBe(401);
+    expect((await tryLogin('dora', 'neues-passwort-1')).status).toBe(303);
+  });
+});
+
+describe('creating people', () => {
+  it('`npm run user -- add` makes the first admin, who can log in', async () => {
+    const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'add', 'erste', '--role', 'admin', '--name', 'Erste Admin'], {
+      env: { ...process.env, DATABASE_URL: s.config.databaseUrl, RW_PASSWORD: 'start-passwort-1' },
+    });
+    expect(out.stdout).toContain("user 'erste' created: role admin, whole installation");
+    const { cookie } = await session('erste', 'start-passwort-1');
+    const page = await req('GET', '/admin/users', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Erste Admin');
+  });
+
+  it('the users API: the admin token creates anyone; a municipality admin only its own people; nobody else', async () => {
+    const gi = (await s.ok('POST', '/api/v1/tokens', { name: 'gi-admin', role: 'admin', org: 'giessen' })).token;
+    const op = (await s.ok('POST', '/api/v1/tokens', { name: 'op', role: 'operator' })).token;
+    const own = await s.api('POST', '/api/v1/users', { login: 'gi-user', role: 'responder', password: PW }, gi);
+    expect(own.status).toBe(201);
+    expect(own.body.org).toBe('giessen');
+    expect(own.body).not.toHaveProperty('password_hash');
+    expect((await s.api('POST', '/api/v1/users', { login: 'x1', role: 'responder', org: 'wetzlar', password: PW }, gi)).status).toBe(403);
+    expect((await s.api('POST', '/api/v1/users', { login: 'x2', role: 'responder', password: PW }, op)).status).toBe(403);
+    const weak = await s.api('POST', '/api/v1/users', { login: 'x3', role: 'viewer', password: 'kurz' });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error.message).toMatch(/at least 10/);
+    expect((await s.api('GET', '/api/v1/users', undefined, gi)).body.items.map((u: { login: string }) => u.login)).toEqual(['gi-user']);
+  });
+});
+
+describe('rate limit', () => {
+  it('slows down guessing from one address across accounts', async () => {
+    // 30 attempts a minute from one address (the other tests here used some already)
+    const statuses: number[] = [];
+    for (let k = 0; k < 40 && !statuses.includes(429); k++) statuses.push((await tryLogin(`nobody${k}`, 'falsch-falsch')).status);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((x) => x === 401)).toBe(true);
+    // now even the right password waits
+    const r = await tryLogin('carla', PW);
+    expect(r.status).toBe(429);
+    expect(r.session).toBeUndefined();
+  });
+});

@@ -1,0 +1,185 @@
+// The web console in a real browser, as the people at the Leitstelle use it: log in, watch a storm turn a
+// station red on the Lagebild without reloading, acknowledge from the board while a colleague's browser
+// follows, and stay inside their own municipality and role.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, HAVE_CHROMIUM, launchBrowser, logIn, newPage } from '../helpers/browser.ts';
+import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
+
+const PW = 'regen-lage-2026';
+let s: TestSystem;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+async function userPage(login: string, o: { viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {}): Promise<Page & { problems: string[] }> {
+  const ctx = await browser.newContext({
+    viewport: o.viewport ?? { width: 1400, height: 900 },
+    isMobile: o.mobile,
+    hasTouch: o.mobile,
+    locale: o.locale ?? 'de-DE',
+  });
+  contexts.push(ctx);
+  const page = await newPage(ctx);
+  await logIn(page, s.httpUrl, login, PW);
+  return page;
+}
+
+const stationStatus = (page: Page, id: string) => page.locator(`[data-station="${id}"]`).getAttribute('data-status');
+
+describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
+  beforeAll(async () => {
+    s = await startSystem({ store: 'pg', env: { MAP_TILES_URL: 'none' } });
+    for (const [login, role, org, name] of [
+      ['leitstelle', 'operator', 'giessen', 'Lea Leitstelle'],
+      ['kollege', 'operator', 'giessen', 'Karl Kollege'],
+      ['feuerwehr', 'responder', 'giessen', 'Fritz Feuerwehr'],
+      ['wetzlar', 'operator', 'wetzlar', 'Wanda Wetzlar'],
+    ] as const) {
+      await s.ok('POST', '/api/v1/users', { login, role, org, name, password: PW });
+    }
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-rain', name: 'Regenschreiber Gießen-Nord', model: 'generic', org: 'giessen', location: { lat: 50.6, lon: 8.68 } });
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-xss', name: '<script>alert("x")</script><b>fett</b>', model: 'generic', org: 'giessen', location: { lat: 50.57, lon: 8.64 } });
+    await s.ok('POST', '/api/v1/devices', { id: 'wz-rain', name: 'Regenschreiber Wetzlar', model: 'generic', org: 'wetzlar', location: { lat: 50.55, lon: 8.5 } });
+    await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['gi-rain'] }, org: 'giessen' });
+    await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['wz-rain'] }, org: 'wetzlar' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await s?.close();
+  });
+
+  let lea: Page & { problems: string[] };
+  let karl: Page & { problems: string[] };
+
+  it('an operator logs in and sees the Lagebild: map with legend and an empty board, no accessibility or CSP problems', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE' });
+    contexts.push(ctx);
+    lea = await newPage(ctx);
+    await lea.goto(`${s.httpUrl}/`);
+    expect(new URL(lea.url()).pathname).toBe('/login');
+    expect(await axeViolations(lea)).toEqual([]);
+    await logIn(lea, s.httpUrl, 'leitstelle', PW);
+    expect(new URL(lea.url()).pathname).toBe('/');
+    await expect.poll(() => lea.locator('body').getAttribute('data-live')).toBe('1');
+    await lea.locator('[data-station="gi-rain"]').waitFor();
+    expect(await lea.getByText('Keine offenen Alarme.').isVisible()).toBe(true);
+    expect(await lea.locator('.legend').textContent()).toMatch(/kein Alarm[\s\S]*sehr hoch[\s\S]*offline/);
+    expect(await axeViolations(lea)).toEqual([]);
+    expect(lea.problems).toEqual([]);
+  });
+
+  it('a storm published over MQTT turns the station red and puts the alarm on the board, without a reload', async () => {
+    karl = await userPage('kollege');
+    await karl.locator('[data-station="gi-rain"]').waitFor();
+    await expect.poll(() => karl.locator('body').getAttribute('data-live')).toBe('1');
+    // a marker that a reload would wipe out
+    for (const p of [lea, karl]) await p.evaluate(() => ((window as any).__sameDocument = true));
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 28 } });
+    c.end(true);
+    for (const p of [lea, karl]) {
+      const row = p.locator('#board tr[data-device="gi-rain"]');
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.getAttribute('data-severity')).toBe('severe');
+      expect(await row.textContent()).toMatch(/hoch[\s\S]*DWD Starkregen[\s\S]*Regenschreiber Gießen-Nord[\s\S]*28 mm in 1h \/ 25 mm[\s\S]*ausgelöst/);
+      await expect.poll(() => stationStatus(p, 'gi-rain')).toBe('severe');
+      expect(await p.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    }
+    expect(await axeViolations(lea)).toEqual([]);
+  });
+
+  it('acknowledging from the board shows on the colleague’s open browser, with who did it', async () => {
+    await lea.locator('#board tr[data-device="gi-rain"]').getByRole('button', { name: /Bestätigen/ }).click();
+    for (const p of [lea, karl]) {
+      const row = p.locator('#board tr[data-device="gi-rain"]');
+      await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
+      expect(await row.locator('.acked-by').textContent()).toMatch(/Lea Leitstelle/);
+      expect(await p.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    }
+    const alarms = (await s.ok('GET', '/api/v1/alarms')).items;
+    expect(alarms.find((a: { deviceId: string }) => a.deviceId === 'gi-rain').acknowledgedBy).toBe('Lea Leitstelle');
+  });
+
+  it('the alarm view lists the transitions and who acknowledged, and links to the station', async () => {
+    await lea.locator('#board tr[data-device="gi-rain"] a', { hasText: 'DWD Starkregen' }).click();
+    await lea.waitForURL(/\/alarms\/\d+$/);
+    const hist = await lea.locator('table.history').textContent();
+    expect(hist).toMatch(/ausgelöst/);
+    expect(hist).toMatch(/bestätigt[\s\S]*Lea Leitstelle/);
+    expect(await lea.getByRole('link', { name: 'Regenschreiber Gießen-Nord' }).getAttribute('href')).toBe('/stations/gi-rain');
+    expect(await axeViolations(lea)).toEqual([]);
+    expect(lea.problems).toEqual([]);
+  });
+
+  it('a device named <script>… is shown as text, never run', async () => {
+    await lea.goto(`${s.httpUrl}/`);
+    await lea.locator('[data-station="gi-xss"]').click();
+    await expect.poll(() => lea.locator('.leaflet-popup-content').textContent()).toContain('<script>alert("x")</script><b>fett</b>');
+    expect(await lea.locator('.leaflet-popup-content b').count()).toBe(0);
+    expect(lea.problems).toEqual([]);
+  });
+
+  it("a responder cannot reach the operators' pages, and does not see their links", async () => {
+    const fw = await userPage('feuerwehr');
+    expect(await fw.getByRole('link', { name: 'Protokoll' }).count()).toBe(0);
+    for (const path of ['/audit', '/admin/users']) {
+      const r = await fw.goto(`${s.httpUrl}${path}`);
+      expect(r?.status(), path).toBe(403);
+      expect(await fw.locator('h1').textContent()).toBe('Kein Zugriff');
+    }
+    const r = await lea.goto(`${s.httpUrl}/audit`);
+    expect(r?.status()).toBe(200);
+    expect(await axeViolations(lea)).toEqual([]);
+  });
+
+  it("a Wetzlar user sees nothing of Gießen: no stations, no alarms, no pages, no live events", async () => {
+    const wz = await userPage('wetzlar');
+    await wz.locator('[data-station="wz-rain"]').waitFor();
+    await expect.poll(() => wz.locator('body').getAttribute('data-live')).toBe('1');
+    expect(await wz.locator('[data-station^="gi-"]').count()).toBe(0);
+    expect(await wz.locator('#board tr').count()).toBe(0);
+    expect(await wz.content()).not.toContain('Gießen-Nord');
+    // Gießen's alarm escalates: Wetzlar's board stays empty, Wetzlar's own storm arrives
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 20 } });
+    await publish(c, 'devices/wz-rain/up', { readings: { rain_mm: 16 } });
+    c.end(true);
+    await wz.locator('#board tr[data-device="wz-rain"]').waitFor({ timeout: 10_000 });
+    await lea.goto(`${s.httpUrl}/`);
+    await expect.poll(() => lea.locator('#board tr[data-device="gi-rain"]').getAttribute('data-severity')).toBe('extreme');
+    expect(await wz.locator('#board tr[data-device^="gi-"]').count()).toBe(0);
+    const giAlarm = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-rain')).items[0].id;
+    for (const path of ['/stations/gi-rain', `/alarms/${giAlarm}`]) {
+      const r = await wz.goto(`${s.httpUrl}${path}`);
+      expect(r?.status(), path).toBe(404);
+    }
+    const stations = await wz.evaluate(async () => (await (await fetch('/stations.json')).json()).stations.map((x: { id: string }) => x.id));
+    expect(stations).toEqual(['wz-rain']);
+  });
+
+  it('on a phone the map sits above the board and the acknowledge button is a large touch target', async () => {
+    const ph = await userPage('feuerwehr', { viewport: { width: 390, height: 844 }, mobile: true });
+    const map = await ph.locator('#map').boundingBox();
+    const board = await ph.locator('#board').boundingBox();
+    expect(map && board && board.y >= map.y + map.height).toBe(true);
+    expect(map!.width).toBeLessThanOrEqual(390);
+    const btn = ph.locator('#board tr[data-device="gi-rain"] button', { hasText: 'Bestätigen' });
+    const box = await btn.boundingBox();
+    expect(box!.height).toBeGreaterThanOrEqual(44);
+    // nothing wider than the screen
+    expect(await ph.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await axeViolations(ph)).toEqual([]);
+  });
+
+  it('speaks English when asked', async () => {
+    await lea.goto(`${s.httpUrl}/?lang=en`);
+    expect(await lea.locator('#board-h').textContent()).toBe('Alarms');
+    await lea.goto(`${s.httpUrl}/`);
+    expect(await lea.locator('#board-h').textContent()).toBe('Alarms'); // remembered
+    await lea.goto(`${s.httpUrl}/?lang=de`);
+    expect(await lea.locator('#board-h').textContent()).toBe('Alarme');
+  });
+});
+
