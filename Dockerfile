@@ -1,4 +1,5 @@
-# Regenwacht: build with tsc, run with node.
+# Regenwacht: build with tsc, run with node as the unprivileged `node` user.
+# test/e2e/image.test.ts lays out this final stage without Docker and starts it: keep the two in step.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -11,11 +12,17 @@ RUN npm run build
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production DATA_DIR=/data BIND_HOST=0.0.0.0
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Read at run time from the package root (services/package-root.ts): /app/migrations.
 COPY migrations migrations
+# The application files stay root's and read-only; the server writes only to /data (embedded database,
+# broker state, admin token).
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
 EXPOSE 8080 1883
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 CMD ["node", "dist/services/main.js"]

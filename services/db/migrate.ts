@@ -2,10 +2,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromPackageRoot } from '../package-root.ts';
 import type { Db } from './db.ts';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export const MIGRATIONS_DIR = fromPackageRoot('migrations');
 const LOCK_KEY = 727_420_001; // arbitrary, constant: "regenwacht migrations"
 
 export class MigrationError extends Error {}
