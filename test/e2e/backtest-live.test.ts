@@ -1,7 +1,7 @@
 // Backtest and live evaluation are the same code and agree: every scenario is sent live over MQTT at its
 // own time (the scheduler ticking each minute, as a running system does), then the stored readings are
 // backtested through the API, and the backtest must list exactly the transitions the live alarm recorded.
-// [CONTRACT 4 backtest, issue 10 "Backtest and live evaluation go through the same code and agree"]
+// [docs/api.md Endpoints (backtest), issue 10 "Backtest and live evaluation go through the same code and agree"]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock, HOUR, Harness, MIN, pastStart } from '../helpers/alarms.ts';
 import { startSystem } from '../helpers/system.ts';

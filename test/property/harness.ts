@@ -13,7 +13,7 @@ class MemoryStore implements EngineStateSource {
   private readings = new Map<string, Reading>();
   private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity }>();
 
-  /** stored once per device, metric and time, flagged or not [CONTRACT 7]; true when newly stored */
+  /** stored once per device, metric and time, flagged or not [docs/guarantees.md]; true when newly stored */
   store(r: Reading): boolean {
     const k = `${r.deviceId}\u0000${r.metric}\u0000${r.time}`;
     if (this.readings.has(k)) return false;

@@ -1,4 +1,4 @@
-// A brute-force model of the warning semantics [CONTRACT 4.1, alerts/engine/README.md], written from the
+// A brute-force model of the warning semantics [docs/api.md Rules, alerts/engine/README.md], written from the
 // documentation and not from the engine: every window is recomputed from the full list of readings ever
 // delivered, at every evaluation, with plain loops over plain numbers. No prefix sums, no deques, no
 // retention, no hydration: a restart only forgets what the documentation says it forgets (the `for` and
