@@ -11,7 +11,7 @@ export interface EngineStateSource {
   readingsSince(since: number, metrics: string[]): Promise<Reading[]>;
   /** per device, the newest good reading of each of these metrics at or before `before` */
   lastValuesBefore(before: number, metrics: string[]): Promise<Reading[]>;
-  /** alarms not yet resolved */
+  /** alarms still open: neither resolved (all-clear) nor closed (configuration changed) */
   openAlarms(): Promise<OpenAlarmRef[]>;
   /** each device's newest stored reading time after `since` */
   lastSeen(since: number): Promise<LastSeenRef[]>;
@@ -58,7 +58,7 @@ export function pgEngineStateSource(db: Queryable): EngineStateSource {
       return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: 0 }));
     },
     async openAlarms() {
-      const r = await db.query<{ rule_id: string; device_id: string; severity: string }>("select rule_id, device_id, severity from alarms where state <> 'resolved'");
+      const r = await db.query<{ rule_id: string; device_id: string; severity: string }>("select rule_id, device_id, severity from alarms where state not in ('resolved', 'closed')");
       return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity }));
     },
     async lastSeen(since) {

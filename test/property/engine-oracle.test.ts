@@ -12,14 +12,16 @@ import { buildScenario, type Dimensions, scenarioInput } from './scenario.ts';
  * Dimensions waiting for a fix on main (issue 10). Each is off only while the engine's documented
  * behaviour is being changed; switch it on when the change lands.
  */
-const WAITING_FOR: Partial<Record<keyof Dimensions, string>> = {};
+const WAITING_FOR: Partial<Record<keyof Dimensions, string>> = {
+  ruleEdits: 'issue 10 item 7: an edited rule re-judges its open alarm at once, and closes it (rule_changed) when nothing holds',
+};
 
 const DIMENSIONS: Dimensions = {
   late: true,
   duplicates: true,
   gaps: true,
   restarts: true,
-  ruleEdits: true,
+  ruleEdits: !WAITING_FOR.ruleEdits,
   futureStamps: !WAITING_FOR.futureStamps,
 };
 
@@ -32,7 +34,7 @@ describe('rule engine vs brute-force oracle', () => {
       fc.asyncProperty(scenarioInput, async (input) => {
         const sc = buildScenario(input, DIMENSIONS);
         const engine = canonical(await runEngine(sc));
-        const oracle = canonical(runOracle(sc));
+        const oracle = canonical(runOracle(sc, { rejudgeOnEdit: DIMENSIONS.ruleEdits }));
         if (JSON.stringify(engine) !== JSON.stringify(oracle)) throw new Error(`engine:\n  ${engine.join('\n  ')}\noracle:\n  ${oracle.join('\n  ')}`);
       }),
       {

@@ -24,7 +24,7 @@ class MemoryStore implements EngineStateSource {
   /** what AlarmStore.apply does to the open alarm of (rule, device) */
   record(t: Transition): void {
     const k = `${t.ruleId}\u0000${t.deviceId}`;
-    if (t.kind === 'resolved') this.open.delete(k);
+    if (t.kind === 'resolved' || (t.kind as string) === 'closed') this.open.delete(k); // closed: ended by a configuration change
     else this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity });
   }
 
@@ -75,7 +75,10 @@ export async function runEngine(sc: Scenario): Promise<Transition[]> {
     } else if (ev.kind === 'tick') keep(engine.tick(ev.at));
     else if (ev.kind === 'rules') {
       rules = ev.rules;
-      engine.setRules(rules.filter((r) => r.enabled));
+      // an edited rule may end or change its open alarms at once (issue 10 item 7)
+      const edit = engine as unknown as { setRules(r: Rule[], now: number): Transition[] | undefined };
+      const now = edit.setRules(rules.filter((r) => r.enabled), ev.at);
+      if (now) keep(now);
     } else {
       engine = boot();
       await hydrateEngine(engine, rules, store, ev.at);
@@ -91,16 +94,21 @@ export function runOracle(sc: Scenario, opts: OracleOptions = {}): Transition[] 
   for (const ev of sc.events) {
     if (ev.kind === 'reading') o.reading(ev.r, ev.at);
     else if (ev.kind === 'tick') o.tick(ev.at);
-    else if (ev.kind === 'rules') o.setRules(ev.rules);
+    else if (ev.kind === 'rules') o.setRules(ev.rules, ev.at);
     else o.restart();
   }
   return o.out;
 }
 
+const reason = (t: Transition) => {
+  const r = (t as { closedReason?: string }).closedReason;
+  return r ? `(${r})` : '';
+};
+
 /** Order across alarms within one instant carries no meaning; the order of one alarm's transitions does. */
 export function canonical(ts: Transition[]): string[] {
   const line = (t: Transition) =>
-    `${new Date(t.at).toISOString().slice(11, 19)} ${t.ruleId}/${t.deviceId} ${t.kind} ${t.previousSeverity ? `${t.previousSeverity}→` : ''}${t.severity} ${t.value}/${t.threshold}${t.window ? `@${t.window}` : ''}${t.mode === 'shadow' ? ' shadow' : ''}`;
+    `${new Date(t.at).toISOString().slice(11, 19)} ${t.ruleId}/${t.deviceId} ${t.kind}${reason(t)} ${t.previousSeverity ? `${t.previousSeverity}→` : ''}${t.severity} ${t.value}/${t.threshold}${t.window ? `@${t.window}` : ''}${t.mode === 'shadow' ? ' shadow' : ''}`;
   return ts
     .map((t, i) => ({ t, i }))
     .sort((a, b) => a.t.at - b.t.at || a.t.ruleId.localeCompare(b.t.ruleId) || a.t.deviceId.localeCompare(b.t.deviceId) || a.i - b.i)

@@ -34,6 +34,8 @@ interface State {
 }
 
 export interface OracleOptions {
+  /** issue 10 item 7: an edited rule re-judges its open alarms at once */
+  rejudgeOnEdit?: boolean;
   /** issue 10 item 6: an alarm never de-escalates or resolves while its device is silent */
   staleHold?: { afterMs: (deviceId: string) => number };
 }
@@ -54,10 +56,42 @@ export class Oracle {
 
   constructor(private readonly opts: OracleOptions = {}) {}
 
-  setRules(rules: Rule[]): void {
+  /** `now`: when the edit is made; with `rejudgeOnEdit` an edited condition re-judges open alarms then. */
+  setRules(rules: Rule[], now?: number): void {
     const ids = new Set(rules.map((r) => r.id));
     for (const key of this.states.keys()) if (!ids.has(key.split('\u0000')[0])) this.states.delete(key); // documented: dropped silently
+    const before = new Map(this.rules.map((r) => [r.id, r]));
     this.rules = rules;
+    if (!this.opts.rejudgeOnEdit || now === undefined) return;
+    const t = this.advance(now);
+    for (const rule of rules) {
+      const old = before.get(rule.id);
+      if (old && condition(old) !== condition(rule)) this.rejudge(rule, t);
+    }
+  }
+
+  /** issue 10 item 7: the open alarm continues at the level that holds under the new levels (hysteresis
+   *  keeping what it keeps), or is closed with rule_changed; `for`/`clear.for` start over. */
+  private rejudge(rule: Rule, t: number): void {
+    for (const [k, st] of [...this.states]) {
+      const [ruleId, deviceId] = k.split('\u0000');
+      if (ruleId !== rule.id) continue;
+      if (st.rank < 0) {
+        this.states.delete(k);
+        continue;
+      }
+      const levels = compiled(rule);
+      const vals = this.values(rule, levels, deviceId, t);
+      const { entry, hold } = this.ranks(rule, levels, vals, deviceId);
+      const from = st.rank;
+      const to = Math.max(entry, Math.min(hold, from));
+      this.states.set(k, { rank: to, unsupported: new Map() });
+      if (to < 0) {
+        this.states.delete(k);
+        const ended = this.transition(rule, levels, vals, deviceId, { kind: 'resolved', from, to }, t);
+        this.out.push({ ...ended, kind: 'closed', closedReason: 'rule_changed' } as unknown as Transition);
+      } else if (to !== from) this.out.push(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t));
+    }
   }
 
   setDevices(devices: DeviceInfo[]): void {
@@ -160,15 +194,7 @@ export class Oracle {
     const levels = compiled(rule);
     const ranks = [...new Set(levels.map((l) => l.rank))].sort((a, b) => a - b);
     const vals = this.values(rule, levels, deviceId, t);
-    const active = rule.enabled && this.inScope(rule, deviceId);
-    let entry = -1;
-    let hold = -1;
-    if (active)
-      levels.forEach((l, i) => {
-        const v = vals[i];
-        if (v !== undefined && v >= l.enter) entry = Math.max(entry, l.rank);
-        if (v !== undefined && v >= l.hold) hold = Math.max(hold, l.rank);
-      });
+    const { entry, hold } = this.ranks(rule, levels, vals, deviceId);
     // "without a break": every evaluation either continues or ends each streak
     for (const r of ranks) {
       if (hold < r) st.unsupported.set(r, st.unsupported.get(r) ?? t);
@@ -195,6 +221,19 @@ export class Oracle {
     if (st.rank < 0 && st.pendingSince === undefined) this.states.delete(k);
     else this.states.set(k, st);
     if (step) this.out.push(this.transition(rule, levels, vals, deviceId, step, t));
+  }
+
+  /** the highest severity whose threshold is reached (entry) and still held within the hysteresis (hold) */
+  private ranks(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string): { entry: number; hold: number } {
+    let entry = -1;
+    let hold = -1;
+    if (rule.enabled && this.inScope(rule, deviceId))
+      levels.forEach((l, i) => {
+        const v = vals[i];
+        if (v !== undefined && v >= l.enter) entry = Math.max(entry, l.rank);
+        if (v !== undefined && v >= l.hold) hold = Math.max(hold, l.rank);
+      });
+    return { entry, hold };
   }
 
   private lastUplink(deviceId: string): number {
@@ -255,6 +294,8 @@ function compile(rule: Rule): Level[] {
     .sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs); // documented tie-break: shorter window first
 }
 
+/** what decides whether an alarm holds: not the name, mode or timers */
+const condition = (r: Rule) => JSON.stringify([r.kind, r.metric, r.comparison, r.scope, r.levels, r.clear.hysteresis]);
 const longest = (rule: Rule) => Math.max(0, ...rule.levels.map((l) => l.windowMs));
 const windowed = (rule: Rule) => rule.kind === 'accumulation' || rule.kind === 'rate';
 const horizonOf = (rule: Rule) => (windowed(rule) ? longest(rule) : THRESHOLD_HORIZON_MS);
