@@ -113,11 +113,74 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(lea.problems).toEqual([]);
   });
 
+  it('the station page draws the hydrograph with the Meldestufen lines, the alarm period and the flagged reading; CSV of the range', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-pegel', name: 'Pegel Lahn Gießen', model: 'generic', org: 'giessen', location: { lat: 50.58, lon: 8.66 } });
+    await s.ok('POST', '/api/v1/rules', { preset: 'pegel-meldestufen', thresholds: [150, 200, 250], scope: { deviceIds: ['gi-pegel'] }, org: 'giessen' });
+    // the last two hours every 10 minutes, rising from 100 to 177 cm, with one impossible value the ingest flags
+    const now = Date.now();
+    const points = Array.from({ length: 12 }, (_, k) => ({ time: new Date(now - (11 - k) * 600_000).toISOString(), readings: { level_cm: 100 + 7 * k } }));
+    points.splice(6, 0, { time: new Date(now - 5.5 * 600_000).toISOString(), readings: { level_cm: 9000 } });
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-pegel/up', points);
+    c.end(true);
+    await expect.poll(async () => (await s.ok('GET', '/api/v1/alarms?deviceId=gi-pegel')).items.length).toBe(1);
+
+    await lea.goto(`${s.httpUrl}/stations/gi-pegel?range=6h`);
+    const chart = lea.locator('#chart-level_cm');
+    await expect.poll(() => chart.getAttribute('data-drawn')).toBe('13');
+    const legend = await lea.locator('.chart-legend').textContent();
+    expect(legend).toMatch(/Meldestufe I: 150 cm[\s\S]*Meldestufe II: 200 cm[\s\S]*Meldestufe III: 250 cm/);
+    expect(legend).toMatch(/markierte Werte/);
+    expect(legend).toMatch(/Alarmzeitraum/);
+    // what is on the canvas: the dashed Meldestufe line across the plot, the blue curve, the shaded alarm period
+    const drawn = await lea.evaluate(() => {
+      const u = (window as any).__charts.level_cm;
+      const cv: HTMLCanvasElement = u.ctx.canvas;
+      const img = u.ctx.getImageData(0, 0, cv.width, cv.height).data;
+      const css = getComputedStyle(document.documentElement);
+      const rgb = (v: string) => {
+        const h = css.getPropertyValue(v).trim().replace('#', '');
+        return [0, 2, 4].map((k) => Number.parseInt(h.slice(k, k + 2), 16));
+      };
+      const near = (x: number, y: number, c: number[]) => {
+        const o = (y * cv.width + x) * 4;
+        return Math.abs(img[o] - c[0]) < 40 && Math.abs(img[o + 1] - c[1]) < 40 && Math.abs(img[o + 2] - c[2]) < 40;
+      };
+      const b = u.bbox;
+      const row = (value: number, c: number[]) => {
+        const y = Math.round(u.valToPos(value, 'y', true));
+        let n = 0;
+        for (let x = Math.round(b.left); x < b.left + b.width; x++) if (near(x, y, c) || near(x, y - 1, c) || near(x, y + 1, c)) n++;
+        return n / b.width;
+      };
+      let curve = 0;
+      for (let y = Math.round(b.top); y < b.top + b.height; y += 1) for (let x = Math.round(b.left); x < b.left + b.width; x += 2) if (near(x, y, rgb('--series'))) curve++;
+      return { stage1: row(150, rgb('--sev-moderate')), stage2: row(200, rgb('--sev-severe')), stage3: row(250, rgb('--sev-extreme')), curve, yMax: u.scales.y.max };
+    });
+    expect(drawn.stage1).toBeGreaterThan(0.4);
+    expect(drawn.stage2).toBeGreaterThan(0.4);
+    expect(drawn.stage3).toBeGreaterThan(0.4);
+    expect(drawn.curve).toBeGreaterThan(50);
+    expect(drawn.yMax).toBeLessThan(400); // the flagged 9000 cm does not squash the curve
+    expect(await lea.locator('details.data-table tr.flagged').first().textContent()).toMatch(/9\.000[\s\S]*out_of_range/);
+    expect(await axeViolations(lea)).toEqual([]);
+    expect(lea.problems).toEqual([]);
+
+    const csv: string = await lea.evaluate(async () => (await fetch('/stations/gi-pegel/readings.csv?range=6h')).text());
+    const rows = csv.trim().split('\r\n');
+    expect(rows[0]).toBe('time,metric,value,unit,quality,flags');
+    expect(rows.filter((r) => r.includes(',level_cm,'))).toHaveLength(13);
+    expect(rows.some((r) => /,level_cm,9000,cm,1,out_of_range$/.test(r))).toBe(true);
+  });
+
   it('a device named <script>… is shown as text, never run', async () => {
     await lea.goto(`${s.httpUrl}/`);
     await lea.locator('[data-station="gi-xss"]').click();
     await expect.poll(() => lea.locator('.leaflet-popup-content').textContent()).toContain('<script>alert("x")</script><b>fett</b>');
     expect(await lea.locator('.leaflet-popup-content b').count()).toBe(0);
+    await lea.goto(`${s.httpUrl}/stations/gi-xss`);
+    expect(await lea.locator('h1').textContent()).toContain('<script>alert("x")</script><b>fett</b>');
+    expect(await lea.locator('h1 b').count()).toBe(0);
     expect(lea.problems).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { METRIC_UNITS, qualityFlags } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
 import { normEui } from '../../devices/device-registry.ts';
+import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
 import { isKnownModel } from '../../ingest/codecs/index.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../app.ts';
@@ -52,8 +53,6 @@ const readingsQuery = z.object({
   agg: z.enum(['avg', 'sum', 'min', 'max', 'last']).default('avg'),
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
-
-const AGG_SQL = { avg: 'avg(value)', sum: 'sum(value)', min: 'min(value)', max: 'max(value)', last: '(array_agg(value order by time desc))[1]' };
 
 export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -136,20 +135,12 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     if (q.bucket) {
       const ms = durMs(q.bucket);
       if ((to.getTime() - from.getTime()) / ms > 100_000) throw new ApiError('VALIDATION_FAILED', 'too many buckets (> 100000); choose a larger bucket', []);
-      const bucket = ctx.db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
-      const r = await ctx.db.query<{ t: Date; v: number }>(
-        `select ${bucket} as t, ${AGG_SQL[q.agg]} as v from readings
-         where device_id = $1 and metric = $2 and time >= $3 and time < $5 and quality = 0 group by 1 order by 1 limit $6`,
-        [d.id, q.metric, from, `${ms / 1000} seconds`, to, q.limit],
-      );
-      points = r.rows.map((x) => ({ time: new Date(x.t).toISOString(), value: Number(x.v) }));
+      const rows = await bucketedReadings(ctx.db, d.id, q.metric, from, to, ms, q.agg, q.limit);
+      points = rows.map((x) => ({ time: x.time.toISOString(), value: x.value }));
     } else {
-      const r = await ctx.db.query<{ time: Date; value: number; quality: number }>(
-        `select time, value, quality from readings where device_id = $1 and metric = $2 and time >= $3 and time < $4 order by time limit $5`,
-        [d.id, q.metric, from, to, q.limit],
-      );
+      const rows = await rawReadings(ctx.db, d.id, q.metric, from, to, q.limit);
       // flagged readings are stored but never evaluated; say why, by name [alerts/types.ts Quality]
-      points = r.rows.map((x) =>
+      points = rows.map((x) =>
         x.quality
           ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality, flags: qualityFlags(x.quality) }
           : { time: new Date(x.time).toISOString(), value: x.value },

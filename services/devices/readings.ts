@@ -1,0 +1,74 @@
+// Reading series of one device: what GET /api/v1/devices/:id/readings answers and what the console's
+// station page draws, from one place.
+import type { Db } from '../db/db.ts';
+
+export type Agg = 'avg' | 'sum' | 'min' | 'max' | 'last';
+const AGG_SQL: Record<Agg, string> = { avg: 'avg(value)', sum: 'sum(value)', min: 'min(value)', max: 'max(value)', last: '(array_agg(value order by time desc))[1]' };
+
+export interface RawPoint {
+  time: Date;
+  value: number;
+  quality: number;
+}
+
+/** Every stored reading of one metric in [from, to), flagged ones included (their quality bits say why). */
+export async function rawReadings(db: Db, deviceId: string, metric: string, from: Date, to: Date, limit: number): Promise<RawPoint[]> {
+  const r = await db.query<{ time: Date; value: number; quality: number }>(
+    'select time, value, quality from readings where device_id = $1 and metric = $2 and time >= $3 and time < $4 order by time limit $5',
+    [deviceId, metric, from, to, limit],
+  );
+  return r.rows.map((x) => ({ time: new Date(x.time), value: x.value, quality: x.quality }));
+}
+
+/** Good readings (quality 0) aggregated into buckets of `bucketMs`, aligned to whole buckets since 2000-01-01. */
+export async function bucketedReadings(db: Db, deviceId: string, metric: string, from: Date, to: Date, bucketMs: number, agg: Agg, limit: number): Promise<{ time: Date; value: number }[]> {
+  const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
+  const r = await db.query<{ t: Date; v: number }>(
+    `select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
+     where device_id = $1 and metric = $2 and time >= $3 and time < $5 and quality = 0 group by 1 order by 1 limit $6`,
+    [deviceId, metric, from, `${bucketMs / 1000} seconds`, to, limit],
+  );
+  return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
+}
+
+/** The metrics a device has readings of in [from, to). */
+export async function metricsOf(db: Db, deviceId: string, from: Date, to: Date): Promise<string[]> {
+  const r = await db.query<{ metric: string }>('select distinct metric from readings where device_id = $1 and time >= $2 and time < $3 order by metric', [deviceId, from, to]);
+  return r.rows.map((x) => x.metric);
+}
+
+export interface DeviceHealth {
+  lastSeen: Date | null;
+  rssi: number | null;
+  snr: number | null;
+  /** median time between the last uplinks, ms */
+  intervalMs: number | null;
+}
+
+/** Radio and timing of the newest uplinks. */
+export async function deviceHealth(db: Db, deviceId: string): Promise<DeviceHealth> {
+  const r = await db.query<{ time: Date; rssi: number | null; snr: number | null }>('select time, rssi, snr from uplinks where device_id = $1 order by time desc limit 21', [deviceId]);
+  const ts = r.rows.map((x) => new Date(x.time).getTime());
+  const gaps = ts
+    .slice(1)
+    .map((t, k) => ts[k] - t)
+    .filter((g) => g > 0)
+    .sort((a, b) => a - b);
+  const radio = r.rows.find((x) => x.rssi !== null || x.snr !== null);
+  return {
+    lastSeen: r.rows[0] ? new Date(r.rows[0].time) : null,
+    rssi: radio?.rssi ?? null,
+    snr: radio?.snr ?? null,
+    intervalMs: gaps.length ? gaps[Math.floor(gaps.length / 2)] : null,
+  };
+}
+
+/** The newest good reading of each of these metrics. */
+export async function latestValues(db: Db, deviceId: string, metrics: string[]): Promise<Record<string, { time: Date; value: number }>> {
+  const out: Record<string, { time: Date; value: number }> = {};
+  for (const m of metrics) {
+    const r = await db.query<{ time: Date; value: number }>('select time, value from readings where device_id = $1 and metric = $2 and quality = 0 order by time desc limit 1', [deviceId, m]);
+    if (r.rows[0]) out[m] = { time: new Date(r.rows[0].time), value: r.rows[0].value };
+  }
+  return out;
+}

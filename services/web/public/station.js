@@ -1,0 +1,125 @@
+// Station charts with uPlot: levels as a line with Meldestufen / threshold lines, rain as bars with rolling
+// 1 h and 6 h sums and the DWD levels; alarm periods shaded, flagged readings as hollow points.
+// Drag across a chart to zoom in, double-click to zoom out.
+(() => {
+  const uPlot = window.uPlot;
+  const data = JSON.parse(document.getElementById('station-data').textContent);
+  const css = getComputedStyle(document.documentElement);
+  const col = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const fg = col('--fg', '#222');
+  const grid = col('--line', '#ddd');
+  const panel = col('--panel', '#fff');
+  const dpr = window.devicePixelRatio || 1;
+  const tzDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Europe/Berlin');
+  const charts = {};
+  window.__charts = charts;
+
+  const size = (el) => ({ width: Math.max(260, el.clientWidth - 4), height: window.innerWidth < 760 ? 220 : 280 });
+
+  function shade(periods) {
+    return (u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      for (const a of periods) {
+        const x0 = u.valToPos(a.from, 'x', true);
+        const x1 = u.valToPos(a.to, 'x', true);
+        ctx.globalAlpha = 0.18;
+        ctx.fillStyle = col(`--sev-${a.severity}`, '#f00');
+        ctx.fillRect(Math.max(x0, u.bbox.left), u.bbox.top, Math.max(2, Math.min(x1, u.bbox.left + u.bbox.width) - Math.max(x0, u.bbox.left)), u.bbox.height);
+      }
+      ctx.restore();
+    };
+  }
+
+  function thresholdLines(lines) {
+    return (u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      for (const l of lines) {
+        const y = Math.round(u.valToPos(l.value, l.scale, true));
+        if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+        ctx.strokeStyle = col(`--sev-${l.severity}`, '#f00');
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.lineWidth = 2 * dpr;
+        ctx.setLineDash([10 * dpr, 6 * dpr]);
+        ctx.beginPath();
+        ctx.moveTo(u.bbox.left, y);
+        ctx.lineTo(u.bbox.left + u.bbox.width, y);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.font = `${12 * dpr}px system-ui, sans-serif`;
+        ctx.fillText(l.label, u.bbox.left + 6 * dpr, y - 5 * dpr);
+      }
+      ctx.restore();
+    };
+  }
+
+  /** a scale range that always shows the threshold lines of that scale */
+  const rangeWith = (lines, scale, floor) => (_u, min, max) => {
+    const vals = [min, max, ...lines.filter((l) => l.scale === scale).map((l) => l.value)].filter((v) => v !== null && Number.isFinite(v));
+    if (!vals.length) return [floor ?? 0, 1];
+    let lo = Math.min(...vals);
+    let hi = Math.max(...vals);
+    const pad = (hi - lo) * 0.08 || 1;
+    lo = floor !== undefined ? Math.max(floor, lo - pad) : lo - pad;
+    hi += pad;
+    return [lo, hi];
+  };
+
+  const axis = (extra) => ({ stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, ...extra });
+
+  for (const c of data.charts) {
+    const el = document.getElementById(`chart-${c.metric}`);
+    if (!el) continue;
+    const hooks = { drawClear: [shade(c.alarms)], draw: [thresholdLines(c.lines)] };
+    let opts;
+    let series;
+    if (c.kind === 'rain') {
+      opts = {
+        ...size(el),
+        tzDate,
+        legend: { show: false },
+        scales: { x: { time: true }, mm: { range: rangeWith([], 'mm', 0) }, sum: { range: rangeWith(c.lines, 'sum', 0) } },
+        axes: [axis({}), axis({ scale: 'mm', label: `mm / ${c.bucketMin} min` }), axis({ scale: 'sum', side: 1, label: 'mm', grid: { show: false } })],
+        series: [
+          {},
+          { label: 'mm', scale: 'mm', fill: col('--rain', '#3b8fd9'), stroke: col('--rain', '#3b8fd9'), paths: uPlot.paths.bars({ size: [0.85, 60] }), points: { show: false } },
+          { label: data.words.sum1h, scale: 'sum', stroke: col('--sum1h', '#0b3d91'), width: 2, points: { show: false } },
+          { label: data.words.sum6h, scale: 'sum', stroke: col('--sum6h', '#117a65'), width: 2, dash: [6, 3], points: { show: false } },
+        ],
+        hooks,
+      };
+      series = [c.x, c.bars, c.sum1h, c.sum6h];
+    } else {
+      // the scale follows the good readings and the threshold lines; a flagged value far outside (a
+      // sensor glitch) is drawn at the edge instead of squashing the curve
+      const [lo, hi] = rangeWith(c.lines, 'y')(null, Math.min(...c.good.filter((v) => v !== null)), Math.max(...c.good.filter((v) => v !== null)));
+      const flagged = c.flagged.map((v) => (v === null ? null : Math.min(hi, Math.max(lo, v))));
+      opts = {
+        ...size(el),
+        tzDate,
+        legend: { show: false },
+        scales: { x: { time: true }, y: { range: () => [lo, hi] } },
+        axes: [axis({}), axis({ label: c.unit })],
+        series: [
+          {},
+          { label: c.title, stroke: col('--series', '#1f5fbf'), width: 2, spanGaps: true, points: { show: false } },
+          { label: data.words.flagged, stroke: fg, fill: panel, paths: () => null, points: { show: true, size: 11, width: 2, stroke: fg, fill: panel } },
+        ],
+        hooks,
+      };
+      series = [c.x, c.good, flagged];
+    }
+    const u = new uPlot(opts, series, el);
+    charts[c.metric] = u;
+    el.dataset.drawn = String(c.x.length);
+  }
+
+  let t;
+  window.addEventListener('resize', () => {
+    clearTimeout(t);
+    t = setTimeout(() => {
+      for (const [metric, u] of Object.entries(charts)) u.setSize(size(document.getElementById(`chart-${metric}`)));
+    }, 150);
+  });
+})();
