@@ -72,7 +72,8 @@ export const USAGE = `Usage: npm run sim -- [options]
   --seed S                same seed, same payloads (default: random, printed in the summary)
   --qos 0|1|2             (default 1)
   --mount-height MM --mm-per-tip MM   sensor parameters (default 3000, 0.2)
-  --setup --api URL --token T [--webhook URL] [--sms +49…]   register devices, credentials, rule, route
+  --setup --api URL [--token T] [--webhook URL] [--sms +49…]   register devices, credentials, rule, route;
+                          the API token comes from REGENWACHT_TOKEN (keeps it out of the process list) or --token
   --json                  print the summary as JSON
 `;
 
@@ -102,7 +103,8 @@ const FLAGS = {
   sms: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
-export function parseCli(argv: string[]): SimOptions | 'help' {
+/** `env`: where REGENWACHT_TOKEN comes from, so the API token need not appear in a process list. */
+export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): SimOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }).values;
@@ -164,7 +166,7 @@ export function parseCli(argv: string[]): SimOptions | 'help' {
     mmPerTip: num('mm-per-tip', 0.2, (n) => n > 0, 'the bucket resolution in mm, e.g. 0.2')!,
     setup: Boolean(values.setup),
     api: str('api'),
-    token: str('token'),
+    token: str('token') ?? (env.REGENWACHT_TOKEN || undefined),
     webhook: str('webhook'),
     sms: str('sms'),
     json: Boolean(values.json),
@@ -184,7 +186,7 @@ function crossCheck(o: SimOptions): string[] {
   const p: string[] = [];
   if (!/^(mqtts?|wss?|tcp):\/\//.test(o.broker)) p.push(`--broker must be a URL like mqtt://127.0.0.1:1883, got "${o.broker}"`);
   if (o.password !== undefined && o.username === undefined) p.push('--password needs --username');
-  if (o.setup && (!o.api || !o.token)) p.push('--setup needs --api URL and --token T');
+  if (o.setup && (!o.api || !o.token)) p.push('--setup needs --api URL and an API token in REGENWACHT_TOKEN (or --token T)');
   if (!o.setup && (o.webhook || o.sms)) p.push('--webhook and --sms only take effect with --setup');
   if (o.webhook && !/^https?:\/\//.test(o.webhook)) p.push(`--webhook must be an http(s) URL, got "${o.webhook}"`);
   if (o.sms && !/^\+\d{6,15}$/.test(o.sms)) p.push(`--sms must be an international number like +491701234567, got "${o.sms}"`);

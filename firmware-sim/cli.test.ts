@@ -26,7 +26,7 @@ describe('argument errors', () => {
     [['--duration', 'soon'], /--duration must be a duration like 60m/],
     [['--faults', 'spike,meteor'], /unknown fault "meteor"/],
     [['--qos', '3'], /--qos must be 0, 1 or 2/],
-    [['--setup'], /--setup needs --api URL and --token T/],
+    [['--setup'], /--setup needs --api URL and an API token in REGENWACHT_TOKEN \(or --token T\)/],
     [['--webhook', 'http://x'], /only take effect with --setup/],
     [['--scenario', 'replay'], /needs --csv FILE/],
     [['--cell', 'atlantis'], /--cell must be one of 117111, berlin/],

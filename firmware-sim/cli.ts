@@ -14,10 +14,10 @@ export function formatSummary(s: Summary): string {
   );
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   let opts: ReturnType<typeof parseCli>;
   try {
-    opts = parseCli(argv);
+    opts = parseCli(argv, env);
   } catch (e) {
     if (e instanceof ArgError) {
       process.stderr.write(`regenwacht-sim: ${e.problems.map((p) => `error: ${p}`).join('\nregenwacht-sim: ')}\n\n${USAGE}`);

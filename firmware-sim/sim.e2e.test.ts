@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCli } from './args.ts';
 import { runSimulator } from './simulator.ts';
 
 const appPath = path.resolve(import.meta.dirname, '../services/app.ts');
@@ -86,8 +87,13 @@ describe('simulator → Regenwacht end to end', () => {
     expect(await rainSum(id, from, new Date(Date.now() + 60_000).toISOString())).toBeCloseTo(36.6, 6);
   });
 
-  it('setup a second time changes nothing', async () => {
-    const s = await runSimulator([...common(), '--scenario', 'dry', '--devices', '3', '--model', 'dragino-sn50v3-count', '--duration', '5m']);
+  it('setup a second time, with the token from REGENWACHT_TOKEN instead of the command line, changes nothing', async () => {
+    const argv = [...common(), '--scenario', 'dry', '--devices', '3', '--model', 'dragino-sn50v3-count', '--duration', '5m'];
+    argv.splice(argv.indexOf('--token'), 2);
+    expect(argv.join(' ')).not.toContain(app.adminToken);
+    const opts = parseCli(argv, { REGENWACHT_TOKEN: app.adminToken });
+    if (opts === 'help') throw new Error('unexpected help');
+    const s = await runSimulator(opts);
     expect(s.errors).toBe(0);
     expect(s.setup).toMatchObject({ devicesCreated: 0, devicesExisting: 3, ruleCreated: false, routesCreated: [] });
     expect(s.setup!.ruleUpdated).toBeFalsy();

@@ -1,4 +1,5 @@
 // The only place that reads process.env. Parsed once with zod, then frozen. [README.md Configuration]
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -77,7 +78,21 @@ const schema = z
       .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
       .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
     MAP_TILES_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+    HTTP_RATE_LIMIT: z.string().regex(/^\d+$/, 'HTTP_RATE_LIMIT must be a whole number of requests per minute').transform(Number).refine((n) => n >= 1, 'HTTP_RATE_LIMIT must be at least 1').default(3000),
+    WEBHOOK_ALLOW_NETS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine(isCidr, 'WEBHOOK_ALLOW_NETS: each entry must be a network like 10.20.0.0/16 or fd00:1::/64'))),
   });
+
+/** `a.b.c.d/n` or `ipv6/n` (a bare address counts as /32 or /128). */
+function isCidr(s: string): boolean {
+  const [addr, bits, ...rest] = s.split('/');
+  const v = net.isIP(addr);
+  if (!v || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128));
+}
 
 /** Cross-field requirements, checked on the raw environment so they are listed even when other fields are bad. */
 function dependentProblems(env: Record<string, string | undefined>): string[] {
@@ -104,6 +119,10 @@ export interface Config {
   roles: ReadonlySet<Role>;
   logLevel: string;
   publicUrl: string;
+  /** requests per minute one client address may make to the HTTP API */
+  httpRateLimit: number;
+  /** networks a municipality's webhooks may reach besides public addresses (CIDR) */
+  webhookAllowNets: readonly string[];
   sms: {
     provider: 'log' | 'http' | 'twilio' | 'seven';
     httpUrl?: string;
@@ -150,6 +169,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles,
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL.replace(/\/$/, ''),
+    httpRateLimit: e.HTTP_RATE_LIMIT,
+    webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
     sms: {
       provider: e.SMS_PROVIDER,
       httpUrl: e.SMS_HTTP_URL,

@@ -4,6 +4,7 @@ import type { Route, RouteBody } from '../../alerts/routing/route-schema.ts';
 import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
 import type { Rule, RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
 import type { Alarm, Transition } from '../../alerts/types.ts';
+import { bigintId } from '../db/ids.ts';
 import { audit } from '../audit.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
@@ -215,26 +216,26 @@ export class AlarmService {
 
   /** the device of an alarm, undefined when there is no such alarm */
   async deviceOf(id: string): Promise<string | undefined> {
-    if (!/^\d+$/.test(id)) return undefined;
-    const r = await this.db.query<{ device_id: string }>('select device_id from alarms where id = $1', [Number(id)]);
+    if (!bigintId(id)) return undefined;
+    const r = await this.db.query<{ device_id: string }>('select device_id from alarms where id = $1::bigint', [id]);
     return r.rows[0]?.device_id;
   }
 
   async get(id: string) {
-    if (!/^\d+$/.test(id)) return undefined;
-    const r = await this.db.query<AlarmRow>('select * from alarms where id = $1', [Number(id)]);
+    if (!bigintId(id)) return undefined;
+    const r = await this.db.query<AlarmRow>('select * from alarms where id = $1::bigint', [id]);
     if (!r.rows[0]) return undefined;
     const ev = await this.db.query<{ id: number; at: Date; kind: string; severity: string; value: number | null; threshold: number | null; actor: string | null; comment: string | null }>(
-      'select * from alarm_events where alarm_id = $1 order by id',
-      [Number(id)],
+      'select * from alarm_events where alarm_id = $1::bigint order by id',
+      [id],
     );
     const no = await this.db.query<{ id: string; route_id: string; channel: string; target: { type: string; url?: string; to?: string }; event_type: string; purpose: string; state: string; attempts: number; created_at: Date; delivered_at: Date | null; last_status: number | null; last_error: string | null }>(
-      'select * from notifications where alarm_id = $1 order by created_at, id',
-      [Number(id)],
+      'select * from notifications where alarm_id = $1::bigint order by created_at, id',
+      [id],
     );
     const at = await this.db.query<{ notification_id: string; at: Date; ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
-      'select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1 order by a.id',
-      [Number(id)],
+      'select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1::bigint order by a.id',
+      [id],
     );
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {

@@ -106,7 +106,7 @@ export class AlarmStore {
   }
 
   async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Applied | 'not_found' | 'resolved'> {
-    const cur = await tx.query<AlarmRow>('select * from alarms where id = $1 for update', [Number(id)]);
+    const cur = await tx.query<AlarmRow>('select * from alarms where id = $1::bigint for update', [id]);
     const c = cur.rows[0];
     if (!c) return 'not_found';
     if (c.state === 'resolved') return 'resolved';

@@ -1,4 +1,5 @@
 // The HTTP API: fastify + zod type provider, OpenAPI, bearer auth with roles, one error format. [docs/api.md]
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,6 +16,7 @@ import type { Principal } from '../auth/token-store.ts';
 import { allowed, type Permission } from '../auth/roles.ts';
 import type { AppContext } from '../context.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
+import { AuthFailureGuard } from './client-guard.ts';
 import { ApiError, notFound } from './errors.ts';
 import { registerRoutes } from './routes/index.ts';
 
@@ -25,6 +27,9 @@ declare module 'fastify' {
 }
 
 export type Api = FastifyInstance;
+
+/** Failed authentications one client address may make per minute before it gets 429s. */
+export const AUTH_FAILURES_PER_MINUTE = 30;
 
 export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -68,12 +73,34 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Security headers on every response, errors and 404s included. [issue 11, OWASP ASVS 14.4]
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // the OpenAPI UI styles elements inline; map tiles and its icons are images
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    hsts: false, // TLS ends at the reverse proxy, which sets it
+  });
+
+  // Rate limit per client address, before authentication: a made-up token costs the same budget as a real one.
   await app.register(rateLimit, {
-    max: 1200,
+    max: ctx.config.httpRateLimit,
     timeWindow: '1 minute',
-    keyGenerator: (req) => (req.headers.authorization ? `t:${req.headers.authorization.slice(-16)}` : `ip:${req.ip}`),
+    keyGenerator: (req) => req.ip,
     errorResponseBuilder: (_req, c) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `rate limit of ${c.max} requests per minute exceeded` }),
   });
+  const authFailures = new AuthFailureGuard({ maxFailures: AUTH_FAILURES_PER_MINUTE, windowMs: 60_000 });
 
   app.addHook('onResponse', (req, reply, done) => {
     ctx.metrics.httpRequests.inc({ method: req.method, status: String(reply.statusCode) });
@@ -82,13 +109,22 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
   });
 
   // Bearer auth for everything under /api/v1. [docs/api.md]
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/')) return;
+    // API answers carry municipal data and sometimes secrets (new tokens, MQTT passwords): never cached
+    reply.header('cache-control', 'no-store');
     const h = req.headers.authorization;
     const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-    if (!m) throw new ApiError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)');
-    const p = await ctx.tokens.verify(m[1]);
-    if (!p) throw new ApiError('UNAUTHORIZED', 'unknown or revoked token');
+    // a map lookup, no query (token-store.ts); a valid token is never locked out by its neighbours' guessing
+    const p = m ? await ctx.tokens.verify(m[1]) : null;
+    if (!p) {
+      if (authFailures.blocked(req.ip)) {
+        reply.header('retry-after', String(authFailures.retryAfterSec(req.ip)));
+        throw new ApiError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
+      }
+      authFailures.fail(req.ip);
+      throw new ApiError('UNAUTHORIZED', m ? 'unknown, revoked or expired token' : 'missing bearer token (Authorization: Bearer <token>)');
+    }
     req.principal = p;
   });
 

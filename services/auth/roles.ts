@@ -5,6 +5,7 @@ export type ApiRole = (typeof ROLES)[number];
 export const PERMISSIONS = {
   read: ['operator', 'responder', 'integrator', 'viewer'],
   'devices:write': ['operator', 'integrator'],
+  'credentials:read': ['operator', 'integrator'],
   'credentials:write': ['integrator'],
   'rules:write': ['operator'],
   'routes:write': ['operator'],

@@ -10,6 +10,7 @@ import type { AppContext } from '../../context.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { bigintId } from '../../db/ids.ts';
 
 const idParam = z.object({ id: z.string() });
 const iso = z.iso.datetime({ offset: true });
@@ -115,7 +116,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
   app.post('/api/v1/alarms/:id/ack', { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } }, async (req) => {
     const p = need(req, 'alarms:ack');
-    if (!/^\d+$/.test(req.params.id)) throw notFound('alarm', req.params.id);
+    if (!bigintId(req.params.id)) throw notFound('alarm', req.params.id);
     if (p.org !== null) {
       const deviceId = await svc.deviceOf(req.params.id);
       assertOrg(p, deviceId === undefined ? undefined : alarmOrg(deviceId), 'alarm', req.params.id);

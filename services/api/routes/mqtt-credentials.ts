@@ -31,7 +31,8 @@ export async function mqttCredentialRoutes(fastify: FastifyInstance, ctx: AppCon
     return reply.code(201).send({ username: c.username, password: c.password, publish: req.body.publish });
   });
   app.get('/api/v1/mqtt-credentials', { schema: { tags: ['access'] } }, async (req) => {
-    needInstallation(need(req, 'read'), 'MQTT credentials');
+    // who may publish what is for those who manage devices, not for responders and viewers
+    needInstallation(need(req, 'credentials:read'), 'MQTT credentials');
     return { items: await ctx.credentials.list() };
   });
   app.delete('/api/v1/mqtt-credentials/:username', { schema: { tags: ['access'], params: z.object({ username: z.string() }) } }, async (req, reply) => {
