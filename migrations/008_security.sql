@@ -18,3 +18,10 @@ create table if not exists retired_device_ids (
   org        text not null,
   retired_at timestamptz not null default now()
 );
+
+-- Who saved a route decides where its webhooks may go (services/alarms/webhook-egress.ts): routes of the
+-- default municipality from before this migration were made by installation-wide admins.
+alter table routes add column if not exists egress text;
+update routes set egress = case when org = 'default' then 'installation' else 'municipality' end where egress is null;
+alter table routes alter column egress set default 'municipality';
+alter table routes alter column egress set not null;

@@ -106,6 +106,8 @@ export async function deliverWebhook(
     url: target.url,
     timeoutMs: opts.timeoutMs ?? 10_000,
     fetch: opts.fetch,
+    // the status is the reason; the receiver's body never reaches our database or those who read alarms
+    describeError: () => '',
     init: {
       method: 'POST',
       headers: {

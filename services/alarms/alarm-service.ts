@@ -11,6 +11,7 @@ import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import { type AlarmEventKind, AlarmStore, type ClaimedNotification } from './alarm-store.ts';
+import type { EgressScope } from './webhook-egress.ts';
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
 
@@ -114,11 +115,12 @@ export class AlarmService {
   }
 
   // ---- routes ----
-  async saveRoute(id: string | undefined, body: RouteBody, actor: string, org: string = DEFAULT_ORG): Promise<OrgRoute> {
+  /** `egress`: who saves it decides where its webhooks may go [webhook-egress.ts] */
+  async saveRoute(id: string | undefined, body: RouteBody, actor: string, org: string = DEFAULT_ORG, egress: EgressScope = 'municipality'): Promise<OrgRoute> {
     const route = { ...body, id: id ?? newId('route'), org };
     await this.db.transaction(async (tx) => {
-      if (id) await tx.query('update routes set name=$2, definition=$3, org=$4, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body), org]);
-      else await tx.query('insert into routes(id, name, definition, org) values ($1,$2,$3,$4)', [route.id, body.name, JSON.stringify(body), org]);
+      if (id) await tx.query('update routes set name=$2, definition=$3, org=$4, egress=$5, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body), org, egress]);
+      else await tx.query('insert into routes(id, name, definition, org, egress) values ($1,$2,$3,$4,$5)', [route.id, body.name, JSON.stringify(body), org, egress]);
       await audit(tx, actor, id ? 'update' : 'create', 'route', route.id, body);
     });
     this.routes.set(route.id, route);

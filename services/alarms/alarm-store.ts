@@ -160,6 +160,7 @@ export interface OutboxItem {
 export interface ClaimedNotification {
   id: string;
   alarm_id: number;
+  route_id: string | null;
   target: Target;
   payload: NotificationPayload;
   attempts: number;
@@ -205,7 +206,7 @@ export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held:
     ],
   );
   if (!o.claim) return [];
-  return items.map((i, k) => ({ id: ids[k], alarm_id: Number(i.alarm.id), target: i.target, payload: i.payload, attempts: 1, created_at: new Date(o.now) }));
+  return items.map((i, k) => ({ id: ids[k], alarm_id: Number(i.alarm.id), route_id: i.routeId, target: i.target, payload: i.payload, attempts: 1, created_at: new Date(o.now) }));
 }
 
 /** One outbox row (reminders, escalations), never claimed at insert: the notifier's poll picks it up. */

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
+import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
 /** A claimed outbox row: by the claim query, or already at insert (alarm-store). */
 type Row = ClaimedNotification;
@@ -32,6 +33,8 @@ export class Notifier {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private sms: SmsSender;
+  private readonly egress: WebhookEgress;
+  private readonly egressCache = new Map<string, { scope: EgressScope; until: number }>();
   private readonly opts: Required<NotifierOptions>;
   private idle: Array<() => void> = [];
 
@@ -43,6 +46,7 @@ export class Notifier {
     opts: NotifierOptions,
   ) {
     this.opts = { concurrency: 32, giveUpAfterMs: 24 * 3_600_000, maxAttempts: 30, webhookTimeoutMs: 10_000, pollMs: 1000, ...opts };
+    this.egress = new WebhookEgress(config.webhookAllowNets);
     this.sms = createSmsSender({ ...config.sms }, { info: (o, m) => log.info(o, m) });
   }
 
@@ -81,7 +85,7 @@ export class Notifier {
                     where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and locked_until < $1))
                       and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
-       returning id, alarm_id, target, payload, attempts, created_at`,
+       returning id, alarm_id, route_id, target, payload, attempts, created_at`,
       [now, free, [...this.sendingIds]],
     );
     for (const row of r.rows) this.launch(row);
@@ -108,10 +112,26 @@ export class Notifier {
   private async send(row: Row): Promise<DeliveryResult> {
     const t = row.target;
     if (t.type === 'webhook') {
+      // checked again at every delivery: the route may predate WEBHOOK_ALLOW_NETS, or its name now resolves elsewhere
+      const scope = await this.egressOf(row.route_id);
+      const refused = await this.egress.refuseUrl(t.url, scope);
+      if (refused) return { ok: false, retryable: false, error: `webhook target not allowed: ${refused}`, latencyMs: 0 };
       const body = JSON.stringify(buildWebhookBody(row.payload, t.format ?? 'regenwacht', { externalUrl: row.payload.alarm.url }));
-      return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs });
+      return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs, fetch: this.egress.fetchFor(scope) });
     }
     return this.sms.send({ to: t.to, text: smsText(row.payload), reference: row.id });
+  }
+
+  /** Who saved the route decides where its webhooks may go; a route since deleted: the stricter rule. */
+  private async egressOf(routeId: string | null): Promise<EgressScope> {
+    if (!routeId) return 'municipality';
+    const hit = this.egressCache.get(routeId);
+    if (hit && hit.until > Date.now()) return hit.scope;
+    const r = await this.db.query<{ egress: EgressScope }>('select egress from routes where id = $1', [routeId]);
+    const scope = r.rows[0]?.egress === 'installation' ? 'installation' : 'municipality';
+    if (this.egressCache.size > 10_000) this.egressCache.clear();
+    this.egressCache.set(routeId, { scope, until: Date.now() + 10_000 });
+    return scope;
   }
 
   private async deliver(row: Row) {
@@ -173,5 +193,6 @@ export class Notifier {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.drain(5000);
+    await this.egress.close();
   }
 }

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { capAlertXml, capAtomFeed, type CapMsgType } from '../../../alerts/channels/cap.ts';
-import { routeSchema } from '../../../alerts/routing/route-schema.ts';
+import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
 import type { Transition } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import { RuleInvalid, newId } from '../../alarms/alarm-service.ts';
+import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
+import type { Principal } from '../../auth/token-store.ts';
 import type { AppContext } from '../../context.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../app.ts';
@@ -129,10 +131,27 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
 
   // ---- routes [docs/formats.md] ----
   const routeBody = routeSchema.extend({ org: orgSchema.optional() });
+  const egress = new WebhookEgress(ctx.config.webhookAllowNets);
+  /** A webhook target the saving token may not reach is refused at save (and again at every delivery). */
+  const checkTargets = async (p: Principal, body: RouteBody): Promise<EgressScope> => {
+    const scope: EgressScope = p.org === null && p.role === 'admin' ? 'installation' : 'municipality';
+    const lists = [['targets', body.targets], ['escalate.targets', body.escalate?.targets ?? []]] as const;
+    const problems = [];
+    for (const [where, ts] of lists) {
+      for (const [i, t] of ts.entries()) {
+        const why = t.type === 'webhook' ? await egress.refuseUrl(t.url, scope) : undefined;
+        if (why) problems.push({ path: `body.${where}.${i}.url`, message: `webhook target not allowed: ${why}` });
+      }
+    }
+    if (problems.length) throw new ApiError('VALIDATION_FAILED', `invalid request: ${problems.map((x) => `${x.path}: ${x.message}`).join('; ')}`, problems);
+    return scope;
+  };
   app.post('/api/v1/routes', { schema: { tags: ['routes'], body: routeBody } }, async (req, reply) => {
     const p = need(req, 'routes:write');
     const { org, ...body } = req.body;
-    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), orgFor(p, org))));
+    const o = orgFor(p, org);
+    const scope = await checkTargets(p, body);
+    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), o, scope)));
   });
   app.get('/api/v1/routes', { schema: { tags: ['routes'] } }, async (req) => {
     const p = need(req, 'read');
@@ -151,7 +170,9 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     if (!cur) throw notFound('route', req.params.id);
     assertOrg(p, cur.org, 'route', req.params.id);
     const { org, ...body } = req.body;
-    return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), orgFor(p, org, cur.org)));
+    const o = orgFor(p, org, cur.org);
+    const scope = await checkTargets(p, body);
+    return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), o, scope));
   });
   app.delete('/api/v1/routes/:id', { schema: { tags: ['routes'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'routes:write');
