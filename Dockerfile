@@ -16,8 +16,9 @@ ENV NODE_ENV=production DATA_DIR=/data BIND_HOST=0.0.0.0
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# Read at run time from the package root (services/package-root.ts): /app/migrations.
+# Read at run time from the package root (services/package-root.ts): /app/migrations, the console's files.
 COPY migrations migrations
+COPY services/web/public services/web/public
 # The application files stay root's and read-only; the server writes only to /data (embedded database,
 # broker state, admin token).
 RUN mkdir -p /data && chown node:node /data

@@ -2,12 +2,12 @@
 // Pages live in pages/, one plugin each; assets come from public/ and from node_modules (Leaflet, uPlot).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { fromPackageRoot } from '../package-root.ts';
 import { errorPage, LANG_COOKIE, SESSION_COOKIE, WebCsrf, type WebDeps, WebForbidden, WebNotFound, WebRedirect } from './context.ts';
 import type { LiveFeed } from './feed.ts';
 import { i18n, pickLang } from './i18n.ts';
@@ -20,7 +20,6 @@ import { stationPages } from './pages/station.ts';
 import { userApiRoutes } from './users-api.ts';
 import { principalOf, SessionStore, UserStore } from './users.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const pkgDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
 
@@ -59,7 +58,7 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
   for (const [prefix, root] of [
-    ['/assets/app/', path.join(here, 'public')],
+    ['/assets/app/', fromPackageRoot('services/web/public')], // the same from tsx and from dist (Dockerfile copies it)
     ['/assets/leaflet/', path.join(pkgDir('leaflet'), 'dist')],
     ['/assets/uplot/', path.join(pkgDir('uplot'), 'dist')],
   ] as const) {

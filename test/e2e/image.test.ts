@@ -3,7 +3,7 @@
 // stage copies), and its CMD is started there on the embedded store and on PostgreSQL: /readyz, one MQTT
 // uplink stored and readable through the API, SIGTERM ends it cleanly. The server must write nothing into the
 // application folder (in the image it belongs to root; the `node` user owns only /data).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -109,7 +109,7 @@ describe('the production build, laid out as the Dockerfile does', () => {
   it('holds the compiled server and only what the final stage copies', () => {
     expect(fs.existsSync(path.join(app, 'dist/services/main.js'))).toBe(true);
     const top = fs.readdirSync(app).sort();
-    const copied = copies(final).flatMap((c) => (c.sources.length > 1 || c.dest.endsWith('/') ? c.sources.map((s) => path.basename(s)) : [path.posix.normalize(c.dest)]));
+    const copied = copies(final).flatMap((c) => (c.sources.length > 1 || c.dest.endsWith('/') ? c.sources.map((s) => path.basename(s)) : [path.posix.normalize(c.dest).split('/')[0]]));
     expect(top).toEqual([...new Set([...copied, 'node_modules'])].sort());
   });
 
@@ -155,6 +155,20 @@ describe('the production build, laid out as the Dockerfile does', () => {
       await c.endAsync();
       const r = await api('GET', `/api/v1/devices/img-gauge/readings?metric=rain_mm&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
       expect(r.points).toEqual([{ time, value: 1.4 }]);
+
+      // the web console's own files, read at run time like the migrations
+      const css = await fetch(`${http}/assets/app/app.css`);
+      expect(css.status).toBe(200);
+      expect(await fetch(`${http}/login`).then((x) => x.status)).toBe(200);
+      if (usePg) {
+        // README: user accounts in the image come from the compiled CLI (the server keeps running on PostgreSQL)
+        const u = spawnSync(process.execPath, ['dist/services/web/user-cli.js', 'add', 'img-user', '--role', 'viewer'], {
+          cwd: app,
+          env: { PATH: process.env.PATH ?? '', ...envOf(final), DATA_DIR: dataDir, DATABASE_URL: db!.url, RW_PASSWORD: 'image-test-password-1' },
+          encoding: 'utf8',
+        });
+        expect(u.status, u.stderr + u.stdout).toBe(0);
+      }
 
       s.proc.kill('SIGTERM');
       expect(await s.exit, s.out()).toBe(0);
