@@ -12,7 +12,7 @@ export interface Principal {
   org: string | null;
 }
 
-/** A token as listed: never its secret or hash. [CONTRACT 4 GET /api/v1/tokens] */
+/** A token as listed: never its secret or hash. [docs/api.md GET /api/v1/tokens] */
 export interface TokenInfo {
   id: number;
   name: string;

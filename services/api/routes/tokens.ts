@@ -42,7 +42,7 @@ export async function tokenRoutes(fastify: FastifyInstance, ctx: AppContext) {
     });
   });
 
-  // Live tokens without their secrets; a municipality's admin sees its municipality's only. [CONTRACT 4]
+  // Live tokens without their secrets; a municipality's admin sees its municipality's only. [docs/api.md]
   app.get('/api/v1/tokens', { schema: { tags: ['access'] } }, async (req) => {
     const p = need(req, 'tokens:write');
     return { items: await ctx.tokens.list(p.org) };
