@@ -81,6 +81,16 @@ describe('level', () => {
 });
 
 describe('counter timing', () => {
+  it('a late or re-delivered count (read before the latest one) is no reset and no rain; nothing is counted twice', () => {
+    const s = new CounterState();
+    const at = (min: number) => min * 60_000;
+    expect(s.next(c16(1000), {}, at(0))).toBeNull();
+    expect(s.next(c16(1010), {}, at(5))).toBe(2);
+    expect(s.next(c16(1005), {}, at(3)), 'the late uplink from minute 3').toBeNull();
+    expect(s.next(c16(1010), {}, at(5)), 'the uplink of minute 5 again').toBeNull();
+    expect(s.next(c16(1020), {}, at(10)), '10 tips since minute 5, not 15 since the late count').toBe(2);
+  });
+
   it('remembers when the previous count was read, also across a restart (seeded with its time)', () => {
     const t = new CounterTracker();
     t.seed('g', 1000, 0);

@@ -57,6 +57,9 @@ export class CounterState {
     const perCount = mmPerCount(counter, params);
     // Relative counters already are "tips since the previous uplink"; no state needed.
     if (counter.relative) return round6(counter.count * perCount);
+    // A count read before the latest one (a late or re-delivered uplink) carries no new tips; taken as the
+    // newest it would look like a reset, add its whole count as rain and count the tips after it twice.
+    if (time !== undefined && this.lastAt !== undefined && time <= this.lastAt) return null;
     const prev = this.last;
     this.sincePrevious = time !== undefined && this.lastAt !== undefined ? time - this.lastAt : undefined;
     this.last = counter.count;
