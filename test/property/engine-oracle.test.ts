@@ -23,6 +23,7 @@ const DIMENSIONS: Dimensions = {
   restarts: true,
   ruleEdits: !WAITING_FOR.ruleEdits,
   futureStamps: !WAITING_FOR.futureStamps,
+  counters: !WAITING_FOR.counters,
 };
 
 const SEED = Number(process.env.ORACLE_SEED ?? 11);

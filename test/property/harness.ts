@@ -5,6 +5,8 @@ import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Rule } from '../../alerts/rules/rule-types.ts';
 import type { Reading, Severity, Transition } from '../../alerts/types.ts';
 import { type EngineStateSource, hydrateEngine } from '../../services/alarms/engine-hydration.ts';
+import { CounterTracker } from '../../services/ingest/derive.ts';
+import { QualityFilter, SEEDED_METRICS, type StoredPoint } from '../../services/ingest/quality.ts';
 import { Oracle, type OracleOptions } from './oracle.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -19,6 +21,26 @@ class MemoryStore implements EngineStateSource {
     if (this.readings.has(k)) return false;
     this.readings.set(k, r);
     return true;
+  }
+
+  /** device_counters: the newest raw count per device (the writer never moves it back in time) */
+  readonly counters = new Map<string, { count: number; time: number }>();
+
+  saveCount(deviceId: string, count: number, time: number): void {
+    if ((this.counters.get(deviceId)?.time ?? Number.NEGATIVE_INFINITY) <= time) this.counters.set(deviceId, { count, time });
+  }
+
+  /** the quality history a restarted ingest reads: per series, the newest two good and two flagged readings */
+  qualityHistory(since: number): { deviceId: string; metric: string; points: StoredPoint[] }[] {
+    const by = new Map<string, { deviceId: string; metric: string; points: StoredPoint[] }>();
+    const sorted = [...this.readings.values()].filter((r) => r.time > since && SEEDED_METRICS.includes(r.metric)).sort((a, b) => b.time - a.time);
+    for (const r of sorted) {
+      const k = `${r.deviceId}\u0000${r.metric}`;
+      const s = by.get(k) ?? { deviceId: r.deviceId, metric: r.metric, points: [] };
+      if (s.points.filter((p) => (p.quality === 0) === (r.quality === 0)).length < 2) s.points.push({ time: r.time, value: r.value, quality: r.quality });
+      by.set(k, s);
+    }
+    return [...by.values()];
   }
 
   /** what AlarmStore.apply does to the open alarm of (rule, device) */
@@ -53,6 +75,36 @@ class MemoryStore implements EngineStateSource {
   }
 }
 
+/** The ingest steps a reading passes before it is stored: tip counter and quality flags (as createSteps
+ *  wires them), seeded from the store after a restart as the app does. */
+class Ingest {
+  private counters = new CounterTracker();
+  private quality = new QualityFilter();
+
+  constructor(store?: MemoryStore, now?: number) {
+    if (!store || now === undefined) return;
+    for (const [id, c] of store.counters) this.counters.seed(id, c.count, c.time);
+    for (const s of store.qualityHistory(now - 6 * 3_600_000)) this.quality.seedSeries(s.deviceId, s.metric, s.points);
+  }
+
+  /** the readings of one uplink with their quality, and any held reading the uplink confirmed */
+  uplink(readings: Reading[], sinceMs?: number): { readings: Reading[]; released: Reading[] } {
+    const out: Reading[] = [];
+    const released: Reading[] = [];
+    for (const r of readings) {
+      const q = this.quality.judge(r.deviceId, r.metric, r.time, r.value, {}, r.metric === 'rain_mm' ? sinceMs : undefined);
+      if (q.released) released.push({ deviceId: r.deviceId, metric: r.metric, time: q.released.time, value: q.released.value, quality: 0 });
+      out.push({ ...r, quality: q.flags });
+    }
+    return { readings: out, released };
+  }
+
+  counter(deviceId: string, count: number, time: number): { rainMm: number | null; sinceMs?: number } {
+    const rainMm = this.counters.next(deviceId, { count, bits: 16 }, { mmPerTip: 0.2 }, time);
+    return { rainMm, sinceMs: this.counters.sincePrevious(deviceId) };
+  }
+}
+
 export async function runEngine(sc: Scenario): Promise<Transition[]> {
   const store = new MemoryStore();
   let rules: Rule[] = sc.rules;
@@ -63,15 +115,25 @@ export async function runEngine(sc: Scenario): Promise<Transition[]> {
     return e;
   };
   let engine = boot();
+  let ingest = new Ingest();
   const out: Transition[] = [];
   const keep = (ts: Transition[]) => {
     for (const t of ts) store.record(t);
     out.push(...ts);
   };
+  // the writer hands the engine only the rows it newly inserted: a re-delivery stops at the store
+  const deliver = (u: { readings: Reading[]; released: Reading[] }, now: number) => {
+    for (const r of u.released) keep(engine.onReading(r, now));
+    for (const r of u.readings) if (store.store(r)) keep(engine.onReading(r, now));
+  };
   for (const ev of sc.events) {
-    if (ev.kind === 'reading') {
-      // the writer hands the engine only the rows it newly inserted: a re-delivery stops at the store
-      if (store.store(ev.r)) keep(engine.onReading(ev.r, ev.at));
+    if (ev.kind === 'reading') deliver(ingest.uplink([ev.r]), ev.at);
+    else if (ev.kind === 'counter') {
+      const c = ingest.counter(ev.deviceId, ev.count, ev.time);
+      store.saveCount(ev.deviceId, ev.count, ev.time);
+      const rs: Reading[] = [{ deviceId: ev.deviceId, metric: 'battery_v', time: ev.time, value: 3.6, quality: 0 }];
+      if (c.rainMm !== null) rs.unshift({ deviceId: ev.deviceId, metric: 'rain_mm', time: ev.time, value: c.rainMm, quality: 0 });
+      deliver(ingest.uplink(rs, c.sinceMs), ev.at);
     } else if (ev.kind === 'tick') keep(engine.tick(ev.at));
     else if (ev.kind === 'rules') {
       rules = ev.rules;
@@ -81,6 +143,7 @@ export async function runEngine(sc: Scenario): Promise<Transition[]> {
       if (now) keep(now);
     } else {
       engine = boot();
+      ingest = new Ingest(store, ev.at);
       await hydrateEngine(engine, rules, store, ev.at);
     }
   }
@@ -93,6 +156,10 @@ export function runOracle(sc: Scenario, opts: OracleOptions = {}): Transition[] 
   o.setRules(sc.rules);
   for (const ev of sc.events) {
     if (ev.kind === 'reading') o.reading(ev.r, ev.at);
+    else if (ev.kind === 'counter') {
+      if (ev.rainMm !== null) o.reading({ deviceId: ev.deviceId, metric: 'rain_mm', time: ev.time, value: ev.rainMm, quality: 0 }, ev.at);
+      o.reading({ deviceId: ev.deviceId, metric: 'battery_v', time: ev.time, value: 3.6, quality: 0 }, ev.at);
+    }
     else if (ev.kind === 'tick') o.tick(ev.at);
     else if (ev.kind === 'rules') o.setRules(ev.rules, ev.at);
     else o.restart();
@@ -124,7 +191,8 @@ export function story(sc: Scenario): string {
   const lines = ['rules:', ...sc.rules.map(rule), 'events (arrival: what):'];
   for (const ev of sc.events) {
     if (ev.kind === 'tick') continue;
-    if (ev.kind === 'reading') {
+    if (ev.kind === 'counter') lines.push(`  ${hhmmss(ev.at)} ${ev.deviceId} count=${ev.count} (rain ${ev.rainMm ?? 'baseline'})`);
+    else if (ev.kind === 'reading') {
       const stamp = ev.r.time === ev.at ? '' : ` stamped ${hhmmss(ev.r.time)}`;
       lines.push(`  ${hhmmss(ev.at)} ${ev.r.deviceId} ${ev.r.metric}=${ev.r.value}${stamp}`);
     } else if (ev.kind === 'restart') lines.push(`  ${hhmmss(ev.at)} RESTART`);

@@ -11,6 +11,10 @@ export const T0 = Date.UTC(2024, 5, 12, 14, 0, 0);
 
 export type Event =
   | { kind: 'reading'; at: number; r: Reading }
+  /** a tipping-bucket uplink: the cumulative count the device sends, and the rain it stands for as far as
+   *  anyone can know (tips since the previous delivered count; after a reboot, tips since the reboot;
+   *  null for the very first count, which only sets the baseline) */
+  | { kind: 'counter'; at: number; deviceId: string; time: number; count: number; rainMm: number | null }
   | { kind: 'tick'; at: number }
   | { kind: 'restart'; at: number }
   | { kind: 'rules'; at: number; rules: Rule[] };
@@ -30,6 +34,8 @@ export interface Dimensions {
   ruleEdits: boolean;
   /** stamps up to 9 min ahead of the receive time (inside the ingest tolerance) */
   futureStamps: boolean;
+  /** rain-1 may be a tipping bucket sending cumulative counts, rebooting once (counter reset) */
+  counters: boolean;
 }
 
 export const DEVICES: DeviceInfo[] = [
@@ -169,6 +175,14 @@ const series = <T>(value: fc.Arbitrary<T>) =>
 export const scenarioInput = fc.record({
   rules: ruleBodies,
   rain1: series(tips),
+  /** rain-1 as a tipping bucket: its counter before the first uplink, and the uplink it reboots before */
+  counter: fc.option(
+    fc.oneof(
+      fc.record({ base: fc.integer({ min: 500, max: 50_000 }), resetAt: fc.option(fc.nat({ max: 89 }), { nil: undefined }) }),
+      fc.record({ base: fc.integer({ min: 65_000, max: 65_535 }) }), // the 16-bit register wraps during the storm
+    ),
+    { nil: undefined },
+  ),
   rain2: fc.option(series(tips), { nil: undefined }),
   level: fc.record({ start: fc.integer({ min: 120, max: 220 }), s: series(levelStep) }),
   restarts: fc.array(fc.integer({ min: 1, max: 600 }), { maxLength: 3 }),
@@ -194,12 +208,45 @@ function uplinks(deviceId: string, metric: string, s: Series, value: (i: number)
   return out;
 }
 
+/**
+ * A tipping bucket's uplinks. Lost uplinks' tips arrive with the next count; a reboot restarts the count at
+ * 0; a late or repeated uplink carries no new tips (its tips come with the newer count already read).
+ */
+function counterFrames(s: Series, c: { base: number; resetAt?: number }, dims: Dimensions): Event[] {
+  const frames: { i: number; at: number; time: number; count: number }[] = [];
+  let count = c.base;
+  s.values.forEach((tipsNow, i) => {
+    if (i === c.resetAt) count = 0;
+    count = (count + Math.min(tipsNow, 6 * s.cadence)) % 65_536; // ≤ 1.2 mm/min (72 mm/h); a 16-bit register
+    if (dims.gaps && s.gaps.some((g) => i >= g.at && i < g.at + g.len)) return;
+    const time = T0 + (i + 1) * s.cadence * MIN + s.offsetS * 1000;
+    const d = s.deliveries[i];
+    const at = time + (dims.late && d.late > 0 ? d.late * 1000 : 0);
+    frames.push({ i, at, time, count });
+    if (dims.duplicates && d.dup >= 0) frames.push({ i, at: at + d.dup * 1000 + 1, time, count });
+  });
+  // the rain each count stands for, in the order the counts arrive
+  let known: { i: number; count: number } | undefined;
+  return frames
+    .sort((a, b) => a.at - b.at)
+    .map((f): Event => {
+      let rainMm: number | null = null;
+      if (known === undefined || f.i > known.i) {
+        const rebooted = known !== undefined && c.resetAt !== undefined && known.i < c.resetAt && c.resetAt <= f.i;
+        if (known !== undefined) rainMm = Math.round((rebooted ? f.count : (f.count - known.count + 65_536) % 65_536) * 0.2 * 1e6) / 1e6;
+        known = { i: f.i, count: f.count };
+      }
+      return { kind: 'counter', at: f.at, deviceId: 'rain-1', time: f.time, count: f.count, rainMm };
+    });
+}
+
 export function buildScenario(input: ScenarioInput, dims: Dimensions): Scenario {
   const bodies = input.rules;
   const rules = bodies.map(([id, body]) => parse(body, id));
   const events: Event[] = [];
   const rain = (s: Series) => (i: number) => Math.round(s.values[i] * 0.2 * 10) / 10;
-  events.push(...uplinks('rain-1', 'rain_mm', input.rain1, rain(input.rain1), dims));
+  if (dims.counters && input.counter) events.push(...counterFrames(input.rain1, input.counter, dims));
+  else events.push(...uplinks('rain-1', 'rain_mm', input.rain1, rain(input.rain1), dims));
   if (input.rain2) events.push(...uplinks('rain-2', 'rain_mm', input.rain2, rain(input.rain2), dims));
   const lv = input.level;
   const levels: number[] = [];
@@ -217,7 +264,7 @@ export function buildScenario(input: ScenarioInput, dims: Dimensions): Scenario 
     }
   }
   // a reading and a tick at the same instant: the reading first (as the replay helper does)
-  const order = { reading: 0, rules: 1, restart: 2, tick: 3 };
+  const order = { reading: 0, counter: 0, rules: 1, restart: 2, tick: 3 };
   events.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
   return { devices: DEVICES, rules, events };
 }
