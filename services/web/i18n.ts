@@ -145,7 +145,7 @@ const de = {
   duration_h: '{n} h',
   duration_min: '{n} min',
   in_window: 'in {w}',
-  no_data_since: 'keine Daten seit {n} min',
+  no_data_since: 'keine Daten seit {n}',
   error_title: 'Fehler',
   error_text: 'Etwas ist schiefgegangen (Anfrage {id}).',
 };
@@ -295,7 +295,7 @@ const en: Record<MessageKey, string> = {
   duration_h: '{n} h',
   duration_min: '{n} min',
   in_window: 'in {w}',
-  no_data_since: 'no data for {n} min',
+  no_data_since: 'no data for {n}',
   error_title: 'Error',
   error_text: 'Something went wrong (request {id}).',
 };

@@ -83,7 +83,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
       const row = p.locator('#board tr[data-device="gi-rain"]');
       await row.waitFor({ timeout: 10_000 });
       expect(await row.getAttribute('data-severity')).toBe('severe');
-      expect(await row.textContent()).toMatch(/hoch[\s\S]*DWD Starkregen[\s\S]*Regenschreiber Gießen-Nord[\s\S]*28 mm in 1h \/ 25 mm[\s\S]*ausgelöst/);
+      expect(await row.textContent()).toMatch(/hoch[\s\S]*Regenschreiber Gießen-Nord[\s\S]*DWD Starkregen[\s\S]*28 mm in 1h \/ 25 mm[\s\S]*ausgelöst/);
       await expect.poll(() => stationStatus(p, 'gi-rain')).toBe('severe');
       expect(await p.evaluate(() => (window as any).__sameDocument)).toBe(true);
     }

@@ -11,7 +11,7 @@ import { type BoardFilters, boardAlarms, openAlarms, outlines, parseFilters, sta
 const SEVS = ['minor', 'moderate', 'severe', 'extreme'] as const;
 
 export function valueText(i: I18n, a: Pick<Alarm, 'value' | 'threshold' | 'unit' | 'window'>): string {
-  if (a.unit === 's') return `${i.t('no_data_since', { n: Math.round(a.value / 60) })} / ${i.t('duration_min', { n: Math.round(a.threshold / 60) })}`;
+  if (a.unit === 's') return `${i.t('no_data_since', { n: i.duration(a.value * 1000) })} / ${i.duration(a.threshold * 1000)}`;
   const w = a.window ? ` ${i.t('in_window', { w: a.window })}` : '';
   return `${i.num(a.value)} ${a.unit}${w} / ${i.num(a.threshold)} ${a.unit}`;
 }
@@ -30,17 +30,17 @@ export function boardTable(v: View, alarms: Alarm[], nameOf: (id: string) => str
   if (!alarms.length) return html`<p class="muted" id="board-empty">${t('board_empty')}</p>`;
   return html`<p class="visually-hidden" role="status">${t('board_count', { n: alarms.length })}</p>
 <table>
-<thead><tr><th scope="col">${t('col_severity')}</th><th scope="col">${t('col_rule')}</th><th scope="col">${t('col_station')}</th><th scope="col">${t('col_value')}</th><th scope="col">${t('col_running')}</th><th scope="col">${t('col_state')}</th><th scope="col">${t('col_acked_by')}</th><th scope="col">${t('col_actions')}</th></tr></thead>
+<thead><tr><th scope="col">${t('col_severity')}</th><th scope="col">${t('col_station')} / ${t('col_rule')}</th><th scope="col">${t('col_value')}</th><th scope="col">${t('col_running')}</th><th scope="col">${t('col_state')}</th><th scope="col">${t('col_actions')}</th></tr></thead>
 <tbody>
 ${alarms.map(
   (a) => html`<tr class="state-${a.state}" data-alarm="${a.id}" data-device="${a.deviceId}" data-severity="${a.severity}">
 <td data-label="${t('col_severity')}"><span class="sev sev-${a.severity}">${i.sev(a.severity)}</span></td>
-<td data-label="${t('col_rule')}"><a href="/alarms/${a.id}">${a.ruleName}</a></td>
-<td data-label="${t('col_station')}"><a href="/stations/${encodeURIComponent(a.deviceId)}">${nameOf(a.deviceId)}</a></td>
-<td data-label="${t('col_value')}" class="num">${valueText(i, a)}</td>
+<td data-label="${t('col_station')}"><a class="station-label" href="/stations/${encodeURIComponent(a.deviceId)}">${nameOf(a.deviceId)}</a><br><a href="/alarms/${a.id}">${a.ruleName}</a></td>
+<td data-label="${t('col_value')}">${valueText(i, a)}</td>
 <td data-label="${t('col_running')}" class="num" data-since="${a.startedAt}">${i.duration(now - Date.parse(a.startedAt))}</td>
-<td data-label="${t('col_state')}" class="state">${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : 'state_resolved')}</td>
-<td data-label="${t('col_acked_by')}" class="acked-by">${a.acknowledgedBy ?? ''}${a.acknowledgedAt ? html`<br><span class="muted">${i.time(a.acknowledgedAt)}</span>` : ''}</td>
+<td data-label="${t('col_state')}"><span class="state">${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : 'state_resolved')}</span>${
+  a.acknowledgedBy ? html`<br><span class="acked-by muted">${a.acknowledgedBy}, ${i.time(a.acknowledgedAt)}</span>` : ''
+}</td>
 <td data-label="${t('col_actions')}">${canAck && a.state === 'firing' ? ackForm(v, a, v.url) : html`<a href="/alarms/${a.id}">${t('details')}</a>`}</td>
 </tr>`,
 )}

@@ -48,7 +48,8 @@
         ctx.stroke();
         ctx.setLineDash([]);
         ctx.font = `${12 * dpr}px system-ui, sans-serif`;
-        ctx.fillText(l.label, u.bbox.left + 6 * dpr, y - 5 * dpr);
+        ctx.textAlign = 'right';
+        ctx.fillText(l.label, u.bbox.left + u.bbox.width - 6 * dpr, y - 5 * dpr);
       }
       ctx.restore();
     };
@@ -66,6 +67,18 @@
     return [lo, hi];
   };
 
+  // time labels in Europe/Berlin in the page's language: 14:00, with the date under midnight and the first tick
+  const locale = data.words.lang === 'de' ? 'de-DE' : 'en-GB';
+  const hm = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const dm = new Intl.DateTimeFormat(locale, { timeZone: 'Europe/Berlin', day: '2-digit', month: '2-digit' });
+  const timeLabels = (_u, splits, _ax, _space, incr) =>
+    splits.map((ts, k) => {
+      const d = new Date(ts * 1000);
+      if (incr >= 86400) return dm.format(d);
+      const t = hm.format(d);
+      return k === 0 || t === '00:00' ? `${t}\n${dm.format(d)}` : t;
+    });
+
   const axis = (extra) => ({ stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, ...extra });
 
   for (const c of data.charts) {
@@ -80,7 +93,7 @@
         tzDate,
         legend: { show: false },
         scales: { x: { time: true }, mm: { range: rangeWith([], 'mm', 0) }, sum: { range: rangeWith(c.lines, 'sum', 0) } },
-        axes: [axis({}), axis({ scale: 'mm', label: `mm / ${c.bucketMin} min` }), axis({ scale: 'sum', side: 1, label: 'mm', grid: { show: false } })],
+        axes: [axis({ values: timeLabels }), axis({ scale: 'mm', label: `mm / ${c.bucketMin} min` }), axis({ scale: 'sum', side: 1, label: 'mm', grid: { show: false } })],
         series: [
           {},
           { label: 'mm', scale: 'mm', fill: col('--rain', '#3b8fd9'), stroke: col('--rain', '#3b8fd9'), paths: uPlot.paths.bars({ size: [0.85, 60] }), points: { show: false } },
@@ -100,7 +113,7 @@
         tzDate,
         legend: { show: false },
         scales: { x: { time: true }, y: { range: () => [lo, hi] } },
-        axes: [axis({}), axis({ label: c.unit })],
+        axes: [axis({ values: timeLabels }), axis({ label: c.unit })],
         series: [
           {},
           { label: c.title, stroke: col('--series', '#1f5fbf'), width: 2, spanGaps: true, points: { show: false } },
