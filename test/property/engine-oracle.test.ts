@@ -36,7 +36,12 @@ describe('rule engine vs brute-force oracle', () => {
         const sc = buildScenario(input, DIMENSIONS);
         const engine = canonical(await runEngine(sc));
         const oracle = canonical(runOracle(sc, { rejudgeOnEdit: DIMENSIONS.ruleEdits }));
-        if (JSON.stringify(engine) !== JSON.stringify(oracle)) throw new Error(`engine:\n  ${engine.join('\n  ')}\noracle:\n  ${oracle.join('\n  ')}`);
+        if (JSON.stringify(engine) === JSON.stringify(oracle)) return;
+        // show only the alarms (rule/device) whose transitions differ
+        const alarm = (line: string) => line.split(' ')[1];
+        const differ = new Set([...engine, ...oracle].map(alarm).filter((a) => JSON.stringify(engine.filter((l) => alarm(l) === a)) !== JSON.stringify(oracle.filter((l) => alarm(l) === a))));
+        const show = (ls: string[]) => ls.filter((l) => differ.has(alarm(l))).join('\n  ');
+        throw new Error(`engine:\n  ${show(engine)}\noracle:\n  ${show(oracle)}`);
       }),
       {
         seed: SEED,
@@ -48,9 +53,12 @@ describe('rule engine vs brute-force oracle', () => {
         reporter(run) {
           if (!run.failed || !run.counterexample) return;
           const sc = buildScenario(run.counterexample[0], DIMENSIONS);
+          const message = run.errorInstance instanceof Error ? run.errorInstance.message : String(run.errorInstance);
+          // the story of the gauges whose alarms differ
+          const devices = new Set([...message.matchAll(/ [\w-]+\/([\w-]+) /g)].map((m) => m[1]));
           throw new Error(
             `engine and oracle disagree — reproduce with ORACLE_SEED=${run.seed} ORACLE_PATH=${run.counterexample ? run.counterexamplePath : ''}\n` +
-              `${story(sc)}\n${run.errorInstance instanceof Error ? run.errorInstance.message : String(run.errorInstance)}`,
+              `${story(sc, devices.size ? devices : undefined)}\n${message}`,
           );
         },
       },

@@ -184,13 +184,16 @@ export function canonical(ts: Transition[]): string[] {
 
 const hhmmss = (t: number) => new Date(t).toISOString().slice(11, 19);
 
-/** The scenario as a short story, for a failure message: rules, then every event except the ticks. */
-export function story(sc: Scenario): string {
+/** The scenario as a short story, for a failure message: rules, then every event except the ticks (only
+ *  those of `devices` when given). */
+export function story(sc: Scenario, devices?: Set<string>): string {
+  const shown = (id: string) => !devices || devices.has(id);
   const rule = (r: Rule) =>
     `  ${r.id}: ${r.kind}${r.metric ? ` ${r.metric}` : ''}${r.comparison === 'below' ? ' below' : ''} ${r.levels.map((l) => `${l.severity}${l.window ? `/${l.window}` : ''}${r.kind === 'offline' ? '' : `≥${l.threshold}`}`).join(' ')} for ${r.for} clear ${r.clear.hysteresis}/${r.clear.for}${r.mode === 'shadow' ? ' shadow' : ''}`;
   const lines = ['rules:', ...sc.rules.map(rule), 'events (arrival: what):'];
   for (const ev of sc.events) {
     if (ev.kind === 'tick') continue;
+    if ((ev.kind === 'counter' && !shown(ev.deviceId)) || (ev.kind === 'reading' && !shown(ev.r.deviceId))) continue;
     if (ev.kind === 'counter') lines.push(`  ${hhmmss(ev.at)} ${ev.deviceId} count=${ev.count} (rain ${ev.rainMm ?? 'baseline'})`);
     else if (ev.kind === 'reading') {
       const stamp = ev.r.time === ev.at ? '' : ` stamped ${hhmmss(ev.r.time)}`;
