@@ -35,6 +35,18 @@ describe('offline', () => {
     expect(kinds(e.onReading({ ...level(T0 + 41 * MIN, 9999), quality: Quality.SPIKE }, T0 + 41 * MIN))).toEqual(['resolved minor']);
   });
 
+  it('a gauge never heard from keeps its offline alarm across a restart, and escalates on', () => {
+    const two = rule({ name: 'stale', kind: 'offline', scope, levels: [{ severity: 'minor', window: '40m' }, { severity: 'severe', window: '2h' }] }, 'off');
+    const before = engineWith([two]);
+    before.tick(T0);
+    expect(kinds(before.tick(T0 + 40 * MIN))).toEqual(['firing minor']);
+    const after = engineWith([two]); // restart at +50 min: still nothing from g1
+    after.hydrate([], [{ ruleId: 'off', deviceId: 'g1', severity: 'minor' }], []);
+    expect(after.tick(T0 + 50 * MIN), 'no all-clear for a gauge that is still silent').toEqual([]);
+    expect(kinds(after.tick(T0 + 130 * MIN))).toEqual(['escalated severe']); // 40 min + 80 min after the restart
+    expect(kinds(after.onReading(level(T0 + 131 * MIN, 500), T0 + 131 * MIN))).toEqual(['resolved severe']);
+  });
+
   it('watches devices by tag and restores lastSeen from hydrate', () => {
     const byTag = rule({ name: 'stale', kind: 'offline', scope: { tags: { site: 'lahn' } }, levels: [{ severity: 'minor', window: '30m' }] });
     const e = engineWith([byTag], [device('a', { site: 'lahn' }), device('b', { site: 'ohm' })]);

@@ -55,6 +55,8 @@ export class RuleEngine {
   private lastSeen = new Map<string, number>();
   /** offline baseline for devices never seen: when the engine first watched them */
   private watchSince = new Map<string, number>();
+  /** after a restart: the silence an open offline alarm of a never-seen device had reached (its level's window) */
+  private resumeSilence = new Map<string, number>();
   private clock = -Infinity;
   /** called with the current value of an open alarm's deciding level when it changes without a transition */
   onOpenValue?: (ruleId: string, deviceId: string, value: number) => void;
@@ -88,6 +90,14 @@ export class RuleEngine {
       if (r.quality !== 0 || !Number.isFinite(r.value)) continue;
       const route = this.route(r.deviceId, r.metric);
       if (route.rules.length > 0) this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
+    }
+    // A gauge never heard from keeps its open offline alarm across a restart: its silence resumes at that
+    // alarm's window instead of starting again from zero, which would resolve the alarm of a gauge still silent.
+    for (const o of open) {
+      const cr = this.rules.get(o.ruleId);
+      if (cr?.rule.kind !== 'offline' || this.lastSeen.has(o.deviceId)) continue;
+      const w = Math.max(0, ...cr.levels.filter((l) => l.rank === severityRank(o.severity)).map((l) => l.windowMs));
+      this.resumeSilence.set(o.deviceId, Math.max(w, this.resumeSilence.get(o.deviceId) ?? 0));
     }
     for (const o of open) {
       if (!this.rules.has(o.ruleId)) continue;
@@ -180,7 +190,7 @@ export class RuleEngine {
     if (cr.rule.kind !== 'offline') {
       return measure(cr, this.series.get(seriesKey(deviceId, cr.rule.metric ?? '')), t, active);
     }
-    const seen = this.lastSeen.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t);
+    const seen = this.lastSeen.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t - (this.resumeSilence.get(deviceId) ?? 0));
     return measureOffline(cr, Math.max(0, t - seen), active);
   }
 

@@ -51,6 +51,7 @@ export class Oracle {
   /** the newest uplink per device, any metric, any quality */
   private uplinks = new Map<string, number>();
   private watchSince = new Map<string, number>();
+  private resume = new Map<string, number>();
   private states = new Map<string, State>();
   readonly out: Transition[] = [];
 
@@ -101,6 +102,15 @@ export class Oracle {
   /** documented: a restart keeps open alarms and the data, and restarts `for`/`clear.for` from zero */
   restart(): void {
     this.clock = Number.NEGATIVE_INFINITY;
+    // a gauge never heard from keeps its open offline alarm: its silence resumes at that alarm's window
+    this.resume.clear();
+    for (const [k, st] of this.states) {
+      const [ruleId, deviceId] = k.split('\u0000');
+      const rule = this.rules.find((r) => r.id === ruleId);
+      if (rule?.kind !== 'offline' || st.rank < 0 || this.uplinks.has(deviceId)) continue;
+      const w = Math.max(0, ...rule.levels.filter((l) => severityRank(l.severity) === st.rank).map((l) => l.windowMs));
+      this.resume.set(deviceId, Math.max(w, this.resume.get(deviceId) ?? 0));
+    }
     // after a restart the data is what was stored: readings stamped ahead are back at their own stamps
     for (const pts of this.points.values()) {
       for (const p of pts) p[0] = p[2];
@@ -167,7 +177,7 @@ export class Oracle {
   private values(rule: Rule, levels: Level[], deviceId: string, t: number): (number | undefined)[] {
     const sign = rule.comparison === 'below' ? -1 : 1;
     if (rule.kind === 'offline') {
-      const since = this.uplinks.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t);
+      const since = this.uplinks.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t - (this.resume.get(deviceId) ?? 0));
       return levels.map(() => Math.max(0, t - since));
     }
     const all = this.points.get(key(deviceId, rule.metric ?? '')) ?? [];
