@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { buildApi } from './api/app.ts';
+import { MqttClientIds } from './auth/mqtt-client-ids.ts';
 import { MqttCredentialStore } from './auth/mqtt-credentials.ts';
 import { TokenStore } from './auth/token-store.ts';
 import { type RunningBroker, startBroker } from './broker/broker.ts';
@@ -171,6 +172,8 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       if (config.roles.has('broker') && config.mqttPort !== 'off') {
         broker = await startBroker(config.bindHost, config.mqttPort, {
           credentials,
+          clientIds: new MqttClientIds(db),
+          devices,
           ingest: handle,
           refused: (m, reason, message) => ingest!.refused(m, reason, message),
           log: logger,

@@ -10,7 +10,7 @@ const FINGERPRINT = `select concat_ws('/',
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from rules),
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from routes),
   (select count(*) || ':' || coalesce(max(updated_at)::text, '') from codecs),
-  (select count(*) || ':' || coalesce(max(created_at)::text, '') from mqtt_credentials)) as f`;
+  (select count(*) || ':' || coalesce(max(updated_at)::text, '') from mqtt_credentials)) as f`;
 
 export function startConfigSync(ctx: AppContext, log: Logger, everyMs = 2000): { stop(): void; check(): Promise<boolean> } {
   let last: string | undefined;

@@ -4,6 +4,9 @@ import { hashSecret, newToken, sameHash } from './secrets.ts';
 export interface MqttCredential {
   username: string;
   publish: string[];
+  subscribe: string[];
+  /** the municipality it belongs to; null: the whole installation */
+  org: string | null;
   createdAt: string;
 }
 
@@ -19,53 +22,139 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/** Does every topic that `inner` matches also match `outer`? (a subscription checked against an ACL pattern) */
+export function filterCovers(outer: string, inner: string): boolean {
+  const o = outer.split('/');
+  const n = inner.split('/');
+  for (let i = 0; i < o.length; i++) {
+    if (o[i] === '#') return true;
+    if (i >= n.length || n[i] === '#') return false;
+    if (o[i] !== '+' && (n[i] === '+' || o[i] !== n[i])) return false;
+  }
+  return o.length === n.length;
+}
+
 export function validFilter(f: string): boolean {
   if (!f || f.length > 512) return false;
   const parts = f.split('/');
   return parts.every((p, i) => (p.includes('#') ? p === '#' && i === parts.length - 1 : !p.includes('+') || p === '+'));
 }
 
-/** Hashed MQTT credentials with per-credential publish ACLs, cached in memory for the broker's hot path. */
+/**
+ * Filters no one may subscribe to on an intake broker: everything (`#`, `+/#` …), shared subscriptions
+ * (`$share/…`, they would take uplinks away from no one but still read them all) and broker internals.
+ */
+export function forbiddenSubscription(f: string): string | null {
+  if (f.startsWith('$')) return `'${f.slice(0, 60)}': $share and $SYS subscriptions are not allowed`;
+  if (f.split('/').every((p) => p === '+' || p === '#')) return `'${f.slice(0, 60)}' would read every topic`;
+  return null;
+}
+
+interface Entry {
+  hash: string;
+  publish: string[];
+  subscribe: string[];
+  org: string | null;
+}
+
+interface Row {
+  username: string;
+  password_hash: string;
+  publish: string[];
+  subscribe: string[] | null;
+  org: string | null;
+}
+
+/** Hashed MQTT credentials with per-credential publish and subscribe ACLs, cached for the broker's hot path. */
 export class MqttCredentialStore {
-  private cache = new Map<string, { hash: string; publish: string[] }>();
+  private cache = new Map<string, Entry>();
+  private revokedListeners: Array<(username: string) => void> = [];
+  private lastMissLoad = 0;
   constructor(private db: Db) {}
 
+  /** Called when a credential is deleted or its password changes, here or (after load) in another process. */
+  onRevoked(fn: (username: string) => void) {
+    this.revokedListeners.push(fn);
+  }
+
+  private revoked(username: string) {
+    for (const fn of this.revokedListeners) fn(username);
+  }
+
   async load() {
-    const r = await this.db.query<{ username: string; password_hash: string; publish: string[] }>('select username, password_hash, publish from mqtt_credentials');
-    this.cache = new Map(r.rows.map((x) => [x.username, { hash: x.password_hash, publish: x.publish }]));
+    const r = await this.db.query<Row>('select username, password_hash, publish, subscribe, org from mqtt_credentials');
+    const next = new Map(r.rows.map((x) => [x.username, { hash: x.password_hash, publish: x.publish, subscribe: x.subscribe ?? [], org: x.org }]));
+    const before = this.cache;
+    this.cache = next;
+    for (const [u, e] of before) if (next.get(u)?.hash !== e.hash) this.revoked(u);
   }
 
-  async create(q: Queryable, username: string, publish: string[], by: string): Promise<{ username: string; password: string }> {
+  async create(q: Queryable, c: { username: string; publish: string[]; subscribe?: string[]; org?: string | null }, by: string): Promise<{ username: string; password: string }> {
     const password = newToken('mq');
-    await q.query('insert into mqtt_credentials(username, password_hash, publish, created_by) values ($1,$2,$3,$4)', [username, hashSecret(password), publish, by]);
-    this.cache.set(username, { hash: hashSecret(password), publish });
-    return { username, password };
+    const e: Entry = { hash: hashSecret(password), publish: c.publish, subscribe: c.subscribe ?? [], org: c.org ?? null };
+    await q.query('insert into mqtt_credentials(username, password_hash, publish, subscribe, org, created_by) values ($1,$2,$3,$4,$5,$6)', [c.username, e.hash, e.publish, e.subscribe, e.org, by]);
+    this.cache.set(c.username, e);
+    return { username: c.username, password };
   }
 
-  async list(): Promise<MqttCredential[]> {
-    const r = await this.db.query<{ username: string; publish: string[]; created_at: Date }>('select username, publish, created_at from mqtt_credentials order by username');
-    return r.rows.map((x) => ({ username: x.username, publish: x.publish, createdAt: new Date(x.created_at).toISOString() }));
+  async list(org: string | null = null): Promise<MqttCredential[]> {
+    const r = await this.db.query<Row & { created_at: Date }>(
+      'select username, publish, subscribe, org, created_at from mqtt_credentials where ($1::text is null or org = $1) order by username',
+      [org],
+    );
+    return r.rows.map((x) => ({ username: x.username, publish: x.publish, subscribe: x.subscribe ?? [], org: x.org, createdAt: new Date(x.created_at).toISOString() }));
+  }
+
+  /** Does the credential exist for a principal of `org` (null: the whole installation)? */
+  async visible(username: string, org: string | null): Promise<boolean> {
+    const r = await this.db.query('select 1 from mqtt_credentials where username = $1 and ($2::text is null or org = $2)', [username, org]);
+    return r.rowCount > 0;
   }
 
   async remove(q: Queryable, username: string): Promise<boolean> {
     const r = await q.query('delete from mqtt_credentials where username = $1', [username]);
     this.cache.delete(username);
+    this.revoked(username);
     return r.rowCount > 0;
+  }
+
+  /** A new password; the old one and every connection made with it stop working at once. */
+  async rotate(q: Queryable, username: string): Promise<string | undefined> {
+    const password = newToken('mq');
+    const hash = hashSecret(password);
+    const r = await q.query('update mqtt_credentials set password_hash = $2, updated_at = now() where username = $1', [username, hash]);
+    if (!r.rowCount) return undefined;
+    const c = this.cache.get(username);
+    if (c) c.hash = hash;
+    this.revoked(username);
+    return password;
   }
 
   /** Reload from the database when the cache misses, so credentials made by another process work too. */
   async check(username: string | undefined, password: Buffer | undefined): Promise<boolean> {
     if (!username || !password) return false;
     let c = this.cache.get(username);
-    if (!c) {
+    // at most one reload a second, so a flood of made-up usernames does not become a flood of queries
+    if (!c && Date.now() - this.lastMissLoad > 1000) {
+      this.lastMissLoad = Date.now();
       await this.load();
       c = this.cache.get(username);
     }
     return !!c && sameHash(c.hash, hashSecret(password.toString('utf8')));
   }
 
+  orgOf(username: string | undefined): string | null | undefined {
+    return username ? this.cache.get(username)?.org : undefined;
+  }
+
   mayPublish(username: string | undefined, topic: string): boolean {
     const c = username ? this.cache.get(username) : undefined;
     return !!c && c.publish.some((f) => topicMatches(f, topic));
+  }
+
+  /** Denied unless the credential's subscribe patterns cover the whole filter. */
+  maySubscribe(username: string | undefined, filter: string): boolean {
+    const c = username ? this.cache.get(username) : undefined;
+    return !!c && !forbiddenSubscription(filter) && c.subscribe.some((p) => filterCovers(p, filter));
   }
 }

@@ -1,14 +1,21 @@
-// Embedded aedes broker: authenticated clients only, per-credential publish ACLs, PUBACK after commit.
+// Embedded aedes broker: authenticated clients only, per-credential publish and subscribe ACLs, client ids
+// bound to credentials, PUBACK after commit. [docs/security.md]
 // aedes sends PUBACK only once authorizePublish calls back, so we call back after the uplink is stored. [DESIGN facts]
 import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { topicDevice } from '../auth/mqtt-acl.ts';
+import type { MqttClientIds } from '../auth/mqtt-client-ids.ts';
 import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
+import type { DeviceRegistry } from '../devices/device-registry.ts';
 import type { RawMessage } from '../ingest/types.ts';
 import { GatedSocket, type Oversize } from './packet-gate.ts';
 
 export interface BrokerDeps {
   credentials: MqttCredentialStore;
+  clientIds: MqttClientIds;
+  /** a municipality's credential reaches only topics of its own devices */
+  devices: DeviceRegistry;
   /** resolves once the message is durably stored (as readings or as a rejected uplink) */
   ingest: (msg: RawMessage) => Promise<unknown>;
   /** records a refused publish so an integrator can see why */
@@ -47,31 +54,54 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       setImmediate(() => client.close());
     }
   };
+  const connected = new Map<string, Set<Client>>();
+  // a deleted credential or a changed password ends the connections made with it, at once
+  deps.credentials.onRevoked((username) => {
+    deps.clientIds.forget(username);
+    for (const c of connected.get(username) ?? []) {
+      log.info({ clientId: c.id, username }, 'credential deleted or rotated, closing its connection');
+      c.close();
+    }
+  });
+  /** for a municipality's credential: does the device this topic names (still) belong to it? */
+  const ownTopic = (username: string | undefined, topic: string) => {
+    const org = deps.credentials.orgOf(username);
+    return org === null || (org !== undefined && topicDevice(deps.devices, topic)?.org === org);
+  };
   const aedes = await Aedes.createBroker({
     concurrency: 1000,
     connectTimeout: deps.connectTimeoutMs,
     authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done) => {
-      deps.credentials.check(username, password as Buffer | undefined).then(
-        (ok) => {
-          if (ok) return done(null, true);
-          log.warn({ clientId: client.id, username }, 'MQTT login refused');
-          const e = new Error('bad username or password') as AuthenticateError;
-          e.returnCode = 4;
-          done(e, false);
-        },
-        (err) => {
+      const refuse = (returnCode: number, message: string) => {
+        const e = new Error(message) as AuthenticateError;
+        e.returnCode = returnCode;
+        done(e, false);
+      };
+      const generatedId = (client as unknown as RwClient)._rwGeneratedId;
+      deps.credentials
+        .check(username, password as Buffer | undefined)
+        .then(async (ok) => {
+          if (!ok) {
+            log.warn({ clientId: client.id, username }, 'MQTT login refused');
+            return refuse(4, 'bad username or password');
+          }
+          // [MQTT-3.1.4-2] takeover only by the credential that owns the id; a generated id belongs to no one
+          if (!generatedId && !(await deps.clientIds.claim(client.id, username as string))) {
+            log.warn({ clientId: client.id, username }, 'client id belongs to another credential, login refused');
+            return refuse(5, 'not authorized');
+          }
+          done(null, true);
+        })
+        .catch((err: Error) => {
           log.error({ err: err.message }, 'credential check failed');
-          const e = new Error('server unavailable') as AuthenticateError;
-          e.returnCode = 3;
-          done(e, false);
-        },
-      );
+          refuse(3, 'server unavailable');
+        });
     },
     authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
       if (!client) return done(null);
-      const username = (client as unknown as { _rwUser?: string })._rwUser;
+      const username = (client as unknown as RwClient)._rwUser;
       const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'broker', clientId: client.id, receivedAt: Date.now() };
-      if (!deps.credentials.mayPublish(username, packet.topic)) {
+      if (!deps.credentials.mayPublish(username, packet.topic) || !ownTopic(username, packet.topic)) {
         log.warn({ clientId: client.id, username, topic: packet.topic }, 'publish outside ACL refused');
         // Recorded, then the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
         deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => done(new Error('not authorized')));
@@ -88,14 +118,33 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         },
       );
     },
-    // Our broker is an intake, not a message bus: no one subscribes.
-    authorizeSubscribe: (_client, sub, done) => done(null, sub.topic.startsWith('$SYS') ? null : sub),
+    // An intake, not a message bus: denied unless the credential's subscribe patterns cover the filter.
+    authorizeSubscribe: (client, sub, done) => {
+      const username = (client as unknown as RwClient)._rwUser;
+      if (deps.credentials.maySubscribe(username, sub.topic)) return done(null, sub);
+      log.warn({ clientId: client.id, username, filter: sub.topic.slice(0, 200) }, 'subscription refused');
+      done(null, null); // SUBACK 0x80 [MQTT-3.9.3]
+    },
+    authorizeForward: (client, packet) => (ownTopic((client as unknown as RwClient)._rwUser, packet.topic) ? packet : null),
+  });
+  aedes.on('client', (c) => {
+    const u = (c as unknown as RwClient)._rwUser ?? '';
+    let set = connected.get(u);
+    if (!set) connected.set(u, (set = new Set()));
+    set.add(c);
+  });
+  aedes.on('clientDisconnect', (c) => {
+    const u = (c as unknown as RwClient)._rwUser ?? '';
+    connected.get(u)?.delete(c);
+    if (connected.get(u)?.size === 0) connected.delete(u);
   });
   aedes.on('client', (c) => log.debug({ clientId: c.id }, 'client connected'));
   aedes.on('clientError', (c, err) => log.debug({ clientId: c.id, err: err.message }, 'client error'));
   // remember the username on the client for ACL checks
   aedes.preConnect = (client, packet, done) => {
-    (client as unknown as { _rwUser?: string })._rwUser = packet.username;
+    const c = client as unknown as RwClient;
+    c._rwUser = packet.username;
+    c._rwGeneratedId = !packet.clientId;
     done(null, true);
   };
 
@@ -128,6 +177,12 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** what we keep on an aedes client */
+interface RwClient {
+  _rwUser?: string;
+  _rwGeneratedId?: boolean;
 }
 
 type Gate = GatedSocket & { client?: Client; authenticated?: () => void };

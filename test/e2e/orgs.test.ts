@@ -92,7 +92,10 @@ describe('an org-scoped token', () => {
     expect(d.status).toBe(403);
     expect(d.body.error.message).toMatch(/giessen.*wetzlar/);
     expect((await as('giessen-operator')('POST', '/api/v1/rules', { ...rule('x'), org: 'wetzlar' })).status).toBe(403);
-    expect((await as('giessen-admin')('GET', '/api/v1/mqtt-credentials')).status).toBe(403);
+    // MQTT credentials: a municipality sees and makes only its own (for its own devices' topics)
+    const creds = await as('giessen-admin')('GET', '/api/v1/mqtt-credentials');
+    expect(creds.status).toBe(200);
+    expect(creds.body.items.every((c: { org: string }) => c.org === 'giessen')).toBe(true);
     expect((await as('giessen-admin')('GET', '/api/v1/codecs')).status).toBe(403);
   });
 
