@@ -143,18 +143,20 @@ export class RuleEngine {
 
   /** Replays stored readings through a fresh engine with the same code, ticking every `stepMs` of data
    *  time; readings before `from` only fill the windows. Returns what the rule would have raised. */
-  backtest(rule: Rule, readings: Reading[], from: number, to: number, stepMs = 60_000): Transition[] {
+  backtest(rule: Rule, readings: (Reading & { at?: number })[], from: number, to: number, stepMs = 60_000): Transition[] {
     const e = new RuleEngine();
     e.setRules([rule]);
     e.setDevices([...this.devices.values()]);
-    const sorted = readings.filter((r) => r.time <= to).sort((a, b) => a.time - b.time);
-    e.hydrate(sorted.filter((r) => r.time < from), [], []);
+    // `at`: when live evaluation saw the reading, if later than its stamp (held by the quality filter)
+    const when = (r: Reading & { at?: number }) => r.at ?? r.time;
+    const sorted = readings.filter((r) => when(r) <= to).sort((a, b) => when(a) - when(b));
+    e.hydrate(sorted.filter((r) => when(r) < from), [], []);
     const out: Transition[] = [];
     let next = Math.ceil(from / stepMs) * stepMs;
     for (const r of sorted) {
-      if (r.time < from) continue;
-      for (; next < r.time; next += stepMs) out.push(...e.tick(next));
-      out.push(...e.onReading(r, r.time));
+      if (when(r) < from) continue;
+      for (; next < when(r); next += stepMs) out.push(...e.tick(next));
+      out.push(...e.onReading(r, when(r)));
     }
     for (; next <= to; next += stepMs) out.push(...e.tick(next));
     return out;

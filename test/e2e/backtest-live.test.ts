@@ -59,6 +59,20 @@ const scenarios: Scenario[] = [
     expectKinds: ['firing:severe', 'resolved:severe'],
   },
   {
+    name: 'issue 10 item 4: at 15-min sampling 500 → 560 → 562 is Meldestufe I at once, 480 → 600 → 500 is a real crest (MS II)',
+    rule: { preset: 'pegel-meldestufen', thresholds: [550, 600, 650] },
+    uplinks: every(15, 'level_cm', [500, 560, 562, 540, 520, 480, 600, 500, 480, 470]),
+    untilMin: 4 * 60,
+    expectKinds: ['firing:moderate', 'resolved:moderate', 'firing:severe', 'resolved:severe'],
+  },
+  {
+    name: 'a one-sample blip at 5-min sampling is never evaluated, live or in a backtest',
+    rule: { preset: 'pegel-meldestufen', thresholds: [550, 600, 650] },
+    uplinks: every(5, 'level_cm', [500, 502, 503, 620, 504, 505, 506, 560, 561, 562, 540, 530, 520, 510]),
+    untilMin: 3 * 60,
+    expectKinds: ['firing:moderate', 'resolved:moderate'],
+  },
+  {
     name: 'offline: three missing 15-min uplinks, then the gauge is back',
     rule: { name: 'Funkstille', kind: 'offline', levels: [{ severity: 'minor', window: '40m' }] },
     uplinks: [15, 30, 45, 105, 120].map((m) => ({ offsetMin: m, readings: { level_cm: 420 } })),

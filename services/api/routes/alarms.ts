@@ -12,6 +12,7 @@ import type { AppContext } from '../../context.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
 import { bigintId } from '../../db/ids.ts';
 
 const idParam = z.object({ id: z.string() });
@@ -87,9 +88,12 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const r = await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
       `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
        and time > $3 and time <= $4 order by time limit 2000000`,
-      [devices.map((d) => d.id), rule.metric ?? null, new Date(from - longest), new Date(to)],
+      // at least an hour before `from`: the quality filter judges a level against the readings before it
+      [devices.map((d) => d.id), rule.metric ?? null, new Date(from - Math.max(longest, 3_600_000)), new Date(to)],
     );
-    const readings = r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
+    const stored = r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
+    // the quality filter's hold-and-release replayed, so a held level step counts when live evaluation saw it
+    const readings = asEvaluatedLive(stored, (id) => ctx.devices.get(id)?.params ?? {});
     const { RuleEngine } = await import('../../../alerts/engine/rule-engine.ts');
     const e = new RuleEngine();
     e.setDevices(devices.map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
