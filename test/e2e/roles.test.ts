@@ -141,6 +141,9 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
     expect(all).toHaveLength(1);
     const detail = await sys[1].ok('GET', `/api/v1/alarms/${alarm.id}`);
     expect(detail.events.filter((e: { kind: string }) => e.kind === 'firing')).toHaveLength(1);
-    expect(detail.events.at(-1)).toMatchObject({ kind: 'escalated', severity: 'severe' });
+    // Whether the engine saw 21.4 mm (moderate) before 28.8 mm depends on when the peer's readings arrive;
+    // either way the alarm ends at severe with no second firing.
+    expect(detail.events.at(-1)).toMatchObject({ severity: 'severe' });
+    expect(['firing', 'escalated']).toContain(detail.events.at(-1).kind);
   }, 40_000);
 });
