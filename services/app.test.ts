@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../test/helpers/env.ts';
+import { freePort, REQUIRE_EXTERNAL, TEST_DATABASE_URL } from '../test/helpers/env.ts';
+import { startSystem } from '../test/helpers/system.ts';
 import { startRegenwacht } from './app.ts';
+import { StartError } from './start-checks.ts';
 
 describe('start with PostgreSQL unreachable', () => {
   it('waits, then names the database (never its password) and what to check', async () => {
@@ -22,5 +26,91 @@ describe('start with PostgreSQL unreachable', () => {
     expect(err?.message).toMatch(new RegExp(`cannot reach the database at 127\\.0\\.0\\.1:${port}/regenwacht \\(ECONNREFUSED\\) after 2 s; check DATABASE_URL`));
     expect(err?.message).not.toContain('s3cret-pw');
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+/** Holds a port the way another program would. */
+async function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return { port: (s.address() as net.AddressInfo).port, close: () => new Promise((r) => s.close(() => r())) };
+}
+
+describe('a start that cannot succeed says why before anything else starts', () => {
+  it.each(['HTTP', 'MQTT'] as const)('%s port taken: reported, and the database was never opened', async (what) => {
+    const taken = await occupy();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-port-'));
+    try {
+      const ports = what === 'HTTP' ? { httpPort: taken.port, mqttPort: 0 } : { httpPort: 0, mqttPort: taken.port };
+      const err = await startRegenwacht({ dataDir, ...ports, env: {} }, pino({ level: 'silent' })).then(
+        () => undefined,
+        (e: StartError) => e,
+      );
+      expect(err).toBeInstanceOf(StartError);
+      expect(err?.code).toBe('PORT_IN_USE');
+      expect(err?.message).toBe(
+        `${what} port ${taken.port} on 127.0.0.1 is already in use; choose another with ${what}_PORT=<port> (0 = any free port)${what === 'MQTT' ? ' or MQTT_PORT=off' : ''}`,
+      );
+      expect(fs.existsSync(path.join(dataDir, 'pg')), 'embedded database created').toBe(false);
+    } finally {
+      await taken.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm start prints the one reason and nothing else (no log lines of a start that never happened)', async () => {
+    const taken = await occupy();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-port-'));
+    try {
+      const root = path.resolve(import.meta.dirname, '..');
+      const p = spawn(path.join(root, 'node_modules/.bin/tsx'), ['services/main.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), DATA_DIR: dataDir, HTTP_PORT: String(taken.port), MQTT_PORT: '0', LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => p.once('exit', r));
+      expect(code).toBe(1);
+      expect(out.trim().split('\n')).toEqual([`Regenwacht: HTTP port ${taken.port} on 127.0.0.1 is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`]);
+    } finally {
+      await taken.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  const pgWanted = REQUIRE_EXTERNAL || !!TEST_DATABASE_URL;
+  it.skipIf(!pgWanted).each([
+    ['a database that does not exist', (u: URL) => void (u.pathname = '/rw_no_such_database'), 'the database does not exist'],
+    ['a role that does not exist', (u: URL) => void (u.username = 'rw_no_such_role'), 'the role may not log in from here or does not exist'],
+  ])('%s: fails at once with PostgreSQL’s reason instead of waiting', async (_name, change, reason) => {
+    const u = new URL(TEST_DATABASE_URL!);
+    change(u);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-refused-'));
+    try {
+      // a 60 s wait would outlast the test's time limit
+      const err = await startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, databaseUrl: u.toString(), dbWaitMs: 60_000, env: {} }, pino({ level: 'silent' })).then(
+        () => undefined,
+        (e: StartError) => e,
+      );
+      expect(err?.code).toBe('DATABASE_REFUSED');
+      expect(err?.message).toContain(`the database at ${u.hostname}:${u.port || 5432}${u.pathname} refused the connection: ${reason}`);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PUBLIC_URL unset', () => {
+  it('links name the address the API really listens on, also with HTTP_PORT=0', async () => {
+    const s = await startSystem();
+    try {
+      expect(s.config.publicUrl).toBe(s.httpUrl);
+      const feed = await s.api('GET', '/api/v1/cap/alerts.atom');
+      expect(feed.body).toContain(`${s.httpUrl}/api/v1/cap/alerts.atom`);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -25,6 +25,7 @@ import { BatchWriter } from './ingest/writer.ts';
 import { createMetrics } from './metrics.ts';
 import { startConfigSync } from './config-sync.ts';
 import { TimescaleJobs } from './scheduler/timescale-jobs.ts';
+import { databaseRefusal, type HeldPort, holdPort, StartError, urlHost } from './start-checks.ts';
 import { startAlerting, type Alerting } from './alarms/alerting.ts';
 import { LiveFeed } from './web/feed.ts';
 import { webConsole } from './web/index.ts';
@@ -60,8 +61,10 @@ async function waitForDatabase(db: Db, url: string, maxMs: number, log: Logger):
       return;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      const refusal = databaseRefusal(e, where);
+      if (refusal) throw refusal;
       if (Date.now() - t0 >= maxMs) {
-        throw new Error(`cannot reach the database at ${where} (${err.code ?? err.message}) after ${Math.round(maxMs / 1000)} s; check DATABASE_URL and that PostgreSQL is running`);
+        throw new StartError('DATABASE_UNREACHABLE', `cannot reach the database at ${where} (${err.code ?? err.message}) after ${Math.round(maxMs / 1000)} s; check DATABASE_URL and that PostgreSQL is running`);
       }
       if (attempt === 1 || attempt % 10 === 0) log.warn({ database: where, err: err.code ?? err.message }, 'waiting for the database');
       await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
@@ -89,12 +92,23 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
   if (o.adminToken) env.ADMIN_TOKEN = o.adminToken;
   if (o.logLevel) env.LOG_LEVEL = o.logLevel;
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
-  const config = loadConfig(env);
+  const loaded = loadConfig(env);
+  // Ports before anything else: a taken port is the only thing the user reads, and HTTP_PORT=0 gets its port
+  // now so PUBLIC_URL can default to the address the API will really have.
+  const held: { http?: HeldPort; mqtt?: HeldPort } = {};
+  if (loaded.roles.has('api')) held.http = await holdPort(loaded.bindHost, loaded.httpPort, 'HTTP');
+  try {
+    if (loaded.roles.has('broker') && typeof loaded.mqttPort === 'number' && loaded.mqttPort !== 0) held.mqtt = await holdPort(loaded.bindHost, loaded.mqttPort, 'MQTT');
+  } catch (e) {
+    await held.http?.release();
+    throw e;
+  }
+  const httpPort = held.http?.port ?? loaded.httpPort;
+  const config: Readonly<Config> = Object.freeze({ ...loaded, httpPort, publicUrl: env.PUBLIC_URL ? loaded.publicUrl : `http://${urlHost(loaded.bindHost)}:${httpPort}` });
   const logger = log ?? pino({ level: config.logLevel, base: { svc: 'regenwacht' } });
   const metrics = createMetrics();
-  fs.mkdirSync(config.dataDir, { recursive: true });
 
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Array<() => Promise<void>> = [async () => void (await Promise.all([held.http?.release(), held.mqtt?.release()]))];
   const stop = async () => {
     for (const s of stops.reverse()) {
       try {
@@ -107,6 +121,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
   };
 
   try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
     const db: Db = config.databaseUrl
       ? createPgDb(config.databaseUrl, { onError: (e) => logger.warn({ err: e.message }, 'database connection error') })
       : await createPgliteDb(config.dataDir);
@@ -170,6 +185,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       ingest = new IngestService(new IngestPipeline(devices, steps), writer, metrics, logger.child({ component: 'ingest' }));
       const handle = (m: Parameters<IngestService['handle']>[0]) => ingest!.handle(m);
       if (config.roles.has('broker') && config.mqttPort !== 'off') {
+        await held.mqtt?.release();
         broker = await startBroker(config.bindHost, config.mqttPort, {
           credentials,
           clientIds: new MqttClientIds(db),
@@ -206,10 +222,11 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       const api = await buildApi(ctx, logger);
       await api.register(webConsole, { ctx, feed: live });
       try {
+        await held.http?.release();
         await api.listen({ host: config.bindHost, port: config.httpPort });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new Error(`HTTP port ${config.httpPort} on ${config.bindHost} is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`);
+          throw new StartError('PORT_IN_USE', `HTTP port ${config.httpPort} on ${config.bindHost} is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`);
         }
         throw e;
       }

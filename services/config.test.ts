@@ -66,7 +66,7 @@ describe('loadConfig', () => {
     expect(c.adminToken).toBeUndefined();
     expect([...c.roles].sort()).toEqual(['api', 'broker', 'ingest', 'notifier', 'scheduler']);
     expect(c.logLevel).toBe('info');
-    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.publicUrl).toBe('http://127.0.0.1:8080'); // the API's own address
     expect(c.sms.provider).toBe('log');
     expect(c.sms.twilioBaseUrl).toBe('https://api.twilio.com');
     expect(c.sms.sevenBaseUrl).toBe('https://gateway.seven.io');

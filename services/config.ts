@@ -2,6 +2,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { urlHost } from './start-checks.ts';
 
 const ROLE_NAMES = ['broker', 'ingest', 'api', 'scheduler', 'notifier'] as const;
 export type Role = (typeof ROLE_NAMES)[number];
@@ -62,7 +63,7 @@ const schema = z
       .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
       .pipe(z.array(z.enum(['all', ...ROLE_NAMES])).min(1, 'ROLES must name at least one role')),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    PUBLIC_URL: z.string().url().default('http://localhost:8080'),
+    PUBLIC_URL: z.string().url().optional(),
     SMS_PROVIDER: z.enum(['log', 'http', 'twilio', 'seven']).default('log'),
     SMS_HTTP_URL: optUrl,
     SMS_HTTP_TOKEN: z.string().optional(),
@@ -168,7 +169,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     roles,
     logLevel: e.LOG_LEVEL,
-    publicUrl: e.PUBLIC_URL.replace(/\/$/, ''),
+    // unset: the HTTP API's own address (startRegenwacht fills in the port when HTTP_PORT=0)
+    publicUrl: (e.PUBLIC_URL ?? `http://${urlHost(e.BIND_HOST)}:${e.HTTP_PORT}`).replace(/\/$/, ''),
     httpRateLimit: e.HTTP_RATE_LIMIT,
     webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
     sms: {

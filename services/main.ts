@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { PortInUseError } from './broker/broker.ts';
 import { ConfigError } from './config.ts';
 import { startRegenwacht } from './app.ts';
+import { StartError } from './start-checks.ts';
 
 async function main() {
   let running: Awaited<ReturnType<typeof startRegenwacht>>;
@@ -14,7 +15,7 @@ async function main() {
       console.error(`Regenwacht: ${e.message}`);
       process.exit(2);
     }
-    if (e instanceof PortInUseError || /already in use|cannot reach the database/.test((e as Error).message)) {
+    if (e instanceof StartError || e instanceof PortInUseError) {
       console.error(`Regenwacht: ${(e as Error).message}`);
       process.exit(1);
     }
