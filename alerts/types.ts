@@ -36,7 +36,11 @@ export interface DeviceInfo {
   location?: { lat: number; lon: number } | null;
 }
 
-export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved';
+export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved' | 'closed';
+
+/** Why an alarm ended without an all-clear: its configuration changed, not the water. [docs/api.md Alarms] */
+export const CLOSED_REASONS = ['rule_disabled', 'rule_deleted', 'rule_changed', 'device_deleted'] as const;
+export type ClosedReason = (typeof CLOSED_REASONS)[number];
 
 /** What the rule engine emits; the alarm store turns it into rows, events and outbox entries. */
 export interface Transition {
@@ -54,9 +58,14 @@ export interface Transition {
   /** epoch ms of the reading/tick that caused it */
   at: number;
   mode: 'active' | 'shadow';
+  /** kind 'closed' only */
+  closedReason?: ClosedReason;
 }
 
-export type AlarmState = 'firing' | 'acknowledged' | 'resolved';
+/** `closed`: ended by a change of configuration, never an all-clear. [docs/api.md Alarms] */
+export type AlarmState = 'firing' | 'acknowledged' | 'resolved' | 'closed';
+/** states of an alarm that has ended; everything else is open */
+export const ENDED_STATES: readonly AlarmState[] = ['resolved', 'closed'];
 
 export interface Alarm {
   id: string;
@@ -76,6 +85,8 @@ export interface Alarm {
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
   resolvedAt: string | null;
+  closedAt?: string | null;
+  closedReason?: ClosedReason | null;
 }
 
 export const METRIC_UNITS: Record<string, string> = {

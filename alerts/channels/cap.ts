@@ -1,7 +1,7 @@
 // CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
 import { SEVERITY_WORDS } from './sms-text.ts';
-import { hazardOf, metricPhrase, type Hazard } from './wording.ts';
+import { CLOSED_WORDS, hazardOf, metricPhrase, type Hazard } from './wording.ts';
 import { el, esc } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -51,6 +51,9 @@ const INSTRUCTION_EXTREME =
 const INSTRUCTION_CANCEL =
   'Die Gefahr ist vorüber. Achten Sie weiterhin auf Schäden, Schlamm und unterspülte Wege.';
 
+const INSTRUCTION_CLOSED =
+  'Diese Warnung endet, weil die Messstelle oder ihre Regel geändert wurde, nicht weil die Gefahr vorüber ist. Achten Sie weiter auf amtliche Warnungen.';
+
 // CAP forbids spaces, commas, "<" and "&" in identifier and sender. [CAP 1.2 §3.2.1]
 const CAP_ID = /^[^\s,<&]+$/;
 
@@ -84,23 +87,27 @@ function infoXml(input: CapInput): string {
   const { category, event } = EVENT[hazard];
   const cancel = msgType === 'Cancel';
   const where = `${device.name} (${alarm.deviceId})`;
-  const headline = cancel
-    ? `Entwarnung: ${event} an ${where}`
-    : `${SEVERITY_WORDS[alarm.severity]}: ${event} an ${where}`;
+  // closed: ended by a change of configuration, which says nothing about the danger [docs/api.md Alarms]
+  const closed = cancel && alarm.state === 'closed';
+  const headline = closed
+    ? `Beendet (${CLOSED_WORDS[alarm.closedReason ?? 'rule_changed']}): ${event} an ${where}`
+    : cancel
+      ? `Entwarnung: ${event} an ${where}`
+      : `${SEVERITY_WORDS[alarm.severity]}: ${event} an ${where}`;
   const i = '    ';
   return (
     '  <info>\n' +
     el('language', 'de-DE', i) +
     el('category', category, i) +
     el('event', event, i) +
-    el('responseType', responseType(hazard, alarm.severity, cancel), i) +
+    el('responseType', closed ? 'Monitor' : responseType(hazard, alarm.severity, cancel), i) +
     el('urgency', 'Immediate', i) +
     el('severity', CAP_SEVERITY[alarm.severity], i) +
     el('certainty', 'Observed', i) +
     el('senderName', 'Regenwacht', i) +
     el('headline', headline, i) +
     el('description', description(input, where), i) +
-    el('instruction', cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
+    el('instruction', closed ? INSTRUCTION_CLOSED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
     el('web', `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
     parameters(alarm) +
     areaXml(input) +
@@ -128,6 +135,11 @@ function description({ alarm, msgType }: CapInput, where: string): string {
   const m = metricPhrase(alarm);
   const since = Number.isNaN(Date.parse(alarm.startedAt)) ? '' : ` seit ${berlin.format(Date.parse(alarm.startedAt))} Uhr`;
   const measured = `An der Messstelle ${where} gemessen: ${m.what}${m.threshold ? ` ${m.threshold}` : ''}.`;
+  if (msgType === 'Cancel' && alarm.state === 'closed') {
+    const end = alarm.closedAt ?? alarm.updatedAt;
+    const at = Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`;
+    return `Die Warnung „${alarm.ruleName}“ wurde${at} beendet (${CLOSED_WORDS[alarm.closedReason ?? 'rule_changed']}). Zuletzt ${measured.charAt(0).toLowerCase()}${measured.slice(1)}`;
+  }
   if (msgType === 'Cancel') {
     const end = alarm.resolvedAt ?? alarm.updatedAt;
     const at = Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`;

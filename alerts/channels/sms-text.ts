@@ -1,7 +1,7 @@
 // German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [docs/formats.md SMS]
 import type { Severity } from '../types.ts';
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
-import { hazardOf, metricPhrase } from './wording.ts';
+import { CLOSED_WORDS, formatWindow, hazardOf, metricPhrase } from './wording.ts';
 import type { NotificationEventType, NotificationPayload } from './types.ts';
 
 export { gsm7Length, isGsm7 } from './gsm7.ts';
@@ -41,8 +41,21 @@ const LEAD: Record<NotificationEventType, string> = {
   'alarm.deescalated': 'NIEDRIGER: ',
   'alarm.acknowledged': 'QUITTIERT',
   'alarm.resolved': 'ENTWARNUNG: ',
+  'alarm.closed': 'BEENDET: ',
   'alarm.reminder': 'ERINNERUNG: ',
+  'alarm.escalated_unacknowledged': 'ESKALATION: ',
 };
+
+/** The words that open the SMS: the event, and for a closing why (never "ENTWARNUNG"). [docs/api.md Alarms] */
+function leadOf(payload: NotificationPayload): string {
+  const a = payload.alarm;
+  if (payload.type === 'alarm.closed') return `BEENDET (${CLOSED_WORDS[a.closedReason ?? 'rule_changed']}): `;
+  if (payload.type === 'alarm.escalated_unacknowledged') {
+    const since = payload.unacknowledgedFor ? ` seit ${formatWindow(payload.unacknowledgedFor)}` : '';
+    return `ESKALATION: Alarm ${a.id}${since} nicht quittiert - `;
+  }
+  return LEAD[payload.type];
+}
 
 const berlinTime = new Intl.DateTimeFormat('de-DE', {
   timeZone: 'Europe/Berlin',
@@ -124,11 +137,12 @@ export function smsText(payload: NotificationPayload): string {
   const a = payload.alarm;
   const m = metricPhrase(a);
   const at = whenPhrase(payload);
+  const ended = payload.type === 'alarm.resolved' || payload.type === 'alarm.closed';
   const p: Parts = {
-    lead: LEAD[payload.type],
+    lead: toGsm7(leadOf(payload)),
     ackBy: toGsm7(a.acknowledgedBy ?? ''),
     sev: severityWords(a),
-    what: toGsm7(payload.type === 'alarm.resolved' ? `zuletzt ${m.what}` : m.what),
+    what: toGsm7(ended ? `zuletzt ${m.what}` : m.what),
     threshold: toGsm7(m.threshold),
     name: toGsm7(a.deviceName.trim()),
     deviceId: toGsm7(a.deviceId),
@@ -142,14 +156,16 @@ export function smsText(payload: NotificationPayload): string {
 function whenPhrase(p: NotificationPayload): string {
   const a = p.alarm;
   const iso =
-    p.type === 'alarm.firing' || p.type === 'alarm.reminder'
+    p.type === 'alarm.firing' || p.type === 'alarm.reminder' || p.type === 'alarm.escalated_unacknowledged'
       ? a.startedAt
       : p.type === 'alarm.acknowledged'
         ? (a.acknowledgedAt ?? a.updatedAt)
         : p.type === 'alarm.resolved'
           ? (a.resolvedAt ?? a.updatedAt)
-          : a.updatedAt;
+          : p.type === 'alarm.closed'
+            ? (a.closedAt ?? a.updatedAt)
+            : a.updatedAt;
   const hhmm = localTime(iso);
   if (!hhmm) return '';
-  return p.type === 'alarm.firing' || p.type === 'alarm.reminder' ? `seit ${hhmm}` : `um ${hhmm}`;
+  return p.type === 'alarm.firing' || p.type === 'alarm.reminder' || p.type === 'alarm.escalated_unacknowledged' ? `seit ${hhmm}` : `um ${hhmm}`;
 }

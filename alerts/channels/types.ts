@@ -8,7 +8,9 @@ export type NotificationEventType =
   | 'alarm.deescalated'
   | 'alarm.acknowledged'
   | 'alarm.resolved'
-  | 'alarm.reminder';
+  | 'alarm.closed'
+  | 'alarm.reminder'
+  | 'alarm.escalated_unacknowledged';
 
 export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
   'alarm.firing',
@@ -16,7 +18,9 @@ export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
   'alarm.deescalated',
   'alarm.acknowledged',
   'alarm.resolved',
+  'alarm.closed',
   'alarm.reminder',
+  'alarm.escalated_unacknowledged',
 ];
 
 export interface NotificationAlarm extends Alarm {
@@ -31,6 +35,8 @@ export interface NotificationPayload {
   type: NotificationEventType;
   timestamp: string;
   alarm: NotificationAlarm;
+  /** `alarm.escalated_unacknowledged`: how long nobody acknowledged, e.g. "10m" (the route's escalate.after) */
+  unacknowledgedFor?: string;
 }
 
 export interface DeliveryResult {

@@ -28,7 +28,8 @@ const AM_ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Alertmanager webhook v4 body, one alert per notification, so existing receivers work unchanged. */
 export function alertmanagerBody(p: NotificationPayload, opts: BuildOptions = {}) {
   const a = p.alarm;
-  const resolved = p.type === 'alarm.resolved' || a.state === 'resolved';
+  // Alertmanager knows only firing and resolved: a closed alarm has ended too (the annotation says why)
+  const resolved = p.type === 'alarm.resolved' || p.type === 'alarm.closed' || a.state === 'resolved' || a.state === 'closed';
   const status = resolved ? 'resolved' : 'firing';
   const labels = {
     alertname: a.ruleName,
@@ -58,7 +59,7 @@ export function alertmanagerBody(p: NotificationPayload, opts: BuildOptions = {}
         labels,
         annotations,
         startsAt: a.startedAt,
-        endsAt: resolved ? (a.resolvedAt ?? a.updatedAt) : AM_ZERO_TIME,
+        endsAt: resolved ? (a.resolvedAt ?? a.closedAt ?? a.updatedAt) : AM_ZERO_TIME,
         generatorURL: a.url ?? '',
         fingerprint: createHash('sha256').update(a.id).digest('hex').slice(0, 16),
       },

@@ -1,5 +1,13 @@
 // German wording of a measurement, shared by SMS and CAP so both say the same thing.
-import type { Alarm } from '../types.ts';
+import type { Alarm, ClosedReason } from '../types.ts';
+
+/** Why an alarm was closed, for "BEENDET (…)" in SMS and CAP: a change of configuration, not an all-clear. */
+export const CLOSED_WORDS: Record<ClosedReason, string> = {
+  rule_disabled: 'Regel abgeschaltet',
+  rule_deleted: 'Regel gelöscht',
+  rule_changed: 'Regel geändert',
+  device_deleted: 'Messstelle gelöscht',
+};
 
 type AlarmFigures = Pick<Alarm, 'metric' | 'value' | 'threshold' | 'unit' | 'window'>;
 

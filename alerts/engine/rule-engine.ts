@@ -32,6 +32,14 @@ interface Route {
 const NO_ROUTE: Route = { rules: [], retainMs: 0 };
 const seriesKey = (deviceId: string, metric: string) => `${deviceId}\u0000${metric}`;
 
+/** What decides whether an alarm holds (not its name, mode or timers), key order independent: rules come
+ *  from the API and from jsonb, which orders keys its own way. */
+function conditionOf(r: Rule): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted({ kind: r.kind, metric: r.metric, comparison: r.comparison, scope: r.scope, levels: r.levels, hysteresis: r.clear.hysteresis }));
+}
+
 function getOrCreate<K, V>(m: Map<K, V>, key: K, make: () => V): V {
   let v = m.get(key);
   if (v === undefined) {
@@ -61,9 +69,12 @@ export class RuleEngine {
   /** called with the current value of an open alarm's deciding level when it changes without a transition */
   onOpenValue?: (ruleId: string, deviceId: string, value: number) => void;
 
-  /** Takes effect with the next reading or tick. States of removed rules are dropped; open alarms of
-   *  changed rules carry on and are re-judged under the new levels. */
-  setRules(rules: Rule[]): void {
+  /** Takes effect with the next reading or tick. States of removed rules are dropped (the alarm store
+   *  closes their alarms). An open alarm of a changed rule is re-judged at once, over the current windows,
+   *  under the new levels: it continues at the level that holds now (escalated/deescalated when that differs),
+   *  or is closed with `rule_changed` when nothing holds any more. [docs/api.md Alarms] */
+  setRules(rules: Rule[], now?: number): Transition[] {
+    const before = this.rules;
     this.rules = new Map(rules.map((r) => [r.id, compileRule(r)]));
     this.byMetric.clear();
     this.offline = [];
@@ -74,11 +85,51 @@ export class RuleEngine {
     for (const id of this.states.keys()) if (!this.rules.has(id)) this.states.delete(id);
     for (const key of this.series.keys()) if (!this.byMetric.has(key.split('\u0000')[1])) this.series.delete(key);
     this.invalidate();
+    const t = this.advance(now ?? -Infinity);
+    const out: Transition[] = [];
+    for (const [id, cr] of this.rules) {
+      const old = before.get(id);
+      if (old && conditionOf(old.rule) !== conditionOf(cr.rule)) this.rejudge(cr, t, out);
+    }
+    return out;
   }
 
   setDevices(devices: DeviceInfo[]): void {
+    const gone = [...this.devices.keys()].filter((id) => !devices.some((d) => d.id === id));
     this.devices = new Map(devices.map((d) => [d.id, d]));
+    // A deleted device's alarms are closed by the store; its windows must not decay into an all-clear.
+    for (const id of gone) {
+      for (const perDevice of this.states.values()) perDevice.delete(id);
+      for (const key of [...this.series.keys()]) if (key.startsWith(`${id}\u0000`)) this.series.delete(key);
+      this.lastSeen.delete(id);
+    }
     this.invalidate();
+  }
+
+  /** The open alarms of an edited rule under its new levels, without waiting for `for`/`clear.for`. */
+  private rejudge(cr: CompiledRule, t: number, out: Transition[]): void {
+    const perDevice = this.states.get(cr.rule.id);
+    if (!perDevice) return;
+    for (const [deviceId, st] of [...perDevice]) {
+      st.pendingSince = undefined;
+      st.below = [];
+      if (st.rank < 0) {
+        perDevice.delete(deviceId);
+        continue;
+      }
+      const m = this.measureAt(cr, deviceId, t);
+      // escalate by entry thresholds; otherwise keep what the hold thresholds (hysteresis) still carry
+      const to = Math.max(m.entryRank, Math.min(m.holdRank, st.rank));
+      const from = st.rank;
+      if (to < 0) {
+        perDevice.delete(deviceId);
+        const closing = this.transition(cr, deviceId, { kind: 'resolved', from, to: -1 }, m, t);
+        out.push({ ...closing, kind: 'closed', closedReason: 'rule_changed' });
+      } else if (to !== from) {
+        st.rank = to;
+        out.push(this.transition(cr, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, m, t));
+      }
+    }
   }
 
   /** Restores a running storm after a restart: window contents, open alarms (no second 'firing'),

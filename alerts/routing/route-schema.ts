@@ -4,7 +4,8 @@ import { targetSchema } from '../channels/types.ts';
 import { tryParseDuration } from '../rules/duration.ts';
 import { SEVERITIES, severityRank, type Severity } from '../types.ts';
 
-export const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'] as const;
+// `closed`: the alarm ended by a change of configuration; a route that lists `resolved` hears it too.
+export const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved', 'closed'] as const;
 export type NotifyOn = (typeof NOTIFY_ON)[number];
 
 const duration = (min: string) =>
@@ -24,7 +25,7 @@ export const routeSchema = z.strictObject({
     })
     .default({ minSeverity: 'minor' }),
   targets: z.array(targetSchema).min(1).max(50),
-  notifyOn: z.array(z.enum(NOTIFY_ON)).min(1).default(['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved']),
+  notifyOn: z.array(z.enum(NOTIFY_ON)).min(1).default(['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved', 'closed']),
   repeatEvery: duration('1m').optional(),
   escalate: z.strictObject({ after: duration('1m'), targets: z.array(targetSchema).min(1).max(50) }).optional(),
   enabled: z.boolean().default(true),

@@ -1,4 +1,7 @@
-import type { Alarm, Severity } from '../../alerts/types.ts';
+import type { Alarm, ClosedReason, Severity } from '../../alerts/types.ts';
+
+/** SQL condition for an alarm that has not ended (same predicate as the unique index alarms_one_open). */
+export const OPEN_SQL = "state not in ('resolved', 'closed')";
 
 export interface AlarmRow {
   id: number;
@@ -18,6 +21,8 @@ export interface AlarmRow {
   acknowledged_at: Date | null;
   acknowledged_by: string | null;
   resolved_at: Date | null;
+  closed_at?: Date | null;
+  closed_reason?: ClosedReason | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -40,4 +45,6 @@ export const toAlarm = (r: AlarmRow): Alarm => ({
   acknowledgedAt: iso(r.acknowledged_at),
   acknowledgedBy: r.acknowledged_by,
   resolvedAt: iso(r.resolved_at),
+  closedAt: iso(r.closed_at ?? null),
+  closedReason: r.closed_reason ?? null,
 });

@@ -3,14 +3,14 @@ import crypto from 'node:crypto';
 import type { Route, RouteBody } from '../../alerts/routing/route-schema.ts';
 import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
 import type { Rule, RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
-import type { Alarm, Transition } from '../../alerts/types.ts';
+import type { Alarm, ClosedReason, Transition } from '../../alerts/types.ts';
 import { bigintId } from '../db/ids.ts';
 import { audit } from '../audit.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
-import { type AlarmRow, toAlarm } from './alarm-rows.ts';
-import { type AlarmEventKind, AlarmStore, type ClaimedNotification } from './alarm-store.ts';
+import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
+import { type AlarmEventKind, type Applied, AlarmStore, type ClaimedNotification } from './alarm-store.ts';
 import type { EgressScope } from './webhook-egress.ts';
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
@@ -91,12 +91,15 @@ export class AlarmService {
     const input = { ...r.rows[0].input, ...patch };
     const def = this.parseRule(input);
     const rule = { ...def, id, org: org ?? r.rows[0].org ?? DEFAULT_ORG };
-    const switched = await this.db.transaction(async (tx) => {
+    const { switched, closed } = await this.db.transaction(async (tx) => {
       await tx.query('update rules set name=$2, definition=$3, input=$4, org=$5, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input), rule.org]);
       await audit(tx, actor, 'update', 'rule', id, patch);
-      return this.store.switchMode(tx, id, def.mode, actor);
+      // A disabled rule ends its open alarms now; an edited one has them re-judged by the engine. [docs/api.md Alarms]
+      if (def.enabled === false) return { switched: [], closed: await this.closeOpen(tx, 'rule_id = $1', [id], 'rule_disabled') };
+      return { switched: await this.store.switchMode(tx, id, def.mode, actor), closed: [] };
     });
     this.rules.set(id, rule);
+    this.afterClose(closed);
     for (const f of this.listeners) f();
     for (const a of switched) if (a.claimed.length) this.onClaimed(a.claimed);
     if (switched.some((a) => a.notified > a.claimed.length)) this.onNotify();
@@ -104,14 +107,46 @@ export class AlarmService {
   }
 
   async deleteRule(id: string, actor: string): Promise<boolean> {
-    const ok = await this.db.transaction(async (tx) => {
+    const { ok, closed } = await this.db.transaction(async (tx) => {
       const r = await tx.query('delete from rules where id = $1', [id]);
-      if (r.rowCount) await audit(tx, actor, 'delete', 'rule', id);
-      return r.rowCount > 0;
+      if (!r.rowCount) return { ok: false, closed: [] };
+      await audit(tx, actor, 'delete', 'rule', id);
+      return { ok: true, closed: await this.closeOpen(tx, 'rule_id = $1', [id], 'rule_deleted') };
     });
     this.rules.delete(id);
+    this.afterClose(closed);
     for (const f of this.listeners) f();
     return ok;
+  }
+
+  /** Inside the device's delete transaction, before the device leaves the registry (messages name it). */
+  closeForDevice(tx: Queryable, deviceId: string): Promise<Applied[]> {
+    return this.closeOpen(tx, 'device_id = $1', [deviceId], 'device_deleted');
+  }
+
+  private closeOpen(tx: Queryable, where: string, params: unknown[], reason: ClosedReason): Promise<Applied[]> {
+    return this.store.close(tx, where, params, reason);
+  }
+
+  /** At start: alarms whose rule or device went away while no evaluating process ran are closed, not left open. */
+  async closeOrphans(): Promise<number> {
+    const closed = await this.db.transaction(async (tx) => [
+      ...(await this.closeOpen(tx, 'not exists (select 1 from rules r where r.id = alarms.rule_id)', [], 'rule_deleted')),
+      ...(await this.closeOpen(tx, "exists (select 1 from rules r where r.id = alarms.rule_id and r.definition->>'enabled' = 'false')", [], 'rule_disabled')),
+      ...(await this.closeOpen(tx, 'not exists (select 1 from devices d where d.id = alarms.device_id)', [], 'device_deleted')),
+    ]);
+    this.afterClose(closed);
+    return closed.length;
+  }
+
+  /** After the commit of a close: deliver what was claimed, wake the notifier for the rest. */
+  afterClose(closed: Applied[]) {
+    for (const c of closed) {
+      this.onChanged(c.alarm, 'closed');
+      this.transitionHook({ kind: 'closed', ruleId: c.alarm.ruleId, deviceId: c.alarm.deviceId, metric: c.alarm.metric, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, at: this.now(), mode: c.alarm.mode, closedReason: c.alarm.closedReason ?? undefined }, c.alarm);
+      if (c.claimed.length) this.onClaimed(c.claimed);
+    }
+    if (closed.some((c) => c.notified > c.claimed.length)) this.onNotify();
   }
 
   // ---- routes ----
@@ -164,7 +199,7 @@ export class AlarmService {
   }
   transitionHook: (t: Transition, a: Alarm) => void = () => {};
   /** every stored change of an alarm, acknowledgements included (the web console's live board) */
-  onChanged: (a: Alarm, kind: AlarmEventKind) => void = () => {};
+  onChanged: (a: Alarm, kind: Exclude<AlarmEventKind, 'escalated_unacknowledged'>) => void = () => {};
 
   // ---- live values of open alarms ----
   private liveValues = new Map<string, { ruleId: string; deviceId: string; value: number }>();
@@ -182,7 +217,7 @@ export class AlarmService {
       this.liveValues.clear();
       await this.db.query(
         `update alarms a set value = v.value from unnest($1::text[], $2::text[], $3::float8[]) as v(rule_id, device_id, value)
-         where a.rule_id = v.rule_id and a.device_id = v.device_id and a.state <> 'resolved' and a.value is distinct from v.value`,
+         where a.rule_id = v.rule_id and a.device_id = v.device_id and a.${OPEN_SQL} and a.value is distinct from v.value`,
         [vs.map((v) => v.ruleId), vs.map((v) => v.deviceId), vs.map((v) => v.value)],
       );
     };
@@ -205,8 +240,8 @@ export class AlarmService {
   }
 
   /** `org`: only alarms of that municipality's devices. */
-  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved'; deviceId?: string; ruleId?: string; mode?: string; limit: number; org?: string | null }): Promise<Alarm[]> {
-    const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved'] : [q.state];
+  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved' | 'closed'; deviceId?: string; ruleId?: string; mode?: string; limit: number; org?: string | null }): Promise<Alarm[]> {
+    const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved', 'closed'] : [q.state];
     const orgDevices = q.org == null ? null : this.devices.list().filter((d) => d.org === q.org).map((d) => d.id);
     const r = await this.db.query<AlarmRow>(
       `select * from alarms where state = any($1::text[]) and ($2::text is null or device_id = $2) and ($3::text is null or rule_id = $3)

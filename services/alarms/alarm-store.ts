@@ -2,13 +2,14 @@
 // matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
+import { CLOSED_WORDS } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
-import { METRIC_UNITS, type Alarm, type Transition } from '../../alerts/types.ts';
+import { type ClosedReason, METRIC_UNITS, type Alarm, type Transition } from '../../alerts/types.ts';
 import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
-import { type AlarmRow, toAlarm } from './alarm-rows.ts';
+import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
 
 export interface StoreDeps {
   rule(id: string): Rule | undefined;
@@ -20,7 +21,16 @@ export interface StoreDeps {
   deliversHere?(): boolean;
 }
 
-export type AlarmEventKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved';
+export type AlarmEventKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'escalated_unacknowledged';
+
+/** Events that end or follow an alarm: only routes that were told about the alarm hear them. */
+const FOLLOW_UPS: ReadonlySet<AlarmEventKind> = new Set(['resolved', 'acknowledged', 'deescalated', 'closed']);
+
+/** Does a route want this event? A route that wants the all-clear also wants to hear that an alarm was
+ *  closed without one (routes saved before `closed` existed list only `resolved`). */
+function wants(notifyOn: readonly string[], kind: AlarmEventKind): boolean {
+  return notifyOn.includes(kind) || (kind === 'closed' && notifyOn.includes('resolved'));
+}
 
 export const newNotificationId = () => `msg_${crypto.randomBytes(12).toString('base64url')}`;
 
@@ -32,6 +42,11 @@ export function alarmMessage(a: Alarm, deviceName: string): string {
   const v = a.unit === 's' ? `keine Daten seit ${Math.round(a.value / 60)} min` : `${round(a.value)} ${a.unit}${a.window ? ` in ${a.window}` : ''} (Schwelle ${round(a.threshold)} ${a.unit})`;
   return `${a.ruleName}: ${v} an ${deviceName} (${a.deviceId})`;
 }
+/** A closing says so first: the alarm ended by a change of configuration, not because the danger is over. */
+function messageFor(a: Alarm, type: NotificationEventType, deviceName: string): string {
+  const m = alarmMessage(a, deviceName);
+  return type === 'alarm.closed' ? `BEENDET (${CLOSED_WORDS[a.closedReason ?? 'rule_changed']}): ${m}` : m;
+}
 const round = (v: number) => String(Math.round(v * 100) / 100).replace('.', ',');
 
 export function payloadFor(a: Alarm, type: NotificationEventType, device: Device | undefined, publicUrl: string, at: Date): NotificationPayload {
@@ -39,7 +54,7 @@ export function payloadFor(a: Alarm, type: NotificationEventType, device: Device
   return {
     type,
     timestamp: at.toISOString(),
-    alarm: { ...a, deviceName, location: device?.location ?? null, message: alarmMessage(a, deviceName), url: `${publicUrl}/api/v1/alarms/${a.id}` },
+    alarm: { ...a, deviceName, location: device?.location ?? null, message: messageFor(a, type, deviceName), url: `${publicUrl}/api/v1/alarms/${a.id}` },
   };
 }
 
@@ -56,7 +71,7 @@ export class AlarmStore {
       const r = await tx.query<AlarmRow>(
         `insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at)
          values ($1,$2,$3,$4,$5,'firing',$6,$7,$8,$9,$10,$11,$12)
-         on conflict (rule_id, device_id) where state <> 'resolved' do nothing returning *`,
+         on conflict (rule_id, device_id) where ${OPEN_SQL} do nothing returning *`,
         [t.ruleId, rule?.name ?? t.ruleId, t.deviceId, t.metric, t.severity, t.value, t.threshold, unitFor(t), t.window ?? null, t.mode, at, now],
       );
       row = r.rows[0];
@@ -64,10 +79,13 @@ export class AlarmStore {
       if (!row) return this.applyChange(tx, { ...t, kind: 'escalated' }, now);
     } else if (t.kind === 'resolved') {
       const r = await tx.query<AlarmRow>(
-        `update alarms set state='resolved', resolved_at=$3, updated_at=$4, value=$5 where rule_id=$1 and device_id=$2 and state <> 'resolved' returning *`,
+        `update alarms set state='resolved', resolved_at=$3, updated_at=$4, value=$5 where rule_id=$1 and device_id=$2 and ${OPEN_SQL} returning *`,
         [t.ruleId, t.deviceId, at, now, t.value],
       );
       row = r.rows[0];
+    } else if (t.kind === 'closed') {
+      const [closed] = await this.close(tx, 'rule_id=$1 and device_id=$2', [t.ruleId, t.deviceId], t.closedReason ?? 'rule_changed', at);
+      return closed;
     } else {
       return this.applyChange(tx, t, now);
     }
@@ -76,7 +94,7 @@ export class AlarmStore {
   }
 
   private async applyChange(tx: Queryable, t: Transition, now: Date) {
-    const cur = await tx.query<AlarmRow>(`select * from alarms where rule_id=$1 and device_id=$2 and state <> 'resolved' for update`, [t.ruleId, t.deviceId]);
+    const cur = await tx.query<AlarmRow>(`select * from alarms where rule_id=$1 and device_id=$2 and ${OPEN_SQL} for update`, [t.ruleId, t.deviceId]);
     const c = cur.rows[0];
     if (!c || c.severity === t.severity) return undefined;
     const up = ['extreme', 'severe', 'moderate', 'minor'].indexOf(t.severity) < ['extreme', 'severe', 'moderate', 'minor'].indexOf(c.severity);
@@ -105,11 +123,39 @@ export class AlarmStore {
     return out;
   }
 
-  async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Applied | 'not_found' | 'resolved'> {
+  /**
+   * Ends open alarms because their configuration changed: state `closed` with the reason, one `closed` event
+   * and one notification per route that was told about the alarm. Never an all-clear. [docs/api.md Alarms]
+   */
+  async close(tx: Queryable, where: string, params: unknown[], reason: ClosedReason, at = new Date(this.deps.now())): Promise<Applied[]> {
+    const n = params.length;
+    const r = await tx.query<AlarmRow>(
+      `update alarms set state='closed', closed_at=$${n + 1}, closed_reason=$${n + 2}, updated_at=$${n + 3} where ${where} and ${OPEN_SQL} returning *`,
+      [...params, at, reason, new Date(this.deps.now())],
+    );
+    const out: Applied[] = [];
+    for (const row of r.rows) out.push(await this.record(tx, toAlarm(row), 'closed', at, { comment: reason }));
+    return out;
+  }
+
+  /** Records that nobody acknowledged the alarm in time (the escalation's notifications are the caller's). */
+  async noteUnacknowledged(tx: Queryable, a: Alarm, at: Date, comment: string) {
+    await tx.query('insert into alarm_events(alarm_id, at, kind, severity, value, threshold, comment) values ($1::bigint,$2,$3,$4,$5,$6,$7)', [
+      a.id,
+      at,
+      'escalated_unacknowledged',
+      a.severity,
+      a.value,
+      a.threshold,
+      comment,
+    ]);
+  }
+
+  async acknowledge(tx: Queryable, id: string, actor: string, comment?: string): Promise<Applied | 'not_found' | 'resolved' | 'closed'> {
     const cur = await tx.query<AlarmRow>('select * from alarms where id = $1::bigint for update', [id]);
     const c = cur.rows[0];
     if (!c) return 'not_found';
-    if (c.state === 'resolved') return 'resolved';
+    if (c.state === 'resolved' || c.state === 'closed') return c.state;
     if (c.state === 'acknowledged') return { alarm: toAlarm(c), notified: 0, claimed: [] };
     const now = new Date(this.deps.now());
     const r = await tx.query<AlarmRow>(`update alarms set state='acknowledged', acknowledged_at=$2, acknowledged_by=$3, updated_at=$2 where id=$1 returning *`, [c.id, now, actor]);
@@ -136,10 +182,10 @@ export class AlarmStore {
     const held = (r.rows[0]?.sil ?? []).some((m) => silenceMatches(m, a, tags));
     const items: OutboxItem[] = [];
     for (const route of this.deps.routes()) {
-      if (!route.notifyOn.includes(kind)) continue;
+      if (!wants(route.notifyOn, kind)) continue;
       if (!routeMatches({ ...route, match: withOrg(route.match, route.org ?? DEFAULT_ORG) }, a, tags, told.has(route.id))) continue;
-      // An all-clear or acknowledgement for an alarm this route never heard of is noise.
-      if ((kind === 'resolved' || kind === 'acknowledged' || kind === 'deescalated') && !told.has(route.id)) continue;
+      // An all-clear, closing or acknowledgement for an alarm this route never heard of is noise.
+      if (FOLLOW_UPS.has(kind) && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
       for (const target of route.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
     }

@@ -4,6 +4,7 @@ import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
+import { OPEN_SQL } from './alarm-rows.ts';
 import { AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
@@ -24,11 +25,18 @@ export interface Alerting {
 export async function startAlerting(ctx: AppContext, o: { now: () => number; evaluate: boolean; notify: boolean; schedule: boolean }): Promise<Alerting> {
   const log = ctx.log.child({ component: 'alerting' });
   const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now);
+  const failed = (e: unknown) => log.error({ err: (e as Error).message }, 'storing alarm transitions failed');
   const engine = new RuleEngine();
   // A rule of one municipality applies only to that municipality's devices: the engine sees the org as a
   // reserved tag on every device and as an extra tag condition of every rule. [services/auth/orgs.ts]
-  const syncRules = () =>
-    engine.setRules([...alarms.rules.values()].filter((r) => r.enabled !== false).map(({ org, ...r }) => ({ ...r, scope: withOrg(r.scope, org) })));
+  // An edited rule re-judges its open alarms at once; what that yields is stored like any transition.
+  const syncRules = () => {
+    const ts = engine.setRules(
+      [...alarms.rules.values()].filter((r) => r.enabled !== false).map(({ org, ...r }) => ({ ...r, scope: withOrg(r.scope, org) })),
+      o.now(),
+    );
+    if (ts.length && o.evaluate) alarms.apply(ts).catch(failed);
+  };
   const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: orgTags(d), location: d.location })));
   alarms.onRulesChanged(syncRules);
   ctx.devices.onChange(syncDevices);
@@ -39,7 +47,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
   ctx.metrics.probe = {
     async snapshot() {
       const a = await ctx.db.query<{ severity: string; state: string; n: number }>(
-        "select severity, state, count(*)::int as n from alarms where state <> 'resolved' and mode = 'active' group by 1, 2",
+        `select severity, state, count(*)::int as n from alarms where ${OPEN_SQL} and mode = 'active' group by 1, 2`,
       );
       // delivered rows are history; the rest is the backlog an operator watches
       const o = await ctx.db.query<{ state: string; n: number }>("select state, count(*)::int as n from notifications where state <> 'delivered' group by 1");
@@ -65,7 +73,6 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     notifier.start();
   }
 
-  const failed = (e: unknown) => log.error({ err: (e as Error).message }, 'storing alarm transitions failed');
   let ticking: Promise<void> | undefined;
   const tick = async () => {
     if (ticking) return ticking; // never overlap
@@ -114,6 +121,8 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
 
 /** A restart mid-storm continues: windows refilled from the store, open alarms and last uplinks restored. */
 async function hydrate(ctx: AppContext, alarms: AlarmService, engine: RuleEngine, now: () => number) {
+  const orphans = await alarms.closeOrphans();
+  if (orphans) ctx.log.info({ closed: orphans }, 'alarms of deleted or disabled rules and deleted devices closed');
   const n = await hydrateEngine(engine, [...alarms.rules.values()], pgEngineStateSource(ctx.db), now());
   ctx.log.info(n, 'rule engine hydrated');
 }

@@ -2,6 +2,7 @@
 // and releasing notifications held by a silence once it ends. [docs/formats.md]
 
 import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
+import { formatWindow } from '../../alerts/channels/wording.ts';
 import { tryParseDuration } from '../../alerts/rules/duration.ts';
 import { orgTags, SILENCE_MATCH_SQL } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
@@ -53,8 +54,12 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
         }
         const after = r.escalate ? tryParseDuration(r.escalate.after) : undefined;
         if (r.escalate && after && !t.escalated && now - t.first >= after) {
-          const p = payloadFor(a, 'alarm.firing', device, alarms.publicUrl, new Date(now));
-          p.alarm.message = `ESKALATION (nicht quittiert seit ${r.escalate.after}): ${p.alarm.message}`;
+          // its own event type: nobody acknowledged in time; `escalated` means the severity rose [docs/formats.md Webhook]
+          const p = payloadFor(a, 'alarm.escalated_unacknowledged', device, alarms.publicUrl, new Date(now));
+          p.unacknowledgedFor = r.escalate.after;
+          const head = `ESKALATION: Alarm ${a.id} seit ${formatWindow(r.escalate.after)} nicht quittiert`;
+          p.alarm.message = `${head} – ${p.alarm.message}`;
+          await alarms.store.noteUnacknowledged(tx, a, new Date(now), `${head} (Route ${r.name})`);
           for (const target of r.escalate.targets) await enqueue(tx, a, r.id, target, p, 'escalation', false, now);
           n += r.escalate.targets.length;
         }
@@ -82,7 +87,7 @@ async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Pr
       const tags = orgTags(devices.get(h.device_id));
       if (active.rows.some((s) => silenceMatches(s.match, { deviceId: h.device_id, ruleId: h.rule_id }, tags))) continue; // still silenced
       const k = `${h.alarm_id}/${JSON.stringify(h.target)}`;
-      const release = h.a_state !== 'resolved' && !seen.has(k);
+      const release = h.a_state !== 'resolved' && h.a_state !== 'closed' && !seen.has(k);
       seen.add(k);
       // A released notification enters the outbox now: its give-up time, and the reminder and escalation
       // timers of its route, count from here, not from when the silence swallowed it.

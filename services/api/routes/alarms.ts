@@ -103,7 +103,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
 
   // ---- alarms [docs/api.md] ----
   const listQuery = z.object({
-    state: z.enum(['active', 'all', 'firing', 'acknowledged', 'resolved']).default('active'),
+    state: z.enum(['active', 'all', 'firing', 'acknowledged', 'resolved', 'closed']).default('active'),
     deviceId: z.string().optional(),
     ruleId: z.string().optional(),
     mode: z.enum(['active', 'shadow']).optional(),
@@ -129,7 +129,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     }
     const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
     if (r === 'not_found') throw notFound('alarm', req.params.id);
-    if (r === 'resolved') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already resolved`);
+    if (r === 'resolved' || r === 'closed') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already ${r}`);
     return r;
   });
 
@@ -229,11 +229,12 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const capFor = async (alarmId: string) => {
     const a = await svc.get(alarmId);
     if (!a) return undefined;
-    const ev = a.events.filter((e) => e.kind !== 'acknowledged');
+    // acknowledgements and unacknowledged-escalations are the operators' business, not a warning's change
+    const ev = a.events.filter((e) => e.kind !== 'acknowledged' && e.kind !== 'escalated_unacknowledged');
     const docs: { identifier: string; sent: Date; type: CapMsgType }[] = ev.map((e, i) => ({
       identifier: `urn:regenwacht:alarm:${a.id}:${e.id}`,
       sent: new Date(e.at ?? a.updatedAt),
-      type: e.kind === 'resolved' ? 'Cancel' : i === 0 ? 'Alert' : 'Update',
+      type: e.kind === 'resolved' || e.kind === 'closed' ? 'Cancel' : i === 0 ? 'Alert' : 'Update',
     }));
     const last = docs[docs.length - 1];
     const d = ctx.devices.get(a.deviceId);

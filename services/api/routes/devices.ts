@@ -113,11 +113,14 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   app.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'devices:write');
     assertOrg(p, ctx.devices.get(req.params.id)?.org, 'device', req.params.id);
-    const ok = await ctx.db.transaction(async (tx) => {
+    const { ok, closed } = await ctx.db.transaction(async (tx) => {
+      // its open alarms end with the device (closed, never an all-clear), while its name is still known [docs/api.md Alarms]
+      const closed = (await ctx.alarms?.closeForDevice(tx, req.params.id)) ?? [];
       const ok = await ctx.devices.remove(tx, req.params.id);
       if (ok) await audit(tx, actor(p), 'delete', 'device', req.params.id);
-      return ok;
+      return { ok, closed };
     });
+    ctx.alarms?.afterClose(closed);
     if (!ok) throw notFound('device', req.params.id);
     return reply.code(204).send();
   });

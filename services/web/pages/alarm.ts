@@ -37,7 +37,7 @@ ${message('ok', q.ok === 'ack' ? t('ack_done') : undefined)}${message('error', q
 <dl class="facts">
   <div><dt>${t('alarm_station')}</dt><dd><a href="/stations/${encodeURIComponent(a.deviceId)}">${dev?.name ?? a.deviceId}</a></dd></div>
   <div><dt>${t('col_value')}</dt><dd>${valueText(i, a)}</dd></div>
-  <div><dt>${t('col_state')}</dt><dd>${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : 'state_resolved')}</dd></div>
+  <div><dt>${t('col_state')}</dt><dd>${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : a.state === 'closed' ? 'state_closed' : 'state_resolved')}</dd></div>
   <div><dt>${t('alarm_started')}</dt><dd>${i.time(a.startedAt)}</dd></div>
   <div><dt>${t('col_running')}</dt><dd>${i.duration((a.resolvedAt ? Date.parse(a.resolvedAt) : Date.now()) - Date.parse(a.startedAt))}</dd></div>
   ${a.resolvedAt ? html`<div><dt>${t('alarm_resolved')}</dt><dd>${i.time(a.resolvedAt)}</dd></div>` : ''}
@@ -77,11 +77,11 @@ ${
     const wantsJson = (req.headers.accept ?? '').includes('application/json');
     if (wantsJson) {
       if (r === 'not_found') return reply.code(404).send({ error: 'not_found' });
-      if (r === 'resolved') return reply.code(409).send({ error: 'resolved' });
+      if (r === 'resolved' || r === 'closed') return reply.code(409).send({ error: 'resolved' });
       return { id: r.id, state: r.state, acknowledgedBy: r.acknowledgedBy };
     }
     const back = safeNext(field(req.body, 'back') || `/alarms/${id}`);
-    if (r === 'resolved') return reply.redirect(`/alarms/${id}?error=resolved`, 303);
+    if (r === 'resolved' || r === 'closed') return reply.redirect(`/alarms/${id}?error=resolved`, 303);
     return reply.redirect(back.startsWith(`/alarms/${id}`) ? `/alarms/${id}?ok=ack` : back, 303);
   });
 }
