@@ -21,7 +21,7 @@ export class LiveFeed {
   readonly lastSeen = new Map<string, number>();
 
   /** Readings are coalesced for `flushMs` so a busy ingest sends one small event per interval, not one per uplink. */
-  constructor(private flushMs = 250) {}
+  constructor(private flushMs = 400) {}
 
   readings(rs: Reading[]): void {
     for (const r of rs) {

@@ -321,7 +321,16 @@ export interface I18n {
   num(v: number, digits?: number): string;
 }
 
+const made = new Map<Lang, I18n>();
+
+/** The words and formats of one language (made once: Intl formatters are costly to create). */
 export function i18n(lang: Lang): I18n {
+  let x = made.get(lang);
+  if (!x) made.set(lang, (x = makeI18n(lang)));
+  return x;
+}
+
+function makeI18n(lang: Lang): I18n {
   const cat = CATALOGUE[lang];
   const t = (key: MessageKey, params?: Record<string, string | number>) =>
     params ? cat[key].replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? `{${k}}`)) : cat[key];

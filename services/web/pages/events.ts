@@ -5,6 +5,24 @@ import type { ServerResponse } from 'node:http';
 import { needUser, type WebDeps } from '../context.ts';
 import type { ReadingsBatch } from '../feed.ts';
 
+/**
+ * One readings batch serialised once per municipality, however many browsers watch: 200 open Lagebilder
+ * cost 200 socket writes of the same bytes, not 200 filters and JSON encodings.
+ * Format: {"<deviceId>": [<epoch s>, {"<metric>": value, …}], …}
+ */
+const chunks = new WeakMap<ReadingsBatch, Map<string, Buffer | null>>();
+function readingsChunk(batch: ReadingsBatch, orgKey: string, sees: (deviceId: string) => boolean): Buffer | null {
+  let perOrg = chunks.get(batch);
+  if (!perOrg) chunks.set(batch, (perOrg = new Map()));
+  const hit = perOrg.get(orgKey);
+  if (hit !== undefined) return hit;
+  let out: Record<string, [number, Record<string, number>]> | undefined;
+  for (const [id, r] of Object.entries(batch)) if (sees(id)) (out ??= {})[id] = [Math.round(r.time / 1000), r.values];
+  const chunk = out ? Buffer.from(`event: readings\ndata: ${JSON.stringify(out)}\n\n`) : null;
+  perOrg.set(orgKey, chunk);
+  return chunk;
+}
+
 export async function eventPages(app: FastifyInstance, d: WebDeps) {
   const open = new Set<ServerResponse>();
   // open streams would keep the server from closing
@@ -31,13 +49,12 @@ export async function eventPages(app: FastifyInstance, d: WebDeps) {
       if (a.mode !== 'active' || !sees(a.deviceId)) return;
       send('alarm', { id: a.id, deviceId: a.deviceId, severity: a.severity, state: a.state, kind, ruleName: a.ruleName });
     });
+    const orgKey = p.org ?? '';
     const offReadings = d.feed.onReadings((batch) => {
-      let out: ReadingsBatch | undefined;
-      for (const [id, r] of Object.entries(batch)) {
-        if (!sees(id)) continue;
-        (out ??= {})[id] = r;
-      }
-      if (out) send('readings', out);
+      // a slow client skips readings (its next alarm event or reconnect refreshes it); alarms always go out
+      if (res.writableLength > 1 << 20) return;
+      const chunk = readingsChunk(batch, orgKey, sees);
+      if (chunk) res.write(chunk);
     });
     const hb = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     hb.unref();

@@ -245,11 +245,18 @@
     timer = setTimeout(refresh, 80);
   };
   const es = new EventSource('/events');
+  let lost = false;
   es.addEventListener('hello', () => {
     setLive(true);
     document.body.dataset.live = '1';
+    // what happened while the connection was down
+    if (lost) refresh();
+    lost = false;
   });
-  es.addEventListener('error', () => setLive(false));
+  es.addEventListener('error', () => {
+    lost = true;
+    setLive(false);
+  });
   es.addEventListener('alarm', (e) => {
     const a = JSON.parse(e.data);
     if (a.kind === 'firing' || a.kind === 'escalated') cue();
@@ -258,9 +265,9 @@
   es.addEventListener('readings', (e) => {
     const batch = JSON.parse(e.data);
     let stale = false;
-    for (const [id, r] of Object.entries(batch)) {
+    for (const [id, [sec, values]] of Object.entries(batch)) {
       const prev = latest.get(id);
-      latest.set(id, { time: Math.max(r.time, prev ? prev.time : 0), values: { ...(prev ? prev.values : {}), ...r.values } });
+      latest.set(id, { time: Math.max(sec * 1000, prev ? prev.time : 0), values: { ...(prev ? prev.values : {}), ...values } });
       const s = stations.find((x) => x.id === id);
       if (s && s.status === 'offline' && s.openAlarms === 0) stale = true;
     }
