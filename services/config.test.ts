@@ -85,8 +85,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ HTTP_PORT: '0' }).httpPort).toBe(0);
   });
 
-  it('embedded broker limits: 256 KiB packets, CONNECT within 10 s, 10 unauthenticated sockets per address by default', () => {
-    expect(loadConfig({}).mqtt).toEqual({ maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxPendingPerAddress: 10 });
+  it('embedded broker limits: 256 KiB packets, CONNECT within 10 s, 64 unauthenticated sockets per address by default', () => {
+    expect(loadConfig({}).mqtt).toEqual({ maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxPendingPerAddress: 64 });
     expect(loadConfig({ MQTT_MAX_PACKET_BYTES: '65536', MQTT_CONNECT_TIMEOUT: '500ms', MQTT_MAX_PENDING_PER_ADDRESS: '2' }).mqtt).toEqual({ maxPacketBytes: 65_536, connectTimeoutMs: 500, maxPendingPerAddress: 2 });
     expect(loadConfig({ MQTT_CONNECT_TIMEOUT: '30s' }).mqtt.connectTimeoutMs).toBe(30_000);
     const problems = (() => {

@@ -48,7 +48,7 @@ const schema = z
       .regex(/^\d+$/, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
       .transform(Number)
       .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
-      .default(10),
+      .default(64),
     UPSTREAM_MQTT_URL: z
       .string()
       .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, freshPgDatabase } from '../../test/helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';
@@ -132,6 +132,26 @@ describe('a packet announcing more than MQTT_MAX_PACKET_BYTES', () => {
 });
 
 describe('unauthenticated sockets', () => {
+  it('a CONNECT over 64 KiB is refused even with a valid password (a 60 KB will and a 20 KB client id); a normal one logs in', async () => {
+    const c = await s.ok('POST', '/api/v1/mqtt-credentials', { username: 'big-will', publish: ['devices/lim-gauge/up'] });
+    // each CONNECT field has a 2-byte length [MQTT-1.5.3]: several of them make a CONNECT over 64 KiB
+    const attempt = (willBytes: number, idChars: number) =>
+      new Promise<string>((resolve) => {
+        const will = { topic: 'devices/lim-gauge/up', payload: Buffer.alloc(willBytes, 0x20), qos: 0 as const, retain: false };
+        const client = mqtt.connect(s.mqttUrl!, { username: c.username, password: c.password, clientId: `big-${'c'.repeat(idChars)}`, reconnectPeriod: 0, will });
+        const end = (r: string) => {
+          client.end(true);
+          resolve(r);
+        };
+        client.once('connect', () => end('connected'));
+        client.once('error', () => end('refused'));
+        client.once('close', () => end('closed'));
+      });
+    expect(await attempt(60_000, 20_000)).not.toBe('connected');
+    expect(await attempt(100, 10)).toBe('connected');
+  });
+
+
   it('a socket that never completes its CONNECT is closed after MQTT_CONNECT_TIMEOUT; a logged-in client stays', async () => {
     const idle = await raw();
     const slow = await raw();

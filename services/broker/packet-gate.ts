@@ -14,9 +14,16 @@ export interface Oversize {
   topic?: string;
 }
 
+/**
+ * A CONNECT is the only packet read before login; real ones are well under 1 KiB (client id, username,
+ * password, a small will), so before login a packet may be at most this large, whatever the limit after.
+ */
+export const MAX_CONNECT_BYTES = 64 * 1024;
+
 /** Walks fixed headers across chunk boundaries; only counts, never copies. */
 export class FixedHeaderScanner {
   private state: 'type' | 'length' | 'body' = 'type';
+  private packets = 0;
   private type = 0;
   private length = 0;
   private mult = 1;
@@ -51,7 +58,7 @@ export class FixedHeaderScanner {
       if (++this.lengthBytes > 4) return 'malformed remaining length';
       if (b & 0x80) continue;
       const total = 1 + this.lengthBytes + this.length;
-      if (total > this.max) return { type: this.type, bytes: total, topic: this.type === 3 ? topicAt(chunk, i) : undefined };
+      if (total > (this.packets++ === 0 ? Math.min(this.max, MAX_CONNECT_BYTES) : this.max)) return { type: this.type, bytes: total, topic: this.type === 3 ? topicAt(chunk, i) : undefined };
       this.left = this.length;
       this.state = this.left ? 'body' : 'type';
     }
