@@ -27,7 +27,6 @@ export function layout(v: View, o: { title: string; body: Html; scripts?: string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${v.wall ? html`<meta http-equiv="refresh" content="900">` : ''}
 <title>${o.title} – ${i.t('app')}</title>
 ${(o.styles ?? []).map((s) => html`<link rel="stylesheet" href="${s}">`)}
 <link rel="stylesheet" href="/assets/app/app.css">

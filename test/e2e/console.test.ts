@@ -213,6 +213,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     await lea.goto(`${s.httpUrl}/`);
     await expect.poll(() => lea.locator('#board tr[data-device="gi-rain"]').getAttribute('data-severity')).toBe('extreme');
     expect(await wz.locator('#board tr[data-device^="gi-"]').count()).toBe(0);
+    // only its own alarm reached Wetzlar's browser as a live event (Gießen's escalation came first)
+    expect(await wz.locator('body').getAttribute('data-cues')).toBe('1');
     const giAlarm = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-rain')).items[0].id;
     for (const path of ['/stations/gi-rain', `/alarms/${giAlarm}`]) {
       const r = await wz.goto(`${s.httpUrl}${path}`);
@@ -234,6 +236,55 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     // nothing wider than the screen
     expect(await ph.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await axeViolations(ph)).toEqual([]);
+  });
+
+  it('a new or escalated alarm gives a tone and a title-bar cue when the window is in the background; the tone can be muted', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE' });
+    contexts.push(ctx);
+    const p = await newPage(ctx);
+    await logIn(p, s.httpUrl, 'kollege', PW);
+    await expect.poll(() => p.locator('body').getAttribute('data-live')).toBe('1');
+    // the operator looks at another window
+    await p.evaluate(() => {
+      document.hasFocus = () => false;
+    });
+    const c = await s.mqttClient();
+    await publish(c, 'devices/wz-rain/up', { readings: { rain_mm: 0 } }); // another municipality: no cue
+    await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 1 } });
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-rain-2', name: 'Regenschreiber Lindenplatz', model: 'generic', org: 'giessen', location: { lat: 50.59, lon: 8.69 } });
+    await s.ok('PATCH', `/api/v1/rules/${(await s.ok('GET', '/api/v1/rules')).items.find((r: { org: string; scope: { deviceIds?: string[] } }) => r.org === 'giessen' && r.scope.deviceIds?.includes('gi-rain')).id}`, {
+      scope: { deviceIds: ['gi-rain', 'gi-rain-2'] },
+    });
+    await publish(c, 'devices/gi-rain-2/up', { readings: { rain_mm: 16 } });
+    await expect.poll(() => p.locator('body').getAttribute('data-cues')).toBe('1');
+    expect(await p.locator('body').getAttribute('data-sound')).toBe('played');
+    expect(await p.title()).toMatch(/^\(1\) ⚠ Neuer Alarm – Lagebild/);
+    // muted: the next escalation still shows in the title, silently
+    await p.getByRole('button', { name: 'Ton aus' }).click();
+    expect(await p.getByRole('button', { name: 'Ton an' }).getAttribute('aria-pressed')).toBe('true');
+    await publish(c, 'devices/gi-rain-2/up', { readings: { rain_mm: 12 } });
+    c.end(true);
+    await expect.poll(() => p.locator('body').getAttribute('data-cues')).toBe('2');
+    expect(await p.locator('body').getAttribute('data-sound')).toBe('muted');
+    expect(await p.title()).toMatch(/^\(2\) ⚠/);
+    // back at the window: the title is plain again; the choice to mute is remembered
+    await p.evaluate(() => {
+      document.hasFocus = () => true;
+      window.dispatchEvent(new Event('focus'));
+    });
+    expect(await p.title()).toBe('Lagebild – Regenwacht');
+    await p.reload();
+    expect(await p.locator('#mute').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('the wall screen is dark, without navigation, and passes the accessibility check', async () => {
+    await lea.goto(`${s.httpUrl}/?wall=1&lang=de`);
+    expect(await lea.locator('html').getAttribute('data-theme')).toBe('dark');
+    expect(await lea.locator('header nav').isVisible()).toBe(false);
+    const bg = await lea.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(15, 18, 23)');
+    await lea.locator('#board tr[data-device="gi-rain"]').waitFor();
+    expect(await axeViolations(lea)).toEqual([]);
   });
 
   it('speaks English when asked', async () => {

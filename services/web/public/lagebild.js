@@ -204,6 +204,7 @@
   });
   let audio;
   function beep() {
+    document.body.dataset.sound = muted ? 'muted' : 'played';
     if (muted) return;
     try {
       audio ??= new AudioContext();
@@ -221,6 +222,7 @@
   const baseTitle = document.title;
   let unseen = 0;
   function cue() {
+    document.body.dataset.cues = String(Number(document.body.dataset.cues || 0) + 1);
     beep();
     if (document.visibilityState === 'visible' && document.hasFocus()) return;
     unseen++;
@@ -232,6 +234,9 @@
   };
   window.addEventListener('focus', clearCue);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && document.hasFocus() && clearCue());
+
+  // the wall screen reloads itself every 15 minutes on top of the live updates (a fresh page after a long night)
+  if (document.body.classList.contains('wall')) setTimeout(() => location.reload(), 15 * 60 * 1000);
 
   // ---- live ----
   const live = document.getElementById('live');
