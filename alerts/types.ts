@@ -89,6 +89,10 @@ export interface Alarm {
   closedReason?: ClosedReason | null;
 }
 
+/** Own keys only: 'constructor', '__proto__' or 'toString' are not metrics. [issue 11] */
+export const isMetric = (m: string): boolean => Object.hasOwn(METRIC_UNITS, m);
+export const unitOf = (m: string): string | undefined => (isMetric(m) ? METRIC_UNITS[m] : undefined);
+
 export const METRIC_UNITS: Record<string, string> = {
   rain_mm: 'mm',
   level_cm: 'cm',

@@ -133,6 +133,9 @@ function cut(s: string, over: number, min: number): string {
   return keep < 1 ? '' : `${gsm7Slice(s, keep).trimEnd()}.`;
 }
 
+/** Names come from operators and integrators: a newline or control character must not start a forged line. [issue 11] */
+const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
+
 export function smsText(payload: NotificationPayload): string {
   const a = payload.alarm;
   const m = metricPhrase(a);
@@ -140,12 +143,12 @@ export function smsText(payload: NotificationPayload): string {
   const ended = payload.type === 'alarm.resolved' || payload.type === 'alarm.closed';
   const p: Parts = {
     lead: toGsm7(leadOf(payload)),
-    ackBy: toGsm7(a.acknowledgedBy ?? ''),
+    ackBy: toGsm7(oneLine(a.acknowledgedBy ?? '')),
     sev: severityWords(a),
     what: toGsm7(ended ? `zuletzt ${m.what}` : m.what),
     threshold: toGsm7(m.threshold),
-    name: toGsm7(a.deviceName.trim()),
-    deviceId: toGsm7(a.deviceId),
+    name: toGsm7(oneLine(a.deviceName)),
+    deviceId: toGsm7(oneLine(a.deviceId)),
     when: at,
     alarmId: toGsm7(a.id),
   };

@@ -23,6 +23,8 @@ export interface AlarmRow {
   resolved_at: Date | null;
   closed_at?: Date | null;
   closed_reason?: ClosedReason | null;
+  /** the municipality of the device when the alarm fired (migration 008) */
+  org?: string | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);

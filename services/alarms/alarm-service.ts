@@ -239,23 +239,22 @@ export class AlarmService {
     return r.alarm;
   }
 
-  /** `org`: only alarms of that municipality's devices. */
+  /** `org`: only that municipality's alarms (the org they fired for, whatever became of the device since). */
   async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved' | 'closed'; deviceId?: string; ruleId?: string; mode?: string; limit: number; org?: string | null }): Promise<Alarm[]> {
     const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved', 'closed'] : [q.state];
-    const orgDevices = q.org == null ? null : this.devices.list().filter((d) => d.org === q.org).map((d) => d.id);
     const r = await this.db.query<AlarmRow>(
       `select * from alarms where state = any($1::text[]) and ($2::text is null or device_id = $2) and ($3::text is null or rule_id = $3)
-       and ($4::text is null or mode = $4) and ($6::text[] is null or device_id = any($6::text[])) order by id desc limit $5`,
-      [states, q.deviceId ?? null, q.ruleId ?? null, q.mode ?? null, q.limit, orgDevices],
+       and ($4::text is null or mode = $4) and ($6::text is null or org = $6) order by id desc limit $5`,
+      [states, q.deviceId ?? null, q.ruleId ?? null, q.mode ?? null, q.limit, q.org ?? null],
     );
     return r.rows.map(toAlarm);
   }
 
-  /** the device of an alarm, undefined when there is no such alarm */
-  async deviceOf(id: string): Promise<string | undefined> {
+  /** the municipality of an alarm, undefined when there is no such alarm */
+  async orgOf(id: string): Promise<string | undefined> {
     if (!bigintId(id)) return undefined;
-    const r = await this.db.query<{ device_id: string }>('select device_id from alarms where id = $1::bigint', [id]);
-    return r.rows[0]?.device_id;
+    const r = await this.db.query<{ org: string | null }>('select org from alarms where id = $1::bigint', [id]);
+    return r.rows[0] ? (r.rows[0].org ?? DEFAULT_ORG) : undefined;
   }
 
   async get(id: string) {
@@ -277,6 +276,7 @@ export class AlarmService {
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
       ...toAlarm(r.rows[0]),
+      org: r.rows[0].org ?? DEFAULT_ORG,
       events: ev.rows.map((e) => ({ id: e.id, at: iso(e.at), kind: e.kind, severity: e.severity, value: e.value, threshold: e.threshold, actor: e.actor, comment: e.comment })),
       notifications: no.rows.map((n) => ({
         id: n.id,

@@ -5,7 +5,7 @@ import type { NotificationEventType, NotificationPayload, Target } from '../../a
 import { CLOSED_WORDS } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
-import { type ClosedReason, METRIC_UNITS, type Alarm, type Transition } from '../../alerts/types.ts';
+import { type Alarm, type ClosedReason, type Transition, unitOf } from '../../alerts/types.ts';
 import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
@@ -35,7 +35,7 @@ function wants(notifyOn: readonly string[], kind: AlarmEventKind): boolean {
 export const newNotificationId = () => `msg_${crypto.randomBytes(12).toString('base64url')}`;
 
 export function unitFor(t: { metric: string }): string {
-  return t.metric === OFFLINE_METRIC ? 's' : (METRIC_UNITS[t.metric] ?? '');
+  return t.metric === OFFLINE_METRIC ? 's' : (unitOf(t.metric) ?? '');
 }
 
 export function alarmMessage(a: Alarm, deviceName: string): string {
@@ -69,8 +69,9 @@ export class AlarmStore {
     let row: AlarmRow | undefined;
     if (t.kind === 'firing') {
       const r = await tx.query<AlarmRow>(
-        `insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at)
-         values ($1,$2,$3,$4,$5,'firing',$6,$7,$8,$9,$10,$11,$12)
+        // the alarm belongs to the device's municipality for good, whatever later happens to the device id [issue 11]
+        `insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at, org)
+         values ($1,$2,$3,$4,$5,'firing',$6,$7,$8,$9,$10,$11,$12, coalesce((select org from devices where id = $3), '${DEFAULT_ORG}'))
          on conflict (rule_id, device_id) where ${OPEN_SQL} do nothing returning *`,
         [t.ruleId, rule?.name ?? t.ruleId, t.deviceId, t.metric, t.severity, t.value, t.threshold, unitFor(t), t.window ?? null, t.mode, at, now],
       );

@@ -18,6 +18,7 @@ import type { AppContext } from '../context.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import { AuthFailureGuard } from './client-guard.ts';
 import { ApiError, notFound } from './errors.ts';
+import { unsafeTextAt } from './input-guard.ts';
 import { registerRoutes } from './routes/index.ts';
 
 declare module 'fastify' {
@@ -106,6 +107,14 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     ctx.metrics.httpRequests.inc({ method: req.method, status: String(reply.statusCode) });
     if (reply.statusCode >= 500) req.log.warn({ reqId: req.id, url: req.url, status: reply.statusCode }, 'request error');
     done();
+  });
+
+  app.addHook('preValidation', async (req) => {
+    const at = unsafeTextAt({ body: req.body, querystring: req.query, params: req.params });
+    if (at) {
+      const message = 'NUL bytes and unpaired UTF-16 surrogates are not allowed in text';
+      throw new ApiError('VALIDATION_FAILED', `invalid request: ${at}: ${message}`, [{ path: at, message }]);
+    }
   });
 
   // Bearer auth for everything under /api/v1. [docs/api.md]

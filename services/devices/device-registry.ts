@@ -104,37 +104,68 @@ export class DeviceRegistry {
     return this.byId.size;
   }
 
-  async create(q: Queryable, d: Omit<Device, 'createdAt' | 'updatedAt' | 'org'> & { org?: string }): Promise<Device> {
-    const r = await q.query<Row>(
-      `insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`,
-      [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags), d.org ?? DEFAULT_ORG],
-    );
-    const dev = toDevice(r.rows[0]);
+  /**
+   * Is this id free for `org`? Taken by any live device, or by a device another municipality deleted: readings
+   * are keyed by device id, so the id stays with the municipality whose history it carries. [issue 11]
+   */
+  async idFree(id: string, org: string): Promise<boolean> {
+    if (this.byId.has(id)) return false;
+    const r = await this.db.query<{ org: string }>('select org from retired_device_ids where id = $1', [id]);
+    return !r.rows[0] || r.rows[0].org === org;
+  }
+
+  // Writes run in their own transaction, with `inTx` (the audit row) inside it; the cache changes only after
+  // the commit, so a write that fails halfway leaves no trace in memory either. [issue 11]
+
+  async create(d: Omit<Device, 'createdAt' | 'updatedAt' | 'org'> & { org?: string }, inTx?: (tx: Queryable) => Promise<void>): Promise<Device> {
+    const dev = await this.db.transaction(async (tx) => {
+      const r = await tx.query<Row>(
+        `insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`,
+        [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags), d.org ?? DEFAULT_ORG],
+      );
+      await inTx?.(tx);
+      return toDevice(r.rows[0]);
+    });
     this.cache(dev);
     this.changed();
     return dev;
   }
 
-  async update(q: Queryable, id: string, patch: Partial<Omit<Device, 'id' | 'createdAt' | 'updatedAt'>>): Promise<Device | undefined> {
+  async update(id: string, patch: Partial<Omit<Device, 'id' | 'createdAt' | 'updatedAt'>>, inTx?: (tx: Queryable) => Promise<void>): Promise<Device | undefined> {
     const cur = this.byId.get(id);
     if (!cur) return undefined;
     const next = { ...cur, ...patch, params: patch.params ? { ...cur.params, ...patch.params } : cur.params };
-    const r = await q.query<Row>(
-      `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, updated_at=now() where id=$1 returning *`,
-      [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags), next.org],
-    );
-    if (!r.rows[0]) return undefined;
+    const dev = await this.db.transaction(async (tx) => {
+      const r = await tx.query<Row>(
+        `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, updated_at=now() where id=$1 returning *`,
+        [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags), next.org],
+      );
+      if (!r.rows[0]) return undefined;
+      await inTx?.(tx);
+      return toDevice(r.rows[0]);
+    });
+    if (!dev) return undefined;
     this.uncache(id);
-    const dev = toDevice(r.rows[0]);
     this.cache(dev);
     this.changed();
     return dev;
   }
 
-  async remove(q: Queryable, id: string): Promise<boolean> {
-    const r = await q.query('delete from devices where id = $1', [id]);
+  /** Deletes the device; its id is retired to its municipality (see idFree). `inTx` runs while the row still exists. */
+  async remove(id: string, inTx?: (tx: Queryable) => Promise<void>): Promise<boolean> {
+    const ok = await this.db.transaction(async (tx) => {
+      const r = await tx.query<{ org: string }>('select org from devices where id = $1 for update', [id]);
+      if (!r.rows[0]) return false;
+      await inTx?.(tx);
+      await tx.query('delete from devices where id = $1', [id]);
+      await tx.query(
+        `insert into retired_device_ids(id, org) values ($1, $2) on conflict (id) do update set org = excluded.org, retired_at = now()`,
+        [id, r.rows[0].org],
+      );
+      return true;
+    });
     this.uncache(id);
     this.changed();
-    return r.rowCount > 0;
+    return ok;
   }
 }

@@ -1,6 +1,6 @@
 // The path of one uplink as a checklist of small named steps over one context. [DESIGN ingest pipeline]
 // Every message ends as readings, a rejection with a reason, or a named "stop here" (duplicate, other event).
-import { METRIC_UNITS, type Reading } from '../../alerts/types.ts';
+import { isMetric, METRIC_UNITS, type Reading } from '../../alerts/types.ts';
 import { type Device, type DeviceRegistry, normEui } from '../devices/device-registry.ts';
 import { type DecodeResult, decodeBuiltin } from './codecs/index.ts';
 import { type EnvelopeKind, EnvelopeError, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
@@ -38,8 +38,20 @@ export class IngestPipeline {
     }
   }
 
+  /** Every rejection names the device its topic names, so its municipality and integrator see it. [issue 11] */
   private reject(msg: RawMessage, reason: RejectReason, message: string, deviceId?: string): IngestWork {
-    return { readings: [], rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, deviceId, clientId: msg.clientId, receivedAt: msg.receivedAt }] };
+    const id = deviceId ?? this.topicDeviceId(msg.topic);
+    return { readings: [], rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, deviceId: id, clientId: msg.clientId, receivedAt: msg.receivedAt }] };
+  }
+
+  /** The device id a topic names: the native topic's id; the registered device of a devEui or TTS device id. */
+  private topicDeviceId(topic: string): string | undefined {
+    const m = matchTopic(topic);
+    if (!m) return undefined;
+    if (m.kind === 'native') return m.ref.slice(0, 200);
+    if (m.kind === 'chirpstack') return this.devices.getByEui(m.ref)?.id;
+    const eui = /^eui-([0-9a-f]{16})$/i.exec(m.ref)?.[1];
+    return this.devices.get(m.ref)?.id ?? (eui ? this.devices.getByEui(eui)?.id : undefined);
   }
 
   private async run(msg: RawMessage): Promise<IngestWork> {
@@ -61,7 +73,7 @@ export class IngestPipeline {
       checkTime(time, msg.receivedAt, device.id);
       const values: Record<string, number> = {};
       for (const [metric, v] of Object.entries(s.readings)) {
-        if (!(metric in METRIC_UNITS)) throw new Stop('unknown_metric', `'${metric}' is not a canonical metric (${Object.keys(METRIC_UNITS).join(', ')})`, device.id);
+        if (!isMetric(metric)) throw new Stop('unknown_metric', `'${metric}' is not a canonical metric (${Object.keys(METRIC_UNITS).join(', ')})`, device.id);
         if (typeof v !== 'number') throw new Stop('bad_payload', `readings.${metric} must be a number, got ${typeof v}`, device.id);
         if (!Number.isFinite(v)) throw new Stop('out_of_range', `readings.${metric} is not finite`, device.id);
         values[metric] = v;

@@ -178,7 +178,7 @@ export class BatchWriter {
       ctes.push(`up as (insert into uplinks(time, device_id, source, f_cnt, f_port, rssi, snr, gateways)
         select to_timestamp(t / 1000), d, s, f, fp, r, n, g from unnest(${p(ups.map((u) => u.time))}::float8[], ${p(ups.map((u) => u.deviceId))}::text[], ${p(ups.map((u) => u.source))}::text[],
           ${p(ups.map((u) => u.fCnt ?? null))}::int8[], ${p(ups.map((u) => u.fPort ?? null))}::int4[], ${p(ups.map((u) => u.rssi ?? null))}::float8[], ${p(ups.map((u) => u.snr ?? null))}::float8[],
-          ${p(ups.map((u) => (u.gateways ? JSON.stringify(u.gateways) : null)))}::jsonb[]) as x(t, d, s, f, fp, r, n, g)
+          ${p(ups.map((u) => (u.gateways ? JSON.stringify(u.gateways, (_k, v) => (typeof v === 'string' ? storableText(v) : v)) : null)))}::jsonb[]) as x(t, d, s, f, fp, r, n, g)
         on conflict do nothing)`);
     }
     const inserted = new Map<number, Reading[]>();
@@ -248,18 +248,21 @@ export class BatchWriter {
     if (!rs.length) return;
     const enc = rs.map((r) => storedPayload(r.payload));
     await tx.query(
-      `insert into rejected_uplinks(received_at, topic, payload, payload_encoding, payload_bytes, reason, message, device_id, client_id)
-       select * from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+      // stamped with the org of the device at this moment: the rejection stays that municipality's [issue 11]
+      `insert into rejected_uplinks(received_at, topic, payload, payload_encoding, payload_bytes, reason, message, device_id, client_id, org)
+       select r.*, (select d.org from devices d where d.id = r.device_id)
+       from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::text[], $7::text[], $8::text[], $9::text[])
+         as r(received_at, topic, payload, payload_encoding, payload_bytes, reason, message, device_id, client_id)`,
       [
         rs.map((r) => new Date(r.receivedAt)),
-        rs.map((r) => r.topic),
+        rs.map((r) => storableText(r.topic)),
         enc.map((e) => e.text),
         enc.map((e) => e.encoding),
         rs.map((r) => r.payload.length),
         rs.map((r) => r.reason),
-        rs.map((r) => r.message.slice(0, 1000)),
-        rs.map((r) => r.deviceId ?? null),
-        rs.map((r) => r.clientId ?? null),
+        rs.map((r) => storableText(r.message.slice(0, 1000))),
+        rs.map((r) => (r.deviceId === undefined ? null : storableText(r.deviceId))),
+        rs.map((r) => (r.clientId === undefined ? null : storableText(r.clientId))),
       ],
     );
     for (const r of rs) this.metrics.rejected.inc({ reason: r.reason });
@@ -289,6 +292,12 @@ export class BatchWriter {
 }
 
 /** Text payloads are kept as text, binary as base64, both capped so one huge message cannot fill the disk. */
+/**
+ * PostgreSQL text cannot hold NUL: a message quoting a payload's NUL (a metric name, a codec's error) is stored
+ * with it escaped, so the rejection is kept as what it is and never turns into a store_error. [issue 11]
+ */
+export const storableText = (s: string): string => s.replace(/\u0000/g, '\\u0000');
+
 function storedPayload(b: Buffer): { text: string; encoding: string } {
   const slice = b.subarray(0, MAX_STORED_PAYLOAD);
   const s = slice.toString('utf8');

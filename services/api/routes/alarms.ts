@@ -35,8 +35,6 @@ function ruleError(e: unknown): never {
 export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const svc = ctx.alarms!;
-  /** an alarm belongs to its device's municipality (an alarm of a deleted device: to no municipality) */
-  const alarmOrg = (deviceId: string): string | undefined => ctx.devices.get(deviceId)?.org;
 
   // ---- rules [docs/api.md Rules] ----
   app.post('/api/v1/rules', { schema: { tags: ['rules'], body: z.record(z.string(), z.unknown()) } }, async (req, reply) => {
@@ -117,16 +115,14 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const p = need(req, 'read');
     const a = await svc.get(req.params.id);
     if (!a) throw notFound('alarm', req.params.id);
-    assertOrg(p, alarmOrg(a.deviceId), 'alarm', req.params.id);
+    // an alarm stays with the municipality it fired for, even once its device id is gone [issue 11]
+    assertOrg(p, a.org, 'alarm', req.params.id);
     return a;
   });
   app.post('/api/v1/alarms/:id/ack', { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } }, async (req) => {
     const p = need(req, 'alarms:ack');
     if (!bigintId(req.params.id)) throw notFound('alarm', req.params.id);
-    if (p.org !== null) {
-      const deviceId = await svc.deviceOf(req.params.id);
-      assertOrg(p, deviceId === undefined ? undefined : alarmOrg(deviceId), 'alarm', req.params.id);
-    }
+    if (p.org !== null) assertOrg(p, await svc.orgOf(req.params.id), 'alarm', req.params.id);
     const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
     if (r === 'not_found') throw notFound('alarm', req.params.id);
     if (r === 'resolved' || r === 'closed') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already ${r}`);
@@ -256,7 +252,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const id = req.params.file.replace(/\.xml$/, '');
     const c = await capFor(id);
     if (!c) throw notFound('alarm', id);
-    assertOrg(p, alarmOrg(c.alarm.deviceId), 'alarm', id);
+    assertOrg(p, c.alarm.org, 'alarm', id);
     return reply.type('application/cap+xml; charset=utf-8').send(c.xml);
   });
   app.get('/api/v1/cap/alerts.atom', { schema: { tags: ['cap'] } }, async (req, reply) => {

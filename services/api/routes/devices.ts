@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { METRIC_UNITS, qualityFlags } from '../../../alerts/types.ts';
+import { isMetric, qualityFlags, unitOf } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
 import { normEui } from '../../devices/device-registry.ts';
 import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
+import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
 import { isKnownModel } from '../../ingest/codecs/index.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../app.ts';
@@ -18,7 +19,12 @@ const params = z
     mmPerTip: z.number().positive().max(100).optional(),
     deadZoneMm: z.number().min(0).max(100_000).optional(),
     codec: z.string().optional(),
-    fieldMap: z.record(z.string(), z.string()).optional(),
+    fieldMap: z
+      .record(z.string(), z.string())
+      .superRefine((m, c) => {
+        for (const problem of validateFieldMap(m)) c.addIssue({ code: 'custom', message: `unknown_metric: ${problem}` });
+      })
+      .optional(),
   })
   .catchall(z.unknown());
 
@@ -46,13 +52,17 @@ const durMs = (s: string) => {
 };
 
 const readingsQuery = z.object({
-  metric: z.string().refine((m) => m in METRIC_UNITS, 'unknown metric'),
+  metric: z.string().refine(isMetric, 'unknown metric'),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   bucket: z.string().optional(),
   agg: z.enum(['avg', 'sum', 'min', 'max', 'last']).default('avg'),
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
+
+const idTaken = (id: string) => conflict(`device id '${id}' is not available (in use, or kept by a deleted device's history); choose another`);
+/** A devEui is hardware: a taken one cannot be hidden, but only a device the caller may see is named. */
+const euiTaken = (eui: string, owner?: string) => conflict(`devEui ${eui} is already registered${owner ? ` to device '${owner}'` : ''}`);
 
 export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -62,17 +72,17 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const b = req.body;
     const org = orgFor(p, b.org);
     const devEui = b.devEui ? normEui(b.devEui) : null;
-    if (ctx.devices.get(b.id)) throw conflict(`device '${b.id}' already exists`);
+    // the same answer whether the id or devEui is this municipality's, another's, or a deleted device's [issue 11]
+    if (!(await ctx.devices.idFree(b.id, org))) throw idTaken(b.id);
     const owner = devEui ? ctx.devices.getByEui(devEui) : undefined;
-    if (owner) throw conflict(`devEui ${devEui} already belongs to ${sees(p, owner.org) ? `device '${owner.id}'` : 'a device of another municipality'}`);
-    const d = await ctx.db.transaction(async (tx) => {
-      const d = await ctx.devices.create(tx, { id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org });
-      await audit(tx, actor(p), 'create', 'device', b.id, b);
-      return d;
-    }).catch((e: { code?: string }) => {
-      if (e.code === '23505') throw conflict(`device '${b.id}' or devEui already exists`);
-      throw e;
-    });
+    if (devEui && owner) throw euiTaken(devEui, sees(p, owner.org) ? owner.id : undefined);
+    const d = await ctx.devices
+      .create({ id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org }, (tx) => audit(tx, actor(p), 'create', 'device', b.id, b))
+      .catch((e: { code?: string; constraint?: string }) => {
+        // two requests racing past the checks above
+        if (e.code === '23505') throw /eui/i.test(e.constraint ?? '') && devEui ? euiTaken(devEui) : idTaken(b.id);
+        throw e;
+      });
     return reply.code(201).send(d);
   });
 
@@ -99,13 +109,9 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const devEui = b.devEui ? normEui(b.devEui) : undefined;
     if (devEui) {
       const other = ctx.devices.getByEui(devEui);
-      if (other && other.id !== req.params.id) throw conflict(`devEui ${devEui} already belongs to ${sees(p, other.org) ? `device '${other.id}'` : 'a device of another municipality'}`);
+      if (other && other.id !== req.params.id) throw euiTaken(devEui, sees(p, other.org) ? other.id : undefined);
     }
-    const d = await ctx.db.transaction(async (tx) => {
-      const d = await ctx.devices.update(tx, req.params.id, { ...b, org, ...(devEui ? { devEui } : {}) } as never);
-      if (d) await audit(tx, actor(p), 'update', 'device', req.params.id, b);
-      return d;
-    });
+    const d = await ctx.devices.update(req.params.id, { ...b, org, ...(devEui ? { devEui } : {}) } as never, (tx) => audit(tx, actor(p), 'update', 'device', req.params.id, b));
     if (!d) throw notFound('device', req.params.id);
     return d;
   });
@@ -113,12 +119,11 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   app.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'devices:write');
     assertOrg(p, ctx.devices.get(req.params.id)?.org, 'device', req.params.id);
-    const { ok, closed } = await ctx.db.transaction(async (tx) => {
+    let closed: Awaited<ReturnType<NonNullable<typeof ctx.alarms>['closeForDevice']>> = [];
+    const ok = await ctx.devices.remove(req.params.id, async (tx) => {
       // its open alarms end with the device (closed, never an all-clear), while its name is still known [docs/api.md Alarms]
-      const closed = (await ctx.alarms?.closeForDevice(tx, req.params.id)) ?? [];
-      const ok = await ctx.devices.remove(tx, req.params.id);
-      if (ok) await audit(tx, actor(p), 'delete', 'device', req.params.id);
-      return { ok, closed };
+      closed = (await ctx.alarms?.closeForDevice(tx, req.params.id)) ?? [];
+      await audit(tx, actor(p), 'delete', 'device', req.params.id);
     });
     ctx.alarms?.afterClose(closed);
     if (!ok) throw notFound('device', req.params.id);
@@ -149,6 +154,6 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
           : { time: new Date(x.time).toISOString(), value: x.value },
       );
     }
-    return { deviceId: d.id, metric: q.metric, unit: METRIC_UNITS[q.metric], points };
+    return { deviceId: d.id, metric: q.metric, unit: unitOf(q.metric), points };
   });
 }

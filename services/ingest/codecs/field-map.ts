@@ -1,6 +1,6 @@
 // Maps a decoded object (js-codec `data`, ChirpStack `object`, TTS `decoded_payload`) to canonical metrics.
 // Vendor outputs differ wildly [lorawan.md 5]: bare numbers, "3.384 V" strings, {value, unit} objects.
-import { METRIC_UNITS } from '../../../alerts/types.ts';
+import { isMetric } from '../../../alerts/types.ts';
 import { type DecodedCounter, type DecodeResult, fail, ok } from './types.ts';
 
 /** Field-map keys that fill `counter` instead of a metric, so rain is derived from tip counts. */
@@ -16,7 +16,7 @@ const LEADING_NUMBER = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)/;
 export function validateFieldMap(fieldMap: Record<string, unknown>): string[] {
   const problems: string[] = [];
   for (const [key, path] of Object.entries(fieldMap)) {
-    if (!(key in METRIC_UNITS) && !EXTRA_METRIC.test(key) && !(key in COUNTER_KEYS)) {
+    if (!isMetric(key) && !EXTRA_METRIC.test(key) && !Object.hasOwn(COUNTER_KEYS, key)) {
       problems.push(`'${key}' is not a canonical metric, an x_ extra or a counter key`);
     }
     if (typeof path !== 'string' || path.trim() === '' || path.split('.').some((s) => s === '')) {
@@ -65,7 +65,7 @@ export function mapDecodedObject(object: unknown, fieldMap: Record<string, strin
         `field '${path}' for ${key} is not a finite number: ${JSON.stringify(raw)?.slice(0, 80)}`,
       );
     }
-    const counterKind = COUNTER_KEYS[key];
+    const counterKind = Object.hasOwn(COUNTER_KEYS, key) ? COUNTER_KEYS[key] : undefined;
     if (counterKind) {
       if (!Number.isInteger(n) || n < 0 || n >= 2 ** counterKind.bits) {
         return fail('decode_error', `field '${path}' for ${key} is not a ${counterKind.bits}-bit count: ${n}`);
