@@ -36,7 +36,8 @@ export interface DeviceInfo {
   location?: { lat: number; lon: number } | null;
 }
 
-export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved' | 'closed';
+/** `stale`: the device of an open alarm went silent; the alarm holds (no de-escalation, no all-clear). */
+export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved' | 'closed' | 'stale';
 
 /** Why an alarm ended without an all-clear: its configuration changed, not the water. [docs/api.md Alarms] */
 export const CLOSED_REASONS = ['rule_disabled', 'rule_deleted', 'rule_changed', 'device_deleted'] as const;
@@ -60,6 +61,8 @@ export interface Transition {
   mode: 'active' | 'shadow';
   /** kind 'closed' only */
   closedReason?: ClosedReason;
+  /** `stale`: the time of the device's last reading */
+  lastReadingAt?: number;
 }
 
 /** `closed`: ended by a change of configuration, never an all-clear. [docs/api.md Alarms] */

@@ -13,6 +13,11 @@ describe('smsText', () => {
     );
   });
 
+  it('a silent sensor of an open alarm: SENSOR STILL, since when no data came, the alarm kept', () => {
+    const text = smsText({ ...samplePayload('alarm.stale'), lastReadingAt: '2026-07-14T12:40:00Z' });
+    expect(text).toBe('SENSOR STILL: UNWETTER Stufe 3: zuletzt 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) keine Daten seit 14:40. Alarm 123');
+  });
+
   it.each([
     ['alarm.escalated', /^HÖHER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],
     ['alarm.deescalated', /^NIEDRIGER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],

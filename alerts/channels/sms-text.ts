@@ -42,6 +42,7 @@ const LEAD: Record<NotificationEventType, string> = {
   'alarm.acknowledged': 'QUITTIERT',
   'alarm.resolved': 'ENTWARNUNG: ',
   'alarm.closed': 'BEENDET: ',
+  'alarm.stale': 'SENSOR STILL: ',
   'alarm.reminder': 'ERINNERUNG: ',
   'alarm.escalated_unacknowledged': 'ESKALATION: ',
 };
@@ -145,7 +146,7 @@ export function smsText(payload: NotificationPayload): string {
     lead: toGsm7(leadOf(payload)),
     ackBy: toGsm7(oneLine(a.acknowledgedBy ?? '')),
     sev: severityWords(a),
-    what: toGsm7(ended ? `zuletzt ${m.what}` : m.what),
+    what: toGsm7(ended || payload.type === 'alarm.stale' ? `zuletzt ${m.what}` : m.what),
     threshold: toGsm7(m.threshold),
     name: toGsm7(oneLine(a.deviceName)),
     deviceId: toGsm7(oneLine(a.deviceId)),
@@ -168,6 +169,8 @@ function whenPhrase(p: NotificationPayload): string {
           : p.type === 'alarm.closed'
             ? (a.closedAt ?? a.updatedAt)
             : a.updatedAt;
+  // a silent sensor: the alarm holds, and the reader needs to know since when nothing came
+  if (p.type === 'alarm.stale') return p.lastReadingAt ? `keine Daten seit ${localTime(p.lastReadingAt)}` : 'keine Daten';
   const hhmm = localTime(iso);
   if (!hhmm) return '';
   return p.type === 'alarm.firing' || p.type === 'alarm.reminder' || p.type === 'alarm.escalated_unacknowledged' ? `seit ${hhmm}` : `um ${hhmm}`;

@@ -9,6 +9,7 @@ export type NotificationEventType =
   | 'alarm.acknowledged'
   | 'alarm.resolved'
   | 'alarm.closed'
+  | 'alarm.stale'
   | 'alarm.reminder'
   | 'alarm.escalated_unacknowledged';
 
@@ -19,6 +20,7 @@ export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
   'alarm.acknowledged',
   'alarm.resolved',
   'alarm.closed',
+  'alarm.stale',
   'alarm.reminder',
   'alarm.escalated_unacknowledged',
 ];
@@ -37,6 +39,8 @@ export interface NotificationPayload {
   alarm: NotificationAlarm;
   /** `alarm.escalated_unacknowledged`: how long nobody acknowledged, e.g. "10m" (the route's escalate.after) */
   unacknowledgedFor?: string;
+  /** `alarm.stale`: when the silent device's last reading was taken */
+  lastReadingAt?: string;
 }
 
 export interface DeliveryResult {

@@ -13,6 +13,8 @@ export interface AlarmState {
   pendingSince?: number;
   /** per level rank: the value stopped supporting that rank since */
   below: (number | undefined)[];
+  /** open alarm held because its device went silent (the time of its last reading) */
+  staleSince?: number;
 }
 
 export interface LevelOutcome {
@@ -29,7 +31,7 @@ export interface Timing {
 }
 
 export interface Step {
-  kind: TransitionKind;
+  kind: Exclude<TransitionKind, 'stale'>;
   from: number;
   to: number;
 }

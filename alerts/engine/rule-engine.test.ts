@@ -2,7 +2,7 @@
 // readings, restarts (hydrate), backtests, rule and scope changes.
 import { describe, expect, it } from 'vitest';
 import { Quality, type Transition } from '../types.ts';
-import { HOUR, MIN, T0, blocks, brief, device, engineWith, reading, replay, rule } from './test-helpers.ts';
+import { HOUR, MIN, T0, blocks, brief, device, dryTail, engineWith, reading, replay, rule } from './test-helpers.ts';
 
 const scope = { deviceIds: ['g1'] };
 const starkregen = rule({ preset: 'dwd-starkregen', scope });
@@ -18,11 +18,12 @@ describe('offline', () => {
   const times = [15, 30, 45, 105, 120].map((m) => T0 + m * MIN);
   const readings = times.map((t) => level(t, 560));
 
-  it('a 3-uplink gap raises offline, keeps the level alarm, and the next uplink resolves offline only', () => {
+  it('a 3-uplink gap raises offline, holds the level alarm as stale, and the next uplink resolves offline only', () => {
     const ts = replay(engineWith([pegel, offline]), readings, T0, T0 + 2 * HOUR);
     expect(ts.map((t) => `${t.ruleId} ${t.kind} ${t.severity} ${t.value}/${t.threshold}@${t.window} +${(t.at - T0) / MIN}m`)).toEqual([
       'pegel firing moderate 560/550@undefined +15m',
       'off firing minor 2400/2400@40m +85m', // 40 min of silence after +45m, in seconds
+      'pegel stale moderate 2700/2700@undefined +90m', // 3 × the 15-min uplink interval without a reading [domain S6]
       'off resolved minor 0/2400@40m +105m',
     ]);
     expect(ts.find((t) => t.ruleId === 'off')?.metric).toBe('uplink');
@@ -117,7 +118,7 @@ describe('for, shadow, quality', () => {
 
   it('shadow rules mark every transition shadow', () => {
     const shadow = rule({ preset: 'dwd-starkregen', scope, mode: 'shadow' });
-    const ts = replay(engineWith([shadow]), blocks('g1', 'rain_mm', S1, 5 * MIN), T0, T0 + 8 * HOUR);
+    const ts = replay(engineWith([shadow]), dryTail(blocks('g1', 'rain_mm', S1, 5 * MIN), 5 * MIN, T0 + 8 * HOUR), T0, T0 + 8 * HOUR);
     expect(ts.length).toBe(4);
     expect(ts.every((t) => t.mode === 'shadow')).toBe(true);
   });
@@ -132,6 +133,34 @@ describe('for, shadow, quality', () => {
     const e = engineWith([starkregen]);
     expect(e.onReading(rain(T0, 10), T0)).toEqual([]);
     expect(e.onReading(rain(T0, 10), T0 + 1000)).toEqual([]);
+  });
+});
+
+describe('stale hold: missing data never ends or lowers an alarm', () => {
+  it('a silent rain gauge holds its severe alarm (one stale event); with readings again it clears after clear.for', () => {
+    const e = engineWith([starkregen]);
+    const storm = replay(e, blocks('g1', 'rain_mm', S1.slice(0, 8), 5 * MIN), T0, T0 + 40 * MIN);
+    expect(kinds(storm)).toEqual(['firing moderate', 'escalated severe']);
+    const silent = replay(e, [], T0 + 41 * MIN, T0 + 8 * HOUR); // 5-min cadence: stale after 15 min
+    expect(brief(silent)).toEqual(['stale severe 900/900@1h +55m']);
+    expect(silent[0].lastReadingAt).toBe(T0 + 40 * MIN);
+    const back = replay(e, dryTail([rain(T0 + 8 * HOUR + 5 * MIN, 0)], 5 * MIN, T0 + 9 * HOUR), T0 + 8 * HOUR + MIN, T0 + 9 * HOUR);
+    expect(brief(back)).toEqual(['resolved severe 0/15@1h +500m']); // 15 min of fresh data (from +485m) below every level
+  });
+
+  it('the expected interval is 3 × the median uplink interval (hourly gauge: 3 h), or the rule\'s own', () => {
+    const hourly = blocks('g1', 'rain_mm', [0, 0, 20, 0, 0], HOUR); // fires at +3h, last reading +5h
+    const e = engineWith([starkregen]);
+    expect(kinds(replay(e, hourly, T0, T0 + 7 * HOUR + 59 * MIN))).toEqual(['firing moderate']);
+    expect(kinds(e.tick(T0 + 8 * HOUR))).toEqual(['stale moderate']);
+    const own = engineWith([rule({ preset: 'dwd-starkregen', scope, expectedInterval: '30m' })]);
+    expect(brief(replay(own, hourly, T0, T0 + 4 * HOUR - MIN))).toEqual(['firing moderate 20/15@1h +180m', 'stale moderate 1800/1800@1h +210m']);
+  });
+
+  it('after a restart an alarm already stale says so only once', () => {
+    const e = engineWith([starkregen]);
+    e.hydrate([rain(T0, 30)], [{ ruleId: 'r1', deviceId: 'g1', severity: 'severe', stale: true }], [{ deviceId: 'g1', time: T0 }]);
+    expect(e.tick(T0 + 3 * HOUR)).toEqual([]);
   });
 });
 
@@ -154,7 +183,7 @@ describe('late and future readings', () => {
   });
 
   it('a future timestamp is clamped to now', () => {
-    const e = engineWith([starkregen]);
+    const e = engineWith([{ ...starkregen, expectedIntervalMs: 7 * 24 * HOUR }]); // not about silence
     const ts = e.onReading(rain(T0 + 3 * HOUR, 16), T0);
     expect(ts.map((t) => t.at)).toEqual([T0]);
     expect(kinds(e.tick(T0 + 61 * MIN))).toEqual([]); // clear.for pending: 1 h sum gone, 6 h sum 16 < 20

@@ -17,7 +17,15 @@ export interface OpenAlarmRef {
   ruleId: string;
   deviceId: string;
   severity: Severity;
+  /** its last event was `stale`: it is held already, and says so only once */
+  stale?: boolean;
 }
+
+/** A silent device holds its open alarms after 3 × its median uplink interval, never sooner than 15 min. */
+const STALE_MIN_MS = 15 * 60_000;
+const STALE_INTERVALS = 3;
+/** uplink intervals kept per device for the median */
+const INTERVALS_KEPT = 15;
 
 export interface LastSeenRef {
   deviceId: string;
@@ -61,6 +69,8 @@ export class RuleEngine {
   /** ruleId → deviceId → state; only non-idle states are kept, so tick() walks just the live ones */
   private states = new Map<string, Map<string, AlarmState>>();
   private lastSeen = new Map<string, number>();
+  /** per device: the time of its newest reading and the intervals before it (newest last) */
+  private cadence = new Map<string, { last: number; gaps: number[] }>();
   /** offline baseline for devices never seen: when the engine first watched them */
   private watchSince = new Map<string, number>();
   /** after a restart: the silence an open offline alarm of a never-seen device had reached (its level's window) */
@@ -152,7 +162,9 @@ export class RuleEngine {
     }
     for (const o of open) {
       if (!this.rules.has(o.ruleId)) continue;
-      this.statesOf(o.ruleId).set(o.deviceId, newState(severityRank(o.severity)));
+      const st = newState(severityRank(o.severity));
+      if (o.stale) st.staleSince = this.lastSeen.get(o.deviceId) ?? -Infinity;
+      this.statesOf(o.ruleId).set(o.deviceId, st);
     }
   }
 
@@ -221,6 +233,57 @@ export class RuleEngine {
   private markSeen(deviceId: string, time: number): void {
     if (!Number.isFinite(time)) return;
     if (time > (this.lastSeen.get(deviceId) ?? -Infinity)) this.lastSeen.set(deviceId, time);
+    const c = this.cadence.get(deviceId);
+    if (!c) this.cadence.set(deviceId, { last: time, gaps: [] });
+    else if (time > c.last) {
+      c.gaps.push(time - c.last);
+      if (c.gaps.length > INTERVALS_KEPT) c.gaps.shift();
+      c.last = time;
+    }
+  }
+
+  /** How long this rule's device may be silent before its open alarm is held as stale. */
+  private expectedMs(cr: CompiledRule, deviceId: string): number {
+    if (cr.rule.expectedIntervalMs) return cr.rule.expectedIntervalMs;
+    const gaps = [...(this.cadence.get(deviceId)?.gaps ?? [])].sort((a, b) => a - b);
+    const median = gaps.length ? gaps[(gaps.length - 1) >> 1] : 0;
+    return Math.max(STALE_MIN_MS, STALE_INTERVALS * median);
+  }
+
+  /**
+   * Missing data never ends or lowers an alarm: while the device of an open alarm is silent for longer than
+   * expected, its windows are not judged (a sum decaying for lack of readings is no all-clear) and one
+   * `stale` transition says so. The next reading resumes evaluation; `clear.for` then counts from fresh data.
+   */
+  private holdsStale(cr: CompiledRule, deviceId: string, st: AlarmState, t: number, out: Transition[]): boolean {
+    if (st.rank < 0 || cr.rule.kind === 'offline') return false;
+    // a rule that no longer applies to the device is a change of configuration, not missing data
+    if (!cr.rule.enabled || !inScope(cr, deviceId, this.devices.get(deviceId)?.tags)) return false;
+    const seen = this.lastSeen.get(deviceId) ?? -Infinity;
+    if (t - seen < this.expectedMs(cr, deviceId)) {
+      if (st.staleSince !== undefined && seen > st.staleSince) {
+        st.staleSince = undefined;
+        st.below = [];
+      }
+      return false;
+    }
+    if (st.staleSince !== undefined) return true;
+    st.staleSince = seen;
+    const level = cr.levels.find((l) => l.rank === st.rank) ?? cr.levels[0];
+    out.push({
+      kind: 'stale',
+      ruleId: cr.rule.id,
+      deviceId,
+      metric: cr.rule.metric ?? OFFLINE_METRIC,
+      severity: SEVERITIES[st.rank],
+      value: Number.isFinite(seen) ? Math.round((t - seen) / 1000) : 0,
+      threshold: Math.round(this.expectedMs(cr, deviceId) / 1000),
+      ...(level.window !== undefined && { window: level.window }),
+      at: t,
+      mode: cr.rule.mode,
+      ...(Number.isFinite(seen) && { lastReadingAt: seen }),
+    });
+    return true;
   }
 
   private reviewOffline(deviceId: string, t: number, out: Transition[]): void {
@@ -230,6 +293,7 @@ export class RuleEngine {
   private evaluate(cr: CompiledRule, deviceId: string, t: number, out: Transition[]): void {
     const perDevice = this.statesOf(cr.rule.id);
     const st = perDevice.get(deviceId) ?? newState();
+    if (this.holdsStale(cr, deviceId, st, t, out)) return;
     const m = this.measureAt(cr, deviceId, t);
     const s = step(st, m, { ranks: cr.ranks, forMs: cr.rule.forMs, clearForMs: cr.rule.clear.forMs }, t);
     if (isIdle(st)) perDevice.delete(deviceId);

@@ -1,7 +1,7 @@
 // Reference scenarios S1–S6 from domain.md, fed to the engine with explicit times.
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../types.ts';
-import { HOUR, MIN, T0, blocks, brief, engineWith, reading, replay, rule } from './test-helpers.ts';
+import { HOUR, MIN, T0, blocks, brief, dryTail, engineWith, reading, replay, rule } from './test-helpers.ts';
 
 const scope = { deviceIds: ['g1'] };
 const starkregen = rule({ preset: 'dwd-starkregen', scope });
@@ -14,7 +14,7 @@ const S3 = [2.2, 3.0, 4.7, 17.2, 1.65, 1.65, 1.167, 1.167, 1.167, 0.9, 0.9, 0.9]
 
 const rain = (values: number[], stepMs: number, start = T0) => blocks('g1', 'rain_mm', values, stepMs, start);
 const run = (values: number[], stepMs: number, hours = 8, r = starkregen) =>
-  replay(engineWith([r]), rain(values, stepMs), T0, T0 + hours * HOUR);
+  replay(engineWith([r]), dryTail(rain(values, stepMs), stepMs, T0 + hours * HOUR), T0, T0 + hours * HOUR);
 const kinds = (ts: Transition[]) => ts.map((t) => `${t.kind} ${t.severity}`);
 const peak = (ts: Transition[]) => ts.reduce((s, t) => Math.max(s, ['minor', 'moderate', 'severe', 'extreme'].indexOf(t.severity)), -1);
 

@@ -24,6 +24,16 @@ export function blocks(deviceId: string, metric: string, values: number[], stepM
   return values.map((v, i) => reading(deviceId, metric, start + (i + 1) * stepMs, v));
 }
 
+/** A working gauge keeps reporting when the rain stops: 0 mm (or the last level) every `stepMs` after the
+ *  last reading until `until`, so an all-clear comes from data, never from silence. */
+export function dryTail(readings: Reading[], stepMs: number, until: number, value = 0): Reading[] {
+  const last = readings.at(-1);
+  if (!last) return readings;
+  const tail: Reading[] = [];
+  for (let t = last.time + stepMs; t <= until; t += stepMs) tail.push(reading(last.deviceId, last.metric, t, value));
+  return [...readings, ...tail];
+}
+
 export function engineWith(rules: Rule[], devices: DeviceInfo[] = [device('g1')]): RuleEngine {
   const e = new RuleEngine();
   e.setRules(rules);

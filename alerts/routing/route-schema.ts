@@ -5,7 +5,8 @@ import { tryParseDuration } from '../rules/duration.ts';
 import { SEVERITIES, severityRank, type Severity } from '../types.ts';
 
 // `closed`: the alarm ended by a change of configuration; a route that lists `resolved` hears it too.
-export const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved', 'closed'] as const;
+// `stale`: the device of an open alarm went silent and the alarm holds; a route that lists `firing` hears it too.
+export const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved', 'closed', 'stale'] as const;
 export type NotifyOn = (typeof NOTIFY_ON)[number];
 
 const duration = (min: string) =>

@@ -72,5 +72,6 @@ export function expandPreset(p: PresetInput): RuleBody {
   if (p.for) body.for = p.for;
   if (p.clear) body.clear = { ...body.clear, ...Object.fromEntries(Object.entries(p.clear).filter(([, v]) => v !== undefined)) };
   if (p.enabled !== undefined) body.enabled = p.enabled;
+  if (p.expectedInterval) body.expectedInterval = p.expectedInterval;
   return body;
 }

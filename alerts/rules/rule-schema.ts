@@ -49,6 +49,9 @@ export const RuleBodySchema = z.strictObject({
     .default({ hysteresis: 0, for: '0m' }),
   mode: mode.default('active'),
   enabled: z.boolean().default(true),
+  // how long the device may be silent before an open alarm is held as stale (default 3 × its median uplink
+  // interval, at least 15 min)
+  expectedInterval: duration.optional(),
 });
 export type RuleBody = z.input<typeof RuleBodySchema>;
 type ParsedBody = z.output<typeof RuleBodySchema>;
@@ -64,6 +67,7 @@ export const PresetSchema = z
     clear: z.strictObject({ hysteresis: finite.min(0, { error: 'hysteresis must be 0 or more' }).optional(), for: duration.optional() }).optional(),
     mode: mode.optional(),
     enabled: z.boolean().optional(),
+    expectedInterval: duration.optional(),
   })
   .superRefine((p, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['thresholds'], message });
@@ -139,6 +143,7 @@ function normalise(b: ParsedBody): RuleDefinition {
     clear: { hysteresis: b.clear.hysteresis, for: b.clear.for, forMs: tryParseDuration(b.clear.for) ?? 0 },
     mode: b.mode,
     enabled: b.enabled,
+    ...(b.expectedInterval !== undefined && { expectedInterval: b.expectedInterval, expectedIntervalMs: tryParseDuration(b.expectedInterval) ?? 0 }),
   };
 }
 

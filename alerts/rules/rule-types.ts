@@ -41,6 +41,9 @@ export interface RuleDefinition {
   clear: { hysteresis: number; for: string; forMs: number };
   mode: RuleMode;
   enabled: boolean;
+  /** silence after which an open alarm is held as stale; absent = 3 × the device's median uplink interval, ≥ 15 min */
+  expectedInterval?: string;
+  expectedIntervalMs?: number;
   /** set when the rule was expanded from a preset */
   preset?: PresetName;
 }

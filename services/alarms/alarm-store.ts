@@ -21,15 +21,16 @@ export interface StoreDeps {
   deliversHere?(): boolean;
 }
 
-export type AlarmEventKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'escalated_unacknowledged';
+export type AlarmEventKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'escalated_unacknowledged' | 'stale';
 
 /** Events that end or follow an alarm: only routes that were told about the alarm hear them. */
-const FOLLOW_UPS: ReadonlySet<AlarmEventKind> = new Set(['resolved', 'acknowledged', 'deescalated', 'closed']);
+const FOLLOW_UPS: ReadonlySet<AlarmEventKind> = new Set(['resolved', 'acknowledged', 'deescalated', 'closed', 'stale']);
 
 /** Does a route want this event? A route that wants the all-clear also wants to hear that an alarm was
- *  closed without one (routes saved before `closed` existed list only `resolved`). */
+ *  closed without one (routes saved before `closed` existed list only `resolved`); one that wants an alarm
+ *  also wants to hear that its sensor went silent while it holds. */
 function wants(notifyOn: readonly string[], kind: AlarmEventKind): boolean {
-  return notifyOn.includes(kind) || (kind === 'closed' && notifyOn.includes('resolved'));
+  return notifyOn.includes(kind) || (kind === 'closed' && notifyOn.includes('resolved')) || (kind === 'stale' && notifyOn.includes('firing'));
 }
 
 export const newNotificationId = () => `msg_${crypto.randomBytes(12).toString('base64url')}`;
@@ -45,6 +46,7 @@ export function alarmMessage(a: Alarm, deviceName: string): string {
 /** A closing says so first: the alarm ended by a change of configuration, not because the danger is over. */
 function messageFor(a: Alarm, type: NotificationEventType, deviceName: string): string {
   const m = alarmMessage(a, deviceName);
+  if (type === 'alarm.stale') return `SENSOR STILL: ${m}`;
   return type === 'alarm.closed' ? `BEENDET (${CLOSED_WORDS[a.closedReason ?? 'rule_changed']}): ${m}` : m;
 }
 const round = (v: number) => String(Math.round(v * 100) / 100).replace('.', ',');
@@ -78,6 +80,8 @@ export class AlarmStore {
       row = r.rows[0];
       // Already open (restart, or another instance): continue it as a severity change if there is one.
       if (!row) return this.applyChange(tx, { ...t, kind: 'escalated' }, now);
+    } else if (t.kind === 'stale') {
+      return this.markStale(tx, t, at);
     } else if (t.kind === 'resolved') {
       const r = await tx.query<AlarmRow>(
         `update alarms set state='resolved', resolved_at=$3, updated_at=$4, value=$5 where rule_id=$1 and device_id=$2 and ${OPEN_SQL} returning *`,
@@ -124,6 +128,16 @@ export class AlarmStore {
     return out;
   }
 
+  /** The device of an open alarm went silent: the alarm holds as it is; one `stale` event says so. */
+  private async markStale(tx: Queryable, t: Transition, at: Date): Promise<Applied | undefined> {
+    const cur = await tx.query<AlarmRow>(`select * from alarms where rule_id=$1 and device_id=$2 and ${OPEN_SQL} for update`, [t.ruleId, t.deviceId]);
+    const c = cur.rows[0];
+    if (!c) return undefined;
+    const last = t.lastReadingAt === undefined ? undefined : new Date(t.lastReadingAt);
+    const comment = last ? `no reading since ${last.toISOString()}` : 'no reading';
+    return this.record(tx, toAlarm(c), 'stale', at, { comment, lastReadingAt: last?.toISOString() });
+  }
+
   /**
    * Ends open alarms because their configuration changed: state `closed` with the reason, one `closed` event
    * and one notification per route that was told about the alarm. Never an all-clear. [docs/api.md Alarms]
@@ -167,7 +181,7 @@ export class AlarmStore {
    * History event + outbox rows for every route that wants this event: two statements. The event insert
    * rides along with reading who was told before and which silences hold now.
    */
-  private async record(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date, extra: { actor?: string; comment?: string }): Promise<Applied> {
+  private async record(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date, extra: { actor?: string; comment?: string; lastReadingAt?: string }): Promise<Applied> {
     const now = this.deps.now();
     const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
       `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
@@ -188,6 +202,7 @@ export class AlarmStore {
       // An all-clear, closing or acknowledgement for an alarm this route never heard of is noise.
       if (FOLLOW_UPS.has(kind) && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
+      if (extra.lastReadingAt) payload.lastReadingAt = extra.lastReadingAt;
       for (const target of route.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
     }
     const claimed = await enqueueMany(tx, items, { held, now, claim: !held && !!this.deps.deliversHere?.() });

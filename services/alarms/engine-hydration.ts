@@ -58,8 +58,13 @@ export function pgEngineStateSource(db: Queryable): EngineStateSource {
       return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: 0 }));
     },
     async openAlarms() {
-      const r = await db.query<{ rule_id: string; device_id: string; severity: string }>("select rule_id, device_id, severity from alarms where state not in ('resolved', 'closed')");
-      return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity }));
+      // an alarm whose latest event is `stale` is held already: it must not say so a second time
+      const r = await db.query<{ rule_id: string; device_id: string; severity: string; stale: boolean }>(
+        `select rule_id, device_id, severity,
+                coalesce((select kind from alarm_events e where e.alarm_id = a.id order by e.id desc limit 1) = 'stale', false) as stale
+         from alarms a where state not in ('resolved', 'closed')`,
+      );
+      return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity, ...(o.stale && { stale: true }) }));
     },
     async lastSeen(since) {
       const r = await db.query<{ device_id: string; t: Date }>('select device_id, max(time) as t from readings where time > $1 group by device_id', [new Date(since)]);

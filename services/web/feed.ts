@@ -3,7 +3,7 @@
 // pages subscribe through the Server-Sent Events endpoint.
 import type { Alarm, Reading } from '../../alerts/types.ts';
 
-export type AlarmChangeKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed';
+export type AlarmChangeKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'stale';
 
 export interface ReadingsBatch {
   /** per device: the time of its newest reading and the newest value of each metric */

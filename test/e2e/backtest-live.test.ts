@@ -33,14 +33,14 @@ const scenarios: Scenario[] = [
   {
     name: 'S1 Euler II: Starkregen, Unwetter, back to markant, all-clear',
     rule: { preset: 'dwd-starkregen' },
-    uplinks: every(5, 'rain_mm', S1),
+    uplinks: every(5, 'rain_mm', [...S1, ...Array(72).fill(0)]), // the gauge reports 0 mm once it stops raining
     untilMin: 7 * 60,
     expectKinds: ['firing:moderate', 'escalated:severe', 'deescalated:moderate', 'resolved:moderate'],
   },
   {
     name: 'S2 plus one tip: 15.1 mm is markant',
     rule: { preset: 'dwd-starkregen' },
-    uplinks: [...every(3, 'rain_mm', S2), { offsetMin: 40, readings: { rain_mm: 0.2 } }],
+    uplinks: [...every(3, 'rain_mm', S2), { offsetMin: 40, readings: { rain_mm: 0.2 } }, ...every(5, 'rain_mm', Array(16).fill(0), 40)],
     untilMin: 2 * 60,
     expectKinds: ['firing:moderate', 'resolved:moderate'],
   },

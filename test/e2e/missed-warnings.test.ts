@@ -94,6 +94,36 @@ describe('missed or delayed warnings over MQTT', () => {
     expect(alarms[0].events[0].value).toBe(sc.expect.firstValue);
   });
 
+  it('a rain gauge that goes silent mid-storm holds its alarm (SENSOR STILL, no ENTWARNUNG); readings resume the evaluation', async () => {
+    const start = stretch();
+    await h.device('silent');
+    const rx = await receiver();
+    try {
+      await h.route({ name: 'Leitstelle', match: { minSeverity: 'minor', deviceIds: ['silent'] }, targets: [webhook(rx.url)] });
+      const ruleId = await h.rule({ preset: 'dwd-starkregen', scope: { deviceIds: ['silent'] } });
+      for (let i = 0; i < 8; i++) await h.send('silent', start + (i + 1) * 5 * MIN, { rain_mm: S1[i] }); // severe at +40 min
+      await h.advance(6 * HOUR, 5 * MIN); // the gauge is dead: no reading at all
+      const [held] = await h.alarms({ ruleId });
+      expect(evs(held), 'no de-escalation, no all-clear while no data comes').toEqual(['firing:moderate', 'escalated:severe', 'stale:severe']);
+      expect(held.state).toBe('firing');
+      expect(held.events[2].at, 'stale after 15 min without a reading (3 × 5 min < 15 min)').toBe(new Date(start + 55 * MIN).toISOString());
+      await rx.waitRequests(3);
+      const stale = rx.bodies()[2];
+      expect(stale.type).toBe('alarm.stale');
+      expect(stale.alarm.message).toMatch(/^SENSOR STILL: /);
+      expect(stale.alarm.severity).toBe('severe');
+
+      // it reports again (0 mm): evaluation resumes, the all-clear comes after clear.for of fresh data
+      const back = start + 6 * HOUR + 45 * MIN;
+      for (let m = 0; m <= 20; m += 5) await h.send('silent', back + m * MIN, { rain_mm: 0 });
+      const [after] = await h.alarms({ ruleId });
+      expect(evs(after)).toEqual(['firing:moderate', 'escalated:severe', 'stale:severe', 'resolved:severe']);
+      expect(after.resolvedAt).toBe(new Date(back + 15 * MIN).toISOString());
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('a shadow rule switched to active while its alarm is open notifies that alarm at once, then every change', async () => {
     const start = stretch();
     await h.device('shadow-live');

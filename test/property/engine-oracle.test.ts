@@ -13,6 +13,7 @@ import { buildScenario, type Dimensions, scenarioInput } from './scenario.ts';
  * behaviour is being changed; switch it on when the change lands.
  */
 const WAITING_FOR: Partial<Record<keyof Dimensions, string>> = {
+  staleHold: 'the oracle does not model the stale hold yet (one `stale` transition, no step while silent, clear.for restarting with fresh data)',
 };
 
 const DIMENSIONS: Dimensions = {
@@ -23,6 +24,7 @@ const DIMENSIONS: Dimensions = {
   ruleEdits: !WAITING_FOR.ruleEdits,
   futureStamps: !WAITING_FOR.futureStamps,
   counters: !WAITING_FOR.counters,
+  staleHold: !WAITING_FOR.staleHold,
 };
 
 const SEED = Number(process.env.ORACLE_SEED ?? 11);

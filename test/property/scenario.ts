@@ -36,6 +36,8 @@ export interface Dimensions {
   futureStamps: boolean;
   /** rain-1 may be a tipping bucket sending cumulative counts, rebooting once (counter reset) */
   counters: boolean;
+  /** open alarms of a silent device hold (`stale`); off = every rule expects its device only once a week */
+  staleHold: boolean;
 }
 
 export const DEVICES: DeviceInfo[] = [
@@ -118,7 +120,7 @@ const offline = fc
     clear: { for: g.clearFor },
   }));
 
-function parse(body: unknown, id: string): Rule {
+function parseRule(body: unknown, id: string): Rule {
   const r = parseRuleInput(body);
   if (!r.ok) throw new Error(`generated an invalid rule: ${JSON.stringify(r.issues)} ${JSON.stringify(body)}`);
   return { ...r.rule, id };
@@ -242,6 +244,7 @@ function counterFrames(s: Series, c: { base: number; resetAt?: number }, dims: D
 
 export function buildScenario(input: ScenarioInput, dims: Dimensions): Scenario {
   const bodies = input.rules;
+  const parse = (body: unknown, id: string) => parseRule(dims.staleHold ? body : { ...(body as object), expectedInterval: '7d' }, id);
   const rules = bodies.map(([id, body]) => parse(body, id));
   const events: Event[] = [];
   const rain = (s: Series) => (i: number) => Math.round(s.values[i] * 0.2 * 10) / 10;
