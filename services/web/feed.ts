@@ -46,7 +46,24 @@ export class LiveFeed {
   }
 
   alarm(alarm: Alarm, kind: AlarmChangeKind): void {
+    this.recent.set(`${alarm.id}:${kind}`, Date.now());
     for (const l of this.alarmListeners) l({ alarm, kind });
+  }
+
+  /**
+   * An alarm change read back from the database (made by another process sharing it); skipped when this
+   * process already announced the same change of the same alarm in the last 10 s.
+   */
+  alarmFromStore(alarm: Alarm, kind: AlarmChangeKind): void {
+    const seen = this.recent.get(`${alarm.id}:${kind}`);
+    if (seen !== undefined && Date.now() - seen < 10_000) return;
+    for (const l of this.alarmListeners) l({ alarm, kind });
+  }
+  private recent = new Map<string, number>();
+
+  /** forget announcements older than the dedupe window */
+  prune(now = Date.now()): void {
+    for (const [k, t] of this.recent) if (now - t > 10_000) this.recent.delete(k);
   }
 
   onAlarm(l: Listener<{ alarm: Alarm; kind: AlarmChangeKind }>): () => void {

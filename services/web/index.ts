@@ -10,6 +10,7 @@ import type { AppContext } from '../context.ts';
 import { fromPackageRoot } from '../package-root.ts';
 import { errorPage, LANG_COOKIE, SESSION_COOKIE, WebCsrf, type WebDeps, WebForbidden, WebNotFound, WebRedirect } from './context.ts';
 import type { LiveFeed } from './feed.ts';
+import { startAlarmPoll } from './feed-poll.ts';
 import { i18n, pickLang } from './i18n.ts';
 import { accountPages } from './pages/account.ts';
 import { adminPages } from './pages/admin.ts';
@@ -66,6 +67,12 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
   }
 
   await userApiRoutes(app, users, ctx.db);
+
+  // on a shared PostgreSQL other processes change alarms too; their changes reach these pages within ~1 s
+  if (ctx.config.databaseUrl) {
+    const poll = startAlarmPoll(ctx.db, feed, ctx.log.child({ component: 'web' }));
+    app.addHook('onClose', async () => poll.stop());
+  }
 
   await app.register(async (pages) => {
     pages.decorateRequest('web', null as never);

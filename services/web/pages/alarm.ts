@@ -28,6 +28,7 @@ export async function alarmPages(app: FastifyInstance, d: WebDeps) {
     const { t } = i;
     const q = req.query as Record<string, string>;
     const dev = ctx.devices.get(a.deviceId);
+    const endedAt = a.resolvedAt ?? a.closedAt ?? null;
     const canAck = allowed(p.role, 'alarms:ack') && a.state === 'firing';
     const evWord = (k: string) => t(`ev_${k}` as MessageKey);
     const nState = (s: string) => (['pending', 'sending', 'held', 'failed', 'delivered'].includes(s) ? t(`n_state_${s}` as MessageKey) : s);
@@ -39,8 +40,8 @@ ${message('ok', q.ok === 'ack' ? t('ack_done') : undefined)}${message('error', q
   <div><dt>${t('col_value')}</dt><dd>${valueText(i, a)}</dd></div>
   <div><dt>${t('col_state')}</dt><dd>${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : a.state === 'closed' ? 'state_closed' : 'state_resolved')}</dd></div>
   <div><dt>${t('alarm_started')}</dt><dd>${i.time(a.startedAt)}</dd></div>
-  <div><dt>${t('col_running')}</dt><dd>${i.duration((a.resolvedAt ? Date.parse(a.resolvedAt) : Date.now()) - Date.parse(a.startedAt))}</dd></div>
-  ${a.resolvedAt ? html`<div><dt>${t('alarm_resolved')}</dt><dd>${i.time(a.resolvedAt)}</dd></div>` : ''}
+  <div><dt>${t('col_running')}</dt><dd>${i.duration((endedAt ? Date.parse(endedAt) : Date.now()) - Date.parse(a.startedAt))}</dd></div>
+  ${endedAt ? html`<div><dt>${t('alarm_resolved')}</dt><dd>${i.time(endedAt)}</dd></div>` : ''}
   ${a.acknowledgedBy ? html`<div><dt>${t('col_acked_by')}</dt><dd>${a.acknowledgedBy}, ${i.time(a.acknowledgedAt)}</dd></div>` : ''}
 </dl>
 ${canAck ? html`<div class="card">${ackForm(v, a, `/alarms/${a.id}`, true)}</div>` : ''}

@@ -2,7 +2,7 @@
 // the DWD levels, alarm periods shaded, flagged readings marked; facts about the device; CSV of the range.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OFFLINE_METRIC } from '../../../alerts/rules/rule-types.ts';
-import { type Alarm, METRIC_UNITS, qualityFlags, type Severity } from '../../../alerts/types.ts';
+import { type Alarm, ENDED_STATES, METRIC_UNITS, qualityFlags, type Severity } from '../../../alerts/types.ts';
 import { sees } from '../../api/app.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { deviceHealth, latestValues, metricsOf, rawReadings } from '../../devices/readings.ts';
@@ -117,9 +117,13 @@ async function buildCharts(d: WebDeps, dev: Device, i: I18n, from: number, to: n
   metrics.sort((a, b) => (a === 'rain_mm' ? -1 : b === 'rain_mm' ? 1 : a === 'level_cm' ? -1 : b === 'level_cm' ? 1 : a.localeCompare(b)));
   const charts: Chart[] = [];
   for (const metric of metrics) {
+    const ended = (a: Alarm) => {
+      const e = a.resolvedAt ?? a.closedAt;
+      return e ? Date.parse(e) : null;
+    };
     const periods = alarms
-      .filter((a) => (a.metric === metric || a.metric === OFFLINE_METRIC) && Date.parse(a.startedAt) < to && (!a.resolvedAt || Date.parse(a.resolvedAt) > from))
-      .map((a) => ({ from: Math.max(from, Date.parse(a.startedAt)) / 1000, to: Math.min(to, a.resolvedAt ? Date.parse(a.resolvedAt) : Date.now()) / 1000, severity: a.severity }));
+      .filter((a) => (a.metric === metric || a.metric === OFFLINE_METRIC) && Date.parse(a.startedAt) < to && (ended(a) ?? Infinity) > from)
+      .map((a) => ({ from: Math.max(from, Date.parse(a.startedAt)) / 1000, to: Math.min(to, ended(a) ?? Date.now()) / 1000, severity: a.severity }));
     const unit = METRIC_UNITS[metric] ?? '';
     const lines = linesFor(d, dev, metric, i);
     if (metric === 'rain_mm') {
@@ -222,7 +226,7 @@ export async function stationPages(app: FastifyInstance, d: WebDeps) {
     const now = Date.now();
     const range = parseRange(q, now);
     const alarms = ctx.alarms ? (await ctx.alarms.list({ state: 'all', deviceId: dev.id, mode: 'active', limit: 500 })).filter((a) => a.mode === 'active') : [];
-    const open = alarms.filter((a) => a.state !== 'resolved');
+    const open = alarms.filter((a) => !ENDED_STATES.includes(a.state));
     const [charts, health, latest] = await Promise.all([
       buildCharts(d, dev, i, range.from, range.to, alarms),
       deviceHealth(ctx.db, dev.id),

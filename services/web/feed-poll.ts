@@ -1,0 +1,42 @@
+// Alarm changes made by another process on the same PostgreSQL (ROLES split, $share groups, an API call
+// answered by another instance) reach this process's live pages too: while anyone watches, the new rows of
+// alarm_events are read once a second and passed to the feed, which drops the ones it announced itself.
+import type { Logger } from 'pino';
+import { type AlarmRow, toAlarm } from '../alarms/alarm-rows.ts';
+import type { Db } from '../db/db.ts';
+import type { AlarmChangeKind, LiveFeed } from './feed.ts';
+
+export function startAlarmPoll(db: Db, feed: LiveFeed, log: Logger, intervalMs = 1000): { stop(): void } {
+  let last: number | undefined;
+  let busy = false;
+  const newest = async () => Number((await db.query<{ id: string }>('select coalesce(max(id), 0) as id from alarm_events')).rows[0].id);
+  const poll = async () => {
+    feed.prune();
+    // nobody watches: only keep up with the newest event, so the first viewer gets what happens from then on
+    if (last === undefined || !feed.subscribers) {
+      last = await newest();
+      return;
+    }
+    const r = await db.query<AlarmRow & { event_id: string; event_kind: AlarmChangeKind }>(
+      `select e.id as event_id, e.kind as event_kind, a.* from alarm_events e join alarms a on a.id = e.alarm_id
+       where e.id > $1 order by e.id limit 500`,
+      [last],
+    );
+    for (const row of r.rows) {
+      last = Math.max(last, Number(row.event_id));
+      if (row.mode !== 'active') continue;
+      feed.alarmFromStore(toAlarm(row), row.event_kind);
+    }
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    poll()
+      .catch((e) => log.warn({ err: (e as Error).message }, 'live console: reading alarm changes failed'))
+      .finally(() => {
+        busy = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
