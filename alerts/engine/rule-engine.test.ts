@@ -213,6 +213,15 @@ describe('restart and backtest', () => {
     expect([...first, ...second]).toEqual(whole);
   });
 
+  it('after a restart a level already past its threshold starts `for` at the first tick, not at the next reading', () => {
+    const slow = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650], for: '10m' });
+    const stored = [level(T0, 540), level(T0 + 15 * MIN, 562)]; // 15-min gauge; MS I pending since +15
+    const e = engineWith([slow]);
+    e.hydrate(stored, [], [{ deviceId: 'g1', time: T0 + 15 * MIN }]); // restart at +16, no open alarm yet
+    const ts = replay(e, [level(T0 + 30 * MIN, 563)], T0 + 16 * MIN, T0 + 40 * MIN);
+    expect(brief(ts)).toEqual(['firing moderate 562/550 +26m']); // pending from the first tick (+16), not from +30
+  });
+
   it('backtest returns what the live engine raised', () => {
     const e = engineWith([starkregen]);
     expect(e.backtest(starkregen, [...readings].reverse(), T0, T0 + 8 * HOUR)).toEqual(whole);

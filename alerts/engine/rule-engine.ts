@@ -150,7 +150,11 @@ export class RuleEngine {
       this.markSeen(r.deviceId, r.time);
       if (r.quality !== 0 || !Number.isFinite(r.value)) continue;
       const route = this.route(r.deviceId, r.metric);
-      if (route.rules.length > 0) this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
+      if (route.rules.length === 0) continue;
+      this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
+      // judged at the first tick, not only at the gauge's next reading: a level already past a threshold
+      // starts its `for` (or fires) right after the restart
+      for (const cr of route.rules) if (!this.statesOf(cr.rule.id).has(r.deviceId)) this.statesOf(cr.rule.id).set(r.deviceId, newState());
     }
     // A gauge never heard from keeps its open offline alarm across a restart: its silence resumes at that
     // alarm's window instead of starting again from zero, which would resolve the alarm of a gauge still silent.
@@ -214,6 +218,7 @@ export class RuleEngine {
     const when = (r: Reading & { at?: number }) => r.at ?? r.time;
     const sorted = readings.filter((r) => when(r) <= to).sort((a, b) => when(a) - when(b));
     e.hydrate(sorted.filter((r) => when(r) < from), [], []);
+    e.states.clear(); // readings before `from` only fill the windows; the first reading from `from` on is judged
     const out: Transition[] = [];
     let next = Math.ceil(from / stepMs) * stepMs;
     for (const r of sorted) {

@@ -34,7 +34,9 @@ export async function hydrateEngine(engine: RuleEngine, rules: Rule[], source: E
   if (latest.length) readings.push(...(await source.lastValuesBefore(since, latest)));
   const open = await source.openAlarms();
   const seen = await source.lastSeen(now - LAST_SEEN_LOOKBACK_MS);
-  engine.hydrate(readings, open, seen);
+  // a reading stamped ahead of now (a device clock running fast) counts from now, as it did when it arrived
+  const upToNow = <T extends { time: number }>(r: T): T => (r.time > now ? { ...r, time: now } : r);
+  engine.hydrate(readings.map(upToNow), open, seen.map(upToNow));
   return { readings: readings.length, openAlarms: open.length };
 }
 

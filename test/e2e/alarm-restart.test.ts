@@ -18,7 +18,7 @@ describe.each(['pglite', 'pg'] as const)('restart mid-storm on %s', (store) => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('continues the open alarm after a restart and the backtest agrees with the live engine', async () => {
+  it('continues the open alarm after a restart and the backtest agrees with the live engine', { timeout: 90_000 }, async () => {
     if (store === 'pg') db = await freshPgDatabase();
     const t0 = pastStart(3 * 60 * MIN);
     const clock = new Clock(t0);
