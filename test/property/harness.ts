@@ -162,7 +162,7 @@ export function runOracle(sc: Scenario, opts: OracleOptions = {}): Transition[] 
     }
     else if (ev.kind === 'tick') o.tick(ev.at);
     else if (ev.kind === 'rules') o.setRules(ev.rules, ev.at);
-    else o.restart();
+    else o.restart(ev.at);
   }
   return o.out;
 }

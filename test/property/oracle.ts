@@ -74,6 +74,10 @@ export class Oracle {
   /** issue 10 item 7: the open alarm continues at the level that holds under the new levels (hysteresis
    *  keeping what it keeps), or is closed with rule_changed; `for`/`clear.for` start over. */
   private rejudge(rule: Rule, t: number): void {
+    // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
+    for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
+      if (rule.enabled && this.inScope(rule, id) && !this.states.has(key(rule.id, id)) && this.points.has(key(id, rule.metric ?? ''))) this.evaluate(rule, id, t);
+    }
     for (const [k, st] of [...this.states]) {
       const [ruleId, deviceId] = k.split('\u0000');
       if (ruleId !== rule.id) continue;
@@ -100,7 +104,7 @@ export class Oracle {
   }
 
   /** documented: a restart keeps open alarms and the data, and restarts `for`/`clear.for` from zero */
-  restart(): void {
+  restart(now: number): void {
     this.clock = Number.NEGATIVE_INFINITY;
     // a gauge never heard from keeps its open offline alarm: its silence resumes at that alarm's window
     this.resume.clear();
@@ -111,13 +115,16 @@ export class Oracle {
       const w = Math.max(0, ...rule.levels.filter((l) => severityRank(l.severity) === st.rank).map((l) => l.windowMs));
       this.resume.set(deviceId, Math.max(w, this.resume.get(deviceId) ?? 0));
     }
-    // after a restart the data is what was stored: readings stamped ahead are back at their own stamps
+    // after a restart the data is what was stored; a reading stamped ahead of the restart counts from it
     for (const pts of this.points.values()) {
-      for (const p of pts) p[0] = p[2];
+      for (const p of pts) p[0] = Math.min(p[2], now);
       pts.sort((a, b) => a[0] - b[0]);
     }
     this.uplinks.clear();
-    for (const r of this.delivered.values()) this.uplinks.set(r.deviceId, Math.max(r.time, this.uplinks.get(r.deviceId) ?? r.time));
+    for (const r of this.delivered.values()) {
+      const time = Math.min(r.time, now);
+      this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
+    }
     this.watchSince.clear();
     for (const [key, st] of this.states) {
       if (st.rank < 0) this.states.delete(key);
@@ -149,16 +156,21 @@ export class Oracle {
 
   tick(now: number): void {
     const t = this.advance(now);
-    // documented: a tick re-judges open and pending alarms, and watches every offline target
+    // every rule is re-judged for every gauge in its scope at every tick (the engine walks only open and
+    // pending alarms and offline targets, claiming nothing else can change with time alone: this checks it)
     for (const k of [...this.states.keys()]) {
       const [ruleId, deviceId] = k.split('\u0000');
       const rule = this.rules.find((x) => x.id === ruleId);
       if (rule) this.evaluate(rule, deviceId, t);
     }
     for (const rule of this.rules) {
-      if (rule.kind !== 'offline' || !rule.enabled) continue;
+      if (!rule.enabled) continue;
       const ids = new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()]);
-      for (const id of ids) if (this.inScope(rule, id) && !this.states.has(key(rule.id, id))) this.evaluate(rule, id, t);
+      for (const id of ids) {
+        if (!this.inScope(rule, id) || this.states.has(key(rule.id, id))) continue;
+        if (rule.kind !== 'offline' && !this.points.has(key(id, rule.metric ?? ''))) continue;
+        this.evaluate(rule, id, t);
+      }
     }
   }
 
