@@ -238,6 +238,13 @@ describe('restart and backtest', () => {
 });
 
 describe('rule and scope changes', () => {
+  it('an edited rule whose new level already holds fires at once for a gauge without an alarm', () => {
+    const pegel = (ms1: number) => rule({ preset: 'pegel-meldestufen', scope, thresholds: [ms1, 600, 650] });
+    const e = engineWith([pegel(550)]);
+    expect(e.onReading(level(T0, 530), T0)).toEqual([]);
+    expect(brief(e.setRules([pegel(520)], T0 + 2 * MIN))).toEqual(['firing moderate 530/520 +2m']); // not at the next reading
+  });
+
   it('a changed rule keeps its open alarm (no second firing) and re-judges it; a removed rule is dropped', () => {
     const e = engineWith([starkregen]);
     expect(kinds(e.onReading(rain(T0, 16), T0))).toEqual(['firing moderate']);

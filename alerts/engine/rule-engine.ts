@@ -118,8 +118,7 @@ export class RuleEngine {
 
   /** The open alarms of an edited rule under its new levels, without waiting for `for`/`clear.for`. */
   private rejudge(cr: CompiledRule, t: number, out: Transition[]): void {
-    const perDevice = this.states.get(cr.rule.id);
-    if (!perDevice) return;
+    const perDevice = this.statesOf(cr.rule.id);
     for (const [deviceId, st] of [...perDevice]) {
       st.pendingSince = undefined;
       st.below = [];
@@ -140,7 +139,14 @@ export class RuleEngine {
         out.push(this.transition(cr, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, m, t));
       }
     }
+    // gauges without an alarm: the current window under the new levels may fire now, not at the next reading
+    if (!cr.rule.metric) return;
+    for (const key of [...this.series.keys()]) {
+      const [deviceId, metric] = key.split('\u0000');
+      if (metric === cr.rule.metric && !perDevice.has(deviceId) && this.route(deviceId, metric).rules.includes(cr)) this.evaluate(cr, deviceId, t, out);
+    }
   }
+
 
   /** Restores a running storm after a restart: window contents, open alarms (no second 'firing'),
    *  and last uplinks. Call after setRules/setDevices. `for`/`clear.for` timers restart from zero. */
