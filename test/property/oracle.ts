@@ -74,10 +74,6 @@ export class Oracle {
   /** issue 10 item 7: the open alarm continues at the level that holds under the new levels (hysteresis
    *  keeping what it keeps), or is closed with rule_changed; `for`/`clear.for` start over. */
   private rejudge(rule: Rule, t: number): void {
-    // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
-    for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
-      if (rule.enabled && this.inScope(rule, id) && !this.states.has(key(rule.id, id)) && this.points.has(key(id, rule.metric ?? ''))) this.evaluate(rule, id, t);
-    }
     for (const [k, st] of [...this.states]) {
       const [ruleId, deviceId] = k.split('\u0000');
       if (ruleId !== rule.id) continue;
@@ -96,6 +92,10 @@ export class Oracle {
         const ended = this.transition(rule, levels, vals, deviceId, { kind: 'resolved', from, to }, t);
         this.out.push({ ...ended, kind: 'closed', closedReason: 'rule_changed' } as unknown as Transition);
       } else if (to !== from) this.out.push(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t));
+    }
+    // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
+    for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
+      if (rule.enabled && this.inScope(rule, id) && !this.states.has(key(rule.id, id)) && this.points.has(key(id, rule.metric ?? ''))) this.evaluate(rule, id, t);
     }
   }
 
