@@ -16,6 +16,7 @@ import { migrate } from './db/migrate.ts';
 import { createPgDb } from './db/pg-driver.ts';
 import { createPgliteDb } from './db/pglite-driver.ts';
 import { DeviceRegistry } from './devices/device-registry.ts';
+import { CodecSandbox } from './ingest/codecs/codec-sandbox.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { createSteps } from './ingest/steps-impl.ts';
@@ -136,6 +137,8 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     await credentials.load();
     const devices = new DeviceRegistry(db);
     await devices.load();
+    const codecSandbox = new CodecSandbox({}, logger.child({ component: 'codec-sandbox' }));
+    stops.push(() => codecSandbox.close());
 
     let broker: RunningBroker | undefined;
     let upstream: Upstream | undefined;
@@ -147,6 +150,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       tokens,
       credentials,
       devices,
+      codecSandbox,
       brokerReady: () => (config.mqttPort === 'off' || !!broker) && (!config.upstream || !!upstream?.ready()),
     };
 
@@ -163,7 +167,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
 
     let ingest: IngestService | undefined;
     if (config.roles.has('ingest') || config.roles.has('broker')) {
-      const steps = await createSteps(db, ctx, now);
+      const steps = await createSteps(db, codecSandbox, now);
       ctx.codecs = steps.codecs;
       const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics);
       if (alerting) writer.onCommitted = (rs) => alerting!.onReadings(rs);

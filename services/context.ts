@@ -4,6 +4,7 @@ import type { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import type { DeviceRegistry } from './devices/device-registry.ts';
+import type { CodecSandbox } from './ingest/codecs/codec-sandbox.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What the HTTP routes and the roles share. Parts that a role does not run are absent. */
@@ -15,6 +16,8 @@ export interface AppContext {
   tokens: TokenStore;
   credentials: MqttCredentialStore;
   devices: DeviceRegistry;
+  /** runs uploaded js-codecs (worker threads, started on first use) */
+  codecSandbox: CodecSandbox;
   /** is the embedded broker or upstream subscription usable (for /readyz) */
   brokerReady: () => boolean;
   /** set by the alarm role */

@@ -1,11 +1,20 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { IngestPipeline } from './pipeline.ts';
-import type { Outcome, RawMessage } from './types.ts';
+import type { IngestWork, Outcome, RawMessage } from './types.ts';
 import type { BatchWriter } from './writer.ts';
 
-/** One uplink in, a promise that settles once it is durably stored (or deliberately skipped). */
+/**
+ * One uplink in, a promise that settles once it is durably stored (or deliberately skipped).
+ * Decoding can wait for the codec sandbox (another thread), so uplinks of one topic — one device — are taken
+ * through the pipeline and handed to the writer strictly in arrival order: its counters, quality filters and
+ * duplicate cache see them in order, and so does the rule engine after the commit. Different devices do not
+ * wait for each other. The writer still resolves each uplink only after its commit. [docs/guarantees.md]
+ */
 export class IngestService {
+  /** per topic: settles once the latest uplink of that topic has been processed and queued for writing */
+  private tails = new Map<string, Promise<unknown>>();
+
   constructor(
     private pipeline: IngestPipeline,
     private writer: BatchWriter,
@@ -14,17 +23,34 @@ export class IngestService {
   ) {}
 
   async handle(msg: RawMessage): Promise<Outcome> {
-    const work = await this.pipeline.process(msg);
-    if (work.skipped && !work.rejections.length) {
+    const prev = this.tails.get(msg.topic);
+    // The stored value is a promise of an object holding the write promise, so the chain never waits for a
+    // commit (group commit keeps working) and a refused write does not break the chain.
+    const next = () => this.enqueue(msg);
+    const turn = (prev ? prev.then(next, next) : next()).then((q) => {
+      if (this.tails.get(msg.topic) === turn) this.tails.delete(msg.topic);
+      return q;
+    });
+    this.tails.set(msg.topic, turn);
+    const { work, written } = await turn;
+    if (!written) {
       this.metrics.uplinks.inc({ outcome: 'skipped' });
       this.log.debug({ topic: msg.topic, why: work.skipped }, 'uplink skipped');
       return 'skipped';
     }
-    await this.writer.write(work);
+    await written;
     const outcome: Outcome = work.rejections.length ? (work.readings.length ? 'partial' : 'rejected') : 'accepted';
     this.metrics.uplinks.inc({ outcome });
     if (outcome === 'rejected') this.log.info({ topic: msg.topic.slice(0, 200), reason: work.rejections[0].reason, deviceId: work.rejections[0].deviceId }, 'uplink rejected');
     return outcome;
+  }
+
+  private async enqueue(msg: RawMessage): Promise<{ work: IngestWork; written?: Promise<unknown> }> {
+    const work = await this.pipeline.process(msg);
+    if (work.skipped && !work.rejections.length) return { work };
+    const written = this.writer.write(work);
+    written.catch(() => {}); // awaited by handle(); this only keeps an early refusal from counting as unhandled
+    return { work, written };
   }
 
   /** A publish refused before parsing (ACL, size) is still recorded with its reason. */

@@ -1,5 +1,5 @@
-import type { AppContext } from '../context.ts';
 import type { Db } from '../db/db.ts';
+import type { CodecSandbox } from './codecs/codec-sandbox.ts';
 import { mapDecodedObject, runJsCodec } from './codecs/js-codec.ts';
 import { type DecodeResult, fail } from './codecs/types.ts';
 import { CodecStore } from './codec-store.ts';
@@ -10,7 +10,7 @@ import type { Steps } from './steps.ts';
 /** Readings older than this tell the quality filter nothing: its limits scale with the time since. */
 const SEED_WINDOW_MS = 6 * 3_600_000;
 
-export async function createSteps(db: Db, _ctx: AppContext, now: () => number = Date.now): Promise<Steps & { codecs: CodecStore }> {
+export async function createSteps(db: Db, sandbox: CodecSandbox, now: () => number = Date.now): Promise<Steps & { codecs: CodecStore }> {
   const counters = new CounterTracker();
   // Tip counters continue from the last stored value and its time, so a restart neither loses nor doubles
   // rain, and the first rain after it is judged over the real time since that count.
@@ -41,12 +41,12 @@ export async function createSteps(db: Db, _ctx: AppContext, now: () => number = 
     quality(device, r, sinceMs) {
       return quality.judge(device.id, r.metric, r.time, r.value, device.params, sinceMs);
     },
-    jsCodec(device, up): DecodeResult {
+    async jsCodec(device, up): Promise<DecodeResult> {
       const id = typeof device.params.codec === 'string' ? device.params.codec : undefined;
       const codec = id ? codecs.get(id) : undefined;
       if (!codec) return fail('codec_error', `device '${device.id}' uses js-codec but codec '${id ?? '(params.codec not set)'}' is not uploaded`);
       if (up.fPort === undefined) return fail('wrong_fport', 'uplink has no fPort');
-      return runJsCodec(codec.source, { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) }, { ...codec.fieldMap, ...((device.params.fieldMap as Record<string, string>) ?? {}) });
+      return runJsCodec(sandbox, codec.source, { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) }, { ...codec.fieldMap, ...((device.params.fieldMap as Record<string, string>) ?? {}) });
     },
     mapObject(device, object) {
       const fm = (device.params.fieldMap as Record<string, string> | undefined) ?? {};

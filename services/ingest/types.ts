@@ -9,6 +9,7 @@ export type RejectReason =
   | 'decode_error'
   | 'wrong_fport'
   | 'codec_timeout'
+  | 'codec_memory'
   | 'codec_error'
   | 'no_codec'
   | 'unknown_metric'

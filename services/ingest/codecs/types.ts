@@ -27,7 +27,7 @@ export type DecodeOk = {
 };
 export type DecodeErr = {
   ok: false;
-  reason: 'decode_error' | 'wrong_fport' | 'codec_timeout' | 'codec_error';
+  reason: 'decode_error' | 'wrong_fport' | 'codec_timeout' | 'codec_memory' | 'codec_error';
   message: string;
 };
 export type DecodeResult = DecodeOk | DecodeErr;

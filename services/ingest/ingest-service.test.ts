@@ -1,0 +1,78 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../metrics.ts';
+import { IngestService } from './ingest-service.ts';
+import type { IngestPipeline } from './pipeline.ts';
+import type { IngestWork, RawMessage } from './types.ts';
+import type { BatchWriter } from './writer.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean) {
+  for (let i = 0; i < 1000 && !cond(); i++) await sleep(5);
+}
+
+/** A pipeline whose decode takes as long as the payload says (a codec in another thread), and a writer that logs. */
+function rig() {
+  const processed: string[] = [];
+  const written: string[] = [];
+  const commits: Array<() => void> = [];
+  const pipeline = {
+    async process(msg: RawMessage): Promise<IngestWork> {
+      const { id, ms } = JSON.parse(msg.payload.toString());
+      await sleep(ms);
+      processed.push(id);
+      return { readings: [{ deviceId: msg.topic, metric: 'x_id', time: 0, value: 0, quality: 0 }], rejections: [] };
+    },
+  } as unknown as IngestPipeline;
+  const writer = {
+    write() {
+      written.push(processed[processed.length - 1]);
+      return new Promise<void>((r) => commits.push(r));
+    },
+  } as unknown as BatchWriter;
+  const svc = new IngestService(pipeline, writer, createMetrics(), pino({ level: 'silent' }));
+  const send = (topic: string, id: string, ms: number) => svc.handle({ topic, payload: Buffer.from(JSON.stringify({ id, ms })), source: 'broker', receivedAt: Date.now() });
+  const commitAll = () => {
+    for (const c of commits.splice(0)) c();
+  };
+  return { processed, written, send, commitAll };
+}
+
+describe('IngestService ordering with asynchronous decoding', () => {
+  it("takes one device's uplinks through the pipeline and to the writer in arrival order, even when a later decode is faster", async () => {
+    const r = rig();
+    const outcomes = [r.send('devices/a/up', 'a1', 60), r.send('devices/a/up', 'a2', 1), r.send('devices/a/up', 'a3', 20)];
+    await until(() => r.written.length === 3);
+    expect(r.processed).toEqual(['a1', 'a2', 'a3']);
+    expect(r.written).toEqual(['a1', 'a2', 'a3']);
+    r.commitAll();
+    expect(await Promise.all(outcomes)).toEqual(['accepted', 'accepted', 'accepted']);
+  });
+
+  it('does not make other devices wait for a slow decode', async () => {
+    const r = rig();
+    const slow = r.send('devices/a/up', 'slow', 1000);
+    const fast = r.send('devices/b/up', 'fast', 1);
+    await until(() => r.written.length === 1);
+    expect(r.processed).toEqual(['fast']);
+    r.commitAll();
+    await fast;
+    await until(() => r.written.length === 2);
+    r.commitAll();
+    await slow;
+    expect(r.processed).toEqual(['fast', 'slow']);
+  });
+
+  it('acknowledges only after the commit: handle() settles when the writer does', async () => {
+    const r = rig();
+    let settled = false;
+    const p = r.send('devices/a/up', 'a1', 1).then(() => (settled = true));
+    await until(() => r.written.length === 1);
+    await sleep(20);
+    expect(r.written).toEqual(['a1']);
+    expect(settled).toBe(false);
+    r.commitAll();
+    await p;
+    expect(settled).toBe(true);
+  });
+});
