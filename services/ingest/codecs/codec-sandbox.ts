@@ -44,7 +44,7 @@ export type SandboxResult = { ok: true; json: string } | SandboxFailure;
 interface Job {
   id: number;
   source: string;
-  /** which optional built-ins the context needs (bit 0 typed arrays, bit 1 Map/Set) */
+  /** which optional built-ins the context needs (bit 0 typed arrays, bit 1 Map/Set, bit 2 Proxy) */
   features: number;
   /** JSON of the decodeUplink input; absent = only load the codec and check that it defines decodeUplink */
   input?: string;
@@ -123,7 +123,7 @@ export class CodecSandbox {
   private features(source: string): number {
     let f = this.featureCache.get(source);
     if (f === undefined) {
-      f = (TYPED_ARRAYS.test(source) ? 1 : 0) | (MAP_SET.test(source) ? 2 : 0);
+      f = (TYPED_ARRAYS.test(source) ? 1 : 0) | (MAP_SET.test(source) ? 2 : 0) | (/\bProxy\b/.test(source) ? 4 : 0);
       if (this.featureCache.size >= 256) this.featureCache.delete(this.featureCache.keys().next().value as string);
       this.featureCache.set(source, f);
     }
