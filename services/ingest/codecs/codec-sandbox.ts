@@ -24,6 +24,12 @@ export interface SandboxLimits {
   workers: number;
   /** calls handed to one worker ahead, so it never waits for the main thread between calls */
   depth: number;
+  /** calls waiting beyond this are refused at once (`codec_timeout`), so a flood cannot grow memory */
+  maxQueued: number;
+  /** a codec whose calls hit the time or memory limit this many times in a row… */
+  suspendAfter: number;
+  /** …is not run for this long: its calls fail at once, and the workers stay free for the others */
+  suspendMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
@@ -36,6 +42,9 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   watchdogWallMs: 10_000,
   workers: Math.max(1, Math.min(2, os.availableParallelism())),
   depth: 4,
+  maxQueued: 10_000,
+  suspendAfter: 5,
+  suspendMs: 30_000,
 });
 
 export type SandboxFailure = { ok: false; reason: 'codec_timeout' | 'codec_memory' | 'codec_error'; message: string };
@@ -92,10 +101,40 @@ export class CodecSandbox {
   /** Run `decodeUplink(JSON.parse(input))` of `source`; resolves, never rejects. */
   run(source: string, input?: string): Promise<SandboxResult> {
     if (this.closed) return Promise.resolve(failure('codec_error', 'codec sandbox is shut down'));
-    return new Promise((done) => {
+    const strikes = this.strikes.get(source);
+    if (strikes?.until && strikes.until > Date.now()) {
+      const secs = Math.ceil((strikes.until - Date.now()) / 1000);
+      return Promise.resolve(failure(strikes.reason, `codec suspended for ${secs} s more: its last ${this.limits.suspendAfter} calls in a row ran out of time or memory`));
+    }
+    if (this.queue.length >= this.limits.maxQueued) return Promise.resolve(failure('codec_timeout', `codec sandbox overloaded: ${this.queue.length} decodes waiting`));
+    return new Promise((resolve) => {
+      const done = (r: SandboxResult) => {
+        this.count(source, r);
+        resolve(r);
+      };
       this.queue.push({ id: ++this.seq, source, features: this.features(source), input, done });
       this.pump();
     });
+  }
+
+  /** consecutive limit failures per codec source (bounded), and until when a codec is suspended */
+  private strikes = new Map<string, { n: number; reason: SandboxFailure['reason']; until?: number }>();
+
+  private count(source: string, r: SandboxResult) {
+    if (r.ok || r.reason === 'codec_error' || r.message.startsWith('codec sandbox')) {
+      this.strikes.delete(source);
+      return;
+    }
+    const s = this.strikes.get(source) ?? { n: 0, reason: r.reason };
+    s.n++;
+    s.reason = r.reason;
+    if (s.n >= this.limits.suspendAfter) {
+      s.n = 0;
+      s.until = Date.now() + this.limits.suspendMs;
+      this.log?.warn({ reason: r.reason, suspendMs: this.limits.suspendMs }, 'codec suspended after repeated limit failures');
+    }
+    if (!this.strikes.has(source) && this.strikes.size >= 256) this.strikes.delete(this.strikes.keys().next().value as string);
+    this.strikes.set(source, s);
   }
 
   /** Load the codec and check that it defines decodeUplink, under the same limits. */

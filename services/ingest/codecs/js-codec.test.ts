@@ -120,6 +120,20 @@ describe('CodecSandbox', () => {
     }
   });
 
+  it('suspends a codec whose calls keep running out of time, without running it, while other codecs go on', async () => {
+    const sb = new CodecSandbox({ suspendAfter: 3 });
+    try {
+      const loop = 'function decodeUplink() { for (;;) {} }';
+      for (let i = 0; i < 3; i++) expect(await decode(loop, MAP, frame, sb)).toMatchObject({ ok: false, reason: 'codec_timeout', message: expect.stringMatching(/longer than/) });
+      const r = await decode(loop, MAP, frame, sb);
+      expect(r).toMatchObject({ ok: false, reason: 'codec_timeout' });
+      expect(r.ok ? '' : r.message).toMatch(/suspended for \d+ s more/);
+      expect(await decode(LDDS_LIKE, MAP, frame, sb)).toEqual(GOOD);
+    } finally {
+      await sb.close();
+    }
+  });
+
   it('answers calls made after close with codec_error instead of hanging', async () => {
     const sb = new CodecSandbox({ workers: 1 });
     await sb.close();
