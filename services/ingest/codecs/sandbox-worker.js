@@ -4,6 +4,7 @@
 // The main thread keeps a wall-clock watchdog on top: built-ins that never check the interrupt are ended by
 // terminating this thread (see codec-sandbox.ts). [docs/security.md#codec-sandbox]
 import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import base from '@jitl/quickjs-wasmfile-release-sync';
 import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
@@ -173,5 +174,8 @@ decode({ id: 0, features: 7, source: 'function decodeUplink(input) { return { da
 let thread;
 try {
   thread = fs.readlinkSync('/proc/thread-self');
+  // Codec work yields to the main thread (HTTP, MQTT, alarms) when the CPU is short: on Linux a thread's
+  // nice value is its own, so this lowers only this worker.
+  os.setPriority(Number(thread.split('/').pop()), 5); // nice 5: a third of the main thread's share
 } catch {}
 parentPort.postMessage({ ready: true, thread });
