@@ -3,6 +3,7 @@
 // credential ends its connections. [docs/security.md]
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPgDatabase, REQUIRE_EXTERNAL, TEST_DATABASE_URL } from '../../test/helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';
 
 let s: TestSystem;
@@ -102,10 +103,9 @@ describe('a municipality’s integrator', () => {
     expect((await s.ok('GET', '/api/v1/devices/g-1/readings?metric=level_cm')).points).toHaveLength(1);
   });
 
-  it('loses a device id when the device goes to another municipality: its publish is refused, nothing stored', async () => {
+  it('loses a device when it goes to another municipality: its publish is refused, nothing stored', async () => {
     const c = (await as('POST', '/api/v1/mqtt-credentials', { username: 'g-two', publish: ['devices/g-2/up'] })).body;
-    await s.ok('DELETE', '/api/v1/devices/g-2');
-    await s.ok('POST', '/api/v1/devices', { id: 'g-2', name: 'Wetzlar now', model: 'generic', org: 'wetzlar' });
+    await s.ok('PATCH', '/api/v1/devices/g-2', { org: 'wetzlar' }); // the installation hands the gauge over
     const { client } = await connect(c);
     const r = await Promise.race([publish(client, 'devices/g-2/up', { readings: { level_cm: 666 } }).then(() => 'acked', () => 'refused'), closed(client).then(() => 'refused')]);
     client.end(true);
@@ -161,4 +161,38 @@ describe('deleting or rotating a credential', () => {
     await publish(fresh.client, 'devices/acl-a/up', { readings: { level_cm: 5 } });
     fresh.client.end(true);
   });
+});
+
+describe.skipIf(!TEST_DATABASE_URL && !REQUIRE_EXTERNAL)('ROLES split: the API in one process, the broker in another', () => {
+  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
+  let api: TestSystem;
+  let broker: TestSystem;
+  beforeAll(async () => {
+    db = await freshPgDatabase();
+    api = await startSystem({ databaseUrl: db!.url, env: { ROLES: 'api', MQTT_PORT: 'off' } });
+    broker = await startSystem({ databaseUrl: db!.url, env: { ROLES: 'broker,ingest' } });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.close();
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('rotating and deleting through the API process close the connections held by the broker process', async () => {
+    const login = (c: Cred) =>
+      new Promise<MqttClient | false>((res) => {
+        const m = mqtt.connect(broker.mqttUrl!, { username: c.username, password: c.password, reconnectPeriod: 0 });
+        m.once('connect', () => res(m));
+        m.once('error', () => res(false));
+      });
+    const c = await api.ok('POST', '/api/v1/mqtt-credentials', { username: 'split-rot', publish: ['devices/x/up'] });
+    const first = await waitFor(() => login(c), 8000, 'credential known to the broker process');
+    const { password } = await api.ok('POST', '/api/v1/mqtt-credentials/split-rot/rotate');
+    await waitFor(() => !first.connected, 8000, 'connection closed after rotate');
+    first.end(true);
+    const fresh = await waitFor(() => login({ ...c, password }), 8000, 'new password works');
+    await api.ok('DELETE', '/api/v1/mqtt-credentials/split-rot');
+    await waitFor(() => !fresh.connected, 8000, 'connection closed after delete');
+    fresh.end(true);
+  }, 40_000);
 });
