@@ -4,14 +4,22 @@ export const SEVERITIES = ['minor', 'moderate', 'severe', 'extreme'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
-/** Quality bit flags kept with each reading. 0 = good. Flagged readings are stored but never evaluated. */
+/** Quality bit flags kept with each reading. 0 = good. Flagged readings are stored but never evaluated,
+ *  except CLOCK_SKEW: the device's clock was off, and the reading was re-stamped with the receive time. */
 export const Quality = {
   GOOD: 0,
   OUT_OF_RANGE: 1,
   DEAD_ZONE: 2,
   SPIKE: 4,
   GRADIENT: 8,
+  CLOCK_SKEW: 16,
 } as const;
+
+/** The bits that keep a reading from the rules (all but the informational CLOCK_SKEW). */
+export const NOT_EVALUATED = Quality.OUT_OF_RANGE | Quality.DEAD_ZONE | Quality.SPIKE | Quality.GRADIENT;
+/** SQL condition on `quality` for readings the rules evaluate. */
+export const EVALUATED_SQL = `(quality & ${NOT_EVALUATED}) = 0`;
+export const isEvaluated = (quality: number): boolean => (quality & NOT_EVALUATED) === 0;
 
 /** Names of the set quality bits, for people reading the API (e.g. 12 → ["spike", "gradient"]). */
 export function qualityFlags(q: number): string[] {

@@ -6,7 +6,7 @@
 // another reading at that instant. A reading older than
 // clock − longest window (threshold rules: 1 h) changes no window that matters now, so it fires
 // nothing. Backtests pass now = reading time and get the same behaviour. [docs/api.md Rules]
-import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
+import { isEvaluated, SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
 import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
 import { isIdle, newState, step, type AlarmState, type Step } from './alarm-state.ts';
 import { compileRule, inScope, type CompiledRule } from './compiled-rule.ts';
@@ -154,7 +154,7 @@ export class RuleEngine {
     for (const s of lastSeen) this.markSeen(s.deviceId, s.time);
     for (const r of [...readings].sort((a, b) => a.time - b.time)) {
       this.markSeen(r.deviceId, r.time);
-      if (r.quality !== 0 || !Number.isFinite(r.value)) continue;
+      if (!isEvaluated(r.quality) || !Number.isFinite(r.value)) continue;
       const route = this.route(r.deviceId, r.metric);
       if (route.rules.length === 0) continue;
       this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
@@ -188,7 +188,7 @@ export class RuleEngine {
     const out: Transition[] = [];
     this.markSeen(r.deviceId, time);
     this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
-    if (r.quality !== 0 || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
+    if (!isEvaluated(r.quality) || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
     const route = this.route(r.deviceId, r.metric);
     if (route.rules.length === 0) return out;
     const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value, early);

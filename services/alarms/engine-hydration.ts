@@ -3,7 +3,7 @@
 // the property test (test/property) restarts the engine through exactly the path the app uses.
 import type { LastSeenRef, OpenAlarmRef, RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Rule } from '../../alerts/rules/rule-types.ts';
-import type { Reading, Severity } from '../../alerts/types.ts';
+import { EVALUATED_SQL, type Reading, type Severity } from '../../alerts/types.ts';
 import type { Queryable } from '../db/db.ts';
 
 export interface EngineStateSource {
@@ -53,7 +53,7 @@ export function pgEngineStateSource(db: Queryable): EngineStateSource {
       // one index probe per (device, metric) on the (device_id, metric, time) key
       const r = await db.query<{ time: Date; device_id: string; metric: string; value: number }>(
         `select x.time, d.id as device_id, m.metric, x.value from devices d cross join unnest($2::text[]) as m(metric)
-         cross join lateral (select time, value from readings where device_id = d.id and metric = m.metric and time <= $1 and quality = 0
+         cross join lateral (select time, value from readings where device_id = d.id and metric = m.metric and time <= $1 and ${EVALUATED_SQL}
                              order by time desc limit 1) x`,
         [new Date(before), metrics],
       );

@@ -1,5 +1,6 @@
 // Reading series of one device: what GET /api/v1/devices/:id/readings answers and what the console's
 // station page draws, from one place.
+import { EVALUATED_SQL } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
 
 export type Agg = 'avg' | 'sum' | 'min' | 'max' | 'last';
@@ -25,7 +26,7 @@ export async function bucketedReadings(db: Db, deviceId: string, metric: string,
   const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
   const r = await db.query<{ t: Date; v: number }>(
     `select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
-     where device_id = $1 and metric = $2 and time >= $3 and time < $5 and quality = 0 group by 1 order by 1 limit $6`,
+     where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6`,
     [deviceId, metric, from, `${bucketMs / 1000} seconds`, to, limit],
   );
   return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
@@ -67,7 +68,7 @@ export async function deviceHealth(db: Db, deviceId: string): Promise<DeviceHeal
 export async function latestValues(db: Db, deviceId: string, metrics: string[]): Promise<Record<string, { time: Date; value: number }>> {
   const out: Record<string, { time: Date; value: number }> = {};
   for (const m of metrics) {
-    const r = await db.query<{ time: Date; value: number }>('select time, value from readings where device_id = $1 and metric = $2 and quality = 0 order by time desc limit 1', [deviceId, m]);
+    const r = await db.query<{ time: Date; value: number }>(`select time, value from readings where device_id = $1 and metric = $2 and ${EVALUATED_SQL} order by time desc limit 1`, [deviceId, m]);
     if (r.rows[0]) out[m] = { time: new Date(r.rows[0].time), value: r.rows[0].value };
   }
   return out;

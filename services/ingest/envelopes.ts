@@ -36,6 +36,8 @@ export interface LoraUplink {
   snr?: number;
   gateways: { id: string; rssi?: number; snr?: number }[];
   dedupId?: string;
+  /** when the network server received the frame, where the envelope says so apart from `time` */
+  nsReceivedAt?: number;
 }
 
 export interface NativeSet {
@@ -59,12 +61,28 @@ export function decodeBase64(s: unknown, field: string): Buffer {
   return Buffer.from(s, 'base64');
 }
 
+/** A date and time of day with its UTC offset; nothing else says which instant is meant. */
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
+
 export function parseTime(v: unknown, field: string, fallback: number): number {
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'string') throw new EnvelopeError('bad_time', `${field} must be an ISO-8601 string`);
   const t = Date.parse(v);
   if (!Number.isFinite(t)) throw new EnvelopeError('bad_time', `${field} '${v.slice(0, 40)}' is not an ISO-8601 time`);
+  // Without an offset the instant depends on the server's zone (and is ambiguous on the autumn DST night).
+  if (!WITH_OFFSET.test(v.trim())) throw new EnvelopeError('bad_time', `${field} '${v.slice(0, 40)}' has no UTC offset; send e.g. 2025-07-01T14:05:00Z or …+02:00`);
   return t;
+}
+
+/** The latest network-server receive time among the gateways' rxInfo (ChirpStack v4 `nsTime`), if any. */
+function nsReceiveTime(rx: Record<string, unknown>[]): number | undefined {
+  let best: number | undefined;
+  for (const g of rx) {
+    if (typeof g.nsTime !== 'string') continue;
+    const t = Date.parse(g.nsTime);
+    if (Number.isFinite(t) && (best === undefined || t > best)) best = t;
+  }
+  return best;
 }
 
 const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -97,6 +115,7 @@ export function parseChirpstack(body: unknown, topicEui: string, receivedAt: num
     snr: best?.snr,
     gateways,
     dedupId: typeof body.deduplicationId === 'string' ? body.deduplicationId : undefined,
+    nsReceivedAt: nsReceiveTime(rx),
   };
 }
 

@@ -1,10 +1,11 @@
 // The path of one uplink as a checklist of small named steps over one context. [DESIGN ingest pipeline]
 // Every message ends as readings, a rejection with a reason, or a named "stop here" (duplicate, other event).
-import { isMetric, METRIC_UNITS, type Reading } from '../../alerts/types.ts';
+import { isMetric, METRIC_UNITS, Quality, type Reading } from '../../alerts/types.ts';
 import { type Device, type DeviceRegistry, normEui } from '../devices/device-registry.ts';
 import { type DecodeResult, decodeBuiltin } from './codecs/index.ts';
 import { type EnvelopeKind, EnvelopeError, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
 import type { IngestWork, RawMessage, RejectReason } from './types.ts';
+import { num } from './derive.ts';
 import type { Steps } from './steps.ts';
 
 class Stop extends Error {
@@ -18,6 +19,15 @@ class Stop extends Error {
 }
 
 const FUTURE_TOLERANCE_MS = 10 * 60_000;
+/** A clock further off the receive time than this is wrong, not late or early: the receive time is used. */
+const DEFAULT_SKEW_TOLERANCE_S = 600;
+
+/** Readings re-stamped with the receive time carry CLOCK_SKEW (still evaluated); the device shows the offset. */
+function skewed(work: IngestWork, deviceId: string, skewMs: number, receivedAt: number): IngestWork {
+  for (const r of work.readings) r.quality |= Quality.CLOCK_SKEW;
+  work.clockSkew = { deviceId, seconds: Math.round(skewMs / 1000), at: receivedAt };
+  return work;
+}
 
 export class IngestPipeline {
   private recentFrames = new Map<string, { fCnt: number; hash: string; at: number }[]>();
@@ -67,9 +77,14 @@ export class IngestPipeline {
     const device = this.devices.get(ref);
     if (!device) throw new Stop('unknown_device', `no device with id '${ref}' is registered`);
     const sets = parseNative(body);
+    // A native device stamps its own readings and may send a backlog; only a device configured with a
+    // tolerance has its clock checked: the newest set against the receive time, the whole message shifted.
+    const tolerance = num(device.params, 'clockSkewToleranceS');
+    const newest = Math.max(...sets.map((s) => s.time ?? msg.receivedAt));
+    const skewMs = tolerance !== undefined && Math.abs(newest - msg.receivedAt) > tolerance * 1000 ? newest - msg.receivedAt : 0;
     const readings: Reading[] = [];
     for (const s of sets) {
-      const time = s.time ?? msg.receivedAt;
+      const time = (s.time ?? msg.receivedAt) - skewMs;
       checkTime(time, msg.receivedAt, device.id);
       const values: Record<string, number> = {};
       for (const [metric, v] of Object.entries(s.readings)) {
@@ -81,7 +96,8 @@ export class IngestPipeline {
       this.steps.derive(device, values, time);
       for (const [metric, value] of Object.entries(values)) readings.push({ deviceId: device.id, metric, time, value, quality: 0 });
     }
-    return this.finish(msg, device, readings, undefined, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
+    const work = this.finish(msg, device, readings, undefined, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
+    return skewMs ? skewed(work, device.id, skewMs, msg.receivedAt) : work;
   }
 
   private async lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): Promise<IngestWork> {
@@ -89,6 +105,10 @@ export class IngestPipeline {
     this.bindIdentity(kind, ref, up);
     const device = (up.devEui && this.devices.getByEui(up.devEui)) || this.devices.get(up.deviceRef) || (kind === 'tts' ? this.devices.get(ref) : undefined);
     if (!device) throw new Stop('unknown_device', `no device registered for devEui ${up.devEui ?? '?'} / id '${up.deviceRef}'`);
+    // `time` may come from a gateway's (or device's) clock; the network server's own receive time decides.
+    const tolerance = (num(device.params, 'clockSkewToleranceS') ?? DEFAULT_SKEW_TOLERANCE_S) * 1000;
+    const skewMs = up.nsReceivedAt !== undefined && Math.abs(up.time - up.nsReceivedAt) > tolerance ? up.time - up.nsReceivedAt : 0;
+    if (skewMs) up.time -= skewMs;
     checkTime(up.time, msg.receivedAt, device.id);
     if (this.isDuplicate(device.id, up)) return { readings: [], rejections: [], skipped: `duplicate frame fCnt ${up.fCnt}` };
     const dec = await this.decode(device, up);
@@ -111,7 +131,7 @@ export class IngestPipeline {
       gateways: up.gateways,
     });
     if (counter?.state) work.counter = { deviceId: device.id, ...counter.state, time: up.time };
-    return work;
+    return skewMs ? skewed(work, device.id, skewMs, up.time) : work;
   }
 
   /**

@@ -1,6 +1,6 @@
 // Quality flags per (device, metric) [domain.md 4.2 FloodNet filters]. Flagged readings are stored but
 // never evaluated by the rules, so a blip under the sensor cannot raise a flood alarm.
-import { Quality } from '../../alerts/types.ts';
+import { isEvaluated, NOT_EVALUATED, Quality } from '../../alerts/types.ts';
 import { CM_PER_BAR, num, type Params } from './derive.ts';
 
 /** Physical plausibility per metric; [min, max] and the param names that override them. */
@@ -73,10 +73,10 @@ export class QualityFilter {
    *  reference and trend, a flagged spike after them is held again, the newest time paces rain. */
   seedSeries(deviceId: string, metric: string, points: StoredPoint[]): void {
     const sorted = [...points].sort((a, b) => a.time - b.time);
-    const good = sorted.filter((p) => p.quality === Quality.GOOD);
+    const good = sorted.filter((p) => isEvaluated(p.quality));
     const state: SeriesState = { lastGood: good.at(-1), prevGood: good.at(-2), lastTime: sorted.at(-1)?.time };
     const last = sorted.at(-1);
-    if (last && last.quality !== Quality.GOOD && (last.quality & ~HELD) === 0 && (!state.lastGood || last.time > state.lastGood.time)) {
+    if (last && (last.quality & HELD) !== 0 && (last.quality & NOT_EVALUATED & ~HELD) === 0 && (!state.lastGood || last.time > state.lastGood.time)) {
       state.suspect = { time: last.time, value: last.value, flags: last.quality };
     }
     this.series.set(`${deviceId}\u0000${metric}`, state);

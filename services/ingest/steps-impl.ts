@@ -1,3 +1,4 @@
+import { EVALUATED_SQL } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
 import type { CodecSandbox } from './codecs/codec-sandbox.ts';
 import { mapDecodedObject, runJsCodec } from './codecs/js-codec.ts';
@@ -61,7 +62,7 @@ async function seedQuality(db: Db, quality: QualityFilter, since: number): Promi
   const r = await db.query<{ device_id: string; metric: string; time: Date; value: number; quality: number }>(
     `select device_id, metric, time, value, quality from (
        select device_id, metric, time, value, quality,
-              row_number() over (partition by device_id, metric, quality = 0 order by time desc) as k
+              row_number() over (partition by device_id, metric, ${EVALUATED_SQL} order by time desc) as k
        from readings where metric = any($1::text[]) and time > $2) x
      where k <= 2`,
     [SEEDED_METRICS, new Date(since)],

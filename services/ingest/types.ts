@@ -55,6 +55,8 @@ export interface IngestWork {
   uplink?: UplinkMeta;
   rejections: Rejection[];
   counter?: { deviceId: string; count: number; bits: number; time: number };
+  /** the device's clock was this far off the receive time (negative: behind); its readings were re-stamped */
+  clockSkew?: { deviceId: string; seconds: number; at: number };
   /** readings stored earlier as suspected spikes that this message confirmed: stored good, then evaluated */
   released?: Reading[];
   /** a "stop here" outcome that is not an error (e.g. duplicate frame, non-uplink event) */

@@ -215,7 +215,8 @@ export class BatchWriter {
       }
     };
     const hasReleased = works.some((w) => w.released?.length);
-    if (!rejections.length && !hasCounters && !hasReleased) {
+    const skews = works.flatMap((w) => (w.clockSkew ? [w.clockSkew] : []));
+    if (!rejections.length && !hasCounters && !hasReleased && !skews.length) {
       await run(this.db);
       return inserted;
     }
@@ -224,8 +225,21 @@ export class BatchWriter {
       await this.writeRejections(tx, rejections);
       await this.writeCounters(tx, works);
       if (hasReleased) await this.writeReleased(tx, works, inserted);
+      if (skews.length) await this.writeClockSkews(tx, skews);
     });
     return inserted;
+  }
+
+  /** The latest clock offset per device, for the device view. */
+  private async writeClockSkews(tx: Queryable, skews: NonNullable<IngestWork['clockSkew']>[]) {
+    const latest = new Map(skews.map((s) => [s.deviceId, s]));
+    const cs = [...latest.values()];
+    await tx.query(
+      `insert into device_health(device_id, clock_skew_s, clock_skew_at)
+       select * from unnest($1::text[], $2::float8[], $3::timestamptz[])
+       on conflict (device_id) do update set clock_skew_s = excluded.clock_skew_s, clock_skew_at = excluded.clock_skew_at`,
+      [cs.map((c) => c.deviceId), cs.map((c) => c.seconds), cs.map((c) => new Date(c.at))],
+    );
   }
 
   /** A held spike the next reading confirmed becomes a good reading, and is evaluated before that reading. */

@@ -1,7 +1,7 @@
 // What the console shows live: readings as they are committed and alarm changes as they are stored.
 // Two hook points feed it (services/app.ts: the writer's onCommitted and the alarm service's onChanged);
 // pages subscribe through the Server-Sent Events endpoint.
-import type { Alarm, Reading } from '../../alerts/types.ts';
+import { type Alarm, isEvaluated, type Reading } from '../../alerts/types.ts';
 
 export type AlarmChangeKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'stale';
 
@@ -30,7 +30,7 @@ export class LiveFeed {
       if (!this.readingListeners.size) continue;
       const p = (this.pending[r.deviceId] ??= { time: r.time, values: {} });
       if (r.time >= p.time) p.time = r.time;
-      if (r.quality === 0) p.values[r.metric] = r.value;
+      if (isEvaluated(r.quality)) p.values[r.metric] = r.value;
     }
     if (this.readingListeners.size && !this.timer && Object.keys(this.pending).length) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);

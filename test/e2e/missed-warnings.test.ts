@@ -124,6 +124,44 @@ describe('missed or delayed warnings over MQTT', () => {
     }
   });
 
+  it('a gateway clock 70 min behind the network server: the level is re-stamped with the receive time, flagged clock_skew, and raises Meldestufe III', async () => {
+    const start = stretch();
+    const eui = '70b3d57ed00c10c4';
+    await h.s.ok('POST', '/api/v1/devices', { id: 'skewed', name: 'Pegel mit falscher Uhr', model: 'generic', devEui: eui, params: { fieldMap: { level_cm: 'level' } } });
+    const ruleId = await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { deviceIds: ['skewed'] } });
+    const uplink = (at: number, time: string, level: number, fCnt: number) => ({
+      deduplicationId: crypto.randomUUID(),
+      time,
+      deviceInfo: { devEui: eui },
+      fCnt,
+      fPort: 2,
+      data: '',
+      object: { level },
+      rxInfo: [{ gatewayId: '0016c001f153a14c', rssi: -80, snr: 7.5, nsTime: new Date(at).toISOString() }],
+    });
+    const at = start + 5 * MIN;
+    clock.set(at);
+    await publish(await h.mqtt(), `application/app-1/device/${eui}/event/up`, uplink(at, new Date(at - 70 * MIN).toISOString(), 660, 1));
+    await s.alerting!.settle();
+    const alarms = await waitFor(async () => {
+      const l = await h.alarms({ ruleId });
+      return l.length > 0 && l;
+    }, 8000, 'an alarm');
+    expect(alarms.map(evs)).toEqual([['firing:extreme']]);
+    const r = await s.ok('GET', `/api/v1/devices/skewed/readings?metric=level_cm&from=${new Date(start - 2 * HOUR).toISOString()}&to=${new Date(at + 1).toISOString()}`);
+    expect(r.points).toEqual([expect.objectContaining({ time: new Date(at).toISOString(), value: 660, flags: ['clock_skew'] })]);
+    const d = await s.ok('GET', '/api/v1/devices/skewed');
+    expect(d.clockSkew).toEqual({ seconds: -4200, at: new Date(at).toISOString() });
+
+    // a time without a UTC offset is never read in the server's zone: rejected with its reason
+    await publish(await h.mqtt(), `application/app-1/device/${eui}/event/up`, uplink(at + MIN, '2025-07-01T14:05:00', 661, 2));
+    const rej = await waitFor(async () => {
+      const x = await s.ok('GET', '/api/v1/rejected-uplinks?reason=bad_time&limit=100');
+      return x.items.find((i: { deviceId?: string; message: string }) => i.message.includes('2025-07-01T14:05:00'));
+    }, 8000, 'the rejected uplink');
+    expect(rej.message).toMatch(/no UTC offset/);
+  });
+
   it('a shadow rule switched to active while its alarm is open notifies that alarm at once, then every change', async () => {
     const start = stretch();
     await h.device('shadow-live');
@@ -210,6 +248,36 @@ describe('restart mid-storm over MQTT', () => {
     } finally {
       h.close();
       await h.s.close();
+    }
+  });
+});
+
+describe('a native gauge whose clock runs 70 min behind', () => {
+  let s: TestSystem;
+  beforeAll(async () => {
+    s = await startSystem({ store: 'pg' }); // the real clock: the receive time is the broker's
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('is re-stamped with the receive time when it has a clock tolerance: S1 is an Unwetter in 1 h, not a 6 h warning', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'slow-clock', name: 'Regenschreiber', model: 'generic', params: { clockSkewToleranceS: 600 } });
+    const { id: ruleId } = await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['slow-clock'] } });
+    const c = await s.mqttClient();
+    try {
+      for (const v of S1) {
+        await publish(c, 'devices/slow-clock/up', { time: new Date(Date.now() - 70 * MIN).toISOString(), readings: { rain_mm: v } });
+        await s.alerting!.settle();
+      }
+      const a = await waitFor(async () => {
+        const l = await s.ok('GET', `/api/v1/alarms?state=all&ruleId=${ruleId}`);
+        return l.items[0]?.severity === 'severe' && l.items[0];
+      }, 8000, 'a severe alarm');
+      expect(a.window).toBe('1h');
+      expect((await s.ok('GET', '/api/v1/devices/slow-clock')).clockSkew.seconds).toBeLessThanOrEqual(-4200);
+    } finally {
+      c.end(true);
     }
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isMetric, qualityFlags, unitOf } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/db.ts';
 import { normEui } from '../../devices/device-registry.ts';
 import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
 import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
@@ -96,7 +97,7 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const d = ctx.devices.get(req.params.id);
     if (!d) throw notFound('device', req.params.id);
     assertOrg(p, d.org, 'device', req.params.id);
-    return d;
+    return { ...d, ...(await deviceHealth(ctx.db, d.id)) };
   });
 
   app.patch('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParam, body: deviceBody.omit({ id: true }).partial() } }, async (req) => {
@@ -156,4 +157,18 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     }
     return { deviceId: d.id, metric: q.metric, unit: unitOf(q.metric), points };
   });
+}
+
+/** Clock offset (device − network server, seconds; negative = behind) last seen beyond the tolerance, and
+ *  device warnings, e.g. a stuck tipping bucket. */
+async function deviceHealth(db: Queryable, id: string) {
+  const r = await db.query<{ clock_skew_s: number | null; clock_skew_at: Date | null; warnings: unknown[] }>(
+    'select clock_skew_s, clock_skew_at, warnings from device_health where device_id = $1',
+    [id],
+  );
+  const h = r.rows[0];
+  return {
+    clockSkew: h?.clock_skew_s != null && h.clock_skew_at ? { seconds: h.clock_skew_s, at: new Date(h.clock_skew_at).toISOString() } : null,
+    warnings: h?.warnings ?? [],
+  };
 }

@@ -2,7 +2,7 @@
 // the DWD levels, alarm periods shaded, flagged readings marked; facts about the device; CSV of the range.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OFFLINE_METRIC } from '../../../alerts/rules/rule-types.ts';
-import { type Alarm, ENDED_STATES, METRIC_UNITS, qualityFlags, type Severity } from '../../../alerts/types.ts';
+import { type Alarm, ENDED_STATES, isEvaluated, METRIC_UNITS, qualityFlags, type Severity } from '../../../alerts/types.ts';
 import { sees } from '../../api/app.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { deviceHealth, latestValues, metricsOf, rawReadings } from '../../devices/readings.ts';
@@ -127,7 +127,7 @@ async function buildCharts(d: WebDeps, dev: Device, i: I18n, from: number, to: n
     const unit = METRIC_UNITS[metric] ?? '';
     const lines = linesFor(d, dev, metric, i);
     if (metric === 'rain_mm') {
-      const raw = (await rawReadings(d.ctx.db, dev.id, metric, new Date(from - 6 * H), new Date(to), LIMIT)).filter((p) => p.quality === 0);
+      const raw = (await rawReadings(d.ctx.db, dev.id, metric, new Date(from - 6 * H), new Date(to), LIMIT)).filter((p) => isEvaluated(p.quality));
       const bucket = to - from <= 24 * H + 60_000 ? 5 * 60_000 : H;
       const start = Math.floor(from / bucket) * bucket;
       const x: number[] = [];
@@ -178,8 +178,8 @@ async function buildCharts(d: WebDeps, dev: Device, i: I18n, from: number, to: n
         kind: 'line',
         title: metric === 'level_cm' ? i.t('chart_level') : metric,
         x: raw.map((p) => p.time.getTime() / 1000),
-        good: raw.map((p) => (p.quality === 0 ? p.value : null)),
-        flagged: raw.map((p) => (p.quality !== 0 ? p.value : null)),
+        good: raw.map((p) => (isEvaluated(p.quality) ? p.value : null)),
+        flagged: raw.map((p) => (!isEvaluated(p.quality) ? p.value : null)),
         lines,
         alarms: periods,
         table: raw.slice(-100).reverse().map((p) => ({ time: p.time.getTime(), value: p.value, flags: qualityFlags(p.quality) })),
