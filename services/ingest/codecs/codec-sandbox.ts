@@ -53,6 +53,8 @@ export type SandboxResult = { ok: true; json: string } | SandboxFailure;
 interface Job {
   id: number;
   source: string;
+  /** names the source, so a worker reuses the context it prepared for it */
+  key: number;
   /** which optional built-ins the context needs (bit 0 typed arrays, bit 1 Map/Set, bit 2 Proxy) */
   features: number;
   /** JSON of the decodeUplink input; absent = only load the codec and check that it defines decodeUplink */
@@ -112,7 +114,7 @@ export class CodecSandbox {
         this.count(source, r);
         resolve(r);
       };
-      this.queue.push({ id: ++this.seq, source, features: this.features(source), input, done });
+      this.queue.push({ id: ++this.seq, source, ...this.describe(source), input, done });
       this.pump();
     });
   }
@@ -156,17 +158,22 @@ export class CodecSandbox {
     );
   }
 
-  private featureCache = new Map<string, number>();
+  private sources = new Map<string, { key: number; features: number }>();
+  private nextKey = 0;
 
-  /** Optional built-ins a codec names; one found by a computed name (`globalThis['Data' + 'View']`) is absent. */
-  private features(source: string): number {
-    let f = this.featureCache.get(source);
-    if (f === undefined) {
-      f = (TYPED_ARRAYS.test(source) ? 1 : 0) | (MAP_SET.test(source) ? 2 : 0) | (/\bProxy\b/.test(source) ? 4 : 0);
-      if (this.featureCache.size >= 256) this.featureCache.delete(this.featureCache.keys().next().value as string);
-      this.featureCache.set(source, f);
+  /**
+   * A key per distinct source (workers keep a prepared context per key) and the optional built-ins it names;
+   * one reached only by a computed name (`globalThis['Data' + 'View']`) is absent.
+   */
+  private describe(source: string): { key: number; features: number } {
+    let d = this.sources.get(source);
+    if (!d) {
+      const features = (TYPED_ARRAYS.test(source) ? 1 : 0) | (MAP_SET.test(source) ? 2 : 0) | (/\bProxy\b/.test(source) ? 4 : 0);
+      d = { key: ++this.nextKey, features };
+      if (this.sources.size >= 256) this.sources.delete(this.sources.keys().next().value as string);
+      this.sources.set(source, d);
     }
-    return f;
+    return d;
   }
 
   private pump() {
@@ -184,7 +191,7 @@ export class CodecSandbox {
         this.armWatchdog();
       }
       best.inflight.push(job);
-      best.worker.postMessage({ id: job.id, source: job.source, features: job.features, input: job.input });
+      best.worker.postMessage({ id: job.id, key: job.key, source: job.source, features: job.features, input: job.input });
     }
   }
 

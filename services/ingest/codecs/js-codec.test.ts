@@ -97,11 +97,20 @@ describe('runJsCodec', () => {
     expect(r.ok ? '' : r.message).toMatch(/exceeds/);
   });
 
-  it('keeps no state between calls (fresh context per uplink)', async () => {
-    const src = 'var n = (typeof n === "number" ? n : 0) + 1; Object.prototype.seen = (Object.prototype.seen || 0) + 1; function decodeUplink() { return { data: { a: n, b: {}.seen } }; }';
-    const map = { x_a: 'a', x_b: 'b' };
-    expect(await decode(src, map)).toEqual({ ok: true, values: { x_a: 1, x_b: 1 } });
-    expect(await decode(src, map)).toEqual({ ok: true, values: { x_a: 1, x_b: 1 } });
+  it('keeps no state between calls: top-level variables, implicit globals and global properties start fresh', async () => {
+    const src = `var n = (typeof n === 'number' ? n : 0) + 1;
+      counter = (typeof counter === 'number' ? counter : 0) + 1;
+      this.seen = (this.seen || 0) + 1;
+      function decodeUplink() { for (i = 0; i < 3; i++) {} return { data: { a: n, b: counter, c: globalThis.seen } }; }`;
+    const map = { x_a: 'a', x_b: 'b', x_c: 'c' };
+    for (let i = 0; i < 3; i++) expect(await decode(src, map)).toEqual({ ok: true, values: { x_a: 1, x_b: 1, x_c: 1 } });
+  });
+
+  it("keeps one codec's changes to the built-ins away from other codecs", async () => {
+    const a = 'function decodeUplink() { Object.prototype.leak = 7; Math.max = function () { return 99; }; return { data: { a: 1 } }; }';
+    const b = 'function decodeUplink() { return { data: { a: ({}).leak === undefined && Math.max(1, 2) === 2 ? 1 : 0 } }; }';
+    expect(await decode(a, { x_a: 'a' })).toEqual({ ok: true, values: { x_a: 1 } });
+    expect(await decode(b, { x_a: 'a' })).toEqual({ ok: true, values: { x_a: 1 } });
   });
 });
 

@@ -1,7 +1,7 @@
-// TTN device-repository style codecs: `function decodeUplink(input) { return {data, errors?} }`
-// [lorawan.md 3], run in the codec sandbox (QuickJS/WebAssembly in worker threads, codec-sandbox.ts): each
-// call gets a fresh context, 32 MiB, 50 ms and 64 KiB of output, and no host object at all — the input goes
-// in as a JSON string and the result comes back as one.
+// TTN device-repository style codecs: `function decodeUplink(input) { return {data, errors?} }`, run in the
+// codec sandbox (QuickJS/WebAssembly in worker threads, codec-sandbox.ts): each call runs the codec's top level
+// anew in the codec's own context, with 32 MiB, 50 ms of CPU and 64 KiB of output, and no host object at all —
+// the input goes in as a JSON string and the result comes back as one.
 import type { CodecSandbox, SandboxFailure } from './codec-sandbox.ts';
 import { type DecodeInput, type DecodeResult, fail } from './types.ts';
 import { mapDecodedObject } from './field-map.ts';

@@ -15,30 +15,49 @@ const PAGE = 65536;
 const memory = new WebAssembly.Memory({ initial: 256, maximum: Math.max(256, Math.ceil(wasmMaxBytes / PAGE)) });
 const QJS = await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmMemory: memory }));
 
-// Compiled in each fresh context after the codec (compiling is most of a call's cost, so it is short).
-// Returns the output JSON, or a number: 0 = no decodeUplink, -1 = nothing returned, n = output too long.
-const CALL = `(function (s) {
-  var input = JSON.parse(s);
-  input.recvTime = new Date(input.recvTime);
-  if (typeof decodeUplink !== 'function') return 0;
-  var out = JSON.stringify(decodeUplink(input));
-  return typeof out !== 'string' ? -1 : out.length > ${Number(maxOutputChars)} ? out.length : out;
-})`;
-// Compiled only when something was thrown: reads the thrown value inside the sandbox, where the time limit
-// still applies, so a looping getter or Proxy trap ends as a timeout. `stack` is never read.
-const DESCRIBE = `(function (e) {
+// Evaluated once per codec in its own context. The codec's source becomes the body of a factory function,
+// compiled once (compiling is most of the cost of a call) and run anew on every call, so its top-level
+// variables and functions start fresh each time; global properties a call creates (`i = 0` without `var`)
+// are deleted after it. `call` returns the output JSON, or a number: 0 = no decodeUplink, 1 = has one
+// (check only), -1 = nothing returned, n = output too long. `describe` reads a thrown value inside the
+// sandbox, where the time limit still applies, so a looping getter or Proxy trap ends as a timeout; it
+// never reads `stack`. Both keep the built-ins they need from before the codec could touch them.
+const PREPARE = `(function (src) {
+  var parse = JSON.parse, stringify = JSON.stringify, keys = Object.keys, G = globalThis, D = Date, E = Error, S = String;
+  var describe = function (e) {
+    try {
+      if (e instanceof E) return S(e.name) + ': ' + S(e.message);
+      return typeof e === 'string' ? e : 'a non-error value was thrown (' + typeof e + ')';
+    } catch (_) {
+      return 'a non-error value was thrown';
+    }
+  };
+  var factory;
   try {
-    if (e instanceof Error) return String(e.name) + ': ' + String(e.message);
-    return typeof e === 'string' ? e : 'a non-error value was thrown (' + typeof e + ')';
-  } catch (_) {
-    return 'a non-error value was thrown';
+    factory = Function(src + '\\n;return typeof decodeUplink === "function" ? decodeUplink : undefined;');
+  } catch (e) {
+    return describe(e);
   }
+  var call = function (s) {
+    try {
+      var decode = factory();
+      if (s === undefined) return decode ? 1 : 0;
+      if (!decode) return 0;
+      var input = parse(s);
+      input.recvTime = new D(input.recvTime);
+      var out = stringify(decode(input));
+      return typeof out !== 'string' ? -1 : out.length > ${Number(maxOutputChars)} ? out.length : out;
+    } finally {
+      var k = keys(G);
+      for (var i = 0; i < k.length; i++) delete G[k[i]];
+    }
+  };
+  return [call, describe];
 })`;
 
 // What a codec may use: the ECMAScript built-ins a TTN codec needs. No Promise (there is no event loop to
-// run it) and no String.prototype.normalize. Creating the context is the largest part of a call, so typed
-// arrays, Map/Set and Proxy are only set up for a codec whose source names them (the main thread looks, see
-// codec-sandbox.ts): ~100 µs less per call for the others.
+// run it) and no String.prototype.normalize. Typed arrays, Map/Set and Proxy — the costliest to set up — only
+// for a codec whose source names them (the main thread looks, see codec-sandbox.ts).
 const BASE = { BaseObjects: true, Date: true, Eval: true, JSON: true, RegExp: true };
 const INTRINSICS = Array.from({ length: 8 }, (_, f) => ({ ...BASE, TypedArrays: (f & 1) > 0, MapSet: (f & 2) > 0, Proxy: (f & 4) > 0 }));
 
@@ -59,7 +78,7 @@ const threadCpuMs = (() => {
 })();
 
 const MEMORY_ERRORS = /(^|: )(InternalError: (out of memory|stack overflow|string too long)|RangeError: (invalid array buffer length|invalid array length))$/;
-const RECYCLE_AFTER = 2000;
+const RECYCLE_AFTER = 20_000;
 
 let runtime;
 let calls = 0;
@@ -86,26 +105,16 @@ function overBudget() {
   return threadCpuMs ? threadCpuMs() - cpuStart > cpuMs : true;
 }
 
-function freshRuntime() {
-  runtime?.dispose();
-  runtime = QJS.newRuntime();
-  runtime.setMemoryLimit(memoryBytes);
-  runtime.setMaxStackSize(stackBytes);
-  runtime.setInterruptHandler(overBudget);
-  calls = 0;
-}
-
 /** reason for a failure message read inside the sandbox */
 function classify(message) {
   if (message.endsWith('InternalError: interrupted') || overBudget()) return 'codec_timeout';
   return MEMORY_ERRORS.test(message) ? 'codec_memory' : 'codec_error';
 }
 
-/** Describe a thrown handle inside the sandbox; an uncatchable interrupt means timeout. */
-function explain(ctx, errHandle, prefix) {
-  const fn = ctx.evalCode(DESCRIBE, 'js-codec-describe.js');
-  const r = fn.error ? fn : ctx.callFunction(fn.value, ctx.undefined, errHandle);
-  fn.value?.dispose();
+/** Describe a thrown handle with the codec context's `describe`; an uncatchable interrupt means timeout. */
+function explain(entry, errHandle, prefix) {
+  const { ctx, describe } = entry;
+  const r = ctx.callFunction(describe, ctx.undefined, errHandle);
   errHandle.dispose();
   if (r.error) {
     r.error.dispose();
@@ -118,39 +127,94 @@ function explain(ctx, errHandle, prefix) {
 }
 
 const NO_DECODE = { reason: 'codec_error', message: 'codec defines no decodeUplink(input) function' };
+const CACHED = 16;
+/** prepared codec contexts by the main thread's key for their source, least recently used first */
+const contexts = new Map();
 
-/** Everything allocated for one call lives in one context that is thrown away afterwards. */
+function drop(entry) {
+  for (const h of [entry.call, entry.describe]) if (h?.alive) h.dispose();
+  if (entry.ctx.alive) entry.ctx.dispose();
+}
+
+function freshRuntime() {
+  for (const e of contexts.values()) drop(e);
+  contexts.clear();
+  runtime?.dispose();
+  runtime = QJS.newRuntime();
+  runtime.setMemoryLimit(memoryBytes);
+  runtime.setMaxStackSize(stackBytes);
+  runtime.setInterruptHandler(overBudget);
+  calls = 0;
+}
+
+/** The codec's context: its own global object and built-ins, its source compiled once. */
+function prepare(job) {
+  const cached = contexts.get(job.key);
+  if (cached) {
+    contexts.delete(job.key); // re-inserted below as the most recently used
+    if (cached.source === job.source) {
+      contexts.set(job.key, cached);
+      return cached;
+    }
+    drop(cached);
+  }
+  const ctx = runtime.newContext({ intrinsics: INTRINSICS[job.features & 7] });
+  let made;
+  const prep = ctx.evalCode(PREPARE, 'js-codec-prepare.js');
+  if (!prep.error) {
+    const src = ctx.newString(job.source);
+    made = ctx.callFunction(prep.value, ctx.undefined, src);
+    src.dispose();
+    prep.value.dispose();
+  }
+  const failed = prep.error ?? made.error;
+  if (failed) {
+    failed.dispose();
+    ctx.dispose();
+    return overBudget() ? { reason: 'codec_timeout', message: `codec ran longer than ${cpuMs} ms` } : { reason: 'codec_memory', message: 'no memory left to load the codec' };
+  }
+  if (ctx.typeof(made.value) === 'string') {
+    const message = `codec does not load: ${ctx.getString(made.value).slice(0, 300)}`;
+    made.value.dispose();
+    ctx.dispose();
+    return { reason: 'codec_error', message };
+  }
+  const entry = { source: job.source, ctx, call: ctx.getProp(made.value, 0), describe: ctx.getProp(made.value, 1) };
+  made.value.dispose();
+  if (contexts.size >= CACHED) {
+    const [oldKey, old] = contexts.entries().next().value;
+    contexts.delete(oldKey);
+    drop(old);
+  }
+  contexts.set(job.key, entry);
+  return entry;
+}
+
+/** One call: a fresh run of the codec's top level, then decodeUplink, in the codec's cached context. */
 function decode(job) {
   if (!runtime || calls++ >= RECYCLE_AFTER) freshRuntime();
   startClock();
-  const ctx = runtime.newContext({ intrinsics: INTRINSICS[job.features & 7] });
-  const held = [];
+  const entry = prepare(job);
+  if (entry.reason) return entry;
+  const { ctx } = entry;
+  const arg = job.input === undefined ? ctx.undefined : ctx.newString(job.input);
   try {
-    const top = ctx.evalCode(job.source, 'js-codec.js');
-    if (top.error) return explain(ctx, top.error, 'codec does not load: ');
-    top.value.dispose();
-    if (job.input === undefined) {
-      const t = ctx.evalCode('typeof decodeUplink', 'js-codec-check.js');
-      if (t.error) return explain(ctx, t.error, 'codec does not load: ');
-      held.push(t.value);
-      return ctx.typeof(t.value) === 'string' && ctx.getString(t.value) === 'function' ? { json: 'null' } : NO_DECODE;
+    const r = ctx.callFunction(entry.call, ctx.undefined, arg);
+    // After a time or memory limit the message handler starts a fresh runtime: no state of a call cut short
+    // mid-way is reused.
+    if (r.error) return explain(entry, r.error, job.input === undefined ? 'codec does not load: ' : 'codec threw: ');
+    try {
+      if (ctx.typeof(r.value) === 'string') return { json: ctx.getString(r.value) };
+      const n = ctx.getNumber(r.value);
+      if (n === 1) return { json: 'null' };
+      if (n === 0) return NO_DECODE;
+      if (n === -1) return { reason: 'codec_error', message: 'decodeUplink returned nothing' };
+      return { reason: 'codec_error', message: `output of ${n} characters exceeds ${maxOutputChars}` };
+    } finally {
+      r.value.dispose();
     }
-    const call = ctx.evalCode(CALL, 'js-codec-call.js');
-    if (call.error) return explain(ctx, call.error, 'codec threw: ');
-    held.push(call.value);
-    const arg = ctx.newString(job.input);
-    held.push(arg);
-    const r = ctx.callFunction(call.value, ctx.undefined, arg);
-    if (r.error) return explain(ctx, r.error, 'codec threw: ');
-    held.push(r.value);
-    if (ctx.typeof(r.value) === 'string') return { json: ctx.getString(r.value) };
-    const n = ctx.getNumber(r.value);
-    if (n === 0) return NO_DECODE;
-    if (n === -1) return { reason: 'codec_error', message: 'decodeUplink returned nothing' };
-    return { reason: 'codec_error', message: `output of ${n} characters exceeds ${maxOutputChars}` };
   } finally {
-    for (const h of held) if (h.alive) h.dispose();
-    ctx.dispose();
+    if (arg !== ctx.undefined && arg.alive) arg.dispose();
   }
 }
 
@@ -169,7 +233,7 @@ parentPort.on('message', (job) => {
   parentPort.postMessage({ id: job.id, ...out });
 });
 // The first call in a fresh instance compiles the WebAssembly code it touches: pay that before taking work.
-decode({ id: 0, features: 7, source: 'function decodeUplink(input) { return { data: { a: [input.fPort, input.recvTime.getTime()].join() } }; }', input: '{"bytes":[],"fPort":1,"recvTime":0}' });
+decode({ id: 0, key: -1, features: 7, source: 'function decodeUplink(input) { return { data: { a: [input.fPort, input.recvTime.getTime()].join() } }; }', input: '{"bytes":[],"fPort":1,"recvTime":0}' });
 // The main thread's watchdog reads this thread's CPU clock too: tell it which thread this is (Linux).
 let thread;
 try {
