@@ -9,6 +9,7 @@ import { AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
+import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
 
 export interface Alerting {
   alarms: AlarmService;
@@ -73,6 +74,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     notifier.start();
   }
 
+  const stuckBuckets = new StuckBucketWatch(ctx.db, () => ctx.devices.list());
   let ticking: Promise<void> | undefined;
   const tick = async () => {
     if (ticking) return ticking; // never overlap
@@ -83,6 +85,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
       // escalations and silence ends where the scheduler role runs. With ROLES split they are two processes.
       const n = o.schedule ? await runReminders(ctx.db, alarms, ctx.devices, o.now) : 0;
       if (n) notifier?.kick();
+      if (o.schedule) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
       log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
     })().finally(() => {
       ticking = undefined;

@@ -162,6 +162,28 @@ describe('missed or delayed warnings over MQTT', () => {
     expect(rej.message).toMatch(/no UTC offset/);
   });
 
+  it('a tipping bucket that counts nothing while its neighbour in the same catchment measures rain gets a device warning, cleared when it counts again', async () => {
+    const start = stretch();
+    const tags = { catchment: 'wieseck' };
+    await h.s.ok('POST', '/api/v1/devices', { id: 'rg-wet', name: 'Regenschreiber Nord', model: 'generic', tags });
+    await h.s.ok('POST', '/api/v1/devices', { id: 'rg-stuck', name: 'Regenschreiber Süd', model: 'generic', tags });
+    await h.s.ok('POST', '/api/v1/devices', { id: 'rg-far', name: 'Regenschreiber Lahn', model: 'generic', tags: { catchment: 'lahn' } });
+    for (let m = 5; m <= 30; m += 5) {
+      await h.send('rg-wet', start + m * MIN, { rain_mm: 2.4 });
+      await h.send('rg-stuck', start + m * MIN + 1000, { rain_mm: 0 });
+      await h.send('rg-far', start + m * MIN + 2000, { rain_mm: 0 });
+    }
+    await h.advance(5 * MIN, 5 * MIN);
+    const stuck = await h.s.ok('GET', '/api/v1/devices/rg-stuck');
+    expect(stuck.warnings).toEqual([expect.objectContaining({ code: 'stuck_bucket', message: expect.stringContaining('Regenschreiber Nord (rg-wet) 14,4 mm') })]);
+    expect((await h.s.ok('GET', '/api/v1/devices/rg-wet')).warnings, 'the gauge that measures rain').toEqual([]);
+    expect((await h.s.ok('GET', '/api/v1/devices/rg-far')).warnings, 'a dry gauge in another catchment').toEqual([]);
+
+    await h.send('rg-stuck', clock.t + MIN, { rain_mm: 3.2 }); // the funnel is clear again
+    await h.advance(5 * MIN, 5 * MIN);
+    expect((await h.s.ok('GET', '/api/v1/devices/rg-stuck')).warnings).toEqual([]);
+  });
+
   it('a shadow rule switched to active while its alarm is open notifies that alarm at once, then every change', async () => {
     const start = stretch();
     await h.device('shadow-live');
