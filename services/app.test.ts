@@ -6,7 +6,6 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { freePort, REQUIRE_EXTERNAL, TEST_DATABASE_URL } from '../test/helpers/env.ts';
-import { startSystem } from '../test/helpers/system.ts';
 import { startRegenwacht } from './app.ts';
 import { StartError } from './start-checks.ts';
 
@@ -102,15 +101,34 @@ describe('a start that cannot succeed says why before anything else starts', () 
   });
 });
 
-describe('PUBLIC_URL unset', () => {
-  it('links name the address the API really listens on, also with HTTP_PORT=0', async () => {
-    const s = await startSystem();
+describe('npm start on the embedded store', () => {
+  it('says it is creating the database on the first start only; PUBLIC_URL unset names the real address', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-first-'));
+    const start = async () => {
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
+      const r = await startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, env: {} }, log);
+      return { r, lines };
+    };
     try {
-      expect(s.config.publicUrl).toBe(s.httpUrl);
-      const feed = await s.api('GET', '/api/v1/cap/alerts.atom');
-      expect(feed.body).toContain(`${s.httpUrl}/api/v1/cap/alerts.atom`);
+      const first = await start();
+      try {
+        const at = (m: RegExp) => first.lines.findIndex((l) => m.test(l));
+        expect(at(/^creating the embedded database in .*pg \(first start only/)).toBe(0);
+        expect(at(/^embedded database created in \d+ s; creating the tables$/)).toBeGreaterThan(0);
+        expect(at(/^applied migration 001_/)).toBeGreaterThan(at(/^embedded database created/));
+        // links in messages and CAP documents name the address the API really listens on (HTTP_PORT=0)
+        expect(first.r.config.publicUrl).toBe(first.r.httpUrl);
+        const feed = await fetch(`${first.r.httpUrl}/api/v1/cap/alerts.atom`, { headers: { authorization: `Bearer ${first.r.adminToken}` } });
+        expect(await feed.text()).toContain(`${first.r.httpUrl}/api/v1/cap/alerts.atom`);
+      } finally {
+        await first.r.stop();
+      }
+      const later = await start();
+      await later.r.stop();
+      expect(later.lines.filter((l) => /embedded database/.test(l))).toEqual([]);
     } finally {
-      await s.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

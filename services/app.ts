@@ -125,7 +125,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     fs.mkdirSync(config.dataDir, { recursive: true });
     const db: Db = config.databaseUrl
       ? createPgDb(config.databaseUrl, { onError: (e) => logger.warn({ err: e.message }, 'database connection error') })
-      : await createPgliteDb(config.dataDir);
+      : await createPgliteDb(config.dataDir, (m) => logger.info(m));
     stops.push(() => db.close());
     if (config.databaseUrl) await waitForDatabase(db, config.databaseUrl, o.dbWaitMs ?? 60_000, logger);
     await migrate(db, { log: (m) => logger.info(m) });

@@ -138,7 +138,7 @@ describe('loadConfig', () => {
 
 function run(env: Record<string, string>, timeoutMs = 40_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(TSX, ['services/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(TSX, ['services/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));

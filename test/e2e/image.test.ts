@@ -125,6 +125,7 @@ describe('the production build, laid out as the Dockerfile does', () => {
     const before = listing(app);
     const s = start(app, {
       PATH: process.env.PATH ?? '',
+      TMPDIR: os.tmpdir(),
       ...envOf(final),
       DATA_DIR: dataDir,
       BIND_HOST: '127.0.0.1',
@@ -164,7 +165,7 @@ describe('the production build, laid out as the Dockerfile does', () => {
         // README: user accounts in the image come from the compiled CLI (the server keeps running on PostgreSQL)
         const u = spawnSync(process.execPath, ['dist/services/web/user-cli.js', 'add', 'img-user', '--role', 'viewer'], {
           cwd: app,
-          env: { PATH: process.env.PATH ?? '', ...envOf(final), DATA_DIR: dataDir, DATABASE_URL: db!.url, RW_PASSWORD: 'image-test-password-1' },
+          env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), ...envOf(final), DATA_DIR: dataDir, DATABASE_URL: db!.url, RW_PASSWORD: 'image-test-password-1' },
           encoding: 'utf8',
         });
         expect(u.status, u.stderr + u.stdout).toBe(0);

@@ -25,7 +25,7 @@ async function spawnServer(env: Record<string, string>): Promise<Proc> {
   // node itself with tsx as a loader: the tsx CLI would put a wrapper process in between, and SIGKILL on
   // the wrapper leaves the server running
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
-    env: { PATH: process.env.PATH, HTTP_PORT: '0', MQTT_PORT: '0', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, TMPDIR: os.tmpdir(), HTTP_PORT: '0', MQTT_PORT: '0', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
