@@ -157,6 +157,13 @@ describe('the production build, laid out as the Dockerfile does', () => {
       const r = await api('GET', `/api/v1/devices/img-gauge/readings?metric=rain_mm&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
       expect(r.points).toEqual([{ time, value: 1.4 }]);
 
+      // an uploaded codec is loaded in the sandbox's worker threads, whose script is read at run time too
+      await api('POST', '/api/v1/codecs', {
+        id: 'img-codec',
+        fieldMap: { distance_mm: 'distance' },
+        source: 'function decodeUplink(input){return {data:{distance:(input.bytes[0]<<8)|input.bytes[1]}}}',
+      });
+
       // the web console's own files, read at run time like the migrations
       const css = await fetch(`${http}/assets/app/app.css`);
       expect(css.status).toBe(200);
