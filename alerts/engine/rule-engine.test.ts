@@ -48,6 +48,25 @@ describe('offline', () => {
     expect(kinds(after.onReading(level(T0 + 131 * MIN, 500), T0 + 131 * MIN))).toEqual(['resolved severe']);
   });
 
+  it('after a restart a 10-min gauge is stale after 3 × 10 min, as before it (the cadence comes back with the last uplinks)', () => {
+    const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] }, 'pegel');
+    const e = engineWith([pegel]);
+    const last16 = Array.from({ length: 16 }, (_, i) => ({ deviceId: 'g1', time: T0 - i * 10 * MIN })); // newest first, as stored
+    e.hydrate([level(T0, 560)], [{ ruleId: 'pegel', deviceId: 'g1', severity: 'moderate' }], last16);
+    expect(e.tick(T0 + 20 * MIN), 'a 20-min gap is no silence for a 10-min gauge').toEqual([]);
+    expect(kinds(e.tick(T0 + 30 * MIN))).toEqual(['stale moderate']);
+  });
+
+  it('a late backlog fills its gap in the cadence instead of skewing it', () => {
+    const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] }, 'pegel');
+    const e = engineWith([pegel]);
+    // 10-min uplinks; all but +0, +60 and +120 arrive late, after +120: the cadence stays 10 min, not 60
+    const order = [0, 60, 120, 10, 20, 30, 40, 50, 70, 80, 90, 100, 110, 130];
+    for (const m of order) e.onReading(level(T0 + m * MIN, 560), T0 + Math.max(m, 120) * MIN);
+    expect(e.tick(T0 + 159 * MIN)).toEqual([]);
+    expect(kinds(e.tick(T0 + 160 * MIN))).toEqual(['stale moderate']); // 30 min after +130
+  });
+
   it('watches devices by tag and restores lastSeen from hydrate', () => {
     const byTag = rule({ name: 'stale', kind: 'offline', scope: { tags: { site: 'lahn' } }, levels: [{ severity: 'minor', window: '30m' }] });
     const e = engineWith([byTag], [device('a', { site: 'lahn' }), device('b', { site: 'ohm' })]);

@@ -69,8 +69,8 @@ export class RuleEngine {
   /** ruleId → deviceId → state; only non-idle states are kept, so tick() walks just the live ones */
   private states = new Map<string, Map<string, AlarmState>>();
   private lastSeen = new Map<string, number>();
-  /** per device: the time of its newest reading and the intervals before it (newest last) */
-  private cadence = new Map<string, { last: number; gaps: number[] }>();
+  /** per device: its newest distinct uplink times, in time order (late ones in their place) */
+  private recentUplinks = new Map<string, number[]>();
   /** offline baseline for devices never seen: when the engine first watched them */
   private watchSince = new Map<string, number>();
   /** after a restart: the silence an open offline alarm of a never-seen device had reached (its level's window) */
@@ -244,19 +244,19 @@ export class RuleEngine {
   private markSeen(deviceId: string, time: number): void {
     if (!Number.isFinite(time)) return;
     if (time > (this.lastSeen.get(deviceId) ?? -Infinity)) this.lastSeen.set(deviceId, time);
-    const c = this.cadence.get(deviceId);
-    if (!c) this.cadence.set(deviceId, { last: time, gaps: [] });
-    else if (time > c.last) {
-      c.gaps.push(time - c.last);
-      if (c.gaps.length > INTERVALS_KEPT) c.gaps.shift();
-      c.last = time;
-    }
+    // the device's cadence by time, not by arrival: a late backlog fills its gap instead of skewing the median
+    const times = getOrCreate(this.recentUplinks, deviceId, () => [] as number[]);
+    if (times.includes(time) || (times.length > INTERVALS_KEPT && time < times[0])) return;
+    const at = times.findIndex((x) => x > time);
+    times.splice(at < 0 ? times.length : at, 0, time);
+    if (times.length > INTERVALS_KEPT + 1) times.shift();
   }
 
   /** How long this rule's device may be silent before its open alarm is held as stale. */
   private expectedMs(cr: CompiledRule, deviceId: string): number {
     if (cr.rule.expectedIntervalMs) return cr.rule.expectedIntervalMs;
-    const gaps = [...(this.cadence.get(deviceId)?.gaps ?? [])].sort((a, b) => a - b);
+    const times = this.recentUplinks.get(deviceId) ?? [];
+    const gaps = times.slice(1).map((x, i) => x - times[i]).sort((a, b) => a - b);
     const median = gaps.length ? gaps[(gaps.length - 1) >> 1] : 0;
     return Math.max(STALE_MIN_MS, STALE_INTERVALS * median);
   }

@@ -11,9 +11,10 @@ export interface EngineStateSource {
   readingsSince(since: number, metrics: string[]): Promise<Reading[]>;
   /** per device, the newest good reading of each of these metrics at or before `before` */
   lastValuesBefore(before: number, metrics: string[]): Promise<Reading[]>;
-  /** alarms still open: neither resolved (all-clear) nor closed (configuration changed) */
-  openAlarms(): Promise<OpenAlarmRef[]>;
-  /** each device's newest stored reading time after `since` */
+  /** alarms still open: neither resolved (all-clear) nor closed (configuration changed); `staleAt`: the time of
+   *  the alarm's latest `stale` event, if it has one */
+  openAlarms(): Promise<(OpenAlarmRef & { staleAt?: number })[]>;
+  /** each device's newest stored reading times after `since` (the newest 16, for its cadence) */
   lastSeen(since: number): Promise<LastSeenRef[]>;
 }
 
@@ -36,7 +37,12 @@ export async function hydrateEngine(engine: RuleEngine, rules: Rule[], source: E
   const seen = await source.lastSeen(now - LAST_SEEN_LOOKBACK_MS);
   // a reading stamped ahead of now (a device clock running fast) counts from now, as it did when it arrived
   const upToNow = <T extends { time: number }>(r: T): T => (r.time > now ? { ...r, time: now } : r);
-  engine.hydrate(readings.map(upToNow), open, seen.map(upToNow));
+  // held already (it said `stale` once) while its device sent nothing stamped after that: not a second
+  // SENSOR STILL for the same silence, and a new one for a new silence after the gauge came back
+  const newest = new Map<string, number>();
+  for (const x of seen) newest.set(x.deviceId, Math.max(x.time, newest.get(x.deviceId) ?? x.time));
+  const held = open.map(({ staleAt, ...o }) => ({ ...o, ...(staleAt !== undefined && (newest.get(o.deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt && { stale: true }) }));
+  engine.hydrate(readings.map(upToNow), held, seen.map(upToNow));
   return { readings: readings.length, openAlarms: open.length };
 }
 
@@ -60,16 +66,20 @@ export function pgEngineStateSource(db: Queryable): EngineStateSource {
       return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: 0 }));
     },
     async openAlarms() {
-      // an alarm whose latest event is `stale` is held already: it must not say so a second time
-      const r = await db.query<{ rule_id: string; device_id: string; severity: string; stale: boolean }>(
+      const r = await db.query<{ rule_id: string; device_id: string; severity: string; stale_at: Date | null }>(
         `select rule_id, device_id, severity,
-                coalesce((select kind from alarm_events e where e.alarm_id = a.id order by e.id desc limit 1) = 'stale', false) as stale
+                (select e.at from alarm_events e where e.alarm_id = a.id and e.kind = 'stale' order by e.id desc limit 1) as stale_at
          from alarms a where state not in ('resolved', 'closed')`,
       );
-      return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity, ...(o.stale && { stale: true }) }));
+      return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity, ...(o.stale_at && { staleAt: new Date(o.stale_at).getTime() }) }));
     },
     async lastSeen(since) {
-      const r = await db.query<{ device_id: string; t: Date }>('select device_id, max(time) as t from readings where time > $1 group by device_id', [new Date(since)]);
+      // the newest 16 uplink times per device: the last one, and the cadence the stale hold is judged by
+      const r = await db.query<{ device_id: string; t: Date }>(
+        `select device_id, t from (select device_id, t, row_number() over (partition by device_id order by t desc) as k
+           from (select distinct device_id, time as t from readings where time > $1) d) x where k <= 16`,
+        [new Date(since)],
+      );
       return r.rows.map((s) => ({ deviceId: s.device_id, time: new Date(s.t).getTime() }));
     },
   };
