@@ -13,7 +13,7 @@ import type { Scenario } from './scenario.ts';
 /** The readings table and the alarms table, as far as a restart reads them. */
 class MemoryStore implements EngineStateSource {
   private readings = new Map<string, Reading>();
-  private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity }>();
+  private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity; staleAt?: number }>();
 
   /** stored once per device, metric and time, flagged or not [docs/guarantees.md]; true when newly stored */
   store(r: Reading): boolean {
@@ -47,7 +47,11 @@ class MemoryStore implements EngineStateSource {
   record(t: Transition): void {
     const k = `${t.ruleId}\u0000${t.deviceId}`;
     if (t.kind === 'resolved' || (t.kind as string) === 'closed') this.open.delete(k); // closed: ended by a configuration change
-    else this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity });
+    else {
+      // when the alarm last said `stale` (issue 10 item 6)
+      const staleAt = (t.kind as string) === 'stale' ? t.at : this.open.get(k)?.staleAt;
+      this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity, ...(staleAt !== undefined && { staleAt }) });
+    }
   }
 
   async readingsSince(since: number, metrics: string[]): Promise<Reading[]> {
@@ -69,9 +73,9 @@ class MemoryStore implements EngineStateSource {
   }
 
   async lastSeen(since: number) {
-    const last = new Map<string, number>();
-    for (const r of this.readings.values()) if (r.time > since) last.set(r.deviceId, Math.max(last.get(r.deviceId) ?? r.time, r.time));
-    return [...last].map(([deviceId, time]) => ({ deviceId, time }));
+    const times = new Map<string, Set<number>>();
+    for (const r of this.readings.values()) if (r.time > since) times.set(r.deviceId, (times.get(r.deviceId) ?? new Set()).add(r.time));
+    return [...times].flatMap(([deviceId, ts]) => [...ts].sort((a, b) => b - a).slice(0, 16).map((time) => ({ deviceId, time })));
   }
 }
 

@@ -31,13 +31,18 @@ interface State {
   pendingSince?: number;
   /** per rank: the value has not supported that rank, without a break, since */
   unsupported: Map<number, number>;
+  /** held because the device went silent; the time of its last uplink then */
+  staleSince?: number;
 }
+
+/** documented: a device is silent after 3 × its median uplink interval (the last 15), never under 15 min */
+const STALE_MIN_MS = 15 * 60_000;
 
 export interface OracleOptions {
   /** issue 10 item 7: an edited rule re-judges its open alarms at once */
   rejudgeOnEdit?: boolean;
-  /** issue 10 item 6: an alarm never de-escalates or resolves while its device is silent */
-  staleHold?: { afterMs: (deviceId: string) => number };
+  /** issue 10 item 6: an open alarm never de-escalates or resolves while its device is silent */
+  staleHold?: boolean;
 }
 
 export class Oracle {
@@ -50,10 +55,26 @@ export class Oracle {
   private points = new Map<string, Point[]>();
   /** the newest uplink per device, any metric, any quality */
   private uplinks = new Map<string, number>();
+  /** every distinct uplink time per device, in time order */
+  private uplinkTimes = new Map<string, number[]>();
   private watchSince = new Map<string, number>();
+  /** rule␀device → the kind of its latest transition (what the alarm's latest event is) */
+  private lastKind = new Map<string, string>();
+  /** rule␀device → when it last said `stale`; device → its newest reading's own stamp */
+  private staleAt = new Map<string, number>();
+  private newestStamp = new Map<string, number>();
   private resume = new Map<string, number>();
   private states = new Map<string, State>();
-  readonly out: Transition[] = [];
+  private readonly transitions: Transition[] = [];
+  get out(): Transition[] {
+    return this.transitions;
+  }
+
+  private emit(t: Transition): void {
+    this.lastKind.set(key(t.ruleId, t.deviceId), t.kind);
+    if ((t.kind as string) === 'stale') this.staleAt.set(key(t.ruleId, t.deviceId), t.at);
+    this.transitions.push(t);
+  }
 
   constructor(private readonly opts: OracleOptions = {}) {}
 
@@ -86,12 +107,12 @@ export class Oracle {
       const { entry, hold } = this.ranks(rule, levels, vals, deviceId);
       const from = st.rank;
       const to = Math.max(entry, Math.min(hold, from));
-      this.states.set(k, { rank: to, unsupported: new Map() });
+      this.states.set(k, { rank: to, unsupported: new Map(), staleSince: st.staleSince });
       if (to < 0) {
         this.states.delete(k);
         const ended = this.transition(rule, levels, vals, deviceId, { kind: 'resolved', from, to }, t);
-        this.out.push({ ...ended, kind: 'closed', closedReason: 'rule_changed' } as unknown as Transition);
-      } else if (to !== from) this.out.push(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t));
+        this.emit({ ...ended, kind: 'closed', closedReason: 'rule_changed' } as unknown as Transition);
+      } else if (to !== from) this.emit(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t));
     }
     // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
     for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
@@ -121,14 +142,22 @@ export class Oracle {
       pts.sort((a, b) => a[0] - b[0]);
     }
     this.uplinks.clear();
+    this.uplinkTimes.clear();
     for (const r of this.delivered.values()) {
       const time = Math.min(r.time, now);
       this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
+      this.addUplinkTime(r.deviceId, time);
     }
     this.watchSince.clear();
     for (const [key, st] of this.states) {
+      const deviceId = key.split('\u0000')[1];
       if (st.rank < 0) this.states.delete(key);
-      else this.states.set(key, { rank: st.rank, unsupported: new Map() });
+      // documented: an alarm that said `stale`, and whose gauge sent nothing stamped after that, is held already
+      else {
+        const staleAt = this.staleAt.get(key);
+        const held = staleAt !== undefined && (this.newestStamp.get(deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt;
+        this.states.set(key, { rank: st.rank, unsupported: new Map(), ...(held && { staleSince: this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
+      }
     }
   }
 
@@ -136,9 +165,11 @@ export class Oracle {
     const t = this.advance(now);
     if (this.delivered.has(rkey(r))) return; // documented: a re-delivery is stored once and evaluated once
     this.delivered.set(rkey(r), r);
+    this.newestStamp.set(r.deviceId, Math.max(r.time, this.newestStamp.get(r.deviceId) ?? r.time));
     // documented: a reading stamped ahead of the clock counts at the clock, as a reading of its own
     const time = Math.min(r.time, t);
     this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
+    this.addUplinkTime(r.deviceId, time);
     // documented: any uplink ends an offline silence; only open offline alarms are re-judged on it
     for (const rule of this.rules) if (rule.kind === 'offline' && this.states.has(key(rule.id, r.deviceId))) this.evaluate(rule, r.deviceId, t);
     if (r.quality !== 0 || !Number.isFinite(r.value)) return;
@@ -213,6 +244,7 @@ export class Oracle {
   private evaluate(rule: Rule, deviceId: string, t: number): void {
     const k = key(rule.id, deviceId);
     const st = this.states.get(k) ?? { rank: -1, unsupported: new Map<number, number>() };
+    if (this.heldStale(rule, deviceId, st, t)) return;
     const levels = compiled(rule);
     const ranks = [...new Set(levels.map((l) => l.rank))].sort((a, b) => a - b);
     const vals = this.values(rule, levels, deviceId, t);
@@ -232,8 +264,7 @@ export class Oracle {
       }
     } else {
       st.pendingSince = undefined;
-      const held = this.opts.staleHold && t - this.lastUplink(deviceId) >= this.opts.staleHold.afterMs(deviceId) && rule.kind !== 'offline';
-      if (st.rank >= 0 && !held) {
+      if (st.rank >= 0) {
         const matured = (r: number) => st.unsupported.has(r) && t - (st.unsupported.get(r) ?? t) >= rule.clear.forMs;
         const to = Math.max(-1, ...ranks.filter((r) => r <= st.rank && !matured(r)));
         if (to < st.rank) step = { kind: to < 0 ? 'resolved' : 'deescalated', from: st.rank, to };
@@ -242,7 +273,7 @@ export class Oracle {
     }
     if (st.rank < 0 && st.pendingSince === undefined) this.states.delete(k);
     else this.states.set(k, st);
-    if (step) this.out.push(this.transition(rule, levels, vals, deviceId, step, t));
+    if (step) this.emit(this.transition(rule, levels, vals, deviceId, step, t));
   }
 
   /** the highest severity whose threshold is reached (entry) and still held within the hysteresis (hold) */
@@ -258,8 +289,51 @@ export class Oracle {
     return { entry, hold };
   }
 
-  private lastUplink(deviceId: string): number {
-    return this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY;
+  /**
+   * issue 10 item 6: while the device of an open alarm is silent for longer than expected, the alarm holds —
+   * nothing is judged, one `stale` says so; the next uplink resumes, `clear.for` counting from fresh data.
+   */
+  private heldStale(rule: Rule, deviceId: string, st: State, t: number): boolean {
+    if (!this.opts.staleHold || st.rank < 0 || rule.kind === 'offline' || !rule.enabled || !this.inScope(rule, deviceId)) return false;
+    const seen = this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY;
+    const expected = rule.expectedIntervalMs || Math.max(STALE_MIN_MS, 3 * this.medianInterval(deviceId));
+    if (t - seen < expected) {
+      if (st.staleSince !== undefined && seen > st.staleSince) {
+        st.staleSince = undefined;
+        st.unsupported.clear();
+      }
+      return false;
+    }
+    if (st.staleSince !== undefined) return true;
+    st.staleSince = seen;
+    const level = compiled(rule).find((l) => l.rank === st.rank) ?? compiled(rule)[0];
+    this.emit({
+      kind: 'stale' as Transition['kind'],
+      ruleId: rule.id,
+      deviceId,
+      metric: rule.metric ?? 'uplink',
+      severity: SEVERITIES[st.rank],
+      value: Number.isFinite(seen) ? Math.round((t - seen) / 1000) : 0,
+      threshold: Math.round(expected / 1000),
+      ...(level.window !== undefined && { window: level.window }),
+      at: t,
+      mode: rule.mode,
+    });
+    return true;
+  }
+
+  /** the median of the device's last 15 intervals between uplinks (the lower one of an even count) */
+  private medianInterval(deviceId: string): number {
+    const times = this.uplinkTimes.get(deviceId) ?? [];
+    const gaps = times.slice(1).map((x, i) => x - times[i]).slice(-15).sort((a, b) => a - b);
+    return gaps.length ? gaps[(gaps.length - 1) >> 1] : 0;
+  }
+
+  private addUplinkTime(deviceId: string, time: number): void {
+    const times = getOrCreate(this.uplinkTimes, deviceId, () => [] as number[]);
+    if (times.includes(time)) return;
+    times.push(time);
+    times.sort((a, b) => a - b);
   }
 
   private transition(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string, s: { kind: Transition['kind']; from: number; to: number }, t: number): Transition {
