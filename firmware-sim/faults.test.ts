@@ -1,4 +1,4 @@
-// Each fault changes the series the way a real failure would (domain.md §4) — and only where planned.
+// Each fault changes the series the way a real failure would (docs/reference/domain.md §4) — and only where planned.
 import { describe, expect, it } from 'vitest';
 import { getModel, type SensorReading } from './encoders/index.ts';
 import { createFaultApplier, type FaultName, parseFaults, planFaults, SPIKE_DISTANCE_MM, SPIKE_TIPS } from './faults.ts';

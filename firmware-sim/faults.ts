@@ -1,4 +1,4 @@
-// Sensor and transmission faults applied to one device's reading series (domain.md §4): where each
+// Sensor and transmission faults applied to one device's reading series (docs/reference/domain.md §4): where each
 // fault sits is drawn from the device's seeded stream, so a seed reproduces them.
 import type { ModelSpec, SensorReading } from './encoders/index.ts';
 import type { Rng } from './prng.ts';

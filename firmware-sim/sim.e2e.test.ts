@@ -1,5 +1,5 @@
 // The simulator against the real system: setup through the HTTP API, uplinks through the embedded broker,
-// readings in the store and DWD heavy-rain alarms of the severity domain.md predicts.
+// readings in the store and DWD heavy-rain alarms of the severity docs/reference/domain.md predicts.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

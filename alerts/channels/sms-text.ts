@@ -17,7 +17,7 @@ export const SEVERITY_WORDS: Record<Severity, string> = {
 };
 
 // A gauge alarm speaks the language of the flood warning service (Hessian Meldestufen I–III, as the
-// pegel-meldestufen preset maps them), not of the DWD weather warnings. [domain.md 2.1]
+// pegel-meldestufen preset maps them), not of the DWD weather warnings. [docs/reference/domain.md 2.1]
 export const WATER_WORDS: Record<Severity, string> = {
   minor: 'HOCHWASSER Vorwarnung',
   moderate: 'HOCHWASSER Meldestufe I',

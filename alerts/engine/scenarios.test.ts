@@ -1,4 +1,4 @@
-// Reference scenarios S1–S6 from domain.md, fed to the engine with explicit times.
+// Reference scenarios S1–S6 from docs/reference/domain.md, fed to the engine with explicit times.
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../types.ts';
 import { HOUR, MIN, T0, blocks, brief, dryTail, engineWith, reading, replay, rule } from './test-helpers.ts';

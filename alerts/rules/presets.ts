@@ -34,7 +34,7 @@ function dauerregen(p: PresetInput): RuleBody {
     kind: 'accumulation',
     metric: 'rain_mm',
     scope: p.scope,
-    // Lower bounds of each level; 72 h and the Stufe 2 values are [M] in domain.md §1.3.
+    // Lower bounds of each level; 72 h and the Stufe 2 values are [M] in docs/reference/domain.md §1.3.
     levels: [
       ...dwdLevels('12h', [25, 40, 70]), // [DWD Dauerregen 12 h]
       ...dwdLevels('24h', [30, 50, 80]), // [DWD Dauerregen 24 h]

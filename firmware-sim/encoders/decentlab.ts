@@ -1,4 +1,4 @@
-// Decentlab protocol v2 (lorawan.md §4.1): version 2, device id, sensor flags, then uint16 BE words per
+// Decentlab protocol v2 (docs/reference/lorawan.md §4.1): version 2, device id, sensor flags, then uint16 BE words per
 // present sensor group; the battery group (mV) is always last. fPort 1.
 import type { EncodedFrame, ModelSpec, SensorReading } from './types.ts';
 import { clampInt } from './types.ts';

@@ -1,4 +1,4 @@
-// Dragino LDDS75/LDDS20 (v1.1.4 firmware, 8 bytes) and SN50v3-LB in mode 5 "1Count" (lorawan.md §4.3, §4.4).
+// Dragino LDDS75/LDDS20 (v1.1.4 firmware, 8 bytes) and SN50v3-LB in mode 5 "1Count" (docs/reference/lorawan.md §4.3, §4.4).
 // fPort 2, big-endian.
 import type { ModelSpec, SensorReading } from './types.ts';
 import { clampInt } from './types.ts';

@@ -1,4 +1,4 @@
-// Elsys TLV, big-endian: type byte + fixed-length data (lorawan.md §4.7). Types are written in ascending
+// Elsys TLV, big-endian: type byte + fixed-length data (docs/reference/lorawan.md §4.7). Types are written in ascending
 // order, as the devices do. Real devices uplink on fPort 5.
 import type { ModelSpec } from './types.ts';
 import { clampInt } from './types.ts';

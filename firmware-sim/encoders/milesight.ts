@@ -1,4 +1,4 @@
-// Milesight channel/type TLV, little-endian, fPort 85 (lorawan.md §4.2).
+// Milesight channel/type TLV, little-endian, fPort 85 (docs/reference/lorawan.md §4.2).
 import type { ModelSpec } from './types.ts';
 import { batteryPct, clampInt } from './types.ts';
 

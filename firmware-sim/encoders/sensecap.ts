@@ -1,4 +1,4 @@
-// SenseCAP S2120 8-in-1 weather station (lorawan.md §4.6). Two real frame formats:
+// SenseCAP S2120 8-in-1 weather station (docs/reference/lorawan.md §4.6). Two real frame formats:
 // - V2 frame (default): records `channel u8 | measurementId u16 LE | value i32 LE ×1000`, then CRC-16/KERMIT
 //   LE. Rain goes out as 4213 accumulated rainfall (cumulative mm, 0.001 resolution), which the ingest
 //   decoder turns into rain_mm like a tip counter.

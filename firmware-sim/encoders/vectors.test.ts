@@ -1,4 +1,4 @@
-// The vendors' published example frames must come out of our encoders byte for byte (lorawan.md §4).
+// The vendors' published example frames must come out of our encoders byte for byte (docs/reference/lorawan.md §4).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +54,7 @@ describe('vendor example frames are reproduced byte for byte', () => {
   });
 });
 
-// Frames without a published valid example (lorawan.md: SN50v3 templates are invalid, S2120 examples use
+// Frames without a published valid example (docs/reference/lorawan.md: SN50v3 templates are invalid, S2120 examples use
 // the V2 frame, LDDS20 and PR36 frames are held back): pin the layout from the documented field table.
 describe('documented layouts without a usable vendor example', () => {
   it('SN50v3 mode 5: uint32 BE count in bytes 7–10, mode bits in byte 6', () => {

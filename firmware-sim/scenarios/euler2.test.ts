@@ -1,4 +1,4 @@
-// Euler II design storms against the reference scenarios of domain.md (S1–S5).
+// Euler II design storms against the reference scenarios of docs/reference/domain.md (S1–S5).
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../prng.ts';
 import { createSensor, DEFAULT_SENSOR } from '../sensor.ts';

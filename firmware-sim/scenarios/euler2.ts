@@ -1,4 +1,4 @@
-// Euler type II design storm (DWA-A 118 / domain.md §3.3): 5-min blocks from KOSTRA depth increments,
+// Euler type II design storm (DWA-A 118 / docs/reference/domain.md §3.3): 5-min blocks from KOSTRA depth increments,
 // peak at about one third of the duration.
 import { depthsEvery5Min, type KostraTable } from './kostra.ts';
 

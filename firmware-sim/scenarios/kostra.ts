@@ -1,4 +1,4 @@
-// KOSTRA-DWD-2020 depth tables (domain.md §3.2) and a CSV loader for any cell.
+// KOSTRA-DWD-2020 depth tables (docs/reference/domain.md §3.2) and a CSV loader for any cell.
 // A table maps return period T [a] → duration D [min] → depth hN [mm].
 import { readFileSync } from 'node:fs';
 
@@ -65,7 +65,7 @@ export function loadKostraCsv(path: string): KostraTable {
 
 /**
  * Cumulative depths hN at every 5-min step up to D. Between published durations the increment is split
- * evenly over the 5-min blocks, as the reference implementation does (domain.md §3.3 step 2).
+ * evenly over the 5-min blocks, as the reference implementation does (docs/reference/domain.md §3.3 step 2).
  */
 export function depthsEvery5Min(table: KostraTable, T: number, D: number, cellName = 'table'): number[] {
   const col = table[T];

@@ -1,5 +1,5 @@
 // A clogged funnel or a stuck tipping bucket counts nothing while it keeps reporting, so no rule can tell its
-// 0 mm from a dry hour [domain.md 4.1 "zero tips while neighbours report rain"]. Compared with the gauges that
+// 0 mm from a dry hour [docs/reference/domain.md 4.1 "zero tips while neighbours report rain"]. Compared with the gauges that
 // share a tag with it (same municipality), a gauge that reports but counts nothing while a neighbour measured
 // real rain in the same hour gets a device warning; it clears once the gauge counts again or the rain is over.
 import { EVALUATED_SQL } from '../../alerts/types.ts';

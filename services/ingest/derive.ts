@@ -2,7 +2,7 @@
 // pressure. Pure functions plus a small per-device counter state; the pipeline owns persistence.
 import type { DecodedCounter } from './codecs/types.ts';
 
-export const DEFAULT_MM_PER_TIP = 0.2; // the common tipping-bucket resolution [domain.md 4.1]
+export const DEFAULT_MM_PER_TIP = 0.2; // the common tipping-bucket resolution [docs/reference/domain.md 4.1]
 /** cm of fresh water per bar of gauge pressure [docs/topics.md Canonical metrics: pressure_bar]. */
 export const CM_PER_BAR = 1019.72;
 

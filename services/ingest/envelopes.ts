@@ -1,4 +1,4 @@
-// Network-server envelopes → one normalised uplink. [docs/topics.md] [lorawan.md 1, 2, 5]
+// Network-server envelopes → one normalised uplink. [docs/topics.md] [docs/reference/lorawan.md 1, 2, 5]
 // Protobuf-JSON omits default values: an absent fCnt is 0, an absent object is "no codec".
 
 export type EnvelopeKind = 'chirpstack' | 'tts' | 'native';

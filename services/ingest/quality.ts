@@ -1,4 +1,4 @@
-// Quality flags per (device, metric) [domain.md 4.2 FloodNet filters]. Flagged readings are stored but
+// Quality flags per (device, metric) [docs/reference/domain.md 4.2 FloodNet filters]. Flagged readings are stored but
 // never evaluated by the rules, so a blip under the sensor cannot raise a flood alarm.
 import { isEvaluated, NOT_EVALUATED, Quality } from '../../alerts/types.ts';
 import { CM_PER_BAR, num, type Params } from './derive.ts';
@@ -27,7 +27,7 @@ const CM_PER_UNIT: Record<string, number> = {
 export const SEEDED_METRICS = ['rain_mm', ...Object.keys(CM_PER_UNIT)];
 
 const FIVE_MIN_MS = 5 * 60_000;
-/** > ~30 mm in 5 min (≈360 mm/h) is suspicious [domain.md 4.1]; a longer gap allows proportionally more. */
+/** > ~30 mm in 5 min (≈360 mm/h) is suspicious [docs/reference/domain.md 4.1]; a longer gap allows proportionally more. */
 function rainLimit(params: Params, sinceMs: number | undefined): number {
   const per5 = num(params, 'maxRainMmPer5Min') ?? 30;
   return per5 * Math.max(1, (sinceMs ?? 0) / FIVE_MIN_MS);
@@ -112,7 +112,7 @@ export class QualityFilter {
     }
     if (metric === 'rain_mm' && value > rainLimit(params, sinceLast)) flags |= Quality.OUT_OF_RANGE;
 
-    // Dead zone: too close to the transducer to be measured [domain.md 4.2 "Dead zone / minimum range"].
+    // Dead zone: too close to the transducer to be measured [docs/reference/domain.md 4.2 "Dead zone / minimum range"].
     const deadZone = num(params, 'deadZoneMm');
     if (deadZone !== undefined && deadZone > 0) {
       if (metric === 'distance_mm' && value < deadZone) flags |= Quality.DEAD_ZONE;
@@ -128,7 +128,7 @@ export class QualityFilter {
   /**
    * SPIKE: a jump of more than spikeCm within 5 min of the last good value — or, further apart, faster than
    * spikeCm per 5 min — that is off the recent trend. FloodNet's BlipFilter only judges a point whose
-   * neighbours are ≤ 5 min apart [domain.md 4.2]; at 15-min sampling a 60 cm step is 4 cm/min, a real rise.
+   * neighbours are ≤ 5 min apart [docs/reference/domain.md 4.2]; at 15-min sampling a 60 cm step is 4 cm/min, a real rise.
    * The suspect is held until the next reading only: back near the old level just as fast → a blip, it stays
    * flagged and never reaches the rules; otherwise (confirmed, or the way back too slow for a blip) it is
    * released and evaluated after all, before the reading that decided it.

@@ -1,4 +1,4 @@
-// Reference scenarios (domain.md S1–S6) and the rule kinds end to end: readings are published over MQTT as
+// Reference scenarios (docs/reference/domain.md S1–S6) and the rule kinds end to end: readings are published over MQTT as
 // native uplinks with explicit times, stored, evaluated by the live engine, and the alarms are read back
 // through the HTTP API. [docs/topics.md, docs/api.md]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

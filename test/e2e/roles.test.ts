@@ -122,7 +122,7 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
       c.once('error', j);
     });
     const before = await accepted();
-    // reference/domain.md S1: Euler II, KOSTRA T=10 a, 60 min, 28.8 mm
+    // docs/reference/domain.md S1: Euler II, KOSTRA T=10 a, 60 min, 28.8 mm
     const blocks = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.934, 0.7, 0.7, 0.7];
     const t0 = Date.now() - 58 * 60_000;
     for (let i = 0; i < blocks.length; i++) await publish(c, `devices/${group}-rain/up`, { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: blocks[i] } });

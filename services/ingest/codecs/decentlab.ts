@@ -1,4 +1,4 @@
-// Decentlab protocol v2 frames (DL-MBX, DL-PR26, DL-PR36, DL-ATM41) [lorawan.md 4.1].
+// Decentlab protocol v2 frames (DL-MBX, DL-PR26, DL-PR36, DL-ATM41) [docs/reference/lorawan.md 4.1].
 import { type DecodeInput, type DecodeResult, fail, numParam, ok, round, truncated, wrongPort } from './types.ts';
 
 type Values = Record<string, number>;
@@ -8,7 +8,7 @@ interface Group {
   read(words: number[], params: Record<string, unknown>, out: Values): void;
 }
 
-// The battery group is always the last one; mV → V [lorawan.md 4.1 "last group"].
+// The battery group is always the last one; mV → V [docs/reference/lorawan.md 4.1 "last group"].
 const battery: Group = {
   length: 1,
   read: (w, _p, out) => {
@@ -54,7 +54,7 @@ const pr36: Group[] = [
   battery,
 ];
 
-// 17 words, each (w − 32768) / divisor, in this order [lorawan.md 4.1 DL-ATM41].
+// 17 words, each (w − 32768) / divisor, in this order [docs/reference/lorawan.md 4.1 DL-ATM41].
 const ATM41_WORDS: ReadonlyArray<[string, number]> = [
   ['x_solar_radiation_w_m2', 1],
   ['rain_mm', 1000], // precipitation since the previous measurement, reported by the device itself

@@ -4,7 +4,7 @@ import { type DecodeInput, type DecodeResult, fail, ok, round, truncated, wrongP
 const DATA_PORT = 2;
 
 /**
- * LDDS75 and LDDS20 share the v1.1.4 8-byte layout [lorawan.md 4.3]. Distance 0 ("No Sensor") and
+ * LDDS75 and LDDS20 share the v1.1.4 8-byte layout [docs/reference/lorawan.md 4.3]. Distance 0 ("No Sensor") and
  * 20 ("Invalid Reading") are status codes, not distances: the distance is left out and the code kept as
  * x_distance_fault (1 = no sensor, 2 = invalid reading), so the battery reading still arrives and the
  * fault stays visible, while no level is ever derived from a status code.
@@ -26,12 +26,12 @@ export function decodeLdds(model: string, { bytes, fPort }: DecodeInput): Decode
   return ok(values);
 }
 
-const SN50_COUNT_MODE = 5; // "1Count" [lorawan.md 4.4]
+const SN50_COUNT_MODE = 5; // "1Count" [docs/reference/lorawan.md 4.4]
 const TEMP_NULL = 0x7fff;
 
 /**
  * SN50v3-LB, mode 5: bytes 0–1 battery mV, 2–3 temperature int16/10 (0x7FFF = none), 4–5 ADC1 mV,
- * 6 mode flags, 7–10 cumulative pulse count uint32 [lorawan.md 4.4]. The count goes to `counter`:
+ * 6 mode flags, 7–10 cumulative pulse count uint32 [docs/reference/lorawan.md 4.4]. The count goes to `counter`:
  * rain_mm needs the previous count, which only the derive step has.
  */
 export function decodeSn50v3Count(model: string, { bytes, fPort }: DecodeInput): DecodeResult {

@@ -1,4 +1,4 @@
-// Elsys ELT-2 / ELT Lite / ELT Ultrasonic: [type][fixed-length data] TLV, big-endian [lorawan.md 4.7].
+// Elsys ELT-2 / ELT Lite / ELT Ultrasonic: [type][fixed-length data] TLV, big-endian [docs/reference/lorawan.md 4.7].
 // Elsys sends on a configurable port (5 by default, 1 in the codec examples), so no fPort is enforced.
 import { type DecodedCounter, type DecodeInput, type DecodeResult, fail, ok, round } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Maps a decoded object (js-codec `data`, ChirpStack `object`, TTS `decoded_payload`) to canonical metrics.
-// Vendor outputs differ wildly [lorawan.md 5]: bare numbers, "3.384 V" strings, {value, unit} objects.
+// Vendor outputs differ wildly [docs/reference/lorawan.md 5]: bare numbers, "3.384 V" strings, {value, unit} objects.
 import { isMetric } from '../../../alerts/types.ts';
 import { type DecodedCounter, type DecodeResult, fail, ok } from './types.ts';
 

@@ -47,7 +47,7 @@ describe('model table', () => {
 
 describe('decentlab', () => {
   it('DL-PR36 with kp 8192: 1.5 bar, 20.5 °C, 3.1 V', () => {
-    // w0 = 32768 + 1.5 × 8192 = 45056; w1 = 32768 + 20.5 × 256 = 38016 [lorawan.md 4.1 DL-PR36]
+    // w0 = 32768 + 1.5 × 8192 = 45056; w1 = 32768 + 20.5 × 256 = 38016 [docs/reference/lorawan.md 4.1 DL-PR36]
     const frame = hex(`02 0001 0003 ${u16(45056)} ${u16(38016)} ${u16(3100)}`);
     expect(values(decode('decentlab-dl-pr36', 1, frame))).toEqual({
       pressure_bar: 1.5,

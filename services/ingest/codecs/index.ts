@@ -22,7 +22,7 @@ const DECODERS: Record<string, ModelDecoder> = {
   'decentlab-dl-pr36': decodeDecentlab,
   'decentlab-dl-atm41': decodeDecentlab,
   'dragino-ldds75': decodeLdds,
-  'dragino-ldds20': decodeLdds, // same v1.1.4 layout as the LDDS75 [lorawan.md 4.3]
+  'dragino-ldds20': decodeLdds, // same v1.1.4 layout as the LDDS75 [docs/reference/lorawan.md 4.3]
   'dragino-sn50v3-count': decodeSn50v3Count,
   'milesight-em310-udl': decodeEm310Udl,
   'milesight-em500-udl': decodeEm500Udl,

@@ -1,4 +1,4 @@
-// Milesight EM310-UDL / EM500-UDL: [channel][type][data] TLV on fPort 85, little-endian [lorawan.md 4.2].
+// Milesight EM310-UDL / EM500-UDL: [channel][type][data] TLV on fPort 85, little-endian [docs/reference/lorawan.md 4.2].
 import { type DecodeInput, type DecodeResult, fail, ok, wrongPort } from './types.ts';
 
 const DATA_PORT = 85;

@@ -1,4 +1,4 @@
-// SenseCAP S2120 8-in-1 weather station [lorawan.md 4.6]. Two frame formats exist in the wild:
+// SenseCAP S2120 8-in-1 weather station [docs/reference/lorawan.md 4.6]. Two frame formats exist in the wild:
 // the SenseCAP LoRaWAN V2 frame (7-byte records + CRC16) and the older packet-ID format.
 import { type DecodedCounter, type DecodeInput, type DecodeResult, fail, ok, round } from './types.ts';
 

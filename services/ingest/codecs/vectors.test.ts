@@ -1,4 +1,4 @@
-// Every vendor example frame [lorawan.md 4, vectors/*.json] must decode to the vendor's own values,
+// Every vendor example frame [docs/reference/lorawan.md 4, vectors/*.json] must decode to the vendor's own values,
 // converted to canonical metrics. The conversions below restate the vendor units, not our decoder.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
