@@ -1,5 +1,5 @@
 // Preset rule bodies: the DWD rain criteria and the HLNUG gauge stages, expanded into plain rules.
-import type { RuleBody, PresetInput } from './rule-schema.ts';
+import type { PresetInput, RuleBody } from './rule-body-schema.ts';
 
 type Lvl = RuleBody['levels'][number];
 

@@ -4,7 +4,7 @@
 import { OFFLINE_METRIC } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, type Severity, severityRank } from '../../alerts/types.ts';
 import type { Principal } from '../auth/token-store.ts';
-import { orgFilter, sees } from '../api/app.ts';
+import { orgFilter, sees } from '../api/auth.ts';
 import type { WebDeps } from './context.ts';
 
 /** A station that sent nothing for this long is grey on the map even without an offline rule. */

@@ -7,7 +7,7 @@ import { audit } from '../audit.ts';
 import type { Queryable } from '../db/db.ts';
 import { orgSchema } from '../auth/orgs.ts';
 import { ROLES } from '../auth/roles.ts';
-import { actor, need, orgFilter, orgFor } from '../api/app.ts';
+import { actor, need, orgFilter, orgFor } from '../api/auth.ts';
 import { ApiError, notFound } from '../api/errors.ts';
 import { type UserStore, UserError } from './users.ts';
 

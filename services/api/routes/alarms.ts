@@ -10,7 +10,7 @@ import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts'
 import type { Principal } from '../../auth/token-store.ts';
 import type { AppContext } from '../../context.ts';
 import { orgSchema } from '../../auth/orgs.ts';
-import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../app.ts';
+import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
 import { bigintId } from '../../db/ids.ts';

@@ -7,7 +7,7 @@ import type { AppContext } from '../../context.ts';
 import { CodecStore } from '../../ingest/codec-store.ts';
 import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
 import { MAX_SOURCE_BYTES, mapCodecOutput, runDecodeUplink } from '../../ingest/codecs/js-codec.ts';
-import { actor, need, needInstallation } from '../app.ts';
+import { actor, need, needInstallation } from '../auth.ts';
 import { invalid, notFound } from '../errors.ts';
 
 const body = z.object({

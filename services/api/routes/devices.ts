@@ -10,7 +10,7 @@ import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
 import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
 import { isKnownModel } from '../../ingest/codecs/index.ts';
 import { orgSchema } from '../../auth/orgs.ts';
-import { actor, assertOrg, need, orgFor, sees } from '../app.ts';
+import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
 import { ApiError, conflict, notFound } from '../errors.ts';
 
 const params = z

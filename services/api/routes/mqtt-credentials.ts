@@ -5,7 +5,7 @@ import { audit } from '../../audit.ts';
 import { orgFilterProblem } from '../../auth/mqtt-acl.ts';
 import { forbiddenSubscription, validFilter } from '../../auth/mqtt-credentials.ts';
 import type { AppContext } from '../../context.ts';
-import { actor, need, orgFilter } from '../app.ts';
+import { actor, need, orgFilter } from '../auth.ts';
 import { ApiError, conflict, notFound } from '../errors.ts';
 
 const filter = z.string().refine(validFilter, 'not a valid MQTT topic filter');

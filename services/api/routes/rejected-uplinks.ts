@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { need, orgFilter } from '../app.ts';
+import { need, orgFilter } from '../auth.ts';
 
 const query = z.object({
   since: z.iso.datetime({ offset: true }).optional(),

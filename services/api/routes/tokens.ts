@@ -5,7 +5,7 @@ import { audit } from '../../audit.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { ROLES } from '../../auth/roles.ts';
 import type { AppContext } from '../../context.ts';
-import { actor, need } from '../app.ts';
+import { actor, need } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { bigintId } from '../../db/ids.ts';
 

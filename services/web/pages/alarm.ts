@@ -2,7 +2,7 @@
 // comment. The acknowledgement goes through the alarm service, as POST /api/v1/alarms/:id/ack does.
 import type { FastifyInstance } from 'fastify';
 import { allowed } from '../../auth/roles.ts';
-import { sees } from '../../api/app.ts';
+import { sees } from '../../api/auth.ts';
 import { checkCsrf, field, needUser, safeNext, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
 import { html } from '../html.ts';
 import type { MessageKey } from '../i18n.ts';

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OFFLINE_METRIC } from '../../../alerts/rules/rule-types.ts';
 import { type Alarm, ENDED_STATES, isEvaluated, METRIC_UNITS, qualityFlags, type Severity } from '../../../alerts/types.ts';
-import { sees } from '../../api/app.ts';
+import { sees } from '../../api/auth.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { deviceHealth, latestValues, metricsOf, rawReadings } from '../../devices/readings.ts';
 import { needUser, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';

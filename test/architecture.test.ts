@@ -1,0 +1,139 @@
+// The shape a newcomer relies on, checked on every run: no import cycles in the product code, and alerts/
+// (the alarm domain) stays pure — it imports nothing from services/ and does no network or filesystem I/O,
+// so it can be read and tested without a database, a broker or a socket. [docs/architecture.md]
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const PRODUCT_DIRS = ['services', 'alerts', 'firmware-sim'];
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+    const rel = path.posix.join(dir, e.name);
+    if (e.isDirectory()) walk(rel, out);
+    else if (/\.ts$/.test(e.name)) out.push(rel);
+  }
+  return out;
+}
+
+/** Every import of a file (static, dynamic, `import type`, re-exports), as written. */
+function importsOf(source: string): string[] {
+  return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
+}
+
+/** The repository-relative file an import names, or null for a package or node: module. */
+function resolve(from: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  return path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+}
+
+/** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(scc.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+const files = PRODUCT_DIRS.flatMap((d) => walk(d));
+const imports = new Map(files.map((f) => [f, importsOf(fs.readFileSync(path.join(ROOT, f), 'utf8'))]));
+const graph = new Map([...imports].map(([f, specs]) => [f, specs.map((s) => resolve(f, s)).filter((t): t is string => t !== null)]));
+
+// Modules and globals through which code reaches the network or the filesystem.
+const IO_MODULES = /^(node:)?(fs|fs\/promises|http|https|http2|net|tls|dgram|dns|child_process|worker_threads)$|^(undici|pg|mqtt|aedes)$/;
+const IO_GLOBALS = new Set(['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource']);
+
+/** Identifiers in a file that name a network global as a value (not a property name like `opts.fetch`). */
+function ioGlobalsUsed(file: string, source: string): string[] {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const used: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && IO_GLOBALS.has(n.text)) {
+      const p = n.parent;
+      const isName = (ts.isPropertyAccessExpression(p) && p.name === n) || ((ts.isPropertySignature(p) || ts.isPropertyAssignment(p)) && p.name === n);
+      if (!isName) used.push(`${n.text} (line ${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1})`);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return used;
+}
+
+describe('architecture', () => {
+  it('the cycle finder sees a cycle, a self-import and a clean chain for what they are', () => {
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c']]);
+    expect(cycles(new Map([['a', ['a']]]))).toEqual([['a']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+    ).toEqual([]);
+    expect(ioGlobalsUsed('x.ts', 'const r = await (o.fetch ?? fetch)(u); type F = { fetch?: 1 };')).toEqual(['fetch (line 1)']);
+    expect(importsOf("import type { A } from './a.ts';\nexport * from './b.ts';\nconst c = await import('./c.ts');")).toEqual(['./a.ts', './b.ts', './c.ts']);
+  });
+
+  it('product code has no import cycles (type-only and dynamic imports included)', () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it('alerts/ imports nothing from services/ (or any other folder outside alerts/)', () => {
+    const outside: string[] = [];
+    for (const [f, targets] of graph) {
+      if (!f.startsWith('alerts/')) continue;
+      for (const t of targets) if (!t.startsWith('alerts/')) outside.push(`${f} -> ${t}`);
+    }
+    expect(outside).toEqual([]);
+  });
+
+  it('alerts/ uses no network or filesystem module or global', () => {
+    const io: string[] = [];
+    for (const [f, specs] of imports) {
+      if (!f.startsWith('alerts/') || f.endsWith('.test.ts')) continue;
+      for (const s of specs) if (IO_MODULES.test(s)) io.push(`${f} imports ${s}`);
+      for (const g of ioGlobalsUsed(f, fs.readFileSync(path.join(ROOT, f), 'utf8'))) io.push(`${f} uses ${g}`);
+    }
+    expect(io).toEqual([]);
+  });
+});
