@@ -1,7 +1,7 @@
 // DNS rebinding: the name resolved to a public address when it was checked, and to loopback when the
 // delivery connects. The connection's own lookup is checked, so nothing reaches the local receiver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startServer, type TestServer } from '../../alerts/channels/test-server.ts';
+import { json, startServer, type TestServer } from '../notify/test-server.ts';
 import { classify, WebhookEgress } from './webhook-egress.ts';
 
 let srv: TestServer;

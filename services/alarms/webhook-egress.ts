@@ -6,7 +6,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { FetchFn } from '../../alerts/channels/http-delivery.ts';
+import type { FetchFn } from '../notify/http-delivery.ts';
 
 /** Who saved the route: an installation-wide admin, or a municipality's token. */
 export type EgressScope = 'installation' | 'municipality';

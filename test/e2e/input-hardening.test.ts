@@ -1,7 +1,7 @@
 // Hostile input through the real API and broker (issue 11): prototype keys, NUL bytes, lone surrogates,
 // control characters in names. Each is refused or stored as what it is; nothing is half-applied.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startServer, type TestServer } from '../../alerts/channels/test-server.ts';
+import { json, startServer, type TestServer } from '../../services/notify/test-server.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 let s: TestSystem;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { json, type TestServer } from '../../alerts/channels/test-server.ts';
+import { json, type TestServer } from '../../services/notify/test-server.ts';
 import { webhook } from '../helpers/alarms.ts';
 import { freePort, freshPgDatabase } from '../helpers/env.ts';
 import { publish, waitFor } from '../helpers/system.ts';

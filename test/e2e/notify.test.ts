@@ -8,7 +8,7 @@ import { gsm7Length, isGsm7 } from '../../alerts/channels/sms-text.ts';
 import { type AlarmView, Clock, Harness, HOUR, MIN, pastStart, receiver, sleep, webhook } from '../helpers/alarms.ts';
 import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
-/** Standard Webhooks verification written from the spec, independent of alerts/channels/webhook.ts. */
+/** Standard Webhooks verification written from the spec, independent of alerts/channels/webhook.ts and services/notify/webhook-delivery.ts. */
 function verifyStandardWebhook(secret: string, headers: IncomingHttpHeaders, body: string, toleranceSec = 300): boolean {
   const id = headers['webhook-id'];
   const ts = headers['webhook-timestamp'];

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startServer, type TestServer } from '../../alerts/channels/test-server.ts';
+import { json, startServer, type TestServer } from '../../services/notify/test-server.ts';
 import { freshPgDatabase } from '../helpers/env.ts';
 import { receiver, webhook } from '../helpers/alarms.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';

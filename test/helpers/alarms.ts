@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { MqttClient } from 'mqtt';
-import { json, type Received, startServer, type TestServer } from '../../alerts/channels/test-server.ts';
+import { json, type Received, startServer, type TestServer } from '../../services/notify/test-server.ts';
 import { publish, type TestSystem, waitFor } from './system.ts';
 
 export const MIN = 60_000;

@@ -1,5 +1,5 @@
 // One HTTP attempt with a hard deadline, classified for the outbox's retry loop. [docs/formats.md Webhook]
-import type { DeliveryResult } from './types.ts';
+import type { DeliveryResult } from '../../alerts/channels/types.ts';
 
 export type FetchFn = typeof fetch;
 

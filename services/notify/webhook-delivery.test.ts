@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { samplePayload } from './test-fixtures.ts';
-import { json, startServer, type Received, type TestServer } from './test-server.ts';
-import { targetSchema } from './types.ts';
-import { buildWebhookBody, deliverWebhook, sign } from './webhook.ts';
+import { samplePayload } from '../../alerts/channels/test-fixtures.ts';
+import { targetSchema } from '../../alerts/channels/types.ts';
+import { buildWebhookBody, sign } from '../../alerts/channels/webhook.ts';
+import { json, type Received, startServer, type TestServer } from './test-server.ts';
+import { deliverWebhook } from './webhook-delivery.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -38,17 +39,16 @@ const target = (url: string) => ({ url, secret: SECRET });
 
 describe('sign', () => {
   it('reproduces the Standard Webhooks specification test vector', () => {
-    expect(sign(SECRET, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+    expect(sign(SECRET, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
   it('needs no standardwebhooks package (node:crypto per the spec)', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect({ ...pkg.dependencies, ...pkg.devDependencies }).not.toHaveProperty('standardwebhooks');
-    const dir = new URL('.', import.meta.url);
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
-      expect(readFileSync(new URL(f, dir), 'utf8'), f).not.toMatch(/from ['"]standardwebhooks['"]/);
+    for (const dir of [new URL('.', import.meta.url), new URL('../../alerts/channels/', import.meta.url)]) {
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
+        expect(readFileSync(new URL(f, dir), 'utf8'), f).not.toMatch(/from ['"]standardwebhooks['"]/);
+      }
     }
   });
 });
