@@ -35,7 +35,7 @@ export class Notifier {
   private stopped = false;
   private sms: SmsSender;
   private readonly egress: WebhookEgress;
-  private readonly egressCache = new Map<string, { scope: EgressScope; until: number }>();
+  private readonly egressCache = new Map<string, { scope: Promise<EgressScope>; until: number }>();
   private readonly opts: Required<NotifierOptions>;
   private idle: Array<() => void> = [];
 
@@ -123,15 +123,20 @@ export class Notifier {
     return this.sms.send({ to: t.to, text: smsText(row.payload), reference: row.id });
   }
 
-  /** Who saved the route decides where its webhooks may go; a route since deleted: the stricter rule. */
-  private async egressOf(routeId: string | null): Promise<EgressScope> {
-    if (!routeId) return 'municipality';
+  /**
+   * Who saved the route decides where its webhooks may go; a route since deleted: the stricter rule. One lookup
+   * per route a minute, shared by the deliveries of a storm.
+   */
+  private egressOf(routeId: string | null): Promise<EgressScope> {
+    if (!routeId) return Promise.resolve('municipality');
     const hit = this.egressCache.get(routeId);
     if (hit && hit.until > Date.now()) return hit.scope;
-    const r = await this.db.query<{ egress: EgressScope }>('select egress from routes where id = $1', [routeId]);
-    const scope = r.rows[0]?.egress === 'installation' ? 'installation' : 'municipality';
     if (this.egressCache.size > 10_000) this.egressCache.clear();
-    this.egressCache.set(routeId, { scope, until: Date.now() + 10_000 });
+    const scope = this.db
+      .query<{ egress: EgressScope }>('select egress from routes where id = $1', [routeId])
+      .then((r): EgressScope => (r.rows[0]?.egress === 'installation' ? 'installation' : 'municipality'));
+    this.egressCache.set(routeId, { scope, until: Date.now() + 60_000 });
+    scope.catch(() => this.egressCache.delete(routeId));
     return scope;
   }
 
