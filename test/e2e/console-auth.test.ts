@@ -166,6 +166,46 @@ describe('creating people', () => {
   });
 });
 
+describe('roles and language', () => {
+  it('a viewer sees the board but may not acknowledge', async () => {
+    await s.ok('POST', '/api/v1/users', { login: 'vera', role: 'viewer', password: PW });
+    await s.ok('POST', '/api/v1/devices', { id: 'p1', name: 'Pegel', model: 'generic' });
+    await s.ok('POST', '/api/v1/rules', { name: 'hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['p1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    const c = await s.mqttClient();
+    await new Promise<void>((res, rej) => c.publish('devices/p1/up', JSON.stringify({ readings: { level_cm: 150 } }), { qos: 1 }, (e) => (e ? rej(e) : res())));
+    c.end(true);
+    let id = '';
+    for (let k = 0; k < 50 && !id; k++) {
+      id = (await s.ok('GET', '/api/v1/alarms')).items[0]?.id ?? '';
+      if (!id) await new Promise((res) => setTimeout(res, 100));
+    }
+    const { cookie, csrf } = await session('vera');
+    const board = await req('GET', '/board', { cookie });
+    expect(board.text).toContain(`data-alarm="${id}"`);
+    expect(board.text).not.toContain('Bestätigen');
+    const r = await req('POST', `/alarms/${id}/ack`, { cookie, form: { _csrf: csrf } });
+    expect(r.status).toBe(403);
+    expect((await s.ok('GET', `/api/v1/alarms/${id}`)).state).toBe('firing');
+  });
+
+  it('an admin creates a person with the users form, who can then log in', async () => {
+    const { cookie, csrf } = await session('erste', 'start-passwort-1');
+    const r = await req('POST', '/admin/users', { cookie, form: { _csrf: csrf, login: 'neu', name: 'Nina Neu', role: 'responder', org: 'giessen', password: 'ein-startwort-9' } });
+    expect(r.status).toBe(201);
+    expect(r.text).toContain('Nina Neu');
+    expect((await tryLogin('neu', 'ein-startwort-9')).status).toBe(303);
+    const missing = await req('POST', '/admin/users', { cookie, form: { login: 'x9', role: 'viewer', password: 'ein-startwort-9' } });
+    expect(missing.status).toBe(403); // no CSRF token
+  });
+
+  it('speaks the browser’s language, German by default', async () => {
+    const en = await fetch(`${s.httpUrl}/login`, { headers: { 'accept-language': 'en-US,en;q=0.8,de;q=0.5' } });
+    expect(await en.text()).toContain('<html lang="en"');
+    const de = await fetch(`${s.httpUrl}/login`, { headers: { 'accept-language': 'fr-FR' } });
+    expect(await de.text()).toContain('<html lang="de"');
+  });
+});
+
 describe('rate limit', () => {
   it('slows down guessing from one address across accounts', async () => {
     // 30 attempts a minute from one address (the other tests here used some already)

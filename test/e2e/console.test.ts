@@ -3,12 +3,14 @@
 // follows, and stay inside their own municipality and role.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiver, webhook } from '../helpers/alarms.ts';
 import { axeViolations, HAVE_CHROMIUM, launchBrowser, logIn, newPage } from '../helpers/browser.ts';
 import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
 
 const PW = 'regen-lage-2026';
 let s: TestSystem;
 let browser: Browser;
+let hook: Awaited<ReturnType<typeof receiver>>;
 const contexts: BrowserContext[] = [];
 
 async function userPage(login: string, o: { viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {}): Promise<Page & { problems: string[] }> {
@@ -34,6 +36,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
       ['kollege', 'operator', 'giessen', 'Karl Kollege'],
       ['feuerwehr', 'responder', 'giessen', 'Fritz Feuerwehr'],
       ['wetzlar', 'operator', 'wetzlar', 'Wanda Wetzlar'],
+      ['chefin', 'admin', null, 'Clara Chefin'],
     ] as const) {
       await s.ok('POST', '/api/v1/users', { login, role, org, name, password: PW });
     }
@@ -42,12 +45,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     await s.ok('POST', '/api/v1/devices', { id: 'wz-rain', name: 'Regenschreiber Wetzlar', model: 'generic', org: 'wetzlar', location: { lat: 50.55, lon: 8.5 } });
     await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['gi-rain'] }, org: 'giessen' });
     await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['wz-rain'] }, org: 'wetzlar' });
+    hook = await receiver();
+    await s.ok('POST', '/api/v1/routes', { name: 'Feuerwehr Gießen', match: { deviceIds: ['gi-rain'] }, targets: [webhook(hook.url)], org: 'giessen' });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await s?.close();
+    await hook?.close();
   });
 
   let lea: Page & { problems: string[] };
@@ -108,6 +114,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const hist = await lea.locator('table.history').textContent();
     expect(hist).toMatch(/ausgelöst/);
     expect(hist).toMatch(/bestätigt[\s\S]*Lea Leitstelle/);
+    // who was told what, and whether it arrived
+    await hook.waitRequests(1);
+    await lea.reload();
+    const told = await lea.locator('table.notifications').textContent();
+    expect(told).toContain(hook.url);
+    expect(told).toMatch(/webhook[\s\S]*alarm\.firing[\s\S]*zugestellt/);
     expect(await lea.getByRole('link', { name: 'Regenschreiber Gießen-Nord' }).getAttribute('href')).toBe('/stations/gi-rain');
     expect(await axeViolations(lea)).toEqual([]);
     expect(lea.problems).toEqual([]);
@@ -285,6 +297,51 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(bg).toBe('rgb(15, 18, 23)');
     await lea.locator('#board tr[data-device="gi-rain"]').waitFor();
     expect(await axeViolations(lea)).toEqual([]);
+  });
+
+  it('filters the board by severity and state, keeping the filter in the address', async () => {
+    await lea.goto(`${s.httpUrl}/`);
+    await lea.locator('#board tr[data-device="gi-rain"]').waitFor();
+    expect(await lea.locator('#board tr[data-device="gi-pegel"]').count()).toBe(1);
+    await lea.locator('#filters select[name=severity]').selectOption('extreme');
+    await expect.poll(() => lea.locator('#board tbody tr').count()).toBe(1);
+    expect(await lea.locator('#board tbody tr').getAttribute('data-device')).toBe('gi-rain');
+    expect(new URL(lea.url()).searchParams.get('severity')).toBe('extreme');
+    await lea.locator('#filters select[name=state]').selectOption('acknowledged');
+    await expect.poll(() => lea.locator('#board tbody tr').count()).toBe(0);
+    await lea.reload();
+    expect(await lea.locator('#filters select[name=state]').inputValue()).toBe('acknowledged');
+    await lea.goto(`${s.httpUrl}/`);
+  });
+
+  it('zoomed out, nearby stations merge into one marker in the colour of the worst of them', async () => {
+    await lea.goto(`${s.httpUrl}/`);
+    await lea.locator('[data-station="gi-rain"]').waitFor();
+    for (let k = 0; k < 5; k++) {
+      await lea.locator('.leaflet-control-zoom-out').click();
+      await lea.waitForTimeout(300);
+    }
+    const cluster = lea.locator('[data-cluster]').first();
+    await cluster.waitFor();
+    expect(Number(await cluster.getAttribute('data-cluster'))).toBeGreaterThanOrEqual(3);
+    expect(await cluster.getAttribute('data-status')).toBe('extreme');
+    expect(await lea.locator('[data-station="gi-rain"]').count()).toBe(0);
+  });
+
+  it('the rain page shows the bars with the DWD levels; the password and users pages pass the accessibility check', async () => {
+    await lea.goto(`${s.httpUrl}/stations/gi-rain?range=6h`);
+    await expect.poll(() => lea.locator('#chart-rain_mm').getAttribute('data-drawn')).not.toBeNull();
+    const legend = await lea.locator('.chart-legend').textContent();
+    expect(legend).toMatch(/Summe 1 h[\s\S]*Summe 6 h[\s\S]*DWD Stufe 2 \(1h\): 15 mm[\s\S]*DWD Stufe 4 \(6h\): 60 mm/);
+    expect(await axeViolations(lea)).toEqual([]);
+    await lea.goto(`${s.httpUrl}/account/password`);
+    expect(await axeViolations(lea)).toEqual([]);
+    const boss = await userPage('chefin');
+    const r = await boss.goto(`${s.httpUrl}/admin/users`);
+    expect(r?.status()).toBe(200);
+    expect(await boss.locator('table').textContent()).toContain('Wanda Wetzlar');
+    expect(await axeViolations(boss)).toEqual([]);
+    expect(lea.problems).toEqual([]);
   });
 
   it('speaks English when asked', async () => {
