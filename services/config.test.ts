@@ -100,6 +100,14 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['MQTT_CONNECT_TIMEOUT', 'MQTT_MAX_PACKET_BYTES', 'MQTT_MAX_PENDING_PER_ADDRESS']);
   });
 
+  it('WEBHOOK_ALLOW_NETS takes networks (none by default) and names a malformed one; HTTP_RATE_LIMIT a count a minute', () => {
+    expect(loadConfig({}).webhookAllowNets).toEqual([]);
+    expect(loadConfig({}).httpRateLimit).toBe(3000);
+    expect(loadConfig({ WEBHOOK_ALLOW_NETS: '10.20.0.0/16, fd00:20::/64,192.168.5.7' }).webhookAllowNets).toEqual(['10.20.0.0/16', 'fd00:20::/64', '192.168.5.7']);
+    const problems = problemsOf({ WEBHOOK_ALLOW_NETS: '10.20.0.0/33,leitstelle.local', HTTP_RATE_LIMIT: 'viele' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_RATE_LIMIT', 'WEBHOOK_ALLOW_NETS.0', 'WEBHOOK_ALLOW_NETS.1']);
+  });
+
   it('parses ROLES as a comma list; "all" means every role', () => {
     expect([...loadConfig({ ROLES: 'api, ingest' }).roles].sort()).toEqual(['api', 'ingest']);
     expect([...loadConfig({ ROLES: 'broker,ingest,broker' }).roles].sort()).toEqual(['broker', 'ingest']);
