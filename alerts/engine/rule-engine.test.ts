@@ -57,6 +57,15 @@ describe('offline', () => {
     expect(kinds(e.tick(T0 + 30 * MIN))).toEqual(['stale moderate']);
   });
 
+  it('a backlog stamped 30 to 20 min ago is a gauge talking: it escalates the alarm, it is not held as stale', () => {
+    const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] }, 'pegel');
+    const e = engineWith([pegel]);
+    const ts = [level(T0 - 30 * MIN, 560), level(T0 - 25 * MIN, 585), level(T0 - 20 * MIN, 612)].flatMap((r) => e.onReading(r, T0));
+    expect(kinds(ts)).toEqual(['firing moderate', 'escalated severe']);
+    expect(e.tick(T0 + 14 * MIN), 'silent for 14 min since it was last heard').toEqual([]);
+    expect(kinds(e.tick(T0 + 15 * MIN))).toEqual(['stale severe']);
+  });
+
   it('a late backlog fills its gap in the cadence instead of skewing it', () => {
     const pegel = rule({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] }, 'pegel');
     const e = engineWith([pegel]);

@@ -69,6 +69,9 @@ export class RuleEngine {
   /** ruleId → deviceId → state; only non-idle states are kept, so tick() walks just the live ones */
   private states = new Map<string, Map<string, AlarmState>>();
   private lastSeen = new Map<string, number>();
+  /** when each device was last heard from: the clock when an uplink arrived (its stamp may be older, a
+   *  backlog), or after a restart its newest stamp */
+  private heardAt = new Map<string, number>();
   /** per device: its newest distinct uplink times, in time order (late ones in their place) */
   private recentUplinks = new Map<string, number[]>();
   /** offline baseline for devices never seen: when the engine first watched them */
@@ -112,6 +115,7 @@ export class RuleEngine {
       for (const perDevice of this.states.values()) perDevice.delete(id);
       for (const key of [...this.series.keys()]) if (key.startsWith(`${id}\u0000`)) this.series.delete(key);
       this.lastSeen.delete(id);
+      this.heardAt.delete(id);
     }
     this.invalidate();
   }
@@ -187,6 +191,7 @@ export class RuleEngine {
     const time = early ? t : r.time;
     const out: Transition[] = [];
     this.markSeen(r.deviceId, time);
+    if (Number.isFinite(t) && t > (this.heardAt.get(r.deviceId) ?? -Infinity)) this.heardAt.set(r.deviceId, t);
     this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
     if (!isEvaluated(r.quality) || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
     const route = this.route(r.deviceId, r.metric);
@@ -244,6 +249,7 @@ export class RuleEngine {
   private markSeen(deviceId: string, time: number): void {
     if (!Number.isFinite(time)) return;
     if (time > (this.lastSeen.get(deviceId) ?? -Infinity)) this.lastSeen.set(deviceId, time);
+    if (time > (this.heardAt.get(deviceId) ?? -Infinity)) this.heardAt.set(deviceId, time);
     // the device's cadence by time, not by arrival: a late backlog fills its gap instead of skewing the median
     const times = getOrCreate(this.recentUplinks, deviceId, () => [] as number[]);
     if (times.includes(time) || (times.length > INTERVALS_KEPT && time < times[0])) return;
@@ -270,7 +276,8 @@ export class RuleEngine {
     if (st.rank < 0 || cr.rule.kind === 'offline') return false;
     // a rule that no longer applies to the device is a change of configuration, not missing data
     if (!cr.rule.enabled || !inScope(cr, deviceId, this.devices.get(deviceId)?.tags)) return false;
-    const seen = this.lastSeen.get(deviceId) ?? -Infinity;
+    // silence is judged by arrival: a backlog stamped 20 min ago is a gauge talking, and must be evaluated
+    const seen = this.heardAt.get(deviceId) ?? -Infinity;
     if (t - seen < this.expectedMs(cr, deviceId)) {
       if (st.staleSince !== undefined && seen > st.staleSince) {
         st.staleSince = undefined;
@@ -292,7 +299,7 @@ export class RuleEngine {
       ...(level.window !== undefined && { window: level.window }),
       at: t,
       mode: cr.rule.mode,
-      ...(Number.isFinite(seen) && { lastReadingAt: seen }),
+      ...(this.lastSeen.has(deviceId) && { lastReadingAt: this.lastSeen.get(deviceId) }),
     });
     return true;
   }

@@ -55,6 +55,8 @@ export class Oracle {
   private points = new Map<string, Point[]>();
   /** the newest uplink per device, any metric, any quality */
   private uplinks = new Map<string, number>();
+  /** when each device was last heard from: the clock when an uplink arrived, whatever its stamp */
+  private heard = new Map<string, number>();
   /** every distinct uplink time per device, in time order */
   private uplinkTimes = new Map<string, number[]>();
   private watchSince = new Map<string, number>();
@@ -148,6 +150,8 @@ export class Oracle {
       this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
       this.addUplinkTime(r.deviceId, time);
     }
+    // when a device was heard is not stored: after a restart it was last heard at its newest stamp
+    this.heard = new Map(this.uplinks);
     this.watchSince.clear();
     for (const [key, st] of this.states) {
       const deviceId = key.split('\u0000')[1];
@@ -156,7 +160,7 @@ export class Oracle {
       else {
         const staleAt = this.staleAt.get(key);
         const held = staleAt !== undefined && (this.newestStamp.get(deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt;
-        this.states.set(key, { rank: st.rank, unsupported: new Map(), ...(held && { staleSince: this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
+        this.states.set(key, { rank: st.rank, unsupported: new Map(), ...(held && { staleSince: this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
       }
     }
   }
@@ -169,6 +173,7 @@ export class Oracle {
     // documented: a reading stamped ahead of the clock counts at the clock, as a reading of its own
     const time = Math.min(r.time, t);
     this.uplinks.set(r.deviceId, Math.max(time, this.uplinks.get(r.deviceId) ?? time));
+    this.heard.set(r.deviceId, Math.max(t, this.heard.get(r.deviceId) ?? t));
     this.addUplinkTime(r.deviceId, time);
     // documented: any uplink ends an offline silence; only open offline alarms are re-judged on it
     for (const rule of this.rules) if (rule.kind === 'offline' && this.states.has(key(rule.id, r.deviceId))) this.evaluate(rule, r.deviceId, t);
@@ -295,7 +300,8 @@ export class Oracle {
    */
   private heldStale(rule: Rule, deviceId: string, st: State, t: number): boolean {
     if (!this.opts.staleHold || st.rank < 0 || rule.kind === 'offline' || !rule.enabled || !this.inScope(rule, deviceId)) return false;
-    const seen = this.uplinks.get(deviceId) ?? Number.NEGATIVE_INFINITY;
+    // documented: silence is judged by arrival — a backlog stamped long ago is a gauge talking
+    const seen = this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY;
     const expected = rule.expectedIntervalMs || Math.max(STALE_MIN_MS, 3 * this.medianInterval(deviceId));
     if (t - seen < expected) {
       if (st.staleSince !== undefined && seen > st.staleSince) {
