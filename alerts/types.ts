@@ -3,6 +3,7 @@
 export const SEVERITIES = ['minor', 'moderate', 'severe', 'extreme'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+export const isSeverity = (s: unknown): s is Severity => (SEVERITIES as readonly unknown[]).includes(s);
 
 /** Quality bit flags kept with each reading. 0 = good. Flagged readings are stored but never evaluated,
  *  except CLOCK_SKEW: the device's clock was off, and the reading was re-stamped with the receive time. */

@@ -136,4 +136,14 @@ describe('architecture', () => {
     }
     expect(io).toEqual([]);
   });
+
+  // One place per fact, so a change is made once: the silences table, the severity order, duration syntax.
+  it.each([
+    ['the silences table is read and written only by the silence store', /\b(from|into|update)\s+silences\b/, 'services/alarms/silence-store.ts'],
+    ['the severity order is spelled only in alerts/types.ts', /['"]minor['"],\s*['"]moderate['"]|['"]extreme['"],\s*['"]severe['"]/, 'alerts/types.ts'],
+    ['durations ("15m") are parsed only in alerts/rules/duration.ts', /\(s\|m\|h\|d\)|\[smhd\]/, 'alerts/rules/duration.ts'],
+  ])('%s', (_name, pattern, owner) => {
+    const where = files.filter((f) => !f.endsWith('.test.ts') && pattern.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+    expect(where).toEqual([owner]);
+  });
 });

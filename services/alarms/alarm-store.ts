@@ -3,13 +3,14 @@
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
 import { CLOSED_WORDS } from '../../alerts/channels/wording.ts';
-import { type Route, routeMatches, silenceMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
+import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
-import { type Alarm, type ClosedReason, type Transition, unitOf } from '../../alerts/types.ts';
-import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
+import { type Alarm, severityRank, type ClosedReason, type Transition, unitOf } from '../../alerts/types.ts';
+import { DEFAULT_ORG, orgTags, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
+import { activeSilencesSql, silenced } from './silence-store.ts';
 
 export interface StoreDeps {
   rule(id: string): Rule | undefined;
@@ -102,7 +103,7 @@ export class AlarmStore {
     const cur = await tx.query<AlarmRow>(`select * from alarms where rule_id=$1 and device_id=$2 and ${OPEN_SQL} for update`, [t.ruleId, t.deviceId]);
     const c = cur.rows[0];
     if (!c || c.severity === t.severity) return undefined;
-    const up = ['extreme', 'severe', 'moderate', 'minor'].indexOf(t.severity) < ['extreme', 'severe', 'moderate', 'minor'].indexOf(c.severity);
+    const up = severityRank(t.severity) > severityRank(c.severity);
     // A higher severity needs a new acknowledgement: the danger changed.
     const r = await tx.query<AlarmRow>(
       `update alarms set severity=$2, value=$3, threshold=$4, window_label=$5, updated_at=$6, mode=$7
@@ -186,7 +187,7 @@ export class AlarmStore {
     const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
       `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
        select array(select distinct route_id from notifications where alarm_id = $1) as told,
-              coalesce((select json_agg(${SILENCE_MATCH_SQL}) from silences where starts_at <= $9 and ends_at > $9), '[]'::json) as sil`,
+              coalesce((select json_agg(s.match) from (${activeSilencesSql('$9')}) s), '[]'::json) as sil`,
       [Number(a.id), at, kind, a.severity, a.value, a.threshold, extra.actor ?? null, extra.comment ?? null, new Date(now)],
     );
     if (a.mode === 'shadow') return { alarm: a, notified: 0, claimed: [] };
@@ -194,7 +195,7 @@ export class AlarmStore {
     const device = this.deps.device(a.deviceId);
     // the reserved org tag: a route or silence of one municipality never matches another's alarm [orgs.ts]
     const tags = orgTags(device);
-    const held = (r.rows[0]?.sil ?? []).some((m) => silenceMatches(m, a, tags));
+    const held = silenced(r.rows[0]?.sil ?? [], a, tags);
     const items: OutboxItem[] = [];
     for (const route of this.deps.routes()) {
       if (!wants(route.notifyOn, kind)) continue;

@@ -1,15 +1,15 @@
 // Scheduler work on open alarms: reminders until acknowledged, escalation when nobody acknowledged in time,
 // and releasing notifications held by a silence once it ends. [docs/formats.md]
 
-import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
 import { formatWindow } from '../../alerts/channels/wording.ts';
 import { tryParseDuration } from '../../alerts/rules/duration.ts';
-import { orgTags, SILENCE_MATCH_SQL } from '../auth/orgs.ts';
+import { orgTags } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import type { AlarmService } from './alarm-service.ts';
 import { enqueue, payloadFor } from './alarm-store.ts';
+import { activeSilences, endedUnreleased, markReleased, silenced } from './silence-store.ts';
 
 export async function runReminders(db: Db, alarms: AlarmService, devices: DeviceRegistry, clock: () => number): Promise<number> {
   const now = clock();
@@ -25,7 +25,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
   );
   // A maintenance window holds everything for its alarms, reminders and escalations included; whatever is
   // still due when it ends goes out then. [docs/api.md Endpoints (silences)]
-  const silences = (await db.query<{ match: SilenceMatch }>(`select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= $1 and ends_at > $1`, [new Date(now)])).rows;
+  const silences = await activeSilences(db, new Date(now));
   const key = (a: number, r: string) => `${a}/${r}`;
   const told = new Map<string, { first: number; last: number; escalated: boolean }>();
   for (const s of sent.rows) {
@@ -41,7 +41,7 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
   for (const row of open.rows) {
     const a = toAlarm(row);
     const device = devices.get(a.deviceId);
-    if (silences.some((sl) => silenceMatches(sl.match, a, orgTags(device)))) continue;
+    if (silenced(silences, a, orgTags(device))) continue;
     for (const r of routes) {
       const t = told.get(key(row.id, r.id));
       if (!t || t.first === Infinity) continue; // this route was never told about the alarm
@@ -71,21 +71,19 @@ export async function runReminders(db: Db, alarms: AlarmService, devices: Device
 
 /** When a silence ends, open alarms get their latest held notification per target; the rest are dropped. */
 async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Promise<number> {
-  const ended = await db.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [
-    new Date(now),
-  ]);
-  if (!ended.rows.length) return 0;
+  const ended = await endedUnreleased(db, new Date(now));
+  if (!ended.length) return 0;
   let n = 0;
   await db.transaction(async (tx) => {
     const held = await tx.query<{ id: string; alarm_id: number; target: unknown; state: string; a_state: string; device_id: string; rule_id: string }>(
       `select n.id, n.alarm_id, n.target, n.state, a.state as a_state, a.device_id, a.rule_id from notifications n join alarms a on a.id = n.alarm_id
        where n.state = 'held' order by n.created_at desc`,
     );
-    const active = await tx.query<{ match: SilenceMatch }>(`select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= $1 and ends_at > $1`, [new Date(now)]);
+    const active = await activeSilences(tx, new Date(now));
     const seen = new Set<string>();
     for (const h of held.rows) {
       const tags = orgTags(devices.get(h.device_id));
-      if (active.rows.some((s) => silenceMatches(s.match, { deviceId: h.device_id, ruleId: h.rule_id }, tags))) continue; // still silenced
+      if (silenced(active, { deviceId: h.device_id, ruleId: h.rule_id }, tags)) continue; // still silenced
       const k = `${h.alarm_id}/${JSON.stringify(h.target)}`;
       const release = h.a_state !== 'resolved' && h.a_state !== 'closed' && !seen.has(k);
       seen.add(k);
@@ -95,7 +93,7 @@ async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Pr
       else await tx.query(`update notifications set state = 'suppressed' where id = $1`, [h.id]);
       if (release) n++;
     }
-    await tx.query('update silences set released_at = $2 where id = any($1::text[])', [ended.rows.map((s) => s.id), new Date(now)]);
+    await markReleased(tx, ended.map((s) => s.id), new Date(now));
   });
   return n;
 }

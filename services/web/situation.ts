@@ -2,7 +2,7 @@
 // comes from the device registry and the alarm service the JSON API uses; only "last seen" is kept here,
 // read once from the uplinks and then followed live.
 import { OFFLINE_METRIC } from '../../alerts/rules/rule-types.ts';
-import { type Alarm, type Severity, severityRank } from '../../alerts/types.ts';
+import { type Alarm, isSeverity, type Severity, severityRank } from '../../alerts/types.ts';
 import type { Principal } from '../auth/token-store.ts';
 import { orgFilter, sees } from '../api/auth.ts';
 import type { WebDeps } from './context.ts';
@@ -35,7 +35,7 @@ export function parseFilters(q: Record<string, string | undefined>): BoardFilter
   const state = q.state;
   return {
     org: q.org && /^[a-z0-9-]{1,40}$/.test(q.org) ? q.org : '',
-    severity: sev === 'minor' || sev === 'moderate' || sev === 'severe' || sev === 'extreme' ? sev : '',
+    severity: isSeverity(sev) ? sev : '',
     state: state === 'firing' || state === 'acknowledged' ? state : 'active',
   };
 }

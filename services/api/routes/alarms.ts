@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { capAlertXml, capAtomFeed, type CapMsgType } from '../../../alerts/channels/cap.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
-import type { Transition } from '../../../alerts/types.ts';
+import { type Severity, severityRank, type Transition } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import { RuleInvalid, newId } from '../../alarms/alarm-service.ts';
 import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
@@ -14,6 +14,7 @@ import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
 import { bigintId } from '../../db/ids.ts';
+import { endSilence, insertSilence, listSilences } from '../../alarms/silence-store.ts';
 
 const idParam = z.object({ id: z.string() });
 const iso = z.iso.datetime({ offset: true });
@@ -198,24 +199,20 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const id = newId('sil');
     const starts = req.body.startsAt ? new Date(req.body.startsAt) : new Date(svc.now());
     await ctx.db.transaction(async (tx) => {
-      await tx.query('insert into silences(id, match, starts_at, ends_at, comment, created_by, org) values ($1,$2,$3,$4,$5,$6,$7)', [id, JSON.stringify(req.body.match), starts, new Date(req.body.endsAt), req.body.comment, actor(p), org]);
+      await insertSilence(tx, { id, match: req.body.match, startsAt: starts, endsAt: new Date(req.body.endsAt), comment: req.body.comment, createdBy: actor(p), org });
       await audit(tx, actor(p), 'create', 'silence', id, req.body);
     });
     return reply.code(201).send({ id, match: req.body.match, startsAt: starts.toISOString(), endsAt: new Date(req.body.endsAt).toISOString(), comment: req.body.comment, createdBy: p.name, org });
   });
   app.get('/api/v1/silences', { schema: { tags: ['silences'] } }, async (req) => {
     const p = need(req, 'read');
-    const r = await ctx.db.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string; org: string }>(
-      'select * from silences where ends_at > $1 and ($2::text is null or org = $2) order by starts_at',
-      [new Date(svc.now()), orgFilter(p)],
-    );
-    return { items: r.rows.map((s) => ({ id: s.id, match: s.match, startsAt: new Date(s.starts_at).toISOString(), endsAt: new Date(s.ends_at).toISOString(), comment: s.comment, createdBy: s.created_by, org: s.org })) };
+    const rows = await listSilences(ctx.db, new Date(svc.now()), orgFilter(p));
+    return { items: rows.map((s) => ({ ...s, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() })) };
   });
   app.delete('/api/v1/silences/:id', { schema: { tags: ['silences'], params: idParam } }, async (req, reply) => {
     const p = need(req, 'silences:write');
     // Ending a silence early: it ends now, and the scheduler releases what it held.
-    const r = await ctx.db.query('update silences set ends_at = $2 where id = $1 and ends_at > $2 and ($3::text is null or org = $3)', [req.params.id, new Date(svc.now()), orgFilter(p)]);
-    if (!r.rowCount) throw notFound('silence', req.params.id);
+    if (!(await endSilence(ctx.db, req.params.id, new Date(svc.now()), orgFilter(p)))) throw notFound('silence', req.params.id);
     await audit(ctx.db, actor(p), 'delete', 'silence', req.params.id);
     return reply.code(204).send();
   });
@@ -277,9 +274,8 @@ function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unkno
 
 /** Transitions of a backtest folded into the alarms they would have been. */
 function groupAlarms(ts: Transition[]) {
-  const open = new Map<string, { ruleId: string; deviceId: string; metric: string; severity: string; maxSeverity: string; startedAt: string; resolvedAt: string | null; value: number; threshold: number; mode: string }>();
+  const open = new Map<string, { ruleId: string; deviceId: string; metric: string; severity: Severity; maxSeverity: Severity; startedAt: string; resolvedAt: string | null; value: number; threshold: number; mode: string }>();
   const out = [];
-  const rank = (s: string) => ['minor', 'moderate', 'severe', 'extreme'].indexOf(s);
   for (const t of ts) {
     const k = `${t.ruleId}/${t.deviceId}`;
     if (t.kind === 'firing') {
@@ -294,7 +290,7 @@ function groupAlarms(ts: Transition[]) {
         open.delete(k);
       } else {
         a.severity = t.severity;
-        if (rank(t.severity) > rank(a.maxSeverity)) a.maxSeverity = t.severity;
+        if (severityRank(t.severity) > severityRank(a.maxSeverity)) a.maxSeverity = t.severity;
         a.value = t.value;
         a.threshold = t.threshold;
       }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { tryParseDuration } from '../../../alerts/rules/duration.ts';
 import { isMetric, qualityFlags, unitOf } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
 import type { AppContext } from '../../context.ts';
@@ -45,11 +46,10 @@ const deviceBody = z.object({
 });
 const idParam = z.object({ id: z.string() });
 
-const DURATION = /^(\d+)(s|m|h|d)$/;
 const durMs = (s: string) => {
-  const m = DURATION.exec(s);
-  if (!m) throw new ApiError('VALIDATION_FAILED', `bucket '${s}' must look like 5m, 1h, 1d`, [{ path: 'querystring.bucket', message: 'bad duration' }]);
-  return Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = tryParseDuration(s);
+  if (ms === undefined) throw new ApiError('VALIDATION_FAILED', `bucket '${s}' must look like 5m, 1h, 1d`, [{ path: 'querystring.bucket', message: 'bad duration' }]);
+  return ms;
 };
 
 const readingsQuery = z.object({

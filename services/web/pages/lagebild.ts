@@ -1,14 +1,13 @@
 // Lagebild (`/`): the station map beside the alarm board, live over Server-Sent Events.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allowed } from '../../auth/roles.ts';
-import type { Alarm } from '../../../alerts/types.ts';
+import { type Alarm, SEVERITIES } from '../../../alerts/types.ts';
 import { needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { type Html, html, jsonBlock } from '../html.ts';
 import type { I18n } from '../i18n.ts';
 import { layout, type View } from '../layout.ts';
 import { type BoardFilters, boardAlarms, openAlarms, outlines, parseFilters, stations } from '../situation.ts';
 
-const SEVS = ['minor', 'moderate', 'severe', 'extreme'] as const;
 
 export function valueText(i: I18n, a: Pick<Alarm, 'value' | 'threshold' | 'unit' | 'window'>): string {
   if (a.unit === 's') return `${i.t('no_data_since', { n: i.duration(a.value * 1000) })} / ${i.duration(a.threshold * 1000)}`;
@@ -58,7 +57,7 @@ ${
     ? html`<label>${t('filter_org')}<select name="org"><option value="">${t('filter_all')}</option>${orgs.map((o) => html`<option value="${o}" ${o === f.org ? 'selected' : ''}>${o}</option>`)}</select></label>`
     : ''
 }
-<label>${t('filter_severity')}<select name="severity"><option value="">${t('filter_all')}</option>${SEVS.map((s) => html`<option value="${s}" ${s === f.severity ? 'selected' : ''}>${i.sev(s)}</option>`)}</select></label>
+<label>${t('filter_severity')}<select name="severity"><option value="">${t('filter_all')}</option>${SEVERITIES.map((s) => html`<option value="${s}" ${s === f.severity ? 'selected' : ''}>${i.sev(s)}</option>`)}</select></label>
 <label>${t('filter_state')}<select name="state">${(['active', 'firing', 'acknowledged'] as const).map((s) => html`<option value="${s}" ${s === f.state ? 'selected' : ''}>${t(s === 'active' ? 'filter_active' : s === 'firing' ? 'state_firing' : 'state_acknowledged')}</option>`)}</select></label>
 <button type="submit">${t('filter_apply')}</button>
 </form>`;
@@ -66,7 +65,7 @@ ${
 
 function legend(i: I18n): Html {
   const item = (cls: string, label: string) => html`<li><span class="dot sev-${cls}" aria-hidden="true"></span>${label}</li>`;
-  return html`<ul class="legend" aria-label="${i.t('legend')}">${item('ok', i.t('status_ok'))}${SEVS.map((s) => item(s, i.sev(s)))}${item('offline', i.t('status_offline'))}</ul>`;
+  return html`<ul class="legend" aria-label="${i.t('legend')}">${item('ok', i.t('status_ok'))}${SEVERITIES.map((s) => item(s, i.sev(s)))}${item('offline', i.t('status_offline'))}</ul>`;
 }
 
 export async function lagebildPages(app: FastifyInstance, d: WebDeps) {

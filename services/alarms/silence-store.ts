@@ -1,0 +1,71 @@
+// Silences (maintenance windows): the one place that reads and writes the silences table. A silence holds
+// the notifications of the alarms it matches while it is active. [docs/api.md Endpoints (silences)]
+import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
+import { SILENCE_MATCH_SQL } from '../auth/orgs.ts';
+import type { Queryable } from '../db/db.ts';
+
+/** Silences active at the SQL parameter `at` (e.g. '$9'), each as `match` with its org as a tag. */
+export const activeSilencesSql = (at: string): string => `select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= ${at} and ends_at > ${at}`;
+
+/** The matches of every silence active at `at`. */
+export async function activeSilences(q: Queryable, at: Date): Promise<SilenceMatch[]> {
+  return (await q.query<{ match: SilenceMatch }>(activeSilencesSql('$1'), [at])).rows.map((r) => r.match);
+}
+
+/** Does any of these silences hold an alarm of this rule and device (with the device's tags, org included)? */
+export const silenced = (silences: SilenceMatch[], a: { deviceId: string; ruleId: string }, deviceTags: Record<string, string>): boolean =>
+  silences.some((s) => silenceMatches(s, a, deviceTags));
+
+/** Silences that have ended but whose held notifications were not yet released. */
+export async function endedUnreleased(q: Queryable, at: Date): Promise<{ id: string; match: SilenceMatch }[]> {
+  return (await q.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [at])).rows;
+}
+
+export async function markReleased(q: Queryable, ids: string[], at: Date): Promise<void> {
+  await q.query('update silences set released_at = $2 where id = any($1::text[])', [ids, at]);
+}
+
+export interface SilenceRow {
+  id: string;
+  match: unknown;
+  startsAt: Date;
+  endsAt: Date;
+  comment: string;
+  createdBy: string;
+  org: string;
+}
+
+export async function insertSilence(q: Queryable, s: SilenceRow): Promise<void> {
+  await q.query('insert into silences(id, match, starts_at, ends_at, comment, created_by, org) values ($1,$2,$3,$4,$5,$6,$7)', [
+    s.id,
+    JSON.stringify(s.match),
+    s.startsAt,
+    s.endsAt,
+    s.comment,
+    s.createdBy,
+    s.org,
+  ]);
+}
+
+/** Silences not yet ended at `at`, oldest start first; `org` null for all municipalities. */
+export async function listSilences(q: Queryable, at: Date, org: string | null): Promise<SilenceRow[]> {
+  const r = await q.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string; org: string }>(
+    'select * from silences where ends_at > $1 and ($2::text is null or org = $2) order by starts_at',
+    [at, org],
+  );
+  return r.rows.map((s) => ({
+    id: s.id,
+    match: s.match,
+    startsAt: new Date(s.starts_at),
+    endsAt: new Date(s.ends_at),
+    comment: s.comment,
+    createdBy: s.created_by,
+    org: s.org,
+  }));
+}
+
+/** Ends a silence early (it ends at `at`; the scheduler then releases what it held). False if there is none to end. */
+export async function endSilence(q: Queryable, id: string, at: Date, org: string | null): Promise<boolean> {
+  const r = await q.query('update silences set ends_at = $2 where id = $1 and ends_at > $2 and ($3::text is null or org = $3)', [id, at, org]);
+  return !!r.rowCount;
+}
