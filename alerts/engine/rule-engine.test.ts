@@ -185,6 +185,14 @@ describe('stale hold: missing data never ends or lowers an alarm', () => {
     expect(brief(replay(own, hourly, T0, T0 + 4 * HOUR - MIN))).toEqual(['firing moderate 20/15@1h +180m', 'stale moderate 1800/1800@1h +210m']);
   });
 
+  it('a backlog arriving in one burst is a live device: silence counts from when readings arrive', () => {
+    const e = engineWith([starkregen]);
+    const now = T0 + 2 * HOUR;
+    for (const [m, v] of [[30, 10], [25, 8], [20, 0]]) e.onReading(rain(now - m * MIN, v), now); // stamped 30–20 min ago
+    expect(kinds(e.tick(now + 14 * MIN))).toEqual([]);
+    expect(brief(e.tick(now + 15 * MIN), now)).toEqual(['stale moderate 900/900@1h +15m']);
+  });
+
   it('after a restart an alarm already stale says so only once', () => {
     const e = engineWith([starkregen]);
     e.hydrate([rain(T0, 30)], [{ ruleId: 'r1', deviceId: 'g1', severity: 'severe', stale: true }], [{ deviceId: 'g1', time: T0 }]);
