@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import type { Reading } from '../alerts/types.ts';
 import { buildApi } from './api/app.ts';
 import { MqttClientIds } from './auth/mqtt-client-ids.ts';
 import { MqttCredentialStore } from './auth/mqtt-credentials.ts';
@@ -159,9 +160,14 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     const live = new LiveFeed();
     let alerting: Alerting | undefined;
     if (config.roles.has('ingest') || config.roles.has('api') || config.roles.has('notifier') || config.roles.has('scheduler')) {
-      alerting = await startAlerting(ctx, { now, evaluate: config.roles.has('ingest') || config.roles.has('broker'), notify: config.roles.has('notifier'), schedule: config.roles.has('scheduler') });
+      alerting = await startAlerting(ctx, {
+        now,
+        evaluate: config.roles.has('ingest') || config.roles.has('broker'),
+        notify: config.roles.has('notifier'),
+        schedule: config.roles.has('scheduler'),
+        onAlarmChanged: (a, kind) => live.alarm(a, kind),
+      });
       ctx.alarms = alerting.alarms;
-      alerting.alarms.onChanged = (a, kind) => live.alarm(a, kind);
       stops.push(() => alerting!.stop());
     }
 
@@ -169,22 +175,20 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     if (config.roles.has('ingest') || config.roles.has('broker')) {
       const steps = await createSteps(db, codecSandbox, now);
       ctx.codecs = steps.codecs;
-      const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics);
-      if (alerting) writer.onCommitted = (rs) => alerting!.onReadings(rs);
       const up = config.upstream;
-      if (alerting && up?.shareGroup && config.roles.has('ingest')) {
-        const feed = startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup }, (rs) => alerting!.onReadings(rs), logger);
-        writer.onCommitted = (rs) => {
-          alerting!.onReadings(rs);
-          feed.publish(rs);
-        };
-        stops.push(() => feed.close());
-      }
-      const committed = writer.onCommitted;
-      writer.onCommitted = (rs) => {
-        committed(rs);
+      // with a $share group, each instance evaluates all readings: its own and those its peers committed
+      const peers =
+        alerting && up?.shareGroup && config.roles.has('ingest')
+          ? startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup }, (rs) => alerting!.onReadings(rs), logger)
+          : undefined;
+      if (peers) stops.push(() => peers.close());
+      // committed readings go on to the rule engine, the peers and the console's live board
+      const onCommitted = (rs: Reading[]) => {
+        alerting?.onReadings(rs);
+        peers?.publish(rs);
         live.readings(rs);
       };
+      const writer = new BatchWriter(db, logger.child({ component: 'writer' }), metrics, { onCommitted });
       stops.push(() => writer.close());
       ingest = new IngestService(new IngestPipeline(devices, steps), writer, metrics, logger.child({ component: 'ingest' }));
       const handle = (m: Parameters<IngestService['handle']>[0]) => ingest!.handle(m);

@@ -146,4 +146,22 @@ describe('architecture', () => {
     const where = files.filter((f) => !f.endsWith('.test.ts') && pattern.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
     expect(where).toEqual([owner]);
   });
+
+  it('ingest never reaches the alarm code, not even through another file', () => {
+    const reach = (from: string, seen = new Set<string>()): Set<string> => {
+      for (const t of graph.get(from) ?? []) if (!seen.has(t)) reach(t, seen.add(t));
+      return seen;
+    };
+    const alarmCode = /^(services\/alarms\/|alerts\/engine\/)/;
+    const hits = files
+      .filter((f) => f.startsWith('services/ingest/') && !f.endsWith('.test.ts'))
+      .flatMap((f) => [...reach(f)].filter((t) => alarmCode.test(t)).map((t) => `${f} -> ${t}`));
+    expect(hits).toEqual([]);
+  });
+
+  it('the hops of an uplink are wired at construction: no hook is assigned to a built object', () => {
+    const hook = /(?<!\bthis)\.(onCommitted|onClaimed|onNotify|transitionHook|deliversHere|onChanged)\s*=[^=]/;
+    const where = files.filter((f) => !f.endsWith('.test.ts') && hook.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+    expect(where).toEqual([]);
+  });
 });

@@ -25,29 +25,47 @@ export class RuleInvalid extends Error {
 export type OrgRule = Rule & { org: string };
 export type OrgRoute = Route & { org: string };
 
+export type AlarmChangeKind = Exclude<AlarmEventKind, 'escalated_unacknowledged'>;
+
+/** Who hears of stored alarm changes; given at construction, so each hop can be followed from here. */
+export interface AlarmHooks {
+  /** every stored transition (metrics, log line) */
+  onTransition?: (t: Transition, a: Alarm) => void;
+  /** every stored change of an alarm, acknowledgements included (the web console's live board) */
+  onChanged?: (a: Alarm, kind: AlarmChangeKind) => void;
+  /** this process's notifier, when it delivers here: it gets the rows claimed at insert after their commit,
+   *  and a kick for the rest */
+  delivery?: { kick(): void; deliverNow(rows: ClaimedNotification[]): void };
+}
+
 export class AlarmService {
   readonly rules = new Map<string, OrgRule>();
   readonly routes = new Map<string, OrgRoute>();
   readonly store: AlarmStore;
   private listeners: Array<() => void> = [];
-  onNotify: () => void = () => {};
-  /** hands notifications claimed at insert to this process's notifier, after their commit */
-  onClaimed: (rows: ClaimedNotification[]) => void = () => {};
-  deliversHere = false;
+  private readonly transitionHook: (t: Transition, a: Alarm) => void;
+  private readonly onChanged: (a: Alarm, kind: AlarmChangeKind) => void;
+  private readonly onNotify: () => void;
+  private readonly onClaimed: (rows: ClaimedNotification[]) => void;
 
   constructor(
     private db: Db,
     private devices: DeviceRegistry,
     readonly publicUrl: string,
     readonly now: () => number,
+    hooks: AlarmHooks = {},
   ) {
+    this.transitionHook = hooks.onTransition ?? (() => {});
+    this.onChanged = hooks.onChanged ?? (() => {});
+    this.onNotify = () => hooks.delivery?.kick();
+    this.onClaimed = (rows) => hooks.delivery?.deliverNow(rows);
     this.store = new AlarmStore({
       rule: (id) => this.rules.get(id),
       device: (id) => this.devices.get(id),
       routes: () => [...this.routes.values()],
       publicUrl,
       now,
-      deliversHere: () => this.deliversHere,
+      deliversHere: () => hooks.delivery !== undefined,
     });
   }
 
@@ -197,9 +215,10 @@ export class AlarmService {
     this.queue = p.catch(() => {});
     return p;
   }
-  transitionHook: (t: Transition, a: Alarm) => void = () => {};
-  /** every stored change of an alarm, acknowledgements included (the web console's live board) */
-  onChanged: (a: Alarm, kind: Exclude<AlarmEventKind, 'escalated_unacknowledged'>) => void = () => {};
+  /** resolves when every queued transition and live value is stored */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
 
   // ---- live values of open alarms ----
   private liveValues = new Map<string, { ruleId: string; deviceId: string; value: number }>();

@@ -1,11 +1,11 @@
 // Wires the rule engine to stored readings, the alarm store, the notifier and the scheduler.
 import cron from 'node-cron';
 import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
-import type { Reading } from '../../alerts/types.ts';
+import type { Alarm, Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { OPEN_SQL } from './alarm-rows.ts';
-import { AlarmService } from './alarm-service.ts';
+import { type AlarmChangeKind, AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
@@ -23,9 +23,26 @@ export interface Alerting {
   stop(): Promise<void>;
 }
 
-export async function startAlerting(ctx: AppContext, o: { now: () => number; evaluate: boolean; notify: boolean; schedule: boolean }): Promise<Alerting> {
+export interface AlertingOptions {
+  now: () => number;
+  evaluate: boolean;
+  notify: boolean;
+  schedule: boolean;
+  /** every stored change of an alarm (the web console's live board) */
+  onAlarmChanged?: (a: Alarm, kind: AlarmChangeKind) => void;
+}
+
+export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promise<Alerting> {
   const log = ctx.log.child({ component: 'alerting' });
-  const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now);
+  const notifier = o.notify ? new Notifier(ctx.db, ctx.config, log.child({ component: 'notifier' }), ctx.metrics, { now: o.now }) : undefined;
+  const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now, {
+    onTransition: (t, a) => {
+      ctx.metrics.transitions.inc({ kind: t.kind });
+      log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');
+    },
+    onChanged: o.onAlarmChanged,
+    delivery: notifier,
+  });
   const failed = (e: unknown) => log.error({ err: (e as Error).message }, 'storing alarm transitions failed');
   const engine = new RuleEngine();
   // A rule of one municipality applies only to that municipality's devices: the engine sees the org as a
@@ -60,19 +77,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
   engine.onOpenValue = (ruleId, deviceId, value) => alarms.noteValue(ruleId, deviceId, value);
   const valueTimer = setInterval(() => void alarms.flushValues().catch((e) => log.warn({ err: (e as Error).message }, 'live alarm values not written')), 2000);
   valueTimer.unref();
-  alarms.transitionHook = (t, a) => {
-    ctx.metrics.transitions.inc({ kind: t.kind });
-    log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');
-  };
-
-  let notifier: Notifier | undefined;
-  if (o.notify) {
-    notifier = new Notifier(ctx.db, ctx.config, log.child({ component: 'notifier' }), ctx.metrics, { now: o.now });
-    alarms.onNotify = () => notifier?.kick();
-    alarms.deliversHere = true;
-    alarms.onClaimed = (rows) => notifier?.deliverNow(rows);
-    notifier.start();
-  }
+  notifier?.start();
 
   const stuckBuckets = new StuckBucketWatch(ctx.db, () => ctx.devices.list());
   let ticking: Promise<void> | undefined;
@@ -109,7 +114,7 @@ export async function startAlerting(ctx: AppContext, o: { now: () => number; eva
     async settle() {
       await alarms.flushValues().catch(() => {});
       await alarms.apply([]);
-      await (alarms as unknown as { queue: Promise<unknown> }).queue;
+      await alarms.idle();
       notifier?.kick();
       await notifier?.drain();
     },

@@ -19,6 +19,8 @@ export interface WriterOptions {
   /** items allowed to wait while the database is down; beyond that, new work is refused (not acknowledged) */
   maxQueued?: number;
   retryMaxMs?: number;
+  /** called with the newly inserted readings (duplicates excluded), in commit order: the next hop of an uplink */
+  onCommitted?: (readings: Reading[]) => void;
 }
 
 const MAX_STORED_PAYLOAD = 64 * 1024;
@@ -31,8 +33,7 @@ export class BatchWriter {
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly yieldBeforeBatch: boolean;
-  /** called with the newly inserted readings (duplicates excluded), in commit order */
-  onCommitted: (readings: Reading[]) => void = () => {};
+  private readonly onCommitted: (readings: Reading[]) => void;
   dbHealthy = true;
 
   constructor(
@@ -43,6 +44,7 @@ export class BatchWriter {
   ) {
     this.maxBatch = opts.maxBatch ?? (db.kind === 'pglite' ? 500 : 2000);
     this.maxQueued = opts.maxQueued ?? 100_000;
+    this.onCommitted = opts.onCommitted ?? (() => {});
     this.yieldBeforeBatch = db.kind === 'pglite';
   }
 

@@ -1,5 +1,5 @@
 // What the console shows live: readings as they are committed and alarm changes as they are stored.
-// Two hook points feed it (services/app.ts: the writer's onCommitted and the alarm service's onChanged);
+// Two hook points feed it (services/app.ts: the writer's onCommitted and the alarm service's onChanged, both constructor arguments);
 // pages subscribe through the Server-Sent Events endpoint.
 import { type Alarm, isEvaluated, type Reading } from '../../alerts/types.ts';
 
