@@ -68,6 +68,8 @@ export interface Transition {
   /** epoch ms of the reading/tick that caused it */
   at: number;
   mode: 'active' | 'shadow';
+  /** kind 'firing': the reading time at which the condition began (≤ at; later with a late reading's own time) */
+  since?: number;
   /** kind 'closed' only */
   closedReason?: ClosedReason;
   /** `stale`: the time of the device's last reading */

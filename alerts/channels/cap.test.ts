@@ -89,7 +89,7 @@ describe('capAlertXml content', () => {
       '<scope>Public</scope>',
       '<language>de-DE</language>',
       '<category>Met</category>',
-      '<event>Starkregen</event>',
+      '<event>HEFTIGER STARKREGEN</event>',
       '<urgency>Immediate</urgency>',
       '<severity>Severe</severity>',
       '<certainty>Observed</certainty>',
@@ -113,11 +113,12 @@ describe('capAlertXml content', () => {
 
   it('says Entwarnung on Cancel and maps water levels to Env/Hochwasser', () => {
     const cancel = capAlertXml(input('Cancel', true));
-    expect(cancel).toContain('<headline>Entwarnung: Starkregen');
+    expect(cancel).toContain('<headline>Entwarnung: UNWETTER Stufe 3: HEFTIGER STARKREGEN');
     expect(cancel).toContain('<responseType>AllClear</responseType>');
     const level = capAlertXml(input('Alert', true, { alarm: { ...alarm, metric: 'level_cm', unit: 'cm', value: 612, threshold: 600, window: null } }));
     expect(level).toContain('<category>Env</category>');
-    expect(level).toContain('<event>Hochwasser</event>');
+    expect(level).toContain('<event>HOCHWASSER</event>');
+    expect(level).toContain('<headline>HOCHWASSER Meldestufe II an ');
     expect(level).toContain('Pegel 612 cm (Schwelle 600 cm)');
   });
 

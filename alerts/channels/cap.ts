@@ -1,7 +1,6 @@
 // CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
-import { SEVERITY_WORDS } from './sms-text.ts';
-import { CLOSED_WORDS, hazardOf, metricPhrase, type Hazard } from './wording.ts';
+import { alarmTitle, CLOSED_WORDS, endedPhrase, hazardOf, metricPhrase, rainEvent, severityWords, type Hazard } from './wording.ts';
 import { el, esc } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -29,12 +28,14 @@ const CAP_SEVERITY: Record<Severity, string> = {
   extreme: 'Extreme',
 };
 
-const EVENT: Record<Hazard, { category: string; event: string }> = {
-  rain: { category: 'Met', event: 'Starkregen' },
-  water: { category: 'Env', event: 'Hochwasser' },
-  offline: { category: 'Infra', event: 'Sensorausfall' },
-  other: { category: 'Other', event: 'Grenzwertüberschreitung' },
-};
+// CAP `category` and `event` per hazard; rain uses the DWD event of its window and level. [DWD CAP profile]
+const CATEGORY: Record<Hazard, string> = { rain: 'Met', water: 'Env', rise: 'Env', offline: 'Infra', other: 'Other' };
+function capEvent(a: Alarm, h: Hazard): string {
+  if (h === 'rain') return rainEvent(a);
+  if (h === 'water') return 'HOCHWASSER';
+  if (h === 'rise') return severityWords(a); // PEGELANSTIEG
+  return h === 'offline' ? 'SENSORAUSFALL' : 'GRENZWERTÜBERSCHREITUNG';
+}
 
 const INSTRUCTION: Record<Hazard, string> = {
   rain:
@@ -43,6 +44,8 @@ const INSTRUCTION: Record<Hazard, string> = {
   water:
     'Halten Sie Abstand zu Ufern, Brücken und Durchlässen. Betreten Sie keine überfluteten Wege oder Keller. ' +
     'Bringen Sie Fahrzeuge und Gegenstände aus dem Uferbereich in Sicherheit.',
+  rise:
+    'Das Wasser steigt schnell. Halten Sie Abstand zu Ufern, Brücken und Durchlässen und achten Sie auf weitere Meldungen.',
   offline: 'Die Messstelle liefert keine Daten und wird geprüft. Achten Sie bei Regen selbst auf steigendes Wasser.',
   other: 'Achten Sie auf weitere Meldungen.',
 };
@@ -51,6 +54,8 @@ const INSTRUCTION_EXTREME =
 const INSTRUCTION_CANCEL =
   'Die Gefahr ist vorüber. Achten Sie weiterhin auf Schäden, Schlamm und unterspülte Wege.';
 
+// a rise that stopped says nothing about how high the water stands
+const INSTRUCTION_RISE_ENDED = 'Der Anstieg hat aufgehört; der Wasserstand kann weiter hoch sein. Halten Sie weiter Abstand zu Ufern.';
 const INSTRUCTION_CLOSED =
   'Diese Warnung endet, weil die Messstelle oder ihre Regel geändert wurde, nicht weil die Gefahr vorüber ist. Achten Sie weiter auf amtliche Warnungen.';
 
@@ -84,30 +89,34 @@ export function capAlertXml(input: CapInput): string {
 function infoXml(input: CapInput): string {
   const { alarm, device, msgType } = input;
   const hazard = hazardOf(alarm);
-  const { category, event } = EVENT[hazard];
+  const category = CATEGORY[hazard];
+  const event = capEvent(alarm, hazard);
   const cancel = msgType === 'Cancel';
   const where = `${device.name} (${alarm.deviceId})`;
   // closed: ended by a change of configuration, which says nothing about the danger [docs/api.md Alarms]
   const closed = cancel && alarm.state === 'closed';
+  const riseEnded = cancel && !closed && hazard === 'rise';
   const headline = closed
-    ? `Beendet (${CLOSED_WORDS[alarm.closedReason ?? 'rule_changed']}): ${event} an ${where}`
-    : cancel
-      ? `Entwarnung: ${event} an ${where}`
-      : `${SEVERITY_WORDS[alarm.severity]}: ${event} an ${where}`;
+    ? `Beendet (${CLOSED_WORDS[alarm.closedReason ?? 'rule_changed']}): ${alarmTitle(alarm)} an ${where}`
+    : riseEnded
+      ? `${alarmTitle(alarm)}: Anstieg beendet an ${where}`
+      : cancel
+        ? `Entwarnung: ${alarmTitle(alarm)} an ${where}`
+        : `${alarmTitle(alarm)} an ${where}`;
   const i = '    ';
   return (
     '  <info>\n' +
     el('language', 'de-DE', i) +
     el('category', category, i) +
     el('event', event, i) +
-    el('responseType', closed ? 'Monitor' : responseType(hazard, alarm.severity, cancel), i) +
+    el('responseType', closed || riseEnded ? 'Monitor' : responseType(hazard, alarm.severity, cancel), i) +
     el('urgency', 'Immediate', i) +
     el('severity', CAP_SEVERITY[alarm.severity], i) +
     el('certainty', 'Observed', i) +
     el('senderName', 'Regenwacht', i) +
     el('headline', headline, i) +
     el('description', description(input, where), i) +
-    el('instruction', closed ? INSTRUCTION_CLOSED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
+    el('instruction', closed ? INSTRUCTION_CLOSED : riseEnded ? INSTRUCTION_RISE_ENDED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
     el('web', `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
     parameters(alarm) +
     areaXml(input) +
@@ -132,18 +141,19 @@ const berlin = new Intl.DateTimeFormat('de-DE', {
 });
 
 function description({ alarm, msgType }: CapInput, where: string): string {
-  const m = metricPhrase(alarm);
+  const rise = hazardOf(alarm) === 'rise' ? 'Anstieg ' : '';
+  const figures = (m: { what: string; threshold: string }) => `${m.what}${m.threshold ? ` ${m.threshold}` : ''}`;
   const since = Number.isNaN(Date.parse(alarm.startedAt)) ? '' : ` seit ${berlin.format(Date.parse(alarm.startedAt))} Uhr`;
-  const measured = `An der Messstelle ${where} gemessen: ${m.what}${m.threshold ? ` ${m.threshold}` : ''}.`;
+  const measured = `An der Messstelle ${where} gemessen: ${rise}${figures(metricPhrase(alarm))}.`;
+  const at = (end: string) => (Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`);
   if (msgType === 'Cancel' && alarm.state === 'closed') {
-    const end = alarm.closedAt ?? alarm.updatedAt;
-    const at = Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`;
-    return `Die Warnung „${alarm.ruleName}“ wurde${at} beendet (${CLOSED_WORDS[alarm.closedReason ?? 'rule_changed']}). Zuletzt ${measured.charAt(0).toLowerCase()}${measured.slice(1)}`;
+    const why = CLOSED_WORDS[alarm.closedReason ?? 'rule_changed'];
+    return `Die Warnung „${alarm.ruleName}“ wurde${at(alarm.closedAt ?? alarm.updatedAt)} beendet (${why}). Zuletzt ${measured.charAt(0).toLowerCase()}${measured.slice(1)}`;
   }
   if (msgType === 'Cancel') {
-    const end = alarm.resolvedAt ?? alarm.updatedAt;
-    const at = Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`;
-    return `Die Warnung „${alarm.ruleName}“ wurde${at} aufgehoben. Zuletzt ${measured.charAt(0).toLowerCase()}${measured.slice(1)}`;
+    // the all-clear gives the deciding level's own figure now, next to its own threshold
+    const now = `An der Messstelle ${where}: ${figures(endedPhrase(alarm))}.`;
+    return `Die Warnung „${alarm.ruleName}“ wurde${at(alarm.resolvedAt ?? alarm.updatedAt)} aufgehoben. ${now}`;
   }
   return `${measured} Warnung „${alarm.ruleName}“${since}.`;
 }

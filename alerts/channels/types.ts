@@ -26,6 +26,8 @@ export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
 ];
 
 export interface NotificationAlarm extends Alarm {
+  /** the hazard's words, as in the SMS and the CAP headline: "HOCHWASSER Meldestufe II", "UNWETTER Stufe 3: HEFTIGER STARKREGEN" */
+  title?: string;
   deviceName: string;
   location: { lat: number; lon: number } | null;
   message: string;

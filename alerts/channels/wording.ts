@@ -1,5 +1,6 @@
 // German wording of a measurement, shared by SMS and CAP so both say the same thing.
-import type { Alarm, ClosedReason } from '../types.ts';
+import { tryParseDuration } from '../rules/duration.ts';
+import type { Alarm, ClosedReason, Severity } from '../types.ts';
 
 /** Why an alarm was closed, for "BEENDET (…)" in SMS and CAP: a change of configuration, not an all-clear. */
 export const CLOSED_WORDS: Record<ClosedReason, string> = {
@@ -56,13 +57,76 @@ export function isOffline(a: Pick<Alarm, 'metric' | 'unit'>): boolean {
   return a.unit === 's' || a.metric === 'offline';
 }
 
-export type Hazard = 'rain' | 'water' | 'offline' | 'other';
+/** rain: accumulation; water: a gauge level; rise: a rate rule (change over a window); offline: silence. */
+export type Hazard = 'rain' | 'water' | 'rise' | 'offline' | 'other';
 
-export function hazardOf(a: Pick<Alarm, 'metric' | 'unit'>): Hazard {
+type HazardFigures = Pick<Alarm, 'metric' | 'unit'> & { window?: string | null };
+const WATER_METRICS = new Set(['level_cm', 'distance_mm', 'pressure_bar']);
+
+export function hazardOf(a: HazardFigures): Hazard {
   if (isOffline(a)) return 'offline';
   if (a.metric === 'rain_mm') return 'rain';
-  if (a.metric === 'level_cm' || a.metric === 'distance_mm' || a.metric === 'pressure_bar') return 'water';
+  // a window on anything but rain is a rate rule: threshold rules take none, accumulation sums only rain
+  if (a.window) return 'rise';
+  if (WATER_METRICS.has(a.metric)) return 'water';
   return 'other';
+}
+
+// [DWD Warnstufen 1–4] mapped onto CAP severities. [docs/api.md Alarms]
+export const SEVERITY_WORDS: Record<Severity, string> = {
+  minor: 'HINWEIS Stufe 1',
+  moderate: 'WARNUNG Stufe 2',
+  severe: 'UNWETTER Stufe 3',
+  extreme: 'EXTREMES UNWETTER Stufe 4',
+};
+
+// A gauge alarm speaks the language of the flood warning service (Hessian Meldestufen I–III, as the
+// pegel-meldestufen preset maps them), not of the DWD weather warnings. [HLNUG Meldestufen]
+export const WATER_WORDS: Record<Severity, string> = {
+  minor: 'HOCHWASSER Vorwarnung',
+  moderate: 'HOCHWASSER Meldestufe I',
+  severe: 'HOCHWASSER Meldestufe II',
+  extreme: 'HOCHWASSER Meldestufe III',
+};
+const OTHER_WORDS: Record<Severity, string> = { minor: 'ALARM Stufe 1', moderate: 'ALARM Stufe 2', severe: 'ALARM Stufe 3', extreme: 'ALARM Stufe 4' };
+
+// The DWD's own event names (CAP `event`, DWD CAP profile II codes 61–66): Starkregen for 1–6 h sums,
+// Dauerregen for 12–72 h. Stufe 1 has no DWD rain event; it borrows the Stufe 2 name. [DWD Warnkriterien]
+const STARKREGEN: Record<Severity, string> = { minor: 'STARKREGEN', moderate: 'STARKREGEN', severe: 'HEFTIGER STARKREGEN', extreme: 'EXTREM HEFTIGER STARKREGEN' };
+const DAUERREGEN: Record<Severity, string> = { minor: 'DAUERREGEN', moderate: 'DAUERREGEN', severe: 'ERGIEBIGER DAUERREGEN', extreme: 'EXTREM ERGIEBIGER DAUERREGEN' };
+const DAUERREGEN_FROM_MS = 12 * 3_600_000;
+
+/** The DWD event of a rain alarm, from the window that decided: so a gauge watched by both the Starkregen and
+ *  the Dauerregen preset says in every message which of the two it is. */
+export function rainEvent(a: Pick<Alarm, 'severity'> & { window?: string | null }): string {
+  const ms = tryParseDuration(a.window ?? '') ?? 0;
+  return (ms >= DAUERREGEN_FROM_MS ? DAUERREGEN : STARKREGEN)[a.severity];
+}
+
+/** What a rate rule watches rising, in one word ("PEGELANSTIEG"). */
+function riseWord(metric: string): string {
+  return WATER_METRICS.has(metric) ? 'PEGELANSTIEG' : `ANSTIEG ${(METRIC_WORDS[metric] ?? metric).toUpperCase()}`;
+}
+
+/** The level words of an alarm, never shortened: "UNWETTER Stufe 3", "HOCHWASSER Meldestufe II", "PEGELANSTIEG". */
+export function severityWords(a: HazardFigures & { severity: Severity }): string {
+  const h = hazardOf(a);
+  if (h === 'rain') return SEVERITY_WORDS[a.severity];
+  if (h === 'water') return WATER_WORDS[a.severity];
+  if (h === 'rise') return riseWord(a.metric);
+  if (h === 'offline') return `SENSORAUSFALL (${OTHER_WORDS[a.severity].slice(6)})`;
+  return OTHER_WORDS[a.severity];
+}
+
+/** The event name that follows the level words, where the hazard has one (rain: the DWD event). */
+export function eventWords(a: HazardFigures & { severity: Severity }): string {
+  return hazardOf(a) === 'rain' ? rainEvent(a) : '';
+}
+
+/** One title for SMS, webhook `title` and CAP headline: "UNWETTER Stufe 3: HEFTIGER STARKREGEN". */
+export function alarmTitle(a: HazardFigures & { severity: Severity }): string {
+  const e = eventWords(a);
+  return e ? `${severityWords(a)}: ${e}` : severityWords(a);
 }
 
 /** The measurement ("28,8 mm Regen in 1 h") and, separately, the threshold ("(Schwelle 25 mm)"). */
@@ -75,7 +139,20 @@ export function metricPhrase(a: AlarmFigures): { what: string; threshold: string
     return { what: `keine Daten seit ${formatNumber(Math.round(a.value / 60))} min`, threshold: '' };
   }
   if (a.metric === 'rain_mm') return { what: `${v} Regen${w ? ` in ${w}` : ''}`, threshold };
-  if (a.metric === 'level_cm' && w) return { what: `Pegelanstieg ${v} in ${w}`, threshold };
+  // a rate rule's own words: "PEGELANSTIEG 30 cm in 1 h" (the title says what rises)
+  if (w) return { what: `${v} in ${w}`, threshold };
   const word = METRIC_WORDS[a.metric] ?? a.metric;
-  return { what: `${word} ${v}${w ? ` in ${w}` : ''}`, threshold };
+  return { what: `${word} ${v}`, threshold };
+}
+
+/** An all-clear states the deciding level's own figure now, next to its own threshold:
+ *  "1-h-Summe jetzt 3,2 mm (Schwelle 15 mm)", "Pegel jetzt 540 cm", "Anstieg beendet, jetzt 2 cm in 1 h". */
+export function endedPhrase(a: AlarmFigures): { what: string; threshold: string } {
+  const m = metricPhrase(a);
+  const v = `${formatNumber(a.value)} ${unitWord(a.unit)}`.trim();
+  const w = formatWindow(a.window);
+  if (isOffline(a)) return { what: 'wieder Daten', threshold: '' };
+  if (a.metric === 'rain_mm' && w) return { what: `${w.replace(' ', '-')}-Summe jetzt ${v}`, threshold: m.threshold };
+  if (w) return { what: `Anstieg beendet, jetzt ${v} in ${w}`, threshold: m.threshold };
+  return { what: `${METRIC_WORDS[a.metric] ?? a.metric} jetzt ${v}`, threshold: m.threshold };
 }

@@ -9,8 +9,12 @@ import type { TransitionKind } from '../types.ts';
 export interface AlarmState {
   /** −1 = no alarm open */
   rank: number;
-  /** entry above the current rank holds since */
+  /** entry above the current rank holds since (engine clock, for `for`) */
   pendingSince?: number;
+  /** the same, as the reading time at which the condition began (the alarm's startedAt) */
+  conditionSince?: number;
+  /** index into the compiled levels of the level that decided the last transition: the level in force */
+  levelIndex?: number;
   /** per level rank: the value stopped supporting that rank since */
   below: (number | undefined)[];
   /** open alarm held because its device went silent (the time of its last reading) */

@@ -58,7 +58,7 @@ export function measureOffline(cr: CompiledRule, silenceMs: number, active: bool
 }
 
 /** The level of `rank` closest to (or furthest past) its threshold: the one that decided. */
-export function decidingLevel(cr: CompiledRule, m: Measurement, rank: number): { level: CompiledLevel; value: number } {
+export function decidingLevel(cr: CompiledRule, m: Measurement, rank: number): { level: CompiledLevel; value: number; index: number } {
   let best = -1;
   let margin = -Infinity;
   cr.levels.forEach((l, i) => {
@@ -66,8 +66,12 @@ export function decidingLevel(cr: CompiledRule, m: Measurement, rank: number): {
     const d = (m.signed[i] ?? -Infinity) - l.enter;
     if (best < 0 || d > margin) [best, margin] = [i, d];
   });
-  const level = cr.levels[best] ?? cr.levels[0];
-  const signed = m.signed[best] ?? 0;
-  const raw = cr.sign * signed;
-  return { level, value: cr.rule.kind === 'offline' ? raw / 1000 : fromMicro(raw) };
+  return levelAt(cr, m, Math.max(best, 0));
+}
+
+/** Level `index` with its own window's value now. */
+export function levelAt(cr: CompiledRule, m: Measurement, index: number): { level: CompiledLevel; value: number; index: number } {
+  const level = cr.levels[index];
+  const raw = cr.sign * (m.signed[index] ?? 0);
+  return { level, value: cr.rule.kind === 'offline' ? raw / 1000 : fromMicro(raw), index };
 }

@@ -173,7 +173,7 @@ describe('stale hold: missing data never ends or lowers an alarm', () => {
     expect(brief(silent)).toEqual(['stale severe 900/900@1h +55m']);
     expect(silent[0].lastReadingAt).toBe(T0 + 40 * MIN);
     const back = replay(e, dryTail([rain(T0 + 8 * HOUR + 5 * MIN, 0)], 5 * MIN, T0 + 9 * HOUR), T0 + 8 * HOUR + MIN, T0 + 9 * HOUR);
-    expect(brief(back)).toEqual(['resolved severe 0/15@1h +500m']); // 15 min of fresh data (from +485m) below every level
+    expect(brief(back)).toEqual(['resolved severe 0/25@1h +500m']); // 15 min of fresh data (from +485m) below every level
   });
 
   it('the expected interval is 3 × the median uplink interval (hourly gauge: 3 h), or the rule\'s own', () => {

@@ -10,7 +10,7 @@ import { isEvaluated, SEVERITIES, severityRank, type DeviceInfo, type Reading, t
 import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
 import { isIdle, newState, step, type AlarmState, type Step } from './alarm-state.ts';
 import { compileRule, inScope, type CompiledRule } from './compiled-rule.ts';
-import { decidingLevel, measure, measureOffline, type Measurement } from './measure.ts';
+import { decidingLevel, levelAt, measure, measureOffline, type Measurement } from './measure.ts';
 import { Series } from './windows.ts';
 
 export interface OpenAlarmRef {
@@ -19,6 +19,8 @@ export interface OpenAlarmRef {
   severity: Severity;
   /** its last event was `stale`: it is held already, and says so only once */
   stale?: boolean;
+  /** the window of the level in force (the alarm's `window`), so an all-clear after a restart names it */
+  window?: string | null;
 }
 
 /** A silent device holds its open alarms after 3 × its median uplink interval, never sooner than 15 min. */
@@ -126,6 +128,7 @@ export class RuleEngine {
     for (const [deviceId, st] of [...perDevice]) {
       st.pendingSince = undefined;
       st.below = [];
+      st.levelIndex = undefined; // the levels changed; the transition below (if any) picks the one in force
       if (st.rank < 0) {
         perDevice.delete(deviceId);
         continue;
@@ -140,7 +143,7 @@ export class RuleEngine {
         out.push({ ...closing, kind: 'closed', closedReason: 'rule_changed' });
       } else if (to !== from) {
         st.rank = to;
-        out.push(this.transition(cr, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, m, t));
+        out.push(this.transition(cr, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, m, t, st));
       }
     }
     // gauges without an alarm: the current window under the new levels may fire now, not at the next reading
@@ -175,9 +178,12 @@ export class RuleEngine {
       this.resumeSilence.set(o.deviceId, Math.max(w, this.resumeSilence.get(o.deviceId) ?? 0));
     }
     for (const o of open) {
-      if (!this.rules.has(o.ruleId)) continue;
+      const cr = this.rules.get(o.ruleId);
+      if (!cr) continue;
       const st = newState(severityRank(o.severity));
       if (o.stale) st.staleSince = this.lastSeen.get(o.deviceId) ?? -Infinity;
+      const i = cr.levels.findIndex((l) => l.rank === st.rank && (l.window ?? null) === (o.window ?? null));
+      if (i >= 0) st.levelIndex = i;
       this.statesOf(o.ruleId).set(o.deviceId, st);
     }
   }
@@ -198,7 +204,7 @@ export class RuleEngine {
     if (route.rules.length === 0) return out;
     const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value, early);
     if (res === 'duplicate' || res === 'stale') return out;
-    for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out);
+    for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out, time);
     return out;
   }
 
@@ -308,15 +314,18 @@ export class RuleEngine {
     for (const cr of this.offline) if (this.states.get(cr.rule.id)?.has(deviceId)) this.evaluate(cr, deviceId, t, out);
   }
 
-  private evaluate(cr: CompiledRule, deviceId: string, t: number, out: Transition[]): void {
+  /** `readingTime`: the time of the reading being evaluated (a tick: t); where a condition begins it is the
+   *  alarm's startedAt, as a backtest reports it, not when it was processed. */
+  private evaluate(cr: CompiledRule, deviceId: string, t: number, out: Transition[], readingTime = t): void {
     const perDevice = this.statesOf(cr.rule.id);
     const st = perDevice.get(deviceId) ?? newState();
     if (this.holdsStale(cr, deviceId, st, t, out)) return;
     const m = this.measureAt(cr, deviceId, t);
+    if (m.entryRank > st.rank && st.pendingSince === undefined) st.conditionSince = Math.min(readingTime, t);
     const s = step(st, m, { ranks: cr.ranks, forMs: cr.rule.forMs, clearForMs: cr.rule.clear.forMs }, t);
     if (isIdle(st)) perDevice.delete(deviceId);
     else perDevice.set(deviceId, st);
-    if (s) out.push(this.transition(cr, deviceId, s, m, t));
+    if (s) out.push({ ...this.transition(cr, deviceId, s, m, t, st), ...(s.kind === 'firing' && { since: st.conditionSince ?? t }) });
     else if (st.rank >= 0 && this.onOpenValue) this.onOpenValue(cr.rule.id, deviceId, decidingLevel(cr, m, st.rank).value);
   }
 
@@ -329,9 +338,13 @@ export class RuleEngine {
     return measureOffline(cr, Math.max(0, t - seen), active);
   }
 
-  private transition(cr: CompiledRule, deviceId: string, s: Step, m: Measurement, t: number): Transition {
+  /** `st`: the alarm's state, which remembers the level in force; an all-clear reports that level with its
+   *  own window's value and threshold, never another window's value next to it. */
+  private transition(cr: CompiledRule, deviceId: string, s: Step, m: Measurement, t: number, st?: AlarmState): Transition {
     const resolved = s.kind === 'resolved';
-    const { level, value } = decidingLevel(cr, m, resolved ? cr.ranks[0] : s.to);
+    const kept = resolved && st?.levelIndex !== undefined && cr.levels[st.levelIndex]?.rank === s.from ? st.levelIndex : undefined;
+    const { level, value, index } = kept !== undefined ? levelAt(cr, m, kept) : decidingLevel(cr, m, resolved ? s.from : s.to);
+    if (st) st.levelIndex = resolved ? undefined : index;
     return {
       kind: s.kind,
       ruleId: cr.rule.id,

@@ -24,7 +24,7 @@ describe('S1–S4 Starkregen (dwd-starkregen preset)', () => {
       'firing moderate 21.4/15@1h +20m', // [DWD Starkregen Stufe 2] 1 h ≥ 15
       'escalated severe 25.766/25@1h +40m', // [DWD Starkregen Stufe 3] 1 h ≥ 25
       'deescalated moderate 28.8/20@6h +85m', // 1 h sum < 25 since +70m, held 15 min; 6 h still ≥ 20
-      'resolved moderate 0/15@1h +395m', // 6 h sum < 20 since +380m, held 15 min
+      'resolved moderate 3.967/20@6h +395m', // 6 h sum < 20 since +380m, held 15 min
     ]);
   });
 

@@ -2,7 +2,7 @@
 // matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
-import { CLOSED_WORDS } from '../../alerts/channels/wording.ts';
+import { alarmTitle, CLOSED_WORDS, endedPhrase, metricPhrase } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, severityRank, type ClosedReason, type Transition, unitOf } from '../../alerts/types.ts';
@@ -40,24 +40,24 @@ export function unitFor(t: { metric: string }): string {
   return t.metric === OFFLINE_METRIC ? 's' : (unitOf(t.metric) ?? '');
 }
 
-export function alarmMessage(a: Alarm, deviceName: string): string {
-  const v = a.unit === 's' ? `keine Daten seit ${Math.round(a.value / 60)} min` : `${round(a.value)} ${a.unit}${a.window ? ` in ${a.window}` : ''} (Schwelle ${round(a.threshold)} ${a.unit})`;
-  return `${a.ruleName}: ${v} an ${deviceName} (${a.deviceId})`;
+export function alarmMessage(a: Alarm, deviceName: string, type?: NotificationEventType): string {
+  const m = type === 'alarm.resolved' ? endedPhrase(a) : metricPhrase(a);
+  const v = [m.what, m.threshold].filter(Boolean).join(' ');
+  return `${alarmTitle(a)} – ${a.ruleName}: ${v} an ${deviceName} (${a.deviceId})`;
 }
 /** A closing says so first: the alarm ended by a change of configuration, not because the danger is over. */
 function messageFor(a: Alarm, type: NotificationEventType, deviceName: string): string {
-  const m = alarmMessage(a, deviceName);
+  const m = alarmMessage(a, deviceName, type);
   if (type === 'alarm.stale') return `SENSOR STILL: ${m}`;
   return type === 'alarm.closed' ? `BEENDET (${CLOSED_WORDS[a.closedReason ?? 'rule_changed']}): ${m}` : m;
 }
-const round = (v: number) => String(Math.round(v * 100) / 100).replace('.', ',');
 
 export function payloadFor(a: Alarm, type: NotificationEventType, device: Device | undefined, publicUrl: string, at: Date): NotificationPayload {
   const deviceName = device?.name ?? a.deviceId;
   return {
     type,
     timestamp: at.toISOString(),
-    alarm: { ...a, deviceName, location: device?.location ?? null, message: messageFor(a, type, deviceName), url: `${publicUrl}/api/v1/alarms/${a.id}` },
+    alarm: { ...a, title: alarmTitle(a), deviceName, location: device?.location ?? null, message: messageFor(a, type, deviceName), url: `${publicUrl}/api/v1/alarms/${a.id}` },
   };
 }
 
@@ -76,7 +76,8 @@ export class AlarmStore {
         `insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at, org)
          values ($1,$2,$3,$4,$5,'firing',$6,$7,$8,$9,$10,$11,$12, coalesce((select org from devices where id = $3), '${DEFAULT_ORG}'))
          on conflict (rule_id, device_id) where ${OPEN_SQL} do nothing returning *`,
-        [t.ruleId, rule?.name ?? t.ruleId, t.deviceId, t.metric, t.severity, t.value, t.threshold, unitFor(t), t.window ?? null, t.mode, at, now],
+        // startedAt: the reading time at which the condition began, not when it was processed
+        [t.ruleId, rule?.name ?? t.ruleId, t.deviceId, t.metric, t.severity, t.value, t.threshold, unitFor(t), t.window ?? null, t.mode, new Date(Math.max(t.since ?? t.at, 0)), now],
       );
       row = r.rows[0];
       // Already open (restart, or another instance): continue it as a severity change if there is one.
@@ -85,8 +86,9 @@ export class AlarmStore {
       return this.markStale(tx, t, at);
     } else if (t.kind === 'resolved') {
       const r = await tx.query<AlarmRow>(
-        `update alarms set state='resolved', resolved_at=$3, updated_at=$4, value=$5 where rule_id=$1 and device_id=$2 and ${OPEN_SQL} returning *`,
-        [t.ruleId, t.deviceId, at, now, t.value],
+        // the all-clear's figure, threshold and window are those of one level, the one in force [docs/formats.md SMS]
+        `update alarms set state='resolved', resolved_at=$3, updated_at=$4, value=$5, threshold=$6, window_label=$7 where rule_id=$1 and device_id=$2 and ${OPEN_SQL} returning *`,
+        [t.ruleId, t.deviceId, at, now, t.value, t.threshold, t.window ?? null],
       );
       row = r.rows[0];
     } else if (t.kind === 'closed') {

@@ -66,12 +66,18 @@ export function pgEngineStateSource(db: Queryable): EngineStateSource {
       return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: 0 }));
     },
     async openAlarms() {
-      const r = await db.query<{ rule_id: string; device_id: string; severity: string; stale_at: Date | null }>(
-        `select rule_id, device_id, severity,
+      const r = await db.query<{ rule_id: string; device_id: string; severity: string; window_label: string | null; stale_at: Date | null }>(
+        `select rule_id, device_id, severity, window_label,
                 (select e.at from alarm_events e where e.alarm_id = a.id and e.kind = 'stale' order by e.id desc limit 1) as stale_at
          from alarms a where state not in ('resolved', 'closed')`,
       );
-      return r.rows.map((o) => ({ ruleId: o.rule_id, deviceId: o.device_id, severity: o.severity as Severity, ...(o.stale_at && { staleAt: new Date(o.stale_at).getTime() }) }));
+      return r.rows.map((o) => ({
+        ruleId: o.rule_id,
+        deviceId: o.device_id,
+        severity: o.severity as Severity,
+        window: o.window_label,
+        ...(o.stale_at && { staleAt: new Date(o.stale_at).getTime() }),
+      }));
     },
     async lastSeen(since) {
       // the newest 16 uplink times per device: the last one, and the cadence the stale hold is judged by

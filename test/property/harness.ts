@@ -13,7 +13,7 @@ import type { Scenario } from './scenario.ts';
 /** The readings table and the alarms table, as far as a restart reads them. */
 class MemoryStore implements EngineStateSource {
   private readings = new Map<string, Reading>();
-  private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity; staleAt?: number }>();
+  private open = new Map<string, { ruleId: string; deviceId: string; severity: Severity; staleAt?: number; window?: string | null }>();
 
   /** stored once per device, metric and time, flagged or not [docs/guarantees.md]; true when newly stored */
   store(r: Reading): boolean {
@@ -48,9 +48,11 @@ class MemoryStore implements EngineStateSource {
     const k = `${t.ruleId}\u0000${t.deviceId}`;
     if (t.kind === 'resolved' || (t.kind as string) === 'closed') this.open.delete(k); // closed: ended by a configuration change
     else {
-      // when the alarm last said `stale` (issue 10 item 6)
-      const staleAt = (t.kind as string) === 'stale' ? t.at : this.open.get(k)?.staleAt;
-      this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity, ...(staleAt !== undefined && { staleAt }) });
+      // when the alarm last said `stale` (issue 10 item 6); the window of the level in force (item 8)
+      const prev = this.open.get(k);
+      const staleAt = (t.kind as string) === 'stale' ? t.at : prev?.staleAt;
+      const window = (t.kind as string) === 'stale' ? (prev?.window ?? null) : (t.window ?? null);
+      this.open.set(k, { ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity, window, ...(staleAt !== undefined && { staleAt }) });
     }
   }
 

@@ -33,6 +33,8 @@ interface State {
   unsupported: Map<number, number>;
   /** held because the device went silent; the time of its last uplink then */
   staleSince?: number;
+  /** documented: the level that decided the last transition is the level in force; the all-clear reports it */
+  level?: number;
 }
 
 /** documented: a device is silent after 3 × its median uplink interval (the last 15), never under 15 min */
@@ -109,12 +111,13 @@ export class Oracle {
       const { entry, hold } = this.ranks(rule, levels, vals, deviceId);
       const from = st.rank;
       const to = Math.max(entry, Math.min(hold, from));
-      this.states.set(k, { rank: to, unsupported: new Map(), staleSince: st.staleSince });
+      const next: State = { rank: to, unsupported: new Map(), staleSince: st.staleSince };
+      this.states.set(k, next);
       if (to < 0) {
         this.states.delete(k);
         const ended = this.transition(rule, levels, vals, deviceId, { kind: 'resolved', from, to }, t);
         this.emit({ ...ended, kind: 'closed', closedReason: 'rule_changed' } as unknown as Transition);
-      } else if (to !== from) this.emit(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t));
+      } else if (to !== from) this.emit(this.transition(rule, levels, vals, deviceId, { kind: to > from ? 'escalated' : 'deescalated', from, to }, t, next));
     }
     // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
     for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
@@ -160,7 +163,8 @@ export class Oracle {
       else {
         const staleAt = this.staleAt.get(key);
         const held = staleAt !== undefined && (this.newestStamp.get(deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt;
-        this.states.set(key, { rank: st.rank, unsupported: new Map(), ...(held && { staleSince: this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
+        // the stored alarm keeps its level in force (its window)
+        this.states.set(key, { rank: st.rank, unsupported: new Map(), level: st.level, ...(held && { staleSince: this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
       }
     }
   }
@@ -278,7 +282,7 @@ export class Oracle {
     }
     if (st.rank < 0 && st.pendingSince === undefined) this.states.delete(k);
     else this.states.set(k, st);
-    if (step) this.emit(this.transition(rule, levels, vals, deviceId, step, t));
+    if (step) this.emit(this.transition(rule, levels, vals, deviceId, step, t, st));
   }
 
   /** the highest severity whose threshold is reached (entry) and still held within the hysteresis (hold) */
@@ -342,9 +346,10 @@ export class Oracle {
     times.sort((a, b) => a - b);
   }
 
-  private transition(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string, s: { kind: Transition['kind']; from: number; to: number }, t: number): Transition {
+  private transition(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string, s: { kind: Transition['kind']; from: number; to: number }, t: number, st?: State): Transition {
     const resolved = s.kind === 'resolved';
-    const rank = resolved ? Math.min(...levels.map((l) => l.rank)) : s.to;
+    // documented: an all-clear reports the level that was in force, with its own window's value (issue 10 item 8)
+    const rank = resolved ? s.from : s.to;
     // documented: the level that decided = the one of that severity closest to (or furthest past) its threshold
     let best = -1;
     levels.forEach((l, i) => {
@@ -353,6 +358,8 @@ export class Oracle {
       const bd = best < 0 ? Number.NEGATIVE_INFINITY : (vals[best] ?? Number.NEGATIVE_INFINITY) - levels[best].enter;
       if (best < 0 || d > bd) best = i;
     });
+    if (resolved && st?.level !== undefined && levels[st.level]?.rank === s.from) best = st.level;
+    if (st) st.level = resolved ? undefined : best;
     const level = levels[best];
     const sign = rule.comparison === 'below' ? -1 : 1;
     const raw = sign * (vals[best] ?? 0);

@@ -279,7 +279,7 @@ function groupAlarms(ts: Transition[]) {
   for (const t of ts) {
     const k = `${t.ruleId}/${t.deviceId}`;
     if (t.kind === 'firing') {
-      const a = { ruleId: t.ruleId, deviceId: t.deviceId, metric: t.metric, severity: t.severity, maxSeverity: t.severity, startedAt: new Date(t.at).toISOString(), resolvedAt: null, value: t.value, threshold: t.threshold, mode: t.mode };
+      const a = { ruleId: t.ruleId, deviceId: t.deviceId, metric: t.metric, severity: t.severity, maxSeverity: t.severity, startedAt: new Date(t.since ?? t.at).toISOString(), resolvedAt: null, value: t.value, threshold: t.threshold, mode: t.mode };
       open.set(k, a);
       out.push(a);
     } else {
