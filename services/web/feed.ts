@@ -1,38 +1,49 @@
-// What the console shows live: readings as they are committed and alarm changes as they are stored.
-// Two hook points feed it (services/app.ts: the writer's onCommitted and the alarm service's onChanged, both constructor arguments);
+// What the console shows live: stations coming back from silence as readings are committed, and alarm
+// changes as they are stored. Two hook points feed it (services/app.ts: the writer's onCommitted and the
+// alarm service's onChanged, both constructor arguments);
 // pages subscribe through the Server-Sent Events endpoint.
 import { type Alarm, isEvaluated, type Reading } from '../../alerts/types.ts';
 
 export type AlarmChangeKind = 'firing' | 'escalated' | 'deescalated' | 'acknowledged' | 'resolved' | 'closed' | 'stale';
 
-export interface ReadingsBatch {
-  /** per device: the time of its newest reading and the newest value of each metric */
-  [deviceId: string]: { time: number; values: Record<string, number> };
+/**
+ * Stations whose map status changed because a reading arrived: they had not been seen for STALE_MS (grey)
+ * and are talking again. Per device, the time of its newest reading (epoch ms). Readings themselves are not
+ * sent to pages: a page shows colours, and a popup fetches a station's values when it is opened.
+ */
+export interface StatusBatch {
+  [deviceId: string]: number;
 }
+
+/** A station that sent nothing for this long is grey on the map even without an offline rule. */
+export const STALE_MS = 2 * 3_600_000;
 
 type Listener<T> = (x: T) => void;
 
 export class LiveFeed {
   private alarmListeners = new Set<Listener<{ alarm: Alarm; kind: AlarmChangeKind }>>();
-  private readingListeners = new Set<Listener<ReadingsBatch>>();
-  private pending: ReadingsBatch = {};
+  private statusListeners = new Set<Listener<StatusBatch>>();
+  private pending: StatusBatch = {};
   private timer: NodeJS.Timeout | undefined;
   /** newest reading time per device, kept for the map's stale colour */
   readonly lastSeen = new Map<string, number>();
+  /** bumped on every alarm change: cached board/station renders made before it are out of date */
+  generation = 0;
 
-  /** Readings are coalesced for `flushMs` so a busy ingest sends one small event per interval, not one per uplink. */
+  /** Status changes are coalesced for `flushMs` so a busy ingest sends at most one small event per interval. */
   constructor(private flushMs = 400) {}
 
-  readings(rs: Reading[]): void {
+  readings(rs: Reading[], now = Date.now()): void {
     for (const r of rs) {
       const seen = this.lastSeen.get(r.deviceId);
-      if (seen === undefined || r.time > seen) this.lastSeen.set(r.deviceId, r.time);
-      if (!this.readingListeners.size) continue;
-      const p = (this.pending[r.deviceId] ??= { time: r.time, values: {} });
-      if (r.time >= p.time) p.time = r.time;
-      if (isEvaluated(r.quality)) p.values[r.metric] = r.value;
+      if (seen !== undefined && r.time <= seen) continue;
+      this.lastSeen.set(r.deviceId, r.time);
+      // only a grey station turning live changes what a page shows; a newer reading of a live one does not
+      if (!this.statusListeners.size || !isEvaluated(r.quality)) continue;
+      const wasStale = seen === undefined || now - seen > STALE_MS;
+      if (wasStale && now - r.time <= STALE_MS) this.pending[r.deviceId] = r.time;
     }
-    if (this.readingListeners.size && !this.timer && Object.keys(this.pending).length) {
+    if (this.statusListeners.size && !this.timer && Object.keys(this.pending).length) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
     }
@@ -42,10 +53,11 @@ export class LiveFeed {
     this.timer = undefined;
     const batch = this.pending;
     this.pending = {};
-    for (const l of this.readingListeners) l(batch);
+    for (const l of this.statusListeners) l(batch);
   }
 
   alarm(alarm: Alarm, kind: AlarmChangeKind): void {
+    this.generation++;
     this.recent.set(`${alarm.id}:${kind}`, Date.now());
     for (const l of this.alarmListeners) l({ alarm, kind });
   }
@@ -57,6 +69,7 @@ export class LiveFeed {
   alarmFromStore(alarm: Alarm, kind: AlarmChangeKind): void {
     const seen = this.recent.get(`${alarm.id}:${kind}`);
     if (seen !== undefined && Date.now() - seen < 10_000) return;
+    this.generation++;
     for (const l of this.alarmListeners) l({ alarm, kind });
   }
   private recent = new Map<string, number>();
@@ -71,12 +84,12 @@ export class LiveFeed {
     return () => this.alarmListeners.delete(l);
   }
 
-  onReadings(l: Listener<ReadingsBatch>): () => void {
-    this.readingListeners.add(l);
-    return () => this.readingListeners.delete(l);
+  onStatus(l: Listener<StatusBatch>): () => void {
+    this.statusListeners.add(l);
+    return () => this.statusListeners.delete(l);
   }
 
   get subscribers(): number {
-    return this.readingListeners.size;
+    return this.statusListeners.size;
   }
 }

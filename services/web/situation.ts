@@ -7,8 +7,9 @@ import type { Principal } from '../auth/token-store.ts';
 import { orgFilter, sees } from '../api/auth.ts';
 import type { WebDeps } from './context.ts';
 
-/** A station that sent nothing for this long is grey on the map even without an offline rule. */
-export const STALE_MS = 2 * 3_600_000;
+import { STALE_MS } from './feed.ts';
+
+export { STALE_MS };
 
 export type StationStatus = 'ok' | Severity | 'offline';
 

@@ -1,24 +1,24 @@
-// Server-Sent Events for the live pages: alarm changes at once, readings coalesced by the feed. A user
-// gets only the events of the municipality it belongs to.
+// Server-Sent Events for the live pages: alarm changes at once, stations coming back from silence coalesced
+// by the feed (never every reading). A user gets only the events of the municipality it belongs to.
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { needUser, type WebDeps } from '../context.ts';
-import type { ReadingsBatch } from '../feed.ts';
+import type { StatusBatch } from '../feed.ts';
 
 /**
- * One readings batch serialised once per municipality, however many browsers watch: 200 open Lagebilder
+ * One status batch serialised once per municipality, however many browsers watch: 200 open Lagebilder
  * cost 200 socket writes of the same bytes, not 200 filters and JSON encodings.
- * Format: {"<deviceId>": [<epoch s>, {"<metric>": value, …}], …}
+ * Format: {"<deviceId>": <epoch s of its newest reading>, …}
  */
-const chunks = new WeakMap<ReadingsBatch, Map<string, Buffer | null>>();
-function readingsChunk(batch: ReadingsBatch, orgKey: string, sees: (deviceId: string) => boolean): Buffer | null {
+const chunks = new WeakMap<StatusBatch, Map<string, Buffer | null>>();
+function statusChunk(batch: StatusBatch, orgKey: string, sees: (deviceId: string) => boolean): Buffer | null {
   let perOrg = chunks.get(batch);
   if (!perOrg) chunks.set(batch, (perOrg = new Map()));
   const hit = perOrg.get(orgKey);
   if (hit !== undefined) return hit;
-  let out: Record<string, [number, Record<string, number>]> | undefined;
-  for (const [id, r] of Object.entries(batch)) if (sees(id)) (out ??= {})[id] = [Math.round(r.time / 1000), r.values];
-  const chunk = out ? Buffer.from(`event: readings\ndata: ${JSON.stringify(out)}\n\n`) : null;
+  let out: Record<string, number> | undefined;
+  for (const [id, t] of Object.entries(batch)) if (sees(id)) (out ??= {})[id] = Math.round(t / 1000);
+  const chunk = out ? Buffer.from(`event: stations\ndata: ${JSON.stringify(out)}\n\n`) : null;
   perOrg.set(orgKey, chunk);
   return chunk;
 }
@@ -50,10 +50,10 @@ export async function eventPages(app: FastifyInstance, d: WebDeps) {
       send('alarm', { id: a.id, deviceId: a.deviceId, severity: a.severity, state: a.state, kind, ruleName: a.ruleName });
     });
     const orgKey = p.org ?? '';
-    const offReadings = d.feed.onReadings((batch) => {
-      // a slow client skips readings (its next alarm event or reconnect refreshes it); alarms always go out
+    const offStatus = d.feed.onStatus((batch) => {
+      // a slow client skips status changes (its next alarm event or reconnect refreshes it); alarms always go out
       if (res.writableLength > 1 << 20) return;
-      const chunk = readingsChunk(batch, orgKey, sees);
+      const chunk = statusChunk(batch, orgKey, sees);
       if (chunk) res.write(chunk);
     });
     const hb = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -62,7 +62,7 @@ export async function eventPages(app: FastifyInstance, d: WebDeps) {
     req.raw.on('close', () => {
       clearInterval(hb);
       offAlarm();
-      offReadings();
+      offStatus();
       open.delete(res);
     });
   });

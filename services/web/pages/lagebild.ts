@@ -83,6 +83,28 @@ export async function lagebildPages(app: FastifyInstance, d: WebDeps) {
     return { p, f, alarms, st, now, board: boardAlarms(alarms, f, orgOf) };
   }
 
+  // The live refresh: every open page fetches /board and /stations.json after each alarm change. Their
+  // answers are kept for CACHE_MS per municipality, role, language and filters (and dropped at the next
+  // alarm change), so 200 pages refreshing after one change cost one render, not 200. The session's CSRF
+  // token is put into the cached board per request.
+  const CACHE_MS = 1000;
+  const CSRF_SLOT = 'rw-csrf-slot';
+  const cache = new Map<string, { gen: number; at: number; body: Promise<string> }>();
+  function cached(key: string, make: () => Promise<string>): Promise<string> {
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.gen === d.feed.generation && now - hit.at < CACHE_MS) return hit.body;
+    if (cache.size > 200) for (const [k, e] of cache) if (e.gen !== d.feed.generation || now - e.at >= CACHE_MS) cache.delete(k);
+    const entry = { gen: d.feed.generation, at: now, body: make() };
+    cache.set(key, entry);
+    entry.body.catch(() => cache.get(key) === entry && cache.delete(key));
+    return entry.body;
+  }
+  const cacheKey = (req: FastifyRequest, what: string) => {
+    const p = needUser(req);
+    return `${what}|${p.org ?? '*'}|${p.role}|${req.web.i.lang}|${req.web.wall}|${req.url}`;
+  };
+
   app.get('/', async (req, reply) => {
     const { p, f, st, now, board } = await data(req);
     const v = view(req);
@@ -135,13 +157,17 @@ ${jsonBlock('lagebild-data', {
 
   /** the board alone, for the live refresh (same filters as the page) */
   app.get('/board', async (req, reply) => {
-    const { p, board, now } = await data(req);
-    const v = { ...view(req), url: boardPath(req) };
-    return sendHtml(reply, boardTable(v, board, nameOf, allowed(p.role, 'alarms:ack'), now));
+    const own = view(req);
+    const body = await cached(cacheKey(req, 'board'), async () => {
+      const { p, board, now } = await data(req);
+      const v = { ...own, url: boardPath(req), session: own.session && { ...own.session, csrf: CSRF_SLOT } };
+      return boardTable(v, board, nameOf, allowed(p.role, 'alarms:ack'), now).value;
+    });
+    return reply.type('text/html; charset=utf-8').send(body.replaceAll(CSRF_SLOT, own.session?.csrf ?? ''));
   });
 
-  app.get('/stations.json', async (req) => {
-    const { st } = await data(req);
-    return { stations: st };
+  app.get('/stations.json', async (req, reply) => {
+    const body = await cached(cacheKey(req, 'stations'), async () => JSON.stringify({ stations: (await data(req)).st }));
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }

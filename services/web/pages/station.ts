@@ -283,6 +283,17 @@ ${jsonBlock('station-data', {
     );
   });
 
+  /** the newest value of each metric (last 7 days) and last seen: what the Lagebild's popup shows when opened */
+  app.get('/stations/:id/latest.json', async (req) => {
+    const p = needUser(req);
+    const dev = device(req, p.org);
+    const now = Date.now();
+    const metrics = await metricsOf(ctx.db, dev.id, new Date(now - RANGES['7d']), new Date(now + 60_000));
+    const [latest, health] = await Promise.all([latestValues(ctx.db, dev.id, metrics), deviceHealth(ctx.db, dev.id)]);
+    const lastSeen = Math.max(health.lastSeen?.getTime() ?? 0, d.feed.lastSeen.get(dev.id) ?? 0) || null;
+    return { lastSeen, values: Object.fromEntries(Object.entries(latest).map(([m, x]) => [m, x.value])) };
+  });
+
   app.get('/stations/:id/readings.csv', async (req, reply) => {
     const p = needUser(req);
     const dev = device(req, p.org);

@@ -8,7 +8,6 @@
   const colour = (status) => css.getPropertyValue(`--sev-${status}`).trim() || '#888';
   const rank = { ok: 0, offline: 1, minor: 2, moderate: 3, severe: 4, extreme: 5 };
   let stations = data.stations;
-  const latest = new Map(); // deviceId -> {time, values}
 
   // ---- map ----
   const map = L.map('map', { zoomControl: true, attributionControl: !!data.tiles });
@@ -25,6 +24,7 @@
   const fmtTime = (t) =>
     t ? new Intl.DateTimeFormat(words.lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'short', timeStyle: 'short' }).format(new Date(t)) : words.never;
 
+  // a station's values are fetched when its popup opens (the live feed carries colours, not readings)
   function popup(s) {
     const el = document.createElement('div');
     const h = document.createElement('strong');
@@ -32,22 +32,26 @@
     const st = document.createElement('div');
     st.textContent = words.status[s.status] || s.status;
     const seen = document.createElement('div');
-    const l = latest.get(s.id);
-    seen.textContent = `${words.lastSeen}: ${fmtTime(l ? Math.max(l.time, s.lastSeen || 0) : s.lastSeen)}`;
-    el.append(h, st, seen);
-    if (l) {
-      for (const [m, v] of Object.entries(l.values)) {
-        const row = document.createElement('div');
-        row.className = 'latest';
-        row.dataset.metric = m;
-        row.textContent = `${m}: ${Math.round(v * 100) / 100}`;
-        el.append(row);
-      }
-    }
+    seen.textContent = `${words.lastSeen}: ${fmtTime(s.lastSeen)}`;
+    const values = document.createElement('div');
     const a = document.createElement('a');
     a.href = `/stations/${encodeURIComponent(s.id)}`;
     a.textContent = words.details;
-    el.append(a);
+    el.append(h, st, seen, values, a);
+    fetch(`/stations/${encodeURIComponent(s.id)}/latest.json`, { credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((l) => {
+        if (!l) return;
+        seen.textContent = `${words.lastSeen}: ${fmtTime(Math.max(l.lastSeen || 0, s.lastSeen || 0) || null)}`;
+        for (const [m, v] of Object.entries(l.values)) {
+          const row = document.createElement('div');
+          row.className = 'latest';
+          row.dataset.metric = m;
+          row.textContent = `${m}: ${Math.round(v * 100) / 100}`;
+          values.append(row);
+        }
+      })
+      .catch(() => {});
     return el;
   }
 
@@ -267,15 +271,19 @@
     if (a.kind === 'firing' || a.kind === 'escalated') cue();
     soon();
   });
-  es.addEventListener('readings', (e) => {
-    const batch = JSON.parse(e.data);
-    let stale = false;
-    for (const [id, [sec, values]] of Object.entries(batch)) {
-      const prev = latest.get(id);
-      latest.set(id, { time: Math.max(sec * 1000, prev ? prev.time : 0), values: { ...(prev ? prev.values : {}), ...values } });
-      const s = stations.find((x) => x.id === id);
-      if (s && s.status === 'offline' && s.openAlarms === 0) stale = true;
+  // a grey (silent) station is talking again: green unless an alarm colours it
+  es.addEventListener('stations', (e) => {
+    const back = JSON.parse(e.data);
+    let changed = false;
+    for (const s of stations) {
+      const sec = back[s.id];
+      if (sec === undefined) continue;
+      s.lastSeen = Math.max(sec * 1000, s.lastSeen || 0);
+      if (s.status === 'offline' && s.openAlarms === 0) {
+        s.status = 'ok';
+        changed = true;
+      }
     }
-    if (stale) soon();
+    if (changed) draw();
   });
 })();
