@@ -196,6 +196,23 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(lea.problems).toEqual([]);
   });
 
+  it('a silent station turns from grey to green when it talks again, without a reload; its popup fetches its newest values', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-still', name: 'Pegel Wieseck', model: 'generic', org: 'giessen', location: { lat: 50.6, lon: 8.64 } });
+    await lea.goto(`${s.httpUrl}/`);
+    await expect.poll(() => lea.locator('body').getAttribute('data-live')).toBe('1');
+    expect(await stationStatus(lea, 'gi-still')).toBe('offline');
+    await lea.evaluate(() => ((window as any).__sameDocument = true));
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-still/up', { readings: { level_cm: 123.4 } });
+    c.end(true);
+    await expect.poll(() => stationStatus(lea, 'gi-still'), { timeout: 10_000 }).toBe('ok');
+    expect(await lea.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    await lea.locator('[data-station="gi-still"]').click();
+    await expect.poll(() => lea.locator('.leaflet-popup-content .latest[data-metric="level_cm"]').textContent()).toBe('level_cm: 123.4');
+    expect(await lea.locator('.leaflet-popup-content').textContent()).toContain('Pegel Wieseck');
+    expect(lea.problems).toEqual([]);
+  });
+
   it("a responder cannot reach the operators' pages, and does not see their links", async () => {
     const fw = await userPage('feuerwehr');
     expect(await fw.getByRole('link', { name: 'Protokoll' }).count()).toBe(0);
