@@ -369,5 +369,46 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     await lea.goto(`${s.httpUrl}/?lang=de`);
     expect(await lea.locator('#board-h').textContent()).toBe('Alarme');
   });
+
+  it('the board works from the keyboard: Tab reaches the acknowledge button and Enter acknowledges', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-kb', name: 'Regenschreiber Klinikum', model: 'generic', org: 'giessen', location: { lat: 50.575, lon: 8.67 } });
+    await s.ok('POST', '/api/v1/devices', { id: 'gi-com', name: 'Regenschreiber Bahnhof', model: 'generic', org: 'giessen', location: { lat: 50.59, lon: 8.65 } });
+    await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['gi-kb', 'gi-com'] }, org: 'giessen' });
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-kb/up', { readings: { rain_mm: 28 } });
+    await publish(c, 'devices/gi-com/up', { readings: { rain_mm: 28 } });
+    c.end(true);
+    await lea.goto(`${s.httpUrl}/`);
+    await expect.poll(() => lea.locator('body').getAttribute('data-live')).toBe('1');
+    const row = lea.locator('#board tr[data-device="gi-kb"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('.state').textContent()).toBe('ausgelöst');
+    const onAck = () => lea.evaluate(() => document.activeElement?.tagName === 'BUTTON' && document.activeElement.closest('tr')?.getAttribute('data-device') === 'gi-kb');
+    let presses = 0;
+    while (!(await onAck()) && presses < 150) {
+      await lea.keyboard.press('Tab');
+      presses++;
+    }
+    expect(await onAck()).toBe(true);
+    expect(await lea.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Bestätigen: DWD Starkregen/);
+    await lea.keyboard.press('Enter');
+    await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
+    expect(await row.locator('.acked-by').textContent()).toMatch(/Lea Leitstelle/);
+    const alarm = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-kb')).items[0];
+    expect(alarm.acknowledgedBy).toBe('Lea Leitstelle');
+  });
+
+  it('acknowledging with a comment on the alarm view shows the comment in its history', async () => {
+    const id = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-com')).items[0].id;
+    await lea.goto(`${s.httpUrl}/alarms/${id}`);
+    await lea.getByLabel('Kommentar (optional)').fill('Pumpen angefordert, Feuerwehr <vor Ort>');
+    await lea.getByRole('button', { name: /Bestätigen/ }).click();
+    await lea.waitForURL(/\/alarms\/\d+\?ok=ack$/);
+    const hist = await lea.locator('table.history').textContent();
+    expect(hist).toMatch(/bestätigt[\s\S]*Lea Leitstelle[\s\S]*Pumpen angefordert, Feuerwehr <vor Ort>/);
+    expect(await lea.getByRole('button', { name: /Bestätigen/ }).count()).toBe(0);
+    expect(await axeViolations(lea)).toEqual([]);
+    expect(lea.problems).toEqual([]);
+  });
 });
 
