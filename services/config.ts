@@ -74,6 +74,10 @@ const schema = z
     SEVEN_API_KEY: z.string().optional(),
     SEVEN_FROM: z.string().optional(),
     SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
+    // CAP feed: Restricted by default, since public warnings go out through the authorised MoWaS sender
+    CAP_STATUS: z.enum(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'),
+    CAP_SCOPE: z.enum(['Public', 'Restricted']).default('Restricted'),
+    CAP_RESTRICTION: z.string().min(1).default('Nur für Leitstellen und Einsatzkräfte; öffentliche Warnungen gibt die zuständige Behörde über MoWaS heraus.'),
     MAP_TILES_URL: z
       .string()
       .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
@@ -124,6 +128,7 @@ export interface Config {
   httpRateLimit: number;
   /** networks a municipality's webhooks may reach besides public addresses (CIDR) */
   webhookAllowNets: readonly string[];
+  cap: { status: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft'; scope: 'Public' | 'Restricted'; restriction: string };
   sms: {
     provider: 'log' | 'http' | 'twilio' | 'seven';
     httpUrl?: string;
@@ -173,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: (e.PUBLIC_URL ?? `http://${urlHost(e.BIND_HOST)}:${e.HTTP_PORT}`).replace(/\/$/, ''),
     httpRateLimit: e.HTTP_RATE_LIMIT,
     webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
+    cap: { status: e.CAP_STATUS, scope: e.CAP_SCOPE, restriction: e.CAP_RESTRICTION },
     sms: {
       provider: e.SMS_PROVIDER,
       httpUrl: e.SMS_HTTP_URL,

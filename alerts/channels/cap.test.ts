@@ -86,7 +86,7 @@ describe('capAlertXml content', () => {
       '<sent>2026-07-14T12:05:03+00:00</sent>',
       '<status>Actual</status>',
       '<msgType>Alert</msgType>',
-      '<scope>Public</scope>',
+      '<scope>Restricted</scope>',
       '<language>de-DE</language>',
       '<category>Met</category>',
       '<event>HEFTIGER STARKREGEN</event>',
@@ -120,6 +120,13 @@ describe('capAlertXml content', () => {
     expect(level).toContain('<event>HOCHWASSER</event>');
     expect(level).toContain('<headline>HOCHWASSER Meldestufe II an ');
     expect(level).toContain('Pegel 612 cm (Schwelle 600 cm)');
+  });
+
+  it('is Public only when configured, and never for a sensor outage', () => {
+    expect(capAlertXml({ ...input('Alert', true), scope: 'Public' })).toContain('<scope>Public</scope>');
+    const outage = capAlertXml({ ...input('Alert', true, { alarm: { ...alarm, metric: 'uplink', unit: 's', value: 3600, threshold: 1800, window: '30m' } }), scope: 'Public' });
+    expect(outage).toContain('<scope>Restricted</scope>');
+    expect(outage).toMatch(/<restriction>[^<]+<\/restriction>/);
   });
 
   it('rejects identifiers CAP forbids', () => {

@@ -19,6 +19,20 @@ export interface CapInput {
   publicUrl: string;
   /** radius of the area circle around the device; default 1 km */
   radiusKm?: number;
+  /** CAP status and scope (default Actual, Restricted with `restriction`); a sensor outage is never Public */
+  status?: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft';
+  scope?: 'Public' | 'Restricted';
+  restriction?: string;
+}
+
+/** How long an open alarm's document stays valid without a newer one; a Cancel expires at once. */
+export const CAP_VALID_MS = 24 * 3_600_000;
+const DEFAULT_RESTRICTION = 'Nur für Leitstellen und Einsatzkräfte; öffentliche Warnungen gibt die zuständige Behörde über MoWaS heraus.';
+
+/** A sensor outage is an operator matter, never a public weather warning. */
+function scopeOf(input: CapInput): { scope: 'Public' | 'Restricted'; restriction?: string } {
+  const scope = input.scope === 'Public' && hazardOf(input.alarm) !== 'offline' ? 'Public' : 'Restricted';
+  return scope === 'Public' ? { scope } : { scope, restriction: input.restriction ?? DEFAULT_RESTRICTION };
 }
 
 const CAP_SEVERITY: Record<Severity, string> = {
@@ -77,9 +91,10 @@ export function capAlertXml(input: CapInput): string {
     el('identifier', input.identifier, '  ') +
     el('sender', input.sender, '  ') +
     el('sent', capDateTime(input.sent), '  ') +
-    el('status', 'Actual', '  ') +
+    el('status', input.status ?? 'Actual', '  ') +
     el('msgType', input.msgType, '  ') +
-    el('scope', 'Public', '  ') +
+    el('scope', scopeOf(input).scope, '  ') +
+    el('restriction', scopeOf(input).restriction ?? '', '  ') +
     el('references', input.references.join(' '), '  ') +
     infoXml(input) +
     '</alert>\n'
@@ -113,6 +128,7 @@ function infoXml(input: CapInput): string {
     el('urgency', 'Immediate', i) +
     el('severity', CAP_SEVERITY[alarm.severity], i) +
     el('certainty', 'Observed', i) +
+    el('expires', capDateTime(new Date(input.sent.getTime() + (cancel ? 0 : CAP_VALID_MS))), i) +
     el('senderName', 'Regenwacht', i) +
     el('headline', headline, i) +
     el('description', description(input, where), i) +

@@ -43,7 +43,7 @@ const parse = (xml: string): Doc => ({
 describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP documents of a live alarm on %s', (store) => {
   let s: TestSystem;
   let h: Harness;
-  const clock = new Clock(pastStart(4 * 60 * MIN));
+  const clock = new Clock(pastStart(30 * 60 * MIN));
   beforeAll(async () => {
     s = await startSystem({ store, now: clock.now });
     h = new Harness(s, clock);
@@ -94,7 +94,18 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
     expect(docs[2].xml).toContain('<responseType>AllClear</responseType>');
     expect(Date.parse(docs[2].sent)).toBeGreaterThan(Date.parse(docs[1].sent));
 
+    // issue 10 item 13: operator feed by default (Restricted, with its restriction), every document expires
+    for (const d of docs) {
+      expect(d.xml).toContain('<status>Actual</status>');
+      expect(d.xml).toContain('<scope>Restricted</scope>');
+      expect(d.xml).toMatch(/<restriction>[^<]+MoWaS[^<]*<\/restriction>/);
+      expect(d.xml).toMatch(/<expires>[^<]+<\/expires>/);
+    }
+    // the feed lists every alarm changed in the last 24 h: a feed reader sees the Cancel that ends the warning
     const after = await s.api<string>('GET', '/api/v1/cap/alerts.atom');
-    expect(after.body, 'a resolved alarm leaves the feed of open alarms').not.toContain(`/api/v1/cap/alerts/${a.id}.xml`);
+    expect(after.body, 'the Cancel stays in the feed').toContain(`/api/v1/cap/alerts/${a.id}.xml`);
+    await h.advance(25 * 60 * MIN, 60 * MIN);
+    const later = await s.api<string>('GET', '/api/v1/cap/alerts.atom');
+    expect(later.body, 'a day after its end the alarm leaves the feed').not.toContain(`/api/v1/cap/alerts/${a.id}.xml`);
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { capAlertXml, capAtomFeed, type CapMsgType } from '../../../alerts/channels/cap.ts';
+import { alarmTitle } from '../../../alerts/channels/wording.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
 import { type Severity, severityRank, type Transition } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
@@ -17,6 +18,8 @@ import { bigintId } from '../../db/ids.ts';
 import { endSilence, insertSilence, listSilences } from '../../alarms/silence-store.ts';
 
 const idParam = z.object({ id: z.string() });
+/** The CAP Atom feed lists every alarm open or changed this long ago at most. [docs/formats.md CAP] */
+const FEED_WINDOW_MS = 24 * 3_600_000;
 const iso = z.iso.datetime({ offset: true });
 
 /** A rule body's `org` is not part of the rule definition: split it off before parsing. */
@@ -241,6 +244,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
       references: docs.slice(0, -1).map((x) => `${sender},${x.identifier},${stamp(x.sent)}`),
       sender,
       publicUrl: ctx.config.publicUrl,
+      ...ctx.config.cap,
     });
     return { alarm: a, xml, last };
   };
@@ -254,11 +258,14 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   });
   app.get('/api/v1/cap/alerts.atom', { schema: { tags: ['cap'] } }, async (req, reply) => {
     const p = need(req, 'read');
-    const open = (await svc.list({ state: 'active', mode: 'active', limit: 500, org: orgFilter(p) })).filter((a) => a.mode === 'active');
+    // every alarm open or changed in the last 24 h, so a feed reader also sees the Cancel that ends a warning
+    const since = svc.now() - FEED_WINDOW_MS;
+    const listed = await svc.list({ state: 'all', mode: 'active', limit: 1000, org: orgFilter(p) });
+    const shown = listed.filter((a) => a.mode === 'active' && (a.state === 'firing' || a.state === 'acknowledged' || Date.parse(a.updatedAt) >= since));
     const entries = [];
-    for (const a of open) {
+    for (const a of shown) {
       const c = await capFor(a.id);
-      if (c?.last) entries.push({ alarm: a, identifier: c.last.identifier, sent: c.last.sent, xmlUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts/${a.id}.xml`, title: `${a.ruleName}: ${a.deviceId}` });
+      if (c?.last) entries.push({ alarm: a, identifier: c.last.identifier, sent: c.last.sent, xmlUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts/${a.id}.xml`, title: `${c.last.type === 'Cancel' ? 'Beendet: ' : ''}${alarmTitle(a)} – ${a.ruleName}: ${a.deviceId}` });
     }
     return reply
       .type('application/atom+xml; charset=utf-8')
