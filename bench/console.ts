@@ -1,6 +1,7 @@
 // npx tsx bench/console.ts — the web console under the sizes of issue 13: Lagebild with 1 000 stations and
 // 200 open alarms (server render, and interactive in chromium), a station page with 7 days of 5-minute
-// data for 3 metrics, and 200 open Server-Sent-Event clients (memory, ingest rate with and without them).
+// data for 3 metrics, 200 open Server-Sent-Event clients (memory, ingest rate with and without them), and the refresh wave
+// of 200 pages after one alarm change (cached vs. every request a cache miss).
 // Progress on stderr; the last stdout line is one JSON object. Results: docs/benchmarks.md "Web console".
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -152,6 +153,24 @@ async function main() {
     out.stationsJsonMs = await timeGets('/stations.json', Number(a.requests));
     out.station7dMs = await timeGets('/stations/st0?range=7d', Math.round(Number(a.requests) / 2));
     say(`station 7 d: ${JSON.stringify(out.station7dMs)}`);
+
+    // ---- refresh wave: after one alarm change every open Lagebild fetches /board and /stations.json ----
+    // The same URL for all pages shares one cached render; a distinct (ignored) query per page makes every
+    // request a cache miss, as before the cache. CPU of this process: server and fetching client together.
+    const wave = async (distinct: boolean) => {
+      await new Promise((res) => setTimeout(res, 1100)); // the cache entries of earlier requests have expired
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: Number(a.sse) }, async (_, k) => {
+          for (const p of ['/board', '/stations.json']) await (await fetch(`${r.httpUrl}${p}${distinct ? `?page=${k}` : ''}`, { headers: { cookie } })).text();
+        }),
+      );
+      const c = process.cpuUsage(c0);
+      return { cpuMs: Math.round((c.user + c.system) / 1000), wallMs: Math.round(performance.now() - t0) };
+    };
+    out.refreshWave = { pages: Number(a.sse), uncached: [await wave(true), await wave(true)], cached: [await wave(false), await wave(false)] };
+    say(`refresh wave: ${JSON.stringify(out.refreshWave)}`);
 
     // ---- chromium: navigation to a live, drawn Lagebild ----
     const { chromium } = await import('playwright-core');
