@@ -31,7 +31,8 @@ export interface CompiledRule {
 
 function compileLevel(rule: Rule, sign: 1 | -1, l: RuleLevel): CompiledLevel {
   if (rule.kind === 'offline') return { ...l, rank: severityRank(l.severity), enter: l.windowMs, hold: l.windowMs };
-  const enter = sign * toMicro(l.threshold);
+  // strict: one micro-unit past the threshold, in the firing direction (signed values: every check is "≥")
+  const enter = sign * toMicro(l.threshold) + (l.strict ? 1 : 0);
   return { ...l, rank: severityRank(l.severity), enter, hold: enter - toMicro(rule.clear.hysteresis) };
 }
 

@@ -5,10 +5,12 @@ type Lvl = RuleBody['levels'][number];
 
 /** moderate/severe/extreme = DWD Stufe 2/3/4 (CAP severity scale). */
 function dwdLevels(window: string, [s2, s3, s4]: [number, number, number]): Lvl[] {
+  // DWD: Stufe 2 from its lower bound ("15–25 l/m²": 15.0 fires), Stufe 3 and 4 strictly above theirs
+  // ("> 25", "> 40"): exactly 25.0 mm in 1 h is still Stufe 2. [DWD Warnkriterien]
   return [
     { severity: 'moderate', window, threshold: s2 },
-    { severity: 'severe', window, threshold: s3 },
-    { severity: 'extreme', window, threshold: s4 },
+    { severity: 'severe', window, threshold: s3, strict: true },
+    { severity: 'extreme', window, threshold: s4, strict: true },
   ];
 }
 

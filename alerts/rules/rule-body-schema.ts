@@ -23,6 +23,8 @@ const LevelSchema = z.strictObject({
   severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }),
   window: duration.optional(),
   threshold: finite.optional(), // required except for offline; checked in semanticIssues
+  // per level: strictly past the threshold (DWD "> 25 l/m²") instead of reaching it (DWD "15–25 l/m²")
+  strict: z.boolean().optional(),
 });
 
 export const RuleBodySchema = z.strictObject({

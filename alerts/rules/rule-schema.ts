@@ -61,7 +61,7 @@ function normaliseLevels(b: ParsedBody) {
     const windowMs = l.window === undefined ? 0 : (tryParseDuration(l.window) ?? 0);
     // Offline compares silence with the window; the transition reports both in seconds.
     const threshold = b.kind === 'offline' ? windowMs / 1000 : (l.threshold ?? 0);
-    return { severity: l.severity, ...(l.window !== undefined && { window: l.window }), windowMs, threshold, source: l };
+    return { severity: l.severity, ...(l.window !== undefined && { window: l.window }), windowMs, threshold, ...(l.strict && b.kind !== 'offline' && { strict: true }), source: l };
   });
 }
 

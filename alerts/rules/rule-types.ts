@@ -25,6 +25,8 @@ export interface RuleLevel {
   windowMs: number;
   /** offline rules: the window in seconds (what the transition reports next to the silence in seconds) */
   threshold: number;
+  /** true: the value must be strictly past the threshold (DWD "> 25 mm"); false/absent: reaching it fires (≥ 15 mm) */
+  strict?: boolean;
 }
 
 export interface RuleDefinition {

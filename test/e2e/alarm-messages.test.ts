@@ -132,6 +132,21 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     expect(xml).toContain('<event>HOCHWASSER</event>');
   });
 
+  it('item 12: DWD boundaries: 15.0 mm/1 h is Stufe 2, exactly 25.0 mm stays Stufe 2 ("> 25"), 25.2 mm is Stufe 3', async () => {
+    const x = await station([{ preset: 'dwd-starkregen' }]);
+    for (let i = 1; i <= 3; i++) await h.send(x.dev, x.t0 + i * 5 * MIN, { rain_mm: 5 }); // 15.0: Stufe 2 fires at its bound
+    let [a] = await h.alarms({ deviceId: x.dev });
+    expect(a.severity).toBe('moderate');
+    for (let i = 4; i <= 5; i++) await h.send(x.dev, x.t0 + i * 5 * MIN, { rain_mm: 5 }); // 25.0: not above 25
+    [a] = await h.alarms({ deviceId: x.dev });
+    expect(a.events.map((e) => `${e.kind}:${e.severity}`)).toEqual(['firing:moderate']);
+    await h.send(x.dev, x.t0 + 30 * MIN, { rain_mm: 0.2 }); // 25.2: Unwetter
+    [a] = await h.alarms({ deviceId: x.dev });
+    expect(a.events.map((e) => `${e.kind}:${e.severity}`)).toEqual(['firing:moderate', 'escalated:severe']);
+    const rule = await s.ok('GET', `/api/v1/rules/${x.ruleIds[0]}`);
+    expect(rule.levels.filter((l: { strict?: boolean }) => l.strict).map((l: { threshold: number }) => l.threshold).sort((p: number, q: number) => p - q)).toEqual([25, 35, 40, 60]);
+  });
+
   it('item 10: rain speaks DWD: HEFTIGER STARKREGEN for a cloudburst, DAUERREGEN for a steady rain, in SMS, title and CAP event', async () => {
     const S1 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7];
     const burst = await station([{ preset: 'dwd-starkregen' }]);

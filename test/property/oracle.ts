@@ -397,7 +397,8 @@ function compile(rule: Rule): Level[] {
   const sign = rule.comparison === 'below' ? -1 : 1;
   return rule.levels
     .map((l) => {
-      const enter = rule.kind === 'offline' ? l.windowMs : sign * micro(l.threshold);
+      // documented: a strict level needs the value strictly past its threshold (issue 10 item 12)
+      const enter = rule.kind === 'offline' ? l.windowMs : sign * micro(l.threshold) + (l.strict ? 1 : 0);
       return { ...l, rank: severityRank(l.severity), enter, hold: rule.kind === 'offline' ? enter : enter - micro(rule.clear.hysteresis) };
     })
     .sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs); // documented tie-break: shorter window first
