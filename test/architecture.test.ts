@@ -164,4 +164,20 @@ describe('architecture', () => {
     const where = files.filter((f) => !f.endsWith('.test.ts') && hook.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
     expect(where).toEqual([]);
   });
+
+  it('starting a process reads as a list of steps, each fitting on a screen (services/app.ts, services/start/)', () => {
+    const long: string[] = [];
+    for (const f of files.filter((x) => x === 'services/app.ts' || x.startsWith('services/start/'))) {
+      const sf = ts.createSourceFile(f, fs.readFileSync(path.join(ROOT, f), 'utf8'), ts.ScriptTarget.Latest, true);
+      const visit = (n: ts.Node): void => {
+        if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.body) {
+          const lines = sf.getLineAndCharacterOfPosition(n.end).line - sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+          if (lines > 55) long.push(`${f} ${n.name?.getText()}: ${lines} lines`);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    expect(long).toEqual([]);
+  });
 });

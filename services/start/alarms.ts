@@ -1,0 +1,20 @@
+// Step 3: the alarm side (rule engine, alarm store, notifier, scheduler), for the roles that need it.
+import { type Alerting, startAlerting } from '../alarms/alerting.ts';
+import type { AppContext } from '../context.ts';
+import type { LiveFeed } from '../web/feed.ts';
+import type { Stops } from './stops.ts';
+
+export async function startAlarms(ctx: AppContext, live: LiveFeed, now: () => number, stops: Stops): Promise<Alerting | undefined> {
+  const roles = ctx.config.roles;
+  if (!(roles.has('ingest') || roles.has('api') || roles.has('notifier') || roles.has('scheduler'))) return undefined;
+  const alerting = await startAlerting(ctx, {
+    now,
+    evaluate: roles.has('ingest') || roles.has('broker'),
+    notify: roles.has('notifier'),
+    schedule: roles.has('scheduler'),
+    onAlarmChanged: (a, kind) => live.alarm(a, kind),
+  });
+  ctx.alarms = alerting.alarms;
+  stops.push(() => alerting.stop());
+  return alerting;
+}

@@ -1,0 +1,39 @@
+// Step 4: ingest — pipeline, batch writer and what hears of committed readings (the one fan-out below).
+import type { Reading } from '../../alerts/types.ts';
+import type { AppContext } from '../context.ts';
+import { IngestService } from '../ingest/ingest-service.ts';
+import { startPeerFeed } from '../ingest/peer-feed.ts';
+import { IngestPipeline } from '../ingest/pipeline.ts';
+import { createSteps } from '../ingest/steps-impl.ts';
+import { BatchWriter } from '../ingest/writer.ts';
+import type { Stops } from './stops.ts';
+
+/** Where committed readings go next: the rule engine of this process, and the console's live board. */
+export interface ReadingSinks {
+  evaluate?: (rs: Reading[]) => void;
+  live: (rs: Reading[]) => void;
+}
+
+export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () => number, stops: Stops): Promise<IngestService | undefined> {
+  const { config, db, log, metrics } = ctx;
+  if (!(config.roles.has('ingest') || config.roles.has('broker'))) return undefined;
+  const steps = await createSteps(db, ctx.codecSandbox, now);
+  ctx.codecs = steps.codecs;
+  const up = config.upstream;
+  const evaluate = sinks.evaluate;
+  // with a $share group, each instance evaluates all readings: its own and those its peers committed
+  const peers =
+    evaluate && up?.shareGroup && config.roles.has('ingest')
+      ? startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup }, evaluate, log)
+      : undefined;
+  if (peers) stops.push(() => peers.close());
+  // committed readings go on to the rule engine, the peers and the console's live board
+  const onCommitted = (rs: Reading[]) => {
+    evaluate?.(rs);
+    peers?.publish(rs);
+    sinks.live(rs);
+  };
+  const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted });
+  stops.push(() => writer.close());
+  return new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }));
+}
