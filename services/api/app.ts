@@ -9,7 +9,6 @@ import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
-  type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
@@ -24,12 +23,13 @@ export type Api = FastifyInstance;
 export const AUTH_FAILURES_PER_MINUTE = 30;
 
 export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyInstance> {
+  // per-request access lines only at debug; errors still logged
+  const apiLog: FastifyBaseLogger = log.child({ component: 'api' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
   const app = Fastify({
-    // per-request access lines only at debug; errors still logged
-    loggerInstance: log.child({ component: 'api' }, { level: log.levelVal <= 20 ? log.level : 'warn' }) as unknown as FastifyBaseLogger,
+    loggerInstance: apiLog,
     bodyLimit: 1 << 20,
     genReqId: () => Math.random().toString(36).slice(2, 10),
-  }).withTypeProvider<ZodTypeProvider>();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -128,6 +128,6 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     req.principal = p;
   });
 
-  await registerRoutes(app as unknown as FastifyInstance, ctx);
-  return app as unknown as FastifyInstance;
+  await registerRoutes(app, ctx);
+  return app;
 }
