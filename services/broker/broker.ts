@@ -55,6 +55,8 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     }
   };
   const connected = new Map<string, Set<Client>>();
+  const logins = new WeakMap<Client, Login>();
+  const gates = new WeakMap<Client, Gate>();
   // a deleted credential or a changed password ends the connections made with it, at once
   deps.credentials.onRevoked((username) => {
     deps.clientIds.forget(username);
@@ -77,7 +79,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         e.returnCode = returnCode;
         done(e, false);
       };
-      const generatedId = (client as unknown as RwClient)._rwGeneratedId;
+      const generatedId = logins.get(client)?.generatedId;
       deps.credentials
         .check(username, password as Buffer | undefined)
         .then(async (ok) => {
@@ -99,7 +101,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     },
     authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
       if (!client) return done(null);
-      const username = (client as unknown as RwClient)._rwUser;
+      const username = logins.get(client)?.user;
       const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'broker', clientId: client.id, receivedAt: Date.now() };
       if (!deps.credentials.mayPublish(username, packet.topic) || !ownTopic(username, packet.topic)) {
         log.warn({ clientId: client.id, username, topic: packet.topic }, 'publish outside ACL refused');
@@ -120,21 +122,21 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     },
     // An intake, not a message bus: denied unless the credential's subscribe patterns cover the filter.
     authorizeSubscribe: (client, sub, done) => {
-      const username = (client as unknown as RwClient)._rwUser;
+      const username = logins.get(client)?.user;
       if (deps.credentials.maySubscribe(username, sub.topic)) return done(null, sub);
       log.warn({ clientId: client.id, username, filter: sub.topic.slice(0, 200) }, 'subscription refused');
       done(null, null); // SUBACK 0x80 [MQTT-3.9.3]
     },
-    authorizeForward: (client, packet) => (ownTopic((client as unknown as RwClient)._rwUser, packet.topic) ? packet : null),
+    authorizeForward: (client, packet) => (ownTopic(logins.get(client)?.user, packet.topic) ? packet : null),
   });
   aedes.on('client', (c) => {
-    const u = (c as unknown as RwClient)._rwUser ?? '';
+    const u = logins.get(c)?.user ?? '';
     let set = connected.get(u);
     if (!set) connected.set(u, (set = new Set()));
     set.add(c);
   });
   aedes.on('clientDisconnect', (c) => {
-    const u = (c as unknown as RwClient)._rwUser ?? '';
+    const u = logins.get(c)?.user ?? '';
     connected.get(u)?.delete(c);
     if (connected.get(u)?.size === 0) connected.delete(u);
   });
@@ -142,9 +144,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   aedes.on('clientError', (c, err) => log.debug({ clientId: c.id, err: err.message }, 'client error'));
   // remember the username on the client for ACL checks
   aedes.preConnect = (client, packet, done) => {
-    const c = client as unknown as RwClient;
-    c._rwUser = packet.username;
-    c._rwGeneratedId = !packet.clientId;
+    logins.set(client, { user: packet.username, generatedId: !packet.clientId });
     done(null, true);
   };
 
@@ -155,11 +155,14 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     const msg: RawMessage = { topic: why.topic ?? '', payload: Buffer.alloc(0), source: 'broker', clientId: client.id, receivedAt: Date.now() };
     deps.refused(msg, 'too_large', `MQTT packet of ${why.bytes} bytes exceeds MQTT_MAX_PACKET_BYTES (${deps.maxPacketBytes}); connection closed`).catch(() => {});
   });
-  aedes.on('client', (c) => (c.conn as unknown as Gate).authenticated?.());
+  aedes.on('client', (c) => gates.get(c)?.authenticated?.());
   const server = net.createServer((sock) => {
     sock.setNoDelay(true);
     const gate = admit(sock);
-    if (gate) gate.client = aedes.handle(gate as never) as Client;
+    if (gate) {
+      gate.client = aedes.handle(gate as never) as Client;
+      gates.set(gate.client, gate);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -179,10 +182,10 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   };
 }
 
-/** what we keep on an aedes client */
-interface RwClient {
-  _rwUser?: string;
-  _rwGeneratedId?: boolean;
+/** what we keep about an aedes client: who logged in, and whether aedes generated its client id */
+interface Login {
+  user?: string;
+  generatedId: boolean;
 }
 
 type Gate = GatedSocket & { client?: Client; authenticated?: () => void };
