@@ -108,6 +108,13 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_RATE_LIMIT', 'WEBHOOK_ALLOW_NETS.0', 'WEBHOOK_ALLOW_NETS.1']);
   });
 
+  it('CAP_ARS maps municipalities to their 12-digit Regionalschlüssel and names a malformed entry', () => {
+    expect(loadConfig({}).capArs).toEqual({});
+    expect(loadConfig({ CAP_ARS: 'giessen=065310005005, default=065320023023' }).capArs).toEqual({ giessen: '065310005005', default: '065320023023' });
+    const problems = problemsOf({ CAP_ARS: 'giessen=06531000,wetzlar' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['CAP_ARS.0', 'CAP_ARS.1']);
+  });
+
   it('parses ROLES as a comma list; "all" means every role', () => {
     expect([...loadConfig({ ROLES: 'api, ingest' }).roles].sort()).toEqual(['api', 'ingest']);
     expect([...loadConfig({ ROLES: 'broker,ingest,broker' }).roles].sort()).toEqual(['broker', 'ingest']);

@@ -78,6 +78,14 @@ const schema = z
     CAP_STATUS: z.enum(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'),
     CAP_SCOPE: z.enum(['Public', 'Restricted']).default('Restricted'),
     CAP_RESTRICTION: z.string().min(1).default('Nur für Leitstellen und Einsatzkräfte; öffentliche Warnungen gibt die zuständige Behörde über MoWaS heraus.'),
+    // The municipality key (12-digit Amtlicher Regionalschlüssel) per org for CAP `area/geocode`:
+    // "giessen=065310005005,wetzlar=065320023023" ('default' for devices without an org)
+    CAP_ARS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[^=\s]+=\d{12}$/, 'CAP_ARS: each entry must be org=ARS with the 12-digit Amtlicher Regionalschlüssel, e.g. giessen=065310005005')))
+      .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string]))),
     MAP_TILES_URL: z
       .string()
       .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
@@ -129,6 +137,8 @@ export interface Config {
   /** networks a municipality's webhooks may reach besides public addresses (CIDR) */
   webhookAllowNets: readonly string[];
   cap: { status: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft'; scope: 'Public' | 'Restricted'; restriction: string };
+  /** org → 12-digit ARS for CAP `geocode` */
+  capArs: Readonly<Record<string, string>>;
   sms: {
     provider: 'log' | 'http' | 'twilio' | 'seven';
     httpUrl?: string;
@@ -179,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpRateLimit: e.HTTP_RATE_LIMIT,
     webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
     cap: { status: e.CAP_STATUS, scope: e.CAP_SCOPE, restriction: e.CAP_RESTRICTION },
+    capArs: e.CAP_ARS,
     sms: {
       provider: e.SMS_PROVIDER,
       httpUrl: e.SMS_HTTP_URL,

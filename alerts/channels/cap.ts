@@ -23,6 +23,8 @@ export interface CapInput {
   status?: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft';
   scope?: 'Public' | 'Restricted';
   restriction?: string;
+  /** the municipality's 12-digit Amtlicher Regionalschlüssel, as NINA/MoWaS key areas */
+  ars?: string;
 }
 
 /** How long an open alarm's document stays valid without a newer one; a Cancel expires at once. */
@@ -196,13 +198,15 @@ function parameters(a: Alarm): string {
     .join('');
 }
 
-function areaXml({ alarm, device, radiusKm }: CapInput): string {
+function areaXml({ alarm, device, radiusKm, ars }: CapInput): string {
   const loc = device.location;
   const circle =
     loc && Number.isFinite(loc.lat) && Number.isFinite(loc.lon)
       ? `      <circle>${round(loc.lat)},${round(loc.lon)} ${radiusKm ?? 1}</circle>\n`
       : '';
-  return `    <area>\n${el('areaDesc', `${device.name} (${alarm.deviceId})`, '      ')}${circle}    </area>\n`;
+  // [CAP 1.2 §3.3.4 geocode] after polygon/circle; ARS as NINA keys its warnings
+  const geocode = ars ? `      <geocode>\n${el('valueName', 'ARS', '        ')}${el('value', ars, '        ')}      </geocode>\n` : '';
+  return `    <area>\n${el('areaDesc', `${device.name} (${alarm.deviceId})`, '      ')}${circle}${geocode}    </area>\n`;
 }
 
 const round = (x: number) => Number(x.toFixed(5)).toString();

@@ -45,7 +45,7 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
   let h: Harness;
   const clock = new Clock(pastStart(30 * 60 * MIN));
   beforeAll(async () => {
-    s = await startSystem({ store, now: clock.now });
+    s = await startSystem({ store, now: clock.now, env: { CAP_ARS: 'default=065310005005,wetzlar=065320023023' } });
     h = new Harness(s, clock);
   });
   afterAll(async () => {
@@ -100,6 +100,8 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
       expect(d.xml).toContain('<scope>Restricted</scope>');
       expect(d.xml).toMatch(/<restriction>[^<]+MoWaS[^<]*<\/restriction>/);
       expect(d.xml).toMatch(/<expires>[^<]+<\/expires>/);
+      // the area names the municipality by its Amtlicher Regionalschlüssel (CAP_ARS), as NINA keys warnings
+      expect(d.xml).toMatch(/<geocode>\s*<valueName>ARS<\/valueName>\s*<value>065310005005<\/value>\s*<\/geocode>/);
     }
     // the feed lists every alarm changed in the last 24 h: a feed reader sees the Cancel that ends the warning
     const after = await s.api<string>('GET', '/api/v1/cap/alerts.atom');

@@ -245,6 +245,7 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
       sender,
       publicUrl: ctx.config.publicUrl,
       ...ctx.config.cap,
+      ars: Object.hasOwn(ctx.config.capArs, a.org) ? ctx.config.capArs[a.org] : undefined,
     });
     return { alarm: a, xml, last };
   };
