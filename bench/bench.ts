@@ -114,9 +114,14 @@ async function main() {
   }
   const token = crypto.randomBytes(24).toString('hex');
   const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
-  const start = () => startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: { PATH: process.env.PATH } }, logger);
+  const start = () =>
+    startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: { PATH: process.env.PATH } }, logger);
   const api = async (r: Running, method: string, p: string, body?: unknown) => {
-    const res = await fetch(r.httpUrl + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(r.httpUrl + p, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text);
@@ -137,7 +142,10 @@ async function main() {
     for (let i = 0; i < N_DEV; i++) add(`bench-${i}`, '{"bench":"load"}');
     for (let i = 0; i < SAMPLES + 10; i++) add(`alarm-${i}`, '{"bench":"alarm"}');
     for (let i = ids.length; i < N_REG; i++) add(`idle-${i}`, '{}');
-    await r.ctx.db.query(`insert into devices(id, name, model, tags) select id, 'Bench ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`, [ids, tags]);
+    await r.ctx.db.query(
+      `insert into devices(id, name, model, tags) select id, 'Bench ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`,
+      [ids, tags],
+    );
     const cred = await api(r, 'POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
     await api(r, 'POST', '/api/v1/rules', {
       name: 'bench threshold',
@@ -173,7 +181,14 @@ async function main() {
     const baseRss = process.memoryUsage().rss;
 
     // ---- 1000 device connections, one shared credential ----
-    load = child('load', { port: mqttPort, username: 'bench', password: cred.password, devices: N_DEV, prefix: 'bench-', baseTime: Date.now() - 12 * 3_600_000 });
+    load = child('load', {
+      port: mqttPort,
+      username: 'bench',
+      password: cred.password,
+      devices: N_DEV,
+      prefix: 'bench-',
+      baseTime: Date.now() - 12 * 3_600_000,
+    });
     const conn = await load.wait('connected', 60_000);
     say(`${N_DEV} connections in ${conn.ms} ms`);
     let peakRss = process.memoryUsage().rss;
@@ -187,7 +202,9 @@ async function main() {
     const burst = await load.wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
     const cpu1 = process.cpuUsage(cpu0);
     const ingestCpu = (cpu1.user + cpu1.system) / 1e6;
-    say(`ingest: ${burst.acked} acked of ${burst.sent} sent in ${Math.round(burst.ms)} ms = ${burst.msgsPerS} msgs/s; cpu ${ingestCpu.toFixed(1)} s; unacked ${burst.unacked}, closed ${burst.closed}`);
+    say(
+      `ingest: ${burst.acked} acked of ${burst.sent} sent in ${Math.round(burst.ms)} ms = ${burst.msgsPerS} msgs/s; cpu ${ingestCpu.toFixed(1)} s; unacked ${burst.unacked}, closed ${burst.closed}`,
+    );
     void tIngest;
     for (let i = 0; i < 500 && (r.ingest as unknown as { writer: { pending: number } }).writer?.pending; i++) await sleep(20);
     const rows = Number((await r.ctx.db.query<{ n: number }>(`select count(*)::int as n from readings where device_id like 'bench-%'`)).rows[0].n);
@@ -207,7 +224,9 @@ async function main() {
     const cpuB = process.cpuUsage(cpuA);
     load.proc.send({ cmd: 'endrate' });
     const bg = await load.wait('rate', 10_000);
-    say(`alarm latency over ${lat.samples} samples (${lat.timeouts} timeouts): p50 ${lat.p50} ms, p90 ${lat.p90} ms, p99 ${lat.p99} ms, max ${lat.max} ms; background ${bg.msgsPerS} msgs/s (PUBACK p50 ${bg.pubackP50} ms, p99 ${bg.pubackP99} ms)`);
+    say(
+      `alarm latency over ${lat.samples} samples (${lat.timeouts} timeouts): p50 ${lat.p50} ms, p90 ${lat.p90} ms, p99 ${lat.p99} ms, max ${lat.max} ms; background ${bg.msgsPerS} msgs/s (PUBACK p50 ${bg.pubackP50} ms, p99 ${bg.pubackP99} ms)`,
+    );
     clearInterval(rssTimer);
     load.proc.send({ cmd: 'stop' });
     await load.wait('stopped', 10_000).catch(() => undefined);

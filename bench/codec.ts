@@ -105,7 +105,12 @@ async function main() {
     }
     const after = await runJsCodec(sandbox, CODEC, FRAME, MAP);
     h.disable();
-    hostile[name] = { reasons: [...reasons].join(','), ms_per_call: Math.round((performance.now() - t) / 5), event_loop_lag_ms_max: Math.round(h.max / 1e4) / 100, normal_after: after.ok };
+    hostile[name] = {
+      reasons: [...reasons].join(','),
+      ms_per_call: Math.round((performance.now() - t) / 5),
+      event_loop_lag_ms_max: Math.round(h.max / 1e4) / 100,
+      normal_after: after.ok,
+    };
   }
   result.hostile = hostile;
   result.workers_replaced = sandbox.replaced;

@@ -22,7 +22,11 @@ const r = await startRegenwacht(
   pino({ level: 'warn' }),
 );
 const api = async (method: string, p: string, body?: unknown) => {
-  const res = await fetch(r.httpUrl + p, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(r.httpUrl + p, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? undefined : res.json();
 };
@@ -43,23 +47,38 @@ try {
     ['wz-hermannstein', 'Regenschreiber Hermannstein', 'wetzlar', 50.575, 8.47, 'rain'],
     ['wz-dutenhofen', 'Pegel Dutenhofen', 'wetzlar', 50.565, 8.58, 'level'],
   ] as const;
-  for (const [id, name, org, lat, lon, type] of stations) await api('POST', '/api/v1/devices', { id, name, model: 'generic', org, location: { lat, lon }, tags: { type } });
+  for (const [id, name, org, lat, lon, type] of stations)
+    await api('POST', '/api/v1/devices', { id, name, model: 'generic', org, location: { lat, lon }, tags: { type } });
   for (const org of ['giessen', 'wetzlar']) {
     await api('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { tags: { type: 'rain' } }, org });
     await api('POST', '/api/v1/rules', { preset: 'pegel-meldestufen', thresholds: [150, 200, 250], scope: { tags: { type: 'level' } }, org });
-    await api('POST', '/api/v1/rules', { name: 'Sensorausfall', kind: 'offline', scope: { tags: { type: 'rain' } }, levels: [{ severity: 'minor', window: '45m' }], org });
+    await api('POST', '/api/v1/rules', {
+      name: 'Sensorausfall',
+      kind: 'offline',
+      scope: { tags: { type: 'rain' } },
+      levels: [{ severity: 'minor', window: '45m' }],
+      org,
+    });
   }
   const cred = await api('POST', '/api/v1/mqtt-credentials', { username: 'shots', publish: ['devices/+/up'] });
   const c = mqtt.connect(r.mqttUrl!, { username: cred.username, password: cred.password });
   await new Promise((res) => c.once('connect', res));
-  const pub = (id: string, body: unknown) => new Promise<void>((res, rej) => c.publish(`devices/${id}/up`, JSON.stringify(body), { qos: 1 }, (e) => (e ? rej(e) : res())));
+  const pub = (id: string, body: unknown) =>
+    new Promise<void>((res, rej) => c.publish(`devices/${id}/up`, JSON.stringify(body), { qos: 1 }, (e) => (e ? rej(e) : res())));
 
   const now = Math.floor(Date.now() / 300_000) * 300_000;
   const N = 288; // a day of 5-minute readings
   const storm = (k: number, peak: number) => (k > N - 14 ? peak * Math.sin(((k - (N - 14)) / 14) * Math.PI) : 0);
-  const rnd = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rnd = (seed: number) => () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const r0 = rnd(7);
-  const rainPeak: Record<string, number> = { 'gi-nord': 4.2, 'gi-rathaus': 2.6, 'gi-klein-linden': 1.6, 'gi-allendorf': 0.6, 'wz-garbenheim': 2.2, 'wz-naunheim': 0.5 };
+  const rainPeak: Record<string, number> = {
+    'gi-nord': 4.2,
+    'gi-rathaus': 2.6,
+    'gi-klein-linden': 1.6,
+    'gi-allendorf': 0.6,
+    'wz-garbenheim': 2.2,
+    'wz-naunheim': 0.5,
+  };
   const levelEnd: Record<string, number> = { 'gi-pegel-lahn': 218, 'gi-wieseck': 162, 'gi-lahnwiesen': 120, 'wz-dill': 140, 'wz-dutenhofen': 95 };
   const series = new Map<string, { time: string; readings: Record<string, number> }[]>();
   for (const [id, , , , , type] of stations) {
@@ -101,10 +120,26 @@ try {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const shot = async (name: string, o: { width: number; height: number; mobile?: boolean; url: string; dark?: boolean; wait?: string; full?: boolean }) => {
-    const ctx = await browser.newContext({ viewport: { width: o.width, height: o.height }, isMobile: o.mobile, hasTouch: o.mobile, locale: 'de-DE', colorScheme: o.dark ? 'dark' : 'light', deviceScaleFactor: 1 });
+    const ctx = await browser.newContext({
+      viewport: { width: o.width, height: o.height },
+      isMobile: o.mobile,
+      hasTouch: o.mobile,
+      locale: 'de-DE',
+      colorScheme: o.dark ? 'dark' : 'light',
+      deviceScaleFactor: 1,
+    });
     const page = await ctx.newPage();
     await page.goto(`${r.httpUrl}/login`);
     await page.fill('#login', 'leitstelle');

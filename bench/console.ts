@@ -91,7 +91,11 @@ async function main() {
   const out: Record<string, unknown> = { stations: N, openAlarms: Number(a.alarms), cpus: os.cpus().length, node: process.version };
   try {
     const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(r.httpUrl + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(r.httpUrl + p, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
       return res.json();
     };
@@ -104,7 +108,10 @@ async function main() {
       [N],
     );
     await r.ctx.devices.reload();
-    await db.query(`insert into uplinks(time, device_id, source) select now() - (k % 60) * interval '1 minute', 'st' || k, 'bench' from generate_series(0, $1 - 1) k`, [N]);
+    await db.query(
+      `insert into uplinks(time, device_id, source) select now() - (k % 60) * interval '1 minute', 'st' || k, 'bench' from generate_series(0, $1 - 1) k`,
+      [N],
+    );
     await db.query(
       `insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at)
        select 'rule_bench', 'DWD Starkregen', 'st' || (k * 5 % $2), 'rain_mm', (array['minor','moderate','severe','extreme'])[1 + k % 4],
@@ -176,7 +183,16 @@ async function main() {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     await ctx.addCookies([{ name: 'rw_session', value: sid!, url: r.httpUrl }]);
@@ -185,7 +201,10 @@ async function main() {
     const stationInter: number[] = [];
     for (let k = 0; k < 6; k++) {
       await page.goto(`${r.httpUrl}/`);
-      await page.waitForFunction(() => document.body.dataset.live === '1' && document.querySelector('[data-station],[data-cluster]') && document.querySelectorAll('#board tr').length > 1);
+      await page.waitForFunction(
+        () =>
+          document.body.dataset.live === '1' && document.querySelector('[data-station],[data-cluster]') && document.querySelectorAll('#board tr').length > 1,
+      );
       const ms = await page.evaluate(() => performance.now());
       if (k > 0) inter.push(ms); // the first loads the scripts into the cache
       await page.goto(`${r.httpUrl}/stations/st0?range=7d`);
@@ -200,10 +219,24 @@ async function main() {
 
     // ---- SSE clients: memory, and the ingest rate with and without them ----
     const cred = await api('POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
-    const load = fork(path.join(HERE, 'load.ts'), ['load', JSON.stringify({ port: Number(new URL(r.mqttUrl!).port), username: cred.username, password: cred.password, devices: N, prefix: 'st', baseTime: Date.now() - 3 * 86_400_000 })], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const load = fork(
+      path.join(HERE, 'load.ts'),
+      [
+        'load',
+        JSON.stringify({
+          port: Number(new URL(r.mqttUrl!).port),
+          username: cred.username,
+          password: cred.password,
+          devices: N,
+          prefix: 'st',
+          baseTime: Date.now() - 3 * 86_400_000,
+        }),
+      ],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      },
+    );
     children.push(load);
     const inbox: Array<Record<string, any>> = [];
     load.on('message', (m: Record<string, any>) => inbox.push(m));
@@ -243,7 +276,10 @@ async function main() {
     const without1 = await burst();
     await new Promise((res) => setTimeout(res, 1000));
     const before = mem();
-    const sse = fork(fileURLToPath(import.meta.url), ['sse-clients', JSON.stringify({ url: r.httpUrl, cookie, n: Number(a.sse) })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const sse = fork(fileURLToPath(import.meta.url), ['sse-clients', JSON.stringify({ url: r.httpUrl, cookie, n: Number(a.sse) })], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     children.push(sse);
     const sseBox: Array<Record<string, any>> = [];
     sse.on('message', (m: Record<string, any>) => sseBox.push(m));

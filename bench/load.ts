@@ -147,7 +147,15 @@ async function load(o: { port: number; username: string; password: string; devic
       clearInterval(prog);
       void last;
       onAck = () => {};
-      send({ ev: 'burst', acked: acked - start.acked, sent: sent - start.sent, ms: tEnd - tb, msgsPerS: Math.round((ackedInTime / (tEnd - tb)) * 1000), unacked: sent - acked, closed });
+      send({
+        ev: 'burst',
+        acked: acked - start.acked,
+        sent: sent - start.sent,
+        ms: tEnd - tb,
+        msgsPerS: Math.round((ackedInTime / (tEnd - tb)) * 1000),
+        unacked: sent - acked,
+        closed,
+      });
     } else if (c.cmd === 'rate') {
       const rate = c.rate as number;
       lat = [];
@@ -170,7 +178,14 @@ async function load(o: { port: number; username: string; password: string; devic
       }
       track = false;
       const ms = now() - tb;
-      send({ ev: 'rate', sent: sent - start.sent, acked: acked - start.acked, msgsPerS: Math.round(((acked - start.acked) / ms) * 1000), pubackP50: r2(pct(lat, 50)), pubackP99: r2(pct(lat, 99)) });
+      send({
+        ev: 'rate',
+        sent: sent - start.sent,
+        acked: acked - start.acked,
+        msgsPerS: Math.round(((acked - start.acked) / ms) * 1000),
+        pubackP50: r2(pct(lat, 50)),
+        pubackP99: r2(pct(lat, 99)),
+      });
     }
   }
   for (const c of conns) c.end();
@@ -198,7 +213,13 @@ async function probe(o: { port: number; username: string; password: string; pref
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   send({ ev: 'listening', url: `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook` });
   const run = await next('run');
-  const c = new LiteClient({ host: '127.0.0.1', port: run.mqttPort as number, clientId: 'alarm-probe', username: o.username, password: (run.password as string) ?? o.password });
+  const c = new LiteClient({
+    host: '127.0.0.1',
+    port: run.mqttPort as number,
+    clientId: 'alarm-probe',
+    username: o.username,
+    password: (run.password as string) ?? o.password,
+  });
   await c.connect();
   const samples = run.samples as number;
   const lat: number[] = [];

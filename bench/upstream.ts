@@ -19,7 +19,13 @@ try {
   const t0 = Date.now() - 3_600_000;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: N }, (_, i) => new Promise((r) => c.publish(`devices/${dev}/up`, JSON.stringify({ time: new Date(t0 + i * 100).toISOString(), readings: { level_cm: i } }), { qos: 1 }, r))),
+    Array.from(
+      { length: N },
+      (_, i) =>
+        new Promise((r) =>
+          c.publish(`devices/${dev}/up`, JSON.stringify({ time: new Date(t0 + i * 100).toISOString(), readings: { level_cm: i } }), { qos: 1 }, r),
+        ),
+    ),
   );
   let stored = 0;
   const deadline = performance.now() + 60_000;
@@ -29,7 +35,9 @@ try {
   }
   const ms = performance.now() - start;
   c.end();
-  process.stdout.write(`${JSON.stringify({ upstream_msgs_per_s: Math.round((stored / ms) * 1000), messages: N, stored, ms: Math.round(ms), store: s.ctx.db.kind })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ upstream_msgs_per_s: Math.round((stored / ms) * 1000), messages: N, stored, ms: Math.round(ms), store: s.ctx.db.kind })}\n`,
+  );
 } finally {
   await s.close();
 }

@@ -92,15 +92,35 @@ export function parseDuration(s: string): number | undefined {
 }
 
 const FLAGS = {
-  broker: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' },
-  format: { type: 'string' }, devices: { type: 'string' }, model: { type: 'string' },
-  scenario: { type: 'string' }, 'return-period': { type: 'string' }, duration: { type: 'string' },
-  tail: { type: 'string' }, interval: { type: 'string' }, speed: { type: 'string' }, rate: { type: 'string' },
-  count: { type: 'string' }, seed: { type: 'string' }, faults: { type: 'string' }, qos: { type: 'string' },
-  cell: { type: 'string' }, kostra: { type: 'string' }, csv: { type: 'string' },
-  'mount-height': { type: 'string' }, 'mm-per-tip': { type: 'string' },
-  setup: { type: 'boolean' }, api: { type: 'string' }, token: { type: 'string' }, webhook: { type: 'string' },
-  sms: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  broker: { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  format: { type: 'string' },
+  devices: { type: 'string' },
+  model: { type: 'string' },
+  scenario: { type: 'string' },
+  'return-period': { type: 'string' },
+  duration: { type: 'string' },
+  tail: { type: 'string' },
+  interval: { type: 'string' },
+  speed: { type: 'string' },
+  rate: { type: 'string' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  faults: { type: 'string' },
+  qos: { type: 'string' },
+  cell: { type: 'string' },
+  kostra: { type: 'string' },
+  csv: { type: 'string' },
+  'mount-height': { type: 'string' },
+  'mm-per-tip': { type: 'string' },
+  setup: { type: 'boolean' },
+  api: { type: 'string' },
+  token: { type: 'string' },
+  webhook: { type: 'string' },
+  sms: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** `env`: where REGENWACHT_TOKEN comes from, so the API token need not appear in a process list. */
@@ -194,7 +214,8 @@ function crossCheck(o: SimOptions): string[] {
   if (o.csv && !existsSync(o.csv)) p.push(`--csv file not found: ${o.csv}`);
   if (o.kostraFile && !existsSync(o.kostraFile)) p.push(`--kostra file not found: ${o.kostraFile}`);
   if (!o.kostraFile && !BUILTIN_CELLS[o.cell]) p.push(`--cell must be one of ${Object.keys(BUILTIN_CELLS).join(', ')} (or use --kostra FILE), got "${o.cell}"`);
-  if (o.scenario === 'euler2' && o.rate === undefined && o.durationMs % 300_000 !== 0) p.push('--duration for euler2 must be a multiple of 5 minutes (KOSTRA blocks)');
+  if (o.scenario === 'euler2' && o.rate === undefined && o.durationMs % 300_000 !== 0)
+    p.push('--duration for euler2 must be a multiple of 5 minutes (KOSTRA blocks)');
   if (o.count !== undefined && o.rate === undefined) p.push('--count only applies in load mode (--rate N)');
   return p;
 }

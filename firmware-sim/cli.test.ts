@@ -4,7 +4,7 @@ import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArgError, parseCli, parseDuration } from './args.ts';
 import { main } from './cli.ts';
-import { connectPublisher, ConnectError } from './publisher.ts';
+import { ConnectError, connectPublisher } from './publisher.ts';
 
 const problems = (argv: string[]): string[] => {
   try {
@@ -99,7 +99,23 @@ describe('broker refusals', () => {
 
   it('a full run through a real broker: every QoS 1 publish acknowledged', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const code = await main(['--broker', url, '--username', 'sim', '--password', 'good', '--devices', '2', '--duration', '10m', '--speed', '1e5', '--json', '--seed', '1']);
+    const code = await main([
+      '--broker',
+      url,
+      '--username',
+      'sim',
+      '--password',
+      'good',
+      '--devices',
+      '2',
+      '--duration',
+      '10m',
+      '--speed',
+      '1e5',
+      '--json',
+      '--seed',
+      '1',
+    ]);
     const summary = JSON.parse(String(out.mock.calls.at(-1)![0]));
     out.mockRestore();
     expect(code).toBe(0);

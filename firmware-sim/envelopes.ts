@@ -1,7 +1,8 @@
 // Network-server envelopes around a frame [docs/topics.md]: ChirpStack v4 UplinkEvent JSON, The Things Stack v3
 // uplink JSON, or native JSON. Both network servers omit protobuf default values (fCnt 0, adr false).
-import type { EncodedFrame } from './encoders/index.ts';
+
 import type { SimDevice } from './devices.ts';
+import type { EncodedFrame } from './encoders/index.ts';
 import { type Rng, uuidFrom } from './prng.ts';
 
 export type Format = 'chirpstack' | 'tts' | 'native';

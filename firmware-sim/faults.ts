@@ -99,7 +99,10 @@ export function createFaultApplier(plan: FaultPlan, spec: ModelSpec, n: number) 
 }
 
 export function parseFaults(list: string): FaultName[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!(FAULTS as readonly string[]).includes(n)) throw new Error(`unknown fault "${n}"; faults: ${FAULTS.join(', ')}`);
   }

@@ -37,11 +37,7 @@ export function describeConnectError(url: string, e: unknown): string {
   return `cannot connect to MQTT broker ${url}: ${err.message ?? String(e)}`;
 }
 
-export async function connectPublisher(
-  url: string,
-  auth: { username?: string; password?: string },
-  timeoutMs = 5000,
-): Promise<Publisher> {
+export async function connectPublisher(url: string, auth: { username?: string; password?: string }, timeoutMs = 5000): Promise<Publisher> {
   const client: MqttClient = mqtt.connect(url, {
     ...auth,
     clientId: `regenwacht-sim-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,

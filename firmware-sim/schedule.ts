@@ -29,7 +29,11 @@ export function buildSchedule(o: Opts, sc: Scenario, devices: number, wallStart:
   if (o.rate !== undefined) return loadSchedule(o.rate, o.count ?? Math.max(1, Math.floor((o.rate * o.durationMs) / 1000)), sc, devices, wallStart);
   const simStart = wallStart - sc.spanMs * (1 - 1 / o.speed);
   const at = (device: number, index: number, offset: number): ScheduledUplink => ({
-    device, index, offset, time: Math.round(simStart + offset), sendAt: wallStart + offset / o.speed,
+    device,
+    index,
+    offset,
+    time: Math.round(simStart + offset),
+    sendAt: wallStart + offset / o.speed,
   });
   if (sc.offsets) {
     const all: ScheduledUplink[] = [];

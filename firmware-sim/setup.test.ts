@@ -17,7 +17,8 @@ function fakeApi(opts: { wrapLists?: boolean; noCredentialList?: boolean } = {})
     if ((init.headers as Record<string, string>).authorization !== 'Bearer tok') return json(401, { error: { code: 'UNAUTHORIZED', message: 'bad token' } });
     const body = init.body ? JSON.parse(String(init.body)) : undefined;
     if (method === 'POST' && path === '/api/v1/devices') {
-      if (store.devices.has(body.id) || [...store.devices.values()].some((d: any) => d.devEui === body.devEui)) return json(409, { error: { code: 'CONFLICT', message: 'exists' } });
+      if (store.devices.has(body.id) || [...store.devices.values()].some((d: any) => d.devEui === body.devEui))
+        return json(409, { error: { code: 'CONFLICT', message: 'exists' } });
       store.devices.set(body.id, body);
       return json(201, body);
     }
@@ -26,7 +27,9 @@ function fakeApi(opts: { wrapLists?: boolean; noCredentialList?: boolean } = {})
       return d ? json(200, d) : json(404, { error: { code: 'NOT_FOUND', message: 'no device' } });
     }
     if (method === 'GET' && path === '/api/v1/mqtt-credentials') {
-      return opts.noCredentialList ? json(403, { error: { code: 'FORBIDDEN', message: 'no' } }) : json(200, list([...store.creds.keys()].map((username) => ({ username }))));
+      return opts.noCredentialList
+        ? json(403, { error: { code: 'FORBIDDEN', message: 'no' } })
+        : json(200, list([...store.creds.keys()].map((username) => ({ username }))));
     }
     if (method === 'POST' && path === '/api/v1/mqtt-credentials') {
       if (store.creds.has(body.username)) return json(409, { error: { code: 'CONFLICT', message: 'exists' } });
@@ -54,8 +57,14 @@ function fakeApi(opts: { wrapLists?: boolean; noCredentialList?: boolean } = {})
 }
 
 const input = (fetchImpl: typeof fetch, over: Record<string, unknown> = {}) => ({
-  api: 'http://api.test/', token: 'tok', devices: simDevices('elsys-elt', 3), sensor: DEFAULT_SENSOR,
-  rng: createRng('setup'), fetchImpl, webhook: 'https://hook.test/x', ...over,
+  api: 'http://api.test/',
+  token: 'tok',
+  devices: simDevices('elsys-elt', 3),
+  sensor: DEFAULT_SENSOR,
+  rng: createRng('setup'),
+  fetchImpl,
+  webhook: 'https://hook.test/x',
+  ...over,
 });
 
 describe('setup', () => {
@@ -70,7 +79,11 @@ describe('setup', () => {
     expect(Math.abs(dev.location.lat - 50.58)).toBeLessThan(0.05);
     expect(Math.abs(dev.location.lon - 8.67)).toBeLessThan(0.07);
     expect((api.store.creds.get('sim-elsys-elt') as any).publish).toContain('devices/sim-elsys-elt-1/up');
-    expect(api.store.rules[0]).toMatchObject({ name: RULE_NAME, preset: 'dwd-starkregen', scope: { deviceIds: ['sim-elsys-elt-1', 'sim-elsys-elt-2', 'sim-elsys-elt-3'] } });
+    expect(api.store.rules[0]).toMatchObject({
+      name: RULE_NAME,
+      preset: 'dwd-starkregen',
+      scope: { deviceIds: ['sim-elsys-elt-1', 'sim-elsys-elt-2', 'sim-elsys-elt-3'] },
+    });
     const route = api.store.routes[0];
     expect(route).toMatchObject({ match: { minSeverity: 'moderate' }, notifyOn: ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'] });
     expect(route.targets[0]).toMatchObject({ type: 'webhook', url: 'https://hook.test/x', format: 'regenwacht' });
@@ -93,11 +106,7 @@ describe('setup', () => {
 
   it('more devices than the ACL can list get the sim application wildcards', () => {
     const f = publishFilters(simDevices('elsys-elt', 200));
-    expect(f).toEqual([
-      'application/5e55c0de-0000-4000-8000-0000000000a1/device/+/event/up',
-      'v3/regenwacht-sim@ttn/devices/+/up',
-      'devices/+/up',
-    ]);
+    expect(f).toEqual(['application/5e55c0de-0000-4000-8000-0000000000a1/device/+/event/up', 'v3/regenwacht-sim@ttn/devices/+/up', 'devices/+/up']);
     expect(publishFilters(simDevices('elsys-elt', 33))).toHaveLength(99);
   });
 

@@ -35,7 +35,10 @@ export const SMS_ROUTE_NAME = 'Simulator SMS';
 const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'];
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -47,16 +50,21 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
   const result: SetupResult = { devicesCreated: 0, devicesExisting: 0, ruleCreated: false, routesCreated: [] };
 
   for (const d of s.devices) {
-    const r = await call('POST', '/api/v1/devices', {
-      id: d.id,
-      name: `Simulator ${d.model} #${d.n}`,
-      model: d.model,
-      devEui: d.devEui,
-      // scattered around Gießen so maps and CAP areas look plausible
-      location: { lat: round(50.58 + (s.rng.next() - 0.5) * 0.08), lon: round(8.67 + (s.rng.next() - 0.5) * 0.12) },
-      params: { mountHeightMm: s.sensor.mountHeightMm, levelOffsetCm: 0, mmPerTip: s.sensor.mmPerTip },
-      tags: { simulator: 'true', kind: spec.kind, simModel: d.model },
-    }, [409]);
+    const r = await call(
+      'POST',
+      '/api/v1/devices',
+      {
+        id: d.id,
+        name: `Simulator ${d.model} #${d.n}`,
+        model: d.model,
+        devEui: d.devEui,
+        // scattered around Gießen so maps and CAP areas look plausible
+        location: { lat: round(50.58 + (s.rng.next() - 0.5) * 0.08), lon: round(8.67 + (s.rng.next() - 0.5) * 0.12) },
+        params: { mountHeightMm: s.sensor.mountHeightMm, levelOffsetCm: 0, mmPerTip: s.sensor.mmPerTip },
+        tags: { simulator: 'true', kind: spec.kind, simModel: d.model },
+      },
+      [409],
+    );
     if (r.status === 409) {
       await checkExisting(call, d);
       result.devicesExisting++;
@@ -110,8 +118,11 @@ async function checkExisting(call: ApiCall, d: SimDevice): Promise<void> {
   const r = await call('GET', `/api/v1/devices/${encodeURIComponent(d.id)}`, undefined, [404]);
   const body = r.body as { model?: string; devEui?: string } | undefined;
   if (r.status === 404) {
-    throw new ApiError(409, `cannot register ${d.id}: DevEUI ${d.devEui} already belongs to another device ` +
-      '(simulated devices of every model share the DevEUIs 5E55…n); delete the other simulated devices or use the same --model');
+    throw new ApiError(
+      409,
+      `cannot register ${d.id}: DevEUI ${d.devEui} already belongs to another device ` +
+        '(simulated devices of every model share the DevEUIs 5E55…n); delete the other simulated devices or use the same --model',
+    );
   }
   if (body?.model && body.model !== d.model) {
     throw new ApiError(409, `${d.id} exists with model ${body.model}, not ${d.model}`);
@@ -189,7 +200,6 @@ export function listItems(body: unknown): Array<Record<string, unknown>> {
   return Array.isArray(items) ? items : [];
 }
 
-const findByName = (r: { body: unknown }, name: string): Record<string, unknown> | undefined =>
-  listItems(r.body).find((x) => x.name === name);
+const findByName = (r: { body: unknown }, name: string): Record<string, unknown> | undefined => listItems(r.body).find((x) => x.name === name);
 
 const round = (v: number): number => Math.round(v * 1e5) / 1e5;

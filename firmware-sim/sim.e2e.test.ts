@@ -56,12 +56,39 @@ describe('simulator → Regenwacht end to end', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const common = (): string[] => ['--setup', '--api', app.httpUrl, '--token', app.adminToken, '--broker', app.mqttUrl,
-    '--scenario', 'euler2', '--duration', '60m', '--speed', '3600', '--seed', 'e2e'];
+  const common = (): string[] => [
+    '--setup',
+    '--api',
+    app.httpUrl,
+    '--token',
+    app.adminToken,
+    '--broker',
+    app.mqttUrl,
+    '--scenario',
+    'euler2',
+    '--duration',
+    '60m',
+    '--speed',
+    '3600',
+    '--seed',
+    'e2e',
+  ];
 
   it('Berlin T=100 a, D=60 min (48.9 mm, S5) over ChirpStack → extreme (> 40 mm/1 h)', async () => {
     const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const s = await runSimulator([...common(), '--cell', 'berlin', '--return-period', '100', '--devices', '2', '--model', 'dragino-sn50v3-count', '--format', 'chirpstack']);
+    const s = await runSimulator([
+      ...common(),
+      '--cell',
+      'berlin',
+      '--return-period',
+      '100',
+      '--devices',
+      '2',
+      '--model',
+      'dragino-sn50v3-count',
+      '--format',
+      'chirpstack',
+    ]);
     expect(s).toMatchObject({ sent: 122, acknowledged: 122, errors: 0 });
     expect(s.setup).toMatchObject({ devicesCreated: 2, ruleCreated: true });
     const to = new Date(Date.now() + 60_000).toISOString();
@@ -77,7 +104,19 @@ describe('simulator → Regenwacht end to end', () => {
   // third gauge gets this storm alone (1 and 2 get it on top of the first, staying extreme).
   it('cell 117111 T=30 a, D=60 min (36.6 mm, S3) over TTS → severe, not extreme', async () => {
     const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
-    const s = await runSimulator([...common(), '--cell', '117111', '--return-period', '30', '--devices', '3', '--model', 'dragino-sn50v3-count', '--format', 'tts']);
+    const s = await runSimulator([
+      ...common(),
+      '--cell',
+      '117111',
+      '--return-period',
+      '30',
+      '--devices',
+      '3',
+      '--model',
+      'dragino-sn50v3-count',
+      '--format',
+      'tts',
+    ]);
     expect(s).toMatchObject({ sent: 183, acknowledged: 183, errors: 0 });
     expect(s.setup).toMatchObject({ devicesCreated: 1, devicesExisting: 2, ruleCreated: false, ruleUpdated: true });
     const id = s.deviceIds[2];

@@ -8,9 +8,9 @@ import { createFaultApplier, planFaults } from './faults.ts';
 import { createRng } from './prng.ts';
 import { connectPublisher, type Publisher } from './publisher.ts';
 import { buildScenario } from './scenarios/index.ts';
+import { buildSchedule } from './schedule.ts';
 import { createSensor, DEFAULT_SENSOR, round, type SensorParams } from './sensor.ts';
 import { runSetup, type SetupResult } from './setup.ts';
-import { buildSchedule } from './schedule.ts';
 
 export interface Summary {
   sent: number;
@@ -57,21 +57,40 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
   const devices = simDevices(opts.model, deviceCount);
   const sensorParams: SensorParams = { ...DEFAULT_SENSOR, mountHeightMm: opts.mountHeightMm, mmPerTip: opts.mmPerTip };
   const summary: Summary = {
-    sent: 0, acknowledged: 0, errors: 0, dropped: 0, duplicates: 0, devices: deviceCount, model: opts.model,
-    format: opts.format, scenario: scenario.describe, seed: opts.seed, wallMs: 0, deviceIds: devices.map((d) => d.id),
+    sent: 0,
+    acknowledged: 0,
+    errors: 0,
+    dropped: 0,
+    duplicates: 0,
+    devices: deviceCount,
+    model: opts.model,
+    format: opts.format,
+    scenario: scenario.describe,
+    seed: opts.seed,
+    wallMs: 0,
+    deviceIds: devices.map((d) => d.id),
   };
 
   let auth = { username: opts.username, password: opts.password };
   if (opts.setup) {
     summary.setup = await runSetup({
-      api: opts.api!, token: opts.token!, devices, sensor: sensorParams, username: opts.username,
-      webhook: opts.webhook, sms: opts.sms, rng: rng.fork('setup'), fetchImpl: deps.fetchImpl,
+      api: opts.api!,
+      token: opts.token!,
+      devices,
+      sensor: sensorParams,
+      username: opts.username,
+      webhook: opts.webhook,
+      sms: opts.sms,
+      rng: rng.fork('setup'),
+      fetchImpl: deps.fetchImpl,
     });
     if (summary.setup.credentials) auth = summary.setup.credentials;
-    log(`setup: ${summary.setup.devicesCreated} device(s) created, ${summary.setup.devicesExisting} existed` +
-      (summary.setup.credentials ? `, MQTT user ${summary.setup.credentials.username}` : '') +
-      (summary.setup.ruleCreated ? ', rule created' : '') +
-      (summary.setup.routesCreated.length ? `, routes: ${summary.setup.routesCreated.join(', ')}` : ''));
+    log(
+      `setup: ${summary.setup.devicesCreated} device(s) created, ${summary.setup.devicesExisting} existed` +
+        (summary.setup.credentials ? `, MQTT user ${summary.setup.credentials.username}` : '') +
+        (summary.setup.ruleCreated ? ', rule created' : '') +
+        (summary.setup.routesCreated.length ? `, routes: ${summary.setup.routesCreated.join(', ')}` : ''),
+    );
   }
 
   const publisher = deps.publisher ?? (await connectPublisher(opts.broker, auth, opts.connectTimeoutMs));
@@ -81,7 +100,10 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
     const r = rng.fork(`device-${dev.n}`);
     const n = schedule.countFor(d);
     return {
-      dev, fCnt: 0, prevTips: undefined as number | undefined, radioRng: r.fork('radio'),
+      dev,
+      fCnt: 0,
+      prevTips: undefined as number | undefined,
+      radioRng: r.fork('radio'),
       link: { rssi: -75 - r.int(0, 40), snr: 9 - r.next() * 12, sf: 7 + r.int(0, 3) },
       sensor: createSensor(spec, sensorParams, r.fork('sensor')),
       faults: createFaultApplier(planFaults(opts.faults, n, r.fork('faults')), spec, n),
@@ -119,10 +141,13 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
       summary.sent++;
       const p: Promise<void> = publisher
         .publish(msg.topic, msg.payload, opts.qos)
-        .then(() => void summary.acknowledged++, (e: Error) => {
-          summary.errors++;
-          summary.error ??= e.message;
-        })
+        .then(
+          () => void summary.acknowledged++,
+          (e: Error) => {
+            summary.errors++;
+            summary.error ??= e.message;
+          },
+        )
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
@@ -139,19 +164,14 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
 }
 
 /** Native JSON carries canonical metrics [docs/topics.md]: an IP sensor computes its own interval rain. */
-function nativeReadings(
-  s: { prevTips: number | undefined },
-  r: import('./encoders/index.ts').SensorReading,
-  p: SensorParams,
-): Record<string, number> {
+function nativeReadings(s: { prevTips: number | undefined }, r: import('./encoders/index.ts').SensorReading, p: SensorParams): Record<string, number> {
   const out: Record<string, number> = {};
   if (r.tipCount !== undefined) {
     // a counter that went backwards restarted at 0 (reboot): the new count is all new rain
     const delta = s.prevTips === undefined ? 0 : r.tipCount >= s.prevTips ? r.tipCount - s.prevTips : r.tipCount;
     out.rain_mm = round(delta * p.mmPerTip, 3);
     s.prevTips = r.tipCount;
-  }
-  else if (r.rainMm !== undefined) out.rain_mm = r.rainMm;
+  } else if (r.rainMm !== undefined) out.rain_mm = r.rainMm;
   if (r.distanceMm !== undefined) out.level_cm = round((p.mountHeightMm - r.distanceMm) / 10, 1);
   if (r.pressureBar !== undefined) out.level_cm = round(r.pressureBar * 1019.72, 1);
   if (r.batteryV !== undefined) out.battery_v = r.batteryV;

@@ -22,7 +22,9 @@ describe('start with PostgreSQL unreachable', () => {
       (e: Error) => e,
     );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1400); // it did wait
-    expect(err?.message).toMatch(new RegExp(`cannot reach the database at 127\\.0\\.0\\.1:${port}/regenwacht \\(ECONNREFUSED\\) after 2 s; check DATABASE_URL`));
+    expect(err?.message).toMatch(
+      new RegExp(`cannot reach the database at 127\\.0\\.0\\.1:${port}/regenwacht \\(ECONNREFUSED\\) after 2 s; check DATABASE_URL`),
+    );
     expect(err?.message).not.toContain('s3cret-pw');
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -72,7 +74,9 @@ describe('a start that cannot succeed says why before anything else starts', () 
       p.stderr.on('data', (d) => (out += d));
       const code = await new Promise<number | null>((r) => p.once('exit', r));
       expect(code).toBe(1);
-      expect(out.trim().split('\n')).toEqual([`Regenwacht: HTTP port ${taken.port} on 127.0.0.1 is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`]);
+      expect(out.trim().split('\n')).toEqual([
+        `Regenwacht: HTTP port ${taken.port} on 127.0.0.1 is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`,
+      ]);
     } finally {
       await taken.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -89,7 +93,10 @@ describe('a start that cannot succeed says why before anything else starts', () 
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-refused-'));
     try {
       // a 60 s wait would outlast the test's time limit
-      const err = await startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, databaseUrl: u.toString(), dbWaitMs: 60_000, env: {} }, pino({ level: 'silent' })).then(
+      const err = await startRegenwacht(
+        { dataDir, httpPort: 0, mqttPort: 0, databaseUrl: u.toString(), dbWaitMs: 60_000, env: {} },
+        pino({ level: 'silent' }),
+      ).then(
         () => undefined,
         (e: StartError) => e,
       );

@@ -87,7 +87,11 @@ describe('loadConfig', () => {
 
   it('embedded broker limits: 256 KiB packets, CONNECT within 10 s, 64 unauthenticated sockets per address by default', () => {
     expect(loadConfig({}).mqtt).toEqual({ maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxPendingPerAddress: 64 });
-    expect(loadConfig({ MQTT_MAX_PACKET_BYTES: '65536', MQTT_CONNECT_TIMEOUT: '500ms', MQTT_MAX_PENDING_PER_ADDRESS: '2' }).mqtt).toEqual({ maxPacketBytes: 65_536, connectTimeoutMs: 500, maxPendingPerAddress: 2 });
+    expect(loadConfig({ MQTT_MAX_PACKET_BYTES: '65536', MQTT_CONNECT_TIMEOUT: '500ms', MQTT_MAX_PENDING_PER_ADDRESS: '2' }).mqtt).toEqual({
+      maxPacketBytes: 65_536,
+      connectTimeoutMs: 500,
+      maxPendingPerAddress: 2,
+    });
     expect(loadConfig({ MQTT_CONNECT_TIMEOUT: '30s' }).mqtt.connectTimeoutMs).toBe(30_000);
     const problems = (() => {
       try {
@@ -103,7 +107,11 @@ describe('loadConfig', () => {
   it('WEBHOOK_ALLOW_NETS takes networks (none by default) and names a malformed one; HTTP_RATE_LIMIT a count a minute', () => {
     expect(loadConfig({}).webhookAllowNets).toEqual([]);
     expect(loadConfig({}).httpRateLimit).toBe(3000);
-    expect(loadConfig({ WEBHOOK_ALLOW_NETS: '10.20.0.0/16, fd00:20::/64,192.168.5.7' }).webhookAllowNets).toEqual(['10.20.0.0/16', 'fd00:20::/64', '192.168.5.7']);
+    expect(loadConfig({ WEBHOOK_ALLOW_NETS: '10.20.0.0/16, fd00:20::/64,192.168.5.7' }).webhookAllowNets).toEqual([
+      '10.20.0.0/16',
+      'fd00:20::/64',
+      '192.168.5.7',
+    ]);
     const problems = problemsOf({ WEBHOOK_ALLOW_NETS: '10.20.0.0/33,leitstelle.local', HTTP_RATE_LIMIT: 'viele' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_RATE_LIMIT', 'WEBHOOK_ALLOW_NETS.0', 'WEBHOOK_ALLOW_NETS.1']);
   });
@@ -153,7 +161,11 @@ describe('loadConfig', () => {
 
 function run(env: Record<string, string>, timeoutMs = 40_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(TSX, ['services/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(TSX, ['services/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));

@@ -16,88 +16,114 @@ const port = (name: string) =>
 
 const optUrl = z.string().url().optional();
 
-const schema = z
-  .object({
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
-      .optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    BIND_HOST: z.string().min(1).default('127.0.0.1'),
-    HTTP_PORT: port('HTTP_PORT').default(8080),
-    MQTT_PORT: z
-      .string()
-      .regex(/^(off|\d+)$/, 'MQTT_PORT must be a port number 0–65535 or off')
-      .transform((s) => (s === 'off' ? ('off' as const) : Number(s)))
-      .refine((n) => n === 'off' || n <= 65535, 'MQTT_PORT must be a port number 0–65535 or off')
-      .default(1883),
-    MQTT_MAX_PACKET_BYTES: z
-      .string()
-      .regex(/^\d+$/, 'MQTT_MAX_PACKET_BYTES must be a number of bytes')
-      .transform(Number)
-      .refine((n) => n >= 1024 && n <= 268_435_455, 'MQTT_MAX_PACKET_BYTES must be 1024 … 268435455 (the MQTT maximum)')
-      .default(262_144),
-    MQTT_CONNECT_TIMEOUT: z
-      .string()
-      .regex(/^\d+(ms|s)$/, 'MQTT_CONNECT_TIMEOUT must be a duration like 10s or 500ms')
-      .transform((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.slice(0, -1)) * 1000))
-      .refine((n) => n >= 100 && n <= 600_000, 'MQTT_CONNECT_TIMEOUT must be between 100ms and 600s')
-      .default(10_000),
-    MQTT_MAX_PENDING_PER_ADDRESS: z
-      .string()
-      .regex(/^\d+$/, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
-      .transform(Number)
-      .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
-      .default(64),
-    UPSTREAM_MQTT_URL: z
-      .string()
-      .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
-      .optional(),
-    UPSTREAM_MQTT_USERNAME: z.string().optional(),
-    UPSTREAM_MQTT_PASSWORD: z.string().optional(),
-    UPSTREAM_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'UPSTREAM_SHARE_GROUP: letters, digits, _ and - only').optional(),
-    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
-    ROLES: z
-      .string()
-      .default('all')
-      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(['all', ...ROLE_NAMES])).min(1, 'ROLES must name at least one role')),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    PUBLIC_URL: z.string().url().optional(),
-    SMS_PROVIDER: z.enum(['log', 'http', 'twilio', 'seven']).default('log'),
-    SMS_HTTP_URL: optUrl,
-    SMS_HTTP_TOKEN: z.string().optional(),
-    TWILIO_ACCOUNT_SID: z.string().optional(),
-    TWILIO_AUTH_TOKEN: z.string().optional(),
-    TWILIO_FROM: z.string().optional(),
-    TWILIO_BASE_URL: z.string().url().default('https://api.twilio.com'),
-    SEVEN_API_KEY: z.string().optional(),
-    SEVEN_FROM: z.string().optional(),
-    SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
-    // CAP feed: Restricted by default, since public warnings go out through the authorised MoWaS sender
-    CAP_STATUS: z.enum(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'),
-    CAP_SCOPE: z.enum(['Public', 'Restricted']).default('Restricted'),
-    CAP_RESTRICTION: z.string().min(1).default('Nur für Leitstellen und Einsatzkräfte; öffentliche Warnungen gibt die zuständige Behörde über MoWaS heraus.'),
-    // The municipality key (12-digit Amtlicher Regionalschlüssel) per org for CAP `area/geocode`:
-    // "giessen=065310005005,wetzlar=065320023023" ('default' for devices without an org)
-    CAP_ARS: z
-      .string()
-      .default('')
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[^=\s]+=\d{12}$/, 'CAP_ARS: each entry must be org=ARS with the 12-digit Amtlicher Regionalschlüssel, e.g. giessen=065310005005')))
-      .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string]))),
-    MAP_TILES_URL: z
-      .string()
-      .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
-      .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
-    MAP_TILES_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
-    HTTP_RATE_LIMIT: z.string().regex(/^\d+$/, 'HTTP_RATE_LIMIT must be a whole number of requests per minute').transform(Number).refine((n) => n >= 1, 'HTTP_RATE_LIMIT must be at least 1').default(3000),
-    WEBHOOK_ALLOW_NETS: z
-      .string()
-      .default('')
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.string().refine(isCidr, 'WEBHOOK_ALLOW_NETS: each entry must be a network like 10.20.0.0/16 or fd00:1::/64'))),
-  });
+const schema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port('HTTP_PORT').default(8080),
+  MQTT_PORT: z
+    .string()
+    .regex(/^(off|\d+)$/, 'MQTT_PORT must be a port number 0–65535 or off')
+    .transform((s) => (s === 'off' ? ('off' as const) : Number(s)))
+    .refine((n) => n === 'off' || n <= 65535, 'MQTT_PORT must be a port number 0–65535 or off')
+    .default(1883),
+  MQTT_MAX_PACKET_BYTES: z
+    .string()
+    .regex(/^\d+$/, 'MQTT_MAX_PACKET_BYTES must be a number of bytes')
+    .transform(Number)
+    .refine((n) => n >= 1024 && n <= 268_435_455, 'MQTT_MAX_PACKET_BYTES must be 1024 … 268435455 (the MQTT maximum)')
+    .default(262_144),
+  MQTT_CONNECT_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s)$/, 'MQTT_CONNECT_TIMEOUT must be a duration like 10s or 500ms')
+    .transform((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.slice(0, -1)) * 1000))
+    .refine((n) => n >= 100 && n <= 600_000, 'MQTT_CONNECT_TIMEOUT must be between 100ms and 600s')
+    .default(10_000),
+  MQTT_MAX_PENDING_PER_ADDRESS: z
+    .string()
+    .regex(/^\d+$/, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
+    .transform(Number)
+    .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
+    .default(64),
+  UPSTREAM_MQTT_URL: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
+    .optional(),
+  UPSTREAM_MQTT_USERNAME: z.string().optional(),
+  UPSTREAM_MQTT_PASSWORD: z.string().optional(),
+  UPSTREAM_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'UPSTREAM_SHARE_GROUP: letters, digits, _ and - only')
+    .optional(),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  ROLES: z
+    .string()
+    .default('all')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['all', ...ROLE_NAMES])).min(1, 'ROLES must name at least one role')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_URL: z.string().url().optional(),
+  SMS_PROVIDER: z.enum(['log', 'http', 'twilio', 'seven']).default('log'),
+  SMS_HTTP_URL: optUrl,
+  SMS_HTTP_TOKEN: z.string().optional(),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  TWILIO_BASE_URL: z.string().url().default('https://api.twilio.com'),
+  SEVEN_API_KEY: z.string().optional(),
+  SEVEN_FROM: z.string().optional(),
+  SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
+  // CAP feed: Restricted by default, since public warnings go out through the authorised MoWaS sender
+  CAP_STATUS: z.enum(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'),
+  CAP_SCOPE: z.enum(['Public', 'Restricted']).default('Restricted'),
+  CAP_RESTRICTION: z.string().min(1).default('Nur für Leitstellen und Einsatzkräfte; öffentliche Warnungen gibt die zuständige Behörde über MoWaS heraus.'),
+  // The municipality key (12-digit Amtlicher Regionalschlüssel) per org for CAP `area/geocode`:
+  // "giessen=065310005005,wetzlar=065320023023" ('default' for devices without an org)
+  CAP_ARS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^[^=\s]+=\d{12}$/, 'CAP_ARS: each entry must be org=ARS with the 12-digit Amtlicher Regionalschlüssel, e.g. giessen=065310005005'),
+      ),
+    )
+    .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string]))),
+  MAP_TILES_URL: z
+    .string()
+    .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
+    .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  MAP_TILES_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
+  HTTP_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+$/, 'HTTP_RATE_LIMIT must be a whole number of requests per minute')
+    .transform(Number)
+    .refine((n) => n >= 1, 'HTTP_RATE_LIMIT must be at least 1')
+    .default(3000),
+  WEBHOOK_ALLOW_NETS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isCidr, 'WEBHOOK_ALLOW_NETS: each entry must be a network like 10.20.0.0/16 or fd00:1::/64'))),
+});
 
 /** `a.b.c.d/n` or `ipv6/n` (a bare address counts as /32 or /128). */
 function isCidr(s: string): boolean {

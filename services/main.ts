@@ -1,8 +1,8 @@
 // `npm start`: the whole system, or the roles named in ROLES. [README.md]
 import closeWithGrace from 'close-with-grace';
+import { startRegenwacht } from './app.ts';
 import { PortInUseError } from './broker/broker.ts';
 import { ConfigError } from './config.ts';
-import { startRegenwacht } from './app.ts';
 import { StartError } from './start-checks.ts';
 
 async function main() {

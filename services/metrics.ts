@@ -28,8 +28,18 @@ export function createMetrics() {
     /** the gauges that need the database are filled from this probe when Prometheus scrapes */
     probe: undefined as StateProbe | undefined,
   };
-  const openAlarms = new client.Gauge({ name: 'regenwacht_alarms_open', help: 'Open alarms by severity and state (firing, acknowledged)', labelNames: ['severity', 'state'], registers: [registry] });
-  const outbox = new client.Gauge({ name: 'regenwacht_notifications', help: 'Notifications in the outbox by state (pending, sending, held, failed, …)', labelNames: ['state'], registers: [registry] });
+  const openAlarms = new client.Gauge({
+    name: 'regenwacht_alarms_open',
+    help: 'Open alarms by severity and state (firing, acknowledged)',
+    labelNames: ['severity', 'state'],
+    registers: [registry],
+  });
+  const outbox = new client.Gauge({
+    name: 'regenwacht_notifications',
+    help: 'Notifications in the outbox by state (pending, sending, held, failed, …)',
+    labelNames: ['state'],
+    registers: [registry],
+  });
   m.refresh = async () => {
     if (!m.probe) return;
     const snap = await m.probe.snapshot();

@@ -33,11 +33,23 @@ export function holdPort(host: string, port: number, what: 'HTTP' | 'MQTT'): Pro
     s.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
         const alt = what === 'MQTT' ? ' or MQTT_PORT=off' : '';
-        reject(new StartError('PORT_IN_USE', `${what} port ${port} on ${host} is already in use; choose another with ${setting}=<port> (0 = any free port)${alt}`));
+        reject(
+          new StartError('PORT_IN_USE', `${what} port ${port} on ${host} is already in use; choose another with ${setting}=<port> (0 = any free port)${alt}`),
+        );
       } else if (e.code === 'EACCES') {
-        reject(new StartError('PORT_FORBIDDEN', `${what} port ${port} on ${host} needs privileges this process does not have; choose a port above 1023 with ${setting}=<port>`));
+        reject(
+          new StartError(
+            'PORT_FORBIDDEN',
+            `${what} port ${port} on ${host} needs privileges this process does not have; choose a port above 1023 with ${setting}=<port>`,
+          ),
+        );
       } else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
-        reject(new StartError('BIND_HOST_UNAVAILABLE', `BIND_HOST ${host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)`));
+        reject(
+          new StartError(
+            'BIND_HOST_UNAVAILABLE',
+            `BIND_HOST ${host} is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)`,
+          ),
+        );
       } else reject(e);
     });
     s.listen({ host, port, exclusive: true }, () => {
@@ -68,5 +80,8 @@ export function databaseRefusal(e: unknown, where: string): StartError | undefin
   if (!code || !(code in REFUSALS)) return undefined;
   // PostgreSQL's own text names the user or database, never the password
   const detail = (e as Error).message;
-  return new StartError('DATABASE_REFUSED', `the database at ${where} refused the connection: ${REFUSALS[code]} (${detail}; SQLSTATE ${code}); check DATABASE_URL`);
+  return new StartError(
+    'DATABASE_REFUSED',
+    `the database at ${where} refused the connection: ${REFUSALS[code]} (${detail}; SQLSTATE ${code}); check DATABASE_URL`,
+  );
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capAlertXml, capAtomFeed, capDateTime, type CapInput, type CapMsgType } from './cap.ts';
+import { type CapInput, type CapMsgType, capAlertXml, capAtomFeed, capDateTime } from './cap.ts';
 import { sampleAlarm } from './test-fixtures.ts';
 
 // The OASIS schema travels with the repo so the check runs on a fresh clone (test/fixtures/README.md).
@@ -22,7 +22,13 @@ function xmllint(xml: string, name: string, schema?: string): string {
   return r.status === 0 ? '' : r.stderr;
 }
 
-const { url: _url, deviceName, location, message: _m, ...alarm } = sampleAlarm({
+const {
+  url: _url,
+  deviceName,
+  location,
+  message: _m,
+  ...alarm
+} = sampleAlarm({
   deviceName: 'Pegel <Gießen> & "Nord"',
   ruleName: 'Starkregen <1h> & mehr',
 });
@@ -68,8 +74,20 @@ describe.skipIf(!hasXmllint && !required)('CAP 1.2 against the OASIS schema (xml
   it('the Atom feed is well-formed', () => {
     const feed = capAtomFeed(
       [
-        { alarm, identifier: 'regenwacht.alarm.123.Alert', sent: new Date('2026-07-14T12:05:03Z'), xmlUrl: 'https://x.example/api/v1/cap/alerts/123.xml?a=1&b=2', title: 'UNWETTER <Stufe 3> & "Starkregen"' },
-        { alarm: { ...alarm, id: '124', severity: 'extreme' }, identifier: 'regenwacht.alarm.124.Update', sent: new Date('2026-07-14T12:35:00Z'), xmlUrl: 'https://x.example/api/v1/cap/alerts/124.xml', title: 'EXTREMES UNWETTER' },
+        {
+          alarm,
+          identifier: 'regenwacht.alarm.123.Alert',
+          sent: new Date('2026-07-14T12:05:03Z'),
+          xmlUrl: 'https://x.example/api/v1/cap/alerts/123.xml?a=1&b=2',
+          title: 'UNWETTER <Stufe 3> & "Starkregen"',
+        },
+        {
+          alarm: { ...alarm, id: '124', severity: 'extreme' },
+          identifier: 'regenwacht.alarm.124.Update',
+          sent: new Date('2026-07-14T12:35:00Z'),
+          xmlUrl: 'https://x.example/api/v1/cap/alerts/124.xml',
+          title: 'EXTREMES UNWETTER',
+        },
       ],
       { selfUrl: 'https://x.example/api/v1/cap/alerts.atom', updated: new Date('2026-07-14T12:35:00Z') },
     );
@@ -124,7 +142,10 @@ describe('capAlertXml content', () => {
 
   it('is Public only when configured, and never for a sensor outage', () => {
     expect(capAlertXml({ ...input('Alert', true), scope: 'Public' })).toContain('<scope>Public</scope>');
-    const outage = capAlertXml({ ...input('Alert', true, { alarm: { ...alarm, metric: 'uplink', unit: 's', value: 3600, threshold: 1800, window: '30m' } }), scope: 'Public' });
+    const outage = capAlertXml({
+      ...input('Alert', true, { alarm: { ...alarm, metric: 'uplink', unit: 's', value: 3600, threshold: 1800, window: '30m' } }),
+      scope: 'Public',
+    });
     expect(outage).toContain('<scope>Restricted</scope>');
     expect(outage).toMatch(/<restriction>[^<]+<\/restriction>/);
   });
@@ -138,4 +159,3 @@ describe('capAlertXml content', () => {
     expect(capDateTime(new Date('2026-01-02T03:04:05.999Z'))).toBe('2026-01-02T03:04:05+00:00');
   });
 });
-

@@ -1,6 +1,6 @@
 // CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
-import { alarmTitle, CLOSED_WORDS, endedPhrase, hazardOf, metricPhrase, rainEvent, severityWords, type Hazard } from './wording.ts';
+import { alarmTitle, CLOSED_WORDS, endedPhrase, type Hazard, hazardOf, metricPhrase, rainEvent, severityWords } from './wording.ts';
 import { el, esc } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -60,15 +60,12 @@ const INSTRUCTION: Record<Hazard, string> = {
   water:
     'Halten Sie Abstand zu Ufern, Brücken und Durchlässen. Betreten Sie keine überfluteten Wege oder Keller. ' +
     'Bringen Sie Fahrzeuge und Gegenstände aus dem Uferbereich in Sicherheit.',
-  rise:
-    'Das Wasser steigt schnell. Halten Sie Abstand zu Ufern, Brücken und Durchlässen und achten Sie auf weitere Meldungen.',
+  rise: 'Das Wasser steigt schnell. Halten Sie Abstand zu Ufern, Brücken und Durchlässen und achten Sie auf weitere Meldungen.',
   offline: 'Die Messstelle liefert keine Daten und wird geprüft. Achten Sie bei Regen selbst auf steigendes Wasser.',
   other: 'Achten Sie auf weitere Meldungen.',
 };
-const INSTRUCTION_EXTREME =
-  'Lebensgefahr: Suchen Sie höher gelegene Stockwerke auf und folgen Sie den Anweisungen der Einsatzkräfte. ';
-const INSTRUCTION_CANCEL =
-  'Die Gefahr ist vorüber. Achten Sie weiterhin auf Schäden, Schlamm und unterspülte Wege.';
+const INSTRUCTION_EXTREME = 'Lebensgefahr: Suchen Sie höher gelegene Stockwerke auf und folgen Sie den Anweisungen der Einsatzkräfte. ';
+const INSTRUCTION_CANCEL = 'Die Gefahr ist vorüber. Achten Sie weiterhin auf Schäden, Schlamm und unterspülte Wege.';
 
 // a rise that stopped says nothing about how high the water stands
 const INSTRUCTION_RISE_ENDED = 'Der Anstieg hat aufgehört; der Wasserstand kann weiter hoch sein. Halten Sie weiter Abstand zu Ufern.';
@@ -84,7 +81,10 @@ export function capDateTime(d: Date): string {
 }
 
 export function capAlertXml(input: CapInput): string {
-  for (const [k, v] of [['identifier', input.identifier], ['sender', input.sender]] as const) {
+  for (const [k, v] of [
+    ['identifier', input.identifier],
+    ['sender', input.sender],
+  ] as const) {
     if (!CAP_ID.test(v)) throw new RangeError(`CAP ${k} must not contain spaces, commas, < or &`);
   }
   return (
@@ -191,19 +191,14 @@ function parameters(a: Alarm): string {
   ];
   return pairs
     .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(
-      ([n, v]) =>
-        `    <parameter>\n      <valueName>${esc(n)}</valueName>\n      <value>${esc(v as string | number)}</value>\n    </parameter>\n`,
-    )
+    .map(([n, v]) => `    <parameter>\n      <valueName>${esc(n)}</valueName>\n      <value>${esc(v as string | number)}</value>\n    </parameter>\n`)
     .join('');
 }
 
 function areaXml({ alarm, device, radiusKm, ars }: CapInput): string {
   const loc = device.location;
   const circle =
-    loc && Number.isFinite(loc.lat) && Number.isFinite(loc.lon)
-      ? `      <circle>${round(loc.lat)},${round(loc.lon)} ${radiusKm ?? 1}</circle>\n`
-      : '';
+    loc && Number.isFinite(loc.lat) && Number.isFinite(loc.lon) ? `      <circle>${round(loc.lat)},${round(loc.lon)} ${radiusKm ?? 1}</circle>\n` : '';
   // [CAP 1.2 §3.3.4 geocode] after polygon/circle; ARS as NINA keys its warnings
   const geocode = ars ? `      <geocode>\n${el('valueName', 'ARS', '        ')}${el('value', ars, '        ')}      </geocode>\n` : '';
   return `    <area>\n${el('areaDesc', `${device.name} (${alarm.deviceId})`, '      ')}${circle}${geocode}    </area>\n`;

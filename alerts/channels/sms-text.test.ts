@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES, type Severity } from '../types.ts';
 import { toGsm7 } from './gsm7.ts';
-import { SEVERITY_WORDS, gsm7Length, isGsm7, smsText } from './sms-text.ts';
+import { gsm7Length, isGsm7, SEVERITY_WORDS, smsText } from './sms-text.ts';
 import { samplePayload } from './test-fixtures.ts';
 import { NOTIFICATION_EVENT_TYPES, type NotificationAlarm } from './types.ts';
 
 describe('smsText', () => {
   it('reads like the contract example for a firing rain alarm', () => {
     const text = smsText(samplePayload('alarm.firing'));
-    expect(text).toBe(
-      'UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123',
-    );
+    expect(text).toBe('UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123');
   });
 
   it('a silent sensor of an open alarm: SENSOR STILL, since when no data came, the alarm kept', () => {
     const text = smsText({ ...samplePayload('alarm.stale'), lastReadingAt: '2026-07-14T12:40:00Z' });
-    expect(text).toBe('SENSOR STILL: UNWETTER Stufe 3: HEFTIGER STARKREGEN, zuletzt 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen. (gauge-01) keine Daten seit 14:40. Alarm 123');
+    expect(text).toBe(
+      'SENSOR STILL: UNWETTER Stufe 3: HEFTIGER STARKREGEN, zuletzt 28,8 mm Regen in 1 h (Schwelle 25 mm) an Pegel Gießen. (gauge-01) keine Daten seit 14:40. Alarm 123',
+    );
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('smsText', () => {
     [{ metric: 'level_cm', unit: 'cm', severity: 'moderate', window: '15m' }, /^PEGELANSTIEG 28,8 cm in 15 min an /],
     [{ metric: 'uplink', unit: 's', severity: 'moderate', value: 1800, window: '30m' }, /^SENSORAUSFALL \(Stufe 2\): keine Daten seit 30 min/],
     [{ metric: 'battery_v', unit: 'V', severity: 'minor', value: 3.1, threshold: 3.3, window: null }, /^ALARM Stufe 1: /],
-  ] as const)('speaks the hazard\'s language: %j', (figures, pattern) => {
+  ] as const)("speaks the hazard's language: %j", (figures, pattern) => {
     const text = smsText(samplePayload('alarm.firing', figures));
     expect(text).toMatch(pattern);
     expect(text).not.toContain('UNWETTER');

@@ -1,13 +1,13 @@
 // German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [docs/formats.md SMS]
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
-import { CLOSED_WORDS, endedPhrase, eventWords, formatWindow, hazardOf, metricPhrase, severityWords } from './wording.ts';
 import type { NotificationEventType, NotificationPayload } from './types.ts';
+import { CLOSED_WORDS, endedPhrase, eventWords, formatWindow, hazardOf, metricPhrase, severityWords } from './wording.ts';
 
 export { gsm7Length, isGsm7 } from './gsm7.ts';
 
 export const SMS_MAX = 160;
 
-export { SEVERITY_WORDS, WATER_WORDS, severityWords } from './wording.ts';
+export { SEVERITY_WORDS, severityWords, WATER_WORDS } from './wording.ts';
 
 const LEAD: Record<NotificationEventType, string> = {
   'alarm.firing': '',
@@ -125,7 +125,11 @@ function cut(s: string, over: number, min: number): string {
 }
 
 /** Names come from operators and integrators: a newline or control character must not start a forged line. [issue 11] */
-const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
+const oneLine = (s: string): string =>
+  s
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 
 export function smsText(payload: NotificationPayload): string {
   const a = payload.alarm;

@@ -58,21 +58,20 @@ export interface DeliveryResult {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** whsec_ followed by non-empty, canonical base64 (the HMAC key). [docs/formats.md Webhook] */
-export const webhookSecretSchema = z
-  .string()
-  .refine((s) => s.startsWith('whsec_') && s.length > 6 && BASE64.test(s.slice(6)), {
-    message: 'must be "whsec_" followed by base64',
-  });
+export const webhookSecretSchema = z.string().refine((s) => s.startsWith('whsec_') && s.length > 6 && BASE64.test(s.slice(6)), {
+  message: 'must be "whsec_" followed by base64',
+});
 
 export const webhookTargetSchema = z.object({
   type: z.literal('webhook'),
   // fetch refuses URLs with user:password, so reject them here rather than fail every delivery
-  url: z
-    .url({ protocol: /^https?$/ })
-    .refine((u) => {
+  url: z.url({ protocol: /^https?$/ }).refine(
+    (u) => {
       const p = new URL(u);
       return p.username === '' && p.password === '';
-    }, { message: 'credentials in the URL are not supported; use the signature' }),
+    },
+    { message: 'credentials in the URL are not supported; use the signature' },
+  ),
   secret: webhookSecretSchema,
   format: z.enum(['regenwacht', 'alertmanager']).default('regenwacht'),
 });

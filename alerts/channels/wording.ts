@@ -12,8 +12,7 @@ export const CLOSED_WORDS: Record<ClosedReason, string> = {
 
 type AlarmFigures = Pick<Alarm, 'metric' | 'value' | 'threshold' | 'unit' | 'window'>;
 
-const num = (digits: number) =>
-  new Intl.NumberFormat('de-DE', { maximumFractionDigits: digits, useGrouping: false });
+const num = (digits: number) => new Intl.NumberFormat('de-DE', { maximumFractionDigits: digits, useGrouping: false });
 const fine = num(2);
 const coarse = num(1);
 
@@ -92,8 +91,18 @@ const OTHER_WORDS: Record<Severity, string> = { minor: 'ALARM Stufe 1', moderate
 
 // The DWD's own event names (CAP `event`, DWD CAP profile II codes 61–66): Starkregen for 1–6 h sums,
 // Dauerregen for 12–72 h. Stufe 1 has no DWD rain event; it borrows the Stufe 2 name. [DWD Warnkriterien]
-const STARKREGEN: Record<Severity, string> = { minor: 'STARKREGEN', moderate: 'STARKREGEN', severe: 'HEFTIGER STARKREGEN', extreme: 'EXTREM HEFTIGER STARKREGEN' };
-const DAUERREGEN: Record<Severity, string> = { minor: 'DAUERREGEN', moderate: 'DAUERREGEN', severe: 'ERGIEBIGER DAUERREGEN', extreme: 'EXTREM ERGIEBIGER DAUERREGEN' };
+const STARKREGEN: Record<Severity, string> = {
+  minor: 'STARKREGEN',
+  moderate: 'STARKREGEN',
+  severe: 'HEFTIGER STARKREGEN',
+  extreme: 'EXTREM HEFTIGER STARKREGEN',
+};
+const DAUERREGEN: Record<Severity, string> = {
+  minor: 'DAUERREGEN',
+  moderate: 'DAUERREGEN',
+  severe: 'ERGIEBIGER DAUERREGEN',
+  extreme: 'EXTREM ERGIEBIGER DAUERREGEN',
+};
 const DAUERREGEN_FROM_MS = 12 * 3_600_000;
 
 /** The DWD event of a rain alarm, from the window that decided: so a gauge watched by both the Starkregen and

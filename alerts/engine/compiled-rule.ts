@@ -1,6 +1,7 @@
 // A rule prepared for the hot path: thresholds as signed integer micro-units, levels in decision order.
-import { severityRank } from '../types.ts';
+
 import type { Rule, RuleLevel } from '../rules/rule-types.ts';
+import { severityRank } from '../types.ts';
 import { toMicro } from './windows.ts';
 
 /** A threshold reading's value is "current" for this long; older backlog is stored but does not fire. */
@@ -38,9 +39,7 @@ function compileLevel(rule: Rule, sign: 1 | -1, l: RuleLevel): CompiledLevel {
 
 export function compileRule(rule: Rule): CompiledRule {
   const sign = rule.comparison === 'below' ? -1 : 1;
-  const levels = rule.levels
-    .map((l) => compileLevel(rule, sign, l))
-    .sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs);
+  const levels = rule.levels.map((l) => compileLevel(rule, sign, l)).sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs);
   const longest = Math.max(0, ...levels.map((l) => l.windowMs));
   const windowed = rule.kind === 'rate' || rule.kind === 'accumulation';
   return {

@@ -54,7 +54,11 @@ export function measure(cr: CompiledRule, s: Series | undefined, t: number, acti
 }
 
 export function measureOffline(cr: CompiledRule, silenceMs: number, active: boolean): Measurement {
-  return outcome(cr, cr.levels.map(() => silenceMs), active);
+  return outcome(
+    cr,
+    cr.levels.map(() => silenceMs),
+    active,
+  );
 }
 
 /** The level of `rank` closest to (or furthest past) its threshold: the one that decided. */

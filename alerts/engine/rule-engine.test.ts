@@ -2,7 +2,7 @@
 // readings, restarts (hydrate), backtests, rule and scope changes.
 import { describe, expect, it } from 'vitest';
 import { Quality, type Transition } from '../types.ts';
-import { HOUR, MIN, T0, blocks, brief, device, dryTail, engineWith, reading, replay, rule } from './test-helpers.ts';
+import { blocks, brief, device, dryTail, engineWith, HOUR, MIN, reading, replay, rule, T0 } from './test-helpers.ts';
 
 const scope = { deviceIds: ['g1'] };
 const starkregen = rule({ preset: 'dwd-starkregen', scope });
@@ -37,7 +37,18 @@ describe('offline', () => {
   });
 
   it('a gauge never heard from keeps its offline alarm across a restart, and escalates on', () => {
-    const two = rule({ name: 'stale', kind: 'offline', scope, levels: [{ severity: 'minor', window: '40m' }, { severity: 'severe', window: '2h' }] }, 'off');
+    const two = rule(
+      {
+        name: 'stale',
+        kind: 'offline',
+        scope,
+        levels: [
+          { severity: 'minor', window: '40m' },
+          { severity: 'severe', window: '2h' },
+        ],
+      },
+      'off',
+    );
     const before = engineWith([two]);
     before.tick(T0);
     expect(kinds(before.tick(T0 + 40 * MIN))).toEqual(['firing minor']);
@@ -103,7 +114,14 @@ describe('rate of rise', () => {
   });
 
   it('below: a fall of 20 cm (threshold −20) fires', () => {
-    const r = rule({ name: 'Fall', kind: 'rate', metric: 'level_cm', comparison: 'below', scope, levels: [{ severity: 'severe', window: '15m', threshold: -20 }] });
+    const r = rule({
+      name: 'Fall',
+      kind: 'rate',
+      metric: 'level_cm',
+      comparison: 'below',
+      scope,
+      levels: [{ severity: 'severe', window: '15m', threshold: -20 }],
+    });
     const ts = replay(engineWith([r]), blocks('g1', 'level_cm', [320, 310, 300], 5 * MIN), T0, T0 + 15 * MIN);
     expect(brief(ts)).toEqual(['firing severe -20/-20@15m +15m']);
   });
@@ -123,7 +141,18 @@ describe('for, shadow, quality', () => {
   });
 
   it('a climb towards a higher level (pending its `for`) restarts the all-clear timer', () => {
-    const two = rule({ name: 'hoch', kind: 'threshold', metric: 'level_cm', scope, levels: [{ severity: 'minor', threshold: 100 }, { severity: 'moderate', threshold: 200 }], for: '5m', clear: { for: '10m' } });
+    const two = rule({
+      name: 'hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope,
+      levels: [
+        { severity: 'minor', threshold: 100 },
+        { severity: 'moderate', threshold: 200 },
+      ],
+      for: '5m',
+      clear: { for: '10m' },
+    });
     // minor fires after 5 min at 150; a dip at +6, a climb to 250 (+10…+13, moderate pending), back below at +14
     const vals = [...Array(6).fill(150), 50, 50, 50, 50, 250, 250, 250, 250, ...Array(20).fill(50)];
     const ts = replay(engineWith([two]), minutes(vals), T0, T0 + 40 * MIN);
@@ -131,7 +160,15 @@ describe('for, shadow, quality', () => {
   });
 
   it('below with hysteresis: fires at ≤ 3.3 V, holds up to 3.4 V, resolves above 3.4 V', () => {
-    const low = rule({ name: 'Batterie', kind: 'threshold', metric: 'battery_v', comparison: 'below', scope, levels: [{ severity: 'minor', threshold: 3.3 }], clear: { hysteresis: 0.1 } });
+    const low = rule({
+      name: 'Batterie',
+      kind: 'threshold',
+      metric: 'battery_v',
+      comparison: 'below',
+      scope,
+      levels: [{ severity: 'minor', threshold: 3.3 }],
+      clear: { hysteresis: 0.1 },
+    });
     const volts = [3.31, 3.3, 3.38, 3.4, 3.41].map((v, i) => reading('g1', 'battery_v', T0 + i * MIN, v));
     expect(brief(replay(engineWith([low]), volts, T0, T0 + 5 * MIN))).toEqual(['firing minor 3.3/3.3 +1m', 'resolved minor 3.41/3.3 +4m']);
   });
@@ -176,7 +213,7 @@ describe('stale hold: missing data never ends or lowers an alarm', () => {
     expect(brief(back)).toEqual(['resolved severe 0/25@1h +500m']); // 15 min of fresh data (from +485m) below every level
   });
 
-  it('the expected interval is 3 × the median uplink interval (hourly gauge: 3 h), or the rule\'s own', () => {
+  it("the expected interval is 3 × the median uplink interval (hourly gauge: 3 h), or the rule's own", () => {
     const hourly = blocks('g1', 'rain_mm', [0, 0, 20, 0, 0], HOUR); // fires at +3h, last reading +5h
     const e = engineWith([starkregen]);
     expect(kinds(replay(e, hourly, T0, T0 + 7 * HOUR + 59 * MIN))).toEqual(['firing moderate']);
@@ -188,7 +225,12 @@ describe('stale hold: missing data never ends or lowers an alarm', () => {
   it('a backlog arriving in one burst is a live device: silence counts from when readings arrive', () => {
     const e = engineWith([starkregen]);
     const now = T0 + 2 * HOUR;
-    for (const [m, v] of [[30, 10], [25, 8], [20, 0]]) e.onReading(rain(now - m * MIN, v), now); // stamped 30–20 min ago
+    for (const [m, v] of [
+      [30, 10],
+      [25, 8],
+      [20, 0],
+    ])
+      e.onReading(rain(now - m * MIN, v), now); // stamped 30–20 min ago
     expect(kinds(e.tick(now + 14 * MIN))).toEqual([]);
     expect(brief(e.tick(now + 15 * MIN), now)).toEqual(['stale moderate 900/900@1h +15m']);
   });
@@ -240,11 +282,28 @@ describe('restart and backtest', () => {
 
   it('hydrate continues a storm split across two engines: same transitions, no second firing', () => {
     const split = T0 + 32 * MIN; // after block 6: alarm open at moderate
-    const first = replay(engineWith([starkregen]), readings.filter((r) => r.time <= split), T0, split);
+    const first = replay(
+      engineWith([starkregen]),
+      readings.filter((r) => r.time <= split),
+      T0,
+      split,
+    );
     const b = engineWith([starkregen]);
-    const open = first.filter((t) => t.kind !== 'resolved').slice(-1).map((t) => ({ ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity }));
-    b.hydrate(readings.filter((r) => r.time <= split), open, [{ deviceId: 'g1', time: T0 + 30 * MIN }]);
-    const second = replay(b, readings.filter((r) => r.time > split), split + 1, T0 + 8 * HOUR);
+    const open = first
+      .filter((t) => t.kind !== 'resolved')
+      .slice(-1)
+      .map((t) => ({ ruleId: t.ruleId, deviceId: t.deviceId, severity: t.severity }));
+    b.hydrate(
+      readings.filter((r) => r.time <= split),
+      open,
+      [{ deviceId: 'g1', time: T0 + 30 * MIN }],
+    );
+    const second = replay(
+      b,
+      readings.filter((r) => r.time > split),
+      split + 1,
+      T0 + 8 * HOUR,
+    );
     expect(kinds(first)).toEqual(['firing moderate']);
     expect([...first, ...second]).toEqual(whole);
   });
@@ -266,10 +325,7 @@ describe('restart and backtest', () => {
   it('backtest warms the windows with readings before `from`', () => {
     const e = engineWith([starkregen]);
     const from = T0 + 22 * MIN; // blocks 1–4 (21.4 mm) only fill the window
-    expect(brief(e.backtest(starkregen, readings, from, T0 + HOUR))).toEqual([
-      'firing moderate 22.65/15@1h +25m',
-      'escalated severe 25.766/25@1h +40m',
-    ]);
+    expect(brief(e.backtest(starkregen, readings, from, T0 + HOUR))).toEqual(['firing moderate 22.65/15@1h +25m', 'escalated severe 25.766/25@1h +40m']);
   });
 });
 

@@ -6,11 +6,12 @@
 // another reading at that instant. A reading older than
 // clock − longest window (threshold rules: 1 h) changes no window that matters now, so it fires
 // nothing. Backtests pass now = reading time and get the same behaviour. [docs/api.md Rules]
-import { isEvaluated, SEVERITIES, severityRank, type DeviceInfo, type Reading, type Severity, type Transition } from '../types.ts';
+
 import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
-import { isIdle, newState, step, type AlarmState, type Step } from './alarm-state.ts';
-import { compileRule, inScope, type CompiledRule } from './compiled-rule.ts';
-import { decidingLevel, levelAt, measure, measureOffline, type Measurement } from './measure.ts';
+import { type DeviceInfo, isEvaluated, type Reading, SEVERITIES, type Severity, severityRank, type Transition } from '../types.ts';
+import { type AlarmState, isIdle, newState, type Step, step } from './alarm-state.ts';
+import { type CompiledRule, compileRule, inScope } from './compiled-rule.ts';
+import { decidingLevel, levelAt, type Measurement, measure, measureOffline } from './measure.ts';
 import { Series } from './windows.ts';
 
 export interface OpenAlarmRef {
@@ -46,7 +47,15 @@ const seriesKey = (deviceId: string, metric: string) => `${deviceId}\u0000${metr
  *  from the API and from jsonb, which orders keys its own way. */
 function conditionOf(r: Rule): string {
   const sorted = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
+        : v;
   return JSON.stringify(sorted({ kind: r.kind, metric: r.metric, comparison: r.comparison, scope: r.scope, levels: r.levels, hysteresis: r.clear.hysteresis }));
 }
 
@@ -154,7 +163,6 @@ export class RuleEngine {
     }
   }
 
-
   /** Restores a running storm after a restart: window contents, open alarms (no second 'firing'),
    *  and last uplinks. Call after setRules/setDevices. `for`/`clear.for` timers restart from zero. */
   hydrate(readings: Reading[], open: OpenAlarmRef[], lastSeen: LastSeenRef[]): void {
@@ -234,7 +242,11 @@ export class RuleEngine {
     // `at`: when live evaluation saw the reading, if later than its stamp (held by the quality filter)
     const when = (r: Reading & { at?: number }) => r.at ?? r.time;
     const sorted = readings.filter((r) => when(r) <= to).sort((a, b) => when(a) - when(b));
-    e.hydrate(sorted.filter((r) => when(r) < from), [], []);
+    e.hydrate(
+      sorted.filter((r) => when(r) < from),
+      [],
+      [],
+    );
     e.states.clear(); // readings before `from` only fill the windows; the first reading from `from` on is judged
     const out: Transition[] = [];
     let next = Math.ceil(from / stepMs) * stepMs;
@@ -268,7 +280,10 @@ export class RuleEngine {
   private expectedMs(cr: CompiledRule, deviceId: string): number {
     if (cr.rule.expectedIntervalMs) return cr.rule.expectedIntervalMs;
     const times = this.recentUplinks.get(deviceId) ?? [];
-    const gaps = times.slice(1).map((x, i) => x - times[i]).sort((a, b) => a - b);
+    const gaps = times
+      .slice(1)
+      .map((x, i) => x - times[i])
+      .sort((a, b) => a - b);
     const median = gaps.length ? gaps[(gaps.length - 1) >> 1] : 0;
     return Math.max(STALE_MIN_MS, STALE_INTERVALS * median);
   }

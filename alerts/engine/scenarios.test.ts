@@ -1,7 +1,7 @@
 // Reference scenarios S1–S6 from docs/reference/domain.md, fed to the engine with explicit times.
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../types.ts';
-import { HOUR, MIN, T0, blocks, brief, dryTail, engineWith, reading, replay, rule } from './test-helpers.ts';
+import { blocks, brief, dryTail, engineWith, HOUR, MIN, reading, replay, rule, T0 } from './test-helpers.ts';
 
 const scope = { deviceIds: ['g1'] };
 const starkregen = rule({ preset: 'dwd-starkregen', scope });

@@ -1,6 +1,7 @@
 // Scenario helpers for engine tests: build rules from API bodies, replay readings with clock ticks.
-import type { DeviceInfo, Reading, Transition } from '../types.ts';
+
 import { parseRuleInput, type Rule } from '../rules/rule-schema.ts';
+import type { DeviceInfo, Reading, Transition } from '../types.ts';
 import { RuleEngine } from './rule-engine.ts';
 
 export const T0 = Date.UTC(2024, 5, 12, 14, 0, 0);

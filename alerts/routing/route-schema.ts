@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { targetSchema } from '../channels/types.ts';
 import { tryParseDuration } from '../rules/duration.ts';
-import { SEVERITIES, severityRank, type Severity } from '../types.ts';
+import { SEVERITIES, type Severity, severityRank } from '../types.ts';
 
 // `closed`: the alarm ended by a change of configuration; a route that lists `resolved` hears it too.
 // `stale`: the device of an open alarm went silent and the alarm holds; a route that lists `firing` hears it too.

@@ -1,7 +1,7 @@
 // Cross-level checks: every level must be able to decide the alarm at least sometimes. [docs/api.md Rules]
 // "Highest severity whose condition holds wins", so a lower level whose condition implies a higher
 // level's condition can never win; that is a configuration mistake worth a 400, not a silent no-op.
-import { severityRank, type Severity } from '../types.ts';
+import { type Severity, severityRank } from '../types.ts';
 import type { Comparison, RuleKind } from './rule-types.ts';
 
 export interface LevelLike {

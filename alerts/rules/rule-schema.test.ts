@@ -61,7 +61,13 @@ describe('parseRuleInput: the docs/api.md rule example', () => {
   });
 
   it('fills for, clear, comparison and mode defaults', () => {
-    const r = parseRuleInput({ name: 'n', kind: 'threshold', metric: 'level_cm', scope: { tags: { river: 'lahn' } }, levels: [lvl('moderate', undefined, 550)] });
+    const r = parseRuleInput({
+      name: 'n',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { tags: { river: 'lahn' } },
+      levels: [lvl('moderate', undefined, 550)],
+    });
     expect(r.ok && r.rule).toMatchObject({ for: '0m', clear: { hysteresis: 0, for: '0m' }, comparison: 'above', mode: 'active', enabled: true });
   });
 
@@ -73,8 +79,18 @@ describe('parseRuleInput: the docs/api.md rule example', () => {
 
 describe('parseRuleInput: validation messages', () => {
   it.each([
-    ['unknown metric for the kind', { ...base, kind: 'rate', metric: 'water', levels: [lvl('severe', '15m', 20)] }, 'metric', /unknown metric "water" for kind rate; use one of rain_mm, level_cm/],
-    ['accumulation on a level', { ...base, metric: 'level_cm', levels: [lvl('moderate', '1h', 15)] }, 'metric', /accumulation sums rain; metric must be rain_mm, not "level_cm"/],
+    [
+      'unknown metric for the kind',
+      { ...base, kind: 'rate', metric: 'water', levels: [lvl('severe', '15m', 20)] },
+      'metric',
+      /unknown metric "water" for kind rate; use one of rain_mm, level_cm/,
+    ],
+    [
+      'accumulation on a level',
+      { ...base, metric: 'level_cm', levels: [lvl('moderate', '1h', 15)] },
+      'metric',
+      /accumulation sums rain; metric must be rain_mm, not "level_cm"/,
+    ],
     ['missing metric', { ...base, metric: undefined, levels: [lvl('moderate', '1h', 15)] }, 'metric', /metric is required for kind accumulation/],
     ['metric on offline', { ...base, kind: 'offline', levels: [lvl('minor', '1h')] }, 'metric', /offline rules watch every uplink/],
     ['window too short', { ...base, levels: [lvl('moderate', '30s', 15)] }, 'levels.0.window', /window 30s is outside the allowed 1m–7d/],
@@ -92,12 +108,42 @@ describe('parseRuleInput: validation messages', () => {
     ['empty scope', { ...base, scope: {}, levels: [lvl('moderate', '1h', 15)] }, 'scope', /scope needs deviceIds or at least one tag/],
     ['no levels', { ...base, levels: [] }, 'levels', /at least one level is needed/],
     ['unknown field', { ...base, levels: [lvl('moderate', '1h', 15)], severity: 'x' }, '', /Unrecognized key/],
-    ['duplicate level', { ...base, levels: [lvl('moderate', '1h', 15), lvl('moderate', '1h', 18)] }, 'levels.1.severity', /duplicate level: moderate\/1h is already defined by levels.0/],
-    ['higher severity, lower threshold, same window', { ...base, levels: [lvl('moderate', '1h', 25), lvl('severe', '1h', 15)] }, 'levels.0.threshold', /level moderate\/1h \(≥ 25\) can never fire: severe\/1h \(≥ 15\) always holds first; a higher severity needs a stricter threshold/],
-    ['equal thresholds', { ...base, kind: 'threshold', metric: 'level_cm', levels: [lvl('moderate', undefined, 600), lvl('severe', undefined, 600)] }, 'levels.0.threshold', /level moderate \(≥ 600\) can never fire/],
-    ['below: higher severity must be lower', { ...base, kind: 'threshold', metric: 'battery_v', comparison: 'below', levels: [lvl('minor', undefined, 3.3), lvl('moderate', undefined, 3.4)] }, 'levels.0.threshold', /level minor \(≤ 3.3\) can never fire: moderate \(≤ 3.4\)/],
-    ['longer rain window with a lower bar', { ...base, levels: [lvl('moderate', '1h', 15), lvl('severe', '6h', 10)] }, 'levels.0.threshold', /moderate\/1h \(≥ 15\) can never fire: severe\/6h \(≥ 10\)/],
-    ['offline: higher severity needs a longer silence', { name: 'x', kind: 'offline', scope, levels: [lvl('minor', '1h'), lvl('moderate', '30m')] }, 'levels.0.window', /a higher severity needs a longer window/],
+    [
+      'duplicate level',
+      { ...base, levels: [lvl('moderate', '1h', 15), lvl('moderate', '1h', 18)] },
+      'levels.1.severity',
+      /duplicate level: moderate\/1h is already defined by levels.0/,
+    ],
+    [
+      'higher severity, lower threshold, same window',
+      { ...base, levels: [lvl('moderate', '1h', 25), lvl('severe', '1h', 15)] },
+      'levels.0.threshold',
+      /level moderate\/1h \(≥ 25\) can never fire: severe\/1h \(≥ 15\) always holds first; a higher severity needs a stricter threshold/,
+    ],
+    [
+      'equal thresholds',
+      { ...base, kind: 'threshold', metric: 'level_cm', levels: [lvl('moderate', undefined, 600), lvl('severe', undefined, 600)] },
+      'levels.0.threshold',
+      /level moderate \(≥ 600\) can never fire/,
+    ],
+    [
+      'below: higher severity must be lower',
+      { ...base, kind: 'threshold', metric: 'battery_v', comparison: 'below', levels: [lvl('minor', undefined, 3.3), lvl('moderate', undefined, 3.4)] },
+      'levels.0.threshold',
+      /level minor \(≤ 3.3\) can never fire: moderate \(≤ 3.4\)/,
+    ],
+    [
+      'longer rain window with a lower bar',
+      { ...base, levels: [lvl('moderate', '1h', 15), lvl('severe', '6h', 10)] },
+      'levels.0.threshold',
+      /moderate\/1h \(≥ 15\) can never fire: severe\/6h \(≥ 10\)/,
+    ],
+    [
+      'offline: higher severity needs a longer silence',
+      { name: 'x', kind: 'offline', scope, levels: [lvl('minor', '1h'), lvl('moderate', '30m')] },
+      'levels.0.window',
+      /a higher severity needs a longer window/,
+    ],
   ])('%s', (_name, body, path, message) => {
     const found = issues(body);
     expect(found).toContainEqual({ path, message: expect.stringMatching(message) });
@@ -135,26 +181,45 @@ describe('presets', () => {
 
   it('dwd-starkregen: 1 h 15/25/40 and 6 h 20/35/60 → moderate/severe/extreme', () => {
     const r = ok({ preset: 'dwd-starkregen', scope, mode: 'shadow' });
-    expect(r).toMatchObject({ name: 'DWD Starkregen', kind: 'accumulation', metric: 'rain_mm', mode: 'shadow', preset: 'dwd-starkregen', clear: { hysteresis: 0, for: '15m' } });
+    expect(r).toMatchObject({
+      name: 'DWD Starkregen',
+      kind: 'accumulation',
+      metric: 'rain_mm',
+      mode: 'shadow',
+      preset: 'dwd-starkregen',
+      clear: { hysteresis: 0, for: '15m' },
+    });
     expect(table({ preset: 'dwd-starkregen', scope })).toEqual([
-      'moderate/1h/15', 'moderate/6h/20', 'severe/1h/25', 'severe/6h/35', 'extreme/1h/40', 'extreme/6h/60',
+      'moderate/1h/15',
+      'moderate/6h/20',
+      'severe/1h/25',
+      'severe/6h/35',
+      'extreme/1h/40',
+      'extreme/6h/60',
     ]);
   });
 
   it('dwd-dauerregen: 12/24/48/72 h lower bounds', () => {
     expect(table({ preset: 'dwd-dauerregen', scope, name: 'Dauerregen Lahn' })).toEqual([
-      'moderate/12h/25', 'moderate/24h/30', 'moderate/48h/40', 'moderate/72h/60',
-      'severe/12h/40', 'severe/24h/50', 'severe/48h/60', 'severe/72h/90',
-      'extreme/12h/70', 'extreme/24h/80', 'extreme/48h/90', 'extreme/72h/120',
+      'moderate/12h/25',
+      'moderate/24h/30',
+      'moderate/48h/40',
+      'moderate/72h/60',
+      'severe/12h/40',
+      'severe/24h/50',
+      'severe/48h/60',
+      'severe/72h/90',
+      'extreme/12h/70',
+      'extreme/24h/80',
+      'extreme/48h/90',
+      'extreme/72h/120',
     ]);
   });
 
   it('pegel-meldestufen: threshold on level_cm with 5 cm hysteresis', () => {
     const r = ok({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] });
     expect(r).toMatchObject({ kind: 'threshold', metric: 'level_cm', clear: { hysteresis: 5, for: '10m' } });
-    expect(table({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] })).toEqual([
-      'moderate/-/550', 'severe/-/600', 'extreme/-/650',
-    ]);
+    expect(table({ preset: 'pegel-meldestufen', scope, thresholds: [550, 600, 650] })).toEqual(['moderate/-/550', 'severe/-/600', 'extreme/-/650']);
   });
 
   it('expandPreset returns a plain rule body', () => {

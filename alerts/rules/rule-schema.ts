@@ -5,32 +5,28 @@ import { METRIC_UNITS, severityRank } from '../types.ts';
 import { DAY_MS, MINUTE_MS, tryParseDuration } from './duration.ts';
 import { checkLevels } from './level-checks.ts';
 import { expandPreset } from './presets.ts';
-import { PresetSchema, RuleBodySchema, type ParsedBody } from './rule-body-schema.ts';
+import { type ParsedBody, PresetSchema, RuleBodySchema } from './rule-body-schema.ts';
 import type { ParseRuleResult, RuleDefinition, RuleIssue } from './rule-types.ts';
 
-export { parseDuration, formatDuration } from './duration.ts';
+export { formatDuration, parseDuration } from './duration.ts';
 export { expandPreset } from './presets.ts';
+export { type PresetInput, PresetSchema, type RuleBody, RuleBodySchema, ScopeSchema } from './rule-body-schema.ts';
 export * from './rule-types.ts';
-export { PresetSchema, RuleBodySchema, ScopeSchema, type PresetInput, type RuleBody } from './rule-body-schema.ts';
 
 const MIN_WINDOW_MS = MINUTE_MS;
 const MAX_WINDOW_MS = 7 * DAY_MS;
 const CANONICAL = Object.keys(METRIC_UNITS);
 
 function metricIssue(b: ParsedBody): string | undefined {
-  if (b.kind === 'offline')
-    return b.metric === undefined ? undefined : 'offline rules watch every uplink of the device; remove metric';
+  if (b.kind === 'offline') return b.metric === undefined ? undefined : 'offline rules watch every uplink of the device; remove metric';
   if (b.metric === undefined) return `metric is required for kind ${b.kind}`;
-  if (b.kind === 'accumulation' && b.metric !== 'rain_mm')
-    return `accumulation sums rain; metric must be rain_mm, not ${JSON.stringify(b.metric)}`;
-  if (!CANONICAL.includes(b.metric))
-    return `unknown metric ${JSON.stringify(b.metric)} for kind ${b.kind}; use one of ${CANONICAL.join(', ')}`;
+  if (b.kind === 'accumulation' && b.metric !== 'rain_mm') return `accumulation sums rain; metric must be rain_mm, not ${JSON.stringify(b.metric)}`;
+  if (!CANONICAL.includes(b.metric)) return `unknown metric ${JSON.stringify(b.metric)} for kind ${b.kind}; use one of ${CANONICAL.join(', ')}`;
   return undefined;
 }
 
 function windowIssue(kind: ParsedBody['kind'], window: string | undefined): string | undefined {
-  if (kind === 'threshold')
-    return window === undefined ? undefined : 'threshold rules compare the latest value and take no window; remove it';
+  if (kind === 'threshold') return window === undefined ? undefined : 'threshold rules compare the latest value and take no window; remove it';
   if (window === undefined) return `window is required for kind ${kind}`;
   const ms = tryParseDuration(window) ?? 0;
   if (ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) return `window ${window} is outside the allowed 1m–7d`;
@@ -45,7 +41,10 @@ function semanticIssues(b: ParsedBody): RuleIssue[] {
     add(`levels.${i}.window`, windowIssue(b.kind, l.window));
     if (l.threshold === undefined && b.kind !== 'offline') add(`levels.${i}.threshold`, 'threshold is required');
   });
-  for (const [path, s] of [['for', b.for], ['clear.for', b.clear.for]] as const)
+  for (const [path, s] of [
+    ['for', b.for],
+    ['clear.for', b.clear.for],
+  ] as const)
     if ((tryParseDuration(s) ?? 0) > MAX_WINDOW_MS) add(path, `${s} is longer than the allowed 7d`);
   if (issues.length > 0) return issues;
   const levels = normaliseLevels(b);
@@ -61,7 +60,14 @@ function normaliseLevels(b: ParsedBody) {
     const windowMs = l.window === undefined ? 0 : (tryParseDuration(l.window) ?? 0);
     // Offline compares silence with the window; the transition reports both in seconds.
     const threshold = b.kind === 'offline' ? windowMs / 1000 : (l.threshold ?? 0);
-    return { severity: l.severity, ...(l.window !== undefined && { window: l.window }), windowMs, threshold, ...(l.strict && b.kind !== 'offline' && { strict: true }), source: l };
+    return {
+      severity: l.severity,
+      ...(l.window !== undefined && { window: l.window }),
+      windowMs,
+      threshold,
+      ...(l.strict && b.kind !== 'offline' && { strict: true }),
+      source: l,
+    };
   });
 }
 
@@ -85,8 +91,7 @@ function normalise(b: ParsedBody): RuleDefinition {
   };
 }
 
-const toIssues = (e: z.ZodError): RuleIssue[] =>
-  e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+const toIssues = (e: z.ZodError): RuleIssue[] => e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 
 function parsePresetBody(body: unknown): ParseRuleResult {
   const p = PresetSchema.safeParse(body);

@@ -31,8 +31,7 @@ export const dlMbx: ModelSpec = {
   model: 'decentlab-dl-mbx',
   kind: 'level',
   measures: 'distanceMm',
-  encode: (r) =>
-    frame(devId(r), [r.distanceMm === undefined ? undefined : [r.distanceMm, r.extra?.validSamples ?? 1]], r.batteryV),
+  encode: (r) => frame(devId(r), [r.distanceMm === undefined ? undefined : [r.distanceMm, r.extra?.validSamples ?? 1]], r.batteryV),
 };
 
 /** DL-PR26 range variant 0..1 bar (codec dl-pr26-0-1); params.pMin/pMax would select other variants. */
@@ -46,12 +45,7 @@ export const dlPr26: ModelSpec = {
   encode: (r) => {
     const { pMin, pMax } = PR26_RANGE;
     const g =
-      r.pressureBar === undefined
-        ? undefined
-        : [
-            ((r.pressureBar - pMin) / (pMax - pMin)) * 32768 + 16384,
-            ((r.temperatureC ?? 15) + 50) / 0.003125 + 384,
-          ];
+      r.pressureBar === undefined ? undefined : [((r.pressureBar - pMin) / (pMax - pMin)) * 32768 + 16384, ((r.temperatureC ?? 15) + 50) / 0.003125 + 384];
     return frame(devId(r), [g], r.batteryV);
   },
 };
@@ -63,10 +57,7 @@ export const dlPr36: ModelSpec = {
   kind: 'level',
   measures: 'pressureBar',
   encode: (r) => {
-    const g =
-      r.pressureBar === undefined
-        ? undefined
-        : [r.pressureBar * 8192 + 32768, (r.temperatureC ?? 15) * 256 + 32768];
+    const g = r.pressureBar === undefined ? undefined : [r.pressureBar * 8192 + 32768, (r.temperatureC ?? 15) * 256 + 32768];
     return frame(devId(r), [g], r.batteryV);
   },
 };

@@ -9,12 +9,7 @@ import type { ModelSpec } from './types.ts';
 export type { EncodedFrame, ModelSpec, SensorKind, SensorReading } from './types.ts';
 
 export const MODELS: Readonly<Record<string, ModelSpec>> = Object.freeze(
-  Object.fromEntries(
-    [dlMbx, dlPr26, dlPr36, dlAtm41, ldds75, ldds20, sn50v3Count, em310Udl, em500Udl, elsysElt, s2120].map((m) => [
-      m.model,
-      m,
-    ]),
-  ),
+  Object.fromEntries([dlMbx, dlPr26, dlPr36, dlAtm41, ldds75, ldds20, sn50v3Count, em310Udl, em500Udl, elsysElt, s2120].map((m) => [m.model, m])),
 );
 
 export const MODEL_NAMES = Object.keys(MODELS);

@@ -6,8 +6,7 @@ import { getModel, type SensorReading } from './index.ts';
 import { crc16Kermit } from './sensecap.ts';
 
 const VECTORS = fileURLToPath(new URL('../../test/fixtures/vectors', import.meta.url));
-const vector = (file: string, i: number): { fPort: number; bytesHex: string } =>
-  JSON.parse(readFileSync(`${VECTORS}/${file}.json`, 'utf8'))[i];
+const vector = (file: string, i: number): { fPort: number; bytesHex: string } => JSON.parse(readFileSync(`${VECTORS}/${file}.json`, 'utf8'))[i];
 
 const atm41Weather = {
   deviceId: 858,

@@ -1,8 +1,8 @@
 // Euler II design storms against the reference scenarios of docs/reference/domain.md (S1–S5).
 import { describe, expect, it } from 'vitest';
+import { getModel } from '../encoders/index.ts';
 import { createRng } from '../prng.ts';
 import { createSensor, DEFAULT_SENSOR } from '../sensor.ts';
-import { getModel } from '../encoders/index.ts';
 import { cumulativeAt, designStorm } from './euler2.ts';
 import { BUILTIN_CELLS, parseKostraCsv } from './kostra.ts';
 

@@ -34,7 +34,10 @@ export const BUILTIN_CELLS: Record<string, KostraTable> = {
 
 /** CSV with header `D_min,T1,T2,…` (T columns may be any of KOSTRA's 1,2,3,5,10,20,30,50,100). */
 export function parseKostraCsv(text: string, source = 'KOSTRA CSV'): KostraTable {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (lines.length < 2) throw new Error(`${source}: needs a header and at least one row`);
   const sep = lines[0].includes(';') ? ';' : ',';
   const header = lines[0].split(sep).map((h) => h.trim());
@@ -70,7 +73,9 @@ export function loadKostraCsv(path: string): KostraTable {
 export function depthsEvery5Min(table: KostraTable, T: number, D: number, cellName = 'table'): number[] {
   const col = table[T];
   if (!col) throw new Error(`KOSTRA ${cellName} has no return period T=${T}; available: ${Object.keys(table).join(', ')}`);
-  const known = Object.keys(col).map(Number).sort((a, b) => a - b);
+  const known = Object.keys(col)
+    .map(Number)
+    .sort((a, b) => a - b);
   const lo = known[0];
   const hi = known[known.length - 1];
   if (D % 5 !== 0) throw new Error(`duration ${D} min is not a multiple of 5 min`);

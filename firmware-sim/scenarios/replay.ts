@@ -45,7 +45,8 @@ export function replayScenario(rows: ReplayRow[]): Scenario & { deviceNames: str
       const truth = byTime.get(off) ?? {};
       if (r.metric === 'rain_mm') truth.rainCumMm = rainCum = Math.round((rainCum + r.value) * 1e6) / 1e6;
       else if (r.metric === 'level_cm') truth.levelCm = r.value;
-      else if (r.metric === 'pressure_bar') truth.levelCm = r.value * 1019.72; // [docs/topics.md] fresh water
+      else if (r.metric === 'pressure_bar')
+        truth.levelCm = r.value * 1019.72; // [docs/topics.md] fresh water
       else if (r.metric === 'distance_mm') truth.distanceMm = r.value;
       else if (r.metric === 'battery_v') truth.batteryV = r.value;
       else if (r.metric === 'temperature_c') truth.temperatureC = r.value;

@@ -5,14 +5,7 @@ import { interpolate, levelParamsFor, levelSeries } from './level-response.ts';
 import { MIN, type Scenario } from './types.ts';
 
 /** Scenario from a storm hyetograph (5-min blocks; empty = dry) over a span that may extend past it. */
-export function rainScenario(
-  name: string,
-  blocks: number[],
-  spanMs: number,
-  devices: number,
-  rng: Rng,
-  describe: string,
-): Scenario {
+export function rainScenario(name: string, blocks: number[], spanMs: number, devices: number, rng: Rng, describe: string): Scenario {
   const rainCum = (minute: number): number => cumulativeAt(blocks, minute);
   const spanMin = Math.ceil(spanMs / MIN);
   const levels = Array.from({ length: devices }, (_, d) => {

@@ -4,13 +4,13 @@ import type { Route, RouteBody } from '../../alerts/routing/route-schema.ts';
 import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
 import type { Rule, RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
 import type { Alarm, ClosedReason, Transition } from '../../alerts/types.ts';
-import { bigintId } from '../db/ids.ts';
 import { audit } from '../audit.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db, Queryable } from '../db/db.ts';
+import { bigintId } from '../db/ids.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
-import { type AlarmEventKind, type Applied, AlarmStore, type ClaimedNotification } from './alarm-store.ts';
+import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification } from './alarm-store.ts';
 import type { EgressScope } from './webhook-egress.ts';
 
 export const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
@@ -94,7 +94,13 @@ export class AlarmService {
     const def = this.parseRule(body);
     const rule = { ...def, id: newId('rule'), org };
     await this.db.transaction(async (tx) => {
-      await tx.query('insert into rules(id, name, definition, input, org) values ($1,$2,$3,$4,$5)', [rule.id, def.name, JSON.stringify(def), JSON.stringify(body), org]);
+      await tx.query('insert into rules(id, name, definition, input, org) values ($1,$2,$3,$4,$5)', [
+        rule.id,
+        def.name,
+        JSON.stringify(def),
+        JSON.stringify(body),
+        org,
+      ]);
       await audit(tx, actor, 'create', 'rule', rule.id, body);
     });
     this.rules.set(rule.id, rule);
@@ -110,7 +116,13 @@ export class AlarmService {
     const def = this.parseRule(input);
     const rule = { ...def, id, org: org ?? r.rows[0].org ?? DEFAULT_ORG };
     const { switched, closed } = await this.db.transaction(async (tx) => {
-      await tx.query('update rules set name=$2, definition=$3, input=$4, org=$5, updated_at=now() where id=$1', [id, def.name, JSON.stringify(def), JSON.stringify(input), rule.org]);
+      await tx.query('update rules set name=$2, definition=$3, input=$4, org=$5, updated_at=now() where id=$1', [
+        id,
+        def.name,
+        JSON.stringify(def),
+        JSON.stringify(input),
+        rule.org,
+      ]);
       await audit(tx, actor, 'update', 'rule', id, patch);
       // A disabled rule ends its open alarms now; an edited one has them re-judged by the engine. [docs/api.md Alarms]
       if (def.enabled === false) return { switched: [], closed: await this.closeOpen(tx, 'rule_id = $1', [id], 'rule_disabled') };
@@ -161,7 +173,21 @@ export class AlarmService {
   afterClose(closed: Applied[]) {
     for (const c of closed) {
       this.onChanged(c.alarm, 'closed');
-      this.transitionHook({ kind: 'closed', ruleId: c.alarm.ruleId, deviceId: c.alarm.deviceId, metric: c.alarm.metric, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, at: this.now(), mode: c.alarm.mode, closedReason: c.alarm.closedReason ?? undefined }, c.alarm);
+      this.transitionHook(
+        {
+          kind: 'closed',
+          ruleId: c.alarm.ruleId,
+          deviceId: c.alarm.deviceId,
+          metric: c.alarm.metric,
+          severity: c.alarm.severity,
+          value: c.alarm.value,
+          threshold: c.alarm.threshold,
+          at: this.now(),
+          mode: c.alarm.mode,
+          closedReason: c.alarm.closedReason ?? undefined,
+        },
+        c.alarm,
+      );
       if (c.claimed.length) this.onClaimed(c.claimed);
     }
     if (closed.some((c) => c.notified > c.claimed.length)) this.onNotify();
@@ -172,8 +198,22 @@ export class AlarmService {
   async saveRoute(id: string | undefined, body: RouteBody, actor: string, org: string = DEFAULT_ORG, egress: EgressScope = 'municipality'): Promise<OrgRoute> {
     const route = { ...body, id: id ?? newId('route'), org };
     await this.db.transaction(async (tx) => {
-      if (id) await tx.query('update routes set name=$2, definition=$3, org=$4, egress=$5, updated_at=now() where id=$1', [id, body.name, JSON.stringify(body), org, egress]);
-      else await tx.query('insert into routes(id, name, definition, org, egress) values ($1,$2,$3,$4,$5)', [route.id, body.name, JSON.stringify(body), org, egress]);
+      if (id)
+        await tx.query('update routes set name=$2, definition=$3, org=$4, egress=$5, updated_at=now() where id=$1', [
+          id,
+          body.name,
+          JSON.stringify(body),
+          org,
+          egress,
+        ]);
+      else
+        await tx.query('insert into routes(id, name, definition, org, egress) values ($1,$2,$3,$4,$5)', [
+          route.id,
+          body.name,
+          JSON.stringify(body),
+          org,
+          egress,
+        ]);
       await audit(tx, actor, id ? 'update' : 'create', 'route', route.id, body);
     });
     this.routes.set(route.id, route);
@@ -259,7 +299,14 @@ export class AlarmService {
   }
 
   /** `org`: only that municipality's alarms (the org they fired for, whatever became of the device since). */
-  async list(q: { state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved' | 'closed'; deviceId?: string; ruleId?: string; mode?: string; limit: number; org?: string | null }): Promise<Alarm[]> {
+  async list(q: {
+    state: 'active' | 'all' | 'firing' | 'acknowledged' | 'resolved' | 'closed';
+    deviceId?: string;
+    ruleId?: string;
+    mode?: string;
+    limit: number;
+    org?: string | null;
+  }): Promise<Alarm[]> {
     const states = q.state === 'active' ? ['firing', 'acknowledged'] : q.state === 'all' ? ['firing', 'acknowledged', 'resolved', 'closed'] : [q.state];
     const r = await this.db.query<AlarmRow>(
       `select * from alarms where state = any($1::text[]) and ($2::text is null or device_id = $2) and ($3::text is null or rule_id = $3)
@@ -280,14 +327,30 @@ export class AlarmService {
     if (!bigintId(id)) return undefined;
     const r = await this.db.query<AlarmRow>('select * from alarms where id = $1::bigint', [id]);
     if (!r.rows[0]) return undefined;
-    const ev = await this.db.query<{ id: number; at: Date; kind: string; severity: string; value: number | null; threshold: number | null; actor: string | null; comment: string | null }>(
-      'select * from alarm_events where alarm_id = $1::bigint order by id',
-      [id],
-    );
-    const no = await this.db.query<{ id: string; route_id: string; channel: string; target: { type: string; url?: string; to?: string }; event_type: string; purpose: string; state: string; attempts: number; created_at: Date; delivered_at: Date | null; last_status: number | null; last_error: string | null }>(
-      'select * from notifications where alarm_id = $1::bigint order by created_at, id',
-      [id],
-    );
+    const ev = await this.db.query<{
+      id: number;
+      at: Date;
+      kind: string;
+      severity: string;
+      value: number | null;
+      threshold: number | null;
+      actor: string | null;
+      comment: string | null;
+    }>('select * from alarm_events where alarm_id = $1::bigint order by id', [id]);
+    const no = await this.db.query<{
+      id: string;
+      route_id: string;
+      channel: string;
+      target: { type: string; url?: string; to?: string };
+      event_type: string;
+      purpose: string;
+      state: string;
+      attempts: number;
+      created_at: Date;
+      delivered_at: Date | null;
+      last_status: number | null;
+      last_error: string | null;
+    }>('select * from notifications where alarm_id = $1::bigint order by created_at, id', [id]);
     const at = await this.db.query<{ notification_id: string; at: Date; ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
       'select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1::bigint order by a.id',
       [id],
@@ -296,7 +359,16 @@ export class AlarmService {
     return {
       ...toAlarm(r.rows[0]),
       org: r.rows[0].org ?? DEFAULT_ORG,
-      events: ev.rows.map((e) => ({ id: e.id, at: iso(e.at), kind: e.kind, severity: e.severity, value: e.value, threshold: e.threshold, actor: e.actor, comment: e.comment })),
+      events: ev.rows.map((e) => ({
+        id: e.id,
+        at: iso(e.at),
+        kind: e.kind,
+        severity: e.severity,
+        value: e.value,
+        threshold: e.threshold,
+        actor: e.actor,
+        comment: e.comment,
+      })),
       notifications: no.rows.map((n) => ({
         id: n.id,
         routeId: n.route_id,

@@ -5,7 +5,7 @@ import type { NotificationEventType, NotificationPayload, Target } from '../../a
 import { alarmTitle, CLOSED_WORDS, endedPhrase, metricPhrase } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
-import { type Alarm, severityRank, type ClosedReason, type Transition, unitOf } from '../../alerts/types.ts';
+import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } from '../../alerts/types.ts';
 import { DEFAULT_ORG, orgTags, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
@@ -57,7 +57,14 @@ export function payloadFor(a: Alarm, type: NotificationEventType, device: Device
   return {
     type,
     timestamp: at.toISOString(),
-    alarm: { ...a, title: alarmTitle(a), deviceName, location: device?.location ?? null, message: messageFor(a, type, deviceName), url: `${publicUrl}/api/v1/alarms/${a.id}` },
+    alarm: {
+      ...a,
+      title: alarmTitle(a),
+      deviceName,
+      location: device?.location ?? null,
+      message: messageFor(a, type, deviceName),
+      url: `${publicUrl}/api/v1/alarms/${a.id}`,
+    },
   };
 }
 
@@ -77,7 +84,20 @@ export class AlarmStore {
          values ($1,$2,$3,$4,$5,'firing',$6,$7,$8,$9,$10,$11,$12, coalesce((select org from devices where id = $3), '${DEFAULT_ORG}'))
          on conflict (rule_id, device_id) where ${OPEN_SQL} do nothing returning *`,
         // startedAt: the reading time at which the condition began, not when it was processed
-        [t.ruleId, rule?.name ?? t.ruleId, t.deviceId, t.metric, t.severity, t.value, t.threshold, unitFor(t), t.window ?? null, t.mode, new Date(Math.max(t.since ?? t.at, 0)), now],
+        [
+          t.ruleId,
+          rule?.name ?? t.ruleId,
+          t.deviceId,
+          t.metric,
+          t.severity,
+          t.value,
+          t.threshold,
+          unitFor(t),
+          t.window ?? null,
+          t.mode,
+          new Date(Math.max(t.since ?? t.at, 0)),
+          now,
+        ],
       );
       row = r.rows[0];
       // Already open (restart, or another instance): continue it as a severity change if there is one.
@@ -176,7 +196,10 @@ export class AlarmStore {
     if (c.state === 'resolved' || c.state === 'closed') return c.state;
     if (c.state === 'acknowledged') return { alarm: toAlarm(c), notified: 0, claimed: [] };
     const now = new Date(this.deps.now());
-    const r = await tx.query<AlarmRow>(`update alarms set state='acknowledged', acknowledged_at=$2, acknowledged_by=$3, updated_at=$2 where id=$1 returning *`, [c.id, now, actor]);
+    const r = await tx.query<AlarmRow>(
+      `update alarms set state='acknowledged', acknowledged_at=$2, acknowledged_by=$3, updated_at=$2 where id=$1 returning *`,
+      [c.id, now, actor],
+    );
     return this.record(tx, toAlarm(r.rows[0]), 'acknowledged', now, { actor, comment });
   }
 
@@ -184,7 +207,13 @@ export class AlarmStore {
    * History event + outbox rows for every route that wants this event: two statements. The event insert
    * rides along with reading who was told before and which silences hold now.
    */
-  private async record(tx: Queryable, a: Alarm, kind: AlarmEventKind, at: Date, extra: { actor?: string; comment?: string; lastReadingAt?: string }): Promise<Applied> {
+  private async record(
+    tx: Queryable,
+    a: Alarm,
+    kind: AlarmEventKind,
+    at: Date,
+    extra: { actor?: string; comment?: string; lastReadingAt?: string },
+  ): Promise<Applied> {
     const now = this.deps.now();
     const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
       `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
@@ -271,10 +300,27 @@ export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held:
     ],
   );
   if (!o.claim) return [];
-  return items.map((i, k) => ({ id: ids[k], alarm_id: Number(i.alarm.id), route_id: i.routeId, target: i.target, payload: i.payload, attempts: 1, created_at: new Date(o.now) }));
+  return items.map((i, k) => ({
+    id: ids[k],
+    alarm_id: Number(i.alarm.id),
+    route_id: i.routeId,
+    target: i.target,
+    payload: i.payload,
+    attempts: 1,
+    created_at: new Date(o.now),
+  }));
 }
 
 /** One outbox row (reminders, escalations), never claimed at insert: the notifier's poll picks it up. */
-export async function enqueue(tx: Queryable, a: Alarm, routeId: string, target: Target, payload: NotificationPayload, purpose: OutboxItem['purpose'], held: boolean, now: number) {
+export async function enqueue(
+  tx: Queryable,
+  a: Alarm,
+  routeId: string,
+  target: Target,
+  payload: NotificationPayload,
+  purpose: OutboxItem['purpose'],
+  held: boolean,
+  now: number,
+) {
   await enqueueMany(tx, [{ alarm: a, routeId, target, payload, purpose }], { held, now, claim: false });
 }

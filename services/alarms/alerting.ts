@@ -4,12 +4,12 @@ import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Alarm, Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
+import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
 import { OPEN_SQL } from './alarm-rows.ts';
 import { type AlarmChangeKind, AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
-import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
 
 export interface Alerting {
   alarms: AlarmService;
@@ -97,7 +97,10 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
     });
     return ticking;
   };
-  const task = o.schedule || o.evaluate ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true }) : undefined;
+  const task =
+    o.schedule || o.evaluate
+      ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true })
+      : undefined;
 
   return {
     alarms,

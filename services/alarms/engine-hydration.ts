@@ -23,7 +23,12 @@ const MIN_LOOKBACK_MS = 3_600_000;
 const SLACK_MS = 60_000;
 const LAST_SEEN_LOOKBACK_MS = 8 * 86_400_000;
 
-export async function hydrateEngine(engine: RuleEngine, rules: Rule[], source: EngineStateSource, now: number): Promise<{ readings: number; openAlarms: number }> {
+export async function hydrateEngine(
+  engine: RuleEngine,
+  rules: Rule[],
+  source: EngineStateSource,
+  now: number,
+): Promise<{ readings: number; openAlarms: number }> {
   const metrics = [...new Set(rules.map((r) => r.metric).filter((m): m is string => !!m))];
   const longest = Math.max(MIN_LOOKBACK_MS, ...rules.flatMap((r) => r.levels.map((l) => l.windowMs)));
   const since = now - longest - SLACK_MS;
@@ -41,7 +46,10 @@ export async function hydrateEngine(engine: RuleEngine, rules: Rule[], source: E
   // SENSOR STILL for the same silence, and a new one for a new silence after the gauge came back
   const newest = new Map<string, number>();
   for (const x of seen) newest.set(x.deviceId, Math.max(x.time, newest.get(x.deviceId) ?? x.time));
-  const held = open.map(({ staleAt, ...o }) => ({ ...o, ...(staleAt !== undefined && (newest.get(o.deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt && { stale: true }) }));
+  const held = open.map(({ staleAt, ...o }) => ({
+    ...o,
+    ...(staleAt !== undefined && (newest.get(o.deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt && { stale: true }),
+  }));
   engine.hydrate(readings.map(upToNow), held, seen.map(upToNow));
   return { readings: readings.length, openAlarms: open.length };
 }

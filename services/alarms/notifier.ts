@@ -2,14 +2,14 @@
 // delivers each independently (a slow receiver only holds its own slot), records every attempt, retries
 // with exponential backoff and jitter, and gives up visibly after a bounded time. [docs/formats.md]
 import type { Logger } from 'pino';
-import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { smsText } from '../../alerts/channels/sms-text.ts';
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
 import { buildWebhookBody } from '../../alerts/channels/webhook.ts';
-import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
+import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
+import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 

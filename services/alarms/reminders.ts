@@ -93,7 +93,11 @@ async function releaseSilences(db: Db, devices: DeviceRegistry, now: number): Pr
       else await tx.query(`update notifications set state = 'suppressed' where id = $1`, [h.id]);
       if (release) n++;
     }
-    await markReleased(tx, ended.map((s) => s.id), new Date(now));
+    await markReleased(
+      tx,
+      ended.map((s) => s.id),
+      new Date(now),
+    );
   });
   return n;
 }

@@ -13,10 +13,24 @@ afterAll(() => srv?.close());
 
 describe('webhook egress', () => {
   it.each([
-    ['127.0.0.1', 'private'], ['::1', 'private'], ['10.9.8.7', 'private'], ['172.31.255.255', 'private'], ['172.32.0.1', 'public'],
-    ['192.168.0.1', 'private'], ['0.0.0.0', 'private'], ['fc00::1', 'private'], ['fdab::1', 'private'], ['::ffff:10.0.0.1', 'private'],
-    ['64:ff9b::7f00:1', 'private'], ['2002:c0a8:101::1', 'private'], ['169.254.169.254', 'link-local'], ['fe80::1', 'link-local'],
-    ['::ffff:169.254.169.254', 'link-local'], ['fd00:ec2::254', 'link-local'], ['8.8.8.8', 'public'], ['2a00:1450:4001::1', 'public'],
+    ['127.0.0.1', 'private'],
+    ['::1', 'private'],
+    ['10.9.8.7', 'private'],
+    ['172.31.255.255', 'private'],
+    ['172.32.0.1', 'public'],
+    ['192.168.0.1', 'private'],
+    ['0.0.0.0', 'private'],
+    ['fc00::1', 'private'],
+    ['fdab::1', 'private'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['64:ff9b::7f00:1', 'private'],
+    ['2002:c0a8:101::1', 'private'],
+    ['169.254.169.254', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['fd00:ec2::254', 'link-local'],
+    ['8.8.8.8', 'public'],
+    ['2a00:1450:4001::1', 'public'],
   ])('%s is %s', (ip, cls) => {
     expect(classify(ip)).toBe(cls);
   });
@@ -28,7 +42,10 @@ describe('webhook egress', () => {
       expect(await egress.refuseUrl(url, 'municipality')).toBeUndefined();
       const err = await egress
         .fetchFor('municipality')(url, { method: 'POST', body: '{}' })
-        .then(() => undefined, (e: Error & { cause?: { code?: string; message?: string } }) => e);
+        .then(
+          () => undefined,
+          (e: Error & { cause?: { code?: string; message?: string } }) => e,
+        );
       expect(err?.cause?.code).toBe('EGRESS_REFUSED');
       expect(err?.cause?.message).toMatch(/localhost resolves to 127\.0\.0\.1: a loopback/);
       expect(srv.requests).toHaveLength(0);

@@ -41,7 +41,12 @@ describe('roles', () => {
     ['viewer', 'POST', '/api/v1/devices', { id: 'v-dev', name: 'x', model: 'generic' }],
     ['viewer', 'POST', '/api/v1/mqtt-credentials', { username: 'v-cred', publish: ['devices/+/up'] }],
     ['viewer', 'GET', '/api/v1/audit', undefined],
-    ['integrator', 'POST', '/api/v1/rules', { name: 'r', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['x'] }, levels: [{ severity: 'moderate', threshold: 1 }] }],
+    [
+      'integrator',
+      'POST',
+      '/api/v1/rules',
+      { name: 'r', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['x'] }, levels: [{ severity: 'moderate', threshold: 1 }] },
+    ],
     ['integrator', 'POST', '/api/v1/tokens', { name: 'x', role: 'admin' }],
     ['responder', 'POST', '/api/v1/routes', { name: 'r', match: { minSeverity: 'moderate' }, targets: [{ type: 'sms', to: '+491701234567' }] }],
     ['responder', 'POST', '/api/v1/devices', { id: 'r-dev', name: 'x', model: 'generic' }],
@@ -63,7 +68,10 @@ describe('roles', () => {
   it('integrator registers devices and MQTT credentials; operator writes rules and routes; only admin makes tokens', async () => {
     expect((await as('integrator')('POST', '/api/v1/devices', { id: 'int-dev', name: 'Pegel', model: 'generic' })).status).toBe(201);
     expect((await as('integrator')('POST', '/api/v1/mqtt-credentials', { username: 'int-cred', publish: ['devices/int-dev/up'] })).status).toBe(201);
-    expect((await as('operator')('POST', '/api/v1/routes', { name: 'ops', match: { minSeverity: 'severe' }, targets: [{ type: 'sms', to: '+491701234567' }] })).status).toBe(201);
+    expect(
+      (await as('operator')('POST', '/api/v1/routes', { name: 'ops', match: { minSeverity: 'severe' }, targets: [{ type: 'sms', to: '+491701234567' }] }))
+        .status,
+    ).toBe(201);
     expect((await s.api('POST', '/api/v1/tokens', { name: 'another-admin', role: 'admin' })).status).toBe(201);
   });
 
@@ -92,7 +100,13 @@ describe('roles', () => {
 
 describe('error format', () => {
   it('400 VALIDATION_FAILED lists every bad field by path', async () => {
-    const r = await s.api('POST', '/api/v1/devices', { id: 'has space', name: '', model: 'no-such-model', location: { lat: 123, lon: 8 }, params: { mountHeightMm: -5 } });
+    const r = await s.api('POST', '/api/v1/devices', {
+      id: 'has space',
+      name: '',
+      model: 'no-such-model',
+      location: { lat: 123, lon: 8 },
+      params: { mountHeightMm: -5 },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION_FAILED');
     const paths = (r.body.error.details as { path: string }[]).map((d) => d.path);
@@ -107,7 +121,11 @@ describe('error format', () => {
   });
 
   it('400 for a body that is not JSON', async () => {
-    const res = await fetch(`${s.httpUrl}/api/v1/devices`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: '{"id":' });
+    const res = await fetch(`${s.httpUrl}/api/v1/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: '{"id":',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.code).toEqual(expect.any(String));
   });
@@ -193,7 +211,15 @@ describe('health, metrics, OpenAPI', () => {
     expect(res.status).toBe(200);
     const doc = await res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/api/v1/devices', '/api/v1/devices/{id}/readings', '/api/v1/mqtt-credentials', '/api/v1/tokens', '/api/v1/rejected-uplinks', '/api/v1/rules', '/api/v1/alarms']) {
+    for (const p of [
+      '/api/v1/devices',
+      '/api/v1/devices/{id}/readings',
+      '/api/v1/mqtt-credentials',
+      '/api/v1/tokens',
+      '/api/v1/rejected-uplinks',
+      '/api/v1/rules',
+      '/api/v1/alarms',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
   });

@@ -4,12 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
 import { AuthFailureGuard } from './client-guard.ts';
@@ -36,10 +31,17 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
   app.setErrorHandler((err: unknown, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const details = err.validation.map((v) => ({
-        path: [err.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].join('.'),
+        path: [
+          err.validationContext,
+          ...String(v.instancePath ?? '')
+            .split('/')
+            .filter(Boolean),
+        ].join('.'),
         message: v.message,
       }));
-      return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: `invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } });
+      return reply
+        .code(400)
+        .send({ error: { code: 'VALIDATION_FAILED', message: `invalid request: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } });
     }
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, details: err.details } });
     const e = err as { statusCode?: number; code?: string; message?: string };

@@ -89,10 +89,21 @@ export class MqttCredentialStore {
     for (const [u, e] of before) if (next.get(u)?.hash !== e.hash) this.revoked(u);
   }
 
-  async create(q: Queryable, c: { username: string; publish: string[]; subscribe?: string[]; org?: string | null }, by: string): Promise<{ username: string; password: string }> {
+  async create(
+    q: Queryable,
+    c: { username: string; publish: string[]; subscribe?: string[]; org?: string | null },
+    by: string,
+  ): Promise<{ username: string; password: string }> {
     const password = newToken('mq');
     const e: Entry = { hash: hashSecret(password), publish: c.publish, subscribe: c.subscribe ?? [], org: c.org ?? null };
-    await q.query('insert into mqtt_credentials(username, password_hash, publish, subscribe, org, created_by) values ($1,$2,$3,$4,$5,$6)', [c.username, e.hash, e.publish, e.subscribe, e.org, by]);
+    await q.query('insert into mqtt_credentials(username, password_hash, publish, subscribe, org, created_by) values ($1,$2,$3,$4,$5,$6)', [
+      c.username,
+      e.hash,
+      e.publish,
+      e.subscribe,
+      e.org,
+      by,
+    ]);
     this.cache.set(c.username, e);
     return { username: c.username, password };
   }
@@ -102,7 +113,13 @@ export class MqttCredentialStore {
       'select username, publish, subscribe, org, created_at from mqtt_credentials where ($1::text is null or org = $1) order by username',
       [org],
     );
-    return r.rows.map((x) => ({ username: x.username, publish: x.publish, subscribe: x.subscribe ?? [], org: x.org, createdAt: new Date(x.created_at).toISOString() }));
+    return r.rows.map((x) => ({
+      username: x.username,
+      publish: x.publish,
+      subscribe: x.subscribe ?? [],
+      org: x.org,
+      createdAt: new Date(x.created_at).toISOString(),
+    }));
   }
 
   /** Does the credential exist for a principal of `org` (null: the whole installation)? */

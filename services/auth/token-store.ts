@@ -102,7 +102,13 @@ export class TokenStore {
   }
 
   /** `org` null: the token acts for the whole installation. */
-  async create(name: string, role: ApiRole, createdBy: string, org: string | null = null, expiresAt: Date | null = null): Promise<{ id: number; token: string }> {
+  async create(
+    name: string,
+    role: ApiRole,
+    createdBy: string,
+    org: string | null = null,
+    expiresAt: Date | null = null,
+  ): Promise<{ id: number; token: string }> {
     const token = newToken();
     const r = await this.db.query<{ id: number }>(
       'insert into api_tokens(name, role, token_hash, created_by, org, expires_at) values ($1,$2,$3,$4,$5,$6) returning id',
@@ -134,7 +140,10 @@ export class TokenStore {
 
   /** Revokes a token (of `org`, when given). False when there is no such live token. */
   async revoke(id: string, org: string | null): Promise<boolean> {
-    const r = await this.db.query('update api_tokens set revoked_at = now() where id = $1::bigint and revoked_at is null and ($2::text is null or org = $2)', [id, org]);
+    const r = await this.db.query('update api_tokens set revoked_at = now() where id = $1::bigint and revoked_at is null and ($2::text is null or org = $2)', [
+      id,
+      org,
+    ]);
     for (const [h, c] of this.byHash) if (String(c.p.tokenId) === id && r.rowCount > 0) this.byHash.delete(h);
     return r.rowCount > 0;
   }

@@ -18,7 +18,8 @@ beforeAll(async () => {
 afterAll(() => s?.close());
 
 type Cred = { username: string; password: string };
-const cred = (username: string, publish: string[], subscribe?: string[]): Promise<Cred> => s.ok('POST', '/api/v1/mqtt-credentials', { username, publish, ...(subscribe ? { subscribe } : {}) });
+const cred = (username: string, publish: string[], subscribe?: string[]): Promise<Cred> =>
+  s.ok('POST', '/api/v1/mqtt-credentials', { username, publish, ...(subscribe ? { subscribe } : {}) });
 
 function connect(c: Cred, opts: mqtt.IClientOptions = {}): Promise<{ client: MqttClient; code?: number }> {
   return new Promise((resolve) => {
@@ -29,7 +30,9 @@ function connect(c: Cred, opts: mqtt.IClientOptions = {}): Promise<{ client: Mqt
 }
 /** the SUBACK return code: the granted QoS, or 0x80 for a refusal [MQTT-3.9.3] */
 const granted = (c: MqttClient, filter: string) =>
-  new Promise<number>((res, rej) => c.subscribe(filter, { qos: 1 }, (e, _g, suback) => (suback && 'granted' in suback ? res(Number(suback.granted[0])) : rej(e ?? new Error('no SUBACK')))));
+  new Promise<number>((res, rej) =>
+    c.subscribe(filter, { qos: 1 }, (e, _g, suback) => (suback && 'granted' in suback ? res(Number(suback.granted[0])) : rej(e ?? new Error('no SUBACK')))),
+  );
 const closed = (c: MqttClient) => new Promise<void>((r) => (c.connected ? c.once('close', () => r()) : r()));
 
 describe('subscribe', () => {
@@ -51,7 +54,8 @@ describe('subscribe', () => {
     const { client: bridge } = await connect(await cred('dashboard-bridge', ['devices/acl-a/up'], ['devices/+/up']));
     expect(await granted(bridge, 'devices/acl-a/up')).toBe(1);
     expect(await granted(bridge, 'devices/+/up')).toBe(1);
-    for (const f of ['#', 'devices/#', '+/+/+', 'application/+/device/+/event/up', '$share/g/devices/+/up', '$SYS/#']) expect(await granted(bridge, f), f).toBe(128);
+    for (const f of ['#', 'devices/#', '+/+/+', 'application/+/device/+/event/up', '$share/g/devices/+/up', '$SYS/#'])
+      expect(await granted(bridge, f), f).toBe(128);
     const seen = new Promise<string>((r) => bridge.once('message', (t) => r(t)));
     const { client: gauge } = await connect(await cred('gauge-a2', ['devices/acl-a/up']));
     await publish(gauge, 'devices/acl-a/up', { readings: { level_cm: 2 } });
@@ -107,11 +111,21 @@ describe('a municipality’s integrator', () => {
     const c = (await as('POST', '/api/v1/mqtt-credentials', { username: 'g-two', publish: ['devices/g-2/up'] })).body;
     await s.ok('PATCH', '/api/v1/devices/g-2', { org: 'wetzlar' }); // the installation hands the gauge over
     const { client } = await connect(c);
-    const r = await Promise.race([publish(client, 'devices/g-2/up', { readings: { level_cm: 666 } }).then(() => 'acked', () => 'refused'), closed(client).then(() => 'refused')]);
+    const r = await Promise.race([
+      publish(client, 'devices/g-2/up', { readings: { level_cm: 666 } }).then(
+        () => 'acked',
+        () => 'refused',
+      ),
+      closed(client).then(() => 'refused'),
+    ]);
     client.end(true);
     expect(r).toBe('refused');
     expect((await s.ok('GET', '/api/v1/devices/g-2/readings?metric=level_cm')).points).toEqual([]);
-    const rej = await waitFor(async () => (await s.ok('GET', '/api/v1/rejected-uplinks?reason=acl_denied')).items.find((x: { payload: string }) => x.payload.includes('666')), 5000, 'acl_denied');
+    const rej = await waitFor(
+      async () => (await s.ok('GET', '/api/v1/rejected-uplinks?reason=acl_denied')).items.find((x: { payload: string }) => x.payload.includes('666')),
+      5000,
+      'acl_denied',
+    );
     expect(rej.topic).toBe('devices/g-2/up');
   });
 });

@@ -57,7 +57,16 @@ async function startServerProcess() {
   const db = await freshPgDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-rss-'));
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
-  const env = { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ADMIN_TOKEN: crypto.randomBytes(24).toString('hex'), ...(db ? { DATABASE_URL: db.url } : {}) };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    TMPDIR: os.tmpdir(),
+    DATA_DIR: dataDir,
+    HTTP_PORT: String(httpPort),
+    MQTT_PORT: String(mqttPort),
+    LOG_LEVEL: 'warn',
+    ADMIN_TOKEN: crypto.randomBytes(24).toString('hex'),
+    ...(db ? { DATABASE_URL: db.url } : {}),
+  };
   // node itself (not a wrapper) so the pid is the server's
   const p = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], { cwd: ROOT, env, stdio: 'ignore' });
   const stop = async () => {
@@ -91,27 +100,33 @@ async function stream(r: Raw, total: number): Promise<number> {
 
 describe('a packet announcing more than MQTT_MAX_PACKET_BYTES', () => {
   // The server runs in its own process, so its resident memory is measured without the test runner's.
-  it.skipIf(process.platform !== 'linux')('three raw sockets announcing 256 MiB CONNECTs are closed, and the server grows by less than 20 MiB', async () => {
-    const srv = await startServerProcess();
-    try {
-      const announce = async (n: number) => {
-        const socks = await Promise.all(Array.from({ length: n }, () => raw('127.0.0.1', srv.mqttPort)));
-        // a CONNECT fixed header announcing 256 MiB − 1 (the MQTT maximum), then as much body as the server reads
-        for (const r of socks) r.sock.write(Buffer.concat([Buffer.from([0x10]), varint(268_435_455)]));
-        const sent = await Promise.all(socks.map((r) => stream(r, 16 * 1024 * 1024)));
-        return { sent, closed: await Promise.all(socks.map((r) => within(r.closed, 5000))) };
-      };
-      await announce(1); // warm-up: the code path is compiled and its first allocations are made
-      const before = rssOf(srv.pid);
-      const { sent, closed } = await announce(3);
-      const grown = rssOf(srv.pid) - before;
-      expect(closed).toEqual([true, true, true]);
-      expect(grown, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB after ${sent.map((n) => (n / 2 ** 20).toFixed(1)).join(' / ')} MiB sent`).toBeLessThan(20 * 2 ** 20);
-      expect((await fetch(`http://127.0.0.1:${srv.httpPort}/healthz`)).status).toBe(200);
-    } finally {
-      await srv.stop();
-    }
-  }, 90_000);
+  it.skipIf(process.platform !== 'linux')(
+    'three raw sockets announcing 256 MiB CONNECTs are closed, and the server grows by less than 20 MiB',
+    async () => {
+      const srv = await startServerProcess();
+      try {
+        const announce = async (n: number) => {
+          const socks = await Promise.all(Array.from({ length: n }, () => raw('127.0.0.1', srv.mqttPort)));
+          // a CONNECT fixed header announcing 256 MiB − 1 (the MQTT maximum), then as much body as the server reads
+          for (const r of socks) r.sock.write(Buffer.concat([Buffer.from([0x10]), varint(268_435_455)]));
+          const sent = await Promise.all(socks.map((r) => stream(r, 16 * 1024 * 1024)));
+          return { sent, closed: await Promise.all(socks.map((r) => within(r.closed, 5000))) };
+        };
+        await announce(1); // warm-up: the code path is compiled and its first allocations are made
+        const before = rssOf(srv.pid);
+        const { sent, closed } = await announce(3);
+        const grown = rssOf(srv.pid) - before;
+        expect(closed).toEqual([true, true, true]);
+        expect(grown, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB after ${sent.map((n) => (n / 2 ** 20).toFixed(1)).join(' / ')} MiB sent`).toBeLessThan(
+          20 * 2 ** 20,
+        );
+        expect((await fetch(`http://127.0.0.1:${srv.httpPort}/healthz`)).status).toBe(200);
+      } finally {
+        await srv.stop();
+      }
+    },
+    90_000,
+  );
 
   it('an authenticated client publishing an oversized packet is disconnected and sees a too_large rejection; a normal publish still works', async () => {
     const big = await s.mqttClient(['devices/lim-gauge/up']);
@@ -138,7 +153,13 @@ describe('unauthenticated sockets', () => {
     const attempt = (willBytes: number, idChars: number) =>
       new Promise<string>((resolve) => {
         const will = { topic: 'devices/lim-gauge/up', payload: Buffer.alloc(willBytes, 0x20), qos: 0 as const, retain: false };
-        const client = mqtt.connect(s.mqttUrl!, { username: c.username, password: c.password, clientId: `big-${'c'.repeat(idChars)}`, reconnectPeriod: 0, will });
+        const client = mqtt.connect(s.mqttUrl!, {
+          username: c.username,
+          password: c.password,
+          clientId: `big-${'c'.repeat(idChars)}`,
+          reconnectPeriod: 0,
+          will,
+        });
         const end = (r: string) => {
           client.end(true);
           resolve(r);
@@ -150,7 +171,6 @@ describe('unauthenticated sockets', () => {
     expect(await attempt(60_000, 20_000)).not.toBe('connected');
     expect(await attempt(100, 10)).toBe('connected');
   });
-
 
   it('a socket that never completes its CONNECT is closed after MQTT_CONNECT_TIMEOUT; a logged-in client stays', async () => {
     const idle = await raw();

@@ -87,14 +87,24 @@ describe('publish ACL', () => {
     // allowed topic: acknowledged and stored
     await publish(c, 'devices/gauge-a/up', { time: t, readings: { level_cm: 12 } });
     // forbidden topic: never acknowledged (3.1.1 has no negative PUBACK; the broker drops the client)
-    const denied = await withTimeout(publish(c, 'devices/gauge-b/up', { time: t, readings: { level_cm: 999 } }).then(() => 'acked', () => 'error'), 3000);
+    const denied = await withTimeout(
+      publish(c, 'devices/gauge-b/up', { time: t, readings: { level_cm: 999 } }).then(
+        () => 'acked',
+        () => 'error',
+      ),
+      3000,
+    );
     expect(denied).not.toBe('acked');
     c.end(true);
 
-    const rej = await waitFor(async () => {
-      const r = await s.ok('GET', '/api/v1/rejected-uplinks?reason=acl_denied');
-      return r.items.find((x: { topic: string }) => x.topic === 'devices/gauge-b/up');
-    }, 5000, 'acl_denied rejection');
+    const rej = await waitFor(
+      async () => {
+        const r = await s.ok('GET', '/api/v1/rejected-uplinks?reason=acl_denied');
+        return r.items.find((x: { topic: string }) => x.topic === 'devices/gauge-b/up');
+      },
+      5000,
+      'acl_denied rejection',
+    );
     expect(rej.message).toContain('only-a');
     expect(rej.payload).toContain('999');
 

@@ -153,7 +153,9 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     if (typeof why === 'string' || why.type !== 3 || !client?.connected) return;
     // an authenticated client learns why its connection closed, as for every other refused uplink
     const msg: RawMessage = { topic: why.topic ?? '', payload: Buffer.alloc(0), source: 'broker', clientId: client.id, receivedAt: Date.now() };
-    deps.refused(msg, 'too_large', `MQTT packet of ${why.bytes} bytes exceeds MQTT_MAX_PACKET_BYTES (${deps.maxPacketBytes}); connection closed`).catch(() => {});
+    deps
+      .refused(msg, 'too_large', `MQTT packet of ${why.bytes} bytes exceeds MQTT_MAX_PACKET_BYTES (${deps.maxPacketBytes}); connection closed`)
+      .catch(() => {});
   });
   aedes.on('client', (c) => gates.get(c)?.authenticated?.());
   const server = net.createServer((sock) => {
@@ -166,7 +168,11 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new PortInUseError(`MQTT port ${port} on ${host} is already in use; choose another with MQTT_PORT=<port> (0 = any free port) or MQTT_PORT=off`) : e),
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new PortInUseError(`MQTT port ${port} on ${host} is already in use; choose another with MQTT_PORT=<port> (0 = any free port) or MQTT_PORT=off`)
+          : e,
+      ),
     );
     server.listen(port, host, () => resolve());
   });
@@ -215,7 +221,10 @@ function admission(deps: BrokerDeps, log: Logger, oversize: (gate: Gate, why: Ov
       else pending.delete(addr);
     };
     const gate: Gate = new GatedSocket(sock, deps.maxPacketBytes, (why) => {
-      log.warn({ addr, clientId: gate.client?.id, why: typeof why === 'string' ? why : `packet type ${why.type} of ${why.bytes} bytes` }, 'MQTT packet over the limit, connection closed');
+      log.warn(
+        { addr, clientId: gate.client?.id, why: typeof why === 'string' ? why : `packet type ${why.type} of ${why.bytes} bytes` },
+        'MQTT packet over the limit, connection closed',
+      );
       oversize(gate, why);
     });
     gate.authenticated = settle;

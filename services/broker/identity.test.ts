@@ -12,8 +12,20 @@ const FRAME = Buffer.from('0D3B0AEF00000001', 'hex').toString('base64'); // Drag
 
 let s: TestSystem;
 let fCnt = 1;
-const chirpstack = (devEui: string, marker: string) => ({ deduplicationId: marker, time: new Date(Date.now() - 1000).toISOString(), deviceInfo: { devEui }, fCnt: fCnt++, fPort: 2, data: FRAME });
-const tts = (ids: Record<string, string>, marker: string) => ({ end_device_ids: ids, marker, received_at: new Date(Date.now() - 1000).toISOString(), uplink_message: { f_port: 2, f_cnt: fCnt++, frm_payload: FRAME } });
+const chirpstack = (devEui: string, marker: string) => ({
+  deduplicationId: marker,
+  time: new Date(Date.now() - 1000).toISOString(),
+  deviceInfo: { devEui },
+  fCnt: fCnt++,
+  fPort: 2,
+  data: FRAME,
+});
+const tts = (ids: Record<string, string>, marker: string) => ({
+  end_device_ids: ids,
+  marker,
+  received_at: new Date(Date.now() - 1000).toISOString(),
+  uplink_message: { f_port: 2, f_cnt: fCnt++, frm_payload: FRAME },
+});
 
 beforeAll(async () => {
   s = await startSystem({ store: 'pg' });
@@ -36,7 +48,11 @@ describe('a device credential naming another device in the body', () => {
     ['ChirpStack deviceInfo.devEui of Y on X’s topic', `application/app/device/${EUI_X.toLowerCase()}/event/up`, (m: string) => chirpstack(EUI_Y, m)],
     ['TTS dev_eui of Y on X’s topic', 'v3/app/devices/gauge-x/up', (m: string) => tts({ device_id: 'gauge-x', dev_eui: EUI_Y }, m)],
     ['TTS device_id of Y on X’s topic', 'v3/app/devices/gauge-x/up', (m: string) => tts({ device_id: 'gauge-y' }, m)],
-    ['TTS dev_eui of Y on X’s eui- topic', `v3/app/devices/eui-${EUI_X.toLowerCase()}/up`, (m: string) => tts({ device_id: `eui-${EUI_X.toLowerCase()}`, dev_eui: EUI_Y }, m)],
+    [
+      'TTS dev_eui of Y on X’s eui- topic',
+      `v3/app/devices/eui-${EUI_X.toLowerCase()}/up`,
+      (m: string) => tts({ device_id: `eui-${EUI_X.toLowerCase()}`, dev_eui: EUI_Y }, m),
+    ],
   ])('%s → identity_mismatch, no reading for X or Y', async (_what, topic, body) => {
     const marker = `id-${crypto.randomBytes(5).toString('hex')}`;
     await publish(x, topic, body(marker)); // acknowledged: kept as a rejected uplink
@@ -51,7 +67,10 @@ describe('a device credential naming another device in the body', () => {
 
   it('the same credential with its own devEui in the body is stored for X, on both envelopes', async () => {
     await publish(x, `application/app/device/${EUI_X.toLowerCase()}/event/up`, chirpstack(EUI_X, 'own-cs'));
-    await publish(x, `v3/app/devices/eui-${EUI_X.toLowerCase()}/up`, { ...tts({ device_id: `eui-${EUI_X.toLowerCase()}`, dev_eui: EUI_X }, 'own-tts'), received_at: new Date(Date.now() - 500).toISOString() });
+    await publish(x, `v3/app/devices/eui-${EUI_X.toLowerCase()}/up`, {
+      ...tts({ device_id: `eui-${EUI_X.toLowerCase()}`, dev_eui: EUI_X }, 'own-tts'),
+      received_at: new Date(Date.now() - 500).toISOString(),
+    });
     expect((await distances('gauge-x')).map((p: { value: number }) => p.value)).toEqual([2799, 2799]);
     expect(await distances('gauge-y')).toEqual([]);
   });

@@ -2,8 +2,9 @@
 // bytes have arrived, before authentication, so one client announcing a 256 MiB CONNECT could make the
 // process hold 256 MiB. The gate reads only the fixed headers as the bytes pass through and closes the
 // socket as soon as an announced length is over the limit; it never holds bytes itself. [MQTT-2.2.3]
-import { Duplex } from 'node:stream';
+
 import type net from 'node:net';
+import { Duplex } from 'node:stream';
 
 export interface Oversize {
   /** MQTT control packet type (1 CONNECT, 3 PUBLISH …) */
@@ -58,7 +59,8 @@ export class FixedHeaderScanner {
       if (++this.lengthBytes > 4) return 'malformed remaining length';
       if (b & 0x80) continue;
       const total = 1 + this.lengthBytes + this.length;
-      if (total > (this.packets++ === 0 ? Math.min(this.max, MAX_CONNECT_BYTES) : this.max)) return { type: this.type, bytes: total, topic: this.type === 3 ? topicAt(chunk, i) : undefined };
+      if (total > (this.packets++ === 0 ? Math.min(this.max, MAX_CONNECT_BYTES) : this.max))
+        return { type: this.type, bytes: total, topic: this.type === 3 ? topicAt(chunk, i) : undefined };
       this.left = this.length;
       this.state = this.left ? 'body' : 'type';
     }

@@ -72,7 +72,9 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
     const rows = await db.query<{ name: string }>('select name from schema_migrations order by version');
     expect(rows.rows.map((r) => r.name)).toEqual(first.applied);
     for (const t of ['devices', 'readings', 'uplinks', 'rejected_uplinks', 'mqtt_credentials', 'api_tokens', 'audit_log', 'codecs', 'alarms']) {
-      const r = await db.query<{ n: number }>("select count(*)::int as n from information_schema.tables where table_name = $1 and table_schema = 'public'", [t]);
+      const r = await db.query<{ n: number }>("select count(*)::int as n from information_schema.tables where table_name = $1 and table_schema = 'public'", [
+        t,
+      ]);
       expect(r.rows[0].n, t).toBe(1);
     }
   });

@@ -119,10 +119,16 @@ export class DeviceRegistry {
 
   async create(d: Omit<Device, 'createdAt' | 'updatedAt' | 'org'> & { org?: string }, inTx?: (tx: Queryable) => Promise<void>): Promise<Device> {
     const dev = await this.db.transaction(async (tx) => {
-      const r = await tx.query<Row>(
-        `insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`,
-        [d.id, d.name, d.model, d.devEui, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.params), JSON.stringify(d.tags), d.org ?? DEFAULT_ORG],
-      );
+      const r = await tx.query<Row>(`insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`, [
+        d.id,
+        d.name,
+        d.model,
+        d.devEui,
+        d.location ? JSON.stringify(d.location) : null,
+        JSON.stringify(d.params),
+        JSON.stringify(d.tags),
+        d.org ?? DEFAULT_ORG,
+      ]);
       await inTx?.(tx);
       return toDevice(r.rows[0]);
     });
@@ -131,14 +137,27 @@ export class DeviceRegistry {
     return dev;
   }
 
-  async update(id: string, patch: Partial<Omit<Device, 'id' | 'createdAt' | 'updatedAt'>>, inTx?: (tx: Queryable) => Promise<void>): Promise<Device | undefined> {
+  async update(
+    id: string,
+    patch: Partial<Omit<Device, 'id' | 'createdAt' | 'updatedAt'>>,
+    inTx?: (tx: Queryable) => Promise<void>,
+  ): Promise<Device | undefined> {
     const cur = this.byId.get(id);
     if (!cur) return undefined;
     const next = { ...cur, ...patch, params: patch.params ? { ...cur.params, ...patch.params } : cur.params };
     const dev = await this.db.transaction(async (tx) => {
       const r = await tx.query<Row>(
         `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, updated_at=now() where id=$1 returning *`,
-        [id, next.name, next.model, next.devEui, next.location ? JSON.stringify(next.location) : null, JSON.stringify(next.params), JSON.stringify(next.tags), next.org],
+        [
+          id,
+          next.name,
+          next.model,
+          next.devEui,
+          next.location ? JSON.stringify(next.location) : null,
+          JSON.stringify(next.params),
+          JSON.stringify(next.tags),
+          next.org,
+        ],
       );
       if (!r.rows[0]) return undefined;
       await inTx?.(tx);
@@ -158,10 +177,10 @@ export class DeviceRegistry {
       if (!r.rows[0]) return false;
       await inTx?.(tx);
       await tx.query('delete from devices where id = $1', [id]);
-      await tx.query(
-        `insert into retired_device_ids(id, org) values ($1, $2) on conflict (id) do update set org = excluded.org, retired_at = now()`,
-        [id, r.rows[0].org],
-      );
+      await tx.query(`insert into retired_device_ids(id, org) values ($1, $2) on conflict (id) do update set org = excluded.org, retired_at = now()`, [
+        id,
+        r.rows[0].org,
+      ]);
       return true;
     });
     this.uncache(id);

@@ -4,7 +4,13 @@ import { EVALUATED_SQL } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
 
 export type Agg = 'avg' | 'sum' | 'min' | 'max' | 'last';
-const AGG_SQL: Record<Agg, string> = { avg: 'avg(value)', sum: 'sum(value)', min: 'min(value)', max: 'max(value)', last: '(array_agg(value order by time desc))[1]' };
+const AGG_SQL: Record<Agg, string> = {
+  avg: 'avg(value)',
+  sum: 'sum(value)',
+  min: 'min(value)',
+  max: 'max(value)',
+  last: '(array_agg(value order by time desc))[1]',
+};
 
 export interface RawPoint {
   time: Date;
@@ -22,7 +28,16 @@ export async function rawReadings(db: Db, deviceId: string, metric: string, from
 }
 
 /** Good readings (quality 0) aggregated into buckets of `bucketMs`, aligned to whole buckets since 2000-01-01. */
-export async function bucketedReadings(db: Db, deviceId: string, metric: string, from: Date, to: Date, bucketMs: number, agg: Agg, limit: number): Promise<{ time: Date; value: number }[]> {
+export async function bucketedReadings(
+  db: Db,
+  deviceId: string,
+  metric: string,
+  from: Date,
+  to: Date,
+  bucketMs: number,
+  agg: Agg,
+  limit: number,
+): Promise<{ time: Date; value: number }[]> {
   const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
   const r = await db.query<{ t: Date; v: number }>(
     `select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
@@ -34,7 +49,11 @@ export async function bucketedReadings(db: Db, deviceId: string, metric: string,
 
 /** The metrics a device has readings of in [from, to). */
 export async function metricsOf(db: Db, deviceId: string, from: Date, to: Date): Promise<string[]> {
-  const r = await db.query<{ metric: string }>('select distinct metric from readings where device_id = $1 and time >= $2 and time < $3 order by metric', [deviceId, from, to]);
+  const r = await db.query<{ metric: string }>('select distinct metric from readings where device_id = $1 and time >= $2 and time < $3 order by metric', [
+    deviceId,
+    from,
+    to,
+  ]);
   return r.rows.map((x) => x.metric);
 }
 
@@ -48,7 +67,10 @@ export interface DeviceHealth {
 
 /** Radio and timing of the newest uplinks. */
 export async function deviceHealth(db: Db, deviceId: string): Promise<DeviceHealth> {
-  const r = await db.query<{ time: Date; rssi: number | null; snr: number | null }>('select time, rssi, snr from uplinks where device_id = $1 order by time desc limit 21', [deviceId]);
+  const r = await db.query<{ time: Date; rssi: number | null; snr: number | null }>(
+    'select time, rssi, snr from uplinks where device_id = $1 order by time desc limit 21',
+    [deviceId],
+  );
   const ts = r.rows.map((x) => new Date(x.time).getTime());
   const gaps = ts
     .slice(1)
@@ -68,7 +90,10 @@ export async function deviceHealth(db: Db, deviceId: string): Promise<DeviceHeal
 export async function latestValues(db: Db, deviceId: string, metrics: string[]): Promise<Record<string, { time: Date; value: number }>> {
   const out: Record<string, { time: Date; value: number }> = {};
   for (const m of metrics) {
-    const r = await db.query<{ time: Date; value: number }>(`select time, value from readings where device_id = $1 and metric = $2 and ${EVALUATED_SQL} order by time desc limit 1`, [deviceId, m]);
+    const r = await db.query<{ time: Date; value: number }>(
+      `select time, value from readings where device_id = $1 and metric = $2 and ${EVALUATED_SQL} order by time desc limit 1`,
+      [deviceId, m],
+    );
     if (r.rows[0]) out[m] = { time: new Date(r.rows[0].time), value: r.rows[0].value };
   }
   return out;

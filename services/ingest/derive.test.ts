@@ -4,8 +4,7 @@ import { CounterState, CounterTracker, countDelta, levelFromDistance, levelFromP
 
 const c32 = (count: number): DecodedCounter => ({ count, bits: 32 });
 const c16 = (count: number): DecodedCounter => ({ count, bits: 16 });
-const feed = (state: CounterState, counts: number[], params = {}, mk: (n: number) => DecodedCounter = c32) =>
-  counts.map((n) => state.next(mk(n), params));
+const feed = (state: CounterState, counts: number[], params = {}, mk: (n: number) => DecodedCounter = c32) => counts.map((n) => state.next(mk(n), params));
 
 describe('rain_mm from tip counters', () => {
   it('the first counter value only sets the baseline; later values give delta × mmPerTip (0.2 default)', () => {

@@ -18,8 +18,7 @@ export function num(params: Params, key: string): number | undefined {
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** mm per count: a unit fixed by the device (SenseCAP 0.001 mm) wins over the gauge's mmPerTip param. */
-export const mmPerCount = (counter: DecodedCounter, params: Params): number =>
-  counter.mmPerCount ?? num(params, 'mmPerTip') ?? DEFAULT_MM_PER_TIP;
+export const mmPerCount = (counter: DecodedCounter, params: Params): number => counter.mmPerCount ?? num(params, 'mmPerTip') ?? DEFAULT_MM_PER_TIP;
 
 /**
  * Tips since `prev` for a cumulative counter. A drop is either a wrap of the 16/32-bit register (only

@@ -70,7 +70,8 @@ export function parseTime(v: unknown, field: string, fallback: number): number {
   const t = Date.parse(v);
   if (!Number.isFinite(t)) throw new EnvelopeError('bad_time', `${field} '${v.slice(0, 40)}' is not an ISO-8601 time`);
   // Without an offset the instant depends on the server's zone (and is ambiguous on the autumn DST night).
-  if (!WITH_OFFSET.test(v.trim())) throw new EnvelopeError('bad_time', `${field} '${v.slice(0, 40)}' has no UTC offset; send e.g. 2025-07-01T14:05:00Z or …+02:00`);
+  if (!WITH_OFFSET.test(v.trim()))
+    throw new EnvelopeError('bad_time', `${field} '${v.slice(0, 40)}' has no UTC offset; send e.g. 2025-07-01T14:05:00Z or …+02:00`);
   return t;
 }
 

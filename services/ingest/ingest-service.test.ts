@@ -31,7 +31,8 @@ function rig() {
     },
   } as unknown as BatchWriter;
   const svc = new IngestService(pipeline, writer, createMetrics(), pino({ level: 'silent' }));
-  const send = (topic: string, id: string, ms: number) => svc.handle({ topic, payload: Buffer.from(JSON.stringify({ id, ms })), source: 'broker', receivedAt: Date.now() });
+  const send = (topic: string, id: string, ms: number) =>
+    svc.handle({ topic, payload: Buffer.from(JSON.stringify({ id, ms })), source: 'broker', receivedAt: Date.now() });
   const commitAll = () => {
     for (const c of commits.splice(0)) c();
   };

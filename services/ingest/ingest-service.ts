@@ -41,7 +41,8 @@ export class IngestService {
     await written;
     const outcome: Outcome = work.rejections.length ? (work.readings.length ? 'partial' : 'rejected') : 'accepted';
     this.metrics.uplinks.inc({ outcome });
-    if (outcome === 'rejected') this.log.info({ topic: msg.topic.slice(0, 200), reason: work.rejections[0].reason, deviceId: work.rejections[0].deviceId }, 'uplink rejected');
+    if (outcome === 'rejected')
+      this.log.info({ topic: msg.topic.slice(0, 200), reason: work.rejections[0].reason, deviceId: work.rejections[0].deviceId }, 'uplink rejected');
     return outcome;
   }
 
@@ -55,7 +56,10 @@ export class IngestService {
 
   /** A publish refused before parsing (ACL, size) is still recorded with its reason. */
   async refused(msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string): Promise<void> {
-    await this.writer.write({ readings: [], rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, clientId: msg.clientId, receivedAt: msg.receivedAt }] });
+    await this.writer.write({
+      readings: [],
+      rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, clientId: msg.clientId, receivedAt: msg.receivedAt }],
+    });
     this.metrics.uplinks.inc({ outcome: 'rejected' });
   }
 }

@@ -3,10 +3,10 @@
 import { isMetric, METRIC_UNITS, Quality, type Reading } from '../../alerts/types.ts';
 import { type Device, type DeviceRegistry, normEui } from '../devices/device-registry.ts';
 import { type DecodeResult, decodeBuiltin } from './codecs/index.ts';
-import { type EnvelopeKind, EnvelopeError, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
-import type { IngestWork, RawMessage, RejectReason } from './types.ts';
 import { num } from './derive.ts';
+import { EnvelopeError, type EnvelopeKind, type LoraUplink, matchTopic, parseChirpstack, parseNative, parseTts } from './envelopes.ts';
 import type { Steps } from './steps.ts';
+import type { IngestWork, RawMessage, RejectReason } from './types.ts';
 
 class Stop extends Error {
   constructor(
@@ -51,7 +51,10 @@ export class IngestPipeline {
   /** Every rejection names the device its topic names, so its municipality and integrator see it. [issue 11] */
   private reject(msg: RawMessage, reason: RejectReason, message: string, deviceId?: string): IngestWork {
     const id = deviceId ?? this.topicDeviceId(msg.topic);
-    return { readings: [], rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, deviceId: id, clientId: msg.clientId, receivedAt: msg.receivedAt }] };
+    return {
+      readings: [],
+      rejections: [{ topic: msg.topic, payload: msg.payload, reason, message, deviceId: id, clientId: msg.clientId, receivedAt: msg.receivedAt }],
+    };
   }
 
   /** The device id a topic names: the native topic's id; the registered device of a devEui or TTS device id. */
@@ -153,7 +156,11 @@ export class IngestPipeline {
     if (up.deviceRef !== ref) mismatch(`device_id '${up.deviceRef.slice(0, 64)}'`, topicDevice);
     if (up.devEui === undefined) return;
     const named = this.devices.getByEui(up.devEui);
-    if ((eui && !sameEui(eui, up.devEui)) || (topicDevice && named && topicDevice.id !== named.id) || (topicDevice?.devEui && !sameEui(topicDevice.devEui, up.devEui))) {
+    if (
+      (eui && !sameEui(eui, up.devEui)) ||
+      (topicDevice && named && topicDevice.id !== named.id) ||
+      (topicDevice?.devEui && !sameEui(topicDevice.devEui, up.devEui))
+    ) {
       mismatch(`dev_eui ${up.devEui.slice(0, 40)}`, topicDevice);
     }
   }
@@ -161,7 +168,12 @@ export class IngestPipeline {
   private async decode(device: Device, up: LoraUplink): Promise<DecodeResult> {
     if (device.model === 'js-codec') return this.steps.jsCodec(device, up);
     if (device.model === 'generic') {
-      if (!up.object) return { ok: false, reason: 'decode_error', message: `device '${device.id}' has model generic and the uplink carries no decoded object; choose a built-in model or js-codec` };
+      if (!up.object)
+        return {
+          ok: false,
+          reason: 'decode_error',
+          message: `device '${device.id}' has model generic and the uplink carries no decoded object; choose a built-in model or js-codec`,
+        };
       return this.steps.mapObject(device, up.object);
     }
     if (up.fPort === undefined) return { ok: false, reason: 'wrong_fport', message: 'uplink has no fPort (MAC-only frame)' };
@@ -180,7 +192,15 @@ export class IngestPipeline {
       if (r.quality & 1) bad.push(`${r.metric}=${r.value}`);
     }
     if (bad.length) {
-      work.rejections.push({ topic: msg.topic, payload: msg.payload, reason: 'out_of_range', message: `implausible values kept flagged, not evaluated: ${bad.join(', ')}`, deviceId: device.id, clientId: msg.clientId, receivedAt: msg.receivedAt });
+      work.rejections.push({
+        topic: msg.topic,
+        payload: msg.payload,
+        reason: 'out_of_range',
+        message: `implausible values kept flagged, not evaluated: ${bad.join(', ')}`,
+        deviceId: device.id,
+        clientId: msg.clientId,
+        receivedAt: msg.receivedAt,
+      });
     }
     return work;
   }

@@ -42,12 +42,7 @@ describe('spike', () => {
   it('compares distance_mm in cm: 600 mm jump is a spike, 400 mm is not', () => {
     const q = new QualityFilter();
     const at = (i: number) => T0 + i * 5 * MIN;
-    expect([2000, 2600, 2000, 2400].map((v, i) => q.check('d', 'distance_mm', at(i), v, {}))).toEqual([
-      GOOD,
-      SPIKE,
-      GOOD,
-      GOOD,
-    ]);
+    expect([2000, 2600, 2000, 2400].map((v, i) => q.check('d', 'distance_mm', at(i), v, {}))).toEqual([GOOD, SPIKE, GOOD, GOOD]);
   });
 });
 
@@ -87,7 +82,7 @@ describe('spike judged by time between samples [FloodNet BlipFilter: neighbours 
     ]);
     expect(q.judge('d', 'level_cm', T0 + 15 * MIN, 182, {})).toEqual({ flags: GOOD, released: { time: T0 + 10 * MIN, value: 180 } });
   });
-  it('rain from a counter is judged over the time since the counter\'s previous read', () => {
+  it("rain from a counter is judged over the time since the counter's previous read", () => {
     const q = new QualityFilter();
     expect(q.judge('g', 'rain_mm', T0, 36, {}, 30 * MIN).flags).toBe(GOOD);
     expect(q.judge('g', 'rain_mm', T0 + MIN, 36, {}, 5 * MIN).flags).toBe(OUT_OF_RANGE);

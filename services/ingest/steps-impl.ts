@@ -1,9 +1,9 @@
 import { EVALUATED_SQL } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
+import { CodecStore } from './codec-store.ts';
 import type { CodecSandbox } from './codecs/codec-sandbox.ts';
 import { mapDecodedObject, runJsCodec } from './codecs/js-codec.ts';
 import { type DecodeResult, fail } from './codecs/types.ts';
-import { CodecStore } from './codec-store.ts';
 import { CounterTracker, levelFromDistance, levelFromPressure } from './derive.ts';
 import { QualityFilter, SEEDED_METRICS, type StoredPoint } from './quality.ts';
 import type { Steps } from './steps.ts';
@@ -47,7 +47,12 @@ export async function createSteps(db: Db, sandbox: CodecSandbox, now: () => numb
       const codec = id ? codecs.get(id) : undefined;
       if (!codec) return fail('codec_error', `device '${device.id}' uses js-codec but codec '${id ?? '(params.codec not set)'}' is not uploaded`);
       if (up.fPort === undefined) return fail('wrong_fport', 'uplink has no fPort');
-      return runJsCodec(sandbox, codec.source, { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) }, { ...codec.fieldMap, ...((device.params.fieldMap as Record<string, string>) ?? {}) });
+      return runJsCodec(
+        sandbox,
+        codec.source,
+        { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) },
+        { ...codec.fieldMap, ...((device.params.fieldMap as Record<string, string>) ?? {}) },
+      );
     },
     mapObject(device, object) {
       const fm = (device.params.fieldMap as Record<string, string> | undefined) ?? {};

@@ -133,7 +133,15 @@ export class BatchWriter {
         const topic = w.rejections[0]?.topic ?? `devices/${w.readings[0]?.deviceId ?? '?'}/up`;
         const rej: IngestWork = {
           readings: [],
-          rejections: [{ topic, payload: Buffer.from(JSON.stringify(w.readings.slice(0, 50))), reason: 'store_error', message: (e as Error).message, receivedAt: Date.now() }],
+          rejections: [
+            {
+              topic,
+              payload: Buffer.from(JSON.stringify(w.readings.slice(0, 50))),
+              reason: 'store_error',
+              message: (e as Error).message,
+              receivedAt: Date.now(),
+            },
+          ],
         };
         try {
           await this.commit([rej]);

@@ -43,8 +43,7 @@ export async function httpAttempt(a: HttpAttempt): Promise<DeliveryResult> {
       return { ok: true, status: res.status, retryable: false, latencyMs: latency(), ...a.onSuccess?.(res, body) };
     }
     const retryable = isRetryableStatus(res.status);
-    const retryAfterMs =
-      res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined;
+    const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined;
     const detail = a.describeError?.(body) ?? body.replace(/\s+/g, ' ').trim().slice(0, MAX_ERROR_BODY);
     return {
       ok: false,

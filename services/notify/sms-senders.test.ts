@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmsSender, type SmsConfig } from './sms-senders.ts';
-import { json, startServer, type Received, type TestServer } from './test-server.ts';
+import { json, type Received, startServer, type TestServer } from './test-server.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -67,13 +67,15 @@ describe('Twilio', () => {
   const SID = 'AC0123456789abcdef0123456789abcdef';
   // Mirrors api.twilio.com: Basic SID:token, form-encoded To/From/Body, 201 with the message resource.
   function twilioApi(req: Received, res: Parameters<typeof json>[0]) {
-    if (req.method !== 'POST' || req.path !== `/2010-04-01/Accounts/${SID}/Messages.json`) return json(res, 404, { code: 20404, message: 'not found', status: 404 });
+    if (req.method !== 'POST' || req.path !== `/2010-04-01/Accounts/${SID}/Messages.json`)
+      return json(res, 404, { code: 20404, message: 'not found', status: 404 });
     const expected = `Basic ${Buffer.from(`${SID}:tw-auth-s3cr3t`).toString('base64')}`;
     if (req.headers.authorization !== expected) return json(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
     if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return json(res, 400, { code: 0, message: 'form expected', status: 400 });
     const form = new URLSearchParams(req.body);
     if ([...form.keys()].sort().join() !== 'Body,From,To') return json(res, 400, { code: 21602, message: 'Message body is required.', status: 400 });
-    if (form.get('To') === '+15005550001') return json(res, 400, { code: 21211, message: "The 'To' number +15005550001 is not a valid phone number.", status: 400 });
+    if (form.get('To') === '+15005550001')
+      return json(res, 400, { code: 21211, message: "The 'To' number +15005550001 is not a valid phone number.", status: 400 });
     if (form.get('To') === '+15005550009') return json(res, 429, { code: 20429, message: 'Too Many Requests', status: 429 }, { 'retry-after': '3' });
     json(res, 201, { sid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', status: 'queued', to: form.get('To'), from: form.get('From'), body: form.get('Body') });
   }
@@ -113,14 +115,28 @@ describe('seven.io', () => {
     if (!String(req.headers['content-type']).startsWith('application/json')) return json(res, 200, { success: '305' });
     const b = JSON.parse(req.body);
     if (Object.keys(b).sort().join() !== 'from,text,to') return json(res, 200, { success: '301' });
-    if (b.to === '+4917000000600') return json(res, 200, { success: '600', messages: [{ id: null, success: false, error: '600', error_text: 'carrier failed' }] });
+    if (b.to === '+4917000000600')
+      return json(res, 200, { success: '600', messages: [{ id: null, success: false, error: '600', error_text: 'carrier failed' }] });
     json(res, 200, {
       success: '100',
       total_price: 0.075,
       balance: 12.3,
       debug: 'false',
       sms_type: 'direct',
-      messages: [{ id: '77229318251', sender: b.from, recipient: b.to.slice(1), text: b.text, encoding: 'gsm', parts: 1, price: 0.075, success: true, error: null, error_text: null }],
+      messages: [
+        {
+          id: '77229318251',
+          sender: b.from,
+          recipient: b.to.slice(1),
+          text: b.text,
+          encoding: 'gsm',
+          parts: 1,
+          price: 0.075,
+          success: true,
+          error: null,
+          error_text: null,
+        },
+      ],
     });
   }
   const cfg = (url: string, key = 'seven-key-s3cr3t'): SmsConfig => ({ provider: 'seven', sevenApiKey: key, sevenFrom: 'Regenwacht', sevenBaseUrl: url });

@@ -1,6 +1,7 @@
 // SMS providers behind one interface; plain fetch against their REST APIs. [docs/formats.md SMS] [README.md Configuration]
-import { httpAttempt, type FetchFn } from './http-delivery.ts';
+
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
+import { type FetchFn, httpAttempt } from './http-delivery.ts';
 
 export interface SmsMessage {
   to: string;

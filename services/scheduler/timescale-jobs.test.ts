@@ -30,8 +30,16 @@ describe('TimescaleDB policy jobs in the embedded store', () => {
     let clock = Date.now();
     const jobs = new TimescaleJobs(db, pino({ level: 'silent' }), () => clock);
     const ran = await jobs.runDue();
-    expect(ran).toEqual(expect.arrayContaining(['policy_refresh_continuous_aggregate:readings_5m', 'policy_refresh_continuous_aggregate:readings_1h', 'policy_compression:readings']));
-    const fiveMin = await db.query<{ n: number; total: number }>(`select count(*)::int as n, sum(sum)::float8 as total from readings_5m where device_id = 'g1'`);
+    expect(ran).toEqual(
+      expect.arrayContaining([
+        'policy_refresh_continuous_aggregate:readings_5m',
+        'policy_refresh_continuous_aggregate:readings_1h',
+        'policy_compression:readings',
+      ]),
+    );
+    const fiveMin = await db.query<{ n: number; total: number }>(
+      `select count(*)::int as n, sum(sum)::float8 as total from readings_5m where device_id = 'g1'`,
+    );
     expect(fiveMin.rows[0].n).toBe(36);
     expect(fiveMin.rows[0].total).toBeCloseTo(36, 6);
     const hourly = await db.query<{ n: number; total: number }>(`select count(*)::int as n, sum(sum)::float8 as total from readings_1h where device_id = 'g1'`);

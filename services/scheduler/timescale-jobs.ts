@@ -47,9 +47,13 @@ export class TimescaleJobs {
 
   start() {
     // every minute look for due jobs; the first pass waits a minute so start-up stays fast
-    this.task = cron.schedule('17 * * * * *', () => void this.runDue().catch((e) => this.log.warn({ err: (e as Error).message }, 'timescale jobs pass failed')), {
-      noOverlap: true,
-    });
+    this.task = cron.schedule(
+      '17 * * * * *',
+      () => void this.runDue().catch((e) => this.log.warn({ err: (e as Error).message }, 'timescale jobs pass failed')),
+      {
+        noOverlap: true,
+      },
+    );
   }
 
   async stop() {

@@ -18,8 +18,8 @@ import { alarmPages } from './pages/alarm.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
 import { stationPages } from './pages/station.ts';
-import { userApiRoutes } from './users-api.ts';
 import { principalOf, SessionStore, UserStore } from './users.ts';
+import { userApiRoutes } from './users-api.ts';
 
 const require = createRequire(import.meta.url);
 const pkgDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));

@@ -3,8 +3,8 @@
 // read once from the uplinks and then followed live.
 import { OFFLINE_METRIC } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, isSeverity, type Severity, severityRank } from '../../alerts/types.ts';
-import type { Principal } from '../auth/token-store.ts';
 import { orgFilter, sees } from '../api/auth.ts';
+import type { Principal } from '../auth/token-store.ts';
 import type { WebDeps } from './context.ts';
 
 import { STALE_MS } from './feed.ts';
@@ -80,7 +80,16 @@ export async function stations(d: WebDeps, p: Principal, org: string, alarms: Al
     .map((x) => {
       const own = byDevice.get(x.id) ?? [];
       const seen = d.feed.lastSeen.get(x.id) ?? null;
-      return { id: x.id, name: x.name, org: x.org, lat: x.location?.lat ?? null, lon: x.location?.lon ?? null, status: stationStatus(own, seen, now), lastSeen: seen, openAlarms: own.length };
+      return {
+        id: x.id,
+        name: x.name,
+        org: x.org,
+        lat: x.location?.lat ?? null,
+        lon: x.location?.lon ?? null,
+        status: stationStatus(own, seen, now),
+        lastSeen: seen,
+        openAlarms: own.length,
+      };
     });
 }
 

@@ -7,7 +7,7 @@
 //   remove <login>
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ROLES, type ApiRole } from '../auth/roles.ts';
+import { type ApiRole, ROLES } from '../auth/roles.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';

@@ -3,13 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { audit } from '../audit.ts';
-import type { Queryable } from '../db/db.ts';
-import { orgSchema } from '../auth/orgs.ts';
-import { ROLES } from '../auth/roles.ts';
 import { actor, need, orgFilter, orgFor } from '../api/auth.ts';
 import { ApiError, notFound } from '../api/errors.ts';
-import { type UserStore, UserError } from './users.ts';
+import { audit } from '../audit.ts';
+import { orgSchema } from '../auth/orgs.ts';
+import { ROLES } from '../auth/roles.ts';
+import type { Queryable } from '../db/db.ts';
+import { UserError, type UserStore } from './users.ts';
 
 export async function userApiRoutes(fastify: FastifyInstance, users: UserStore, db: Queryable) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();

@@ -2,7 +2,7 @@
 // lockout after repeated failures; sessions stored hashed with their own CSRF token.
 import crypto from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { ROLES, type ApiRole } from '../auth/roles.ts';
+import { type ApiRole, ROLES } from '../auth/roles.ts';
 import { hashSecret } from '../auth/secrets.ts';
 import type { Principal } from '../auth/token-store.ts';
 import type { Db } from '../db/db.ts';

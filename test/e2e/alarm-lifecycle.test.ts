@@ -41,14 +41,23 @@ describe.each(['pglite', 'pg'] as const)('alarm lifecycle on %s', (store) => {
     const ruleId = await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { deviceIds: [dev] } });
     const r = await rx();
     const phone = `+49151000${String(n).padStart(4, '0')}`;
-    await h.route({ name: `route ${dev}`, match: { minSeverity: 'moderate', deviceIds: [dev] }, targets: [webhook(r.url), { type: 'sms', to: phone }], repeatEvery: '30m' });
+    await h.route({
+      name: `route ${dev}`,
+      match: { minSeverity: 'moderate', deviceIds: [dev] },
+      targets: [webhook(r.url), { type: 'sms', to: phone }],
+      repeatEvery: '30m',
+    });
     await h.send(dev, clock.t, { level_cm: 610 });
     const [a] = await h.alarms({ deviceId: dev });
     expect(a).toMatchObject({ state: 'firing', severity: 'severe' });
     await r.waitRequests(1);
     return { dev, ruleId, r, phone, id: a.id };
   }
-  const smsTo = (phone: string) => sms.bodies().filter((b) => b.to === phone).map((b) => b.text as string);
+  const smsTo = (phone: string) =>
+    sms
+      .bodies()
+      .filter((b) => b.to === phone)
+      .map((b) => b.text as string);
   const types = (r: Rx) => r.bodies().map((b) => b.type);
 
   /** Ended by a change of configuration: closed with its reason, one "BEENDET" notification per target, and

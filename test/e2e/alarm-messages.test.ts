@@ -43,7 +43,11 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     await h.route({ name: `route ${dev}`, match: { minSeverity: 'minor', deviceIds: [dev] }, targets: [webhook(r.url), { type: 'sms', to: phone }] });
     return { dev, ruleIds, r, phone, t0: clock.t };
   }
-  const texts = (phone: string) => sms.bodies().filter((b) => b.to === phone).map((b) => b.text as string);
+  const texts = (phone: string) =>
+    sms
+      .bodies()
+      .filter((b) => b.to === phone)
+      .map((b) => b.text as string);
   const cap = async (id: string) => (await s.api<string>('GET', `/api/v1/cap/alerts/${id}.xml`)).body;
   const hhmm = (t: number) => new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
   /** Dry readings every 5 min (a gauge that keeps reporting), with scheduler passes in between. */
@@ -79,7 +83,10 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     expect(x.r.bodies()[0].alarm.startedAt).toBe(new Date(stamped).toISOString());
     expect(texts(x.phone)[0]).toContain(`seit ${hhmm(stamped)}.`);
     // the backtest over the same readings reports the same start
-    const bt = await s.ok('POST', `/api/v1/rules/${x.ruleIds[0]}/backtest`, { from: new Date(x.t0).toISOString(), to: new Date(x.t0 + 20 * MIN).toISOString() });
+    const bt = await s.ok('POST', `/api/v1/rules/${x.ruleIds[0]}/backtest`, {
+      from: new Date(x.t0).toISOString(),
+      to: new Date(x.t0 + 20 * MIN).toISOString(),
+    });
     expect(bt.alarms[0].startedAt).toBe(a.startedAt);
   });
 
@@ -144,7 +151,12 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     [a] = await h.alarms({ deviceId: x.dev });
     expect(a.events.map((e) => `${e.kind}:${e.severity}`)).toEqual(['firing:moderate', 'escalated:severe']);
     const rule = await s.ok('GET', `/api/v1/rules/${x.ruleIds[0]}`);
-    expect(rule.levels.filter((l: { strict?: boolean }) => l.strict).map((l: { threshold: number }) => l.threshold).sort((p: number, q: number) => p - q)).toEqual([25, 35, 40, 60]);
+    expect(
+      rule.levels
+        .filter((l: { strict?: boolean }) => l.strict)
+        .map((l: { threshold: number }) => l.threshold)
+        .sort((p: number, q: number) => p - q),
+    ).toEqual([25, 35, 40, 60]);
   });
 
   it('item 10: rain speaks DWD: HEFTIGER STARKREGEN for a cloudburst, DAUERREGEN for a steady rain, in SMS, title and CAP event', async () => {

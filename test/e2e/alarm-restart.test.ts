@@ -81,7 +81,10 @@ describe.each(['pglite', 'pg'] as const)('restart mid-storm on %s', (store) => {
       await h.advance(30 * MIN, 5 * MIN); // longer than clear.for (10 min)
       const [a] = await h.alarms({ ruleId });
       // silence is held as stale (once, not again after the restart), never an all-clear
-      expect(a.events.map((e) => `${e.kind}:${e.severity}`), 'a silent gauge keeps its last level; no all-clear from a restart').toEqual(['firing:moderate', 'stale:moderate']);
+      expect(
+        a.events.map((e) => `${e.kind}:${e.severity}`),
+        'a silent gauge keeps its last level; no all-clear from a restart',
+      ).toEqual(['firing:moderate', 'stale:moderate']);
       expect(a.state).toBe('firing');
     } finally {
       h.close();

@@ -3,7 +3,7 @@
 // backtested through the API, and the backtest must list exactly the transitions the live alarm recorded.
 // [docs/api.md Endpoints (backtest), issue 10 "Backtest and live evaluation go through the same code and agree"]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clock, HOUR, Harness, MIN, pastStart } from '../helpers/alarms.ts';
+import { Clock, Harness, HOUR, MIN, pastStart } from '../helpers/alarms.ts';
 import { startSystem } from '../helpers/system.ts';
 
 const S1 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7]; // KOSTRA T=10 Euler II [domain S1]
@@ -118,8 +118,16 @@ describe('backtest agrees with live evaluation over MQTT', () => {
 
     const live = (await h.alarms({ ruleId })).flatMap((a) => a.events.map((e) => ({ kind: e.kind, severity: e.severity, at: e.at, value: e.value })));
     expect(live.map((e) => `${e.kind}:${e.severity}`)).toEqual(sc.expectKinds);
-    const bt = await h.s.ok('POST', `/api/v1/rules/${ruleId}/backtest`, { from: new Date(start).toISOString(), to: new Date(start + sc.untilMin * MIN).toISOString() });
-    const replayed = bt.transitions.map((t: { kind: string; severity: string; at: string; value: number }) => ({ kind: t.kind, severity: t.severity, at: t.at, value: t.value }));
+    const bt = await h.s.ok('POST', `/api/v1/rules/${ruleId}/backtest`, {
+      from: new Date(start).toISOString(),
+      to: new Date(start + sc.untilMin * MIN).toISOString(),
+    });
+    const replayed = bt.transitions.map((t: { kind: string; severity: string; at: string; value: number }) => ({
+      kind: t.kind,
+      severity: t.severity,
+      at: t.at,
+      value: t.value,
+    }));
     expect(replayed).toEqual(live);
   });
 });

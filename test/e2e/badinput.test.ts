@@ -7,7 +7,15 @@ import { publish, startSystem, type TestSystem } from '../helpers/system.ts';
 
 const EUI = 'A84041000BAD0001';
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
-const cs = (marker: string, over: Record<string, unknown>) => ({ deduplicationId: marker, time: new Date().toISOString(), deviceInfo: { devEui: EUI }, fCnt: 1, fPort: 2, data: b64('0D3B0AEF00000001'), ...over });
+const cs = (marker: string, over: Record<string, unknown>) => ({
+  deduplicationId: marker,
+  time: new Date().toISOString(),
+  deviceInfo: { devEui: EUI },
+  fCnt: 1,
+  fPort: 2,
+  data: b64('0D3B0AEF00000001'),
+  ...over,
+});
 const csTopic = (eui = EUI) => `application/bad-app/device/${eui.toLowerCase()}/event/up`;
 
 let s: TestSystem;
@@ -23,7 +31,13 @@ beforeAll(async () => {
     ['good', 'function decodeUplink(input) { return { data: { d: input.bytes[0] * 10 } }; }'],
   ] as const) {
     expect((await s.api('POST', '/api/v1/codecs', { id, source: src, fieldMap: { distance_mm: 'd' } })).status).toBe(201);
-    await s.ok('POST', '/api/v1/devices', { id: `js-${id}`, name: id, model: 'js-codec', params: { codec: id }, ...(id === 'loops' ? { devEui: 'A84041000BAD0100' } : {}) });
+    await s.ok('POST', '/api/v1/devices', {
+      id: `js-${id}`,
+      name: id,
+      model: 'js-codec',
+      params: { codec: id },
+      ...(id === 'loops' ? { devEui: 'A84041000BAD0100' } : {}),
+    });
   }
   bad = await s.mqttClient();
 });
@@ -43,18 +57,53 @@ const cases: Case[] = [
   { name: 'NaN literal (not JSON)', reason: 'invalid_json', topic: 'devices/bad-gen/up', payload: (m) => `{"m":"${m}","readings":{"level_cm":NaN}}` },
   { name: 'wrong base64 in ChirpStack data', reason: 'bad_envelope', topic: csTopic(), payload: (m) => JSON.stringify(cs(m, { data: '%%%not base64%%%' })) },
   { name: 'ChirpStack body that is an array', reason: 'bad_envelope', topic: csTopic(), payload: (m) => JSON.stringify([m]) },
-  { name: 'unknown native device', reason: 'unknown_device', topic: 'devices/nobody-here/up', payload: (m) => JSON.stringify({ m, readings: { level_cm: 1 } }) },
-  { name: 'unknown devEui', reason: 'unknown_device', topic: csTopic('A84041000BAD0FFF'), payload: (m) => JSON.stringify(cs(m, { deviceInfo: { devEui: 'A84041000BAD0FFF' } })) },
+  {
+    name: 'unknown native device',
+    reason: 'unknown_device',
+    topic: 'devices/nobody-here/up',
+    payload: (m) => JSON.stringify({ m, readings: { level_cm: 1 } }),
+  },
+  {
+    name: 'unknown devEui',
+    reason: 'unknown_device',
+    topic: csTopic('A84041000BAD0FFF'),
+    payload: (m) => JSON.stringify(cs(m, { deviceInfo: { devEui: 'A84041000BAD0FFF' } })),
+  },
   { name: 'wrong fPort for the model', reason: 'wrong_fport', topic: csTopic(), payload: (m) => JSON.stringify(cs(m, { fPort: 9, fCnt: 2 })) },
   { name: 'truncated frame', reason: 'decode_error', topic: csTopic(), payload: (m) => JSON.stringify(cs(m, { data: b64('0D3B'), fCnt: 3 })) },
   { name: 'Infinity via 1e999', reason: 'out_of_range', topic: 'devices/bad-gen/up', payload: (m) => `{"m":"${m}","readings":{"level_cm":1e999}}` },
-  { name: 'string where a number belongs', reason: 'bad_payload', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, readings: { level_cm: '12.5' } }) },
+  {
+    name: 'string where a number belongs',
+    reason: 'bad_payload',
+    topic: 'devices/bad-gen/up',
+    payload: (m) => JSON.stringify({ m, readings: { level_cm: '12.5' } }),
+  },
   { name: 'readings not an object', reason: 'bad_payload', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, readings: [1, 2] }) },
   { name: 'unknown metric', reason: 'unknown_metric', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, readings: { snow_depth_cm: 3 } }) },
-  { name: 'time that is not a time', reason: 'bad_time', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, time: 'gestern', readings: { level_cm: 3 } }) },
-  { name: 'time far in the future', reason: 'bad_time', topic: 'devices/bad-gen/up', payload: (m) => JSON.stringify({ m, time: '2999-01-01T00:00:00Z', readings: { level_cm: 3 } }) },
-  { name: 'js-codec that loops forever', reason: 'codec_timeout', topic: csTopic('A84041000BAD0100'), payload: (m) => JSON.stringify(cs(m, { deviceInfo: { devEui: 'A84041000BAD0100' }, fPort: 1, data: b64('01') })) },
-  { name: 'js-codec that throws', reason: 'codec_error', topic: 'v3/bad-app/devices/js-throws/up', payload: (m) => JSON.stringify({ end_device_ids: { device_id: 'js-throws' }, m, uplink_message: { f_port: 1, f_cnt: 1, frm_payload: b64('0102') } }) },
+  {
+    name: 'time that is not a time',
+    reason: 'bad_time',
+    topic: 'devices/bad-gen/up',
+    payload: (m) => JSON.stringify({ m, time: 'gestern', readings: { level_cm: 3 } }),
+  },
+  {
+    name: 'time far in the future',
+    reason: 'bad_time',
+    topic: 'devices/bad-gen/up',
+    payload: (m) => JSON.stringify({ m, time: '2999-01-01T00:00:00Z', readings: { level_cm: 3 } }),
+  },
+  {
+    name: 'js-codec that loops forever',
+    reason: 'codec_timeout',
+    topic: csTopic('A84041000BAD0100'),
+    payload: (m) => JSON.stringify(cs(m, { deviceInfo: { devEui: 'A84041000BAD0100' }, fPort: 1, data: b64('01') })),
+  },
+  {
+    name: 'js-codec that throws',
+    reason: 'codec_error',
+    topic: 'v3/bad-app/devices/js-throws/up',
+    payload: (m) => JSON.stringify({ end_device_ids: { device_id: 'js-throws' }, m, uplink_message: { f_port: 1, f_cnt: 1, frm_payload: b64('0102') } }),
+  },
   { name: 'topic none of the three', reason: 'unknown_topic', topic: 'devices/bad-gen/down', payload: (m) => JSON.stringify({ m }) },
 ];
 
@@ -113,14 +162,22 @@ describe('bad input while another client publishes steadily', () => {
     expect((await fetch(`${s.httpUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${s.httpUrl}/readyz`)).status).toBe(200);
     const t = new Date(Date.now() - 1000).toISOString();
-    await publish(bad, 'v3/bad-app/devices/js-good/up', { end_device_ids: { device_id: 'js-good' }, received_at: t, uplink_message: { f_port: 1, f_cnt: 1, frm_payload: b64('2a') } });
+    await publish(bad, 'v3/bad-app/devices/js-good/up', {
+      end_device_ids: { device_id: 'js-good' },
+      received_at: t,
+      uplink_message: { f_port: 1, f_cnt: 1, frm_payload: b64('2a') },
+    });
     expect((await s.ok('GET', '/api/v1/devices/js-good/readings?metric=distance_mm')).points).toEqual([{ time: t, value: 420 }]);
   });
 });
 
 describe('codec API', () => {
   it('refuses a bad field map and uncompilable source, listing paths', async () => {
-    const r = await s.api('POST', '/api/v1/codecs', { id: 'c1', source: 'function decodeUplink(i) { return {data:{}} }', fieldMap: { snow_cm: 'x', distance_mm: 'a..b' } });
+    const r = await s.api('POST', '/api/v1/codecs', {
+      id: 'c1',
+      source: 'function decodeUplink(i) { return {data:{}} }',
+      fieldMap: { snow_cm: 'x', distance_mm: 'a..b' },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION_FAILED');
     expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['body.fieldMap.snow_cm', 'body.fieldMap.distance_mm']));
@@ -140,6 +197,11 @@ describe('codec API', () => {
     expect((await s.api('DELETE', '/api/v1/codecs/aud')).status).toBe(204);
     expect((await s.api('GET', '/api/v1/codecs/aud')).status).toBe(404);
     const log = await s.ok('GET', '/api/v1/audit?entity=codec');
-    expect(log.items.filter((e: { entityId: string }) => e.entityId === 'aud').map((e: { action: string }) => e.action).sort()).toEqual(['create', 'delete', 'update']);
+    expect(
+      log.items
+        .filter((e: { entityId: string }) => e.entityId === 'aud')
+        .map((e: { action: string }) => e.action)
+        .sort(),
+    ).toEqual(['create', 'delete', 'update']);
   });
 });

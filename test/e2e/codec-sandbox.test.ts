@@ -118,7 +118,12 @@ describe('POST /api/v1/codecs with a test frame', () => {
     ['a codec that throws', 'function decodeUplink(input) { throw new Error("byte " + input.bytes[0] + " unexpected"); }', 'codec_error', /byte 10 unexpected/],
     ['a codec reporting errors', 'function decodeUplink(input) { return { errors: ["unknown fPort " + input.fPort] }; }', 'decode_error', /unknown fPort 2/],
     ['a field map that finds nothing', 'function decodeUplink(input) { return { data: { other: 1 } }; }', 'decode_error', /none of the mapped fields/],
-    ['a 2 GiB typed array', 'function decodeUplink() { return { data: { d: new Uint8Array(2147483648).length } }; }', 'codec_memory', /invalid array buffer length|out of memory/],
+    [
+      'a 2 GiB typed array',
+      'function decodeUplink() { return { data: { d: new Uint8Array(2147483648).length } }; }',
+      'codec_memory',
+      /invalid array buffer length|out of memory/,
+    ],
     ['an endless loop', 'function decodeUplink() { for (;;) {} }', 'codec_timeout', /longer than 50 ms/],
   ])('answers 400 with the reason for %s, and saves nothing', async (_n, source, reason, message) => {
     const id = `bad-${reason}-${Math.random().toString(36).slice(2, 8)}`;

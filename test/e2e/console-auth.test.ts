@@ -93,7 +93,9 @@ describe('logging in', () => {
     const right = await tryLogin('bert', PW);
     expect(right.status).toBe(423);
     expect(right.session).toBeUndefined();
-    const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'unlock', 'bert'], { env: { ...process.env, DATABASE_URL: s.config.databaseUrl } });
+    const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'unlock', 'bert'], {
+      env: { ...process.env, DATABASE_URL: s.config.databaseUrl },
+    });
     expect(out.stdout).toContain("'bert' unlocked");
     expect((await tryLogin('bert', PW)).status).toBe(303);
   });
@@ -128,12 +130,18 @@ describe('logout and password change', () => {
   it('a password change needs the current password, ends the other sessions and takes effect', async () => {
     const a = await session('dora');
     const b = await session('dora');
-    const wrong = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: 'nicht-meins-1', next: 'neues-passwort-1', repeat: 'neues-passwort-1' } });
+    const wrong = await req('POST', '/account/password', {
+      cookie: a.cookie,
+      form: { _csrf: a.csrf, current: 'nicht-meins-1', next: 'neues-passwort-1', repeat: 'neues-passwort-1' },
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.text).toContain('aktuelle Passwort ist falsch');
     const short = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: PW, next: 'kurz', repeat: 'kurz' } });
     expect(short.status).toBe(400);
-    const ok = await req('POST', '/account/password', { cookie: a.cookie, form: { _csrf: a.csrf, current: PW, next: 'neues-passwort-1', repeat: 'neues-passwort-1' } });
+    const ok = await req('POST', '/account/password', {
+      cookie: a.cookie,
+      form: { _csrf: a.csrf, current: PW, next: 'neues-passwort-1', repeat: 'neues-passwort-1' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('Passwort wurde geändert');
     expect((await req('GET', '/', { cookie: a.cookie })).status).toBe(200);
@@ -175,7 +183,13 @@ describe('roles and language', () => {
   it('a viewer sees the board but may not acknowledge', async () => {
     await s.ok('POST', '/api/v1/users', { login: 'vera', role: 'viewer', password: PW });
     await s.ok('POST', '/api/v1/devices', { id: 'p1', name: 'Pegel', model: 'generic' });
-    await s.ok('POST', '/api/v1/rules', { name: 'hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['p1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await s.ok('POST', '/api/v1/rules', {
+      name: 'hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ['p1'] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     const c = await s.mqttClient();
     await new Promise<void>((res, rej) => c.publish('devices/p1/up', JSON.stringify({ readings: { level_cm: 150 } }), { qos: 1 }, (e) => (e ? rej(e) : res())));
     c.end(true);
@@ -196,7 +210,10 @@ describe('roles and language', () => {
   it('an admin creates a person with the users form, who can then log in', async () => {
     await s.ok('POST', '/api/v1/users', { login: 'zweite', role: 'admin', password: 'start-passwort-2' });
     const { cookie, csrf } = await session('zweite', 'start-passwort-2');
-    const r = await req('POST', '/admin/users', { cookie, form: { _csrf: csrf, login: 'neu', name: 'Nina Neu', role: 'responder', org: 'giessen', password: 'ein-startwort-9' } });
+    const r = await req('POST', '/admin/users', {
+      cookie,
+      form: { _csrf: csrf, login: 'neu', name: 'Nina Neu', role: 'responder', org: 'giessen', password: 'ein-startwort-9' },
+    });
     expect(r.status).toBe(201);
     expect(r.text).toContain('Nina Neu');
     expect((await tryLogin('neu', 'ein-startwort-9')).status).toBe(303);

@@ -13,7 +13,10 @@ let browser: Browser;
 let hook: Awaited<ReturnType<typeof receiver>>;
 const contexts: BrowserContext[] = [];
 
-async function userPage(login: string, o: { viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {}): Promise<Page & { problems: string[] }> {
+async function userPage(
+  login: string,
+  o: { viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {},
+): Promise<Page & { problems: string[] }> {
   const ctx = await browser.newContext({
     viewport: o.viewport ?? { width: 1400, height: 900 },
     isMobile: o.mobile,
@@ -40,9 +43,27 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     ] as const) {
       await s.ok('POST', '/api/v1/users', { login, role, org, name, password: PW });
     }
-    await s.ok('POST', '/api/v1/devices', { id: 'gi-rain', name: 'Regenschreiber Gießen-Nord', model: 'generic', org: 'giessen', location: { lat: 50.6, lon: 8.68 } });
-    await s.ok('POST', '/api/v1/devices', { id: 'gi-xss', name: '<script>alert("x")</script><b>fett</b>', model: 'generic', org: 'giessen', location: { lat: 50.57, lon: 8.64 } });
-    await s.ok('POST', '/api/v1/devices', { id: 'wz-rain', name: 'Regenschreiber Wetzlar', model: 'generic', org: 'wetzlar', location: { lat: 50.55, lon: 8.5 } });
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'gi-rain',
+      name: 'Regenschreiber Gießen-Nord',
+      model: 'generic',
+      org: 'giessen',
+      location: { lat: 50.6, lon: 8.68 },
+    });
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'gi-xss',
+      name: '<script>alert("x")</script><b>fett</b>',
+      model: 'generic',
+      org: 'giessen',
+      location: { lat: 50.57, lon: 8.64 },
+    });
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'wz-rain',
+      name: 'Regenschreiber Wetzlar',
+      model: 'generic',
+      org: 'wetzlar',
+      location: { lat: 50.55, lon: 8.5 },
+    });
     await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['gi-rain'] }, org: 'giessen' });
     await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['wz-rain'] }, org: 'wetzlar' });
     hook = await receiver();
@@ -97,7 +118,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
   });
 
   it('acknowledging from the board shows on the colleague’s open browser, with who did it', async () => {
-    await lea.locator('#board tr[data-device="gi-rain"]').getByRole('button', { name: /Bestätigen/ }).click();
+    await lea
+      .locator('#board tr[data-device="gi-rain"]')
+      .getByRole('button', { name: /Bestätigen/ })
+      .click();
     for (const p of [lea, karl]) {
       const row = p.locator('#board tr[data-device="gi-rain"]');
       await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
@@ -166,8 +190,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
         return n / b.width;
       };
       let curve = 0;
-      for (let y = Math.round(b.top); y < b.top + b.height; y += 1) for (let x = Math.round(b.left); x < b.left + b.width; x += 2) if (near(x, y, rgb('--series'))) curve++;
-      return { stage1: row(150, rgb('--sev-moderate')), stage2: row(200, rgb('--sev-severe')), stage3: row(250, rgb('--sev-extreme')), curve, yMax: u.scales.y.max };
+      for (let y = Math.round(b.top); y < b.top + b.height; y += 1)
+        for (let x = Math.round(b.left); x < b.left + b.width; x += 2) if (near(x, y, rgb('--series'))) curve++;
+      return {
+        stage1: row(150, rgb('--sev-moderate')),
+        stage2: row(200, rgb('--sev-severe')),
+        stage3: row(250, rgb('--sev-extreme')),
+        curve,
+        yMax: u.scales.y.max,
+      };
     });
     expect(drawn.stage1).toBeGreaterThan(0.4);
     expect(drawn.stage2).toBeGreaterThan(0.4);
@@ -226,7 +257,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(await axeViolations(lea)).toEqual([]);
   });
 
-  it("a Wetzlar user sees nothing of Gießen: no stations, no alarms, no pages, no live events", async () => {
+  it('a Wetzlar user sees nothing of Gießen: no stations, no alarms, no pages, no live events', async () => {
     const wz = await userPage('wetzlar');
     await wz.locator('[data-station="wz-rain"]').waitFor();
     await expect.poll(() => wz.locator('body').getAttribute('data-live')).toBe('1');
@@ -280,10 +311,20 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const c = await s.mqttClient();
     await publish(c, 'devices/wz-rain/up', { readings: { rain_mm: 0 } }); // another municipality: no cue
     await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 1 } });
-    await s.ok('POST', '/api/v1/devices', { id: 'gi-rain-2', name: 'Regenschreiber Lindenplatz', model: 'generic', org: 'giessen', location: { lat: 50.59, lon: 8.69 } });
-    await s.ok('PATCH', `/api/v1/rules/${(await s.ok('GET', '/api/v1/rules')).items.find((r: { org: string; scope: { deviceIds?: string[] } }) => r.org === 'giessen' && r.scope.deviceIds?.includes('gi-rain')).id}`, {
-      scope: { deviceIds: ['gi-rain', 'gi-rain-2'] },
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'gi-rain-2',
+      name: 'Regenschreiber Lindenplatz',
+      model: 'generic',
+      org: 'giessen',
+      location: { lat: 50.59, lon: 8.69 },
     });
+    await s.ok(
+      'PATCH',
+      `/api/v1/rules/${(await s.ok('GET', '/api/v1/rules')).items.find((r: { org: string; scope: { deviceIds?: string[] } }) => r.org === 'giessen' && r.scope.deviceIds?.includes('gi-rain')).id}`,
+      {
+        scope: { deviceIds: ['gi-rain', 'gi-rain-2'] },
+      },
+    );
     await publish(c, 'devices/gi-rain-2/up', { readings: { rain_mm: 16 } });
     await expect.poll(() => p.locator('body').getAttribute('data-cues')).toBe('1');
     expect(await p.locator('body').getAttribute('data-sound')).toBe('played');
@@ -371,8 +412,20 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
   });
 
   it('the board works from the keyboard: Tab reaches the acknowledge button and Enter acknowledges', async () => {
-    await s.ok('POST', '/api/v1/devices', { id: 'gi-kb', name: 'Regenschreiber Klinikum', model: 'generic', org: 'giessen', location: { lat: 50.575, lon: 8.67 } });
-    await s.ok('POST', '/api/v1/devices', { id: 'gi-com', name: 'Regenschreiber Bahnhof', model: 'generic', org: 'giessen', location: { lat: 50.59, lon: 8.65 } });
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'gi-kb',
+      name: 'Regenschreiber Klinikum',
+      model: 'generic',
+      org: 'giessen',
+      location: { lat: 50.575, lon: 8.67 },
+    });
+    await s.ok('POST', '/api/v1/devices', {
+      id: 'gi-com',
+      name: 'Regenschreiber Bahnhof',
+      model: 'generic',
+      org: 'giessen',
+      location: { lat: 50.59, lon: 8.65 },
+    });
     await s.ok('POST', '/api/v1/rules', { preset: 'dwd-starkregen', scope: { deviceIds: ['gi-kb', 'gi-com'] }, org: 'giessen' });
     const c = await s.mqttClient();
     await publish(c, 'devices/gi-kb/up', { readings: { rain_mm: 28 } });
@@ -383,7 +436,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const row = lea.locator('#board tr[data-device="gi-kb"]');
     await row.waitFor({ timeout: 10_000 });
     expect(await row.locator('.state').textContent()).toBe('ausgelöst');
-    const onAck = () => lea.evaluate(() => document.activeElement?.tagName === 'BUTTON' && document.activeElement.closest('tr')?.getAttribute('data-device') === 'gi-kb');
+    const onAck = () =>
+      lea.evaluate(() => document.activeElement?.tagName === 'BUTTON' && document.activeElement.closest('tr')?.getAttribute('data-device') === 'gi-kb');
     let presses = 0;
     while (!(await onAck()) && presses < 150) {
       await lea.keyboard.press('Tab');
@@ -411,4 +465,3 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(lea.problems).toEqual([]);
   });
 });
-

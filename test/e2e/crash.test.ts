@@ -54,7 +54,11 @@ async function spawnServer(env: Record<string, string>): Promise<Server> {
     mqtt: `mqtt://127.0.0.1:${env.MQTT_PORT}`,
     token,
     async api(method, p, body) {
-      const r = await fetch(http + p, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const r = await fetch(http + p, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       const j = await r.json().catch(() => null);
       if (r.status >= 300) throw new Error(`${method} ${p} -> ${r.status} ${JSON.stringify(j)}`);
       return j;
@@ -91,7 +95,10 @@ describe.each([
     let srv = await spawnServer(env);
     try {
       await srv.api('POST', '/api/v1/devices', { id: 'crash-1', name: 'Pegel', model: 'generic' });
-      const cred = await srv.api<{ username: string; password: string }>('POST', '/api/v1/mqtt-credentials', { username: 'crash', publish: ['devices/crash-1/up'] });
+      const cred = await srv.api<{ username: string; password: string }>('POST', '/api/v1/mqtt-credentials', {
+        username: 'crash',
+        publish: ['devices/crash-1/up'],
+      });
       const c = mqtt.connect(srv.mqtt, { username: cred.username, password: cred.password, reconnectPeriod: 0 });
       await new Promise((r, j) => {
         c.once('connect', r);

@@ -69,7 +69,13 @@ describe.runIf(REQUIRE_EXTERNAL || !!TEST_DATABASE_URL)('PostgreSQL outage under
   it('holds PUBACKs during the outage, loses nothing, and catches up by itself', { timeout: 60_000 }, async () => {
     const cred = await s.ok('POST', '/api/v1/mqtt-credentials', { username: 'outage', publish: ['devices/outage-1/up'] });
     // A persistent session that resends unacknowledged QoS 1 publishes if the broker drops it.
-    const c = mqtt.connect(s.mqttUrl!, { username: cred.username, password: cred.password, clientId: `outage-${crypto.randomBytes(3).toString('hex')}`, clean: false, reconnectPeriod: 300 });
+    const c = mqtt.connect(s.mqttUrl!, {
+      username: cred.username,
+      password: cred.password,
+      clientId: `outage-${crypto.randomBytes(3).toString('hex')}`,
+      clean: false,
+      reconnectPeriod: 300,
+    });
     c.on('error', () => {});
     await new Promise((r) => c.once('connect', r));
 

@@ -156,10 +156,26 @@ describe('a slow webhook receiver during an alarm storm', () => {
     const secret = `whsec_${Buffer.from('storm-secret-0123456789').toString('base64')}`;
     const ids = Array.from({ length: 20 }, (_, i) => `storm-${i}`);
     for (const id of ids) await s.ok('POST', '/api/v1/devices', { id, name: id, model: 'generic' });
-    await s.ok('POST', '/api/v1/rules', { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ids }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await s.ok('POST', '/api/v1/rules', {
+      name: 'Pegel hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ids },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     const url = (srv: http.Server) => `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook`;
-    await s.ok('POST', '/api/v1/routes', { name: 'slow', match: { minSeverity: 'moderate' }, targets: [{ type: 'webhook', url: url(slow), secret }], notifyOn: ['firing'] });
-    await s.ok('POST', '/api/v1/routes', { name: 'fast', match: { minSeverity: 'moderate' }, targets: [{ type: 'webhook', url: url(fast), secret }], notifyOn: ['firing'] });
+    await s.ok('POST', '/api/v1/routes', {
+      name: 'slow',
+      match: { minSeverity: 'moderate' },
+      targets: [{ type: 'webhook', url: url(slow), secret }],
+      notifyOn: ['firing'],
+    });
+    await s.ok('POST', '/api/v1/routes', {
+      name: 'fast',
+      match: { minSeverity: 'moderate' },
+      targets: [{ type: 'webhook', url: url(fast), secret }],
+      notifyOn: ['firing'],
+    });
   }, 60_000);
   afterAll(async () => {
     await s?.close();

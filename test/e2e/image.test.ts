@@ -109,7 +109,9 @@ describe('the production build, laid out as the Dockerfile does', () => {
   it('holds the compiled server and only what the final stage copies', () => {
     expect(fs.existsSync(path.join(app, 'dist/services/main.js'))).toBe(true);
     const top = fs.readdirSync(app).sort();
-    const copied = copies(final).flatMap((c) => (c.sources.length > 1 || c.dest.endsWith('/') ? c.sources.map((s) => path.basename(s)) : [path.posix.normalize(c.dest).split('/')[0]]));
+    const copied = copies(final).flatMap((c) =>
+      c.sources.length > 1 || c.dest.endsWith('/') ? c.sources.map((s) => path.basename(s)) : [path.posix.normalize(c.dest).split('/')[0]],
+    );
     expect(top).toEqual([...new Set([...copied, 'node_modules'])].sort());
   });
 
@@ -139,7 +141,11 @@ describe('the production build, laid out as the Dockerfile does', () => {
     try {
       await waitReady(http, s, 180_000);
       const api = async (method: string, p: string, body?: unknown) => {
-        const r = await fetch(http + p, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+        const r = await fetch(http + p, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
         const j = await r.json();
         if (r.status >= 300) throw new Error(`${method} ${p} -> ${r.status} ${JSON.stringify(j)}`);
         return j;
@@ -154,7 +160,10 @@ describe('the production build, laid out as the Dockerfile does', () => {
       const time = new Date(Date.now() - 60_000).toISOString();
       await c.publishAsync('devices/img-gauge/up', JSON.stringify({ time, readings: { rain_mm: 1.4 } }), { qos: 1 });
       await c.endAsync();
-      const r = await api('GET', `/api/v1/devices/img-gauge/readings?metric=rain_mm&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
+      const r = await api(
+        'GET',
+        `/api/v1/devices/img-gauge/readings?metric=rain_mm&from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`,
+      );
       expect(r.points).toEqual([{ time, value: 1.4 }]);
 
       // an uploaded codec is loaded in the sandbox's worker threads, whose script is read at run time too
@@ -172,7 +181,14 @@ describe('the production build, laid out as the Dockerfile does', () => {
         // README: user accounts in the image come from the compiled CLI (the server keeps running on PostgreSQL)
         const u = spawnSync(process.execPath, ['dist/services/web/user-cli.js', 'add', 'img-user', '--role', 'viewer'], {
           cwd: app,
-          env: { PATH: process.env.PATH ?? '', TMPDIR: os.tmpdir(), ...envOf(final), DATA_DIR: dataDir, DATABASE_URL: db!.url, RW_PASSWORD: 'image-test-password-1' },
+          env: {
+            PATH: process.env.PATH ?? '',
+            TMPDIR: os.tmpdir(),
+            ...envOf(final),
+            DATA_DIR: dataDir,
+            DATABASE_URL: db!.url,
+            RW_PASSWORD: 'image-test-password-1',
+          },
           encoding: 'utf8',
         });
         expect(u.status, u.stderr + u.stdout).toBe(0);

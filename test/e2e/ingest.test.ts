@@ -84,7 +84,9 @@ describe('ingest through the embedded broker', () => {
         snr_db: [['2022-07-18T09:34:15.775Z', 10.5]],
       },
       async check(s, id) {
-        const r = await s.ctx.db.query<{ f_cnt: number; f_port: number; source: string }>('select f_cnt, f_port, source from uplinks where device_id = $1', [id]);
+        const r = await s.ctx.db.query<{ f_cnt: number; f_port: number; source: string }>('select f_cnt, f_port, source from uplinks where device_id = $1', [
+          id,
+        ]);
         expect(r.rows).toEqual([{ f_cnt: 0, f_port: 2, source: 'chirpstack' }]);
       },
     },
@@ -131,7 +133,10 @@ describe('ingest through the embedded broker', () => {
     await publish(c, k.topic(d), k.body(d));
     for (const [metric, want] of Object.entries(k.expect)) {
       const got = await points(s, d.id, metric);
-      expect(got.map((p) => [p.time, Math.round(p.value * 1e6) / 1e6]), metric).toEqual(want);
+      expect(
+        got.map((p) => [p.time, Math.round(p.value * 1e6) / 1e6]),
+        metric,
+      ).toEqual(want);
     }
     for (const metric of k.absent ?? []) expect(await points(s, d.id, metric)).toEqual([]);
     await k.check?.(s, d.id);

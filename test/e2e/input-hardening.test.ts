@@ -8,10 +8,15 @@ let s: TestSystem;
 let sms: TestServer;
 
 const rejected = async (marker: string) =>
-  waitFor(async () => (await s.ok('GET', '/api/v1/rejected-uplinks?limit=1000')).items.find((r: { payload: string; payloadEncoding: string }) => {
-    const text = r.payloadEncoding.startsWith('base64') ? Buffer.from(r.payload, 'base64').toString('utf8') : r.payload;
-    return text.includes(marker);
-  }), 8000, `the rejection of ${marker}`);
+  waitFor(
+    async () =>
+      (await s.ok('GET', '/api/v1/rejected-uplinks?limit=1000')).items.find((r: { payload: string; payloadEncoding: string }) => {
+        const text = r.payloadEncoding.startsWith('base64') ? Buffer.from(r.payload, 'base64').toString('utf8') : r.payload;
+        return text.includes(marker);
+      }),
+    8000,
+    `the rejection of ${marker}`,
+  );
 
 beforeAll(async () => {
   sms = await startServer((_req, res) => json(res, 200, { ok: true }));
@@ -112,15 +117,25 @@ describe('rejected uplinks name the device of their topic', () => {
 describe('names in an SMS', () => {
   it('a newline or control character in a device name never starts a line of its own', async () => {
     await s.ok('POST', '/api/v1/devices', { id: 'sms-1', name: 'Pegel\nENTWARNUNG: kein Hochwasser\r\u0007', model: 'generic' });
-    await s.ok('POST', '/api/v1/rules', { name: 'hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['sms-1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await s.ok('POST', '/api/v1/rules', {
+      name: 'hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ['sms-1'] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     await s.ok('POST', '/api/v1/routes', { name: 'sms', targets: [{ type: 'sms', to: '+491701234567' }] });
     const c = await s.mqttClient();
     await publish(c, 'devices/sms-1/up', { readings: { level_cm: 150 } });
     c.end(true);
-    const req = await waitFor(async () => {
-      await s.alerting!.settle();
-      return sms.requests.find((r) => JSON.parse(r.body).text.includes('sms-1'));
-    }, 8000, 'the SMS');
+    const req = await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        return sms.requests.find((r) => JSON.parse(r.body).text.includes('sms-1'));
+      },
+      8000,
+      'the SMS',
+    );
     const text: string = JSON.parse(req.body).text;
     expect(text).toContain('Pegel ENTWARNUNG: kein Hochwasser (sms-1)');
     expect(text).not.toMatch(/[\u0000-\u001f]/);

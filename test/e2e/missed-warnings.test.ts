@@ -5,10 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Clock, Harness, HOUR, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
 import { freshPgDatabase } from '../helpers/env.ts';
-import { Clock, Harness, HOUR, MIN, pastStart, receiver } from '../helpers/alarms.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
-import { webhook } from '../helpers/alarms.ts';
 
 const S1 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7]; // KOSTRA T=10 Euler II, 28.8 mm
 const evs = (a: { events: { kind: string; severity: string }[] }) => a.events.map((e) => `${e.kind}:${e.severity}`);
@@ -44,10 +43,14 @@ describe('missed or delayed warnings over MQTT', () => {
       await publish(await h.mqtt(), 'devices/fast-clock/up', { time: new Date(start + m * MIN).toISOString(), readings: { rain_mm: 8 } });
       await s.alerting!.settle();
     }
-    const [a] = await waitFor(async () => {
-      const l = await h.alarms({ ruleId });
-      return l.length > 0 && l;
-    }, 8000, 'an alarm');
+    const [a] = await waitFor(
+      async () => {
+        const l = await h.alarms({ ruleId });
+        return l.length > 0 && l;
+      },
+      8000,
+      'an alarm',
+    );
     expect(evs(a)).toEqual(['firing:moderate']);
     expect(a.events[0].value, 'the 1 h sum when it fired: the second reading made 16 mm').toBe(16);
     await h.advance(10 * MIN, 5 * MIN); // the live value catches up with the third reading
@@ -58,28 +61,48 @@ describe('missed or delayed warnings over MQTT', () => {
   it.each([
     {
       name: 'at 15-min sampling 500 → 560 → 562 raises Meldestufe I with the 560, not an interval later',
-      levels: [[0, 500], [15, 560], [30, 562]],
+      levels: [
+        [0, 500],
+        [15, 560],
+        [30, 562],
+      ],
       expect: { history: ['firing:moderate'], startedAtMinute: 15, firstValue: 560 },
     },
     {
       name: 'at 15-min sampling the 600 cm peak of 480 → 600 → 500 raises Meldestufe II',
-      levels: [[0, 480], [15, 600], [30, 500]],
+      levels: [
+        [0, 480],
+        [15, 600],
+        [30, 500],
+      ],
       expect: { history: ['firing:severe'], startedAtMinute: 15, firstValue: 600 },
     },
     {
       name: 'a jump held as a possible spike is evaluated once the next reading confirms it',
-      levels: [[0, 500], [5, 560], [10, 565]],
+      levels: [
+        [0, 500],
+        [5, 560],
+        [10, 565],
+      ],
       // startedAt is the reading time the condition began (issue 10 item 9), not when the hold released it
       expect: { history: ['firing:moderate'], startedAtMinute: 5, firstValue: 560 },
     },
     {
       name: 'a held peak whose way back is too slow for a blip is evaluated',
-      levels: [[0, 480], [5, 600], [20, 500]],
+      levels: [
+        [0, 480],
+        [5, 600],
+        [20, 500],
+      ],
       expect: { history: ['firing:severe'], startedAtMinute: 5, firstValue: 600 },
     },
     {
       name: 'a blip (up and straight back within minutes) still raises nothing',
-      levels: [[0, 500], [5, 600], [10, 501]],
+      levels: [
+        [0, 500],
+        [5, 600],
+        [10, 501],
+      ],
       expect: { history: [], startedAtMinute: 0, firstValue: 0 },
     },
   ] as const)('level spikes: $name', async (sc) => {
@@ -128,7 +151,13 @@ describe('missed or delayed warnings over MQTT', () => {
   it('a gateway clock 70 min behind the network server: the level is re-stamped with the receive time, flagged clock_skew, and raises Meldestufe III', async () => {
     const start = stretch();
     const eui = '70b3d57ed00c10c4';
-    await h.s.ok('POST', '/api/v1/devices', { id: 'skewed', name: 'Pegel mit falscher Uhr', model: 'generic', devEui: eui, params: { fieldMap: { level_cm: 'level' } } });
+    await h.s.ok('POST', '/api/v1/devices', {
+      id: 'skewed',
+      name: 'Pegel mit falscher Uhr',
+      model: 'generic',
+      devEui: eui,
+      params: { fieldMap: { level_cm: 'level' } },
+    });
     const ruleId = await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { deviceIds: ['skewed'] } });
     const uplink = (at: number, time: string, level: number, fCnt: number) => ({
       deduplicationId: crypto.randomUUID(),
@@ -144,22 +173,33 @@ describe('missed or delayed warnings over MQTT', () => {
     clock.set(at);
     await publish(await h.mqtt(), `application/app-1/device/${eui}/event/up`, uplink(at, new Date(at - 70 * MIN).toISOString(), 660, 1));
     await s.alerting!.settle();
-    const alarms = await waitFor(async () => {
-      const l = await h.alarms({ ruleId });
-      return l.length > 0 && l;
-    }, 8000, 'an alarm');
+    const alarms = await waitFor(
+      async () => {
+        const l = await h.alarms({ ruleId });
+        return l.length > 0 && l;
+      },
+      8000,
+      'an alarm',
+    );
     expect(alarms.map(evs)).toEqual([['firing:extreme']]);
-    const r = await s.ok('GET', `/api/v1/devices/skewed/readings?metric=level_cm&from=${new Date(start - 2 * HOUR).toISOString()}&to=${new Date(at + 1).toISOString()}`);
+    const r = await s.ok(
+      'GET',
+      `/api/v1/devices/skewed/readings?metric=level_cm&from=${new Date(start - 2 * HOUR).toISOString()}&to=${new Date(at + 1).toISOString()}`,
+    );
     expect(r.points).toEqual([expect.objectContaining({ time: new Date(at).toISOString(), value: 660, flags: ['clock_skew'] })]);
     const d = await s.ok('GET', '/api/v1/devices/skewed');
     expect(d.clockSkew).toEqual({ seconds: -4200, at: new Date(at).toISOString() });
 
     // a time without a UTC offset is never read in the server's zone: rejected with its reason
     await publish(await h.mqtt(), `application/app-1/device/${eui}/event/up`, uplink(at + MIN, '2025-07-01T14:05:00', 661, 2));
-    const rej = await waitFor(async () => {
-      const x = await s.ok('GET', '/api/v1/rejected-uplinks?reason=bad_time&limit=100');
-      return x.items.find((i: { deviceId?: string; message: string }) => i.message.includes('2025-07-01T14:05:00'));
-    }, 8000, 'the rejected uplink');
+    const rej = await waitFor(
+      async () => {
+        const x = await s.ok('GET', '/api/v1/rejected-uplinks?reason=bad_time&limit=100');
+        return x.items.find((i: { deviceId?: string; message: string }) => i.message.includes('2025-07-01T14:05:00'));
+      },
+      8000,
+      'the rejected uplink',
+    );
     expect(rej.message).toMatch(/no UTC offset/);
   });
 
@@ -176,7 +216,9 @@ describe('missed or delayed warnings over MQTT', () => {
     }
     await h.advance(5 * MIN, 5 * MIN);
     const stuck = await h.s.ok('GET', '/api/v1/devices/rg-stuck');
-    expect(stuck.warnings).toEqual([expect.objectContaining({ code: 'stuck_bucket', message: expect.stringContaining('Regenschreiber Nord (rg-wet) 14,4 mm') })]);
+    expect(stuck.warnings).toEqual([
+      expect.objectContaining({ code: 'stuck_bucket', message: expect.stringContaining('Regenschreiber Nord (rg-wet) 14,4 mm') }),
+    ]);
     expect((await h.s.ok('GET', '/api/v1/devices/rg-wet')).warnings, 'the gauge that measures rain').toEqual([]);
     expect((await h.s.ok('GET', '/api/v1/devices/rg-far')).warnings, 'a dry gauge in another catchment').toEqual([]);
 
@@ -250,7 +292,13 @@ describe('restart mid-storm over MQTT', () => {
     let h = await boot();
     let ruleId: string;
     try {
-      await h.s.ok('POST', '/api/v1/devices', { id: 'rg-restart', name: 'Regenschreiber', model: 'generic', devEui: eui, params: { fieldMap: { counter: 'tips' }, mmPerTip: 0.2 } });
+      await h.s.ok('POST', '/api/v1/devices', {
+        id: 'rg-restart',
+        name: 'Regenschreiber',
+        model: 'generic',
+        devEui: eui,
+        params: { fieldMap: { counter: 'tips' }, mmPerTip: 0.2 },
+      });
       ruleId = await h.rule({ preset: 'dwd-starkregen', scope: { deviceIds: ['rg-restart'] } });
       for (let i = 0; i < 3; i++) await uplink(h, t0 + i * 5 * MIN, 1000 + 5 * i, i + 1); // 2 mm
     } finally {
@@ -263,7 +311,10 @@ describe('restart mid-storm over MQTT', () => {
     try {
       const at = t0 + 40 * MIN;
       await uplink(h, at, 1010 + 180, 4);
-      const r = await h.s.ok('GET', `/api/v1/devices/rg-restart/readings?metric=rain_mm&from=${new Date(at).toISOString()}&to=${new Date(at + 1).toISOString()}`);
+      const r = await h.s.ok(
+        'GET',
+        `/api/v1/devices/rg-restart/readings?metric=rain_mm&from=${new Date(at).toISOString()}&to=${new Date(at + 1).toISOString()}`,
+      );
       expect(r.points).toEqual([{ time: new Date(at).toISOString(), value: 36 }]); // good: no quality flags
       const alarms = await h.alarms({ ruleId: ruleId! });
       expect(alarms.map(evs)).toEqual([['firing:severe']]);
@@ -293,10 +344,14 @@ describe('a native gauge whose clock runs 70 min behind', () => {
         await publish(c, 'devices/slow-clock/up', { time: new Date(Date.now() - 70 * MIN).toISOString(), readings: { rain_mm: v } });
         await s.alerting!.settle();
       }
-      const a = await waitFor(async () => {
-        const l = await s.ok('GET', `/api/v1/alarms?state=all&ruleId=${ruleId}`);
-        return l.items[0]?.severity === 'severe' && l.items[0];
-      }, 8000, 'a severe alarm');
+      const a = await waitFor(
+        async () => {
+          const l = await s.ok('GET', `/api/v1/alarms?state=all&ruleId=${ruleId}`);
+          return l.items[0]?.severity === 'severe' && l.items[0];
+        },
+        8000,
+        'a severe alarm',
+      );
       expect(a.window).toBe('1h');
       expect((await s.ok('GET', '/api/v1/devices/slow-clock')).clockSkew.seconds).toBeLessThanOrEqual(-4200);
     } finally {

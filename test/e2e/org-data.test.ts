@@ -12,8 +12,21 @@ const ok = async (who: string, method: string, p: string, body?: unknown) => {
   if (r.status >= 300) throw new Error(`${who}: ${method} ${p} -> ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
   return r.body;
 };
-const rule = { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { tags: { river: 'lahn' } }, levels: [{ severity: 'severe', threshold: 100 }], clear: { hysteresis: 0, for: '0m' } };
-const device = (id: string) => ({ id, name: `Pegel ${id}`, model: 'generic', devEui: id === 'pegel-01' ? '70B3D57ED0000001' : undefined, tags: { river: 'lahn' } });
+const rule = {
+  name: 'Pegel hoch',
+  kind: 'threshold',
+  metric: 'level_cm',
+  scope: { tags: { river: 'lahn' } },
+  levels: [{ severity: 'severe', threshold: 100 }],
+  clear: { hysteresis: 0, for: '0m' },
+};
+const device = (id: string) => ({
+  id,
+  name: `Pegel ${id}`,
+  model: 'generic',
+  devEui: id === 'pegel-01' ? '70B3D57ED0000001' : undefined,
+  tags: { river: 'lahn' },
+});
 
 let alarmId: string;
 
@@ -30,16 +43,20 @@ beforeAll(async () => {
   await publish(c, 'devices/pegel-01/up', '{"readings": broken');
   c.end(true);
   alarmId = (
-    await waitFor(async () => {
-      await s.alerting!.settle();
-      return (await ok('giessen', 'GET', '/api/v1/alarms')).items[0];
-    }, 8000, "Gießen's alarm")
+    await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        return (await ok('giessen', 'GET', '/api/v1/alarms')).items[0];
+      },
+      8000,
+      "Gießen's alarm",
+    )
   ).id;
   await waitFor(async () => (await ok('giessen', 'GET', '/api/v1/rejected-uplinks')).items.length > 0, 8000, "Gießen's rejected uplink");
 });
 afterAll(() => s?.close());
 
-describe("a device id another municipality holds or held", () => {
+describe('a device id another municipality holds or held', () => {
   it('answers POST /devices exactly like an id taken in its own municipality', async () => {
     const theirs = await as('wetzlar')('POST', '/api/v1/devices', device('pegel-01'));
     const own = await as('wetzlar')('POST', '/api/v1/devices', device('wz-eigen'));
@@ -49,13 +66,13 @@ describe("a device id another municipality holds or held", () => {
     expect(JSON.stringify(theirs.body)).not.toMatch(/giessen|another municipality/i);
   });
 
-  it("a devEui another municipality registered is refused without naming its device or municipality", async () => {
+  it('a devEui another municipality registered is refused without naming its device or municipality', async () => {
     const r = await as('wetzlar')('POST', '/api/v1/devices', { ...device('wz-neu'), devEui: '70B3D57ED0000001' });
     expect(r.status).toBe(409);
     expect(JSON.stringify(r.body)).not.toMatch(/pegel-01|giessen|another municipality/i);
   });
 
-  it("after Gießen deletes it, Wetzlar cannot take the id over, even through an installation-wide admin", async () => {
+  it('after Gießen deletes it, Wetzlar cannot take the id over, even through an installation-wide admin', async () => {
     expect((await as('giessen')('DELETE', '/api/v1/devices/pegel-01')).status).toBe(204);
     const r = await as('wetzlar')('POST', '/api/v1/devices', device('pegel-01'));
     const own = await as('wetzlar')('POST', '/api/v1/devices', device('wz-eigen'));

@@ -15,7 +15,14 @@ const ok = async (who: string, method: string, p: string, body?: unknown) => {
 };
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();
 
-const rule = (name: string) => ({ name, kind: 'threshold', metric: 'level_cm', scope: { tags: { river: 'lahn' } }, levels: [{ severity: 'severe', threshold: 100 }], clear: { hysteresis: 0, for: '0m' } });
+const rule = (name: string) => ({
+  name,
+  kind: 'threshold',
+  metric: 'level_cm',
+  scope: { tags: { river: 'lahn' } },
+  levels: [{ severity: 'severe', threshold: 100 }],
+  clear: { hysteresis: 0, for: '0m' },
+});
 
 let giessenRule: string;
 let wetzlarRule: string;
@@ -43,7 +50,11 @@ beforeAll(async () => {
   giessenRule = (await ok('giessen-operator', 'POST', '/api/v1/rules', rule('Lahn hoch Gießen'))).id;
   wetzlarRule = (await ok('wetzlar-operator', 'POST', '/api/v1/rules', rule('Lahn hoch Wetzlar'))).id;
   await ok('giessen-operator', 'POST', '/api/v1/routes', { name: 'Feuerwehr Gießen', match: { tags: { river: 'lahn' } }, targets: [webhook(giessenHook.url)] });
-  await ok('wetzlar-operator', 'POST', '/api/v1/routes', { name: 'Feuerwehr Wetzlar', match: { tags: { river: 'lahn' } }, targets: [webhook(wetzlarHook.url)] });
+  await ok('wetzlar-operator', 'POST', '/api/v1/routes', {
+    name: 'Feuerwehr Wetzlar',
+    match: { tags: { river: 'lahn' } },
+    targets: [webhook(wetzlarHook.url)],
+  });
   // a device without org: the installation's default municipality, as before orgs existed
   await s.ok('POST', '/api/v1/devices', { id: 'plain', name: 'ohne Kommune', model: 'generic', tags: { river: 'lahn' } });
 });
@@ -119,11 +130,15 @@ describe('evaluation and notification', () => {
     const c = await s.mqttClient();
     await publish(c, 'devices/wz-pegel/up', { readings: { level_cm: 150 } });
     c.end(true);
-    const alarms = await waitFor(async () => {
-      await s.alerting!.settle();
-      const x = (await s.ok('GET', '/api/v1/alarms')).items;
-      return x.length ? x : null;
-    }, 8000, 'an alarm');
+    const alarms = await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        const x = (await s.ok('GET', '/api/v1/alarms')).items;
+        return x.length ? x : null;
+      },
+      8000,
+      'an alarm',
+    );
     await wetzlarHook.waitRequests(1);
     await s.alerting!.settle();
     const all = (await s.ok('GET', '/api/v1/alarms')).items;
@@ -154,14 +169,22 @@ describe('evaluation and notification', () => {
     await publish(c, 'devices/wz-sil/up', { readings: { level_cm: 150 } });
     await publish(c, 'devices/gi-pegel/up', { readings: { level_cm: 150 } });
     c.end(true);
-    await waitFor(async () => {
-      await s.alerting!.settle();
-      return wetzlarHook.bodies().some((b) => b.alarm.deviceId === 'wz-sil');
-    }, 8000, 'the Wetzlar alarm despite the Gießen silence');
-    const gi = await waitFor(async () => {
-      await s.alerting!.settle();
-      return (await ok('giessen-operator', 'GET', '/api/v1/alarms')).items[0];
-    }, 8000, 'the Gießen alarm');
+    await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        return wetzlarHook.bodies().some((b) => b.alarm.deviceId === 'wz-sil');
+      },
+      8000,
+      'the Wetzlar alarm despite the Gießen silence',
+    );
+    const gi = await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        return (await ok('giessen-operator', 'GET', '/api/v1/alarms')).items[0];
+      },
+      8000,
+      'the Gießen alarm',
+    );
     expect(gi.ruleId).toBe(giessenRule);
     const view = await ok('giessen-operator', 'GET', `/api/v1/alarms/${gi.id}`);
     expect(view.notifications.map((n: { state: string }) => n.state)).toEqual(['held']);
@@ -174,7 +197,11 @@ describe('an installation-wide token', () => {
     expect(ids((await s.ok('GET', '/api/v1/devices')).items)).toEqual(['gi-pegel', 'plain', 'wz-pegel', 'wz-sil']);
     expect(ids((await s.ok('GET', '/api/v1/rules')).items)).toEqual([giessenRule, wetzlarRule].sort());
     expect((await s.ok('GET', '/api/v1/routes')).items).toHaveLength(2);
-    expect((await s.ok('GET', '/api/v1/alarms?state=all')).items.map((a: { deviceId: string }) => a.deviceId).sort()).toEqual(['gi-pegel', 'wz-pegel', 'wz-sil']);
+    expect((await s.ok('GET', '/api/v1/alarms?state=all')).items.map((a: { deviceId: string }) => a.deviceId).sort()).toEqual([
+      'gi-pegel',
+      'wz-pegel',
+      'wz-sil',
+    ]);
     expect((await s.ok('GET', '/api/v1/silences')).items).toHaveLength(1);
   });
 

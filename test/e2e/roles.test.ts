@@ -39,9 +39,20 @@ describe.skipIf(needsPg)('ROLES split: broker+ingest in one process, api+schedul
   it('configuration made through the API process reaches the ingest process, and its alarm is notified by the other', async () => {
     expect(ingest.httpUrl).toBe(''); // no API in the ingest process
     await api.ok('POST', '/api/v1/devices', { id: 'split-1', name: 'Pegel Split', model: 'generic' });
-    await api.ok('POST', '/api/v1/rules', { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['split-1'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await api.ok('POST', '/api/v1/rules', {
+      name: 'Pegel hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ['split-1'] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     const secret = `whsec_${crypto.randomBytes(16).toString('base64')}`;
-    await api.ok('POST', '/api/v1/routes', { name: 'KatS', match: { minSeverity: 'moderate' }, targets: [{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/h`, secret }], notifyOn: ['firing'] });
+    await api.ok('POST', '/api/v1/routes', {
+      name: 'KatS',
+      match: { minSeverity: 'moderate' },
+      targets: [{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/h`, secret }],
+      notifyOn: ['firing'],
+    });
     const cred = await api.ok('POST', '/api/v1/mqtt-credentials', { username: 'split-gw', publish: ['devices/+/up'] });
     // the ingest process picks the new device, rule and credential up without a restart
     const c = await waitFor(
@@ -57,10 +68,14 @@ describe.skipIf(needsPg)('ROLES split: broker+ingest in one process, api+schedul
     await waitFor(() => ingest.ctx.devices.get('split-1') && ingest.alerting!.alarms.rules.size === 1, 8000, 'device and rule synced');
     await publish(c, 'devices/split-1/up', { readings: { level_cm: 120 } });
     c.end(true);
-    const alarms = await waitFor(async () => {
-      const a = (await api.ok('GET', '/api/v1/alarms?deviceId=split-1')).items;
-      return a.length ? a : null;
-    }, 8000, 'alarm visible through the API process');
+    const alarms = await waitFor(
+      async () => {
+        const a = (await api.ok('GET', '/api/v1/alarms?deviceId=split-1')).items;
+        return a.length ? a : null;
+      },
+      8000,
+      'alarm visible through the API process',
+    );
     expect(alarms[0].severity).toBe('severe');
     await waitFor(() => got.length > 0, 8000, 'webhook from the notifier process');
     expect(got[0]).toMatchObject({ type: 'alarm.firing', alarm: { deviceId: 'split-1', severity: 'severe' } });
@@ -125,17 +140,26 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
     // docs/reference/domain.md S1: Euler II, KOSTRA T=10 a, 60 min, 28.8 mm
     const blocks = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.934, 0.7, 0.7, 0.7];
     const t0 = Date.now() - 58 * 60_000;
-    for (let i = 0; i < blocks.length; i++) await publish(c, `devices/${group}-rain/up`, { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: blocks[i] } });
+    for (let i = 0; i < blocks.length; i++)
+      await publish(c, `devices/${group}-rain/up`, { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: blocks[i] } });
     c.end();
-    const share = await waitFor(async () => {
-      const d = (await accepted()).map((n, i) => n - before[i]);
-      return d[0] + d[1] === 12 ? d : null;
-    }, 10_000, 'all 12 uplinks handled');
+    const share = await waitFor(
+      async () => {
+        const d = (await accepted()).map((n, i) => n - before[i]);
+        return d[0] + d[1] === 12 ? d : null;
+      },
+      10_000,
+      'all 12 uplinks handled',
+    );
     expect(Math.min(...share)).toBeGreaterThan(0); // neither instance saw the whole storm
-    const alarm = await waitFor(async () => {
-      const a = (await sys[0].ok('GET', `/api/v1/alarms?deviceId=${group}-rain`)).items;
-      return a.length === 1 && a[0].severity === 'severe' ? a[0] : null;
-    }, 15_000, 'one severe alarm');
+    const alarm = await waitFor(
+      async () => {
+        const a = (await sys[0].ok('GET', `/api/v1/alarms?deviceId=${group}-rain`)).items;
+        return a.length === 1 && a[0].severity === 'severe' ? a[0] : null;
+      },
+      15_000,
+      'one severe alarm',
+    );
     await new Promise((r) => setTimeout(r, 500)); // let the slower engine reach the same transitions
     const all = (await sys[1].ok('GET', `/api/v1/alarms?deviceId=${group}-rain&state=all`)).items;
     expect(all).toHaveLength(1);

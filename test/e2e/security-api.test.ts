@@ -38,7 +38,11 @@ describe('security headers', () => {
       ['/api/v1/tokens', { name: 'cache-test', role: 'viewer' }],
       ['/api/v1/mqtt-credentials', { username: 'cache-test', publish: ['devices/x/up'] }],
     ] as const) {
-      const res = await fetch(s.httpUrl + p, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(s.httpUrl + p, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(201);
       expect(res.headers.get('cache-control')).toBe('no-store');
     }

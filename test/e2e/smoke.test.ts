@@ -37,14 +37,24 @@ describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
 
   it('exposes open alarms and the outbox backlog to Prometheus', async () => {
     await s.ok('POST', '/api/v1/devices', { id: 'g3', name: 'Gauge 3', model: 'generic' });
-    await s.ok('POST', '/api/v1/rules', { name: 'hoch', kind: 'threshold', metric: 'level_cm', scope: { deviceIds: ['g3'] }, levels: [{ severity: 'severe', threshold: 100 }] });
+    await s.ok('POST', '/api/v1/rules', {
+      name: 'hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: ['g3'] },
+      levels: [{ severity: 'severe', threshold: 100 }],
+    });
     const c = await s.mqttClient();
     await publish(c, 'devices/g3/up', { readings: { level_cm: 150 } });
     c.end(true);
-    const text = await waitFor(async () => {
-      const t = await (await fetch(`${s.httpUrl}/metrics`)).text();
-      return /regenwacht_alarms_open\{severity="severe",state="firing"\} 1/.test(t) ? t : null;
-    }, 8000, 'open alarm gauge');
+    const text = await waitFor(
+      async () => {
+        const t = await (await fetch(`${s.httpUrl}/metrics`)).text();
+        return /regenwacht_alarms_open\{severity="severe",state="firing"\} 1/.test(t) ? t : null;
+      },
+      8000,
+      'open alarm gauge',
+    );
     expect(text).toMatch(/# TYPE regenwacht_notifications gauge/);
   });
 
@@ -53,13 +63,18 @@ describe.each(['pglite', 'pg'] as const)('whole system on %s', (store) => {
     await s.ok('POST', '/api/v1/rules', { name: 'DWD', preset: 'dwd-starkregen', scope: { deviceIds: ['g4'] } });
     const c = await s.mqttClient();
     const t0 = Date.now() - 30 * 60_000;
-    for (const [i, mm] of [10, 6, 3, 2.5].entries()) await publish(c, 'devices/g4/up', { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: mm } });
+    for (const [i, mm] of [10, 6, 3, 2.5].entries())
+      await publish(c, 'devices/g4/up', { time: new Date(t0 + i * 300_000).toISOString(), readings: { rain_mm: mm } });
     c.end(true);
-    const [a] = await waitFor(async () => {
-      await s.alerting!.settle();
-      const x = (await s.ok('GET', '/api/v1/alarms?deviceId=g4')).items;
-      return x.length && x[0].value === 21.5 ? x : null;
-    }, 8000, 'live value 21.5');
+    const [a] = await waitFor(
+      async () => {
+        await s.alerting!.settle();
+        const x = (await s.ok('GET', '/api/v1/alarms?deviceId=g4')).items;
+        return x.length && x[0].value === 21.5 ? x : null;
+      },
+      8000,
+      'live value 21.5',
+    );
     expect(a.severity).toBe('moderate');
     const d = await s.ok('GET', `/api/v1/alarms/${a.id}`);
     expect(d.events.map((e: { kind: string; value: number }) => [e.kind, e.value])).toEqual([['firing', 16]]);

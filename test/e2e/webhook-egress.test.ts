@@ -9,11 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startServer, type TestServer } from '../../services/notify/test-server.ts';
-import { freshPgDatabase } from '../helpers/env.ts';
 import { receiver, webhook } from '../helpers/alarms.ts';
+import { freshPgDatabase } from '../helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
-const rule = { name: 'Pegel hoch', kind: 'threshold', metric: 'level_cm', scope: { tags: { river: 'lahn' } }, levels: [{ severity: 'severe', threshold: 100 }], clear: { hysteresis: 0, for: '0m' } };
+const rule = {
+  name: 'Pegel hoch',
+  kind: 'threshold',
+  metric: 'level_cm',
+  scope: { tags: { river: 'lahn' } },
+  levels: [{ severity: 'severe', threshold: 100 }],
+  clear: { hysteresis: 0, for: '0m' },
+};
 
 let db: Awaited<ReturnType<typeof freshPgDatabase>>;
 // without PostgreSQL: the embedded store in a directory both starts share
@@ -27,10 +34,14 @@ async function fire(deviceId: string) {
   const c = await s.mqttClient();
   await publish(c, `devices/${deviceId}/up`, { readings: { level_cm: 150 } });
   c.end(true);
-  return waitFor(async () => {
-    await s.alerting!.settle();
-    return (await s.ok('GET', `/api/v1/alarms?deviceId=${deviceId}`)).items[0];
-  }, 8000, `an alarm for ${deviceId}`);
+  return waitFor(
+    async () => {
+      await s.alerting!.settle();
+      return (await s.ok('GET', `/api/v1/alarms?deviceId=${deviceId}`)).items[0];
+    },
+    8000,
+    `an alarm for ${deviceId}`,
+  );
 }
 
 beforeAll(async () => {
@@ -85,7 +96,11 @@ describe('after the installation removes the network from WEBHOOK_ALLOW_NETS', (
     ['link-local / cloud metadata', 'http://169.254.169.254/latest/meta-data/'],
     ['IPv6 unique local', 'http://[fd00::1]/hook'],
   ])("a municipality's webhook to %s is refused at save (400, naming the field)", async (_what, url) => {
-    const r = await asGi('POST', '/api/v1/routes', { name: 'x', targets: [{ type: 'sms', to: '+491701234567' }], escalate: { after: '10m', targets: [webhook(url)] } });
+    const r = await asGi('POST', '/api/v1/routes', {
+      name: 'x',
+      targets: [{ type: 'sms', to: '+491701234567' }],
+      escalate: { after: '10m', targets: [webhook(url)] },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION_FAILED');
     expect(r.body.error.details[0].path).toBe('body.escalate.targets.0.url');
@@ -100,10 +115,14 @@ describe('after the installation removes the network from WEBHOOK_ALLOW_NETS', (
     const before = hook.requests.length;
     await asGi('POST', '/api/v1/devices', { id: 'gi-2', name: 'Pegel 2', model: 'generic', tags: { river: 'lahn' } });
     const a = await fire('gi-2');
-    const n = await waitFor(async () => {
-      const v = (await asGi('GET', `/api/v1/alarms/${a.id}`)).body;
-      return v.notifications?.find((x: { state: string }) => x.state === 'failed');
-    }, 8000, 'a failed notification');
+    const n = await waitFor(
+      async () => {
+        const v = (await asGi('GET', `/api/v1/alarms/${a.id}`)).body;
+        return v.notifications?.find((x: { state: string }) => x.state === 'failed');
+      },
+      8000,
+      'a failed notification',
+    );
     expect(n.lastError).toMatch(/webhook target not allowed: 127\.0\.0\.1: a loopback/);
     expect(hook.requests.length).toBe(before);
   });
@@ -128,10 +147,14 @@ describe('delivery attempts', () => {
     await s.ok('POST', '/api/v1/devices', { id: 'gi-3', name: 'Pegel 3', model: 'generic', org: 'giessen', tags: { river: 'lahn' } });
     const a = await fire('gi-3');
     const viewer = (await s.ok('POST', '/api/v1/tokens', { name: 'v', role: 'viewer' })).token;
-    const n = await waitFor(async () => {
-      const v = (await s.api('GET', `/api/v1/alarms/${a.id}`, undefined, viewer)).body;
-      return v.notifications?.find((x: { state: string }) => x.state === 'failed');
-    }, 8000, 'the failed delivery');
+    const n = await waitFor(
+      async () => {
+        const v = (await s.api('GET', `/api/v1/alarms/${a.id}`, undefined, viewer)).body;
+        return v.notifications?.find((x: { state: string }) => x.state === 'failed');
+      },
+      8000,
+      'the failed delivery',
+    );
     expect(n.attempts[0]).toMatchObject({ ok: false, status: 400, error: 'HTTP 400' });
     expect(JSON.stringify(n)).not.toMatch(/hunter2|leitstelle\/app/);
   });

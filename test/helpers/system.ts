@@ -18,7 +18,9 @@ export interface TestSystem extends Running {
   close(): Promise<void>;
 }
 
-export async function startSystem(opts: { store?: 'pglite' | 'pg'; dataDir?: string; env?: Record<string, string>; now?: () => number; databaseUrl?: string; keepData?: boolean } = {}): Promise<TestSystem> {
+export async function startSystem(
+  opts: { store?: 'pglite' | 'pg'; dataDir?: string; env?: Record<string, string>; now?: () => number; databaseUrl?: string; keepData?: boolean } = {},
+): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rw-test-'));
   const token = crypto.randomBytes(24).toString('hex');
   const db = opts.store === 'pg' && !opts.databaseUrl ? await freshPgDatabase() : undefined;
@@ -60,7 +62,10 @@ export async function startSystem(opts: { store?: 'pglite' | 'pg'; dataDir?: str
       return x.body;
     },
     async mqttClient(publish = ['application/+/device/+/event/up', 'v3/+/devices/+/up', 'devices/+/up']) {
-      const cred = (await api('POST', '/api/v1/mqtt-credentials', { username: `t${++n}-${crypto.randomBytes(3).toString('hex')}`, publish })).body as { username: string; password: string };
+      const cred = (await api('POST', '/api/v1/mqtt-credentials', { username: `t${++n}-${crypto.randomBytes(3).toString('hex')}`, publish })).body as {
+        username: string;
+        password: string;
+      };
       const c = mqtt.connect(r.mqttUrl!, { username: cred.username, password: cred.password, reconnectPeriod: 0 });
       await new Promise((res, rej) => {
         c.once('connect', res);
@@ -77,7 +82,9 @@ export async function startSystem(opts: { store?: 'pglite' | 'pg'; dataDir?: str
 }
 
 export const publish = (c: MqttClient, topic: string, body: unknown, qos: 0 | 1 = 1) =>
-  new Promise<void>((res, rej) => c.publish(topic, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), { qos }, (e) => (e ? rej(e) : res())));
+  new Promise<void>((res, rej) =>
+    c.publish(topic, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), { qos }, (e) => (e ? rej(e) : res())),
+  );
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 8000, what = 'condition'): Promise<T> {
   const t0 = Date.now();

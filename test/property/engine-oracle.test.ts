@@ -12,8 +12,7 @@ import { buildScenario, type Dimensions, scenarioInput } from './scenario.ts';
  * Dimensions waiting for a fix on main (issue 10). Each is off only while the engine's documented
  * behaviour is being changed; switch it on when the change lands.
  */
-const WAITING_FOR: Partial<Record<keyof Dimensions, string>> = {
-};
+const WAITING_FOR: Partial<Record<keyof Dimensions, string>> = {};
 
 const DIMENSIONS: Dimensions = {
   late: true,
@@ -39,7 +38,11 @@ describe('rule engine vs brute-force oracle', () => {
         if (JSON.stringify(engine) === JSON.stringify(oracle)) return;
         // show only the alarms (rule/device) whose transitions differ
         const alarm = (line: string) => line.split(' ')[1];
-        const differ = new Set([...engine, ...oracle].map(alarm).filter((a) => JSON.stringify(engine.filter((l) => alarm(l) === a)) !== JSON.stringify(oracle.filter((l) => alarm(l) === a))));
+        const differ = new Set(
+          [...engine, ...oracle]
+            .map(alarm)
+            .filter((a) => JSON.stringify(engine.filter((l) => alarm(l) === a)) !== JSON.stringify(oracle.filter((l) => alarm(l) === a))),
+        );
         const show = (ls: string[]) => ls.filter((l) => differ.has(alarm(l))).join('\n  ');
         throw new Error(`engine:\n  ${show(engine)}\noracle:\n  ${show(oracle)}`);
       }),

@@ -46,7 +46,8 @@ class MemoryStore implements EngineStateSource {
   /** what AlarmStore.apply does to the open alarm of (rule, device) */
   record(t: Transition): void {
     const k = `${t.ruleId}\u0000${t.deviceId}`;
-    if (t.kind === 'resolved' || (t.kind as string) === 'closed') this.open.delete(k); // closed: ended by a configuration change
+    if (t.kind === 'resolved' || (t.kind as string) === 'closed')
+      this.open.delete(k); // closed: ended by a configuration change
     else {
       // when the alarm last said `stale` (issue 10 item 6); the window of the level in force (item 8)
       const prev = this.open.get(k);
@@ -77,7 +78,12 @@ class MemoryStore implements EngineStateSource {
   async lastSeen(since: number) {
     const times = new Map<string, Set<number>>();
     for (const r of this.readings.values()) if (r.time > since) times.set(r.deviceId, (times.get(r.deviceId) ?? new Set()).add(r.time));
-    return [...times].flatMap(([deviceId, ts]) => [...ts].sort((a, b) => b - a).slice(0, 16).map((time) => ({ deviceId, time })));
+    return [...times].flatMap(([deviceId, ts]) =>
+      [...ts]
+        .sort((a, b) => b - a)
+        .slice(0, 16)
+        .map((time) => ({ deviceId, time })),
+    );
   }
 }
 
@@ -145,7 +151,10 @@ export async function runEngine(sc: Scenario): Promise<Transition[]> {
       rules = ev.rules;
       // an edited rule may end or change its open alarms at once (issue 10 item 7)
       const edit = engine as unknown as { setRules(r: Rule[], now: number): Transition[] | undefined };
-      const now = edit.setRules(rules.filter((r) => r.enabled), ev.at);
+      const now = edit.setRules(
+        rules.filter((r) => r.enabled),
+        ev.at,
+      );
       if (now) keep(now);
     } else {
       engine = boot();
@@ -165,8 +174,7 @@ export function runOracle(sc: Scenario, opts: OracleOptions = {}): Transition[] 
     else if (ev.kind === 'counter') {
       if (ev.rainMm !== null) o.reading({ deviceId: ev.deviceId, metric: 'rain_mm', time: ev.time, value: ev.rainMm, quality: 0 }, ev.at);
       o.reading({ deviceId: ev.deviceId, metric: 'battery_v', time: ev.time, value: 3.6, quality: 0 }, ev.at);
-    }
-    else if (ev.kind === 'tick') o.tick(ev.at);
+    } else if (ev.kind === 'tick') o.tick(ev.at);
     else if (ev.kind === 'rules') o.setRules(ev.rules, ev.at);
     else o.restart(ev.at);
   }

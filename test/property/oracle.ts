@@ -4,7 +4,7 @@
 // retention, no hydration: a restart only forgets what the documentation says it forgets (the `for` and
 // `clear.for` timers, and when a never-seen device was first watched).
 import type { Rule, RuleLevel } from '../../alerts/rules/rule-types.ts';
-import { SEVERITIES, severityRank, type DeviceInfo, type Reading, type Transition } from '../../alerts/types.ts';
+import { type DeviceInfo, type Reading, SEVERITIES, severityRank, type Transition } from '../../alerts/types.ts';
 
 /** Values are compared in integer micro-units, as the documentation promises exact sums (74 × 0.2 = 14.8). */
 const micro = (v: number) => Math.round(v * 1_000_000);
@@ -121,7 +121,8 @@ export class Oracle {
     }
     // "re-evaluates the current window at once": gauges without an alarm may fire under the new levels now
     for (const id of new Set([...(rule.scope.deviceIds ?? []), ...this.devices.keys()])) {
-      if (rule.enabled && this.inScope(rule, id) && !this.states.has(key(rule.id, id)) && this.points.has(key(id, rule.metric ?? ''))) this.evaluate(rule, id, t);
+      if (rule.enabled && this.inScope(rule, id) && !this.states.has(key(rule.id, id)) && this.points.has(key(id, rule.metric ?? '')))
+        this.evaluate(rule, id, t);
     }
   }
 
@@ -164,7 +165,12 @@ export class Oracle {
         const staleAt = this.staleAt.get(key);
         const held = staleAt !== undefined && (this.newestStamp.get(deviceId) ?? Number.NEGATIVE_INFINITY) < staleAt;
         // the stored alarm keeps its level in force (its window)
-        this.states.set(key, { rank: st.rank, unsupported: new Map(), level: st.level, ...(held && { staleSince: this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY }) });
+        this.states.set(key, {
+          rank: st.rank,
+          unsupported: new Map(),
+          level: st.level,
+          ...(held && { staleSince: this.heard.get(deviceId) ?? Number.NEGATIVE_INFINITY }),
+        });
       }
     }
   }
@@ -335,7 +341,11 @@ export class Oracle {
   /** the median of the device's last 15 intervals between uplinks (the lower one of an even count) */
   private medianInterval(deviceId: string): number {
     const times = this.uplinkTimes.get(deviceId) ?? [];
-    const gaps = times.slice(1).map((x, i) => x - times[i]).slice(-15).sort((a, b) => a - b);
+    const gaps = times
+      .slice(1)
+      .map((x, i) => x - times[i])
+      .slice(-15)
+      .sort((a, b) => a - b);
     return gaps.length ? gaps[(gaps.length - 1) >> 1] : 0;
   }
 
@@ -346,7 +356,15 @@ export class Oracle {
     times.sort((a, b) => a - b);
   }
 
-  private transition(rule: Rule, levels: Level[], vals: (number | undefined)[], deviceId: string, s: { kind: Transition['kind']; from: number; to: number }, t: number, st?: State): Transition {
+  private transition(
+    rule: Rule,
+    levels: Level[],
+    vals: (number | undefined)[],
+    deviceId: string,
+    s: { kind: Transition['kind']; from: number; to: number },
+    t: number,
+    st?: State,
+  ): Transition {
     const resolved = s.kind === 'resolved';
     // documented: an all-clear reports the level that was in force, with its own window's value (issue 10 item 8)
     const rank = resolved ? s.from : s.to;

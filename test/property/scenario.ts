@@ -4,7 +4,7 @@
 // built into a time-ordered event list, so a failure shrinks to a short, readable story.
 import fc from 'fast-check';
 import { parseRuleInput, type Rule } from '../../alerts/rules/rule-schema.ts';
-import { SEVERITIES, type DeviceInfo, type Reading } from '../../alerts/types.ts';
+import { type DeviceInfo, type Reading, SEVERITIES } from '../../alerts/types.ts';
 
 export const MIN = 60_000;
 export const T0 = Date.UTC(2024, 5, 12, 14, 0, 0);
@@ -57,7 +57,13 @@ const rising = (first: fc.Arbitrary<number>, step: fc.Arbitrary<number>) =>
   fc.tuple(first, fc.array(step, { minLength: 2, maxLength: 2 })).map(([a, [b, c]]) => [a, a + b, a + b + c]);
 
 const accumulation = fc
-  .record({ sevs, windows: fc.array(dur(['10m', '30m', '1h', '2h']), { minLength: 3, maxLength: 3 }), th: rising(fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 15 })), hyst: fc.constantFrom(0, 0, 1, 2.4), timing })
+  .record({
+    sevs,
+    windows: fc.array(dur(['10m', '30m', '1h', '2h']), { minLength: 3, maxLength: 3 }),
+    th: rising(fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 15 })),
+    hyst: fc.constantFrom(0, 0, 1, 2.4),
+    timing,
+  })
   .map((g) => ({
     name: 'Regensumme',
     kind: 'accumulation',
@@ -77,7 +83,13 @@ const starkregen = fc.record({ timing, shadow: fc.boolean() }).map((g) => ({
 }));
 
 const threshold = fc
-  .record({ sevs, th: rising(fc.integer({ min: 160, max: 240 }), fc.integer({ min: 5, max: 40 })), hyst: fc.constantFrom(0, 2, 5, 10), timing, below: fc.boolean() })
+  .record({
+    sevs,
+    th: rising(fc.integer({ min: 160, max: 240 }), fc.integer({ min: 5, max: 40 })),
+    hyst: fc.constantFrom(0, 2, 5, 10),
+    timing,
+    below: fc.boolean(),
+  })
   .map((g) => ({
     name: g.below ? 'Niedrigwasser' : 'Pegel',
     kind: 'threshold',
@@ -99,7 +111,13 @@ const meldestufen = fc.record({ th: rising(fc.integer({ min: 170, max: 230 }), f
 }));
 
 const rate = fc
-  .record({ sevs, windows: fc.array(dur(['10m', '15m', '30m', '1h']), { minLength: 3, maxLength: 3 }), th: rising(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 2, max: 20 })), hyst: fc.constantFrom(0, 2), timing })
+  .record({
+    sevs,
+    windows: fc.array(dur(['10m', '15m', '30m', '1h']), { minLength: 3, maxLength: 3 }),
+    th: rising(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 2, max: 20 })),
+    hyst: fc.constantFrom(0, 2),
+    timing,
+  })
   .map((g) => ({
     name: 'Anstieg',
     kind: 'rate',
@@ -145,7 +163,9 @@ function edited(body: Body, factor: number, forDur: string): Body {
   const scale = (v: number) => Math.round(v * factor * 10) / 10;
   if (body.preset === 'pegel-meldestufen') return { ...body, thresholds: (body.thresholds as number[]).map(scale), for: forDur };
   if (body.preset) return { ...body, for: forDur };
-  const levels = (body.levels as { threshold?: number; window?: string }[]).map((l) => (l.threshold === undefined ? l : { ...l, threshold: scale(l.threshold) }));
+  const levels = (body.levels as { threshold?: number; window?: string }[]).map((l) =>
+    l.threshold === undefined ? l : { ...l, threshold: scale(l.threshold) },
+  );
   return { ...body, levels, for: forDur };
 }
 
@@ -153,7 +173,11 @@ function edited(body: Body, factor: number, forDur: string): Body {
 
 const cadence = fc.constantFrom(1, 2, 5, 5, 10); // minutes between uplinks
 /** tips of 0.2 mm per uplink: mostly dry or light, sometimes a cloudburst block */
-const tips = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 2, arbitrary: fc.integer({ min: 7, max: 45 }) });
+const tips = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(0) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 6 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 7, max: 45 }) },
+);
 /** level changes in cm per uplink: a random walk that can climb through the stage lines */
 const levelStep = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: -4, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: -15, max: 25 }) });
 
@@ -188,7 +212,10 @@ export const scenarioInput = fc.record({
   rain2: fc.option(series(tips), { nil: undefined }),
   level: fc.record({ start: fc.integer({ min: 120, max: 220 }), s: series(levelStep) }),
   restarts: fc.array(fc.integer({ min: 1, max: 600 }), { maxLength: 3 }),
-  edits: fc.array(fc.record({ atMin: fc.integer({ min: 1, max: 600 }), which: fc.nat(), factor: fc.constantFrom(0.5, 0.8, 1.25, 1.6), for: dur(['0m', '5m']) }), { maxLength: 2 }),
+  edits: fc.array(
+    fc.record({ atMin: fc.integer({ min: 1, max: 600 }), which: fc.nat(), factor: fc.constantFrom(0.5, 0.8, 1.25, 1.6), for: dur(['0m', '5m']) }),
+    { maxLength: 2 },
+  ),
 });
 export type ScenarioInput = typeof scenarioInput extends fc.Arbitrary<infer T> ? T : never;
 

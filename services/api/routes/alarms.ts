@@ -1,21 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { capAlertXml, capAtomFeed, type CapMsgType } from '../../../alerts/channels/cap.ts';
+import { type CapMsgType, capAlertXml, capAtomFeed } from '../../../alerts/channels/cap.ts';
 import { alarmTitle } from '../../../alerts/channels/wording.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
 import { type Severity, severityRank, type Transition } from '../../../alerts/types.ts';
-import { audit } from '../../audit.ts';
-import { RuleInvalid, newId } from '../../alarms/alarm-service.ts';
+import { newId, RuleInvalid } from '../../alarms/alarm-service.ts';
+import { endSilence, insertSilence, listSilences } from '../../alarms/silence-store.ts';
 import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
+import { audit } from '../../audit.ts';
+import { orgSchema } from '../../auth/orgs.ts';
 import type { Principal } from '../../auth/token-store.ts';
 import type { AppContext } from '../../context.ts';
-import { orgSchema } from '../../auth/orgs.ts';
+import { bigintId } from '../../db/ids.ts';
+import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
 import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
-import { bigintId } from '../../db/ids.ts';
-import { endSilence, insertSilence, listSilences } from '../../alarms/silence-store.ts';
 
 const idParam = z.object({ id: z.string() });
 /** The CAP Atom feed lists every alarm open or changed this long ago at most. [docs/formats.md CAP] */
@@ -27,7 +27,10 @@ function splitOrg(body: Record<string, unknown>): { org: string | undefined; res
   const { org, ...rest } = body;
   if (org === undefined) return { org: undefined, rest };
   const r = orgSchema.safeParse(org);
-  if (!r.success) throw new ApiError('VALIDATION_FAILED', 'invalid request: body.org: lowercase letters, digits and - only, at most 40', [{ path: 'body.org', message: r.error.issues[0]?.message }]);
+  if (!r.success)
+    throw new ApiError('VALIDATION_FAILED', 'invalid request: body.org: lowercase letters, digits and - only, at most 40', [
+      { path: 'body.org', message: r.error.issues[0]?.message },
+    ]);
   return { org: r.data, rest };
 }
 
@@ -86,7 +89,12 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     // a rule only ever sees its own municipality's devices, as in live evaluation
     const devices = ctx.devices
       .list()
-      .filter((d) => d.org === ruleOrg && (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) && Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v));
+      .filter(
+        (d) =>
+          d.org === ruleOrg &&
+          (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) &&
+          Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v),
+      );
     const r = await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
       `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
        and time > $3 and time <= $4 order by time limit 2000000`,
@@ -100,7 +108,14 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const e = new RuleEngine();
     e.setDevices(devices.map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
     const ts = e.backtest(rule, readings, from, to);
-    return { ruleId: rule.id, from: req.body.from, to: req.body.to, readings: readings.length, alarms: groupAlarms(ts), transitions: ts.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
+    return {
+      ruleId: rule.id,
+      from: req.body.from,
+      to: req.body.to,
+      readings: readings.length,
+      alarms: groupAlarms(ts),
+      transitions: ts.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+    };
   });
 
   // ---- alarms [docs/api.md] ----
@@ -123,15 +138,19 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     assertOrg(p, a.org, 'alarm', req.params.id);
     return a;
   });
-  app.post('/api/v1/alarms/:id/ack', { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } }, async (req) => {
-    const p = need(req, 'alarms:ack');
-    if (!bigintId(req.params.id)) throw notFound('alarm', req.params.id);
-    if (p.org !== null) assertOrg(p, await svc.orgOf(req.params.id), 'alarm', req.params.id);
-    const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
-    if (r === 'not_found') throw notFound('alarm', req.params.id);
-    if (r === 'resolved' || r === 'closed') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already ${r}`);
-    return r;
-  });
+  app.post(
+    '/api/v1/alarms/:id/ack',
+    { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } },
+    async (req) => {
+      const p = need(req, 'alarms:ack');
+      if (!bigintId(req.params.id)) throw notFound('alarm', req.params.id);
+      if (p.org !== null) assertOrg(p, await svc.orgOf(req.params.id), 'alarm', req.params.id);
+      const r = await svc.acknowledge(req.params.id, p.name, req.body?.comment);
+      if (r === 'not_found') throw notFound('alarm', req.params.id);
+      if (r === 'resolved' || r === 'closed') throw new ApiError('CONFLICT', `alarm ${req.params.id} is already ${r}`);
+      return r;
+    },
+  );
 
   // ---- routes [docs/formats.md] ----
   const routeBody = routeSchema.extend({ org: orgSchema.optional() });
@@ -139,7 +158,10 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   /** A webhook target the saving token may not reach is refused at save (and again at every delivery). */
   const checkTargets = async (p: Principal, body: RouteBody): Promise<EgressScope> => {
     const scope: EgressScope = p.org === null && p.role === 'admin' ? 'installation' : 'municipality';
-    const lists = [['targets', body.targets], ['escalate.targets', body.escalate?.targets ?? []]] as const;
+    const lists = [
+      ['targets', body.targets],
+      ['escalate.targets', body.escalate?.targets ?? []],
+    ] as const;
     const problems = [];
     for (const [where, ts] of lists) {
       for (const [i, t] of ts.entries()) {
@@ -188,7 +210,11 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
   // ---- silences [docs/api.md] ----
   const silenceBody = z
     .object({
-      match: z.object({ deviceIds: z.array(z.string()).min(1).optional(), ruleIds: z.array(z.string()).min(1).optional(), tags: z.record(z.string(), z.string()).optional() }),
+      match: z.object({
+        deviceIds: z.array(z.string()).min(1).optional(),
+        ruleIds: z.array(z.string()).min(1).optional(),
+        tags: z.record(z.string(), z.string()).optional(),
+      }),
       startsAt: iso.optional(),
       endsAt: iso,
       comment: z.string().max(1000).default(''),
@@ -202,10 +228,26 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const id = newId('sil');
     const starts = req.body.startsAt ? new Date(req.body.startsAt) : new Date(svc.now());
     await ctx.db.transaction(async (tx) => {
-      await insertSilence(tx, { id, match: req.body.match, startsAt: starts, endsAt: new Date(req.body.endsAt), comment: req.body.comment, createdBy: actor(p), org });
+      await insertSilence(tx, {
+        id,
+        match: req.body.match,
+        startsAt: starts,
+        endsAt: new Date(req.body.endsAt),
+        comment: req.body.comment,
+        createdBy: actor(p),
+        org,
+      });
       await audit(tx, actor(p), 'create', 'silence', id, req.body);
     });
-    return reply.code(201).send({ id, match: req.body.match, startsAt: starts.toISOString(), endsAt: new Date(req.body.endsAt).toISOString(), comment: req.body.comment, createdBy: p.name, org });
+    return reply.code(201).send({
+      id,
+      match: req.body.match,
+      startsAt: starts.toISOString(),
+      endsAt: new Date(req.body.endsAt).toISOString(),
+      comment: req.body.comment,
+      createdBy: p.name,
+      org,
+    });
   });
   app.get('/api/v1/silences', { schema: { tags: ['silences'] } }, async (req) => {
     const p = need(req, 'read');
@@ -249,14 +291,18 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     });
     return { alarm: a, xml, last };
   };
-  app.get('/api/v1/cap/alerts/:file', { schema: { tags: ['cap'], params: z.object({ file: z.string().regex(/^\d+\.xml$/, 'expected <alarmId>.xml') }) } }, async (req, reply) => {
-    const p = need(req, 'read');
-    const id = req.params.file.replace(/\.xml$/, '');
-    const c = await capFor(id);
-    if (!c) throw notFound('alarm', id);
-    assertOrg(p, c.alarm.org, 'alarm', id);
-    return reply.type('application/cap+xml; charset=utf-8').send(c.xml);
-  });
+  app.get(
+    '/api/v1/cap/alerts/:file',
+    { schema: { tags: ['cap'], params: z.object({ file: z.string().regex(/^\d+\.xml$/, 'expected <alarmId>.xml') }) } },
+    async (req, reply) => {
+      const p = need(req, 'read');
+      const id = req.params.file.replace(/\.xml$/, '');
+      const c = await capFor(id);
+      if (!c) throw notFound('alarm', id);
+      assertOrg(p, c.alarm.org, 'alarm', id);
+      return reply.type('application/cap+xml; charset=utf-8').send(c.xml);
+    },
+  );
   app.get('/api/v1/cap/alerts.atom', { schema: { tags: ['cap'] } }, async (req, reply) => {
     const p = need(req, 'read');
     // every alarm open or changed in the last 24 h, so a feed reader also sees the Cancel that ends a warning
@@ -266,11 +312,21 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const entries = [];
     for (const a of shown) {
       const c = await capFor(a.id);
-      if (c?.last) entries.push({ alarm: a, identifier: c.last.identifier, sent: c.last.sent, xmlUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts/${a.id}.xml`, title: `${c.last.type === 'Cancel' ? 'Beendet: ' : ''}${alarmTitle(a)} – ${a.ruleName}: ${a.deviceId}` });
+      if (c?.last)
+        entries.push({
+          alarm: a,
+          identifier: c.last.identifier,
+          sent: c.last.sent,
+          xmlUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts/${a.id}.xml`,
+          title: `${c.last.type === 'Cancel' ? 'Beendet: ' : ''}${alarmTitle(a)} – ${a.ruleName}: ${a.deviceId}`,
+        });
     }
-    return reply
-      .type('application/atom+xml; charset=utf-8')
-      .send(capAtomFeed(entries, { selfUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts.atom`, updated: new Date(Math.max(svc.now(), ...entries.map((e) => e.sent.getTime()))) }));
+    return reply.type('application/atom+xml; charset=utf-8').send(
+      capAtomFeed(entries, {
+        selfUrl: `${ctx.config.publicUrl}/api/v1/cap/alerts.atom`,
+        updated: new Date(Math.max(svc.now(), ...entries.map((e) => e.sent.getTime()))),
+      }),
+    );
   });
 }
 
@@ -282,12 +338,37 @@ function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unkno
 
 /** Transitions of a backtest folded into the alarms they would have been. */
 function groupAlarms(ts: Transition[]) {
-  const open = new Map<string, { ruleId: string; deviceId: string; metric: string; severity: Severity; maxSeverity: Severity; startedAt: string; resolvedAt: string | null; value: number; threshold: number; mode: string }>();
+  const open = new Map<
+    string,
+    {
+      ruleId: string;
+      deviceId: string;
+      metric: string;
+      severity: Severity;
+      maxSeverity: Severity;
+      startedAt: string;
+      resolvedAt: string | null;
+      value: number;
+      threshold: number;
+      mode: string;
+    }
+  >();
   const out = [];
   for (const t of ts) {
     const k = `${t.ruleId}/${t.deviceId}`;
     if (t.kind === 'firing') {
-      const a = { ruleId: t.ruleId, deviceId: t.deviceId, metric: t.metric, severity: t.severity, maxSeverity: t.severity, startedAt: new Date(t.since ?? t.at).toISOString(), resolvedAt: null, value: t.value, threshold: t.threshold, mode: t.mode };
+      const a = {
+        ruleId: t.ruleId,
+        deviceId: t.deviceId,
+        metric: t.metric,
+        severity: t.severity,
+        maxSeverity: t.severity,
+        startedAt: new Date(t.since ?? t.at).toISOString(),
+        resolvedAt: null,
+        value: t.value,
+        threshold: t.threshold,
+        mode: t.mode,
+      };
       open.set(k, a);
       out.push(a);
     } else {

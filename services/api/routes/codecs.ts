@@ -46,7 +46,11 @@ export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
     needInstallation(p, 'codecs');
     const b = req.body;
     const problems = validateFieldMap(b.fieldMap);
-    if (problems.length) throw invalid(`invalid field map: ${problems.join('; ')}`, problems.map((m) => ({ path: `body.fieldMap.${/^'([^']+)'/.exec(m)?.[1] ?? ''}`, message: m })));
+    if (problems.length)
+      throw invalid(
+        `invalid field map: ${problems.join('; ')}`,
+        problems.map((m) => ({ path: `body.fieldMap.${/^'([^']+)'/.exec(m)?.[1] ?? ''}`, message: m })),
+      );
     // Loaded in the sandbox like at decode time: its top level runs there, under the same limits.
     const loaded = await ctx.codecSandbox.check(b.source);
     if (!loaded.ok) throw invalid(loaded.message, [{ path: 'body.source', message: loaded.message, reason: loaded.reason }]);
@@ -55,7 +59,8 @@ export async function codecRoutes(fastify: FastifyInstance, ctx: AppContext) {
       const run = await runDecodeUplink(ctx.codecSandbox, b.source, { bytes: Buffer.from(b.test.bytes, 'hex'), fPort: b.test.fPort });
       if (!run.ok) throw invalid(`test decode failed: ${run.message}`, [{ path: 'body.test', message: run.message, reason: run.reason }]);
       const mapped = mapCodecOutput(run.result, b.fieldMap);
-      if (!mapped.ok) throw invalid(`test decode failed: ${mapped.message}`, [{ path: 'body.test', message: mapped.message, reason: mapped.reason, output: run.result }]);
+      if (!mapped.ok)
+        throw invalid(`test decode failed: ${mapped.message}`, [{ path: 'body.test', message: mapped.message, reason: mapped.reason, output: run.result }]);
       test = { output: run.result, values: mapped.values, ...(mapped.counter ? { counter: mapped.counter } : {}) };
     }
     const existed = !!codecs.get(b.id);

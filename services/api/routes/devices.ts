@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { tryParseDuration } from '../../../alerts/rules/duration.ts';
 import { isMetric, qualityFlags, unitOf } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
+import { orgSchema } from '../../auth/orgs.ts';
 import type { AppContext } from '../../context.ts';
 import type { Queryable } from '../../db/db.ts';
 import { normEui } from '../../devices/device-registry.ts';
 import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
 import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
 import { isKnownModel } from '../../ingest/codecs/index.ts';
-import { orgSchema } from '../../auth/orgs.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
 import { ApiError, conflict, notFound } from '../errors.ts';
 
@@ -38,7 +38,10 @@ const deviceBody = z.object({
     .string()
     .regex(/^([0-9A-Fa-f]{2}[-:]?){7}[0-9A-Fa-f]{2}$/, 'devEui must be 16 hex digits')
     .optional(),
-  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).nullable().optional(),
+  location: z
+    .object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
+    .nullable()
+    .optional(),
   params: params.default({}),
   tags: z.record(z.string(), z.string()).default({}),
   /** the municipality; only an installation-wide token may choose it, else the token's own */
@@ -48,7 +51,8 @@ const idParam = z.object({ id: z.string() });
 
 const durMs = (s: string) => {
   const ms = tryParseDuration(s);
-  if (ms === undefined) throw new ApiError('VALIDATION_FAILED', `bucket '${s}' must look like 5m, 1h, 1d`, [{ path: 'querystring.bucket', message: 'bad duration' }]);
+  if (ms === undefined)
+    throw new ApiError('VALIDATION_FAILED', `bucket '${s}' must look like 5m, 1h, 1d`, [{ path: 'querystring.bucket', message: 'bad duration' }]);
   return ms;
 };
 
@@ -78,7 +82,9 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const owner = devEui ? ctx.devices.getByEui(devEui) : undefined;
     if (devEui && owner) throw euiTaken(devEui, sees(p, owner.org) ? owner.id : undefined);
     const d = await ctx.devices
-      .create({ id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org }, (tx) => audit(tx, actor(p), 'create', 'device', b.id, b))
+      .create({ id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org }, (tx) =>
+        audit(tx, actor(p), 'create', 'device', b.id, b),
+      )
       .catch((e: { code?: string; constraint?: string }) => {
         // two requests racing past the checks above
         if (e.code === '23505') throw /eui/i.test(e.constraint ?? '') && devEui ? euiTaken(devEui) : idTaken(b.id);
@@ -112,7 +118,9 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
       const other = ctx.devices.getByEui(devEui);
       if (other && other.id !== req.params.id) throw euiTaken(devEui, sees(p, other.org) ? other.id : undefined);
     }
-    const d = await ctx.devices.update(req.params.id, { ...b, org, ...(devEui ? { devEui } : {}) } as never, (tx) => audit(tx, actor(p), 'update', 'device', req.params.id, b));
+    const d = await ctx.devices.update(req.params.id, { ...b, org, ...(devEui ? { devEui } : {}) } as never, (tx) =>
+      audit(tx, actor(p), 'update', 'device', req.params.id, b),
+    );
     if (!d) throw notFound('device', req.params.id);
     return d;
   });

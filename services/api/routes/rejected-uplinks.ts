@@ -20,7 +20,17 @@ export async function rejectedUplinkRoutes(fastify: FastifyInstance, ctx: AppCon
     // those of unknown devices only installation-wide tokens [issue 11]
     const org = orgFilter(p);
     const r = await ctx.db.query<{
-      id: number; received_at: Date; topic: string; payload: string; payload_encoding: string; payload_bytes: number; reason: string; message: string; device_id: string | null; client_id: string | null; org: string | null;
+      id: number;
+      received_at: Date;
+      topic: string;
+      payload: string;
+      payload_encoding: string;
+      payload_bytes: number;
+      reason: string;
+      message: string;
+      device_id: string | null;
+      client_id: string | null;
+      org: string | null;
     }>(
       `select * from rejected_uplinks where ($1::timestamptz is null or received_at >= $1) and ($2::text is null or reason = $2)
        and ($3::text is null or device_id = $3) and ($5::text is null or org = $5) order by id desc limit $4`,

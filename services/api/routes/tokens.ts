@@ -5,9 +5,9 @@ import { audit } from '../../audit.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { ROLES } from '../../auth/roles.ts';
 import type { AppContext } from '../../context.ts';
+import { bigintId } from '../../db/ids.ts';
 import { actor, need } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { bigintId } from '../../db/ids.ts';
 
 const createBody = z.object({
   name: z.string().min(1).max(100),
@@ -27,11 +27,18 @@ export async function tokenRoutes(fastify: FastifyInstance, ctx: AppContext) {
     }
     const expiresAt = req.body.expiresAt ? new Date(req.body.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
-      throw new ApiError('VALIDATION_FAILED', 'invalid request: body.expiresAt: must be in the future', [{ path: 'body.expiresAt', message: 'must be in the future' }]);
+      throw new ApiError('VALIDATION_FAILED', 'invalid request: body.expiresAt: must be in the future', [
+        { path: 'body.expiresAt', message: 'must be in the future' },
+      ]);
     }
     const org = p.org ?? req.body.org ?? null;
     const t = await ctx.tokens.create(req.body.name, req.body.role, actor(p), org, expiresAt);
-    await audit(ctx.db, actor(p), 'create', 'token', String(t.id), { name: req.body.name, role: req.body.role, ...(org !== null && { org }), ...(expiresAt && { expiresAt }) });
+    await audit(ctx.db, actor(p), 'create', 'token', String(t.id), {
+      name: req.body.name,
+      role: req.body.role,
+      ...(org !== null && { org }),
+      ...(expiresAt && { expiresAt }),
+    });
     return reply.code(201).send({
       id: t.id,
       name: req.body.name,

@@ -106,9 +106,12 @@ export class CodecSandbox {
     const strikes = this.strikes.get(source);
     if (strikes?.until && strikes.until > Date.now()) {
       const secs = Math.ceil((strikes.until - Date.now()) / 1000);
-      return Promise.resolve(failure(strikes.reason, `codec suspended for ${secs} s more: its last ${this.limits.suspendAfter} calls in a row ran out of time or memory`));
+      return Promise.resolve(
+        failure(strikes.reason, `codec suspended for ${secs} s more: its last ${this.limits.suspendAfter} calls in a row ran out of time or memory`),
+      );
     }
-    if (this.queue.length >= this.limits.maxQueued) return Promise.resolve(failure('codec_timeout', `codec sandbox overloaded: ${this.queue.length} decodes waiting`));
+    if (this.queue.length >= this.limits.maxQueued)
+      return Promise.resolve(failure('codec_timeout', `codec sandbox overloaded: ${this.queue.length} decodes waiting`));
     return new Promise((resolve) => {
       const done = (r: SandboxResult) => {
         this.count(source, r);

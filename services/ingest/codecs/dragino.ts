@@ -39,10 +39,7 @@ export function decodeSn50v3Count(model: string, { bytes, fPort }: DecodeInput):
   if (bytes.length < 7) return truncated(model, 7, bytes.length);
   const mode = (bytes[6] & 0x7c) >> 2;
   if (mode !== SN50_COUNT_MODE) {
-    return fail(
-      'decode_error',
-      `${model}: payload mode ${mode} (AT+MOD=${mode + 1}) is not pulse-count mode 5 (AT+MOD=6)`,
-    );
+    return fail('decode_error', `${model}: payload mode ${mode} (AT+MOD=${mode + 1}) is not pulse-count mode 5 (AT+MOD=6)`);
   }
   if (bytes.length < 11) return truncated(model, 11, bytes.length);
   const values: Record<string, number> = {

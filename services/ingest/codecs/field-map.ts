@@ -44,8 +44,7 @@ function toNumber(raw: unknown): number {
     const m = LEADING_NUMBER.exec(raw);
     return m ? Number(m[1]) : Number.NaN;
   }
-  if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'value'))
-    return toNumber((raw as { value: unknown }).value);
+  if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'value')) return toNumber((raw as { value: unknown }).value);
   return Number.NaN;
 }
 
@@ -60,10 +59,7 @@ export function mapDecodedObject(object: unknown, fieldMap: Record<string, strin
     if (raw === undefined || raw === null) continue; // e.g. a battery-only frame lacks the distance
     const n = toNumber(raw);
     if (!Number.isFinite(n)) {
-      return fail(
-        'decode_error',
-        `field '${path}' for ${key} is not a finite number: ${JSON.stringify(raw)?.slice(0, 80)}`,
-      );
+      return fail('decode_error', `field '${path}' for ${key} is not a finite number: ${JSON.stringify(raw)?.slice(0, 80)}`);
     }
     const counterKind = Object.hasOwn(COUNTER_KEYS, key) ? COUNTER_KEYS[key] : undefined;
     if (counterKind) {

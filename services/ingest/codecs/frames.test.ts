@@ -4,8 +4,7 @@ import { BUILTIN_MODELS, type DecodeResult, decodeBuiltin, isKnownModel } from '
 import { crc16Kermit } from './sensecap.ts';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
-const decode = (model: string, fPort: number, bytes: Buffer, params: Record<string, unknown> = {}) =>
-  decodeBuiltin(model, { bytes, fPort, params });
+const decode = (model: string, fPort: number, bytes: Buffer, params: Record<string, unknown> = {}) => decodeBuiltin(model, { bytes, fPort, params });
 function values(r: DecodeResult): Record<string, number> {
   if (!r.ok) throw new Error(`expected ok, got ${r.reason}: ${r.message}`);
   return r.values;

@@ -16,7 +16,8 @@ const frame = { bytes: Buffer.from('0D3B0AEF00000001', 'hex'), fPort: 2 };
 
 const sandbox = new CodecSandbox();
 afterAll(() => sandbox.close());
-const decode = (source: string, map: Record<string, string> = MAP, f: typeof frame & { recvTime?: Date } = frame, sb = sandbox) => runJsCodec(sb, source, f, map);
+const decode = (source: string, map: Record<string, string> = MAP, f: typeof frame & { recvTime?: Date } = frame, sb = sandbox) =>
+  runJsCodec(sb, source, f, map);
 const run = (body: string, map: Record<string, string> = { x_a: 'a' }) => decode(`function decodeUplink(input) { ${body} }`, map);
 const good = () => decode(LDDS_LIKE);
 const GOOD = { ok: true, values: { battery_v: 3.387, distance_mm: 2799 } };
@@ -37,9 +38,21 @@ describe('runJsCodec', () => {
 
   // The four codecs that hung or killed the process under node:vm, and their relatives.
   it.each([
-    ['a thrown error whose stack getter loops', 'codec_error', "var e = new Error('x'); Object.defineProperty(e, 'stack', { get: function () { for (;;) {} } }); throw e;"],
-    ['a thrown error whose message getter loops', 'codec_timeout', "var e = new Error('x'); Object.defineProperty(e, 'message', { get: function () { for (;;) {} } }); throw e;"],
-    ['a thrown Proxy whose traps loop', 'codec_timeout', 'var h = function () { for (;;) {} }; throw new Proxy({}, { get: h, has: h, getPrototypeOf: h, ownKeys: h, getOwnPropertyDescriptor: h });'],
+    [
+      'a thrown error whose stack getter loops',
+      'codec_error',
+      "var e = new Error('x'); Object.defineProperty(e, 'stack', { get: function () { for (;;) {} } }); throw e;",
+    ],
+    [
+      'a thrown error whose message getter loops',
+      'codec_timeout',
+      "var e = new Error('x'); Object.defineProperty(e, 'message', { get: function () { for (;;) {} } }); throw e;",
+    ],
+    [
+      'a thrown Proxy whose traps loop',
+      'codec_timeout',
+      'var h = function () { for (;;) {} }; throw new Proxy({}, { get: h, has: h, getPrototypeOf: h, ownKeys: h, getOwnPropertyDescriptor: h });',
+    ],
     ['a thrown object with a looping toString', 'codec_error', 'throw { toString: function () { for (;;) {} }, get message() { for (;;) {} } };'],
     ['a 2 GiB typed array', 'codec_memory', 'var a = new Uint8Array(2 * 1024 * 1024 * 1024); return { data: { a: a.length } };'],
     ['a 1 GiB Float64Array', 'codec_memory', 'var a = new Float64Array(128 * 1024 * 1024); return { data: { a: a.length } };'],
@@ -133,7 +146,8 @@ describe('CodecSandbox', () => {
     const sb = new CodecSandbox({ suspendAfter: 3 });
     try {
       const loop = 'function decodeUplink() { for (;;) {} }';
-      for (let i = 0; i < 3; i++) expect(await decode(loop, MAP, frame, sb)).toMatchObject({ ok: false, reason: 'codec_timeout', message: expect.stringMatching(/longer than/) });
+      for (let i = 0; i < 3; i++)
+        expect(await decode(loop, MAP, frame, sb)).toMatchObject({ ok: false, reason: 'codec_timeout', message: expect.stringMatching(/longer than/) });
       const r = await decode(loop, MAP, frame, sb);
       expect(r).toMatchObject({ ok: false, reason: 'codec_timeout' });
       expect(r.ok ? '' : r.message).toMatch(/suspended for \d+ s more/);

@@ -3,8 +3,8 @@
 // anew in the codec's own context, with 32 MiB, 50 ms of CPU and 64 KiB of output, and no host object at all —
 // the input goes in as a JSON string and the result comes back as one.
 import type { CodecSandbox, SandboxFailure } from './codec-sandbox.ts';
-import { type DecodeInput, type DecodeResult, fail } from './types.ts';
 import { mapDecodedObject } from './field-map.ts';
+import { type DecodeInput, type DecodeResult, fail } from './types.ts';
 
 export { mapDecodedObject, validateFieldMap } from './field-map.ts';
 

@@ -46,8 +46,7 @@ function decode(model: string, variant: Variant, { bytes, fPort }: DecodeInput):
     const [ch, type] = [bytes[i], bytes[i + 1]];
     const len = channelLength(variant, ch, type);
     // Without a known length the rest of the frame cannot be framed; refuse rather than guess.
-    if (len === undefined)
-      return fail('decode_error', `${model}: unknown channel 0x${hex(ch)} type 0x${hex(type)} at byte ${i}`);
+    if (len === undefined) return fail('decode_error', `${model}: unknown channel 0x${hex(ch)} type 0x${hex(type)} at byte ${i}`);
     if (i + 2 + len > bytes.length) {
       return fail('decode_error', `${model}: truncated channel 0x${hex(ch)} 0x${hex(type)} at byte ${i}`);
     }

@@ -118,7 +118,9 @@ function explain(entry, errHandle, prefix) {
   errHandle.dispose();
   if (r.error) {
     r.error.dispose();
-    return overBudget() ? { reason: 'codec_timeout', message: `codec ran longer than ${cpuMs} ms` } : { reason: 'codec_memory', message: 'no memory left to report the error' };
+    return overBudget()
+      ? { reason: 'codec_timeout', message: `codec ran longer than ${cpuMs} ms` }
+      : { reason: 'codec_memory', message: 'no memory left to report the error' };
   }
   const text = ctx.typeof(r.value) === 'string' ? ctx.getString(r.value).slice(0, 300) : 'a non-error value was thrown';
   r.value.dispose();
@@ -171,7 +173,9 @@ function prepare(job) {
   if (failed) {
     failed.dispose();
     ctx.dispose();
-    return overBudget() ? { reason: 'codec_timeout', message: `codec ran longer than ${cpuMs} ms` } : { reason: 'codec_memory', message: 'no memory left to load the codec' };
+    return overBudget()
+      ? { reason: 'codec_timeout', message: `codec ran longer than ${cpuMs} ms` }
+      : { reason: 'codec_memory', message: 'no memory left to load the codec' };
   }
   if (ctx.typeof(made.value) === 'string') {
     const message = `codec does not load: ${ctx.getString(made.value).slice(0, 300)}`;
@@ -226,14 +230,25 @@ parentPort.on('message', (job) => {
     // The WebAssembly instance itself failed (e.g. its memory could not grow): answer, then let the main
     // thread replace this worker; nothing of the instance is trusted afterwards.
     const message = e instanceof Error ? e.message : String(e);
-    parentPort.postMessage({ id: job.id, reason: /memory|abort|unreachable/i.test(message) ? 'codec_memory' : 'codec_error', message: `codec sandbox failed: ${message.slice(0, 200)}`, fatal: true });
+    parentPort.postMessage({
+      id: job.id,
+      reason: /memory|abort|unreachable/i.test(message) ? 'codec_memory' : 'codec_error',
+      message: `codec sandbox failed: ${message.slice(0, 200)}`,
+      fatal: true,
+    });
     return;
   }
   if (out.reason && out.reason !== 'codec_error') freshRuntime(); // after a limit was hit, start clean
   parentPort.postMessage({ id: job.id, ...out });
 });
 // The first call in a fresh instance compiles the WebAssembly code it touches: pay that before taking work.
-decode({ id: 0, key: -1, features: 7, source: 'function decodeUplink(input) { return { data: { a: [input.fPort, input.recvTime.getTime()].join() } }; }', input: '{"bytes":[],"fPort":1,"recvTime":0}' });
+decode({
+  id: 0,
+  key: -1,
+  features: 7,
+  source: 'function decodeUplink(input) { return { data: { a: [input.fPort, input.recvTime.getTime()].join() } }; }',
+  input: '{"bytes":[],"fPort":1,"recvTime":0}',
+});
 // The main thread's watchdog reads this thread's CPU clock too: tell it which thread this is (Linux).
 let thread;
 try {

@@ -89,8 +89,7 @@ function decodePackets(model: string, bytes: Buffer): Decoded | string {
   const values: Values = {};
   for (let i = 0; i < bytes.length; ) {
     const len = PACKET_LENGTHS[bytes[i]];
-    if (len === undefined)
-      return `${model}: unknown packet id 0x${bytes[i].toString(16).padStart(2, '0')} at byte ${i}`;
+    if (len === undefined) return `${model}: unknown packet id 0x${bytes[i].toString(16).padStart(2, '0')} at byte ${i}`;
     if (i + 1 + len > bytes.length) return `${model}: truncated packet at byte ${i}`;
     readPacket(bytes[i], bytes, i + 1, values);
     i += 1 + len;

@@ -34,8 +34,7 @@ export type DecodeResult = DecodeOk | DecodeErr;
 
 export type Decoder = (input: DecodeInput) => DecodeResult;
 
-export const ok = (values: Record<string, number>, counter?: DecodedCounter): DecodeOk =>
-  counter ? { ok: true, values, counter } : { ok: true, values };
+export const ok = (values: Record<string, number>, counter?: DecodedCounter): DecodeOk => (counter ? { ok: true, values, counter } : { ok: true, values });
 
 export const fail = (reason: DecodeErr['reason'], message: string): DecodeErr => ({ ok: false, reason, message });
 

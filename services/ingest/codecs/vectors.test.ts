@@ -82,8 +82,7 @@ const MODELS: Record<string, [string, (d: Data) => Canon]> = {
       const out: Canon = {};
       for (const m of d.messages ?? []) {
         if (m.type === 'upload_battery') put(out, 'battery_pct', m.battery);
-        if (m.type === 'report_telemetry' && ids[String(m.measurementId)])
-          put(out, ids[String(m.measurementId)], m.measurementValue);
+        if (m.type === 'report_telemetry' && ids[String(m.measurementId)]) put(out, ids[String(m.measurementId)], m.measurementValue);
       }
       return out;
     },
@@ -132,8 +131,7 @@ describe('vendor vectors', () => {
         it(`${name} decodes to ${JSON.stringify(want)}`, () => {
           expect(result.ok).toBe(true);
           if (!result.ok) return;
-          for (const [metric, value] of Object.entries(want))
-            expect(result.values[metric], metric).toBeCloseTo(value, 6);
+          for (const [metric, value] of Object.entries(want)) expect(result.values[metric], metric).toBeCloseTo(value, 6);
           // no canonical metric the vendor did not report (x_ extras are free)
           const extra = Object.keys(result.values).filter((k) => !k.startsWith('x_') && !(k in want));
           expect(extra).toEqual([]);

@@ -6,7 +6,7 @@ import { audit } from '../../audit.ts';
 import { checkCsrf, field, needUser, SESSION_COOKIE, safeNext, sendHtml, view, type WebDeps } from '../context.ts';
 import { html } from '../html.ts';
 import { layout, message, type View } from '../layout.ts';
-import { sameToken, SESSION_IDLE_MS, UserError } from '../users.ts';
+import { SESSION_IDLE_MS, sameToken, UserError } from '../users.ts';
 
 const PRE_COOKIE = 'rw_login';
 

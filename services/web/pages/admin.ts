@@ -43,8 +43,12 @@ ${message('ok', o.ok)}${message('error', o.error)}
 <table><thead><tr><th scope="col">${t('users_login')}</th><th scope="col">${t('users_name')}</th><th scope="col">${t('users_role')}</th><th scope="col">${t('users_org')}</th><th scope="col">${t('col_actions')}</th></tr></thead>
 <tbody>${list.map(
         (u) => html`<tr><td>${u.login}</td><td>${u.name}</td><td>${u.role}</td><td>${u.org ?? t('users_org_all')}</td>
-<td>${u.lockedUntil && Date.parse(u.lockedUntil) > Date.now() ? html`${t('users_locked', { t: i.time(u.lockedUntil) })}
-<form method="post" action="/admin/users/unlock" class="inline"><input type="hidden" name="_csrf" value="${v.session?.csrf}"><input type="hidden" name="login" value="${u.login}"><button type="submit">${t('users_unlock')}</button></form>` : ''}</td></tr>`,
+<td>${
+          u.lockedUntil && Date.parse(u.lockedUntil) > Date.now()
+            ? html`${t('users_locked', { t: i.time(u.lockedUntil) })}
+<form method="post" action="/admin/users/unlock" class="inline"><input type="hidden" name="_csrf" value="${v.session?.csrf}"><input type="hidden" name="login" value="${u.login}"><button type="submit">${t('users_unlock')}</button></form>`
+            : ''
+        }</td></tr>`,
       )}</tbody></table>
 <h2>${t('users_add')}</h2>
 <form method="post" action="/admin/users" class="stack narrow">
@@ -68,7 +72,13 @@ ${p.org === null ? html`<label for="u-org">${t('users_org')}</label><input id="u
     if (org !== null && !/^[a-z0-9-]{1,40}$/.test(org)) return sendHtml(reply, await usersPage(req, { error: 'org: a-z 0-9 -' }), 400);
     try {
       const u = await d.users.create(
-        { login: field(req.body, 'login').trim(), name: field(req.body, 'name'), role: field(req.body, 'role') as never, org, password: field(req.body, 'password') },
+        {
+          login: field(req.body, 'login').trim(),
+          name: field(req.body, 'name'),
+          role: field(req.body, 'role') as never,
+          org,
+          password: field(req.body, 'password'),
+        },
         `web:${p.session.user.login}`,
       );
       await audit(ctx.db, `web:${p.session.user.login}`, 'create', 'user', u.login, { role: u.role, org: u.org });

@@ -1,8 +1,8 @@
 // Alarm view: what happened (transitions), who was told what and whether it arrived, acknowledge with a
 // comment. The acknowledgement goes through the alarm service, as POST /api/v1/alarms/:id/ack does.
 import type { FastifyInstance } from 'fastify';
-import { allowed } from '../../auth/roles.ts';
 import { sees } from '../../api/auth.ts';
+import { allowed } from '../../auth/roles.ts';
 import { checkCsrf, field, needUser, safeNext, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
 import { html } from '../html.ts';
 import type { MessageKey } from '../i18n.ts';
@@ -59,13 +59,15 @@ ${
     ? html`<table class="notifications">
 <thead><tr><th scope="col">${t('col_time')}</th><th scope="col">${t('col_channel')}</th><th scope="col">${t('col_to')}</th><th scope="col">${t('col_type')}</th><th scope="col">${t('col_delivery')}</th></tr></thead>
 <tbody>${a.notifications.map(
-        (n) => html`<tr><td>${i.time(n.createdAt)}</td><td>${n.channel}</td><td>${n.to ?? ''}</td><td>${n.type}${n.purpose !== 'event' ? ` (${n.purpose})` : ''}</td>
+        (
+          n,
+        ) => html`<tr><td>${i.time(n.createdAt)}</td><td>${n.channel}</td><td>${n.to ?? ''}</td><td>${n.type}${n.purpose !== 'event' ? ` (${n.purpose})` : ''}</td>
 <td>${n.state === 'delivered' ? html`${t('delivered')} ${i.time(n.deliveredAt)}` : nState(n.state)}${n.attempts.length ? html` · ${t('attempts', { n: n.attempts.length })}` : ''}${n.lastError ? html`<br><span class="muted">${n.lastError}</span>` : ''}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">${t('alarm_no_notifications')}</p>`
 }
 </section>`;
-    return sendHtml(reply, layout(v, { title: t('alarm_title', { id: a.id }), page: 'alarm', body}));
+    return sendHtml(reply, layout(v, { title: t('alarm_title', { id: a.id }), page: 'alarm', body }));
   });
 
   app.post('/alarms/:id/ack', async (req, reply) => {

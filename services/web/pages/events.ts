@@ -1,7 +1,8 @@
 // Server-Sent Events for the live pages: alarm changes at once, stations coming back from silence coalesced
 // by the feed (never every reading). A user gets only the events of the municipality it belongs to.
-import type { FastifyInstance } from 'fastify';
+
 import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { needUser, type WebDeps } from '../context.ts';
 import type { StatusBatch } from '../feed.ts';
 

@@ -1,13 +1,12 @@
 // Lagebild (`/`): the station map beside the alarm board, live over Server-Sent Events.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { allowed } from '../../auth/roles.ts';
 import { type Alarm, SEVERITIES } from '../../../alerts/types.ts';
+import { allowed } from '../../auth/roles.ts';
 import { needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { type Html, html, jsonBlock } from '../html.ts';
 import type { I18n } from '../i18n.ts';
 import { layout, type View } from '../layout.ts';
 import { type BoardFilters, boardAlarms, openAlarms, outlines, parseFilters, stations } from '../situation.ts';
-
 
 export function valueText(i: I18n, a: Pick<Alarm, 'value' | 'threshold' | 'unit' | 'window'>): string {
   if (a.unit === 's') return `${i.t('no_data_since', { n: i.duration(a.value * 1000) })} / ${i.duration(a.threshold * 1000)}`;
@@ -38,8 +37,8 @@ ${alarms.map(
 <td data-label="${t('col_value')}">${valueText(i, a)}</td>
 <td data-label="${t('col_running')}" class="num" data-since="${a.startedAt}">${i.duration(now - Date.parse(a.startedAt))}</td>
 <td data-label="${t('col_state')}"><span class="state">${t(a.state === 'firing' ? 'state_firing' : a.state === 'acknowledged' ? 'state_acknowledged' : 'state_resolved')}</span>${
-  a.acknowledgedBy ? html`<br><span class="acked-by muted">${a.acknowledgedBy}, ${i.time(a.acknowledgedAt)}</span>` : ''
-}</td>
+    a.acknowledgedBy ? html`<br><span class="acked-by muted">${a.acknowledgedBy}, ${i.time(a.acknowledgedAt)}</span>` : ''
+  }</td>
 <td data-label="${t('col_actions')}">${canAck && a.state === 'firing' ? ackForm(v, a, v.url) : html`<a href="/alarms/${a.id}">${t('details')}</a>`}</td>
 </tr>`,
 )}
@@ -134,7 +133,14 @@ ${jsonBlock('lagebild-data', {
   outlines: outlines(st),
   tiles: tiles.url ? { url: tiles.url, attribution: tiles.attribution } : null,
   words: {
-    status: { ok: t('status_ok'), offline: t('status_offline'), minor: i.sev('minor'), moderate: i.sev('moderate'), severe: i.sev('severe'), extreme: i.sev('extreme') },
+    status: {
+      ok: t('status_ok'),
+      offline: t('status_offline'),
+      minor: i.sev('minor'),
+      moderate: i.sev('moderate'),
+      severe: i.sev('severe'),
+      extreme: i.sev('extreme'),
+    },
     lastSeen: t('station_last_seen'),
     never: t('station_never'),
     details: t('details'),
@@ -151,7 +157,13 @@ ${jsonBlock('lagebild-data', {
 })}`;
     return sendHtml(
       reply,
-      layout(v, { title: t('nav_situation'), page: 'lagebild', body, styles: ['/assets/leaflet/leaflet.css'], scripts: ['/assets/leaflet/leaflet.js', '/assets/app/lagebild.js'] }),
+      layout(v, {
+        title: t('nav_situation'),
+        page: 'lagebild',
+        body,
+        styles: ['/assets/leaflet/leaflet.css'],
+        scripts: ['/assets/leaflet/leaflet.js', '/assets/app/lagebild.js'],
+      }),
     );
   });
 

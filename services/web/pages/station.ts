@@ -30,7 +30,9 @@ export function berlinTime(s: string | undefined): number | undefined {
   if (!m) return undefined;
   const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
   const offset = (t: number) => {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', timeZoneName: 'longOffset' }).formatToParts(t).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const name =
+      new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Berlin', timeZoneName: 'longOffset' }).formatToParts(t).find((p) => p.type === 'timeZoneName')
+        ?.value ?? 'GMT';
     const o = /GMT([+-])(\d\d):(\d\d)/.exec(name);
     return o ? (o[1] === '-' ? -1 : 1) * (+o[2] * 60 + +o[3]) * 60_000 : 0;
   };
@@ -39,7 +41,15 @@ export function berlinTime(s: string | undefined): number | undefined {
 
 const berlinInput = (t: number) => {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Berlin',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(t)
       .map((x) => [x.type, x.value]),
   );
@@ -73,7 +83,12 @@ function linesFor(d: WebDeps, dev: Device, metric: string, i: I18n): Line[] {
     if (!Object.entries(r.scope.tags ?? {}).every(([k, v]) => dev.tags[k] === v)) continue;
     if (r.kind === 'threshold') {
       r.levels.forEach((l, k) =>
-        out.push({ value: l.threshold, severity: l.severity, scale: 'y', label: r.preset === 'pegel-meldestufen' ? i.t('meldestufe', { n: ROMAN[k] ?? k + 1 }) : `${i.t('threshold', { sev: i.sev(l.severity) })} (${r.name})` }),
+        out.push({
+          value: l.threshold,
+          severity: l.severity,
+          scale: 'y',
+          label: r.preset === 'pegel-meldestufen' ? i.t('meldestufe', { n: ROMAN[k] ?? k + 1 }) : `${i.t('threshold', { sev: i.sev(l.severity) })} (${r.name})`,
+        }),
       );
     } else if (r.kind === 'accumulation') {
       for (const l of r.levels) {
@@ -168,7 +183,11 @@ async function buildCharts(d: WebDeps, dev: Device, i: I18n, from: number, to: n
         bucketMin: bucket / 60_000,
         lines,
         alarms: periods,
-        table: raw.filter((p) => p.time.getTime() >= from).slice(-100).reverse().map((p) => ({ time: p.time.getTime(), value: p.value, flags: [] })),
+        table: raw
+          .filter((p) => p.time.getTime() >= from)
+          .slice(-100)
+          .reverse()
+          .map((p) => ({ time: p.time.getTime(), value: p.value, flags: [] })),
       });
     } else {
       const raw = await rawReadings(d.ctx.db, dev.id, metric, new Date(from), new Date(to), LIMIT);
@@ -182,7 +201,10 @@ async function buildCharts(d: WebDeps, dev: Device, i: I18n, from: number, to: n
         flagged: raw.map((p) => (!isEvaluated(p.quality) ? p.value : null)),
         lines,
         alarms: periods,
-        table: raw.slice(-100).reverse().map((p) => ({ time: p.time.getTime(), value: p.value, flags: qualityFlags(p.quality) })),
+        table: raw
+          .slice(-100)
+          .reverse()
+          .map((p) => ({ time: p.time.getTime(), value: p.value, flags: qualityFlags(p.quality) })),
       });
     }
   }
@@ -238,7 +260,8 @@ export async function stationPages(app: FastifyInstance, d: WebDeps) {
     const rssi = health.rssi ?? latest.rssi_dbm?.value ?? null;
     const snr = health.snr ?? latest.snr_db?.value ?? null;
     const qs = (o: Record<string, string>) => `?${new URLSearchParams(o)}`;
-    const csvQuery: Record<string, string> = range.key === 'custom' ? { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() } : { range: range.key };
+    const csvQuery: Record<string, string> =
+      range.key === 'custom' ? { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() } : { range: range.key };
     const statusWord = status === 'ok' ? t('status_ok') : status === 'offline' ? t('status_offline') : i.sev(status);
     const body = html`<section>
 <h1>${dev.name} <span class="sev sev-${status}">${statusWord}</span></h1>
@@ -303,7 +326,9 @@ ${jsonBlock('station-data', {
     const cell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     for (const m of metrics) {
       for (const r of await rawReadings(ctx.db, dev.id, m, new Date(range.from), new Date(range.to), LIMIT)) {
-        lines.push([r.time.toISOString(), cell(m), String(r.value), cell(METRIC_UNITS[m] ?? ''), String(r.quality), cell(qualityFlags(r.quality).join(' '))].join(','));
+        lines.push(
+          [r.time.toISOString(), cell(m), String(r.value), cell(METRIC_UNITS[m] ?? ''), String(r.quality), cell(qualityFlags(r.quality).join(' '))].join(','),
+        );
       }
     }
     const stamp = (t: number) => new Date(t).toISOString().slice(0, 16).replace(/[-:]/g, '');

@@ -22,7 +22,11 @@
   const layer = L.layerGroup().addTo(map);
 
   const fmtTime = (t) =>
-    t ? new Intl.DateTimeFormat(words.lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'short', timeStyle: 'short' }).format(new Date(t)) : words.never;
+    t
+      ? new Intl.DateTimeFormat(words.lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'short', timeStyle: 'short' }).format(
+          new Date(t),
+        )
+      : words.never;
 
   // a station's values are fetched when its popup opens (the live feed carries colours, not readings)
   function popup(s) {

@@ -93,10 +93,21 @@
         tzDate,
         legend: { show: false },
         scales: { x: { time: true }, mm: { range: rangeWith([], 'mm', 0) }, sum: { range: rangeWith(c.lines, 'sum', 0) } },
-        axes: [axis({ values: timeLabels }), axis({ scale: 'mm', label: `mm / ${c.bucketMin} min` }), axis({ scale: 'sum', side: 1, label: 'mm', grid: { show: false } })],
+        axes: [
+          axis({ values: timeLabels }),
+          axis({ scale: 'mm', label: `mm / ${c.bucketMin} min` }),
+          axis({ scale: 'sum', side: 1, label: 'mm', grid: { show: false } }),
+        ],
         series: [
           {},
-          { label: 'mm', scale: 'mm', fill: col('--rain', '#3b8fd9'), stroke: col('--rain', '#3b8fd9'), paths: uPlot.paths.bars({ size: [0.85, 60] }), points: { show: false } },
+          {
+            label: 'mm',
+            scale: 'mm',
+            fill: col('--rain', '#3b8fd9'),
+            stroke: col('--rain', '#3b8fd9'),
+            paths: uPlot.paths.bars({ size: [0.85, 60] }),
+            points: { show: false },
+          },
           { label: data.words.sum1h, scale: 'sum', stroke: col('--sum1h', '#0b3d91'), width: 2, points: { show: false } },
           { label: data.words.sum6h, scale: 'sum', stroke: col('--sum6h', '#117a65'), width: 2, dash: [6, 3], points: { show: false } },
         ],
