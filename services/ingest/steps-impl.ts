@@ -1,5 +1,6 @@
 import { EVALUATED_SQL } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
+import { deviceCodec, noCodec } from './codec-service.ts';
 import { CodecStore } from './codec-store.ts';
 import type { CodecSandbox } from './codecs/codec-sandbox.ts';
 import { mapDecodedObject, runJsCodec } from './codecs/js-codec.ts';
@@ -43,16 +44,10 @@ export async function createSteps(db: Db, sandbox: CodecSandbox, now: () => numb
       return quality.judge(device.id, r.metric, r.time, r.value, device.params, sinceMs);
     },
     async jsCodec(device, up): Promise<DecodeResult> {
-      const id = typeof device.params.codec === 'string' ? device.params.codec : undefined;
-      const codec = id ? codecs.get(id) : undefined;
-      if (!codec) return fail('codec_error', `device '${device.id}' uses js-codec but codec '${id ?? '(params.codec not set)'}' is not uploaded`);
+      const codec = deviceCodec(codecs, device);
+      if (!codec) return noCodec(device);
       if (up.fPort === undefined) return fail('wrong_fport', 'uplink has no fPort');
-      return runJsCodec(
-        sandbox,
-        codec.source,
-        { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) },
-        { ...codec.fieldMap, ...((device.params.fieldMap as Record<string, string>) ?? {}) },
-      );
+      return runJsCodec(sandbox, codec.source, { bytes: up.bytes, fPort: up.fPort, recvTime: new Date(up.time) }, codec.fieldMap);
     },
     mapObject(device, object) {
       const fm = (device.params.fieldMap as Record<string, string> | undefined) ?? {};

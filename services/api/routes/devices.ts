@@ -4,49 +4,14 @@ import { z } from 'zod';
 import { tryParseDuration } from '../../../alerts/rules/duration.ts';
 import { isMetric, qualityFlags, unitOf } from '../../../alerts/types.ts';
 import { audit } from '../../audit.ts';
-import { orgSchema } from '../../auth/orgs.ts';
 import type { AppContext } from '../../context.ts';
 import type { Queryable } from '../../db/db.ts';
 import { normEui } from '../../devices/device-registry.ts';
+import { deviceBody, euiTaken, registerDevice } from '../../devices/device-service.ts';
 import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
-import { validateFieldMap } from '../../ingest/codecs/field-map.ts';
-import { isKnownModel } from '../../ingest/codecs/index.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
-import { ApiError, conflict, notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 
-const params = z
-  .object({
-    mountHeightMm: z.number().positive().max(100_000).optional(),
-    levelOffsetCm: z.number().min(-100_000).max(100_000).optional(),
-    mmPerTip: z.number().positive().max(100).optional(),
-    deadZoneMm: z.number().min(0).max(100_000).optional(),
-    codec: z.string().optional(),
-    fieldMap: z
-      .record(z.string(), z.string())
-      .superRefine((m, c) => {
-        for (const problem of validateFieldMap(m)) c.addIssue({ code: 'custom', message: `unknown_metric: ${problem}` });
-      })
-      .optional(),
-  })
-  .catchall(z.unknown());
-
-const deviceBody = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only, at most 64'),
-  name: z.string().min(1).max(200),
-  model: z.string().refine(isKnownModel, 'unknown device model (see docs/topics.md, Device models: a built-in model, generic or js-codec)'),
-  devEui: z
-    .string()
-    .regex(/^([0-9A-Fa-f]{2}[-:]?){7}[0-9A-Fa-f]{2}$/, 'devEui must be 16 hex digits')
-    .optional(),
-  location: z
-    .object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
-    .nullable()
-    .optional(),
-  params: params.default({}),
-  tags: z.record(z.string(), z.string()).default({}),
-  /** the municipality; only an installation-wide token may choose it, else the token's own */
-  org: orgSchema.optional(),
-});
 const idParam = z.object({ id: z.string() });
 
 const durMs = (s: string) => {
@@ -65,31 +30,12 @@ const readingsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 
-const idTaken = (id: string) => conflict(`device id '${id}' is not available (in use, or kept by a deleted device's history); choose another`);
-/** A devEui is hardware: a taken one cannot be hidden, but only a device the caller may see is named. */
-const euiTaken = (eui: string, owner?: string) => conflict(`devEui ${eui} is already registered${owner ? ` to device '${owner}'` : ''}`);
-
 export async function deviceRoutes(fastify: FastifyInstance, ctx: AppContext) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.post('/api/v1/devices', { schema: { tags: ['devices'], body: deviceBody } }, async (req, reply) => {
     const p = need(req, 'devices:write');
-    const b = req.body;
-    const org = orgFor(p, b.org);
-    const devEui = b.devEui ? normEui(b.devEui) : null;
-    // the same answer whether the id or devEui is this municipality's, another's, or a deleted device's [issue 11]
-    if (!(await ctx.devices.idFree(b.id, org))) throw idTaken(b.id);
-    const owner = devEui ? ctx.devices.getByEui(devEui) : undefined;
-    if (devEui && owner) throw euiTaken(devEui, sees(p, owner.org) ? owner.id : undefined);
-    const d = await ctx.devices
-      .create({ id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org }, (tx) =>
-        audit(tx, actor(p), 'create', 'device', b.id, b),
-      )
-      .catch((e: { code?: string; constraint?: string }) => {
-        // two requests racing past the checks above
-        if (e.code === '23505') throw /eui/i.test(e.constraint ?? '') && devEui ? euiTaken(devEui) : idTaken(b.id);
-        throw e;
-      });
+    const d = await registerDevice(ctx, p, actor(p), req.body);
     return reply.code(201).send(d);
   });
 
