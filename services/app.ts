@@ -38,6 +38,8 @@ export interface Overrides {
 export interface Running {
   httpUrl: string;
   mqttUrl: string | null;
+  /** mqtts://… when MQTTS_PORT is set */
+  mqttsUrl?: string;
   adminToken: string;
   adminTokenSource: string;
   config: Readonly<Config>;
@@ -78,10 +80,11 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       upstream = startUpstreamFeed(ctx, ingest, stops);
     }
     startJobs(ctx, now, stops);
-    const httpUrl = await startApi(ctx, live, held.http, stops);
+    const httpUrl = await startApi(ctx, live, held.http, stops, broker);
     return {
       httpUrl,
       mqttUrl: broker ? broker.url : null,
+      mqttsUrl: broker?.tlsUrl,
       adminToken: store.admin.token,
       adminTokenSource: store.admin.source === 'ADMIN_TOKEN' ? 'the ADMIN_TOKEN variable' : path.resolve(store.admin.source),
       config,

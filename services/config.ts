@@ -52,6 +52,20 @@ const schema = z.object({
     .string()
     .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
     .optional(),
+  // TLS listener of the embedded broker; off unless a port is given [docs/security.md TLS]
+  MQTTS_PORT: z
+    .string()
+    .regex(/^(off|\d+)$/, 'MQTTS_PORT must be a port number 0–65535 or off')
+    .transform((s) => (s === 'off' ? ('off' as const) : Number(s)))
+    .refine((n) => n === 'off' || n <= 65535, 'MQTTS_PORT must be a port number 0–65535 or off')
+    .default('off'),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_CA_FILE: z.string().optional(),
+  MQTT_WEBSOCKET: z.enum(['on', 'off']).default('on'),
+  UPSTREAM_TLS_CA_FILE: z.string().optional(),
+  UPSTREAM_TLS_CERT_FILE: z.string().optional(),
+  UPSTREAM_TLS_KEY_FILE: z.string().optional(),
   UPSTREAM_MQTT_USERNAME: z.string().optional(),
   UPSTREAM_MQTT_PASSWORD: z.string().optional(),
   UPSTREAM_SHARE_GROUP: z
@@ -142,6 +156,8 @@ function dependentProblems(env: Record<string, string | undefined>): string[] {
   need(env.SMS_PROVIDER === 'http', ['SMS_HTTP_URL'], 'when SMS_PROVIDER=http');
   need(env.SMS_PROVIDER === 'twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'], 'when SMS_PROVIDER=twilio');
   need(env.SMS_PROVIDER === 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDER=seven');
+  need(!!env.MQTTS_PORT && env.MQTTS_PORT !== 'off', ['TLS_CERT_FILE', 'TLS_KEY_FILE'], 'when MQTTS_PORT is set');
+  need(!!env.UPSTREAM_TLS_CERT_FILE, ['UPSTREAM_TLS_KEY_FILE'], 'with UPSTREAM_TLS_CERT_FILE');
   return out;
 }
 
@@ -153,7 +169,17 @@ export interface Config {
   mqttPort: number | 'off';
   /** embedded broker limits that hold before authentication */
   mqtt: { maxPacketBytes: number; connectTimeoutMs: number; maxPendingPerAddress: number };
-  upstream?: { url: string; username?: string; password?: string; shareGroup?: string };
+  /** TLS listener of the embedded broker (files re-read when they change); ca: client certificates accepted */
+  mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string };
+  /** MQTT over WebSockets at /mqtt on the HTTP port (when this process runs the broker and the API) */
+  mqttWebSocket: boolean;
+  upstream?: {
+    url: string;
+    username?: string;
+    password?: string;
+    shareGroup?: string;
+    tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  };
   adminToken?: string;
   roles: ReadonlySet<Role>;
   logLevel: string;
@@ -204,8 +230,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpPort: e.HTTP_PORT,
     mqttPort: e.MQTT_PORT,
     mqtt: { maxPacketBytes: e.MQTT_MAX_PACKET_BYTES, connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT, maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS },
+    mqtts:
+      e.MQTTS_PORT !== 'off' && e.TLS_CERT_FILE && e.TLS_KEY_FILE
+        ? {
+            port: e.MQTTS_PORT,
+            certFile: path.resolve(e.TLS_CERT_FILE),
+            keyFile: path.resolve(e.TLS_KEY_FILE),
+            caFile: e.TLS_CA_FILE && path.resolve(e.TLS_CA_FILE),
+          }
+        : undefined,
+    mqttWebSocket: e.MQTT_WEBSOCKET === 'on',
     upstream: e.UPSTREAM_MQTT_URL
-      ? { url: e.UPSTREAM_MQTT_URL, username: e.UPSTREAM_MQTT_USERNAME, password: e.UPSTREAM_MQTT_PASSWORD, shareGroup: e.UPSTREAM_SHARE_GROUP }
+      ? {
+          url: e.UPSTREAM_MQTT_URL,
+          username: e.UPSTREAM_MQTT_USERNAME,
+          password: e.UPSTREAM_MQTT_PASSWORD,
+          shareGroup: e.UPSTREAM_SHARE_GROUP,
+          tls:
+            e.UPSTREAM_TLS_CA_FILE || e.UPSTREAM_TLS_CERT_FILE
+              ? { caFile: e.UPSTREAM_TLS_CA_FILE, certFile: e.UPSTREAM_TLS_CERT_FILE, keyFile: e.UPSTREAM_TLS_KEY_FILE }
+              : undefined,
+        }
       : undefined,
     adminToken: e.ADMIN_TOKEN,
     roles,

@@ -160,6 +160,15 @@ export class MqttCredentialStore {
     return !!c && sameHash(c.hash, hashSecret(password.toString('utf8')));
   }
 
+  /** For a login by client certificate: is there a credential of this name (reloaded on a miss, as check)? */
+  async exists(username: string): Promise<boolean> {
+    if (!this.cache.has(username) && Date.now() - this.lastMissLoad > 1000) {
+      this.lastMissLoad = Date.now();
+      await this.load();
+    }
+    return this.cache.has(username);
+  }
+
   orgOf(username: string | undefined): string | null | undefined {
     return username ? this.cache.get(username)?.org : undefined;
   }

@@ -2,6 +2,7 @@
 // bound to credentials, PUBACK after commit. [docs/security.md]
 // aedes sends PUBACK only once authorizePublish calls back, so we call back after the uplink is stored. [DESIGN facts]
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { topicDevice } from '../auth/mqtt-acl.ts';
@@ -10,6 +11,7 @@ import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import type { RawMessage } from '../ingest/types.ts';
 import { GatedSocket, type Oversize } from './packet-gate.ts';
+import { startTlsListener, type TlsFiles, type TlsListener } from './tls-listener.ts';
 
 export interface BrokerDeps {
   credentials: MqttCredentialStore;
@@ -29,11 +31,17 @@ export interface BrokerDeps {
   maxPendingPerAddress: number;
   /** a client producing more rejected uplinks than this per 10 s is disconnected (it can reconnect) */
   maxRejectsPer10s?: number;
+  /** the MQTTS listener, besides the plain one */
+  tls?: TlsFiles & { port: number };
 }
 
 export interface RunningBroker {
   port: number;
   url: string;
+  /** mqtts://host:port when the TLS listener runs */
+  tlsUrl?: string;
+  /** one more connection from another transport (MQTT over WebSockets); same login, ACL and PUBACK after commit */
+  accept(stream: Duplex, remoteAddress: string | undefined): void;
   clients(): number;
   close(): Promise<void>;
 }
@@ -79,14 +87,22 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         e.returnCode = returnCode;
         done(e, false);
       };
-      const generatedId = logins.get(client)?.generatedId;
-      deps.credentials
-        .check(username, password as Buffer | undefined)
+      const login = logins.get(client);
+      const generatedId = login?.generatedId;
+      // over TLS with a client certificate the CA signed, its CN names the credential; no password needed
+      const certCn = gates.get(client)?.certCn;
+      if (certCn && username && username !== certCn) {
+        log.warn({ clientId: client.id, username, certCn }, 'MQTT username differs from the client certificate, login refused');
+        return refuse(5, 'not authorized');
+      }
+      (certCn ? deps.credentials.exists(certCn) : deps.credentials.check(username, password as Buffer | undefined))
         .then(async (ok) => {
           if (!ok) {
-            log.warn({ clientId: client.id, username }, 'MQTT login refused');
+            log.warn({ clientId: client.id, username, certCn }, 'MQTT login refused');
             return refuse(4, 'bad username or password');
           }
+          if (certCn && login) login.user = certCn;
+          username = certCn ?? username;
           // [MQTT-3.1.4-2] takeover only by the credential that owns the id; a generated id belongs to no one
           if (!generatedId && !(await deps.clientIds.claim(client.id, username as string))) {
             log.warn({ clientId: client.id, username }, 'client id belongs to another credential, login refused');
@@ -158,13 +174,17 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       .catch(() => {});
   });
   aedes.on('client', (c) => gates.get(c)?.authenticated?.());
-  const server = net.createServer((sock) => {
-    sock.setNoDelay(true);
+  const accept = (sock: GateSource, certCn?: string) => {
     const gate = admit(sock);
     if (gate) {
+      gate.certCn = certCn;
       gate.client = aedes.handle(gate as never) as Client;
       gates.set(gate.client, gate);
     }
+  };
+  const server = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    accept(sock);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -177,13 +197,26 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as net.AddressInfo).port;
+  let secure: TlsListener | undefined;
+  try {
+    secure = deps.tls ? await startTlsListener(host, deps.tls.port, deps.tls, (sock, cn) => accept(sock, cn), log) : undefined;
+  } catch (e) {
+    await new Promise<void>((r) => server.close(() => r()));
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new PortInUseError(
+        `MQTTS port ${deps.tls?.port} on ${host} is already in use; choose another with MQTTS_PORT=<port> (0 = any free port) or MQTTS_PORT=off`,
+      );
+    throw e;
+  }
   return {
     port: actual,
     url: `mqtt://${host}:${actual}`,
+    tlsUrl: secure ? `mqtts://${host}:${secure.port}` : undefined,
+    accept: (stream, remoteAddress) => accept(Object.assign(stream, { remoteAddress })),
     clients: () => aedes.connectedClients,
     async close() {
       await new Promise<void>((r) => aedes.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await Promise.all([new Promise<void>((r) => server.close(() => r())), secure?.close()]);
     },
   };
 }
@@ -194,7 +227,8 @@ interface Login {
   generatedId: boolean;
 }
 
-type Gate = GatedSocket & { client?: Client; authenticated?: () => void };
+type Gate = GatedSocket & { client?: Client; authenticated?: () => void; certCn?: string };
+type GateSource = ConstructorParameters<typeof GatedSocket>[0];
 
 /**
  * What holds before authentication: at most maxPendingPerAddress unauthenticated sockets per source
@@ -202,7 +236,7 @@ type Gate = GatedSocket & { client?: Client; authenticated?: () => void };
  */
 function admission(deps: BrokerDeps, log: Logger, oversize: (gate: Gate, why: Oversize | string) => void) {
   const pending = new Map<string, number>();
-  return (sock: net.Socket): Gate | undefined => {
+  return (sock: GateSource): Gate | undefined => {
     const addr = sock.remoteAddress ?? '?';
     const n = pending.get(addr) ?? 0;
     if (n >= deps.maxPendingPerAddress) {

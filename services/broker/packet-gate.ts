@@ -3,7 +3,6 @@
 // process hold 256 MiB. The gate reads only the fixed headers as the bytes pass through and closes the
 // socket as soon as an announced length is over the limit; it never holds bytes itself. [MQTT-2.2.3]
 
-import type net from 'node:net';
 import { Duplex } from 'node:stream';
 
 export interface Oversize {
@@ -82,7 +81,7 @@ export class GatedSocket extends Duplex {
   private scanner: FixedHeaderScanner;
 
   constructor(
-    readonly socket: net.Socket,
+    readonly socket: Duplex & { remoteAddress?: string },
     max: number,
     onRefused: (why: Oversize | string) => void,
   ) {

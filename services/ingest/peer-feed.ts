@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Reading } from '../../alerts/types.ts';
+import { type UpstreamTls, upstreamTlsOptions } from './upstream.ts';
 
 type Wire = [string, string, number, number, number];
 
@@ -16,7 +17,7 @@ export interface PeerFeed {
 }
 
 export function startPeerFeed(
-  opts: { url: string; username?: string; password?: string; group: string },
+  opts: { url: string; username?: string; password?: string; group: string; tls?: UpstreamTls },
   onPeerReadings: (rs: Reading[]) => void,
   log: Logger,
 ): PeerFeed {
@@ -29,6 +30,7 @@ export function startPeerFeed(
     password: opts.password,
     clean: true,
     reconnectPeriod: 1000,
+    ...upstreamTlsOptions(opts.tls),
   });
   client.on('connect', () => {
     client.subscribe(`${base}/+`, { qos: 1 }, (err) => {

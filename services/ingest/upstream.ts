@@ -1,5 +1,6 @@
 // Subscription to an external broker (ChirpStack's, TTS's, EMQX). Persistent session, QoS 1, and the
 // PUBACK only after the uplink is stored: mqtt.js sends it when handleMessage calls back. [docs/topics.md, docs/guarantees.md]
+import fs from 'node:fs';
 import os from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -12,8 +13,21 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
+export interface UpstreamTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** mqtts:// to a broker with a private CA (and a client certificate if it wants one); read at connect time. */
+export function upstreamTlsOptions(tls: UpstreamTls | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  if (!tls) return {};
+  const read = (f?: string) => (f ? fs.readFileSync(f) : undefined);
+  return { ca: read(tls.caFile), cert: read(tls.certFile), key: read(tls.keyFile) };
+}
+
 export function startUpstream(
-  opts: { url: string; username?: string; password?: string; shareGroup?: string; clientId?: string },
+  opts: { url: string; username?: string; password?: string; shareGroup?: string; clientId?: string; tls?: UpstreamTls },
   ingest: (m: RawMessage) => Promise<unknown>,
   log: Logger,
 ): Upstream {
@@ -28,6 +42,7 @@ export function startUpstream(
     properties: opts.shareGroup ? { sessionExpiryInterval: 86_400 } : undefined,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    ...upstreamTlsOptions(opts.tls),
   });
   let connected = false;
   // mqtt.js handles one incoming packet at a time and sends its PUBACK when handleMessage calls back, so

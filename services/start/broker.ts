@@ -24,6 +24,7 @@ export async function startMqtt(ctx: AppContext, ingest: IngestService, heldPort
     maxPacketBytes: config.mqtt.maxPacketBytes,
     connectTimeoutMs: config.mqtt.connectTimeoutMs,
     maxPendingPerAddress: config.mqtt.maxPendingPerAddress,
+    tls: config.mqtts,
   });
   stops.push(() => broker.close());
   return broker;

@@ -24,7 +24,7 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
   // with a $share group, each instance evaluates all readings: its own and those its peers committed
   const peers =
     evaluate && up?.shareGroup && config.roles.has('ingest')
-      ? startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup }, evaluate, log)
+      ? startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup, tls: up.tls }, evaluate, log)
       : undefined;
   if (peers) stops.push(() => peers.close());
   // committed readings go on to the rule engine, the peers and the console's live board
