@@ -1,6 +1,6 @@
 // A rule prepared for the hot path: thresholds as signed integer micro-units, levels in decision order.
 
-import type { Rule, RuleLevel } from '../rules/rule-types.ts';
+import { type Rule, type RuleLevel, ruleLookbackMs } from '../rules/rule-types.ts';
 import { severityRank } from '../types.ts';
 import { toMicro } from './windows.ts';
 
@@ -28,6 +28,8 @@ export interface CompiledRule {
   horizonMs: number;
   retainMs: number;
   deviceIds?: Set<string>;
+  /** accumulation with intensityCap: micro-units of rain per hour a reading may count at most */
+  capMicroPerHour?: number;
 }
 
 function compileLevel(rule: Rule, sign: 1 | -1, l: RuleLevel): CompiledLevel {
@@ -49,8 +51,10 @@ export function compileRule(rule: Rule): CompiledRule {
     sign,
     horizonMs: windowed ? longest : THRESHOLD_LATE_MS,
     // rate windows are closed at the start ([t − w, t]), hence + 1 ms
-    retainMs: windowed ? longest + 1 + RETAIN_MARGIN_MS : 0,
+    // a capped sum also needs the reading before the window (its rain fell since that one)
+    retainMs: windowed ? ruleLookbackMs(rule) + 1 + RETAIN_MARGIN_MS : 0,
     ...(rule.scope.deviceIds && { deviceIds: new Set(rule.scope.deviceIds) }),
+    ...(rule.kind === 'accumulation' && rule.intensityCap !== undefined && { capMicroPerHour: toMicro(rule.intensityCap) }),
   };
 }
 

@@ -1,5 +1,7 @@
 // Computes each level's value at time t and which ranks hold. Values are signed (sign · value) in
 // integer micro-units, or milliseconds of silence for offline rules, so every check is one "≥".
+
+import { INTENSITY_LOOKBACK_MS } from '../rules/rule-types.ts';
 import type { LevelOutcome } from './alarm-state.ts';
 import type { CompiledLevel, CompiledRule } from './compiled-rule.ts';
 import { fromMicro, type Series } from './windows.ts';
@@ -24,7 +26,7 @@ function levelMicro(cr: CompiledRule, l: CompiledLevel, s: Series | undefined, t
     case 'threshold':
       return s.lastMicro(t)?.micro;
     case 'accumulation':
-      return s.sumMicro(t, l.windowMs);
+      return cr.capMicroPerHour === undefined ? s.sumMicro(t, l.windowMs) : s.cappedSumMicro(t, l.windowMs, cr.capMicroPerHour, INTENSITY_LOOKBACK_MS);
     default:
       return rateMicro(s, cr, t, l.windowMs);
   }

@@ -56,7 +56,17 @@ function conditionOf(r: Rule): string {
               .map(([k, x]) => [k, sorted(x)]),
           )
         : v;
-  return JSON.stringify(sorted({ kind: r.kind, metric: r.metric, comparison: r.comparison, scope: r.scope, levels: r.levels, hysteresis: r.clear.hysteresis }));
+  return JSON.stringify(
+    sorted({
+      kind: r.kind,
+      metric: r.metric,
+      comparison: r.comparison,
+      scope: r.scope,
+      levels: r.levels,
+      hysteresis: r.clear.hysteresis,
+      intensityCap: r.intensityCap,
+    }),
+  );
 }
 
 function getOrCreate<K, V>(m: Map<K, V>, key: K, make: () => V): V {

@@ -52,6 +52,25 @@ export class Series {
     return this.cumBefore(this.upper(t)) - this.cumBefore(this.upper(t - w));
   }
 
+  /** Sum over (t − w, t] where the readings of one instant count at most `capPerHour` (micro-units per hour) times
+   *  the time since the reading before them (found up to `lookbackMs` back; none there counts as one hour).
+   *  A scan over the window: used by rules with an intensity cap only. */
+  cappedSumMicro(t: number, w: number, capPerHour: number, lookbackMs: number): number {
+    const end = this.upper(t);
+    let i = this.upper(t - w);
+    let prev = i > this.head ? this.times[i - 1] : undefined;
+    let total = 0;
+    while (i < end) {
+      const time = this.times[i];
+      let group = 0;
+      while (i < end && this.times[i] === time) group += this.micros[i++];
+      const dt = prev !== undefined && time - prev <= lookbackMs ? time - prev : lookbackMs;
+      total += Math.min(group, Math.floor((capPerHour * dt) / 3_600_000));
+      prev = time;
+    }
+    return total;
+  }
+
   sum(t: number, w: number): number {
     return fromMicro(this.sumMicro(t, w));
   }

@@ -44,6 +44,11 @@ function dauerregen(p: PresetInput): RuleBody {
       ...dwdLevels('72h', [60, 90, 120]), // [DWD Dauerregen 72 h]
     ],
     clear: { hysteresis: 0, for: '1h' },
+    // Dauerregen is even rain of up to about 5 l/m² per hour over many hours; more in a short time is
+    // Starkregen [DWD via dpa, May 2024; docs/warning-logic.md]. Rain faster than 10 mm/h counts only at
+    // 10 mm/h here, so one cloudburst (28.8 mm in 1 h) is HEFTIGER STARKREGEN and not also Dauerregen, while the
+    // Stufe 4 sums (> 70 mm in 12 h, 5.8 mm/h on average) stay reachable by uneven persistent rain.
+    intensityCap: 10,
   };
 }
 

@@ -43,6 +43,9 @@ export const RuleBodySchema = z.strictObject({
   // how long the device may be silent before an open alarm is held as stale (default 3 × its median uplink
   // interval, at least 15 min)
   expectedInterval: duration.optional(),
+  // accumulation: rain faster than this many mm per hour counts only at this rate (Dauerregen is even rain;
+  // a cloudburst is Starkregen) [docs/warning-logic.md]
+  intensityCap: finite.positive({ error: 'intensityCap must be a rate in mm per hour above 0' }).max(1000).optional(),
 });
 export type RuleBody = z.input<typeof RuleBodySchema>;
 export type ParsedBody = z.output<typeof RuleBodySchema>;

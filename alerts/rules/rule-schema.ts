@@ -37,6 +37,8 @@ function semanticIssues(b: ParsedBody): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const add = (path: string, message: string | undefined) => message && issues.push({ path, message });
   add('metric', metricIssue(b));
+  if (b.intensityCap !== undefined && b.kind !== 'accumulation')
+    add('intensityCap', `intensityCap caps rain sums; it only applies to kind accumulation, not ${b.kind}`);
   b.levels.forEach((l, i) => {
     add(`levels.${i}.window`, windowIssue(b.kind, l.window));
     if (l.threshold === undefined && b.kind !== 'offline') add(`levels.${i}.threshold`, 'threshold is required');
@@ -88,6 +90,7 @@ function normalise(b: ParsedBody): RuleDefinition {
     mode: b.mode,
     enabled: b.enabled,
     ...(b.expectedInterval !== undefined && { expectedInterval: b.expectedInterval, expectedIntervalMs: tryParseDuration(b.expectedInterval) ?? 0 }),
+    ...(b.intensityCap !== undefined && { intensityCap: b.intensityCap }),
   };
 }
 

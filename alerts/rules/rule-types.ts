@@ -46,11 +46,24 @@ export interface RuleDefinition {
   /** silence after which an open alarm is held as stale; absent = 3 × the device's median uplink interval, ≥ 15 min */
   expectedInterval?: string;
   expectedIntervalMs?: number;
+  /** accumulation only: rain falling faster than this (mm per hour) counts only at this rate toward the sums,
+   *  so a single cloudburst (Starkregen) does not raise Dauerregen [docs/warning-logic.md] */
+  intensityCap?: number;
   /** set when the rule was expanded from a preset */
   preset?: PresetName;
 }
 
 export type Rule = RuleDefinition & { id: string };
+
+/** How far before a window's start a capped sum looks for the reading before it (the time that reading's rain
+ *  fell over); a reading with nothing before it in this span counts as one hour's rain. */
+export const INTENSITY_LOOKBACK_MS = 3_600_000;
+
+/** How far back a rule needs stored readings: its longest window, plus the look-back of a capped sum. */
+export function ruleLookbackMs(rule: Pick<RuleDefinition, 'levels' | 'intensityCap'>): number {
+  const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
+  return longest + (rule.intensityCap !== undefined ? INTENSITY_LOOKBACK_MS : 0);
+}
 
 export interface RuleIssue {
   path: string;

@@ -2,7 +2,7 @@
 // the alarms still open, and every device's last uplink. One function over a small source interface, so
 // the property test (test/property) restarts the engine through exactly the path the app uses.
 import type { LastSeenRef, OpenAlarmRef, RuleEngine } from '../../alerts/engine/rule-engine.ts';
-import type { Rule } from '../../alerts/rules/rule-types.ts';
+import { type Rule, ruleLookbackMs } from '../../alerts/rules/rule-types.ts';
 import { EVALUATED_SQL, type Reading, type Severity } from '../../alerts/types.ts';
 import type { Queryable } from '../db/db.ts';
 
@@ -30,7 +30,7 @@ export async function hydrateEngine(
   now: number,
 ): Promise<{ readings: number; openAlarms: number }> {
   const metrics = [...new Set(rules.map((r) => r.metric).filter((m): m is string => !!m))];
-  const longest = Math.max(MIN_LOOKBACK_MS, ...rules.flatMap((r) => r.levels.map((l) => l.windowMs)));
+  const longest = Math.max(MIN_LOOKBACK_MS, ...rules.map(ruleLookbackMs));
   const since = now - longest - SLACK_MS;
   const readings = metrics.length ? await source.readingsSince(since, metrics) : [];
   // A threshold rule compares the latest value however old it is (a silent gauge keeps its level; silence is

@@ -181,4 +181,25 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     expect(steady.r.bodies()[0].alarm.title).toBe('WARNUNG Stufe 2: DAUERREGEN');
     expect(await cap(d.id)).toContain('<event>DAUERREGEN</event>');
   });
+
+  it('item 12: one cloudburst (KOSTRA T=10 Euler II, 28.8 mm in 1 h) is HEFTIGER STARKREGEN and not also DAUERREGEN', async () => {
+    // failed before: the Dauerregen preset summed every drop, so the burst also made "DAUERREGEN, 28,8 mm in 12 h"
+    const S1 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7];
+    const both = await station([{ preset: 'dwd-dauerregen' }, { preset: 'dwd-starkregen' }]);
+    for (const [i, v] of S1.entries()) await h.send(both.dev, both.t0 + (i + 1) * 5 * MIN, { rain_mm: v });
+    // an hour of dry readings after the burst: the 12 h sum of every drop stays 28.8 mm
+    for (let i = 13; i <= 24; i++) await h.send(both.dev, both.t0 + i * 5 * MIN, { rain_mm: 0 });
+    await both.r.waitRequests(2);
+    const alarms = await h.alarms({ deviceId: both.dev });
+    // only the Starkregen rule: severe at the burst's peak, moderate now by its 6 h sum (28.8 mm ≥ 20 mm)
+    expect(alarms.map((a: { ruleId: string }) => a.ruleId)).toEqual([both.ruleIds[1]]);
+    expect(alarms[0].events.map((e: { kind: string; severity: string }) => `${e.kind}:${e.severity}`)).toEqual([
+      'firing:moderate',
+      'escalated:severe',
+      'deescalated:moderate',
+    ]);
+    expect(both.r.bodies().map((b) => b.alarm.title)).not.toContain('WARNUNG Stufe 2: DAUERREGEN');
+    const rule = await s.ok('GET', `/api/v1/rules/${both.ruleIds[0]}`);
+    expect(rule.intensityCap).toBe(10);
+  });
 });

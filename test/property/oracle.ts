@@ -247,7 +247,11 @@ export class Oracle {
     const last = pts.at(-1);
     return levels.map((l) => {
       if (rule.kind === 'threshold') return last && sign * last[1];
-      if (rule.kind === 'accumulation') return sign * pts.filter(([time]) => time > t - l.windowMs).reduce((s, [, v]) => s + v, 0);
+      if (rule.kind === 'accumulation') {
+        const inWin = pts.filter(([time]) => time > t - l.windowMs);
+        if (rule.intensityCap === undefined) return sign * inWin.reduce((s, [, v]) => s + v, 0);
+        return sign * cappedSum(all.slice(0, end), inWin, micro(rule.intensityCap));
+      }
       // rate: change over the closed window [t − w, t]; nothing in the window → no value
       if (!last || last[0] < t - l.windowMs) return undefined;
       const inWin = pts.filter(([time]) => time >= t - l.windowMs).map(([, v]) => v);
@@ -404,6 +408,20 @@ function compiled(rule: Rule): Level[] {
   return c;
 }
 
+/** documented (docs/warning-logic.md): with an intensity cap, the readings of one instant count at most
+ *  cap × the time since the reading before them (looked for up to 1 h back; none there counts as 1 h) */
+function cappedSum(before: Point[], inWin: Point[], capPerHour: number): number {
+  const times = [...new Set(inWin.map(([time]) => time))];
+  let total = 0;
+  for (const time of times) {
+    const group = inWin.filter(([x]) => x === time).reduce((s, [, v]) => s + v, 0);
+    const earlier = before.filter(([x]) => x < time && x >= time - HOUR).map(([x]) => x);
+    const dt = earlier.length > 0 ? time - Math.max(...earlier) : HOUR;
+    total += Math.min(group, Math.floor((capPerHour * dt) / HOUR));
+  }
+  return total;
+}
+
 /** index of the first point with time > t (plain linear scan) */
 function firstAfter(pts: Point[], t: number): number {
   let i = 0;
@@ -423,11 +441,13 @@ function compile(rule: Rule): Level[] {
 }
 
 /** what decides whether an alarm holds: not the name, mode or timers */
-const condition = (r: Rule) => JSON.stringify([r.kind, r.metric, r.comparison, r.scope, r.levels, r.clear.hysteresis]);
+const condition = (r: Rule) => JSON.stringify([r.kind, r.metric, r.comparison, r.scope, r.levels, r.clear.hysteresis, r.intensityCap]);
 const longest = (rule: Rule) => Math.max(0, ...rule.levels.map((l) => l.windowMs));
 const windowed = (rule: Rule) => rule.kind === 'accumulation' || rule.kind === 'rate';
 const horizonOf = (rule: Rule) => (windowed(rule) ? longest(rule) : THRESHOLD_HORIZON_MS);
-const retainOf = (rule: Rule) => (windowed(rule) ? longest(rule) + 1 + RETAIN_MARGIN_MS : 0);
+/** documented: a capped sum looks up to 1 h before its window for the reading before the first one */
+const capLookback = (rule: Rule) => (rule.kind === 'accumulation' && rule.intensityCap !== undefined ? HOUR : 0);
+const retainOf = (rule: Rule) => (windowed(rule) ? longest(rule) + capLookback(rule) + 1 + RETAIN_MARGIN_MS : 0);
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 const rkey = (r: Reading) => `${r.deviceId}\u0000${r.metric}\u0000${r.time}`;
 

@@ -63,8 +63,11 @@ const accumulation = fc
     th: rising(fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 15 })),
     hyst: fc.constantFrom(0, 0, 1, 2.4),
     timing,
+    // Dauerregen-style: rain faster than this (mm/h) counts only at this rate
+    cap: fc.option(fc.constantFrom(3, 12, 40), { nil: undefined, freq: 2 }),
   })
   .map((g) => ({
+    ...(g.cap !== undefined && { intensityCap: g.cap }),
     name: 'Regensumme',
     kind: 'accumulation',
     metric: 'rain_mm',
