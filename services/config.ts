@@ -48,6 +48,13 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
     .default(64),
+  // uplinks worked on at once; past it new ones wait and their sockets are not read [docs/guarantees.md]
+  INGEST_MAX_IN_FLIGHT: z
+    .string()
+    .regex(/^\d+$/, 'INGEST_MAX_IN_FLIGHT must be a whole number ≥ 1')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1_000_000, 'INGEST_MAX_IN_FLIGHT must be a whole number between 1 and 1000000')
+    .default(4096),
   UPSTREAM_MQTT_URL: z
     .string()
     .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
@@ -169,6 +176,8 @@ export interface Config {
   mqttPort: number | 'off';
   /** embedded broker limits that hold before authentication */
   mqtt: { maxPacketBytes: number; connectTimeoutMs: number; maxPendingPerAddress: number };
+  /** uplinks worked on at once before new ones wait (backpressure) */
+  ingestMaxInFlight: number;
   /** TLS listener of the embedded broker (files re-read when they change); ca: client certificates accepted */
   mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string };
   /** MQTT over WebSockets at /mqtt on the HTTP port (when this process runs the broker and the API) */
@@ -230,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpPort: e.HTTP_PORT,
     mqttPort: e.MQTT_PORT,
     mqtt: { maxPacketBytes: e.MQTT_MAX_PACKET_BYTES, connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT, maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS },
+    ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     mqtts:
       e.MQTTS_PORT !== 'off' && e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? {

@@ -25,6 +25,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     pendingUplinks: new client.Gauge({ name: 'regenwacht_ingest_pending', help: 'Uplinks waiting for their batch to commit', registers: [registry] }),
+    uplinksWaiting: new client.Gauge({
+      name: 'regenwacht_ingest_waiting',
+      help: 'Uplinks held before any work because INGEST_MAX_IN_FLIGHT uplinks are in flight (backpressure)',
+      registers: [registry],
+    }),
     /** the gauges that need the database are filled from this probe when Prometheus scrapes */
     probe: undefined as StateProbe | undefined,
   };

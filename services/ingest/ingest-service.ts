@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
+import { InFlightGate } from './in-flight-gate.ts';
 import type { IngestPipeline } from './pipeline.ts';
 import type { IngestWork, Outcome, RawMessage } from './types.ts';
 import type { BatchWriter } from './writer.ts';
@@ -11,18 +12,44 @@ import type { BatchWriter } from './writer.ts';
  * duplicate cache see them in order, and so does the rule engine after the commit. Different devices do not
  * wait for each other. The writer still resolves each uplink only after its commit. [docs/guarantees.md]
  */
+/** Uplinks worked on at once before new ones wait (INGEST_MAX_IN_FLIGHT). Two PostgreSQL batches' worth. */
+export const DEFAULT_MAX_IN_FLIGHT = 4096;
+
 export class IngestService {
   /** per topic: settles once the latest uplink of that topic has been processed and queued for writing */
   private tails = new Map<string, Promise<unknown>>();
+  private gate: InFlightGate;
 
   constructor(
     private pipeline: IngestPipeline,
     private writer: BatchWriter,
     private metrics: Metrics,
     private log: Logger,
-  ) {}
+    opts: { maxInFlight?: number } = {},
+  ) {
+    this.gate = new InFlightGate(opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  }
+
+  /** uplinks being worked on, and uplinks waiting for a place (backpressure) */
+  get load(): { inFlight: number; waiting: number } {
+    return { inFlight: this.gate.inFlight, waiting: this.gate.waiting };
+  }
 
   async handle(msg: RawMessage): Promise<Outcome> {
+    const wait = this.gate.acquire();
+    if (wait) {
+      this.metrics.uplinksWaiting.set(this.gate.waiting);
+      await wait;
+      this.metrics.uplinksWaiting.set(this.gate.waiting);
+    }
+    try {
+      return await this.handleInOrder(msg);
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  private async handleInOrder(msg: RawMessage): Promise<Outcome> {
     const prev = this.tails.get(msg.topic);
     // The stored value is a promise of an object holding the write promise, so the chain never waits for a
     // commit (group commit keeps working) and a refused write does not break the chain.

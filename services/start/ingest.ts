@@ -35,5 +35,7 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
   };
   const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted });
   stops.push(() => writer.close());
-  return new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }));
+  return new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }), {
+    maxInFlight: config.ingestMaxInFlight,
+  });
 }
