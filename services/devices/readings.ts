@@ -98,3 +98,21 @@ export async function latestValues(db: Db, deviceId: string, metrics: string[]):
   }
   return out;
 }
+
+export interface StoredReading {
+  deviceId: string;
+  metric: string;
+  time: number;
+  value: number;
+  quality: number;
+}
+
+/** Every stored reading of these devices in (from, to], flagged ones included, oldest first (a backtest's input). */
+export async function readingsOfDevices(db: Db, deviceIds: string[], metric: string | null, from: Date, to: Date): Promise<StoredReading[]> {
+  const r = await db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
+    `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
+     and time > $3 and time <= $4 order by time limit 2000000`,
+    [deviceIds, metric, from, to],
+  );
+  return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
+}

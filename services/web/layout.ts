@@ -2,6 +2,7 @@
 import { allowed } from '../auth/roles.ts';
 import { type Html, html } from './html.ts';
 import type { I18n } from './i18n.ts';
+import { rulesNav } from './rules-nav.ts';
 import type { Session } from './users.ts';
 
 export interface View {
@@ -40,6 +41,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
     session
       ? html`<nav aria-label="${i.t('app')}">
     <a class="navlink" href="/">${i.t('nav_situation')}</a>
+    ${rulesNav(i, role)}
     ${role && allowed(role, 'audit:read') ? html`<a class="navlink" href="/audit">${i.t('nav_audit')}</a>` : ''}
     ${role && allowed(role, 'tokens:write') ? html`<a class="navlink" href="/admin/users">${i.t('nav_users')}</a>` : ''}
     <a class="navlink" href="/account/password">${i.t('nav_password')}</a>

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { type CapMsgType, capAlertXml, capAtomFeed } from '../../../alerts/channels/cap.ts';
 import { alarmTitle } from '../../../alerts/channels/wording.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
-import { type Severity, severityRank, type Transition } from '../../../alerts/types.ts';
 import { newId, RuleInvalid } from '../../alarms/alarm-service.ts';
+import { BACKTEST_MAX_MS, backtestRule } from '../../alarms/backtest.ts';
 import { endSilence, insertSilence, listSilences } from '../../alarms/silence-store.ts';
 import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
 import { audit } from '../../audit.ts';
@@ -13,7 +13,6 @@ import { orgSchema } from '../../auth/orgs.ts';
 import type { Principal } from '../../auth/token-store.ts';
 import type { AppContext } from '../../context.ts';
 import { bigintId } from '../../db/ids.ts';
-import { asEvaluatedLive } from '../../ingest/quality-replay.ts';
 import { actor, assertOrg, need, orgFilter, orgFor, sees } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 
@@ -84,36 +83,14 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
     const { org: ruleOrg, ...rule } = found;
     const from = Date.parse(req.body.from);
     const to = Date.parse(req.body.to);
-    if (to <= from || to - from > 31 * 86_400_000) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
-    const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
-    // a rule only ever sees its own municipality's devices, as in live evaluation
-    const devices = ctx.devices
-      .list()
-      .filter(
-        (d) =>
-          d.org === ruleOrg &&
-          (rule.scope.deviceIds ? rule.scope.deviceIds.includes(d.id) : true) &&
-          Object.entries(rule.scope.tags ?? {}).every(([k, v]) => d.tags[k] === v),
-      );
-    const r = await ctx.db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
-      `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
-       and time > $3 and time <= $4 order by time limit 2000000`,
-      // at least an hour before `from`: the quality filter judges a level against the readings before it
-      [devices.map((d) => d.id), rule.metric ?? null, new Date(from - Math.max(longest, 3_600_000)), new Date(to)],
-    );
-    const stored = r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
-    // the quality filter's hold-and-release replayed, so a held level step counts when live evaluation saw it
-    const readings = asEvaluatedLive(stored, (id) => ctx.devices.get(id)?.params ?? {});
-    const { RuleEngine } = await import('../../../alerts/engine/rule-engine.ts');
-    const e = new RuleEngine();
-    e.setDevices(devices.map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
-    const ts = e.backtest(rule, readings, from, to);
+    if (to <= from || to - from > BACKTEST_MAX_MS) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
+    const { readings, transitions: ts, alarms } = await backtestRule(ctx, rule, ruleOrg, from, to);
     return {
       ruleId: rule.id,
       from: req.body.from,
       to: req.body.to,
       readings: readings.length,
-      alarms: groupAlarms(ts),
+      alarms,
       transitions: ts.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
     };
   });
@@ -334,56 +311,4 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AppContext) {
 function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unknown[] } }>(r: T): T {
   const red = (ts: unknown[]) => ts.map((t) => (t && typeof t === 'object' && 'secret' in t ? { ...t, secret: 'whsec_…' } : t));
   return { ...r, targets: red(r.targets), ...(r.escalate ? { escalate: { ...r.escalate, targets: red(r.escalate.targets) } } : {}) };
-}
-
-/** Transitions of a backtest folded into the alarms they would have been. */
-function groupAlarms(ts: Transition[]) {
-  const open = new Map<
-    string,
-    {
-      ruleId: string;
-      deviceId: string;
-      metric: string;
-      severity: Severity;
-      maxSeverity: Severity;
-      startedAt: string;
-      resolvedAt: string | null;
-      value: number;
-      threshold: number;
-      mode: string;
-    }
-  >();
-  const out = [];
-  for (const t of ts) {
-    const k = `${t.ruleId}/${t.deviceId}`;
-    if (t.kind === 'firing') {
-      const a = {
-        ruleId: t.ruleId,
-        deviceId: t.deviceId,
-        metric: t.metric,
-        severity: t.severity,
-        maxSeverity: t.severity,
-        startedAt: new Date(t.since ?? t.at).toISOString(),
-        resolvedAt: null,
-        value: t.value,
-        threshold: t.threshold,
-        mode: t.mode,
-      };
-      open.set(k, a);
-      out.push(a);
-    } else {
-      const a = open.get(k);
-      if (!a) continue;
-      if (t.kind === 'resolved') {
-        a.resolvedAt = new Date(t.at).toISOString();
-        open.delete(k);
-      } else {
-        a.severity = t.severity;
-        if (severityRank(t.severity) > severityRank(a.maxSeverity)) a.maxSeverity = t.severity;
-        a.value = t.value;
-        a.threshold = t.threshold;
-      }
-    }
-  }
-  return out;
 }
