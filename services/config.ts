@@ -134,6 +134,13 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 1, 'HTTP_RATE_LIMIT must be at least 1')
     .default(3000),
+  /** anonymous open-data requests (SensorThings, downloads, catalogue, public CAP) per client address and minute */
+  OPEN_DATA_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+$/, 'OPEN_DATA_RATE_LIMIT must be a whole number of requests per minute')
+    .transform(Number)
+    .refine((n) => n >= 1, 'OPEN_DATA_RATE_LIMIT must be at least 1')
+    .default(600),
   WEBHOOK_ALLOW_NETS: z
     .string()
     .default('')
@@ -195,6 +202,8 @@ export interface Config {
   publicUrl: string;
   /** requests per minute one client address may make to the HTTP API */
   httpRateLimit: number;
+  /** requests per minute one client address may make to the anonymous open-data endpoints */
+  openDataRateLimit: number;
   /** networks a municipality's webhooks may reach besides public addresses (CIDR) */
   webhookAllowNets: readonly string[];
   cap: { status: 'Actual' | 'Exercise' | 'System' | 'Test' | 'Draft'; scope: 'Public' | 'Restricted'; restriction: string };
@@ -268,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // unset: the HTTP API's own address (startRegenwacht fills in the port when HTTP_PORT=0)
     publicUrl: (e.PUBLIC_URL ?? `http://${urlHost(e.BIND_HOST)}:${e.HTTP_PORT}`).replace(/\/$/, ''),
     httpRateLimit: e.HTTP_RATE_LIMIT,
+    openDataRateLimit: e.OPEN_DATA_RATE_LIMIT,
     webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
     cap: { status: e.CAP_STATUS, scope: e.CAP_SCOPE, restriction: e.CAP_RESTRICTION },
     capArs: e.CAP_ARS,

@@ -21,6 +21,8 @@ export interface Device {
   tags: Record<string, string>;
   /** the municipality the device belongs to ('default' unless orgs are used) */
   org: string;
+  /** published as open data: true/false, or null to follow the municipality's setting [migrations/011_open_data.sql] */
+  public: boolean | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -34,6 +36,7 @@ interface Row {
   params: DeviceParams;
   tags: Record<string, string>;
   org: string;
+  public: boolean | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -47,6 +50,7 @@ const toDevice = (r: Row): Device => ({
   params: r.params ?? {},
   tags: r.tags ?? {},
   org: r.org ?? DEFAULT_ORG,
+  public: r.public ?? null,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
 });
@@ -117,18 +121,25 @@ export class DeviceRegistry {
   // Writes run in their own transaction, with `inTx` (the audit row) inside it; the cache changes only after
   // the commit, so a write that fails halfway leaves no trace in memory either. [issue 11]
 
-  async create(d: Omit<Device, 'createdAt' | 'updatedAt' | 'org'> & { org?: string }, inTx?: (tx: Queryable) => Promise<void>): Promise<Device> {
+  async create(
+    d: Omit<Device, 'createdAt' | 'updatedAt' | 'org' | 'public'> & { org?: string; public?: boolean | null },
+    inTx?: (tx: Queryable) => Promise<void>,
+  ): Promise<Device> {
     const dev = await this.db.transaction(async (tx) => {
-      const r = await tx.query<Row>(`insert into devices(id, name, model, dev_eui, location, params, tags, org) values ($1,$2,$3,$4,$5,$6,$7,$8) returning *`, [
-        d.id,
-        d.name,
-        d.model,
-        d.devEui,
-        d.location ? JSON.stringify(d.location) : null,
-        JSON.stringify(d.params),
-        JSON.stringify(d.tags),
-        d.org ?? DEFAULT_ORG,
-      ]);
+      const r = await tx.query<Row>(
+        `insert into devices(id, name, model, dev_eui, location, params, tags, org, public) values ($1,$2,$3,$4,$5,$6,$7,$8,$9) returning *`,
+        [
+          d.id,
+          d.name,
+          d.model,
+          d.devEui,
+          d.location ? JSON.stringify(d.location) : null,
+          JSON.stringify(d.params),
+          JSON.stringify(d.tags),
+          d.org ?? DEFAULT_ORG,
+          d.public ?? null,
+        ],
+      );
       await inTx?.(tx);
       return toDevice(r.rows[0]);
     });
@@ -147,7 +158,7 @@ export class DeviceRegistry {
     const next = { ...cur, ...patch, params: patch.params ? { ...cur.params, ...patch.params } : cur.params };
     const dev = await this.db.transaction(async (tx) => {
       const r = await tx.query<Row>(
-        `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, updated_at=now() where id=$1 returning *`,
+        `update devices set name=$2, model=$3, dev_eui=$4, location=$5, params=$6, tags=$7, org=$8, public=$9, updated_at=now() where id=$1 returning *`,
         [
           id,
           next.name,
@@ -157,6 +168,7 @@ export class DeviceRegistry {
           JSON.stringify(next.params),
           JSON.stringify(next.tags),
           next.org,
+          next.public,
         ],
       );
       if (!r.rows[0]) return undefined;

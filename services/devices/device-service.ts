@@ -43,6 +43,8 @@ export const deviceBody = z.object({
   tags: z.record(z.string(), z.string()).default({}),
   /** the municipality; only an installation-wide token may choose it, else the token's own */
   org: orgSchema.optional(),
+  /** open data: publish this device (true), never (false), or follow the municipality's setting (null, the default) */
+  public: z.boolean().nullable().optional(),
 });
 export type DeviceBody = z.infer<typeof deviceBody>;
 
@@ -59,8 +61,9 @@ export async function registerDevice(ctx: Pick<AppContext, 'devices'>, p: Princi
   const owner = devEui ? ctx.devices.getByEui(devEui) : undefined;
   if (devEui && owner) throw euiTaken(devEui, sees(p, owner.org) ? owner.id : undefined);
   return ctx.devices
-    .create({ id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org }, (tx) =>
-      audit(tx, by, 'create', 'device', b.id, b),
+    .create(
+      { id: b.id, name: b.name, model: b.model, devEui, location: b.location ?? null, params: b.params, tags: b.tags, org, public: b.public ?? null },
+      (tx) => audit(tx, by, 'create', 'device', b.id, b),
     )
     .catch((e: { code?: string; constraint?: string }) => {
       // two requests racing past the checks above

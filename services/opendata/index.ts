@@ -1,0 +1,16 @@
+// Open data (issue 15): the opt-in setting on the operator API, and the anonymous endpoints — SensorThings
+// API, bulk downloads, DCAT-AP.de catalogue, public CAP feed — with their own CORS, caching and rate limit.
+// Registered on the API app with one line (services/api/routes/index.ts). [docs/opendata.md] [README.md Open data]
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { openHttpHooks } from './open-http.ts';
+import { openDataSettingsRoutes } from './settings-routes.ts';
+import { staRoutes } from './sta/sta-routes.ts';
+
+export async function openDataRoutes(app: FastifyInstance, ctx: AppContext) {
+  await openDataSettingsRoutes(app, ctx);
+  await app.register(async (open) => {
+    openHttpHooks(open, ['/sta', '/dcat', '/open']);
+    await staRoutes(open, ctx);
+  });
+}

@@ -1,0 +1,64 @@
+// What every anonymous open-data endpoint shares: CORS for any origin, its own rate limit (separate from the
+// API's), caching headers, and ETag/If-None-Match → 304 on buffered answers. Registered inside the open-data
+// plugin only, so none of it touches the operator API. [issue 15]
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+export const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'ETag, Last-Modified, Content-Disposition, Retry-After',
+} as const;
+
+/** Route config: the open endpoints share one per-address budget, separate from HTTP_RATE_LIMIT. */
+export const openRateLimit = (max: number) => ({
+  rateLimit: {
+    max,
+    timeWindow: '1 minute',
+    groupId: 'open-data',
+    keyGenerator: (req: { ip: string }) => `open:${req.ip}`,
+  },
+});
+
+/** `public, max-age=…`: how long a cache may keep the answer. */
+export function cacheFor(reply: FastifyReply, seconds: number, lastModified?: Date) {
+  reply.header('cache-control', `public, max-age=${seconds}`);
+  if (lastModified && !Number.isNaN(lastModified.getTime())) reply.header('last-modified', lastModified.toUTCString());
+}
+
+const etagOf = (payload: string | Buffer) => `W/"${crypto.createHash('sha1').update(payload).digest('base64url')}"`;
+
+/** Adds CORS, a default Cache-Control and ETag handling to the routes of the plugin it is called in. */
+export function openHttpHooks(app: FastifyInstance, prefixes: string[]) {
+  app.addHook('onRequest', async (_req, reply) => {
+    for (const [k, v] of Object.entries(CORS_HEADERS)) reply.header(k, v);
+    // helmet's same-origin default would keep other sites' pages from embedding the data
+    reply.header('cross-origin-resource-policy', 'cross-origin');
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', reply.statusCode < 400 ? 'public, max-age=60' : 'no-store');
+    if (reply.statusCode !== 200 || !(typeof payload === 'string' || Buffer.isBuffer(payload))) return payload;
+    const tag = reply.getHeader('etag')?.toString() ?? etagOf(payload);
+    reply.header('etag', tag);
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    const lm = reply.getHeader('last-modified')?.toString();
+    const notModified = inm ? inm.split(',').some((t) => t.trim() === tag || t.trim() === '*') : !!(ims && lm && Date.parse(lm) <= Date.parse(ims));
+    if (notModified) {
+      reply.code(304);
+      reply.removeHeader('content-length');
+      return '';
+    }
+    return payload;
+  });
+  // CORS preflight (a browser asks before sending If-None-Match from another origin)
+  for (const prefix of prefixes) {
+    app.options(`${prefix}/*`, { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+        .header('access-control-allow-headers', 'If-None-Match, If-Modified-Since, Accept, Accept-Language')
+        .header('access-control-max-age', '86400')
+        .send(),
+    );
+  }
+}

@@ -1,0 +1,100 @@
+// The SQL statements of the SensorThings API: a page of one entity set, its count, and the related rows of
+// many parents at once ($expand). Conditions come from sql-compiler.ts, values only as bind parameters.
+import type { Queryable } from '../../db/db.ts';
+import { type EntityDef, SqlParams } from './entity-store.ts';
+import type { Expr } from './filter-parser.ts';
+import type { OrderItem } from './query-options.ts';
+import { Compiler, type Scope } from './sql-compiler.ts';
+
+export type Row = Record<string, unknown>;
+
+/** key columns = values (a navigation parent, or an entity id) */
+export interface Constraint {
+  cols: string[];
+  values: unknown[];
+}
+
+export interface Page {
+  def: EntityDef;
+  where: Constraint[];
+  filter?: Expr;
+  orderby: OrderItem[];
+  limit: number;
+  offset: number;
+}
+
+function conditions(c: Compiler, scope: Scope, where: Constraint[], filter: Expr | undefined): string[] {
+  const out: string[] = [];
+  for (const w of where) w.cols.forEach((col, i) => out.push(`${scope.alias}.${col} = ${c.q.p(w.values[i])}`));
+  if (filter) out.push(c.filter(filter, scope));
+  return out;
+}
+
+function orderSql(c: Compiler, scope: Scope, orderby: OrderItem[]): string {
+  // the entity's own order last, so pages never overlap or skip rows (FROST's alwaysOrderbyId)
+  const items = orderby.map((o) => `${c.orderExpr(o.expr, scope)} ${o.desc ? 'desc' : 'asc'} nulls last`);
+  for (const col of scope.def.order) items.push(`${scope.alias}.${col}`);
+  return items.join(', ');
+}
+
+const whereSql = (conds: string[]) => (conds.length ? `where ${conds.join(' and ')}` : '');
+
+export async function findRows(db: Queryable, page: Page): Promise<Row[]> {
+  const q = new SqlParams();
+  const c = new Compiler(q);
+  const scope: Scope = { def: page.def, alias: 'a0', known: {} };
+  const conds = conditions(c, scope, page.where, page.filter);
+  const order = orderSql(c, scope, page.orderby);
+  const sql = `select a0.* from (${page.def.relation(q)}) a0 ${whereSql(conds)} order by ${order} limit ${q.p(page.limit)} offset ${q.p(page.offset)}`;
+  return (await db.query<Row>(sql, q.values)).rows;
+}
+
+export async function countRows(db: Queryable, def: EntityDef, where: Constraint[], filter: Expr | undefined): Promise<number> {
+  const q = new SqlParams();
+  const c = new Compiler(q);
+  const scope: Scope = { def, alias: 'a0', known: {} };
+  const conds = conditions(c, scope, where, filter);
+  const r = await db.query<{ n: string | number }>(`select count(*) as n from (${def.relation(q)}) a0 ${whereSql(conds)}`, q.values);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * The related rows of many parents in one statement: for each parent key tuple, its page of `def` rows
+ * (a lateral subquery, so `$top` per parent uses the index). Rows carry `_parent`, the index into `keys`.
+ */
+export async function relatedRows(
+  db: Queryable,
+  def: EntityDef,
+  remote: string[],
+  keys: unknown[][],
+  opts: { filter?: Expr; orderby: OrderItem[]; limit: number; offset: number; count: boolean },
+): Promise<{ rows: Row[]; counts: Map<number, number> }> {
+  const counts = new Map<number, number>();
+  if (keys.length === 0) return { rows: [], counts };
+  const base = (q: SqlParams) => {
+    const c = new Compiler(q);
+    const scope: Scope = { def, alias: 'a0', known: {} };
+    const cols = remote.map((_, i) => `k${i}`);
+    const arrays = remote.map((_, i) => `${q.p(keys.map((k) => String(k[i])))}::text[]`);
+    const parents = `unnest(${arrays.join(', ')}) with ordinality as p(${cols.join(', ')}, i)`;
+    const conds = [...remote.map((r, i) => `a0.${r} = p.k${i}`), ...conditions(c, scope, [], opts.filter)];
+    return { c, scope, parents, conds, rel: def.relation(q) };
+  };
+  const q = new SqlParams();
+  const { c, scope, parents, conds, rel } = base(q);
+  const order = orderSql(c, scope, opts.orderby);
+  const sql = `select x.*, p.i - 1 as _parent from ${parents}
+    cross join lateral (select a0.* from (${rel}) a0 where ${conds.join(' and ')} order by ${order} limit ${q.p(opts.limit)} offset ${q.p(opts.offset)}) x
+    order by p.i`;
+  const rows = (await db.query<Row>(sql, q.values)).rows;
+  if (opts.count) {
+    const qc = new SqlParams();
+    const b = base(qc);
+    const r = await db.query<{ i: string | number; n: string | number }>(
+      `select p.i - 1 as i, (select count(*) from (${b.rel}) a0 where ${b.conds.join(' and ')}) as n from ${b.parents}`,
+      qc.values,
+    );
+    for (const x of r.rows) counts.set(Number(x.i), Number(x.n));
+  }
+  return { rows, counts };
+}
