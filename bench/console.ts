@@ -23,26 +23,36 @@ const pct = (xs: number[], p: number) => {
 
 // ---- child: N SSE clients held open, counting events ----
 if (process.argv[2] === 'sse-clients') {
+  // opens n clients on 'open', closes them on 'close', so the parent can alternate bursts with and without them
   const { url, cookie, n } = JSON.parse(process.argv[3]) as { url: string; cookie: string; n: number };
-  let open = 0;
   let bytes = 0;
-  const reqs: http.ClientRequest[] = [];
-  for (let k = 0; k < n; k++) {
-    const req = http.get(`${url}/events`, { headers: { cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
-      // as cheap as a client can be (it shares this machine's CPUs with the server): count bytes, look for
-      // the greeting only until it came
-      let greeted = false;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (!greeted && chunk.includes('event: hello')) {
-          greeted = true;
-          if (++open === n) process.send?.({ ev: 'open', n: open });
-        }
+  let reqs: http.ClientRequest[] = [];
+  const openAll = () => {
+    let open = 0;
+    for (let k = 0; k < n; k++) {
+      const req = http.get(`${url}/events`, { headers: { cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
+        // as cheap as a client can be (it shares this machine's CPUs with the server): count bytes, look for
+        // the greeting only until it came
+        let greeted = false;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (!greeted && chunk.includes('event: hello')) {
+            greeted = true;
+            if (++open === n) process.send?.({ ev: 'open', n: open });
+          }
+        });
       });
-    });
-    reqs.push(req);
-  }
+      req.on('error', () => {});
+      reqs.push(req);
+    }
+  };
   process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'open') openAll();
+    if (m.cmd === 'close') {
+      for (const r of reqs) r.destroy();
+      reqs = [];
+      setTimeout(() => process.send?.({ ev: 'closed' }), 300);
+    }
     if (m.cmd === 'count') process.send?.({ ev: 'count', bytes });
     if (m.cmd === 'stop') {
       for (const r of reqs) r.destroy();
@@ -62,6 +72,10 @@ async function main() {
       requests: { type: 'string', default: '100' },
       sse: { type: 'string', default: '200' },
       messages: { type: 'string', default: '20000' },
+      // rounds of (burst without SSE clients, burst with them), alternating which comes first
+      rounds: { type: 'string', default: '6' },
+      // `sse`: only the SSE part (no render timings, no browser) — for repeating that measurement alone
+      only: { type: 'string', default: 'all' },
     },
   });
   const N = Number(a.stations);
@@ -140,83 +154,85 @@ async function main() {
     const cookie = `rw_session=${sid}`;
     say(`setup: ${N} stations, ${a.alarms} open alarms, 3 × ${7 * 288} readings on st0`);
 
-    // ---- server render ----
-    const timeGets = async (p: string, n: number) => {
-      const ms: number[] = [];
-      let bytes = 0;
-      for (let k = 0; k < n + 5; k++) {
+    if (a.only !== 'sse') {
+      // ---- server render ----
+      const timeGets = async (p: string, n: number) => {
+        const ms: number[] = [];
+        let bytes = 0;
+        for (let k = 0; k < n + 5; k++) {
+          const t0 = performance.now();
+          const res = await fetch(r.httpUrl + p, { headers: { cookie } });
+          const body = await res.text();
+          if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
+          if (k >= 5) ms.push(performance.now() - t0); // the first 5 warm up
+          bytes = body.length;
+        }
+        return { p50: pct(ms, 50), p95: pct(ms, 95), max: pct(ms, 100), kB: Math.round(bytes / 1024) };
+      };
+      out.lagebildMs = await timeGets('/', Number(a.requests));
+      say(`Lagebild: ${JSON.stringify(out.lagebildMs)}`);
+      out.boardMs = await timeGets('/board', Number(a.requests));
+      out.stationsJsonMs = await timeGets('/stations.json', Number(a.requests));
+      out.station7dMs = await timeGets('/stations/st0?range=7d', Math.round(Number(a.requests) / 2));
+      say(`station 7 d: ${JSON.stringify(out.station7dMs)}`);
+
+      // ---- refresh wave: after one alarm change every open Lagebild fetches /board and /stations.json ----
+      // The same URL for all pages shares one cached render; a distinct (ignored) query per page makes every
+      // request a cache miss, as before the cache. CPU of this process: server and fetching client together.
+      const wave = async (distinct: boolean) => {
+        await new Promise((res) => setTimeout(res, 1100)); // the cache entries of earlier requests have expired
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const res = await fetch(r.httpUrl + p, { headers: { cookie } });
-        const body = await res.text();
-        if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
-        if (k >= 5) ms.push(performance.now() - t0); // the first 5 warm up
-        bytes = body.length;
+        await Promise.all(
+          Array.from({ length: Number(a.sse) }, async (_, k) => {
+            for (const p of ['/board', '/stations.json'])
+              await (await fetch(`${r.httpUrl}${p}${distinct ? `?page=${k}` : ''}`, { headers: { cookie } })).text();
+          }),
+        );
+        const c = process.cpuUsage(c0);
+        return { cpuMs: Math.round((c.user + c.system) / 1000), wallMs: Math.round(performance.now() - t0) };
+      };
+      out.refreshWave = { pages: Number(a.sse), uncached: [await wave(true), await wave(true)], cached: [await wave(false), await wave(false)] };
+      say(`refresh wave: ${JSON.stringify(out.refreshWave)}`);
+
+      // ---- chromium: navigation to a live, drawn Lagebild ----
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: [
+          '--no-sandbox',
+          '--headless',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      await ctx.addCookies([{ name: 'rw_session', value: sid!, url: r.httpUrl }]);
+      const page = await ctx.newPage();
+      const inter: number[] = [];
+      const stationInter: number[] = [];
+      for (let k = 0; k < 6; k++) {
+        await page.goto(`${r.httpUrl}/`);
+        await page.waitForFunction(
+          () =>
+            document.body.dataset.live === '1' && document.querySelector('[data-station],[data-cluster]') && document.querySelectorAll('#board tr').length > 1,
+        );
+        const ms = await page.evaluate(() => performance.now());
+        if (k > 0) inter.push(ms); // the first loads the scripts into the cache
+        await page.goto(`${r.httpUrl}/stations/st0?range=7d`);
+        await page.waitForFunction(() => document.querySelectorAll('[data-drawn]').length >= 3);
+        const ms2 = await page.evaluate(() => performance.now());
+        if (k > 0) stationInter.push(ms2);
       }
-      return { p50: pct(ms, 50), p95: pct(ms, 95), max: pct(ms, 100), kB: Math.round(bytes / 1024) };
-    };
-    out.lagebildMs = await timeGets('/', Number(a.requests));
-    say(`Lagebild: ${JSON.stringify(out.lagebildMs)}`);
-    out.boardMs = await timeGets('/board', Number(a.requests));
-    out.stationsJsonMs = await timeGets('/stations.json', Number(a.requests));
-    out.station7dMs = await timeGets('/stations/st0?range=7d', Math.round(Number(a.requests) / 2));
-    say(`station 7 d: ${JSON.stringify(out.station7dMs)}`);
-
-    // ---- refresh wave: after one alarm change every open Lagebild fetches /board and /stations.json ----
-    // The same URL for all pages shares one cached render; a distinct (ignored) query per page makes every
-    // request a cache miss, as before the cache. CPU of this process: server and fetching client together.
-    const wave = async (distinct: boolean) => {
-      await new Promise((res) => setTimeout(res, 1100)); // the cache entries of earlier requests have expired
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: Number(a.sse) }, async (_, k) => {
-          for (const p of ['/board', '/stations.json']) await (await fetch(`${r.httpUrl}${p}${distinct ? `?page=${k}` : ''}`, { headers: { cookie } })).text();
-        }),
-      );
-      const c = process.cpuUsage(c0);
-      return { cpuMs: Math.round((c.user + c.system) / 1000), wallMs: Math.round(performance.now() - t0) };
-    };
-    out.refreshWave = { pages: Number(a.sse), uncached: [await wave(true), await wave(true)], cached: [await wave(false), await wave(false)] };
-    say(`refresh wave: ${JSON.stringify(out.refreshWave)}`);
-
-    // ---- chromium: navigation to a live, drawn Lagebild ----
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await ctx.addCookies([{ name: 'rw_session', value: sid!, url: r.httpUrl }]);
-    const page = await ctx.newPage();
-    const inter: number[] = [];
-    const stationInter: number[] = [];
-    for (let k = 0; k < 6; k++) {
-      await page.goto(`${r.httpUrl}/`);
-      await page.waitForFunction(
-        () =>
-          document.body.dataset.live === '1' && document.querySelector('[data-station],[data-cluster]') && document.querySelectorAll('#board tr').length > 1,
-      );
-      const ms = await page.evaluate(() => performance.now());
-      if (k > 0) inter.push(ms); // the first loads the scripts into the cache
-      await page.goto(`${r.httpUrl}/stations/st0?range=7d`);
-      await page.waitForFunction(() => document.querySelectorAll('[data-drawn]').length >= 3);
-      const ms2 = await page.evaluate(() => performance.now());
-      if (k > 0) stationInter.push(ms2);
+      await browser.close();
+      out.lagebildInteractiveMs = { p50: pct(inter, 50), max: pct(inter, 100), runs: inter.length };
+      out.station7dInteractiveMs = { p50: pct(stationInter, 50), max: pct(stationInter, 100), runs: stationInter.length };
+      say(`interactive: Lagebild ${JSON.stringify(out.lagebildInteractiveMs)}, station ${JSON.stringify(out.station7dInteractiveMs)}`);
     }
-    await browser.close();
-    out.lagebildInteractiveMs = { p50: pct(inter, 50), max: pct(inter, 100), runs: inter.length };
-    out.station7dInteractiveMs = { p50: pct(stationInter, 50), max: pct(stationInter, 100), runs: stationInter.length };
-    say(`interactive: Lagebild ${JSON.stringify(out.lagebildInteractiveMs)}, station ${JSON.stringify(out.station7dInteractiveMs)}`);
-
     // ---- SSE clients: memory, and the ingest rate with and without them ----
     const cred = await api('POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
     const load = fork(
@@ -273,9 +289,6 @@ async function main() {
       const m = process.memoryUsage();
       return { rssMB: Math.round(m.rss / 1048576), heapMB: Math.round((m.heapUsed + m.external) / 1048576) };
     };
-    const without1 = await burst();
-    await new Promise((res) => setTimeout(res, 1000));
-    const before = mem();
     const sse = fork(fileURLToPath(import.meta.url), ['sse-clients', JSON.stringify({ url: r.httpUrl, cookie, n: Number(a.sse) })], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -283,30 +296,63 @@ async function main() {
     children.push(sse);
     const sseBox: Array<Record<string, any>> = [];
     sse.on('message', (m: Record<string, any>) => sseBox.push(m));
-    await waitEv(sse, sseBox, 'open');
-    await new Promise((res) => setTimeout(res, 1000));
-    const after = mem();
-    const with1 = await burst();
-    const with2 = await burst();
+    const withClients = async () => {
+      sse.send({ cmd: 'open' });
+      await waitEv(sse, sseBox, 'open');
+      await new Promise((res) => setTimeout(res, 500));
+      const after = mem();
+      const rate = await burst();
+      sse.send({ cmd: 'close' });
+      await waitEv(sse, sseBox, 'closed');
+      return { rate, after };
+    };
+    // Paired rounds, alternating the order (without→with, with→without, …): the machine's drift between
+    // bursts falls on both sides alike, and the median of the per-round ratios is what is reported.
+    const rounds: Array<{ without: number; with: number; cpuWithout: number; cpuWith: number }> = [];
+    let before = mem();
+    let after = before;
+    for (let k = 0; k < Number(a.rounds); k++) {
+      let w: number;
+      let wo: number;
+      let cw: number;
+      let cwo: number;
+      if (k % 2 === 0) {
+        await new Promise((res) => setTimeout(res, 500));
+        before = mem();
+        wo = await burst();
+        cwo = cpuPerMsg.at(-1)!;
+        ({ rate: w, after } = await withClients());
+        cw = cpuPerMsg.at(-1)!;
+      } else {
+        ({ rate: w, after } = await withClients());
+        cw = cpuPerMsg.at(-1)!;
+        wo = await burst();
+        cwo = cpuPerMsg.at(-1)!;
+      }
+      rounds.push({ without: wo, with: w, cpuWithout: cwo, cpuWith: cw });
+      say(`SSE round ${k + 1}: without ${wo} msgs/s, with ${w} msgs/s (${Math.round((w / wo - 1) * 1000) / 10} %)`);
+    }
     sse.send({ cmd: 'count' });
     const sseBytes = (await waitEv(sse, sseBox, 'count')).bytes as number;
     sse.send({ cmd: 'stop' });
-    await new Promise((res) => setTimeout(res, 500));
-    const without2 = await burst();
     load.send({ cmd: 'stop' });
-    const base = (without1 + without2) / 2;
-    const withSse = (with1 + with2) / 2;
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((x, y) => x - y);
+      return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    const pctOf = (x: number) => Math.round((x - 1) * 1000) / 10;
     out.sse = {
       clients: Number(a.sse),
+      rounds: rounds.length,
       memoryBefore: before,
       memoryWith: after,
       deltaRssMB: after.rssMB - before.rssMB,
       deltaHeapMB: after.heapMB - before.heapMB,
-      ingestMsgsPerS: { without: [without1, without2], with: [with1, with2] },
-      ingestChangePct: Math.round(((withSse - base) / base) * 1000) / 10,
-      // bursts: warm-up, without, with, with, without
-      serverCpuUsPerMsg: { without: [cpuPerMsg[1], cpuPerMsg[4]], with: [cpuPerMsg[2], cpuPerMsg[3]] },
-      serverCpuChangePct: Math.round(((cpuPerMsg[2] + cpuPerMsg[3]) / (cpuPerMsg[1] + cpuPerMsg[4]) - 1) * 1000) / 10,
+      ingestMsgsPerS: { without: rounds.map((x) => x.without), with: rounds.map((x) => x.with) },
+      // median over rounds of (with ÷ without) − 1
+      ingestChangePct: pctOf(median(rounds.map((x) => x.with / x.without))),
+      serverCpuUsPerMsg: { without: rounds.map((x) => x.cpuWithout), with: rounds.map((x) => x.cpuWith) },
+      serverCpuChangePct: pctOf(median(rounds.map((x) => x.cpuWith / x.cpuWithout))),
       receivedMB: Math.round((sseBytes / 1048576) * 10) / 10,
     };
     say(`SSE: ${JSON.stringify(out.sse)}`);
