@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES, type Severity } from '../types.ts';
 import { toGsm7 } from './gsm7.ts';
-import { gsm7Length, isGsm7, SEVERITY_WORDS, smsText } from './sms-text.ts';
+import { ackable, gsm7Length, isGsm7, SEVERITY_WORDS, smsText } from './sms-text.ts';
 import { samplePayload } from './test-fixtures.ts';
 import { NOTIFICATION_EVENT_TYPES, type NotificationAlarm } from './types.ts';
 
@@ -132,5 +132,29 @@ describe('GSM-7', () => {
   ])('transliterates %s → %s', (input, expected) => {
     expect(toGsm7(input)).toBe(expected);
     expect(isGsm7(toGsm7(input))).toBe(true);
+  });
+});
+
+describe('smsText with the acknowledge link [issue 16]', () => {
+  const url = 'https://regenwacht.example.de/q/AbCdEfGhIjKlMnOp';
+
+  it('ends with the recipient’s link, whole, inside 160 characters; the rest is shortened as usual', () => {
+    const text = smsText(samplePayload('alarm.firing'), { ackUrl: url });
+    expect(text.endsWith(`. Alarm 123 Quittieren: ${url}`)).toBe(true);
+    expect(text.startsWith('UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h')).toBe(true);
+    expect(gsm7Length(text)).toBeLessThanOrEqual(160);
+  });
+
+  it('a PUBLIC_URL too long for the alarm to fit: the alarm is kept, the link left out', () => {
+    const long = `https://${'x'.repeat(120)}.example.de/q/AbCdEfGhIjKlMnOp`;
+    expect(smsText(samplePayload('alarm.firing'), { ackUrl: long })).toBe(smsText(samplePayload('alarm.firing')));
+  });
+
+  it('only open, unacknowledged alarms carry a link', () => {
+    expect(ackable(samplePayload('alarm.firing'))).toBe(true);
+    expect(ackable(samplePayload('alarm.escalated'))).toBe(true);
+    expect(ackable(samplePayload('alarm.resolved', { state: 'resolved' }))).toBe(false);
+    expect(ackable(samplePayload('alarm.acknowledged', { state: 'acknowledged' }))).toBe(false);
+    expect(ackable(samplePayload('alarm.reminder', { state: 'acknowledged' }))).toBe(false);
   });
 });

@@ -69,6 +69,8 @@ interface Parts {
   deviceId: string;
   when: string;
   alarmId: string;
+  /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when even the shortest text has no room */
+  link: string;
 }
 
 function render(p: Parts): string {
@@ -78,10 +80,10 @@ function render(p: Parts): string {
   const body = [what, where && `an ${where}`, p.when].filter(Boolean).join(' ');
   const rest = [p.event, body].filter(Boolean).join(', ');
   const core = `${lead}${p.sev}${p.ended}${rest ? `${p.joiner}${rest}` : ''}`;
-  return `${core.replace(/\.+$/, '')}. Alarm ${p.alarmId}`;
+  return `${core.replace(/\.+$/, '')}. Alarm ${p.alarmId}${p.link ? ` ${p.link}` : ''}`;
 }
 
-type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId' | 'ended' | 'joiner' | 'event'>;
+type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId' | 'ended' | 'joiner' | 'event' | 'link'>;
 type Step = { drop: Field } | { cut: Field; min: number };
 
 // Least important first: a long device name, the threshold, the rest of the name, the device id,
@@ -113,6 +115,8 @@ function shortenToFit(orig: Parts): string {
     }
     text = render(p);
   }
+  // a PUBLIC_URL so long that the alarm itself would not fit: the alarm wins, the reply "OK <id>" still acknowledges
+  if (gsm7Length(text) > SMS_MAX && orig.link) return shortenToFit({ ...orig, link: '' });
   return text;
 }
 
@@ -131,7 +135,20 @@ const oneLine = (s: string): string =>
     .replace(/ {2,}/g, ' ')
     .trim();
 
-export function smsText(payload: NotificationPayload): string {
+/** Events a person can still acknowledge from the message: the alarm is open and nobody has acknowledged it. */
+export function ackable(payload: NotificationPayload): boolean {
+  return payload.alarm.state === 'firing' && ACKABLE_EVENTS.has(payload.type);
+}
+const ACKABLE_EVENTS: ReadonlySet<NotificationEventType> = new Set([
+  'alarm.firing',
+  'alarm.escalated',
+  'alarm.reminder',
+  'alarm.escalated_unacknowledged',
+  'alarm.stale',
+]);
+
+/** `ackUrl`: the recipient's own acknowledge link (PUBLIC_URL/q/<token>), appended when there is room. */
+export function smsText(payload: NotificationPayload, o: { ackUrl?: string } = {}): string {
   const a = payload.alarm;
   const rise = hazardOf(a) === 'rise';
   const resolved = payload.type === 'alarm.resolved';
@@ -152,6 +169,7 @@ export function smsText(payload: NotificationPayload): string {
     deviceId: toGsm7(oneLine(a.deviceId)),
     when: whenPhrase(payload),
     alarmId: toGsm7(a.id),
+    link: o.ackUrl ? toGsm7(`Quittieren: ${o.ackUrl}`) : '',
   };
   return shortenToFit(p);
 }

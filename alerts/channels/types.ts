@@ -78,9 +78,18 @@ export const webhookTargetSchema = z.object({
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 
+/** How a person is named in the route ("Zugführer Meier"): an acknowledgement from their message records it. */
+export const recipientNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(80)
+  .refine((s) => !/[\p{Cc}\u2028\u2029]/u.test(s), 'must be one line of text');
+
 export const smsTargetSchema = z.object({
   type: z.literal('sms'),
   to: z.string().regex(E164, 'must be an E.164 number like +4915112345678'),
+  name: recipientNameSchema.optional(),
 });
 
 export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema]);

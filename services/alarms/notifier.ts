@@ -2,7 +2,7 @@
 // delivers each independently (a slow receiver only holds its own slot), records every attempt, retries
 // with exponential backoff and jitter, and gives up visibly after a bounded time. [docs/formats.md]
 import type { Logger } from 'pino';
-import { smsText } from '../../alerts/channels/sms-text.ts';
+import { ackable, smsText } from '../../alerts/channels/sms-text.ts';
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
 import { buildWebhookBody } from '../../alerts/channels/webhook.ts';
 import type { Config } from '../config.ts';
@@ -10,6 +10,7 @@ import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
 import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
+import { AckLinkStore } from '../responders/ack-link-store.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
@@ -38,6 +39,8 @@ export class Notifier {
   private readonly egressCache = new Map<string, { scope: Promise<EgressScope>; until: number }>();
   private readonly opts: Required<NotifierOptions>;
   private idle: Array<() => void> = [];
+  private readonly links: AckLinkStore;
+  private readonly publicUrl: string;
 
   constructor(
     private db: Db,
@@ -49,6 +52,14 @@ export class Notifier {
     this.opts = { concurrency: 32, giveUpAfterMs: 24 * 3_600_000, maxAttempts: 30, webhookTimeoutMs: 10_000, pollMs: 1000, ...opts };
     this.egress = new WebhookEgress(config.webhookAllowNets);
     this.sms = createSmsSender({ ...config.sms }, { info: (o, m) => log.info(o, m) });
+    this.links = new AckLinkStore(db);
+    this.publicUrl = config.publicUrl;
+  }
+
+  /** The recipient's own acknowledge link, while the alarm can still be acknowledged. [issue 16] */
+  private async ackUrl(row: Row): Promise<string | undefined> {
+    if (!ackable(row.payload)) return undefined;
+    return `${this.publicUrl}/q/${await this.links.tokenFor(row, this.opts.now())}`;
   }
 
   start() {
@@ -120,7 +131,7 @@ export class Notifier {
       const body = JSON.stringify(buildWebhookBody(row.payload, t.format ?? 'regenwacht', { externalUrl: row.payload.alarm.url }));
       return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs, fetch: this.egress.fetchFor(scope) });
     }
-    return this.sms.send({ to: t.to, text: smsText(row.payload), reference: row.id });
+    return this.sms.send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
   }
 
   /**

@@ -63,13 +63,13 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     await h.send(b.dev, Date.UTC(2026, 9, 25, 1, 30), { level_cm: 610 }); // 02:30 MEZ (UTC+1), an hour later
     await a.r.waitRequests(1);
     await b.r.waitRequests(1);
-    expect(texts(a.phone)[0]).toMatch(/seit 02:30 MESZ\. Alarm \d+$/);
-    expect(texts(b.phone)[0]).toMatch(/seit 02:30 MEZ\. Alarm \d+$/);
+    expect(texts(a.phone)[0]).toMatch(/seit 02:30 MESZ\. Alarm \d+( Quittieren: \S+\/q\/\S{16})?$/);
+    expect(texts(b.phone)[0]).toMatch(/seit 02:30 MEZ\. Alarm \d+( Quittieren: \S+\/q\/\S{16})?$/);
     // an ordinary hour carries no zone
     const c = await station([{ preset: 'pegel-meldestufen', thresholds: [550, 600, 650] }], { at: Date.UTC(2026, 9, 25, 3, 0) });
     await h.send(c.dev, Date.UTC(2026, 9, 25, 3, 30), { level_cm: 610 });
     await c.r.waitRequests(1);
-    expect(texts(c.phone)[0]).toMatch(/seit 04:30\. Alarm \d+$/);
+    expect(texts(c.phone)[0]).toMatch(/seit 04:30\. Alarm \d+( Quittieren: \S+\/q\/\S{16})?$/);
   });
 
   it('item 9: startedAt and "seit" are the reading time the condition began, not when a late reading was processed', async () => {
@@ -113,7 +113,9 @@ describe.each(['pglite', 'pg'] as const)('alarm messages on %s', (store) => {
     await dry(x.dev, x.t0 + 3 * HOUR, 'level_cm', 131); // flat: the rise over 1 h falls to 0
     await x.r.waitRequests(2);
     const [first, last] = texts(x.phone);
-    expect(first).toMatch(new RegExp(`^PEGELANSTIEG 31 cm in 1 h an Pegel ${x.dev} \\(${x.dev}\\) seit \\d\\d:\\d\\d\\. Alarm \\d+$`));
+    expect(first).toMatch(
+      new RegExp(`^PEGELANSTIEG 31 cm in 1 h an Pegel ${x.dev} \\(${x.dev}\\) seit \\d\\d:\\d\\d\\. Alarm \\d+( Quittieren: \\S+/q/\\S{16})?$`),
+    );
     expect(last).toMatch(/^PEGELANSTIEG: Anstieg beendet, jetzt \d+ cm in 1 h \(Schwelle 30 cm\) an /);
     expect(texts(x.phone).join('\n')).not.toMatch(/ENTWARNUNG|HOCHWASSER/);
     const [fired, ended] = x.r.bodies();
