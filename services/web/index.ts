@@ -17,8 +17,8 @@ import { adminPages } from './pages/admin.ts';
 import { alarmPages } from './pages/alarm.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
-import { rulePages } from './pages/rules.ts';
 import { quickAckPages } from './pages/quick-ack.ts';
+import { rulePages } from './pages/rules.ts';
 import { stationPages } from './pages/station.ts';
 import { principalOf, SessionStore, UserStore } from './users.ts';
 import { userApiRoutes } from './users-api.ts';
@@ -103,6 +103,7 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
       req.log.error({ err, reqId: req.id }, 'console page failed');
       return errorPage(req, reply, 500, 'error');
     });
-    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages]) await register(pages, deps);
+    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages])
+      await register(pages, deps);
   });
 }
