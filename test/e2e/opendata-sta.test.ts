@@ -1,75 +1,20 @@
 // Open data as a citizen or a portal sees it: the SensorThings API v1.1 over the public gauges of a
 // municipality that switched open data on. Replays the request examples of OGC 18-088 and FROST-Server's
 // documentation and checks the fields the spec requires in each answer; hidden devices stay 404 everywhere.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
+import { type OpenDataSystem, openDataSystem, T0 } from '../helpers/opendata.ts';
 
-let s: TestSystem;
+let o: OpenDataSystem;
+let s: OpenDataSystem['s'];
 let STA: string;
-const tk: Record<string, string> = {};
-const T0 = Date.parse('2026-05-01T00:00:00Z');
-const STEP = 300_000;
-
-async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${STA}${path}`, { headers });
-  const text = await res.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: res.status, body, text, headers: res.headers };
-}
-async function ok(path: string) {
-  const r = await get(path);
-  if (r.status !== 200) throw new Error(`GET ${path} -> ${r.status} ${r.text.slice(0, 300)}`);
-  return r.body;
-}
-
-async function insertReadings(deviceId: string, metric: string, n: number, value: (i: number) => number, quality = () => 0) {
-  const rows: unknown[] = [];
-  const values: string[] = [];
-  for (let i = 0; i < n; i++) {
-    values.push(`($${rows.length + 1}, $${rows.length + 2}, $${rows.length + 3}, $${rows.length + 4}, $${rows.length + 5})`);
-    rows.push(new Date(T0 + i * STEP), deviceId, metric, value(i), quality());
-  }
-  await s.ctx.db.query(`insert into readings(time, device_id, metric, value, quality) values ${values.join(',')}`, rows);
-}
+let tk: Record<string, string>;
+let get: OpenDataSystem['get'];
+let ok: OpenDataSystem['ok'];
 
 beforeAll(async () => {
-  s = await startSystem({ store: 'pg' });
-  STA = `${s.httpUrl}/sta/v1.1`;
-  for (const org of ['giessen', 'wetzlar']) tk[org] = (await s.ok('POST', '/api/v1/tokens', { name: `${org}-admin`, role: 'admin', org })).token;
-  const dev = (org: string, body: Record<string, unknown>) => s.api('POST', '/api/v1/devices', body, tk[org]);
-  await dev('giessen', {
-    id: 'rg-nord',
-    name: 'Regenschreiber Gießen-Nord',
-    model: 'dragino-sn50v3-count',
-    devEui: 'A84041000181C61A',
-    params: { mmPerTip: 0.2 },
-    location: { lat: 50.5841, lon: 8.6784 },
-  });
-  await dev('giessen', {
-    id: 'pegel-lahn',
-    name: 'Pegel Lahn',
-    model: 'dragino-ldds75',
-    params: { mountHeightMm: 3000 },
-    location: { lat: 50.5702, lon: 8.6621 },
-  });
-  await dev('giessen', { id: 'rg-privat', name: 'Regenschreiber Bauhof', model: 'sensecap-s2120', public: false, location: { lat: 50.59, lon: 8.7 } });
-  await dev('wetzlar', { id: 'wz-01', name: 'Pegel Wetzlar', model: 'milesight-em310-udl', public: true, location: { lat: 50.556, lon: 8.504 } });
-  const put = await s.api(
-    'PUT',
-    '/api/v1/orgs/giessen/open-data',
-    { enabled: true, publisher: 'Universitätsstadt Gießen', contact: 'opendata@giessen.de' },
-    tk.giessen,
-  );
-  expect(put.status).toBe(200);
-  await insertReadings('rg-nord', 'rain_mm', 288, (i) => (i % 12 === 0 ? 1.2 : 0.2));
-  await insertReadings('rg-nord', 'battery_v', 10, () => 3.6);
-  await insertReadings('pegel-lahn', 'level_cm', 288, (i) => 100 + i);
-  await s.ctx.db.query(`insert into readings(time, device_id, metric, value, quality) values ($1, 'pegel-lahn', 'level_cm', 9999, 4)`, [new Date(T0 + 30_000)]);
-  await insertReadings('rg-privat', 'rain_mm', 20, () => 5);
-  await insertReadings('wz-01', 'level_cm', 20, () => 50);
+  o = await openDataSystem();
+  ({ s, sta: STA, tk, get, ok } = o);
 }, 120_000);
 afterAll(() => s?.close());
 
@@ -221,5 +166,75 @@ describe('hidden devices are 404 everywhere', () => {
     } finally {
       await s.ok('PUT', '/api/v1/orgs/giessen/open-data', { enabled: true });
     }
+  });
+});
+
+describe('hostile $filter values against the real database (fuzzed)', () => {
+  it('answer 200 or 400, never 500; never show a hidden device; leave every table as it was', async () => {
+    const before = await s.ctx.db.query<{ d: number; r: number; t: number }>(
+      'select (select count(*)::int from devices) d, (select count(*)::int from readings) r, (select count(*)::int from api_tokens) t',
+    );
+    const payloads = [
+      "'; drop table devices; --",
+      "' or '1'='1",
+      "x') or 1=1 --",
+      "' union select dev_eui from devices --",
+      "\\'; delete from readings where ''='",
+      '%27%20or%201=1',
+      "rg-privat' or '1'='1",
+    ];
+    const paths = ['name', '@iot.id', 'description', 'Datastreams/name', 'Datastreams/Observations/FeatureOfInterest/@iot.id', 'properties/municipality'];
+    const filters = fc.sample(
+      fc.oneof(
+        fc
+          .tuple(fc.constantFrom(...paths), fc.constantFrom('eq', 'ne', 'gt'), fc.constantFrom(...payloads))
+          .map(([p, o, v]) => `${p} ${o} '${v.replace(/'/g, "''")}'`),
+        fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...payloads)).map(([p, v]) => `${p} eq '${v}'`), // unbalanced quotes: a 400
+        fc.tuple(fc.constantFrom(...payloads), fc.constantFrom(...paths)).map(([v, p]) => `substringof('${v.replace(/'/g, "''")}', ${p})`),
+        fc.string({ maxLength: 40 }),
+      ),
+      { numRuns: 150, seed: 15 },
+    );
+    for (const f of filters) {
+      for (const set of ['Things', 'Observations']) {
+        const r = await get(`/${set}?$top=50&$filter=${encodeURIComponent(f)}`);
+        expect([200, 400], `${set} $filter=${f}: ${r.text.slice(0, 200)}`).toContain(r.status);
+        // (the nextLink repeats the filter as given; the entities are what must not show a hidden device)
+        if (r.status === 200) expect(JSON.stringify(r.body.value)).not.toMatch(/rg-privat|wz-01|A84041000181C61A/);
+      }
+    }
+    const after = await s.ctx.db.query(
+      'select (select count(*)::int from devices) d, (select count(*)::int from readings) r, (select count(*)::int from api_tokens) t',
+    );
+    expect(after.rows).toEqual(before.rows);
+  }, 120_000);
+});
+
+describe('anonymous HTTP: CORS, caching, its own rate limit', () => {
+  it('any origin may read; answers are cacheable with an ETag, and If-None-Match gets 304', async () => {
+    const r = await get('/Things', { origin: 'https://example.org' });
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    const etag = r.headers.get('etag');
+    expect(etag).toMatch(/^W\/"/);
+    const again = await get('/Things', { 'if-none-match': etag as string });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    const pre = await fetch(`${STA}/Things`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-methods')).toMatch(/GET/);
+  });
+  it('counts open-data requests apart from the operator API (OPEN_DATA_RATE_LIMIT, default 600 a minute)', async () => {
+    const r = await get('/Things');
+    expect(r.headers.get('x-ratelimit-limit')).toBe('600');
+    const api = await fetch(`${s.httpUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${s.token}` } });
+    expect(api.headers.get('x-ratelimit-limit')).toBe('3000');
+    expect(api.headers.get('access-control-allow-origin')).toBeNull();
+  });
+  it('errors are JSON with a stable code and never cached', async () => {
+    const r = await get("/Things('nope')");
+    expect(r.status).toBe(404);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(r.body.error).toMatchObject({ code: 'NOT_FOUND', message: "no Thing with id 'nope'" });
   });
 });

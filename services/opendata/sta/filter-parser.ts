@@ -167,6 +167,7 @@ export function parseWkt(src: string, at: number): Geometry {
 }
 
 const PRECEDENCE: Array<readonly BinaryOp[]> = [['or'], ['and'], ['eq', 'ne'], ['gt', 'ge', 'lt', 'le'], ['add', 'sub'], ['mul', 'div', 'mod']];
+const NOT_OPERAND_LEVEL = 2;
 
 class Parser {
   private i = 0;
@@ -186,7 +187,6 @@ class Parser {
 
   private binary(level: number): Expr {
     if (level >= PRECEDENCE.length) return this.unary();
-    this.enter();
     let l = this.binary(level + 1);
     for (;;) {
       const t = this.toks[this.i];
@@ -195,7 +195,6 @@ class Parser {
       const r = this.binary(level + 1);
       l = { k: 'bin', op: t.v as BinaryOp, l, r };
     }
-    this.depth--;
     return l;
   }
 
@@ -204,7 +203,8 @@ class Parser {
     if (t?.t === 'word' && (t.v === 'not' || t.v === '-')) {
       this.i++;
       this.enter();
-      const e = this.unary();
+      // `not a eq 1` is not (a eq 1): OData's notExpr takes a whole comparison [OData 4.01 ABNF notExpr]
+      const e = t.v === 'not' ? this.binary(NOT_OPERAND_LEVEL) : this.unary();
       this.depth--;
       if (t.v === '-' && e.k === 'lit' && e.type === 'number') return { k: 'lit', type: 'number', value: -e.value };
       return t.v === 'not' ? { k: 'not', e } : { k: 'neg', e };

@@ -187,7 +187,9 @@ export class Compiler {
     const replaced = [...args];
     replaced[i] = m.inner;
     const inner = this.lift(replaced, build);
-    return { t: 'bool', sql: m.wrap(this.asBool(inner)) };
+    // a condition ends the lifting; a value (date(Datastreams/Observations/resultTime)) stays "any related row" until compared
+    if (inner.t === 'bool') return { t: 'bool', sql: m.wrap(inner.sql) };
+    return { t: 'many', wrap: m.wrap, inner };
   }
 
   private num(c: Compiled, op: string): string {

@@ -1,0 +1,259 @@
+// The request examples of OGC 18-088 (§9.2, §9.3) and FROST-Server's documentation, replayed against the public
+// gauges, with every field the spec requires checked; plus one test per query option.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenDataSystem, openDataSystem, STEP, T0 } from '../helpers/opendata.ts';
+
+let o: OpenDataSystem;
+let STA: string;
+let get: OpenDataSystem['get'];
+let ok: OpenDataSystem['ok'];
+const iso = (i: number) => new Date(T0 + i * STEP).toISOString();
+const ids = (r: any) => r.value.map((x: any) => x['@iot.id']);
+
+/** The fields OGC 18-088 §8.2 requires for each entity type (besides @iot.id and @iot.selfLink). */
+const REQUIRED: Record<string, string[]> = {
+  Things: ['name', 'description', 'Locations@iot.navigationLink', 'HistoricalLocations@iot.navigationLink', 'Datastreams@iot.navigationLink'],
+  Locations: ['name', 'description', 'encodingType', 'location', 'Things@iot.navigationLink', 'HistoricalLocations@iot.navigationLink'],
+  HistoricalLocations: ['time', 'Thing@iot.navigationLink', 'Locations@iot.navigationLink'],
+  Datastreams: [
+    'name',
+    'description',
+    'unitOfMeasurement',
+    'observationType',
+    'Thing@iot.navigationLink',
+    'Sensor@iot.navigationLink',
+    'ObservedProperty@iot.navigationLink',
+    'Observations@iot.navigationLink',
+  ],
+  Sensors: ['name', 'description', 'encodingType', 'metadata', 'Datastreams@iot.navigationLink'],
+  ObservedProperties: ['name', 'definition', 'description', 'Datastreams@iot.navigationLink'],
+  Observations: ['phenomenonTime', 'resultTime', 'result', 'Datastream@iot.navigationLink', 'FeatureOfInterest@iot.navigationLink'],
+  FeaturesOfInterest: ['name', 'description', 'encodingType', 'feature', 'Observations@iot.navigationLink'],
+};
+function required(set: string, e: any) {
+  for (const k of ['@iot.id', '@iot.selfLink', ...REQUIRED[set]]) expect(e, `${set} ${e['@iot.id']} has ${k}`).toHaveProperty([k]);
+  expect(e['@iot.selfLink']).toMatch(new RegExp(`^${STA.replace(/[.]/g, '\\.')}/${set}\\('`));
+}
+
+beforeAll(async () => {
+  o = await openDataSystem();
+  ({ sta: STA, get, ok } = o);
+}, 120_000);
+afterAll(() => o?.s.close());
+
+describe('OGC 18-088 §9.2 resource paths', () => {
+  it('every entity set answers a collection whose entities carry the required fields', async () => {
+    for (const set of Object.keys(REQUIRED)) {
+      const r = await ok(`/${set}`);
+      expect(r.value.length, set).toBeGreaterThan(0);
+      for (const e of r.value) required(set, e);
+    }
+  });
+  it("Things('id'), and its navigation property Locations, and $ref on both", async () => {
+    required('Things', await ok("/Things('rg-nord')"));
+    const locs = await ok("/Things('rg-nord')/Locations");
+    expect(ids(locs)).toEqual(['rg-nord']);
+    required('Locations', locs.value[0]);
+    expect(await ok("/Things('rg-nord')/Locations/$ref")).toEqual({ value: [{ '@iot.selfLink': `${STA}/Locations('rg-nord')` }] });
+    expect(await ok("/Datastreams('rg-nord~rain_mm')/Thing/$ref")).toEqual({ '@iot.selfLink': `${STA}/Things('rg-nord')` });
+  });
+  it('follows a chain of navigation properties: Observations(id)/Datastream/Thing/Locations', async () => {
+    const r = await ok(`/Observations('rg-nord~rain_mm~${iso(3)}')/Datastream/Thing/Locations`);
+    expect(ids(r)).toEqual(['rg-nord']);
+    const sensor = await ok("/Datastreams('pegel-lahn~level_cm')/Sensor");
+    expect(sensor).toMatchObject({
+      '@iot.id': 'dragino-ldds75',
+      metadata: expect.stringMatching(/^https:\/\/github\.com\/TheThingsNetwork\/lorawan-devices\//),
+    });
+    const op = await ok("/Datastreams('pegel-lahn~level_cm')/ObservedProperty");
+    expect(op.definition).toMatch(/^http/);
+  });
+  it("a property and its raw $value: Things('id')/name, …/name/$value", async () => {
+    expect(await ok("/Things('rg-nord')/name")).toEqual({ name: 'Regenschreiber Gießen-Nord' });
+    const raw = await get("/Things('rg-nord')/name/$value");
+    expect(raw.text).toBe('Regenschreiber Gießen-Nord');
+    expect(raw.headers.get('content-type')).toMatch(/^text\/plain/);
+  });
+  it('answers 404 for an unknown set, id or property, and 400 for a malformed path', async () => {
+    expect((await get('/Stations')).status).toBe(404);
+    expect((await get("/Things('nope')")).status).toBe(404);
+    expect((await get("/Things('rg-nord')/colour")).status).toBe(404);
+    expect((await get('/Things(rg-nord)')).status).toBe(400);
+    expect((await get('/Things/Datastreams')).status).toBe(400);
+  });
+});
+
+describe('OGC 18-088 §9.3 query options, one test each', () => {
+  it('$top: default 100, at most 10 000, with @iot.nextLink when more follow', async () => {
+    const r = await ok('/Observations');
+    expect(r.value).toHaveLength(100);
+    expect(r['@iot.nextLink']).toBe(`${STA}/Observations?$top=100&$skip=100`);
+    expect((await ok('/Observations?$top=3')).value).toHaveLength(3);
+    const big = await get('/Observations?$top=10001');
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toMatch(/\$top must be between 0 and 10000/);
+  });
+  it('$skip', async () => {
+    const r = await ok("/Datastreams('pegel-lahn~level_cm')/Observations?$skip=5&$top=2");
+    expect(r.value.map((x: any) => x.result)).toEqual([105, 106]);
+  });
+  it('$count=true gives @iot.count of all matches, not of the page', async () => {
+    const r = await ok("/Datastreams('pegel-lahn~level_cm')/Observations?$count=true&$top=1");
+    expect(r['@iot.count']).toBe(288);
+    expect(Object.keys(r)).toEqual(['@iot.count', '@iot.nextLink', 'value']);
+    expect((await ok('/Things'))['@iot.count']).toBeUndefined();
+  });
+  it('$select: only the named properties (spec: Observations?$select=result,phenomenonTime)', async () => {
+    const r = await ok('/Observations?$select=result,phenomenonTime&$top=1');
+    expect(Object.keys(r.value[0]).sort()).toEqual(['phenomenonTime', 'result']);
+    const t = await ok("/Things('rg-nord')?$select=name,Datastreams,@iot.id");
+    expect(t).toEqual({ '@iot.id': 'rg-nord', name: 'Regenschreiber Gießen-Nord', 'Datastreams@iot.navigationLink': `${STA}/Things('rg-nord')/Datastreams` });
+    expect((await get('/Things?$select=colour')).status).toBe(400);
+  });
+  it('$orderby: expressions, asc and desc (the latest value: $orderby=phenomenonTime desc&$top=1)', async () => {
+    const latest = await ok("/Datastreams('pegel-lahn~level_cm')/Observations?$orderby=phenomenonTime desc&$top=1");
+    expect(latest.value[0]).toMatchObject({ result: 387, phenomenonTime: iso(287) });
+    const byResult = await ok("/Datastreams('rg-nord~rain_mm')/Observations?$orderby=result desc,phenomenonTime asc&$top=2");
+    expect(byResult.value.map((x: any) => [x.result, x.phenomenonTime])).toEqual([
+      [1.2, iso(0)],
+      [1.2, iso(12)],
+    ]);
+    expect(ids(await ok('/Things?$orderby=name desc'))).toEqual(['rg-nord', 'pegel-lahn']);
+  });
+  it('$filter: by result, by time, by navigation path', async () => {
+    expect((await ok('/Observations?$filter=result gt 380&$count=true'))['@iot.count']).toBe(7);
+    const t = await ok(`/Observations?$filter=phenomenonTime ge ${iso(280)} and Datastream/@iot.id eq 'pegel-lahn~level_cm'&$count=true`);
+    expect(t['@iot.count']).toBe(8);
+    const nav = await ok("/Observations?$filter=Datastream/Thing/name eq 'Pegel Lahn'&$count=true&$top=0");
+    expect(nav['@iot.count']).toBe(288);
+    const op = await ok("/Observations?$filter=Datastream/ObservedProperty/name eq 'Niederschlag'&$count=true&$top=0");
+    expect(op['@iot.count']).toBe(288);
+  });
+  it('$expand with nested options (FROST: Things?$expand=Locations($select=name;$top=1),Datastreams($top=1))', async () => {
+    const r = await ok('/Things?$expand=Locations($select=name;$top=1),Datastreams($top=1;$count=true)');
+    const nord = r.value.find((t: any) => t['@iot.id'] === 'rg-nord');
+    expect(nord.Locations).toEqual([{ name: 'Standort Regenschreiber Gießen-Nord' }]);
+    expect(nord.Datastreams).toHaveLength(1);
+    expect(nord['Datastreams@iot.count']).toBe(1);
+    required('Datastreams', nord.Datastreams[0]);
+  });
+  it('$resultFormat=CSV (RFC 4180, unitOfMeasurement in three columns) and GeoJSON', async () => {
+    const csv = await get("/Datastreams?$filter=@iot.id eq 'rg-nord~rain_mm'&$resultFormat=CSV");
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.split('\r\n');
+    const head = lines[0].split(',');
+    expect(head).toEqual(expect.arrayContaining(['@iot.id', 'name', 'unitOfMeasurement/name', 'unitOfMeasurement/symbol', 'unitOfMeasurement/definition']));
+    expect(head).not.toContain('Thing@iot.navigationLink');
+    expect(lines[1]).toContain('rg-nord~rain_mm');
+    expect(lines[1]).toContain('"{""metric"":""rain_mm"",""municipality"":""giessen""}"'); // an object as JSON in one quoted cell
+    const gj = await ok('/Locations?$resultFormat=GeoJSON');
+    expect(gj.type).toBe('FeatureCollection');
+    expect(gj.features[0]).toMatchObject({ type: 'Feature', geometry: { type: 'Point' }, properties: { name: expect.any(String) } });
+    const things = await ok('/Things?$expand=Locations&$resultFormat=GeoJSON');
+    expect(things.features.every((f: any) => f.geometry?.type === 'Point')).toBe(true);
+  });
+});
+
+describe('OGC 18-088 and FROST request examples', () => {
+  it('Things?$expand=Datastreams/ObservedProperty (18-088 §9.3.2.1)', async () => {
+    const r = await ok('/Things?$expand=Datastreams/ObservedProperty');
+    for (const t of r.value) {
+      required('Things', t);
+      for (const d of t.Datastreams) {
+        required('Datastreams', d);
+        required('ObservedProperties', d.ObservedProperty);
+      }
+    }
+  });
+  it('the latest Observation of every Datastream of every Thing (FROST: $expand=Datastreams($expand=Observations($top=1;$orderby=phenomenonTime desc)))', async () => {
+    const r = await ok('/Things?$expand=Datastreams($expand=Observations($top=1;$orderby=phenomenonTime desc))');
+    const lahn = r.value.find((t: any) => t['@iot.id'] === 'pegel-lahn');
+    expect(lahn.Datastreams[0].Observations).toHaveLength(1);
+    expect(lahn.Datastreams[0].Observations[0]).toMatchObject({ result: 387, phenomenonTime: iso(287) });
+    expect(lahn.Datastreams[0]['Observations@iot.nextLink']).toMatch(/Datastreams\('pegel-lahn~level_cm'\)\/Observations\?.*\$top=1&\$skip=1$/);
+  });
+  it('Observations?$filter=result lt 10.00 and Datastreams(id)/Observations?$filter=phenomenonTime in a range', async () => {
+    expect((await ok('/Observations?$filter=result lt 10.00&$count=true&$top=0'))['@iot.count']).toBe(288);
+    const day = await ok(`/Datastreams('rg-nord~rain_mm')/Observations?$filter=phenomenonTime ge ${iso(12)} and phenomenonTime lt ${iso(24)}&$count=true`);
+    expect(day['@iot.count']).toBe(12);
+    const during = await ok(`/Datastreams('rg-nord~rain_mm')/Observations?$filter=during(phenomenonTime, ${iso(12)}/${iso(23)})&$count=true&$top=0`);
+    expect(during['@iot.count']).toBe(12);
+  });
+  it("Things?$filter=geo.intersects(Locations/location, geography'POLYGON((…))') and st_within (points in a polygon)", async () => {
+    // a box around Gießen-Nord only
+    const poly = "geography'POLYGON((8.67 50.58, 8.69 50.58, 8.69 50.59, 8.67 50.59, 8.67 50.58))'";
+    expect(ids(await ok(`/Things?$filter=geo.intersects(Locations/location, ${poly})`))).toEqual(['rg-nord']);
+    expect(ids(await ok(`/Locations?$filter=st_within(location, ${poly})`))).toEqual(['rg-nord']);
+    expect(ids(await ok(`/Locations?$filter=not st_within(location, ${poly})`))).toEqual(['pegel-lahn']);
+    const near = await ok("/Locations?$orderby=geo.distance(location, geography'POINT(8.662 50.570)')&$top=1");
+    expect(ids(near)).toEqual(['pegel-lahn']);
+  });
+  it("18-088 §9.3.3.5.1: Things?$filter=Datastreams/Observations/FeatureOfInterest/id eq 'x' and … date(resultTime) le date(…)", async () => {
+    const f = `Datastreams/Observations/FeatureOfInterest/id eq 'rg-nord' and Datastreams/Observations/resultTime ge ${iso(0)} and date(Datastreams/Observations/resultTime) le date(${iso(1)})`;
+    expect(ids(await ok(`/Things?$filter=${encodeURIComponent(f)}`))).toEqual(['rg-nord']);
+  });
+  it('string, math and date functions of 18-088 Table 25', async () => {
+    const cases: Array<[string, string[]]> = [
+      ["substringof('Lahn', name)", ['pegel-lahn']],
+      ["startswith(name, 'Regen')", ['rg-nord']],
+      ["endswith(name, 'Nord')", ['rg-nord']],
+      ["contains(tolower(name), 'pegel')", ['pegel-lahn']],
+      ['length(name) eq 10', ['pegel-lahn']],
+      ["indexof(name, 'Lahn') eq 6", ['pegel-lahn']],
+      ["substring(name, 6) eq 'Lahn'", ['pegel-lahn']],
+      ["substring(name, 0, 5) eq 'Pegel'", ['pegel-lahn']],
+      ["toupper(trim(concat(' x', name))) eq 'XPEGEL LAHN'", ['pegel-lahn']],
+      ["properties/municipality eq 'giessen' and not (name eq 'Pegel Lahn')", ['rg-nord']],
+    ];
+    for (const [f, want] of cases) expect(ids(await ok(`/Things?$filter=${encodeURIComponent(f)}`)), f).toEqual(want);
+    const obs: Array<[string, number]> = [
+      ['round(result) eq 1', 24],
+      ['floor(result) eq 0 and ceiling(result) eq 1', 264],
+      ['result mul 10 add 1 eq 13', 24],
+      ['result div 2 gt 0.5', 24],
+      [
+        'hour(phenomenonTime) eq 1 and minute(phenomenonTime) eq 5 and year(phenomenonTime) eq 2026 and month(phenomenonTime) eq 5 and day(phenomenonTime) eq 1',
+        1,
+      ],
+      ['second(phenomenonTime) eq 0 and fractionalseconds(phenomenonTime) eq 0', 288],
+      [`phenomenonTime add duration'PT1H' le ${iso(12)}`, 1],
+    ];
+    for (const [f, n] of obs) {
+      const r = await ok(`/Datastreams('rg-nord~rain_mm')/Observations?$count=true&$top=0&$filter=${encodeURIComponent(f)}`);
+      expect(r['@iot.count'], f).toBe(n);
+    }
+  });
+  it('pages through every Observation of a Datastream by following @iot.nextLink', async () => {
+    let url: string | undefined = `${STA}/Datastreams('pegel-lahn~level_cm')/Observations?$top=100`;
+    const seen: number[] = [];
+    for (let pages = 0; url && pages < 10; pages++) {
+      const r = await ok(url);
+      seen.push(...r.value.map((x: any) => x.result));
+      url = r['@iot.nextLink'];
+    }
+    expect(url).toBeUndefined();
+    expect(seen).toEqual(Array.from({ length: 288 }, (_, i) => 100 + i));
+  });
+});
+
+describe('errors as the spec says', () => {
+  const bad: Array<[string, RegExp]> = [
+    ["$filter=name eq 'unterminated", /unterminated string/],
+    ['$filter=name eq', /unexpected end/],
+    ['$filter=colour eq 1', /Thing has no property 'colour'/],
+    ['$filter=name gt 2026-01-01T00:00:00Z', /needs a time|cannot compare/],
+    ['$filter=nosuchfn(name)', /unknown function 'nosuchfn'/],
+    ['$orderby=Datastreams/name', /collection/],
+    ['$expand=Sensors', /no navigation property 'Sensors'/],
+    ['$top=-1', /\$top must be a whole number/],
+    ['$count=yes', /\$count must be true or false/],
+    ['$frobnicate=1', /unknown query option/],
+  ];
+  for (const [q, msg] of bad) {
+    it(`Things?${q} → 400 with a message`, async () => {
+      const r = await get(`/Things?${q.replace(/ /g, '%20')}`);
+      expect(r.status).toBe(400);
+      expect(r.body.error.message).toMatch(msg);
+    });
+  }
+});
