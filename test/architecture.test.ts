@@ -147,6 +147,18 @@ describe('architecture', () => {
     expect(where).toEqual([owner]);
   });
 
+  it('HTTP route files run no SQL: they import no database driver and call no .query( (stores own the SQL)', () => {
+    const routeFiles = files.filter((f) => f.startsWith('services/api/routes/') && !f.endsWith('.test.ts'));
+    expect(routeFiles.length).toBeGreaterThan(10);
+    const sql: string[] = [];
+    for (const f of routeFiles) {
+      for (const s of imports.get(f) ?? [])
+        if (/^(pg|@electric-sql\/pglite|@unni-craftsman\/pglite)$/.test(s) || /\/db\/db\.ts$/.test(s)) sql.push(`${f} imports ${s}`);
+      if (/\.(query|transaction)\s*(<[^>]*>)?\s*\(/.test(fs.readFileSync(path.join(ROOT, f), 'utf8'))) sql.push(`${f} runs a query or transaction`);
+    }
+    expect(sql).toEqual([]);
+  });
+
   it('ingest never reaches the alarm code, not even through another file', () => {
     const reach = (from: string, seen = new Set<string>()): Set<string> => {
       for (const t of graph.get(from) ?? []) if (!seen.has(t)) reach(t, seen.add(t));

@@ -1,8 +1,9 @@
 // Silences (maintenance windows): the one place that reads and writes the silences table. A silence holds
 // the notifications of the alarms it matches while it is active. [docs/api.md Endpoints (silences)]
 import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
+import { audit } from '../audit.ts';
 import { SILENCE_MATCH_SQL } from '../auth/orgs.ts';
-import type { Queryable } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 
 /** Silences active at the SQL parameter `at` (e.g. '$9'), each as `match` with its org as a tag. */
 export const activeSilencesSql = (at: string): string => `select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= ${at} and ends_at > ${at}`;
@@ -68,4 +69,21 @@ export async function listSilences(q: Queryable, at: Date, org: string | null): 
 export async function endSilence(q: Queryable, id: string, at: Date, org: string | null): Promise<boolean> {
   const r = await q.query('update silences set ends_at = $2 where id = $1 and ends_at > $2 and ($3::text is null or org = $3)', [id, at, org]);
   return !!r.rowCount;
+}
+
+/** Stores a silence and its audit row in one transaction. */
+export async function createSilence(db: Db, s: SilenceRow, details: unknown): Promise<void> {
+  await db.transaction(async (tx) => {
+    await insertSilence(tx, s);
+    await audit(tx, s.createdBy, 'create', 'silence', s.id, details);
+  });
+}
+
+/** Ends a silence early and records who did; false (and nothing recorded) if there is none to end. */
+export async function cancelSilence(db: Db, id: string, at: Date, org: string | null, actor: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await endSilence(tx, id, at, org))) return false;
+    await audit(tx, actor, 'delete', 'silence', id);
+    return true;
+  });
 }

@@ -5,7 +5,7 @@ import { needInstallation } from '../api/auth.ts';
 import { invalid } from '../api/errors.ts';
 import { audit } from '../audit.ts';
 import type { Principal } from '../auth/token-store.ts';
-import type { AppContext } from '../context.ts';
+import type { Db } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { CodecStore } from './codec-store.ts';
 import type { CodecSandbox } from './codecs/codec-sandbox.ts';
@@ -41,7 +41,12 @@ export interface TestDecode {
   counter?: unknown;
 }
 
-type Ctx = Pick<AppContext, 'db' | 'codecSandbox' | 'codecs'>;
+/** What codecs need of the process (not AppContext, which would lead ingest to the alarm code). */
+interface Ctx {
+  db: Db;
+  codecSandbox: CodecSandbox;
+  codecs?: CodecStore;
+}
 
 /** The codec table of this process: the ingest role's, or (api-only process) one loaded on first use. */
 export async function codecsOf(ctx: Ctx): Promise<CodecStore> {
@@ -116,4 +121,15 @@ export async function saveCodec(ctx: Ctx, p: Principal, by: string, b: CodecBody
     await audit(tx, by, existed ? 'update' : 'create', 'codec', b.id, { fieldMap: b.fieldMap, sourceBytes: Buffer.byteLength(b.source) });
   });
   return { created: !existed, ...(test ? { test } : {}) };
+}
+
+/** Delete a codec with its audit row (installation-wide principals only); false when there is none. */
+export async function removeCodec(ctx: Ctx, p: Principal, by: string, id: string): Promise<boolean> {
+  needInstallation(p, 'codecs');
+  const codecs = await codecsOf(ctx);
+  return ctx.db.transaction(async (tx) => {
+    const ok = await codecs.remove(tx, id);
+    if (ok) await audit(tx, by, 'delete', 'codec', id);
+    return ok;
+  });
 }

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../context.ts';
+// Liveness, readiness and Prometheus metrics, outside /api/v1 and without a token.
+import type { ApiRoutes } from '../plugin.ts';
 
-export async function healthRoutes(app: FastifyInstance, ctx: AppContext) {
+export const healthRoutes: ApiRoutes = async (app, { ctx }) => {
   app.get('/healthz', { schema: { tags: ['health'], security: [] } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
     const database = await ctx.db.ping();
@@ -14,4 +14,4 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext) {
     await ctx.metrics.refresh().catch((e) => ctx.log.warn({ err: (e as Error).message }, 'metrics refresh failed'));
     return ctx.metrics.registry.metrics();
   });
-}
+};

@@ -1,19 +1,41 @@
+// Every resource of the HTTP API is a fastify plugin registered here with its URL prefix. [docs/api.md]
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { openDataRoutes } from '../../opendata/index.ts';
+import { alarmRoutes } from './alarms.ts';
 import { auditRoutes } from './audit.ts';
+import { capRoutes } from './cap.ts';
 import { codecRoutes } from './codecs.ts';
 import { deviceRoutes } from './devices.ts';
 import { healthRoutes } from './health.ts';
 import { mqttCredentialRoutes } from './mqtt-credentials.ts';
+import { notificationRouteRoutes } from './notification-routes.ts';
+import { readingRoutes } from './readings.ts';
 import { rejectedUplinkRoutes } from './rejected-uplinks.ts';
+import { ruleRoutes } from './rules.ts';
+import { silenceRoutes } from './silences.ts';
 import { tokenRoutes } from './tokens.ts';
 
+const V1 = '/api/v1';
+
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
-  for (const r of [healthRoutes, tokenRoutes, mqttCredentialRoutes, deviceRoutes, codecRoutes, rejectedUplinkRoutes, auditRoutes, openDataRoutes])
-    await r(app, ctx);
-  if (ctx.alarms) {
-    const { alarmRoutes } = await import('./alarms.ts');
-    await alarmRoutes(app, ctx);
+  await app.register(healthRoutes, { ctx });
+  await app.register(tokenRoutes, { prefix: `${V1}/tokens`, ctx });
+  await app.register(mqttCredentialRoutes, { prefix: `${V1}/mqtt-credentials`, ctx });
+  await app.register(deviceRoutes, { prefix: `${V1}/devices`, ctx });
+  await app.register(readingRoutes, { prefix: `${V1}/devices`, ctx });
+  await app.register(codecRoutes, { prefix: `${V1}/codecs`, ctx });
+  await app.register(rejectedUplinkRoutes, { prefix: `${V1}/rejected-uplinks`, ctx });
+  await app.register(auditRoutes, { prefix: `${V1}/audit`, ctx });
+  // /api/v1/orgs/{org}/open-data and the public /sta/v1.1 (services/opendata/)
+  await openDataRoutes(app, ctx);
+  // the alarm role's resources, in processes that run it
+  const alarms = ctx.alarms;
+  if (alarms) {
+    await app.register(ruleRoutes, { prefix: `${V1}/rules`, ctx, alarms });
+    await app.register(notificationRouteRoutes, { prefix: `${V1}/routes`, ctx, alarms });
+    await app.register(silenceRoutes, { prefix: `${V1}/silences`, ctx, alarms });
+    await app.register(alarmRoutes, { prefix: `${V1}/alarms`, ctx, alarms });
+    await app.register(capRoutes, { prefix: `${V1}/cap`, ctx, alarms });
   }
 }

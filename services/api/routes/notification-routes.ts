@@ -1,0 +1,74 @@
+// Routes: which alarms notify whom (webhooks, SMS). [docs/formats.md Routes and targets]
+import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
+import type { AlarmService } from '../../alarms/alarm-service.ts';
+import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
+import { orgSchema } from '../../auth/orgs.ts';
+import type { Principal } from '../../auth/token-store.ts';
+import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
+import { ApiError, notFound } from '../errors.ts';
+import type { ApiRoutes } from '../plugin.ts';
+import { idParam } from '../schemas.ts';
+
+const routeBody = routeSchema.extend({ org: orgSchema.optional() });
+
+/** Webhook secrets are write-only. */
+export function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unknown[] } }>(r: T): T {
+  const red = (ts: unknown[]) => ts.map((t) => (t && typeof t === 'object' && 'secret' in t ? { ...t, secret: 'whsec_…' } : t));
+  return { ...r, targets: red(r.targets), ...(r.escalate ? { escalate: { ...r.escalate, targets: red(r.escalate.targets) } } : {}) };
+}
+
+export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
+  const egress = new WebhookEgress(ctx.config.webhookAllowNets);
+  /** A webhook target the saving token may not reach is refused at save (and again at every delivery). */
+  const checkTargets = async (p: Principal, body: RouteBody): Promise<EgressScope> => {
+    const scope: EgressScope = p.org === null && p.role === 'admin' ? 'installation' : 'municipality';
+    const lists = [
+      ['targets', body.targets],
+      ['escalate.targets', body.escalate?.targets ?? []],
+    ] as const;
+    const problems = [];
+    for (const [where, ts] of lists) {
+      for (const [i, t] of ts.entries()) {
+        const why = t.type === 'webhook' ? await egress.refuseUrl(t.url, scope) : undefined;
+        if (why) problems.push({ path: `body.${where}.${i}.url`, message: `webhook target not allowed: ${why}` });
+      }
+    }
+    if (problems.length) throw new ApiError('VALIDATION_FAILED', `invalid request: ${problems.map((x) => `${x.path}: ${x.message}`).join('; ')}`, problems);
+    return scope;
+  };
+
+  app.post('', { schema: { tags: ['routes'], body: routeBody } }, async (req, reply) => {
+    const p = need(req, 'routes:write');
+    const { org, ...body } = req.body;
+    const o = orgFor(p, org);
+    const scope = await checkTargets(p, body);
+    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), o, scope)));
+  });
+  app.get('', { schema: { tags: ['routes'] } }, async (req) => {
+    const p = need(req, 'read');
+    return { items: [...svc.routes.values()].filter((r) => sees(p, r.org)).map(redactRoute) };
+  });
+  app.get('/:id', { schema: { tags: ['routes'], params: idParam } }, async (req) => {
+    const p = need(req, 'read');
+    const r = svc.routes.get(req.params.id);
+    if (!r) throw notFound('route', req.params.id);
+    assertOrg(p, r.org, 'route', req.params.id);
+    return redactRoute(r);
+  });
+  app.put('/:id', { schema: { tags: ['routes'], params: idParam, body: routeBody } }, async (req) => {
+    const p = need(req, 'routes:write');
+    const cur = svc.routes.get(req.params.id);
+    if (!cur) throw notFound('route', req.params.id);
+    assertOrg(p, cur.org, 'route', req.params.id);
+    const { org, ...body } = req.body;
+    const o = orgFor(p, org, cur.org);
+    const scope = await checkTargets(p, body);
+    return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), o, scope));
+  });
+  app.delete('/:id', { schema: { tags: ['routes'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'routes:write');
+    assertOrg(p, svc.routes.get(req.params.id)?.org, 'route', req.params.id);
+    if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,81 @@
+// Alarm rules and their backtest. [docs/api.md Rules]
+import { z } from 'zod';
+import type { AlarmService } from '../../alarms/alarm-service.ts';
+import { RuleInvalid } from '../../alarms/alarm-service.ts';
+import { BACKTEST_MAX_MS, backtestRule } from '../../alarms/backtest.ts';
+import { orgSchema } from '../../auth/orgs.ts';
+import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
+import { ApiError, notFound } from '../errors.ts';
+import type { ApiRoutes } from '../plugin.ts';
+import { idParam, isoTime } from '../schemas.ts';
+
+/** A rule body's `org` is not part of the rule definition: split it off before parsing. */
+function splitOrg(body: Record<string, unknown>): { org: string | undefined; rest: Record<string, unknown> } {
+  const { org, ...rest } = body;
+  if (org === undefined) return { org: undefined, rest };
+  const r = orgSchema.safeParse(org);
+  if (!r.success)
+    throw new ApiError('VALIDATION_FAILED', 'invalid request: body.org: lowercase letters, digits and - only, at most 40', [
+      { path: 'body.org', message: r.error.issues[0]?.message },
+    ]);
+  return { org: r.data, rest };
+}
+
+function ruleError(e: unknown): never {
+  if (e instanceof RuleInvalid) throw new ApiError('VALIDATION_FAILED', e.message, e.issues);
+  throw e;
+}
+
+export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
+  app.post('', { schema: { tags: ['rules'], body: z.record(z.string(), z.unknown()) } }, async (req, reply) => {
+    const p = need(req, 'rules:write');
+    const { org, rest } = splitOrg(req.body);
+    const rule = await svc.createRule(rest, actor(p), orgFor(p, org)).catch(ruleError);
+    return reply.code(201).send(rule);
+  });
+  app.get('', { schema: { tags: ['rules'] } }, async (req) => {
+    const p = need(req, 'read');
+    return { items: [...svc.rules.values()].filter((r) => sees(p, r.org)) };
+  });
+  app.get('/:id', { schema: { tags: ['rules'], params: idParam } }, async (req) => {
+    const p = need(req, 'read');
+    const r = svc.rules.get(req.params.id);
+    if (!r) throw notFound('rule', req.params.id);
+    assertOrg(p, r.org, 'rule', req.params.id);
+    return r;
+  });
+  app.patch('/:id', { schema: { tags: ['rules'], params: idParam, body: z.record(z.string(), z.unknown()) } }, async (req) => {
+    const p = need(req, 'rules:write');
+    const cur = svc.rules.get(req.params.id);
+    assertOrg(p, cur?.org, 'rule', req.params.id);
+    const { org, rest } = splitOrg(req.body);
+    const r = await svc.updateRule(req.params.id, rest, actor(p), org === undefined ? undefined : orgFor(p, org, cur?.org)).catch(ruleError);
+    if (!r) throw notFound('rule', req.params.id);
+    return r;
+  });
+  app.delete('/:id', { schema: { tags: ['rules'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'rules:write');
+    assertOrg(p, svc.rules.get(req.params.id)?.org, 'rule', req.params.id);
+    if (!(await svc.deleteRule(req.params.id, actor(p)))) throw notFound('rule', req.params.id);
+    return reply.code(204).send();
+  });
+  app.post('/:id/backtest', { schema: { tags: ['rules'], params: idParam, body: z.object({ from: isoTime, to: isoTime }) } }, async (req) => {
+    const p = need(req, 'read');
+    const found = svc.rules.get(req.params.id);
+    if (!found) throw notFound('rule', req.params.id);
+    assertOrg(p, found.org, 'rule', req.params.id);
+    const { org: ruleOrg, ...rule } = found;
+    const from = Date.parse(req.body.from);
+    const to = Date.parse(req.body.to);
+    if (to <= from || to - from > BACKTEST_MAX_MS) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
+    const { readings, transitions, alarms } = await backtestRule(ctx, rule, ruleOrg, from, to);
+    return {
+      ruleId: rule.id,
+      from: req.body.from,
+      to: req.body.to,
+      readings: readings.length,
+      alarms,
+      transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+    };
+  });
+};

@@ -1,0 +1,54 @@
+// Silences (maintenance windows): alarms are still recorded, their notifications held. [docs/api.md Endpoints]
+import { z } from 'zod';
+import type { AlarmService } from '../../alarms/alarm-service.ts';
+import { newId } from '../../alarms/alarm-service.ts';
+import { cancelSilence, createSilence, listSilences } from '../../alarms/silence-store.ts';
+import { orgSchema } from '../../auth/orgs.ts';
+import { actor, need, orgFilter, orgFor } from '../auth.ts';
+import { notFound } from '../errors.ts';
+import type { ApiRoutes } from '../plugin.ts';
+import { idParam, isoTime } from '../schemas.ts';
+
+const silenceBody = z
+  .object({
+    match: z.object({
+      deviceIds: z.array(z.string()).min(1).optional(),
+      ruleIds: z.array(z.string()).min(1).optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+    }),
+    startsAt: isoTime.optional(),
+    endsAt: isoTime,
+    comment: z.string().max(1000).default(''),
+    org: orgSchema.optional(),
+  })
+  .refine((s) => s.match.deviceIds || s.match.ruleIds || s.match.tags, { message: 'match must name deviceIds, ruleIds or tags', path: ['match'] })
+  .refine((s) => Date.parse(s.endsAt) > (s.startsAt ? Date.parse(s.startsAt) : Date.now()), { message: 'endsAt must be after startsAt', path: ['endsAt'] });
+
+export const silenceRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
+  app.post('', { schema: { tags: ['silences'], body: silenceBody } }, async (req, reply) => {
+    const p = need(req, 'silences:write');
+    const b = req.body;
+    const s = {
+      id: newId('sil'),
+      match: b.match,
+      startsAt: b.startsAt ? new Date(b.startsAt) : new Date(svc.now()),
+      endsAt: new Date(b.endsAt),
+      comment: b.comment,
+      createdBy: actor(p),
+      org: orgFor(p, b.org),
+    };
+    await createSilence(ctx.db, s, b);
+    return reply.code(201).send({ ...s, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString(), createdBy: p.name });
+  });
+  app.get('', { schema: { tags: ['silences'] } }, async (req) => {
+    const p = need(req, 'read');
+    const rows = await listSilences(ctx.db, new Date(svc.now()), orgFilter(p));
+    return { items: rows.map((s) => ({ ...s, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() })) };
+  });
+  app.delete('/:id', { schema: { tags: ['silences'], params: idParam } }, async (req, reply) => {
+    const p = need(req, 'silences:write');
+    // Ending a silence early: it ends now, and the scheduler releases what it held.
+    if (!(await cancelSilence(ctx.db, req.params.id, new Date(svc.now()), orgFilter(p), actor(p)))) throw notFound('silence', req.params.id);
+    return reply.code(204).send();
+  });
+};
