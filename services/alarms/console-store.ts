@@ -63,3 +63,9 @@ export async function deliveriesByTarget(db: Db, routeIds: string[], since: Date
     lastError: x.last_error,
   }));
 }
+
+/** Who saved the route decides where its webhooks may go (as the notifier reads it). */
+export async function routeEgress(db: Db, routeId: string): Promise<'installation' | 'municipality'> {
+  const r = await db.query<{ egress: string }>('select egress from routes where id = $1', [routeId]);
+  return r.rows[0]?.egress === 'installation' ? 'installation' : 'municipality';
+}

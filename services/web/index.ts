@@ -18,7 +18,9 @@ import { alarmPages } from './pages/alarm.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
 import { quickAckPages } from './pages/quick-ack.ts';
+import { routePages } from './pages/routes.ts';
 import { rulePages } from './pages/rules.ts';
+import { silencePages } from './pages/silences.ts';
 import { stationPages } from './pages/station.ts';
 import { principalOf, SessionStore, UserStore } from './users.ts';
 import { userApiRoutes } from './users-api.ts';
@@ -103,7 +105,7 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
       req.log.error({ err, reqId: req.id }, 'console page failed');
       return errorPage(req, reply, 500, 'error');
     });
-    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages])
+    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages, silencePages, routePages])
       await register(pages, deps);
   });
 }

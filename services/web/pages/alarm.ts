@@ -5,6 +5,7 @@ import { sees } from '../../api/auth.ts';
 import { allowed } from '../../auth/roles.ts';
 import { checkCsrf, field, needUser, safeNext, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
 import { html } from '../html.ts';
+import { rt } from '../i18n/rules.ts';
 import type { MessageKey } from '../i18n.ts';
 import { layout, message } from '../layout.ts';
 import { ackForm, valueText } from './lagebild.ts';
@@ -45,6 +46,7 @@ ${message('ok', q.ok === 'ack' ? t('ack_done') : undefined)}${message('error', q
   ${a.acknowledgedBy ? html`<div><dt>${t('col_acked_by')}</dt><dd>${a.acknowledgedBy}, ${i.time(a.acknowledgedAt)}</dd></div>` : ''}
 </dl>
 ${canAck ? html`<div class="card">${ackForm(v, a, `/alarms/${a.id}`, true)}</div>` : ''}
+${allowed(p.role, 'silences:write') && (a.state === 'firing' || a.state === 'acknowledged') ? html`<p><a class="button" href="/silences?alarm=${a.id}#new-silence">${rt(i)('silence_from_alarm')}</a></p>` : ''}
 <h2>${t('alarm_history')}</h2>
 <table class="history">
 <thead><tr><th scope="col">${t('col_time')}</th><th scope="col">${t('col_event')}</th><th scope="col">${t('col_severity')}</th><th scope="col">${t('col_value')}</th><th scope="col">${t('col_by')}</th><th scope="col">${t('col_comment')}</th></tr></thead>

@@ -1,0 +1,35 @@
+// A test message to one target of a route, sent now and not through the outbox: the operator sees at once
+// whether the receiver answers. It says it is a test and carries no alarm, so no receiver mistakes it for one.
+// [docs/formats.md Test message]
+import crypto from 'node:crypto';
+import type { DeliveryResult, Target } from '../../alerts/channels/types.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import { createSmsSender } from '../notify/sms-senders.ts';
+import { deliverWebhook } from '../notify/webhook-delivery.ts';
+import type { OrgRoute } from './alarm-service.ts';
+import { routeEgress } from './console-store.ts';
+import { WebhookEgress } from './webhook-egress.ts';
+
+export const targetAddress = (t: Target): string => (t.type === 'webhook' ? t.url : t.to);
+
+export async function sendTestMessage(deps: { db: Db; config: Readonly<Config>; now: () => number }, route: OrgRoute, target: Target): Promise<DeliveryResult> {
+  const id = `test_${crypto.randomBytes(6).toString('hex')}`;
+  const text = `Regenwacht TEST: Testnachricht der Weiterleitung "${route.name}" – kein Alarm.`;
+  if (target.type !== 'webhook') return createSmsSender({ ...deps.config.sms }, { info: () => {} }).send({ to: target.to, text, reference: id });
+  const egress = new WebhookEgress(deps.config.webhookAllowNets);
+  try {
+    const scope = await routeEgress(deps.db, route.id);
+    const refused = await egress.refuseUrl(target.url, scope);
+    if (refused) return { ok: false, retryable: false, error: `webhook target not allowed: ${refused}`, latencyMs: 0 };
+    const body = JSON.stringify({
+      type: 'regenwacht.test',
+      timestamp: new Date(deps.now()).toISOString(),
+      route: { id: route.id, name: route.name },
+      message: text,
+    });
+    return await deliverWebhook(target, { msgId: id, body }, { timeoutMs: 10_000, fetch: egress.fetchFor(scope) });
+  } finally {
+    await egress.close();
+  }
+}
