@@ -1,5 +1,5 @@
 // Benchmark load generator, run as a child process so it does not share the server's event loop.
-// Modes (argv[2]): relay | load | probe. Talks to bench.ts over IPC; every loop is bounded in count and time.
+// Modes (argv[2]): relay | load | probe | brokerprobe. Talks to bench.ts over IPC; every loop is bounded in count and time.
 import http from 'node:http';
 import { LiteClient, topicBuf } from './mqtt-lite.ts';
 
@@ -242,8 +242,44 @@ async function probe(o: { port: number; username: string; password: string; pref
   send({ ev: 'probe', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p90: r2(pct(lat, 90)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
 }
 
+/** the bare broker's own latency: publish → the subscriber's delivery, QoS 1, paced like the alarm probe */
+async function brokerProbe(o: { port: number; samples: number; maxMs: number }) {
+  const sub = new LiteClient({ host: '127.0.0.1', port: o.port, clientId: 'latency-sub' });
+  const pub = new LiteClient({ host: '127.0.0.1', port: o.port, clientId: 'latency-pub' });
+  await sub.connect();
+  await pub.connect();
+  let got: ((t: number) => void) | undefined;
+  sub.onMessage = () => got?.(now());
+  sub.subscribe('latency/+', 1);
+  await sleep(200);
+  const lat: number[] = [];
+  let timeouts = 0;
+  const tb = now();
+  for (let i = 0; i < o.samples && now() - tb < o.maxMs; i++) {
+    const arrived = new Promise<number>((res) => (got = res));
+    const body = Buffer.from(JSON.stringify({ time: new Date().toISOString(), readings: { level_cm: 250 } }));
+    const t0 = now();
+    pub.publish(topicBuf(`latency/${i}`), body);
+    const t = await Promise.race([arrived, sleep(3000).then(() => -1)]);
+    got = undefined;
+    if (t < 0) timeouts++;
+    else lat.push(t - t0);
+    await sleep(15 + Math.random() * 20);
+  }
+  sub.end();
+  pub.end();
+  send({ ev: 'brokerprobe', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p99: r2(pct(lat, 99)) });
+}
+
 const args = JSON.parse(process.argv[3] ?? '{}');
-const main = mode === 'relay' ? () => relay(args).then((r) => send({ ev: 'relay', ...r })) : mode === 'load' ? () => load(args) : () => probe(args);
+const main =
+  mode === 'relay'
+    ? () => relay(args).then((r) => send({ ev: 'relay', ...r }))
+    : mode === 'load'
+      ? () => load(args)
+      : mode === 'brokerprobe'
+        ? () => brokerProbe(args)
+        : () => probe(args);
 main()
   .catch((e) => {
     log(`failed: ${(e as Error).stack}`);
