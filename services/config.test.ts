@@ -123,6 +123,38 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['CAP_ARS.0', 'CAP_ARS.1']);
   });
 
+  it('e-mail: SMTP_URL needs a sender (MAIL_FROM or SMTP_FROM); SMS_PROVIDERS sets the failover order and needs each provider’s keys [issue 16]', () => {
+    expect(loadConfig({}).mail).toBeUndefined();
+    expect(loadConfig({ SMTP_URL: 'smtp://u:p@mail.example:587', MAIL_FROM: 'Regenwacht <alarm@kreis.example>' }).mail).toEqual({
+      url: 'smtp://u:p@mail.example:587',
+      from: 'Regenwacht <alarm@kreis.example>',
+    });
+    expect(loadConfig({ SMTP_URL: 'smtps://mail.example', SMTP_FROM: 'alarm@kreis.example' }).mail?.from).toBe('alarm@kreis.example');
+    expect(problemsOf({ SMTP_URL: 'smtp://mail.example' }).map((p) => p.split(':')[0])).toEqual(['MAIL_FROM']);
+    expect(
+      problemsOf({ SMTP_URL: 'http://mail.example', MAIL_FROM: 'kein Absender' })
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(['MAIL_FROM', 'SMTP_URL']);
+    const c = loadConfig({
+      SMS_PROVIDER: 'seven',
+      SEVEN_API_KEY: 'k',
+      SMS_PROVIDERS: 'seven, twilio',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 't',
+      TWILIO_FROM: '+49',
+    });
+    expect(c.sms.providers).toEqual(['seven', 'twilio']);
+    expect(c.sms.deliveryTimeoutMs).toBe(120_000);
+    expect(loadConfig({}).sms.providers).toEqual(['log']);
+    expect(
+      problemsOf({ SMS_PROVIDER: 'seven', SEVEN_API_KEY: 'k', SMS_PROVIDERS: 'seven,twilio' })
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']);
+    expect(problemsOf({ SMS_DELIVERY_TIMEOUT: '2h' }).map((p) => p.split(':')[0])).toEqual(['SMS_DELIVERY_TIMEOUT']);
+  });
+
   it('parses ROLES as a comma list; "all" means every role', () => {
     expect([...loadConfig({ ROLES: 'api, ingest' }).roles].sort()).toEqual(['api', 'ingest']);
     expect([...loadConfig({ ROLES: 'broker,ingest,broker' }).roles].sort()).toEqual(['broker', 'ingest']);

@@ -102,6 +102,31 @@ const schema = z.object({
   SEVEN_API_KEY: z.string().optional(),
   SEVEN_FROM: z.string().optional(),
   SEVEN_BASE_URL: z.string().url().default('https://gateway.seven.io'),
+  // signing secret of the seven webhooks (delivery reports, replies): X-Signature is checked with it [issue 16]
+  SEVEN_WEBHOOK_SECRET: z.string().min(8, 'SEVEN_WEBHOOK_SECRET must be at least 8 characters').optional(),
+  // failover order: an SMS not delivered in time, or failed, goes out once more through the next one
+  SMS_PROVIDERS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['log', 'http', 'twilio', 'seven'])).min(1, 'SMS_PROVIDERS must name at least one provider'))
+    .optional(),
+  SMS_DELIVERY_TIMEOUT: z
+    .string()
+    .regex(/^\d+(s|m)$/, 'SMS_DELIVERY_TIMEOUT must be a duration like 2m or 90s')
+    .transform((s) => Number(s.slice(0, -1)) * (s.endsWith('m') ? 60_000 : 1000))
+    .refine((n) => n >= 10_000 && n <= 3_600_000, 'SMS_DELIVERY_TIMEOUT must be between 10s and 60m')
+    .default(120_000),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465')
+    .optional(),
+  MAIL_FROM: z.string().optional(),
+  SMTP_FROM: z.string().optional(),
   // CAP feed: Restricted by default, since public warnings go out through the authorised MoWaS sender
   CAP_STATUS: z.enum(['Actual', 'Exercise', 'System', 'Test', 'Draft']).default('Actual'),
   CAP_SCOPE: z.enum(['Public', 'Restricted']).default('Restricted'),
@@ -172,6 +197,18 @@ function dependentProblems(env: Record<string, string | undefined>): string[] {
   need(env.SMS_PROVIDER === 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDER=seven');
   need(!!env.MQTTS_PORT && env.MQTTS_PORT !== 'off', ['TLS_CERT_FILE', 'TLS_KEY_FILE'], 'when MQTTS_PORT is set');
   need(!!env.UPSTREAM_TLS_CERT_FILE, ['UPSTREAM_TLS_KEY_FILE'], 'with UPSTREAM_TLS_CERT_FILE');
+  const chain = (env.SMS_PROVIDERS ?? '').split(',').map((x) => x.trim());
+  need(chain.includes('http') && env.SMS_PROVIDER !== 'http', ['SMS_HTTP_URL'], 'when SMS_PROVIDERS names http');
+  need(
+    chain.includes('twilio') && env.SMS_PROVIDER !== 'twilio',
+    ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'],
+    'when SMS_PROVIDERS names twilio',
+  );
+  need(chain.includes('seven') && env.SMS_PROVIDER !== 'seven', ['SEVEN_API_KEY'], 'when SMS_PROVIDERS names seven');
+  const from = env.MAIL_FROM ?? env.SMTP_FROM;
+  if (env.SMTP_URL && !from) out.push('MAIL_FROM: MAIL_FROM (or SMTP_FROM) is required when SMTP_URL is set, e.g. "Regenwacht <alarm@kreis.example>"');
+  if (from && !/<[^<>@\s]+@[^<>@\s]+>$|^[^<>@\s]+@[^<>@\s]+$/.test(from.trim()))
+    out.push('MAIL_FROM: must be an address, optionally with a name: "Regenwacht <alarm@kreis.example>"');
   return out;
 }
 
@@ -220,7 +257,14 @@ export interface Config {
     sevenApiKey?: string;
     sevenFrom?: string;
     sevenBaseUrl: string;
+    sevenWebhookSecret?: string;
+    /** failover order (SMS_PROVIDERS, else just SMS_PROVIDER) */
+    providers: readonly ('log' | 'http' | 'twilio' | 'seven')[];
+    /** how long a delivery report is awaited before the next provider is tried */
+    deliveryTimeoutMs: number;
   };
+  /** e-mail channel; absent without SMTP_URL */
+  mail?: { url: string; from: string };
   /** console map background; url null: no tiles (stations and municipality outlines only) */
   mapTiles: { url: string | null; attribution: string };
 }
@@ -292,7 +336,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sevenApiKey: e.SEVEN_API_KEY,
       sevenFrom: e.SEVEN_FROM,
       sevenBaseUrl: e.SEVEN_BASE_URL,
+      sevenWebhookSecret: e.SEVEN_WEBHOOK_SECRET,
+      providers: e.SMS_PROVIDERS ?? [e.SMS_PROVIDER],
+      deliveryTimeoutMs: e.SMS_DELIVERY_TIMEOUT,
     },
+    mail: e.SMTP_URL ? { url: e.SMTP_URL, from: (e.MAIL_FROM ?? e.SMTP_FROM ?? '').trim() } : undefined,
     mapTiles: { url: e.MAP_TILES_URL === 'none' ? null : e.MAP_TILES_URL, attribution: e.MAP_TILES_ATTRIBUTION },
   };
   return deepFreeze(cfg);

@@ -149,6 +149,15 @@ const ACKABLE_EVENTS: ReadonlySet<NotificationEventType> = new Set([
 
 /** `ackUrl`: the recipient's own acknowledge link (PUBLIC_URL/q/<token>), appended when there is room. */
 export function smsText(payload: NotificationPayload, o: { ackUrl?: string } = {}): string {
+  return shortenToFit(partsOf(payload, o.ackUrl));
+}
+
+/** The same facts as the SMS in one sentence, never shortened (e-mail, voice call). */
+export function alarmSentence(payload: NotificationPayload): string {
+  return render(partsOf(payload, undefined));
+}
+
+function partsOf(payload: NotificationPayload, ackUrl: string | undefined): Parts {
   const a = payload.alarm;
   const rise = hazardOf(a) === 'rise';
   const resolved = payload.type === 'alarm.resolved';
@@ -169,9 +178,9 @@ export function smsText(payload: NotificationPayload, o: { ackUrl?: string } = {
     deviceId: toGsm7(oneLine(a.deviceId)),
     when: whenPhrase(payload),
     alarmId: toGsm7(a.id),
-    link: o.ackUrl ? toGsm7(`Quittieren: ${o.ackUrl}`) : '',
+    link: ackUrl ? toGsm7(`Quittieren: ${ackUrl}`) : '',
   };
-  return shortenToFit(p);
+  return p;
 }
 
 // Firing and reminders say since when; the other events say when they happened.

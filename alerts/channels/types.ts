@@ -92,9 +92,17 @@ export const smsTargetSchema = z.object({
   name: recipientNameSchema.optional(),
 });
 
-export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema]);
+/** E-mail (needs SMTP_URL): German plain text and HTML, one thread per alarm. [issue 16] */
+export const emailTargetSchema = z.object({
+  type: z.literal('email'),
+  to: z.email('must be an e-mail address like leitstelle@example.org').max(254),
+  name: recipientNameSchema.optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema, emailTargetSchema]);
 
 export type WebhookTarget = z.infer<typeof webhookTargetSchema>;
 export type SmsTarget = z.infer<typeof smsTargetSchema>;
+export type EmailTarget = z.infer<typeof emailTargetSchema>;
 export type Target = z.infer<typeof targetSchema>;
 export type WebhookFormat = WebhookTarget['format'];

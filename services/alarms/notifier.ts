@@ -2,12 +2,14 @@
 // delivers each independently (a slow receiver only holds its own slot), records every attempt, retries
 // with exponential backoff and jitter, and gives up visibly after a bounded time. [docs/formats.md]
 import type { Logger } from 'pino';
+import { emailMessage, mailDomain } from '../../alerts/channels/email.ts';
 import { ackable, smsText } from '../../alerts/channels/sms-text.ts';
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
 import { buildWebhookBody } from '../../alerts/channels/webhook.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
+import { createEmailSender, type EmailSender } from '../notify/email-sender.ts';
 import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
@@ -41,6 +43,7 @@ export class Notifier {
   private idle: Array<() => void> = [];
   private readonly links: AckLinkStore;
   private readonly publicUrl: string;
+  private readonly mail?: { sender: EmailSender; domain: string };
 
   constructor(
     private db: Db,
@@ -54,6 +57,7 @@ export class Notifier {
     this.sms = createSmsSender({ ...config.sms }, { info: (o, m) => log.info(o, m) });
     this.links = new AckLinkStore(db);
     this.publicUrl = config.publicUrl;
+    if (config.mail) this.mail = { sender: createEmailSender(config.mail), domain: mailDomain(config.mail.from) };
   }
 
   /** The recipient's own acknowledge link, while the alarm can still be acknowledged. [issue 16] */
@@ -130,6 +134,12 @@ export class Notifier {
       if (refused) return { ok: false, retryable: false, error: `webhook target not allowed: ${refused}`, latencyMs: 0 };
       const body = JSON.stringify(buildWebhookBody(row.payload, t.format ?? 'regenwacht', { externalUrl: row.payload.alarm.url }));
       return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs, fetch: this.egress.fetchFor(scope) });
+    }
+    if (t.type === 'email') {
+      if (!this.mail) return { ok: false, retryable: false, error: 'e-mail channel not configured: set SMTP_URL and MAIL_FROM', latencyMs: 0 };
+      const alarmUrl = `${this.publicUrl}/alarms/${row.alarm_id}`;
+      const m = emailMessage(row.payload, { notificationId: row.id, domain: this.mail.domain, alarmUrl, ackUrl: await this.ackUrl(row) });
+      return this.mail.sender.send({ address: t.to, name: t.name }, m);
     }
     return this.sms.send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
   }
@@ -211,5 +221,6 @@ export class Notifier {
     if (this.timer) clearInterval(this.timer);
     await this.drain(5000);
     await this.egress.close();
+    this.mail?.sender.close();
   }
 }
