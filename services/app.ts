@@ -46,7 +46,9 @@ export interface Running {
   ctx: AppContext;
   ingest?: IngestService;
   alerting?: Alerting;
-  stop(): Promise<void>;
+  /** graceful drain, then stop: /readyz says no, no new uplinks, the batch in hand stored and acknowledged,
+   *  the scheduler lock handed over, the outbox in hand delivered; bounded by drainMs (default 10 s) */
+  stop(drainMs?: number): Promise<void>;
 }
 
 export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<Running> {
@@ -58,7 +60,9 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     const store = await openStore(config, logger, stops, o.dbWaitMs ?? 60_000);
     let broker: RunningBroker | undefined;
     let upstream: Upstream | undefined;
+    let draining = false;
     const ctx: AppContext = {
+      draining: () => draining,
       config,
       db: store.db,
       log: logger,
@@ -91,7 +95,18 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       ctx,
       ingest,
       alerting,
-      stop: () => stops.run(logger),
+      async stop(drainMs = 10_000) {
+        if (draining) return;
+        draining = true;
+        const t0 = Date.now();
+        // leadership first: the other instance's scheduler takes over while we finish the rest
+        await alerting?.handOver().catch((e) => logger.warn({ err: (e as Error).message }, 'scheduler hand-over failed'));
+        await Promise.all([upstream?.drain(Math.max(1000, drainMs / 2)), broker?.drain(Math.max(1000, drainMs / 2))]).catch((e) =>
+          logger.warn({ err: (e as Error).message }, 'drain failed'),
+        );
+        logger.info({ ms: Date.now() - t0 }, 'drained: no uplink in hand, scheduler handed over');
+        await stops.run(logger);
+      },
     };
   } catch (e) {
     await stops.run(logger);

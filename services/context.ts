@@ -20,6 +20,10 @@ export interface AppContext {
   codecSandbox: CodecSandbox;
   /** is the embedded broker or upstream subscription usable (for /readyz) */
   brokerReady: () => boolean;
+  /** true once a graceful shutdown began: /readyz says no, so load balancers send nothing new */
+  draining: () => boolean;
+  /** with the scheduler role: does this instance hold the scheduler lock */
+  schedulerLeader?: () => boolean;
   /** set by the alarm role */
   alarms?: import('./alarms/alarm-service.ts').AlarmService;
   codecs?: import('./ingest/codec-store.ts').CodecStore;

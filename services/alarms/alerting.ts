@@ -5,6 +5,7 @@ import type { Alarm, Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
+import type { Leadership } from '../scheduler/leader.ts';
 import { OPEN_SQL } from './alarm-rows.ts';
 import { type AlarmChangeKind, AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
@@ -20,6 +21,8 @@ export interface Alerting {
   tick(): Promise<void>;
   /** resolves when queued transitions are stored and the outbox is idle */
   settle(): Promise<void>;
+  /** graceful drain: no new scheduler pass, the running one finished, the scheduler lock released */
+  handOver(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface AlertingOptions {
   schedule: boolean;
   /** every stored change of an alarm (the web console's live board) */
   onAlarmChanged?: (a: Alarm, kind: AlarmChangeKind) => void;
+  /** with several instances on one PostgreSQL only the leader runs reminders, escalations, silence ends */
+  leader?: Leadership;
 }
 
 export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promise<Alerting> {
@@ -81,16 +86,19 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
 
   const stuckBuckets = new StuckBucketWatch(ctx.db, () => ctx.devices.list());
   let ticking: Promise<void> | undefined;
+  let handedOver = false;
   const tick = async () => {
     if (ticking) return ticking; // never overlap
     ticking = (async () => {
       const t0 = performance.now();
       if (o.evaluate) await alarms.apply(engine.tick(o.now())).catch(failed);
-      // The engine's timers (offline, decaying sums, for/clear) run where readings are evaluated; reminders,
-      // escalations and silence ends where the scheduler role runs. With ROLES split they are two processes.
-      const n = o.schedule ? await runReminders(ctx.db, alarms, ctx.devices, o.now) : 0;
+      // The engine's timers (offline, decaying sums, for/clear) run where readings are evaluated (every
+      // instance: the store makes their transitions idempotent); reminders, escalations and silence ends only
+      // where the scheduler role runs and, among several instances, on the one holding the scheduler lock.
+      const lead = o.schedule && !handedOver && (o.leader?.isLeader() ?? true);
+      const n = lead ? await runReminders(ctx.db, alarms, ctx.devices, o.now) : 0;
       if (n) notifier?.kick();
-      if (o.schedule) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
+      if (lead) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
       log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
     })().finally(() => {
       ticking = undefined;
@@ -101,6 +109,18 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
     o.schedule || o.evaluate
       ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true })
       : undefined;
+  // a new leader catches up at once instead of at the next 5 s mark: a reminder that fell due while the
+  // old leader was dying goes out within the takeover time
+  o.leader?.onChange((lead) => {
+    if (lead) void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed'));
+  });
+  const handOver = async () => {
+    if (handedOver) return;
+    handedOver = true;
+    await task?.stop();
+    await ticking?.catch(() => {});
+    await o.leader?.stop();
+  };
 
   return {
     alarms,
@@ -114,6 +134,7 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
       if (ts.length) alarms.apply(ts).catch(failed);
     },
     tick,
+    handOver,
     async settle() {
       await alarms.flushValues().catch(() => {});
       await alarms.apply([]);
@@ -124,7 +145,7 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
     async stop() {
       clearInterval(valueTimer);
       await alarms.flushValues().catch(() => {});
-      await task?.stop();
+      await handOver();
       await notifier?.stop();
     },
   };

@@ -40,6 +40,9 @@ export interface RunningBroker {
   url: string;
   /** mqtts://host:port when the TLS listener runs */
   tlsUrl?: string;
+  /** graceful drain: no new connections; uplinks in hand stored and acknowledged, then every client closed
+   *  (devices reconnect to another instance); at most timeoutMs */
+  drain(timeoutMs: number): Promise<void>;
   /** one more connection from another transport (MQTT over WebSockets); same login, ACL and PUBACK after commit */
   accept(stream: Duplex, remoteAddress: string | undefined): void;
   clients(): number;
@@ -63,6 +66,8 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     }
   };
   const connected = new Map<string, Set<Client>>();
+  let inHand = 0;
+  let draining = false;
   const logins = new WeakMap<Client, Login>();
   const gates = new WeakMap<Client, Gate>();
   // a deleted credential or a changed password ends the connections made with it, at once
@@ -125,12 +130,15 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => done(new Error('not authorized')));
         return;
       }
+      inHand++;
       deps.ingest(msg).then(
         (outcome) => {
+          inHand--;
           if (outcome === 'rejected') countReject(client);
           done(null);
         },
         (err: Error) => {
+          inHand--;
           log.warn({ clientId: client.id, err: err.message }, 'uplink not stored, not acknowledged');
           done(err);
         },
@@ -175,6 +183,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   });
   aedes.on('client', (c) => gates.get(c)?.authenticated?.());
   const accept = (sock: GateSource, certCn?: string) => {
+    if (draining) return void sock.destroy();
     const gate = admit(sock);
     if (gate) {
       gate.certCn = certCn;
@@ -213,10 +222,20 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     url: `mqtt://${host}:${actual}`,
     tlsUrl: secure ? `mqtts://${host}:${secure.port}` : undefined,
     accept: (stream, remoteAddress) => accept(Object.assign(stream, { remoteAddress })),
+    async drain(timeoutMs) {
+      draining = true;
+      server.close();
+      const until = Date.now() + timeoutMs;
+      while (inHand > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // let the last PUBACKs leave before the sockets close
+      await new Promise((r) => setTimeout(r, 50));
+      log.info({ left: inHand }, 'broker drained, closing client connections');
+      await new Promise<void>((r) => aedes.close(() => r()));
+    },
     clients: () => aedes.connectedClients,
     async close() {
       await new Promise<void>((r) => aedes.close(() => r()));
-      await Promise.all([new Promise<void>((r) => server.close(() => r())), secure?.close()]);
+      await Promise.all([new Promise<void>((r) => (server.listening ? server.close(() => r()) : r())), secure?.close()]);
     },
   };
 }

@@ -10,6 +10,9 @@ export const UPSTREAM_TOPICS = ['application/+/device/+/event/up', 'v3/+/devices
 
 export interface Upstream {
   ready(): boolean;
+  /** graceful drain: unsubscribe (the broker sends the group's uplinks to the other members), store and
+   *  acknowledge what is in flight, then disconnect; at most timeoutMs */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,14 +40,18 @@ export function startUpstream(
     clientId,
     username: opts.username,
     password: opts.password,
-    clean: false,
+    // Alone, a persistent session: the broker queues uplinks while we restart. In a $share group a clean
+    // start: a member that is gone must leave the group at once, or the broker keeps routing its share to the
+    // dead session (Mosquitto #1747). [DESIGN Scale beyond one machine] [docs/operations.md]
+    clean: !!opts.shareGroup,
     protocolVersion: opts.shareGroup ? 5 : 4,
-    properties: opts.shareGroup ? { sessionExpiryInterval: 86_400 } : undefined,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     ...upstreamTlsOptions(opts.tls),
   });
   let connected = false;
+  let inFlight = 0;
+  let lastMessage = 0;
   // mqtt.js handles one incoming packet at a time and sends its PUBACK when handleMessage calls back, so
   // waiting there for our commit would serialise the subscription to one message per commit (~500 msgs/s;
   // a broker with a bounded queue, like Mosquitto's default 1000, then drops the rest of a burst). Instead
@@ -68,31 +75,34 @@ export function startUpstream(
     const id = packet.qos > 0 ? packet.messageId : undefined;
     if (id !== undefined) held.add(id);
     const conn = client.stream; // a PUBACK from before a reconnect must not go out on the new connection
-    ingest(msg).then(
-      () => {
-        if (id === undefined) return;
-        held.delete(id);
-        const ack = ready.get(id);
-        ready.delete(id);
-        if (ack && client.connected && client.stream === conn) ack();
-      },
-      (err: Error) => {
-        if (id !== undefined) {
+    inFlight++;
+    lastMessage = Date.now();
+    ingest(msg)
+      .finally(() => inFlight--)
+      .then(
+        () => {
+          if (id === undefined) return;
           held.delete(id);
+          const ack = ready.get(id);
           ready.delete(id);
-        }
-        // Not stored → no PUBACK; the broker redelivers this session's message after we reconnect.
-        l.warn({ err: err.message }, 'upstream uplink not stored; reconnecting so the broker redelivers');
-        client.end(true, () => client.reconnect());
-      },
-    );
+          if (ack && client.connected && client.stream === conn) ack();
+        },
+        (err: Error) => {
+          if (id !== undefined) {
+            held.delete(id);
+            ready.delete(id);
+          }
+          // Not stored → no PUBACK; the broker redelivers this session's message after we reconnect.
+          l.warn({ err: err.message }, 'upstream uplink not stored; reconnecting so the broker redelivers');
+          client.end(true, () => client.reconnect());
+        },
+      );
     done();
   };
   client.on('connect', (ack) => {
     connected = true;
     l.info({ url: redactUrl(opts.url), sessionPresent: ack.sessionPresent }, 'connected to upstream broker');
-    const topics = UPSTREAM_TOPICS.map((t) => (opts.shareGroup ? `$share/${opts.shareGroup}/${t}` : t));
-    client.subscribe(topics, { qos: 1 }, (err) => {
+    client.subscribe(topics(), { qos: 1 }, (err) => {
       if (err) l.error({ err: err.message }, 'upstream subscribe failed');
     });
   });
@@ -101,8 +111,17 @@ export function startUpstream(
     connected = false;
   });
   client.on('error', (err) => l.warn({ err: err.message }, 'upstream error'));
+  const topics = () => UPSTREAM_TOPICS.map((t) => (opts.shareGroup ? `$share/${opts.shareGroup}/${t}` : t));
   return {
     ready: () => connected,
+    async drain(timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      if (client.connected) await new Promise<void>((r) => client.unsubscribe(topics(), () => r()));
+      // what the broker had already sent arrives within a round trip; each is stored and acknowledged
+      while (Date.now() < until && (inFlight > 0 || held.size > 0 || Date.now() - lastMessage < 300)) await new Promise((r) => setTimeout(r, 50));
+      l.info({ left: inFlight }, 'upstream drained');
+      await new Promise<void>((r) => client.end(false, {}, () => r()));
+    },
     close: () => new Promise((r) => client.end(false, {}, () => r())),
   };
 }

@@ -1,13 +1,18 @@
 // Step 3: the alarm side (rule engine, alarm store, notifier, scheduler), for the roles that need it.
 import { type Alerting, startAlerting } from '../alarms/alerting.ts';
 import type { AppContext } from '../context.ts';
+import { soleLeader, startLeaderElection } from '../scheduler/leader.ts';
 import type { LiveFeed } from '../web/feed.ts';
 import type { Stops } from './stops.ts';
 
 export async function startAlarms(ctx: AppContext, live: LiveFeed, now: () => number, stops: Stops): Promise<Alerting | undefined> {
   const roles = ctx.config.roles;
   if (!(roles.has('ingest') || roles.has('api') || roles.has('notifier') || roles.has('scheduler'))) return undefined;
+  // several instances on one PostgreSQL elect one scheduler; the embedded store has one process only
+  const leader = roles.has('scheduler') ? (ctx.config.databaseUrl ? startLeaderElection(ctx.config.databaseUrl, ctx.log) : soleLeader()) : undefined;
+  if (leader) ctx.schedulerLeader = () => leader.isLeader();
   const alerting = await startAlerting(ctx, {
+    leader,
     now,
     evaluate: roles.has('ingest') || roles.has('broker'),
     notify: roles.has('notifier'),

@@ -6,8 +6,12 @@ export const healthRoutes: ApiRoutes = async (app, { ctx }) => {
   app.get('/readyz', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
     const database = await ctx.db.ping();
     const broker = ctx.brokerReady();
-    const ok = database && broker;
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', database, broker });
+    const draining = ctx.draining();
+    const ok = database && broker && !draining;
+    const leader = ctx.schedulerLeader?.();
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ready' : draining ? 'draining' : 'not ready', database, broker, draining, schedulerLeader: leader ?? null });
   });
   app.get('/metrics', { schema: { tags: ['health'], security: [] } }, async (_req, reply) => {
     reply.header('content-type', ctx.metrics.registry.contentType);

@@ -1,0 +1,304 @@
+// [issue 18] Availability: instances on one PostgreSQL fed through one `$share` group on the machine's
+// Mosquitto, a storm over 10 gauges. (1) kill -9 of the scheduler leader mid-storm: the others continue
+// within 5 s, every alarm opened once, every webhook-id delivered once, and what Mosquitto drops by design
+// (QoS 1 in flight to the dead member, eclipse/mosquitto#2662) is counted. (2) SIGTERM of the leader
+// mid-storm: drained within 10 s, zero lost. (3) kill -9 of the leader while escalations fall due: each
+// escalation sent once, at most ~5 s late. [docs/operations.md What happens on each failure]
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, freshPgDatabase, REQUIRE_EXTERNAL, TEST_DATABASE_URL, TEST_MQTT_URL } from '../helpers/env.ts';
+import { type Spawned, spawnInstance } from '../helpers/spawn.ts';
+import { waitFor } from '../helpers/system.ts';
+
+const wanted = REQUIRE_EXTERNAL || (!!TEST_DATABASE_URL && !!TEST_MQTT_URL);
+
+interface Hook {
+  id: string;
+  path: string;
+  type: string;
+  alarmId: string;
+  deviceId: string;
+  severity: string;
+  at: number;
+}
+
+describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and one PostgreSQL', () => {
+  const group = `rwha${crypto.randomBytes(3).toString('hex')}`;
+  const token = crypto.randomBytes(24).toString('hex');
+  const dirs: string[] = [];
+  const all: Spawned[] = [];
+  const hooks: Hook[] = [];
+  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
+  let receiver: http.Server;
+  let pub: MqttClient;
+  const kills: number[] = [];
+  /**
+   * A webhook-id received twice is a defect unless its first delivery was in flight when an instance was
+   * killed: the receiver had it, the dead sender never recorded it, so another sends it again with the same
+   * webhook-id (at-least-once; receivers drop a repeated id [Standard Webhooks]). Returns the others.
+   */
+  const duplicates = () => {
+    const ids = hooks.map((h) => h.id);
+    const twice = hooks.filter((h, i) => ids.indexOf(h.id) === i && ids.lastIndexOf(h.id) !== i);
+    const inDoubt = twice.filter((h) => kills.some((k) => h.at <= k + 100 && h.at >= k - 1500));
+    if (inDoubt.length) console.log(`in flight at a kill -9 and delivered again with the same webhook-id: ${inDoubt.map((h) => h.id).join(', ')}`);
+    return twice.filter((h) => !inDoubt.includes(h));
+  };
+
+  const start = async (name: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rw-ha-${name}-`));
+    dirs.push(dir);
+    const s = await spawnInstance(
+      {
+        DATA_DIR: dir,
+        DATABASE_URL: db!.url,
+        HTTP_PORT: String(await freePort()),
+        MQTT_PORT: 'off',
+        ADMIN_TOKEN: token,
+        UPSTREAM_MQTT_URL: TEST_MQTT_URL!,
+        UPSTREAM_SHARE_GROUP: group,
+      },
+      name,
+    );
+    all.push(s);
+    await waitFor(async () => (await s.readyz()).status === 200, 15_000, `${name} ready`);
+    return s;
+  };
+  const leaderOf = async (xs: Spawned[]) =>
+    waitFor(
+      async () => {
+        const r = await Promise.all(xs.map(async (s) => (s.alive() ? (await s.readyz().catch(() => null))?.body?.schedulerLeader === true : false)));
+        const leaders = xs.filter((_, i) => r[i]);
+        return leaders.length === 1 ? leaders[0] : null;
+      },
+      10_000,
+      'exactly one scheduler leader',
+    );
+
+  beforeAll(async () => {
+    db = await freshPgDatabase();
+    receiver = http.createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        const j = JSON.parse(b);
+        hooks.push({
+          id: String(req.headers['webhook-id']),
+          path: req.url ?? '',
+          type: j.type,
+          alarmId: String(j.alarm?.id),
+          deviceId: j.alarm?.deviceId,
+          severity: j.alarm?.severity,
+          at: Date.now(),
+        });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    pub = mqtt.connect(TEST_MQTT_URL!, { clientId: `${group}-pub`, reconnectPeriod: 0 });
+    await new Promise((r, j) => {
+      pub.once('connect', r);
+      pub.once('error', j);
+    });
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of all) await s.kill9().catch(() => {});
+    pub?.end(true);
+    receiver?.close();
+    await db?.drop().catch(() => {});
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  /** 24 readings of 2.5 mm per gauge over the past hour (60 mm/1 h: extreme), round by round; `during(round)` runs between rounds. */
+  async function storm(gauges: string[], during: (round: number) => Promise<void>) {
+    const acked: { gauge: string; time: number }[] = [];
+    const t0 = Date.now() - 59 * 60_000;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 24; i++) {
+      for (const g of gauges) {
+        const time = t0 + i * 150_000;
+        pending.push(
+          new Promise<void>((res) =>
+            pub.publish(`devices/${g}/up`, JSON.stringify({ time: new Date(time).toISOString(), readings: { rain_mm: 2.5 } }), { qos: 1 }, (err) => {
+              if (!err) acked.push({ gauge: g, time });
+              res();
+            }),
+          ),
+        );
+      }
+      await during(i);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await Promise.all(pending);
+    return acked;
+  }
+  const stored = async (via: Spawned, gauges: string[]) => {
+    const out = new Set<string>();
+    for (const g of gauges) {
+      const r = await via.api(`GET`, `/api/v1/devices/${g}/readings?metric=rain_mm&from=${new Date(Date.now() - 2 * 3_600_000).toISOString()}&limit=1000`);
+      for (const p of r.points) out.add(`${g}@${Date.parse(p.time)}`);
+    }
+    return out;
+  };
+  const alarmsOf = async (via: Spawned, gauges: string[]) => {
+    const out: { deviceId: string; id: string; severity: string; firings: number }[] = [];
+    for (const g of gauges) {
+      const items = (await via.api('GET', `/api/v1/alarms?deviceId=${g}&state=all`)).items;
+      for (const a of items) {
+        const d = await via.api('GET', `/api/v1/alarms/${a.id}`);
+        out.push({ deviceId: g, id: String(a.id), severity: a.severity, firings: d.events.filter((e: { kind: string }) => e.kind === 'firing').length });
+      }
+    }
+    return out;
+  };
+  const gauges = (n: number) => Array.from({ length: 10 }, (_, i) => `${group}-s${n}-g${i}`);
+  let firstA: Spawned;
+  let firstB: Spawned;
+
+  it('kill -9 of the leader mid-storm: the survivor continues within 5 s, each alarm opened once, no webhook-id twice', { timeout: 240_000 }, async () => {
+    firstA = await start('a');
+    firstB = await start('b');
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    for (const n of [1, 2]) for (const g of gauges(n)) await firstA.api('POST', '/api/v1/devices', { id: g, name: `Regenschreiber ${g}`, model: 'generic' });
+    await firstA.api('POST', '/api/v1/rules', { name: 'DWD Starkregen', preset: 'dwd-starkregen', scope: { deviceIds: [...gauges(1), ...gauges(2)] } });
+    const secret = `whsec_${crypto.randomBytes(16).toString('base64')}`;
+    await firstA.api('POST', '/api/v1/routes', {
+      name: 'Leitstelle',
+      match: { minSeverity: 'moderate' },
+      targets: [{ type: 'webhook', url: `${url}/alarm`, secret }],
+      notifyOn: ['firing', 'escalated'],
+      repeatEvery: '1m',
+      escalate: { after: '1m', targets: [{ type: 'webhook', url: `${url}/esc`, secret }] },
+    });
+    // the second instance picks the configuration up through the shared database
+    await waitFor(async () => (await firstB.api('GET', '/api/v1/rules')).items.length === 1, 10_000, 'rule seen by b');
+    await new Promise((r) => setTimeout(r, 2500)); // config sync of devices and route in both engines
+    const leader = await leaderOf([firstA, firstB]);
+    const survivor = leader === firstA ? firstB : firstA;
+    const g1 = gauges(1);
+    let killedAt = 0;
+    let acceptedAtKill = 0;
+    const accepted = async (s: Spawned) =>
+      Number(/regenwacht_uplinks_total\{outcome="accepted"\} (\d+)/.exec(await (await fetch(`${s.http}/metrics`)).text())?.[1] ?? 0);
+    const acked = await storm(g1, async (round) => {
+      if (round !== 11) return;
+      acceptedAtKill = await accepted(survivor);
+      killedAt = Date.now();
+      kills.push(killedAt);
+      await leader.kill9();
+    });
+    // the survivor stored a reading sent after the kill within 5 s
+    const continued = await waitFor(async () => ((await accepted(survivor)) > acceptedAtKill ? Date.now() : null), 10_000, 'survivor storing again');
+    expect(continued - killedAt).toBeLessThanOrEqual(5000);
+    expect(await leaderOf([survivor])).toBe(survivor);
+
+    const have = await waitFor(
+      async () => {
+        const s = await stored(survivor, g1);
+        return s.size >= acked.length - 40 ? s : null;
+      },
+      15_000,
+      'storm stored',
+    );
+    const lost = acked.filter((a) => !have.has(`${a.gauge}@${a.time}`));
+    // Mosquitto PUBACKs to the publisher on receipt and drops the QoS 1 messages in flight to a member that
+    // disconnects (eclipse/mosquitto#2662); at most its in-flight window (max_inflight_messages, 20) per kill.
+    // EMQX 5 redispatches them to the rest of the group: nothing lost there. [docs/operations.md]
+    console.log(
+      `kill -9: ${acked.length} acknowledged by Mosquitto, ${lost.length} lost in flight to the killed member; survivor stored again after ${continued - killedAt} ms`,
+    );
+    expect(lost.length).toBeLessThanOrEqual(20);
+
+    // every gauge reaches extreme (60 mm, or ≥ 50 mm with losses) in one alarm, opened once
+    const alarms = await waitFor(
+      async () => {
+        const a = await alarmsOf(survivor, g1);
+        return a.length === 10 && a.every((x) => x.severity === 'extreme') ? a : null;
+      },
+      20_000,
+      'ten extreme alarms',
+    );
+    expect(alarms.every((a) => a.firings === 1)).toBe(true);
+    // the firing of every alarm reaches the receiver (a claim the dead instance held expires after 30 s)
+    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 45_000, 'every firing delivered');
+    expect(duplicates()).toEqual([]);
+  });
+
+  it('SIGTERM of the leader mid-storm: drained within 10 s, zero lost, leadership handed over', { timeout: 180_000 }, async () => {
+    const live = [firstA, firstB].filter((s) => s.alive());
+    const c = await start('c');
+    const d = await start('d');
+    const members = [...live, c, d];
+    const leader = await leaderOf(members);
+    const rest = members.filter((s) => s !== leader);
+    const g2 = gauges(2);
+    let drainMs = 0;
+    const acked = await storm(g2, async (round) => {
+      if (round === 11) drainMs = await leader.stop();
+    });
+    expect(drainMs).toBeLessThan(10_000);
+    expect(rest).toContain(await leaderOf(rest));
+    const have = await waitFor(
+      async () => {
+        const s = await stored(rest[0], g2);
+        return s.size >= acked.length ? s : null;
+      },
+      15_000,
+      'every acknowledged reading stored',
+    );
+    expect(acked.filter((a) => !have.has(`${a.gauge}@${a.time}`))).toEqual([]);
+    console.log(`SIGTERM: drained and exited in ${drainMs} ms; ${acked.length} acknowledged, 0 lost`);
+    const alarms = await waitFor(
+      async () => {
+        const a = await alarmsOf(rest[0], g2);
+        return a.length === 10 && a.every((x) => x.severity === 'extreme') ? a : null;
+      },
+      20_000,
+      'ten extreme alarms',
+    );
+    expect(alarms.every((a) => a.firings === 1)).toBe(true);
+    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 15_000, 'every firing delivered');
+    expect(duplicates()).toEqual([]);
+  });
+
+  it('kill -9 of the leader while escalations fall due: the next leader sends each once, none more than 5 s late', { timeout: 180_000 }, async () => {
+    const live = all.filter((s) => s.alive());
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    const g2 = new Set(gauges(2));
+    const firings = hooks.filter((h) => h.type === 'alarm.firing' && g2.has(h.deviceId));
+    // the storm's alarms are due for escalation (and a reminder) 1 min after they were first notified
+    const firstDue = Math.min(...firings.map((h) => h.at)) + 60_000;
+    await new Promise((r) => setTimeout(r, Math.max(0, firstDue - 2500 - Date.now())));
+    const leader = await leaderOf(live);
+    kills.push(Date.now());
+    await leader.kill9();
+    const killedAt = Date.now();
+    const rest = live.filter((s) => s !== leader);
+    const next = await leaderOf(rest);
+    const takeover = Date.now() - killedAt;
+    const lastDue = Math.max(...firings.map((h) => h.at)) + 60_000;
+    await waitFor(
+      () => firings.every((f) => hooks.some((h) => h.path === '/esc' && h.alarmId === f.alarmId)),
+      Math.max(0, lastDue - Date.now()) + 15_000,
+      'escalations',
+    );
+    await new Promise((r) => setTimeout(r, 6000)); // a second escalation, if any, would come now
+    const late: number[] = [];
+    for (const f of firings) {
+      const esc = hooks.filter((h) => h.path === '/esc' && h.alarmId === f.alarmId);
+      expect(esc, `escalations of alarm ${f.alarmId}`).toHaveLength(1);
+      late.push(esc[0].at - (f.at + 60_000));
+    }
+    console.log(`leader kill: new leader after ${takeover} ms; escalations at most ${Math.max(...late)} ms after due (scheduler pass every 5 s)`);
+    expect(takeover).toBeLessThanOrEqual(5000);
+    // due times are taken from when the firing arrived here, so a little after the real due time
+    expect(Math.max(...late)).toBeLessThanOrEqual(6500);
+    expect(next).toBeDefined();
+    expect(duplicates()).toEqual([]);
+  });
+});
