@@ -13,6 +13,7 @@ import { startAlarms } from './start/alarms.ts';
 import { startApi } from './start/api.ts';
 import { startMqtt, startUpstreamFeed } from './start/broker.ts';
 import { configWithPorts } from './start/config.ts';
+import { drainThenStop } from './start/drain.ts';
 import { startIngest } from './start/ingest.ts';
 import { startJobs } from './start/jobs.ts';
 import { Stops } from './start/stops.ts';
@@ -98,14 +99,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       async stop(drainMs = 10_000) {
         if (draining) return;
         draining = true;
-        const t0 = Date.now();
-        // leadership first: the other instance's scheduler takes over while we finish the rest
-        await alerting?.handOver().catch((e) => logger.warn({ err: (e as Error).message }, 'scheduler hand-over failed'));
-        await Promise.all([upstream?.drain(Math.max(1000, drainMs / 2)), broker?.drain(Math.max(1000, drainMs / 2))]).catch((e) =>
-          logger.warn({ err: (e as Error).message }, 'drain failed'),
-        );
-        logger.info({ ms: Date.now() - t0 }, 'drained: no uplink in hand, scheduler handed over');
-        await stops.run(logger);
+        await drainThenStop({ alerting, upstream, broker }, stops, logger, drainMs);
       },
     };
   } catch (e) {
