@@ -15,6 +15,7 @@ import { i18n, pickLang } from './i18n.ts';
 import { accountPages } from './pages/account.ts';
 import { adminPages } from './pages/admin.ts';
 import { alarmPages } from './pages/alarm.ts';
+import { devicePages } from './pages/devices.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
 import { quickAckPages } from './pages/quick-ack.ts';

@@ -2,6 +2,7 @@
 import { allowed } from '../auth/roles.ts';
 import { type Html, html } from './html.ts';
 import type { I18n } from './i18n.ts';
+import { dt } from './i18n-devices.ts';
 import { rulesNav } from './rules-nav.ts';
 import type { Session } from './users.ts';
 
@@ -42,6 +43,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
       ? html`<nav aria-label="${i.t('app')}">
     <a class="navlink" href="/">${i.t('nav_situation')}</a>
     ${rulesNav(i, role)}
+    <a class="navlink" href="/devices">${dt(i)('nav_devices')}</a>
     ${role && allowed(role, 'audit:read') ? html`<a class="navlink" href="/audit">${i.t('nav_audit')}</a>` : ''}
     ${role && allowed(role, 'tokens:write') ? html`<a class="navlink" href="/admin/users">${i.t('nav_users')}</a>` : ''}
     <a class="navlink" href="/account/password">${i.t('nav_password')}</a>
