@@ -108,5 +108,7 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
     });
     for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages, silencePages, routePages])
       await register(pages, deps);
+    // the device and administration pages (issue 14)
+    await devicePages(pages, deps);
   });
 }
