@@ -25,6 +25,8 @@ export interface CapInput {
   restriction?: string;
   /** the municipality's 12-digit Amtlicher Regionalschlüssel, as NINA/MoWaS key areas */
   ars?: string;
+  /** `<web>`: where a reader learns more (default: the alarm in the operator API) */
+  web?: string;
 }
 
 /** How long an open alarm's document stays valid without a newer one; a Cancel expires at once. */
@@ -135,7 +137,7 @@ function infoXml(input: CapInput): string {
     el('headline', headline, i) +
     el('description', description(input, where), i) +
     el('instruction', closed ? INSTRUCTION_CLOSED : riseEnded ? INSTRUCTION_RISE_ENDED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
-    el('web', `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
+    el('web', input.web ?? `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
     parameters(alarm) +
     areaXml(input) +
     '  </info>\n'

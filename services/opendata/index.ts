@@ -3,7 +3,10 @@
 // Registered on the API app with one line (services/api/routes/index.ts). [docs/opendata.md] [README.md Open data]
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { dcatRoutes } from './dcat/dcat-routes.ts';
+import { downloadRoutes } from './downloads/download-routes.ts';
 import { openHttpHooks } from './open-http.ts';
+import { publicCapRoutes } from './public-cap.ts';
 import { openDataSettingsRoutes } from './settings-routes.ts';
 import { staRoutes } from './sta/sta-routes.ts';
 
@@ -12,5 +15,8 @@ export async function openDataRoutes(app: FastifyInstance, ctx: AppContext) {
   await app.register(async (open) => {
     openHttpHooks(open, ['/sta', '/dcat', '/open']);
     await staRoutes(open, ctx);
+    await downloadRoutes(open, ctx);
+    await dcatRoutes(open, ctx);
+    await publicCapRoutes(open, ctx);
   });
 }

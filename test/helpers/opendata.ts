@@ -14,8 +14,8 @@ export interface OpenDataSystem {
   insertReadings(deviceId: string, metric: string, n: number, value: (i: number) => number, quality?: number, t0?: number): Promise<void>;
 }
 
-export async function openDataSystem(opts: { store?: 'pg' | 'pglite' } = {}): Promise<OpenDataSystem> {
-  const s = await startSystem({ store: opts.store ?? 'pg' });
+export async function openDataSystem(opts: { store?: 'pg' | 'pglite'; env?: Record<string, string> } = {}): Promise<OpenDataSystem> {
+  const s = await startSystem({ store: opts.store ?? 'pg', env: opts.env });
   const sta = `${s.httpUrl}/sta/v1.1`;
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(path.startsWith('http') ? path : `${sta}${path}`, { headers });

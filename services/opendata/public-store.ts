@@ -1,0 +1,91 @@
+// SQL of the open-data downloads, catalogue and public CAP feed: which devices are public, their datastreams,
+// and their quality-checked readings in keyset batches (constant memory however long the period).
+import { NOT_EVALUATED } from '../../alerts/types.ts';
+import type { Queryable } from '../db/db.ts';
+import { PUBLISHED_METRICS } from './sta/vocabulary.ts';
+
+/** A device is public when its municipality has open data on and the device is not marked public: false. */
+const PUBLIC_DEVICES = `select d.id, d.name, d.model, d.org, d.location from devices d join org_open_data o on o.org = d.org
+  where o.enabled and coalesce(d.public, true)`;
+const EVALUATED = `(quality & ${NOT_EVALUATED}) = 0`;
+
+export interface PublicDevice {
+  id: string;
+  name: string;
+  model: string;
+  org: string;
+  location: { lat: number; lon: number } | null;
+}
+
+export async function publicDevice(db: Queryable, id: string): Promise<PublicDevice | undefined> {
+  const r = await db.query<PublicDevice>(`select * from (${PUBLIC_DEVICES}) d where d.id = $1`, [id]);
+  return r.rows[0];
+}
+
+export async function publicDevices(db: Queryable, org?: string): Promise<PublicDevice[]> {
+  const r = await db.query<PublicDevice>(`select * from (${PUBLIC_DEVICES}) d where ($1::text is null or d.org = $1) order by d.org, d.id`, [org ?? null]);
+  return r.rows;
+}
+
+export interface StreamStats {
+  deviceId: string;
+  metric: string;
+  n: number;
+  first: Date | null;
+  last: Date | null;
+}
+
+/** Count and time range of a device's published readings of `metric` in [from, to). */
+export async function streamStats(db: Queryable, deviceId: string, metric: string, from: Date, to: Date): Promise<StreamStats> {
+  const r = await db.query<{ n: string | number; first: Date | null; last: Date | null }>(
+    `select count(*) as n, min(time) as first, max(time) as last from readings
+     where device_id = $1 and metric = $2 and time >= $3 and time < $4 and ${EVALUATED}`,
+    [deviceId, metric, from, to],
+  );
+  const x = r.rows[0];
+  return { deviceId, metric, n: Number(x?.n ?? 0), first: x?.first ? new Date(x.first) : null, last: x?.last ? new Date(x.last) : null };
+}
+
+/** The published metrics a device has readings of in [from, to) (one index probe each). */
+export async function metricsWithReadings(db: Queryable, deviceId: string, from: Date, to: Date): Promise<string[]> {
+  const r = await db.query<{ metric: string }>(
+    `select m.metric from unnest($1::text[]) as m(metric)
+     where exists (select 1 from readings r where r.device_id = $2 and r.metric = m.metric and r.time >= $3 and r.time < $4)
+     order by m.metric`,
+    [PUBLISHED_METRICS.map((m) => m.metric), deviceId, from, to],
+  );
+  return r.rows.map((x) => x.metric);
+}
+
+export interface ReadingRow {
+  time: Date;
+  value: number;
+  quality: number;
+}
+
+/** Published readings in [from, to) in time order, `batch` rows per query, resuming after the last time seen. */
+export async function* readingBatches(db: Queryable, deviceId: string, metric: string, from: Date, to: Date, batch = 5000): AsyncGenerator<ReadingRow[]> {
+  let after = new Date(from.getTime() - 1);
+  for (;;) {
+    const r = await db.query<ReadingRow>(
+      `select time, value, quality from readings
+       where device_id = $1 and metric = $2 and time > $3 and time >= $4 and time < $5 and ${EVALUATED}
+       order by time limit $6`,
+      [deviceId, metric, after, from, to, batch],
+    );
+    if (r.rows.length) yield r.rows;
+    if (r.rows.length < batch) return;
+    after = new Date(r.rows[r.rows.length - 1].time);
+  }
+}
+
+/** First and newest published reading of a device's metric (index probes, no count). */
+export async function streamRange(db: Queryable, deviceId: string, metric: string): Promise<{ first: Date | null; last: Date | null }> {
+  const r = await db.query<{ first: Date | null; last: Date | null }>(
+    `select (select min(time) from readings where device_id = $1 and metric = $2 and ${EVALUATED}) as first,
+            (select max(time) from readings where device_id = $1 and metric = $2 and ${EVALUATED}) as last`,
+    [deviceId, metric],
+  );
+  const x = r.rows[0];
+  return { first: x?.first ? new Date(x.first) : null, last: x?.last ? new Date(x.last) : null };
+}
