@@ -1,10 +1,13 @@
-# Regenwacht: build with tsc, run with node as the unprivileged `node` user.
+# Regenwacht: build with tsc (and the embedded database's template, dist/pglite-template), run with node as the
+# unprivileged `node` user. `npm ci` runs with --ignore-scripts: its `prepare` (the build) runs below, once the
+# sources are there.
 # test/e2e/image.test.ts lays out this final stage without Docker and starts it: keep the two in step.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY migrations migrations
 COPY services services
 COPY alerts alerts
 COPY firmware-sim firmware-sim
@@ -14,7 +17,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data BIND_HOST=0.0.0.0
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Read at run time from the package root (services/package-root.ts): /app/migrations, the console's files.
 COPY migrations migrations

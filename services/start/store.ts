@@ -8,6 +8,7 @@ import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPgDb } from '../db/pg-driver.ts';
 import { createPgliteDb } from '../db/pglite-driver.ts';
+import { usableTemplate } from '../db/pglite-template.ts';
 import { DeviceRegistry } from '../devices/device-registry.ts';
 import { CodecSandbox } from '../ingest/codecs/codec-sandbox.ts';
 import type { Stops } from './stops.ts';
@@ -26,7 +27,7 @@ export async function openStore(config: Readonly<Config>, log: Logger, stops: St
   fs.mkdirSync(config.dataDir, { recursive: true });
   const db: Db = config.databaseUrl
     ? createPgDb(config.databaseUrl, { onError: (e) => log.warn({ err: e.message }, 'database connection error') })
-    : await createPgliteDb(config.dataDir, (m) => log.info(m));
+    : await createPgliteDb(config.dataDir, { progress: (m) => log.info(m), template: usableTemplate() });
   stops.push(() => db.close());
   if (config.databaseUrl) await waitForDatabase(db, config.databaseUrl, dbWaitMs, log);
   await migrate(db, { log: (m) => log.info(m) });

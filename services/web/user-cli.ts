@@ -13,6 +13,7 @@ import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPgDb } from '../db/pg-driver.ts';
 import { createPgliteDb } from '../db/pglite-driver.ts';
+import { usableTemplate } from '../db/pglite-template.ts';
 import { UserError, UserStore } from './users.ts';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db: Db = config.databaseUrl ? createPgDb(config.databaseUrl) : await createPgliteDb(config.dataDir);
+  const db: Db = config.databaseUrl ? createPgDb(config.databaseUrl) : await createPgliteDb(config.dataDir, { template: usableTemplate() });
   try {
     await migrate(db);
     const users = new UserStore(db);

@@ -87,7 +87,9 @@ function run(cmd: string, cwd: string, stageDir: string, policy: RunPolicy): voi
   if (words[0] === 'npm' && words[1] === 'ci') {
     if (words.includes('--omit=dev')) {
       // the real thing; from the local npm cache when it has every package
-      execFileSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'pipe' });
+      // --ignore-scripts as the Dockerfile says: without it the package's `prepare` (the build) would run here
+      const scripts = words.includes('--ignore-scripts') ? ['--ignore-scripts'] : [];
+      execFileSync('npm', ['ci', '--omit=dev', ...scripts, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'pipe' });
     } else fs.symlinkSync(policy.linkNodeModules, path.join(cwd, 'node_modules'), 'dir');
     return;
   }
