@@ -270,6 +270,8 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
+  /** its code in the error catalogue (services/errors.ts, docs/errors.md) */
+  readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

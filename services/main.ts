@@ -1,9 +1,8 @@
 // `npm start`: the whole system, or the roles named in ROLES. [README.md]
+// A start that cannot succeed ends with one line naming its code in the error catalogue (docs/errors.md).
 import closeWithGrace from 'close-with-grace';
 import { startRegenwacht } from './app.ts';
-import { PortInUseError } from './broker/broker.ts';
-import { ConfigError } from './config.ts';
-import { StartError } from './start-checks.ts';
+import { startFailure } from './errors.ts';
 
 async function main() {
   let running: Awaited<ReturnType<typeof startRegenwacht>>;
@@ -11,16 +10,22 @@ async function main() {
   try {
     running = await startRegenwacht();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`Regenwacht: ${e.message}`);
-      process.exit(2);
+    const failure = startFailure(e);
+    switch (failure?.code) {
+      case 'CONFIG_INVALID':
+      case 'PORT_IN_USE':
+      case 'PORT_FORBIDDEN':
+      case 'BIND_HOST_UNAVAILABLE':
+      case 'DATABASE_REFUSED':
+      case 'DATABASE_UNREACHABLE':
+      case 'MIGRATION_FAILED':
+        console.error(`Regenwacht: ${failure.message} [${failure.code}, see docs/errors.md]`);
+        process.exit(failure.exit);
+        break;
+      default:
+        console.error('Regenwacht failed to start:', e);
+        process.exit(1);
     }
-    if (e instanceof StartError || e instanceof PortInUseError) {
-      console.error(`Regenwacht: ${(e as Error).message}`);
-      process.exit(1);
-    }
-    console.error('Regenwacht failed to start:', e);
-    process.exit(1);
   }
   const r = running;
   console.log(

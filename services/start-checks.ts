@@ -1,19 +1,11 @@
 // What can make a start fail for good is checked before anything else starts, so the reason is the first
 // and last thing the user reads: the ports (before the database is opened) and a database that refuses us
 // (wrong password, role or database name: no point in waiting for it).
+// The codes are those of the process's error catalogue (services/errors.ts, docs/errors.md).
 import net from 'node:net';
+import { StartError } from './errors.ts';
 
-export type StartErrorCode = 'PORT_IN_USE' | 'PORT_FORBIDDEN' | 'BIND_HOST_UNAVAILABLE' | 'DATABASE_REFUSED' | 'DATABASE_UNREACHABLE';
-
-/** A start that cannot succeed as configured; main.ts prints the message alone and exits 1. */
-export class StartError extends Error {
-  constructor(
-    readonly code: StartErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StartError };
 
 export interface HeldPort {
   port: number;

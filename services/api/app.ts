@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
+import { isConnectionError } from '../db/db.ts';
 import { AuthFailureGuard } from './client-guard.ts';
 import { ApiError } from './errors.ts';
 import { unsafeTextAt } from './input-guard.ts';
@@ -50,6 +51,15 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     if (e.statusCode === 415) return reply.code(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message } });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+    }
+    // the store not answering is no bug of the request: 503 with the catalogue's code, and a hint when to retry
+    if (isConnectionError(err)) {
+      const busy = /timeout exceeded when trying to connect/i.test(e.message ?? '');
+      req.log.warn({ err: e.message, reqId: req.id }, busy ? 'request gave up: every database connection busy' : 'request failed: database unavailable');
+      reply.header('retry-after', busy ? '1' : '5');
+      return busy
+        ? reply.code(503).send({ error: { code: 'OVERLOADED', message: 'every database connection is busy; try again in a moment' } })
+        : reply.code(503).send({ error: { code: 'UNAVAILABLE', message: 'the database does not answer; try again shortly' } });
     }
     req.log.error({ err, reqId: req.id }, 'request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: `internal error (request ${req.id})` } });

@@ -1,30 +1,14 @@
-// One catalogue of stable error codes. [docs/api.md] {"error":{"code","message","details"}}
-export const ERRORS = {
-  VALIDATION_FAILED: 400,
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-} as const;
-export type ErrorCode = keyof typeof ERRORS;
+// The API's part of the process's error catalogue (services/errors.ts, docs/errors.md):
+// {"error":{"code","message","details"}} with a stable code and its HTTP status. [docs/api.md]
+import { ApiError, HTTP_ERRORS, type HttpErrorCode } from '../errors.ts';
 
-export class ApiError extends Error {
-  readonly statusCode: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.statusCode = ERRORS[code];
-  }
-}
+export { ApiError };
+export type ErrorCode = HttpErrorCode;
+
+/** code → HTTP status */
+export const ERRORS = Object.fromEntries(Object.entries(HTTP_ERRORS).map(([code, e]) => [code, e.status])) as {
+  readonly [C in HttpErrorCode]: (typeof HTTP_ERRORS)[C]['status'];
+};
 
 export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', `${what} '${id}' does not exist`);
 export const conflict = (message: string) => new ApiError('CONFLICT', message);

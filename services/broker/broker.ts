@@ -9,6 +9,7 @@ import { topicDevice } from '../auth/mqtt-acl.ts';
 import type { MqttClientIds } from '../auth/mqtt-client-ids.ts';
 import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
+import { StartError } from '../errors.ts';
 import type { RawMessage } from '../ingest/types.ts';
 import { GatedSocket, type Oversize } from './packet-gate.ts';
 import { startTlsListener, type TlsFiles, type TlsListener } from './tls-listener.ts';
@@ -48,8 +49,6 @@ export interface RunningBroker {
   clients(): number;
   close(): Promise<void>;
 }
-
-export class PortInUseError extends Error {}
 
 export async function startBroker(host: string, port: number, deps: BrokerDeps): Promise<RunningBroker> {
   const log = deps.log.child({ component: 'broker' });
@@ -199,7 +198,10 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'EADDRINUSE'
-          ? new PortInUseError(`MQTT port ${port} on ${host} is already in use; choose another with MQTT_PORT=<port> (0 = any free port) or MQTT_PORT=off`)
+          ? new StartError(
+              'PORT_IN_USE',
+              `MQTT port ${port} on ${host} is already in use; choose another with MQTT_PORT=<port> (0 = any free port) or MQTT_PORT=off`,
+            )
           : e,
       ),
     );

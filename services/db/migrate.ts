@@ -8,7 +8,10 @@ import type { Db } from './db.ts';
 export const MIGRATIONS_DIR = fromPackageRoot('migrations');
 const LOCK_KEY = 727_420_001; // arbitrary, constant: "regenwacht migrations"
 
-export class MigrationError extends Error {}
+export class MigrationError extends Error {
+  /** its code in the error catalogue (services/errors.ts, docs/errors.md) */
+  readonly code = 'MIGRATION_FAILED';
+}
 
 interface MigrationFile {
   version: number;
