@@ -76,7 +76,7 @@ describe('a start that cannot succeed says why before anything else starts', () 
       const code = await new Promise<number | null>((r) => p.once('exit', r));
       expect(code).toBe(1);
       expect(out.trim().split('\n')).toEqual([
-        `Regenwacht: HTTP port ${taken.port} on 127.0.0.1 is already in use; choose another with HTTP_PORT=<port> (0 = any free port)`,
+        `Regenwacht: HTTP port ${taken.port} on 127.0.0.1 is already in use; choose another with HTTP_PORT=<port> (0 = any free port) [PORT_IN_USE, see docs/errors.md]`,
       ]);
     } finally {
       await taken.close();
@@ -107,6 +107,42 @@ describe('a start that cannot succeed says why before anything else starts', () 
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe.runIf(REQUIRE_EXTERNAL || !!TEST_DATABASE_URL)('npm start against a PostgreSQL that refuses', () => {
+  it('prints PostgreSQL’s reason as its only line, at once, and exits 1 (nothing of the engine started)', async () => {
+    const u = new URL(TEST_DATABASE_URL!);
+    u.pathname = '/rw_no_such_database';
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-refused-'));
+    try {
+      const root = path.resolve(import.meta.dirname, '..');
+      const p = spawn(path.join(root, 'node_modules/.bin/tsx'), ['services/main.ts'], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          TMPDIR: os.tmpdir(),
+          DATA_DIR: dataDir,
+          DATABASE_URL: u.toString(),
+          HTTP_PORT: '0',
+          MQTT_PORT: '0',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => p.once('exit', r));
+      expect(code).toBe(1);
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^Regenwacht: the database at .*\/rw_no_such_database refused the connection: the database does not exist \(.*SQLSTATE 3D000\); check DATABASE_URL \[DATABASE_REFUSED, see docs\/errors\.md\]$/,
+      );
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('npm start on the embedded store', () => {

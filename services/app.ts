@@ -56,7 +56,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
   const { config, held } = await configWithPorts(envWith(o));
   const logger = log ?? pino({ level: config.logLevel, base: { svc: 'regenwacht' } });
   const stops = new Stops();
-  stops.push(async () => void (await Promise.all([held.http?.release(), held.mqtt?.release()])));
+  stops.push(async () => void (await Promise.all([held.http?.release(), held.mqtt?.release(), held.mqtts?.release()])));
   try {
     const store = await openStore(config, logger, stops, o.dbWaitMs ?? 60_000);
     let broker: RunningBroker | undefined;
@@ -81,7 +81,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     const evaluate = alerting ? (rs: Parameters<Alerting['onReadings']>[0]) => alerting.onReadings(rs) : undefined;
     const ingest = await startIngest(ctx, { evaluate, live: (rs) => live.readings(rs) }, now, stops);
     if (ingest) {
-      broker = await startMqtt(ctx, ingest, held.mqtt, stops);
+      broker = await startMqtt(ctx, ingest, [held.mqtt, held.mqtts], stops);
       upstream = startUpstreamFeed(ctx, ingest, stops);
     }
     startJobs(ctx, now, stops);

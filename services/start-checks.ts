@@ -18,13 +18,13 @@ export interface HeldPort {
  * starts and nobody takes it meanwhile. With 0 a free port is chosen now, so links can name it early.
  * Connections during the start are closed at once, as if nothing listened yet.
  */
-export function holdPort(host: string, port: number, what: 'HTTP' | 'MQTT'): Promise<HeldPort> {
+export function holdPort(host: string, port: number, what: 'HTTP' | 'MQTT' | 'MQTTS'): Promise<HeldPort> {
   const setting = `${what}_PORT`;
   return new Promise((resolve, reject) => {
     const s = net.createServer((c) => c.destroy());
     s.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
-        const alt = what === 'MQTT' ? ' or MQTT_PORT=off' : '';
+        const alt = what === 'HTTP' ? '' : ` or ${setting}=off`;
         reject(
           new StartError('PORT_IN_USE', `${what} port ${port} on ${host} is already in use; choose another with ${setting}=<port> (0 = any free port)${alt}`),
         );

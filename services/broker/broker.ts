@@ -214,7 +214,8 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   } catch (e) {
     await new Promise<void>((r) => server.close(() => r()));
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new PortInUseError(
+      throw new StartError(
+        'PORT_IN_USE',
         `MQTTS port ${deps.tls?.port} on ${host} is already in use; choose another with MQTTS_PORT=<port> (0 = any free port) or MQTTS_PORT=off`,
       );
     throw e;

@@ -10,10 +10,11 @@ import { startUpstream, type Upstream } from '../ingest/upstream.ts';
 import type { HeldPort } from '../start-checks.ts';
 import type { Stops } from './stops.ts';
 
-export async function startMqtt(ctx: AppContext, ingest: IngestService, heldPort: HeldPort | undefined, stops: Stops): Promise<RunningBroker | undefined> {
+/** `held`: the ports (MQTT, MQTTS) step 1 holds for the broker, let go of just before it listens. */
+export async function startMqtt(ctx: AppContext, ingest: IngestService, held: (HeldPort | undefined)[], stops: Stops): Promise<RunningBroker | undefined> {
   const { config } = ctx;
   if (!config.roles.has('broker') || config.mqttPort === 'off') return undefined;
-  await heldPort?.release();
+  await Promise.all(held.map((h) => h?.release()));
   const broker = await startBroker(config.bindHost, config.mqttPort, {
     credentials: ctx.credentials,
     clientIds: new MqttClientIds(ctx.db),

@@ -6,6 +6,7 @@ import { type HeldPort, holdPort, urlHost } from '../start-checks.ts';
 export interface HeldPorts {
   http?: HeldPort;
   mqtt?: HeldPort;
+  mqtts?: HeldPort;
 }
 
 export async function configWithPorts(env: Record<string, string | undefined>): Promise<{ config: Readonly<Config>; held: HeldPorts }> {
@@ -15,8 +16,9 @@ export async function configWithPorts(env: Record<string, string | undefined>): 
   try {
     if (loaded.roles.has('broker') && typeof loaded.mqttPort === 'number' && loaded.mqttPort !== 0)
       held.mqtt = await holdPort(loaded.bindHost, loaded.mqttPort, 'MQTT');
+    if (loaded.roles.has('broker') && loaded.mqtts && loaded.mqtts.port !== 0) held.mqtts = await holdPort(loaded.bindHost, loaded.mqtts.port, 'MQTTS');
   } catch (e) {
-    await held.http?.release();
+    await Promise.all([held.http?.release(), held.mqtt?.release()]);
     throw e;
   }
   const httpPort = held.http?.port ?? loaded.httpPort;

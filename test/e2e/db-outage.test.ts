@@ -97,7 +97,9 @@ describe.runIf(REQUIRE_EXTERNAL || !!TEST_DATABASE_URL)('PostgreSQL outage under
     const cutAt = Date.now();
     await new Promise((r) => setTimeout(r, 1000));
     const readyDuring = await fetch(`${s.httpUrl}/readyz`);
-    await new Promise((r) => setTimeout(r, 2000));
+    // an API read that needs the database says so with the catalogue's code (docs/errors.md), not a 500
+    const readDuring = await s.api('GET', '/api/v1/devices/outage-1/readings?metric=level_cm');
+    await new Promise((r) => setTimeout(r, 1500));
     const restoredAt = Date.now();
     proxy.restore();
     await new Promise((r) => setTimeout(r, 1000));
@@ -105,6 +107,8 @@ describe.runIf(REQUIRE_EXTERNAL || !!TEST_DATABASE_URL)('PostgreSQL outage under
     const sent = sentAt.size;
 
     expect(readyDuring.status).toBe(503);
+    expect(readDuring.status).toBe(503);
+    expect(readDuring.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'the database does not answer; try again shortly' } });
     // Nothing published during the outage was acknowledged before the database came back.
     const early = [...sentAt].filter(([t, at]) => at >= cutAt && at < restoredAt && (ackAt.get(t) ?? Number.POSITIVE_INFINITY) < restoredAt);
     expect(early.length, `${early.length} uplinks acknowledged while the database was cut`).toBe(0);
