@@ -83,12 +83,17 @@ describe.skipIf(!HAVE_CHROMIUM)('routes and silences in the web console', () => 
     expect(await lea.locator('.msg-ok').textContent()).toMatch(/Testnachricht an http:\/\/127\.0\.0\.1:\d+\/ zugestellt \(200\)/);
     expect(types()).toEqual(['alarm.firing', 'regenwacht.test']);
     expect(hook.bodies()[1].message).toMatch(/kein Alarm/);
+    // the API sends the same test message; a target the route does not have is a clear 400
+    const routeId = (await card.getAttribute('data-route')) as string;
+    expect(await s.ok('POST', `/api/v1/routes/${routeId}/test`, {})).toMatchObject({ ok: true, status: 200 });
+    expect((await s.api('POST', `/api/v1/routes/${routeId}/test`, { target: 3 })).status).toBe(400);
+    expect(types()).toEqual(['alarm.firing', 'regenwacht.test', 'regenwacht.test']);
   });
 
   it('without a silence the route reminds every 5 minutes', async () => {
     await h.advance(6 * MIN, MIN);
-    await hook.waitRequests(3);
-    expect(types()).toEqual(['alarm.firing', 'regenwacht.test', 'alarm.reminder']);
+    await hook.waitRequests(4);
+    expect(types()).toEqual(['alarm.firing', 'regenwacht.test', 'regenwacht.test', 'alarm.reminder']);
   });
 
   it('a silence made from the alarm previews what it holds and holds the reminders while it runs', async () => {

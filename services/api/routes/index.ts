@@ -12,6 +12,7 @@ import { mqttCredentialRoutes } from './mqtt-credentials.ts';
 import { notificationRouteRoutes } from './notification-routes.ts';
 import { readingRoutes } from './readings.ts';
 import { rejectedUplinkRoutes } from './rejected-uplinks.ts';
+import { routeTestRoutes } from './route-test.ts';
 import { ruleRoutes } from './rules.ts';
 import { silenceRoutes } from './silences.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -34,6 +35,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
   if (alarms) {
     await app.register(ruleRoutes, { prefix: `${V1}/rules`, ctx, alarms });
     await app.register(notificationRouteRoutes, { prefix: `${V1}/routes`, ctx, alarms });
+    await app.register(routeTestRoutes, { prefix: `${V1}/routes`, ctx, alarms });
     await app.register(silenceRoutes, { prefix: `${V1}/silences`, ctx, alarms });
     await app.register(alarmRoutes, { prefix: `${V1}/alarms`, ctx, alarms });
     await app.register(capRoutes, { prefix: `${V1}/cap`, ctx, alarms });

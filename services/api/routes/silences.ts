@@ -1,28 +1,12 @@
 // Silences (maintenance windows): alarms are still recorded, their notifications held. [docs/api.md Endpoints]
-import { z } from 'zod';
 import type { AlarmService } from '../../alarms/alarm-service.ts';
 import { newId } from '../../alarms/alarm-service.ts';
+import { silenceBody } from '../../alarms/silence-schema.ts';
 import { cancelSilence, createSilence, listSilences } from '../../alarms/silence-store.ts';
-import { orgSchema } from '../../auth/orgs.ts';
 import { actor, need, orgFilter, orgFor } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { idParam, isoTime } from '../schemas.ts';
-
-const silenceBody = z
-  .object({
-    match: z.object({
-      deviceIds: z.array(z.string()).min(1).optional(),
-      ruleIds: z.array(z.string()).min(1).optional(),
-      tags: z.record(z.string(), z.string()).optional(),
-    }),
-    startsAt: isoTime.optional(),
-    endsAt: isoTime,
-    comment: z.string().max(1000).default(''),
-    org: orgSchema.optional(),
-  })
-  .refine((s) => s.match.deviceIds || s.match.ruleIds || s.match.tags, { message: 'match must name deviceIds, ruleIds or tags', path: ['match'] })
-  .refine((s) => Date.parse(s.endsAt) > (s.startsAt ? Date.parse(s.startsAt) : Date.now()), { message: 'endsAt must be after startsAt', path: ['endsAt'] });
+import { idParam } from '../schemas.ts';
 
 export const silenceRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
   app.post('', { schema: { tags: ['silences'], body: silenceBody } }, async (req, reply) => {
