@@ -117,4 +117,8 @@ export const METRIC_UNITS: Record<string, string> = {
   temperature_c: '°C',
   rssi_dbm: 'dBm',
   snr_db: 'dB',
+  // the DWD warning level (0 none, 1–4) in force for a municipality, from the DWD's CAP warnings [docs/dwd.md]
+  dwd_warning_level: 'Stufe',
+  dwd_starkregen_level: 'Stufe',
+  dwd_dauerregen_level: 'Stufe',
 };

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { warncellOfArs } from '../alerts/dwd/dwd-warnings.ts';
 import { urlHost } from './start-checks.ts';
 
 const ROLE_NAMES = ['broker', 'ingest', 'api', 'scheduler', 'notifier'] as const;
@@ -15,6 +16,28 @@ const port = (name: string) =>
     .refine((n) => n >= 0 && n <= 65535, `${name} must be a port number 0–65535`);
 
 const optUrl = z.string().url().optional();
+
+/** "90", "90s", "2m" → seconds, within [min, max]. */
+const seconds = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(s|m)?$/, `${name} must be a duration like 30s or 2m`)
+    .transform((s) => (s.endsWith('m') ? Number(s.slice(0, -1)) * 60 : Number(s.replace('s', ''))))
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min}s and ${max}s`);
+
+/** "org=value,org=value" → { org: value }. */
+const orgMap = (name: string, value: RegExp, example: string) =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine((x) => /^[^=\s]+=/.test(x) && value.test(x.split('=')[1]), `${name}: each entry must be org=value with ${example}`)))
+    .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string])));
 
 const schema = z.object({
   DATABASE_URL: z
@@ -148,6 +171,18 @@ const schema = z.object({
       ),
     )
     .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string]))),
+  // DWD inputs [docs/dwd.md]: warnings (CAP) fetched over HTTP or read from a drop folder; off by default
+  DWD_WARNINGS: z.enum(['off', 'http', 'folder']).default('off'),
+  DWD_CAP_URL: z
+    .string()
+    .url()
+    .default('https://opendata.dwd.de/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip'),
+  DWD_CAP_DIR: z.string().min(1).optional(),
+  DWD_CAP_INTERVAL: seconds('DWD_CAP_INTERVAL', 1, 3600).default(120),
+  // org=warncell (9 digits); an org with a CAP_ARS gets 8 + its AGS without being listed
+  DWD_WARNCELLS: orgMap('DWD_WARNCELLS', /^\d{9}$/, 'the 9-digit DWD warncell id, e.g. giessen=806531005'),
+  DWD_FETCH_TIMEOUT: seconds('DWD_FETCH_TIMEOUT', 1, 300).default(20),
+  DWD_FETCH_RETRIES: z.string().regex(/^\d$/, 'DWD_FETCH_RETRIES must be 0–9').transform(Number).default(2),
   MAP_TILES_URL: z
     .string()
     .regex(/^(none|https?:\/\/.+)$/, 'MAP_TILES_URL must be an http(s) tile URL with {z}/{x}/{y}, or none')
@@ -265,8 +300,17 @@ export interface Config {
   };
   /** e-mail channel; absent without SMTP_URL */
   mail?: { url: string; from: string };
+  dwd: DwdConfig;
   /** console map background; url null: no tiles (stations and municipality outlines only) */
   mapTiles: { url: string | null; attribution: string };
+}
+
+/** DWD inputs. [docs/dwd.md] */
+export interface DwdConfig {
+  warnings: { mode: 'off' | 'http' | 'folder'; url: string; dir: string; intervalMs: number };
+  /** org → warncell: DWD_WARNCELLS, else 8 + the AGS of the org's CAP_ARS */
+  warncells: Readonly<Record<string, string>>;
+  fetch: { timeoutMs: number; retries: number; backoffMs: number };
 }
 
 export class ConfigError extends Error {
@@ -343,6 +387,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deliveryTimeoutMs: e.SMS_DELIVERY_TIMEOUT,
     },
     mail: e.SMTP_URL ? { url: e.SMTP_URL, from: (e.MAIL_FROM ?? e.SMTP_FROM ?? '').trim() } : undefined,
+    dwd: {
+      warnings: {
+        mode: e.DWD_WARNINGS,
+        url: e.DWD_CAP_URL,
+        dir: path.resolve(e.DWD_CAP_DIR ?? path.join(e.DATA_DIR, 'dwd-cap')),
+        intervalMs: e.DWD_CAP_INTERVAL * 1000,
+      },
+      warncells: { ...Object.fromEntries(Object.entries(e.CAP_ARS).map(([org, ars]) => [org, warncellOfArs(ars)])), ...e.DWD_WARNCELLS },
+      fetch: { timeoutMs: e.DWD_FETCH_TIMEOUT * 1000, retries: e.DWD_FETCH_RETRIES, backoffMs: 1000 },
+    },
     mapTiles: { url: e.MAP_TILES_URL === 'none' ? null : e.MAP_TILES_URL, attribution: e.MAP_TILES_ATTRIBUTION },
   };
   return deepFreeze(cfg);

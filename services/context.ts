@@ -27,4 +27,6 @@ export interface AppContext {
   /** set by the alarm role */
   alarms?: import('./alarms/alarm-service.ts').AlarmService;
   codecs?: import('./ingest/codec-store.ts').CodecStore;
+  /** the DWD inputs this process runs (warnings feed), when configured */
+  dwd?: import('./dwd/dwd-inputs.ts').DwdInputs;
 }

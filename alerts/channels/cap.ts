@@ -1,6 +1,6 @@
 // CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
-import { alarmTitle, CLOSED_WORDS, endedPhrase, type Hazard, hazardOf, metricPhrase, rainEvent, severityWords } from './wording.ts';
+import { alarmTitle, CLOSED_WORDS, endedPhrase, eventWords, type Hazard, hazardOf, metricPhrase, rainEvent, severityWords } from './wording.ts';
 import { el, esc } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -47,9 +47,10 @@ const CAP_SEVERITY: Record<Severity, string> = {
 };
 
 // CAP `category` and `event` per hazard; rain uses the DWD event of its window and level. [DWD CAP profile]
-const CATEGORY: Record<Hazard, string> = { rain: 'Met', water: 'Env', rise: 'Env', offline: 'Infra', other: 'Other' };
+const CATEGORY: Record<Hazard, string> = { rain: 'Met', water: 'Env', rise: 'Env', offline: 'Infra', dwd: 'Met', other: 'Other' };
 function capEvent(a: Alarm, h: Hazard): string {
   if (h === 'rain') return rainEvent(a);
+  if (h === 'dwd') return eventWords(a);
   if (h === 'water') return 'HOCHWASSER';
   if (h === 'rise') return severityWords(a); // PEGELANSTIEG
   return h === 'offline' ? 'SENSORAUSFALL' : 'GRENZWERTÜBERSCHREITUNG';
@@ -62,6 +63,9 @@ const INSTRUCTION: Record<Hazard, string> = {
   water:
     'Halten Sie Abstand zu Ufern, Brücken und Durchlässen. Betreten Sie keine überfluteten Wege oder Keller. ' +
     'Bringen Sie Fahrzeuge und Gegenstände aus dem Uferbereich in Sicherheit.',
+  dwd:
+    'Der Deutsche Wetterdienst warnt vor Starkregen. Meiden Sie Unterführungen, Keller und Tiefgaragen; ' +
+    'halten Sie Abflüsse frei. Quelle: Deutscher Wetterdienst.',
   rise: 'Das Wasser steigt schnell. Halten Sie Abstand zu Ufern, Brücken und Durchlässen und achten Sie auf weitere Meldungen.',
   offline: 'Die Messstelle liefert keine Daten und wird geprüft. Achten Sie bei Regen selbst auf steigendes Wasser.',
   other: 'Achten Sie auf weitere Meldungen.',

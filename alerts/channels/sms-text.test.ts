@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES, type Severity } from '../types.ts';
 import { toGsm7 } from './gsm7.ts';
-import { ackable, gsm7Length, isGsm7, SEVERITY_WORDS, smsText } from './sms-text.ts';
+import { ackable, gsm7Length, isGsm7, SEVERITY_WORDS, SMS_MAX, smsText } from './sms-text.ts';
 import { samplePayload } from './test-fixtures.ts';
 import { NOTIFICATION_EVENT_TYPES, type NotificationAlarm } from './types.ts';
 
@@ -156,5 +156,26 @@ describe('smsText with the acknowledge link [issue 16]', () => {
     expect(ackable(samplePayload('alarm.resolved', { state: 'resolved' }))).toBe(false);
     expect(ackable(samplePayload('alarm.acknowledged', { state: 'acknowledged' }))).toBe(false);
     expect(ackable(samplePayload('alarm.reminder', { state: 'acknowledged' }))).toBe(false);
+  });
+});
+
+describe('SMS of a DWD warning alarm names the DWD as its source [docs/dwd.md Warnings]', () => {
+  const dwd = {
+    metric: 'dwd_starkregen_level',
+    unit: 'Stufe',
+    value: 3,
+    threshold: 3,
+    window: null,
+    deviceId: 'dwd-warnungen-giessen',
+    deviceName: 'DWD-Warnungen giessen',
+  };
+  it('firing: the DWD event, the level in force, and the Deutscher Wetterdienst as the source', () => {
+    const t = smsText(samplePayload('alarm.firing', dwd));
+    expect(t).toContain('UNWETTER Stufe 3: DWD HEFTIGER STARKREGEN');
+    expect(t).toContain('amtliche Warnung des Deutschen Wetterdienstes, Stufe 3');
+    expect(gsm7Length(t)).toBeLessThanOrEqual(SMS_MAX);
+  });
+  it('all-clear: no DWD warning in force any more', () => {
+    expect(smsText(samplePayload('alarm.resolved', { ...dwd, value: 0 }))).toContain('keine Warnung des Deutschen Wetterdienstes mehr');
   });
 });

@@ -57,7 +57,8 @@ export function isOffline(a: Pick<Alarm, 'metric' | 'unit'>): boolean {
 }
 
 /** rain: accumulation; water: a gauge level; rise: a rate rule (change over a window); offline: silence. */
-export type Hazard = 'rain' | 'water' | 'rise' | 'offline' | 'other';
+/** dwd: a warning of the Deutscher Wetterdienst itself (rule kind dwd_warning), named as such in every message. */
+export type Hazard = 'rain' | 'water' | 'rise' | 'offline' | 'dwd' | 'other';
 
 type HazardFigures = Pick<Alarm, 'metric' | 'unit'> & { window?: string | null };
 const WATER_METRICS = new Set(['level_cm', 'distance_mm', 'pressure_bar']);
@@ -65,6 +66,7 @@ const WATER_METRICS = new Set(['level_cm', 'distance_mm', 'pressure_bar']);
 export function hazardOf(a: HazardFigures): Hazard {
   if (isOffline(a)) return 'offline';
   if (a.metric === 'rain_mm') return 'rain';
+  if (a.metric.startsWith('dwd_')) return 'dwd';
   // a window on anything but rain is a rate rule: threshold rules take none, accumulation sums only rain
   if (a.window) return 'rise';
   if (WATER_METRICS.has(a.metric)) return 'water';
@@ -120,7 +122,7 @@ function riseWord(metric: string): string {
 /** The level words of an alarm, never shortened: "UNWETTER Stufe 3", "HOCHWASSER Meldestufe II", "PEGELANSTIEG". */
 export function severityWords(a: HazardFigures & { severity: Severity }): string {
   const h = hazardOf(a);
-  if (h === 'rain') return SEVERITY_WORDS[a.severity];
+  if (h === 'rain' || h === 'dwd') return SEVERITY_WORDS[a.severity];
   if (h === 'water') return WATER_WORDS[a.severity];
   if (h === 'rise') return riseWord(a.metric);
   if (h === 'offline') return `SENSORAUSFALL (${OTHER_WORDS[a.severity].slice(6)})`;
@@ -129,7 +131,16 @@ export function severityWords(a: HazardFigures & { severity: Severity }): string
 
 /** The event name that follows the level words, where the hazard has one (rain: the DWD event). */
 export function eventWords(a: HazardFigures & { severity: Severity }): string {
-  return hazardOf(a) === 'rain' ? rainEvent(a) : '';
+  const h = hazardOf(a);
+  if (h === 'dwd') return dwdEvent(a);
+  return h === 'rain' ? rainEvent(a) : '';
+}
+
+/** The DWD's event name for a dwd_warning alarm: by the metric the rule reads (Starkregen or Dauerregen). */
+function dwdEvent(a: Pick<Alarm, 'metric' | 'severity'>): string {
+  if (a.metric === 'dwd_dauerregen_level') return `DWD ${DAUERREGEN[a.severity]}`;
+  if (a.metric === 'dwd_starkregen_level') return `DWD ${STARKREGEN[a.severity]}`;
+  return 'DWD-WARNUNG REGEN';
 }
 
 /** One title for SMS, webhook `title` and CAP headline: "UNWETTER Stufe 3: HEFTIGER STARKREGEN". */
@@ -148,6 +159,8 @@ export function metricPhrase(a: AlarmFigures): { what: string; threshold: string
     return { what: `keine Daten seit ${formatNumber(Math.round(a.value / 60))} min`, threshold: '' };
   }
   if (a.metric === 'rain_mm') return { what: `${v} Regen${w ? ` in ${w}` : ''}`, threshold };
+  // the source is named in the text itself, so a shortened SMS keeps it
+  if (a.metric.startsWith('dwd_')) return { what: `amtliche Warnung des Deutschen Wetterdienstes, Stufe ${formatNumber(a.value)}`, threshold: '' };
   // a rate rule's own words: "PEGELANSTIEG 30 cm in 1 h" (the title says what rises)
   if (w) return { what: `${v} in ${w}`, threshold };
   const word = METRIC_WORDS[a.metric] ?? a.metric;
@@ -161,6 +174,11 @@ export function endedPhrase(a: AlarmFigures): { what: string; threshold: string 
   const v = `${formatNumber(a.value)} ${unitWord(a.unit)}`.trim();
   const w = formatWindow(a.window);
   if (isOffline(a)) return { what: 'wieder Daten', threshold: '' };
+  if (a.metric.startsWith('dwd_'))
+    return {
+      what: a.value > 0 ? `Warnung des Deutschen Wetterdienstes jetzt Stufe ${formatNumber(a.value)}` : 'keine Warnung des Deutschen Wetterdienstes mehr',
+      threshold: '',
+    };
   if (a.metric === 'rain_mm' && w) return { what: `${w.replace(' ', '-')}-Summe jetzt ${v}`, threshold: m.threshold };
   if (w) return { what: `Anstieg beendet, jetzt ${v} in ${w}`, threshold: m.threshold };
   return { what: `${METRIC_WORDS[a.metric] ?? a.metric} jetzt ${v}`, threshold: m.threshold };

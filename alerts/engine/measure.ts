@@ -24,6 +24,7 @@ function levelMicro(cr: CompiledRule, l: CompiledLevel, s: Series | undefined, t
   if (!s) return cr.rule.kind === 'accumulation' ? 0 : undefined;
   switch (cr.rule.kind) {
     case 'threshold':
+    case 'dwd_warning': // the level in force is the latest value of the municipality's DWD warning device
       return s.lastMicro(t)?.micro;
     case 'accumulation':
       return cr.capMicroPerHour === undefined ? s.sumMicro(t, l.windowMs) : s.cappedSumMicro(t, l.windowMs, cr.capMicroPerHour, INTENSITY_LOOKBACK_MS);

@@ -237,3 +237,23 @@ describe('presets', () => {
     expect(issues(body)).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 });
+
+describe('parseRuleInput: kind dwd_warning [docs/dwd.md Warnings]', () => {
+  const dwd = { name: 'DWD Unwetter', kind: 'dwd_warning', scope: { tags: { source: 'dwd-warnings' } } };
+
+  it('reads the overall DWD rain level unless a metric names Starkregen or Dauerregen', () => {
+    const r = parseRuleInput({ ...dwd, levels: [{ severity: 'severe', threshold: 3 }] });
+    expect(r.ok && r.rule).toMatchObject({ kind: 'dwd_warning', metric: 'dwd_warning_level', levels: [{ severity: 'severe', threshold: 3, windowMs: 0 }] });
+    const s = parseRuleInput({ ...dwd, metric: 'dwd_dauerregen_level', levels: [{ severity: 'moderate', threshold: 2 }] });
+    expect(s.ok && s.rule.metric).toBe('dwd_dauerregen_level');
+  });
+
+  it.each([
+    [{ metric: 'rain_mm', levels: [{ severity: 'severe', threshold: 3 }] }, 'metric', /dwd_warning reads one of/],
+    [{ levels: [{ severity: 'severe', threshold: 5 }] }, 'levels.0.threshold', /DWD level: 1, 2, 3 or 4/],
+    [{ levels: [{ severity: 'severe', threshold: 2.5 }] }, 'levels.0.threshold', /DWD level/],
+    [{ levels: [{ severity: 'severe', threshold: 3, window: '1h' }] }, 'levels.0.window', /take no window/],
+  ])('rejects %j at %s', (extra, path, message) => {
+    expect(issues({ ...dwd, ...extra })).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+});

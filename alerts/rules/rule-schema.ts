@@ -1,6 +1,7 @@
 // The rule API body [docs/api.md Rules]: zod checks the shape, then semanticIssues() the meaning,
 // and normalise() adds windowMs/forMs so the engine never parses strings on the hot path.
 import type { z } from 'zod';
+import { DWD_WARNING_METRICS } from '../dwd/dwd-warnings.ts';
 import { METRIC_UNITS, severityRank } from '../types.ts';
 import { DAY_MS, MINUTE_MS, tryParseDuration } from './duration.ts';
 import { checkLevels } from './level-checks.ts';
@@ -19,6 +20,10 @@ const CANONICAL = Object.keys(METRIC_UNITS);
 
 function metricIssue(b: ParsedBody): string | undefined {
   if (b.kind === 'offline') return b.metric === undefined ? undefined : 'offline rules watch every uplink of the device; remove metric';
+  if (b.kind === 'dwd_warning')
+    return b.metric === undefined || (DWD_WARNING_METRICS as readonly string[]).includes(b.metric)
+      ? undefined
+      : `dwd_warning reads one of ${DWD_WARNING_METRICS.join(', ')}, not ${JSON.stringify(b.metric)}`;
   if (b.metric === undefined) return `metric is required for kind ${b.kind}`;
   if (b.kind === 'accumulation' && b.metric !== 'rain_mm') return `accumulation sums rain; metric must be rain_mm, not ${JSON.stringify(b.metric)}`;
   if (!CANONICAL.includes(b.metric)) return `unknown metric ${JSON.stringify(b.metric)} for kind ${b.kind}; use one of ${CANONICAL.join(', ')}`;
@@ -26,7 +31,8 @@ function metricIssue(b: ParsedBody): string | undefined {
 }
 
 function windowIssue(kind: ParsedBody['kind'], window: string | undefined): string | undefined {
-  if (kind === 'threshold') return window === undefined ? undefined : 'threshold rules compare the latest value and take no window; remove it';
+  if (kind === 'threshold' || kind === 'dwd_warning')
+    return window === undefined ? undefined : `${kind} rules compare the latest value and take no window; remove it`;
   if (window === undefined) return `window is required for kind ${kind}`;
   const ms = tryParseDuration(window) ?? 0;
   if (ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) return `window ${window} is outside the allowed 1m–7d`;
@@ -42,6 +48,9 @@ function semanticIssues(b: ParsedBody): RuleIssue[] {
   b.levels.forEach((l, i) => {
     add(`levels.${i}.window`, windowIssue(b.kind, l.window));
     if (l.threshold === undefined && b.kind !== 'offline') add(`levels.${i}.threshold`, 'threshold is required');
+    // [DWD Warnstufen 1–4]
+    else if (b.kind === 'dwd_warning' && !(Number.isInteger(l.threshold) && (l.threshold ?? 0) >= 1 && (l.threshold ?? 0) <= 4))
+      add(`levels.${i}.threshold`, 'a dwd_warning threshold is a DWD level: 1, 2, 3 or 4');
   });
   for (const [path, s] of [
     ['for', b.for],
@@ -81,6 +90,7 @@ function normalise(b: ParsedBody): RuleDefinition {
     name: b.name,
     kind: b.kind,
     ...(b.metric !== undefined && { metric: b.metric }),
+    ...(b.kind === 'dwd_warning' && b.metric === undefined && { metric: 'dwd_warning_level' }),
     comparison: b.comparison,
     scope: b.scope,
     levels,

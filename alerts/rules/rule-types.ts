@@ -1,7 +1,9 @@
 // Normalised rule shape shared by the rule API and the engine. [docs/api.md Rules]
 import type { Severity } from '../types.ts';
 
-export const RULE_KINDS = ['threshold', 'rate', 'accumulation', 'offline'] as const;
+/** `dwd_warning`: the DWD's own warning level (0–4) in force for the municipality, read like a threshold
+ *  rule from the municipality's DWD warning device. [docs/dwd.md Warnings] */
+export const RULE_KINDS = ['threshold', 'rate', 'accumulation', 'offline', 'dwd_warning'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 export type Comparison = 'above' | 'below';
 export type RuleMode = 'active' | 'shadow';

@@ -81,6 +81,12 @@ export class IngestService {
     return { work, written };
   }
 
+  /** Readings made by this process itself (DWD warnings, radar nowcasts of virtual devices): stored like an
+   *  uplink's, then evaluated by the rule engine after the commit. Resolves with the newly inserted ones. */
+  storeReadings(readings: import('../../alerts/types.ts').Reading[]): Promise<import('../../alerts/types.ts').Reading[]> {
+    return this.writer.write({ readings, rejections: [] });
+  }
+
   /** A publish refused before parsing (ACL, size) is still recorded with its reason. */
   async refused(msg: RawMessage, reason: 'acl_denied' | 'too_large', message: string): Promise<void> {
     await this.writer.write({

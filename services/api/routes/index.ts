@@ -7,6 +7,7 @@ import { auditRoutes } from './audit.ts';
 import { capRoutes } from './cap.ts';
 import { codecRoutes } from './codecs.ts';
 import { deviceRoutes } from './devices.ts';
+import { dwdRoutes } from './dwd.ts';
 import { healthRoutes } from './health.ts';
 import { mqttCredentialRoutes } from './mqtt-credentials.ts';
 import { notificationRouteRoutes } from './notification-routes.ts';
@@ -28,6 +29,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
   await app.register(codecRoutes, { prefix: `${V1}/codecs`, ctx });
   await app.register(rejectedUplinkRoutes, { prefix: `${V1}/rejected-uplinks`, ctx });
   await app.register(auditRoutes, { prefix: `${V1}/audit`, ctx });
+  await app.register(dwdRoutes, { prefix: `${V1}/dwd`, ctx });
   // /api/v1/orgs/{org}/open-data and the public /sta/v1.1 (services/opendata/)
   await openDataRoutes(app, ctx);
   // the alarm role's resources, in processes that run it

@@ -1,0 +1,6 @@
+// What the DWD inputs of this process expose to the API (started in services/start/dwd.ts).
+import type { WarningFeed } from './warning-feed.ts';
+
+export interface DwdInputs {
+  warnings?: WarningFeed;
+}

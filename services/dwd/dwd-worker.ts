@@ -1,0 +1,54 @@
+// Starts the DWD fetch worker, hands its messages on, and restarts it (with backoff) when it dies. Its heap is
+// capped, so a runaway decode ends the worker, not the process. [docs/dwd.md Fetching]
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { FromWorker, WorkerConfig } from './worker-protocol.ts';
+
+const BOOT = new URL('./fetch-worker-boot.mjs', import.meta.url);
+const MAX_RESTART_MS = 60_000;
+
+export class DwdWorker {
+  private worker?: Worker;
+  private stopped = false;
+  private restartMs = 1000;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private config: WorkerConfig,
+    private onMessage: (m: FromWorker) => void,
+    private log: Logger,
+    private heapMb = 256,
+  ) {}
+
+  start(): void {
+    if (this.stopped) return;
+    const w = new Worker(BOOT, { workerData: this.config, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
+    this.worker = w;
+    w.on('message', (m: FromWorker) => {
+      this.restartMs = 1000;
+      try {
+        this.onMessage(m);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'handling a DWD worker message failed');
+      }
+    });
+    w.on('error', (e) => this.log.error({ err: e.message }, 'DWD fetch worker failed'));
+    w.on('exit', (code) => {
+      if (this.stopped || this.worker !== w) return;
+      this.log.warn({ code, restartInMs: this.restartMs }, 'DWD fetch worker ended; restarting');
+      this.timer = setTimeout(() => this.start(), this.restartMs);
+      this.timer.unref();
+      this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs * 2);
+    });
+  }
+
+  post(m: unknown): void {
+    this.worker?.postMessage(m);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.worker?.terminate();
+  }
+}
