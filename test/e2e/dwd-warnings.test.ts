@@ -98,7 +98,7 @@ describe.each(['pglite', 'pg'] as const)('DWD warnings feed on %s', (store) => {
       scope: { tags: { source: 'dwd-warnings' } },
       levels: [{ severity: 'moderate', threshold: 2 }],
     });
-    const onset = Date.now();
+    const onset = Math.floor(Date.now() / 1000) * 1000; // CAP times are whole seconds
     const expires = onset + 6_000;
     dwd.files.set(CAP_PATH, capZip([capXml({ id: '1700000900000.cccc', onset, expires, warncells: [GIESSEN_CELL] })]));
     const [fired] = await waitFor(
