@@ -113,7 +113,7 @@ describe.each(['pglite', 'pg'] as const)('DWD warnings feed on %s', (store) => {
     dwd.fail.add(CAP_PATH); // the server fails from now on; the expiry is known already
     const ended = await waitFor(async () => (await alarms(rule.id)).find((a) => a.state === 'resolved'), 20_000, 'the all-clear at expiry');
     expect(Date.parse(ended.resolvedAt ?? '')).toBeGreaterThanOrEqual(expires);
-    expect(Date.parse(ended.resolvedAt ?? '')).toBeLessThan(expires + 5_000);
+    expect(Date.parse(ended.resolvedAt ?? '')).toBeLessThan(expires + 20_000); // one evaluation pass later, on a busy machine
     const status = await waitFor(
       async () => {
         const st = await s.ok('GET', '/api/v1/dwd/warnings');
