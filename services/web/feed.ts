@@ -23,6 +23,9 @@ type Listener<T> = (x: T) => void;
 export class LiveFeed {
   private alarmListeners = new Set<Listener<{ alarm: Alarm; kind: AlarmChangeKind }>>();
   private statusListeners = new Set<Listener<StatusBatch>>();
+  /** per device: station pages open on it, told (coalesced) that it has new readings */
+  private deviceListeners = new Map<string, Set<Listener<number>>>();
+  private pendingDevices = new Map<string, number>();
   private pending: StatusBatch = {};
   private timer: NodeJS.Timeout | undefined;
   /** newest reading time per device, kept for the map's stale colour */
@@ -35,6 +38,7 @@ export class LiveFeed {
 
   readings(rs: Reading[], now = Date.now()): void {
     for (const r of rs) {
+      if (this.deviceListeners.has(r.deviceId)) this.pendingDevices.set(r.deviceId, Math.max(r.time, this.pendingDevices.get(r.deviceId) ?? 0));
       const seen = this.lastSeen.get(r.deviceId);
       if (seen !== undefined && r.time <= seen) continue;
       this.lastSeen.set(r.deviceId, r.time);
@@ -43,7 +47,7 @@ export class LiveFeed {
       const wasStale = seen === undefined || now - seen > STALE_MS;
       if (wasStale && now - r.time <= STALE_MS) this.pending[r.deviceId] = r.time;
     }
-    if (this.statusListeners.size && !this.timer && Object.keys(this.pending).length) {
+    if (!this.timer && (this.pendingDevices.size || (this.statusListeners.size && Object.keys(this.pending).length))) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
     }
@@ -53,7 +57,21 @@ export class LiveFeed {
     this.timer = undefined;
     const batch = this.pending;
     this.pending = {};
-    for (const l of this.statusListeners) l(batch);
+    if (Object.keys(batch).length) for (const l of this.statusListeners) l(batch);
+    const devices = this.pendingDevices;
+    this.pendingDevices = new Map();
+    for (const [id, t] of devices) for (const l of this.deviceListeners.get(id) ?? []) l(t);
+  }
+
+  /** Tells `l` (at most once per flush interval) that `deviceId` has new readings, with the newest time. */
+  onDeviceReadings(deviceId: string, l: Listener<number>): () => void {
+    let set = this.deviceListeners.get(deviceId);
+    if (!set) this.deviceListeners.set(deviceId, (set = new Set()));
+    set.add(l);
+    return () => {
+      set.delete(l);
+      if (!set.size) this.deviceListeners.delete(deviceId);
+    };
   }
 
   alarm(alarm: Alarm, kind: AlarmChangeKind): void {

@@ -201,7 +201,7 @@ describe('roles and language', () => {
     const { cookie, csrf } = await session('vera');
     const board = await req('GET', '/board', { cookie });
     expect(board.text).toContain(`data-alarm="${id}"`);
-    expect(board.text).not.toContain('Bestätigen');
+    expect(board.text).not.toContain('Quittieren');
     const r = await req('POST', `/alarms/${id}/ack`, { cookie, form: { _csrf: csrf } });
     expect(r.status).toBe(403);
     expect((await s.ok('GET', `/api/v1/alarms/${id}`)).state).toBe('firing');

@@ -42,7 +42,7 @@ describe.skipIf(!HAVE_CHROMIUM || !TEST_DATABASE_URL)('console and ingest in two
     // acknowledged through the other process's API: the board follows
     const id = (await ingest.ok('GET', '/api/v1/alarms')).items[0].id;
     await ingest.ok('POST', `/api/v1/alarms/${id}/ack`, { comment: 'übernommen' });
-    await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
+    await expect.poll(() => row.locator('.state').textContent()).toBe('quittiert');
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     expect(page.problems).toEqual([]);
   });

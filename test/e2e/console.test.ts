@@ -120,11 +120,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
   it('acknowledging from the board shows on the colleague’s open browser, with who did it', async () => {
     await lea
       .locator('#board tr[data-device="gi-rain"]')
-      .getByRole('button', { name: /Bestätigen/ })
+      .getByRole('button', { name: /Quittieren/ })
       .click();
     for (const p of [lea, karl]) {
       const row = p.locator('#board tr[data-device="gi-rain"]');
-      await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
+      await expect.poll(() => row.locator('.state').textContent()).toBe('quittiert');
       expect(await row.locator('.acked-by').textContent()).toMatch(/Lea Leitstelle/);
       expect(await p.evaluate(() => (window as any).__sameDocument)).toBe(true);
     }
@@ -137,7 +137,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     await lea.waitForURL(/\/alarms\/\d+$/);
     const hist = await lea.locator('table.history').textContent();
     expect(hist).toMatch(/ausgelöst/);
-    expect(hist).toMatch(/bestätigt[\s\S]*Lea Leitstelle/);
+    expect(hist).toMatch(/quittiert[\s\S]*Lea Leitstelle/);
     // who was told what, and whether it arrived
     await hook.waitRequests(1);
     await lea.reload();
@@ -216,6 +216,22 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     expect(rows.some((r) => /,level_cm,9000,cm,1,out_of_range$/.test(r))).toBe(true);
   });
 
+  it('the open station page draws a new reading without a reload', async () => {
+    await lea.goto(`${s.httpUrl}/stations/gi-pegel?range=6h`);
+    const chart = lea.locator('#chart-level_cm');
+    await expect.poll(() => chart.getAttribute('data-drawn')).toBe('13');
+    await lea.evaluate(() => ((window as any).__sameDocument = true));
+    const seenBefore = await lea.locator('#last-seen').textContent();
+    await new Promise((r) => setTimeout(r, 1500)); // the event stream is open
+    const c = await s.mqttClient();
+    await publish(c, 'devices/gi-pegel/up', { time: new Date(Date.now() + 60_000).toISOString(), readings: { level_cm: 181 } });
+    c.end(true);
+    await expect.poll(() => chart.getAttribute('data-drawn'), { timeout: 10_000 }).toBe('14');
+    expect(await lea.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    await expect.poll(() => lea.locator('#last-seen').textContent()).not.toBe(seenBefore);
+    expect(lea.problems).toEqual([]);
+  });
+
   it('a device named <script>… is shown as text, never run', async () => {
     await lea.goto(`${s.httpUrl}/`);
     await lea.locator('[data-station="gi-xss"]').click();
@@ -290,7 +306,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const board = await ph.locator('#board').boundingBox();
     expect(map && board && board.y >= map.y + map.height).toBe(true);
     expect(map!.width).toBeLessThanOrEqual(390);
-    const btn = ph.locator('#board tr[data-device="gi-rain"] button', { hasText: 'Bestätigen' });
+    const btn = ph.locator('#board tr[data-device="gi-rain"] button', { hasText: 'Quittieren' });
     const box = await btn.boundingBox();
     expect(box!.height).toBeGreaterThanOrEqual(44);
     // nothing wider than the screen
@@ -444,9 +460,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
       presses++;
     }
     expect(await onAck()).toBe(true);
-    expect(await lea.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Bestätigen: DWD Starkregen/);
+    expect(await lea.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Quittieren: DWD Starkregen/);
     await lea.keyboard.press('Enter');
-    await expect.poll(() => row.locator('.state').textContent()).toBe('bestätigt');
+    await expect.poll(() => row.locator('.state').textContent()).toBe('quittiert');
     expect(await row.locator('.acked-by').textContent()).toMatch(/Lea Leitstelle/);
     const alarm = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-kb')).items[0];
     expect(alarm.acknowledgedBy).toBe('Lea Leitstelle');
@@ -456,11 +472,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const id = (await s.ok('GET', '/api/v1/alarms?deviceId=gi-com')).items[0].id;
     await lea.goto(`${s.httpUrl}/alarms/${id}`);
     await lea.getByLabel('Kommentar (optional)').fill('Pumpen angefordert, Feuerwehr <vor Ort>');
-    await lea.getByRole('button', { name: /Bestätigen/ }).click();
+    await lea.getByRole('button', { name: /Quittieren/ }).click();
     await lea.waitForURL(/\/alarms\/\d+\?ok=ack$/);
     const hist = await lea.locator('table.history').textContent();
-    expect(hist).toMatch(/bestätigt[\s\S]*Lea Leitstelle[\s\S]*Pumpen angefordert, Feuerwehr <vor Ort>/);
-    expect(await lea.getByRole('button', { name: /Bestätigen/ }).count()).toBe(0);
+    expect(hist).toMatch(/quittiert[\s\S]*Lea Leitstelle[\s\S]*Pumpen angefordert, Feuerwehr <vor Ort>/);
+    expect(await lea.getByRole('button', { name: /Quittieren/ }).count()).toBe(0);
     expect(await axeViolations(lea)).toEqual([]);
     expect(lea.problems).toEqual([]);
   });

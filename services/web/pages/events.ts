@@ -57,6 +57,12 @@ export async function eventPages(app: FastifyInstance, d: WebDeps) {
       const chunk = statusChunk(batch, orgKey, sees);
       if (chunk) res.write(chunk);
     });
+    // a station page asks for its own station's readings: `/events?device=<id>` (only a station it may see)
+    const watched = (req.query as { device?: string }).device;
+    const offDevice =
+      typeof watched === 'string' && d.ctx.devices.get(watched) !== undefined && sees(watched)
+        ? d.feed.onDeviceReadings(watched, (t) => send('reading', { deviceId: watched, time: t }))
+        : () => {};
     const hb = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     hb.unref();
     send('hello', { at: Date.now() });
@@ -64,6 +70,7 @@ export async function eventPages(app: FastifyInstance, d: WebDeps) {
       clearInterval(hb);
       offAlarm();
       offStatus();
+      offDevice();
       open.delete(res);
     });
   });

@@ -267,7 +267,7 @@ export async function stationPages(app: FastifyInstance, d: WebDeps) {
 <h1>${dev.name} <span class="sev sev-${status}">${statusWord}</span></h1>
 <p class="muted">${dev.id}</p>
 <dl class="facts">
-  <div><dt>${t('station_last_seen')}</dt><dd>${lastSeen ? i.time(lastSeen) : t('station_never')}</dd></div>
+  <div><dt>${t('station_last_seen')}</dt><dd id="last-seen">${lastSeen ? i.time(lastSeen) : t('station_never')}</dd></div>
   <div><dt>${t('station_battery')}</dt><dd>${battery}</dd></div>
   <div><dt>${t('station_rssi')}</dt><dd>${rssi === null ? '–' : `${i.num(rssi, 0)} dBm`}</dd></div>
   <div><dt>${t('station_snr')}</dt><dd>${snr === null ? '–' : `${i.num(snr, 1)} dB`}</dd></div>
@@ -293,6 +293,8 @@ ${charts.length ? charts.map((c) => chartSection(i, c)) : html`<p class="muted">
 ${jsonBlock('station-data', {
   charts: charts.map(({ table: _table, ...c }) => c),
   words: { sum1h: t('chart_sum1h'), sum6h: t('chart_sum6h'), flagged: t('chart_flagged'), lang: i.lang },
+  // a preset range ends now, so the page follows new readings; a custom range stays as asked
+  live: range.key === 'custom' ? null : { deviceId: dev.id, range: range.key },
 })}`;
     return sendHtml(
       reply,
@@ -304,6 +306,18 @@ ${jsonBlock('station-data', {
         scripts: ['/assets/uplot/uPlot.iife.min.js', '/assets/app/station.js'],
       }),
     );
+  });
+
+  /** the charts of a preset range again, for a station page that heard of new readings (live, without reload) */
+  app.get('/stations/:id/charts.json', async (req) => {
+    const p = needUser(req);
+    const dev = device(req, p.org);
+    const { i } = view(req);
+    const range = parseRange(req.query as Record<string, string>, Date.now());
+    const alarms = ctx.alarms ? (await ctx.alarms.list({ state: 'all', deviceId: dev.id, mode: 'active', limit: 500 })).filter((a) => a.mode === 'active') : [];
+    const [charts, health] = await Promise.all([buildCharts(d, dev, i, range.from, range.to, alarms), deviceHealth(ctx.db, dev.id)]);
+    const lastSeen = Math.max(health.lastSeen?.getTime() ?? 0, d.feed.lastSeen.get(dev.id) ?? 0) || null;
+    return { charts: charts.map(({ table: _table, ...c }) => c), lastSeen: lastSeen ? i.time(lastSeen) : null };
   });
 
   /** the newest value of each metric (last 7 days) and last seen: what the Lagebild's popup shows when opened */

@@ -81,9 +81,10 @@
 
   const axis = (extra) => ({ stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, ...extra });
 
-  for (const c of data.charts) {
+  function draw(c) {
     const el = document.getElementById(`chart-${c.metric}`);
-    if (!el) continue;
+    if (!el) return false;
+    charts[c.metric]?.destroy();
     const hooks = { drawClear: [shade(c.alarms)], draw: [thresholdLines(c.lines)] };
     let opts;
     let series;
@@ -137,6 +138,55 @@
     const u = new uPlot(opts, series, el);
     charts[c.metric] = u;
     el.dataset.drawn = String(c.x.length);
+    return true;
+  }
+  for (const c of data.charts) draw(c);
+
+  // Live: a preset range (6 h / 24 h / 7 d) ends now, so new readings of this station are drawn as they are
+  // stored — the server says "new readings" over Server-Sent Events, the page fetches its charts again (at
+  // most every 2 s). A chart of a metric the page does not have yet needs a reload; a custom range stays.
+  if (data.live) {
+    const { deviceId, range } = data.live;
+    let busy = false;
+    let again = false;
+    let last = 0;
+    const refresh = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      const wait = Math.max(0, last + 2000 - Date.now());
+      if (wait) await new Promise((r) => setTimeout(r, wait));
+      last = Date.now();
+      try {
+        const res = await fetch(`/stations/${encodeURIComponent(deviceId)}/charts.json?range=${encodeURIComponent(range)}`, { credentials: 'same-origin' });
+        if (res.ok) {
+          const fresh = await res.json();
+          const known = fresh.charts.every((c) => c.metric in charts);
+          if (!known && fresh.charts.length > Object.keys(charts).length) return location.reload();
+          for (const c of fresh.charts) draw(c);
+          const seen = document.getElementById('last-seen');
+          if (seen && fresh.lastSeen) seen.textContent = fresh.lastSeen;
+          document.body.dataset.liveUpdates = String(Number(document.body.dataset.liveUpdates || 0) + 1);
+        }
+      } finally {
+        busy = false;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      }
+    };
+    const es = new EventSource(`/events?device=${encodeURIComponent(deviceId)}`);
+    es.addEventListener('reading', refresh);
+    es.addEventListener('alarm', (e) => {
+      try {
+        if (JSON.parse(e.data).deviceId === deviceId) refresh();
+      } catch {
+        /* not for this page */
+      }
+    });
   }
 
   let t;
