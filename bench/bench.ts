@@ -1,21 +1,16 @@
 // npm run bench [-- --store pg|embedded] — ingest rate, alarm latency, memory and start time of a real
 // Regenwacht (in this process) against the real store, driven through its MQTT broker by a child process.
 // Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
-import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Aedes } from 'aedes';
 import pg from 'pg';
 import { pino } from 'pino';
 import { type Running, startRegenwacht } from '../services/app.ts';
+import { child, killChildren, latencyUnderLoad, relayRate, say, sleep, startBareAedes } from './harness.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const T_START = Date.now();
 const { values: a } = parseArgs({
   options: {
     store: { type: 'string', default: 'pg' },
@@ -30,6 +25,8 @@ const { values: a } = parseArgs({
     'relay-messages': { type: 'string', default: '150000' },
     'log-level': { type: 'string', default: 'info' },
     'cpu-prof': { type: 'boolean', default: false },
+    // the same load against bare aedes, Mosquitto, a Node-RED flow and Regenwacht on both stores (bench/peers.ts)
+    peers: { type: 'boolean', default: false },
   },
 });
 const store = a.store === 'embedded' || a.store === 'pglite' ? 'embedded' : 'pg';
@@ -37,90 +34,40 @@ const N_DEV = Number(a.devices);
 const N_REG = Math.max(Number(a.registered), N_DEV);
 const N_MSG = Number(a.messages ?? (store === 'pg' ? 300_000 : 120_000));
 const SAMPLES = Number(a.samples);
-const say = (s: string) => process.stderr.write(`[bench +${((Date.now() - T_START) / 1000).toFixed(1)}s] ${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number) => Math.round(b / 1048576);
 
 // The whole run is bounded: a hung phase ends the process with an error rather than running on.
-const deadline = setTimeout(() => {
-  say('exceeded 300 s; giving up');
-  process.exit(1);
-}, 300_000);
+const deadline = setTimeout(
+  () => {
+    say('exceeded the time limit; giving up');
+    process.exit(1);
+  },
+  a.peers ? 420_000 : 300_000,
+);
 deadline.unref();
 
-const children: ChildProcess[] = [];
-function child(mode: string, args: unknown): { proc: ChildProcess; wait: (ev: string, ms?: number) => Promise<Record<string, any>> } {
-  const proc = fork(path.join(HERE, 'load.ts'), [mode, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push(proc);
-  const inbox: Record<string, any>[] = [];
-  const waiters: Array<() => void> = [];
-  proc.on('message', (m: Record<string, any>) => {
-    if (m.ev === 'error') say(`${mode} child failed: ${m.message}`);
-    inbox.push(m);
-    for (const w of waiters.splice(0)) w();
-  });
-  const wait = async (ev: string, ms = 60_000) => {
-    const t0 = Date.now();
-    for (;;) {
-      const i = inbox.findIndex((m) => m.ev === ev || m.ev === 'error');
-      if (i >= 0) {
-        const m = inbox.splice(i, 1)[0];
-        if (m.ev === 'error') throw new Error(`${mode}: ${m.message}`);
-        return m;
-      }
-      if (Date.now() - t0 > ms) throw new Error(`${mode}: no '${ev}' within ${ms} ms`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-  };
-  return { proc, wait };
-}
-
-/** Plain aedes, no auth, no ingest: the ceiling a broker-based intake could reach on this machine. */
+/** The bare broker's relay rate: the ceiling a broker-based intake could reach on this machine. */
 async function brokerRelay(): Promise<number> {
-  const broker = await Aedes.createBroker({ concurrency: 1000 });
-  const server = net.createServer((s) => {
-    s.setNoDelay(true);
-    broker.handle(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const c = child('relay', { port, messages: Number(a['relay-messages']), window: 1000, maxMs: 15_000 });
-  const r = await c.wait('relay', 30_000);
-  await new Promise<void>((res) => broker.close(() => res()));
-  await new Promise<void>((res) => server.close(() => res()));
-  say(`bare aedes relay: ${r.received} msgs in ${Math.round(r.ms)} ms = ${r.msgsPerS} msgs/s`);
-  return r.msgsPerS as number;
+  const b = await startBareAedes();
+  try {
+    const r = await relayRate(b.port, Number(a['relay-messages']));
+    say(`bare aedes relay: ${r.received} msgs in ${Math.round(r.ms)} ms = ${r.msgsPerS} msgs/s`);
+    return r.msgsPerS;
+  } finally {
+    await b.close();
+  }
 }
 
 /** The same bare aedes under the same background load (same connections, same rate): publish → subscriber
  *  latency, the floor any broker-based alarm path stands on. */
 async function brokerLatency(): Promise<{ p50: number; p99: number }> {
-  const broker = await Aedes.createBroker({ concurrency: 1000 });
-  const server = net.createServer((s) => {
-    s.setNoDelay(true);
-    broker.handle(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const bg = child('load', { port, username: 'bench', password: 'x', devices: N_DEV, prefix: 'bench-', baseTime: Date.now() - 3_600_000 });
+  const b = await startBareAedes();
   try {
-    await bg.wait('connected', 60_000);
-    bg.proc.send({ cmd: 'rate', rate: Number(a['background-rate']), maxMs: 60_000 });
-    await sleep(1500);
-    const pr = child('brokerprobe', { port, samples: SAMPLES, maxMs: 40_000 });
-    const lat = await pr.wait('brokerprobe', 60_000);
-    bg.proc.send({ cmd: 'endrate' });
-    await bg.wait('rate', 10_000);
+    const lat = await latencyUnderLoad(b.port, { devices: N_DEV, rate: Number(a['background-rate']), samples: SAMPLES });
     say(`bare aedes publish → subscriber at ${a['background-rate']} msgs/s background: p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.samples} samples)`);
-    return { p50: lat.p50, p99: lat.p99 };
+    return lat;
   } finally {
-    bg.proc.send({ cmd: 'stop' });
-    await bg.wait('stopped', 10_000).catch(() => undefined);
-    await new Promise<void>((res) => broker.close(() => res()));
-    await new Promise<void>((res) => server.close(() => res()));
+    await b.close();
   }
 }
 
@@ -296,19 +243,20 @@ async function main() {
     await r.stop();
     r = undefined;
     // the bare broker last, so its garbage never counts in Regenwacht's RSS
-    const relayRate = await brokerRelay();
-    result.broker_relay_msgs_per_s = relayRate;
-    result.ratio_to_broker = Math.round((burst.msgsPerS / relayRate) * 100) / 100;
+    const relayMsgs = await brokerRelay();
+    result.broker_relay_msgs_per_s = relayMsgs;
+    result.ratio_to_broker = Math.round((burst.msgsPerS / relayMsgs) * 100) / 100;
     const bl = await brokerLatency();
     result.broker_latency_ms_p50 = bl.p50;
     result.broker_latency_ms_p99 = bl.p99;
     result.alarm_latency_ratio_p50 = Math.round((lat.p50 / bl.p50) * 100) / 100;
     result.alarm_latency_ratio_p99 = Math.round((lat.p99 / bl.p99) * 100) / 100;
-    say(`done in ${((Date.now() - T_START) / 1000).toFixed(1)} s`);
+    say('done');
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (lost > 0) process.exitCode = 3; // the one failure the bench reports by its exit code
   } finally {
     if (r) await r.stop().catch(() => {});
-    for (const c of children) if (c.exitCode === null) c.kill();
+    killChildren();
     if (dbName) {
       const admin = new pg.Client({ connectionString: a['database-url'] });
       await admin.connect();
@@ -319,8 +267,8 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
+(a.peers ? import('./peers.ts').then((m) => m.runPeers(a)) : main()).then(
+  () => process.exit(process.exitCode ?? 0),
   (e) => {
     say(`failed: ${(e as Error).stack}`);
     process.exit(1);
