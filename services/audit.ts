@@ -31,12 +31,23 @@ export interface AuditEntry {
   details: unknown;
 }
 
-/** Newest first; `org`: only the changes made with that municipality's tokens (actor "name#tokenId"). */
-export async function listAudit(q: Queryable, f: { since?: string; entity?: string; limit: number; org: string | null }): Promise<AuditEntry[]> {
+export interface AuditFilter {
+  since?: string;
+  entity?: string;
+  /** who: an exact actor ("name#tokenId" or "web:login") or a part of it */
+  actor?: string;
+  limit: number;
+  /** a municipality sees the changes made with its tokens (actor "name#tokenId") and by its console users ("web:login") */
+  org: string | null;
+}
+
+/** Newest first. */
+export async function listAudit(q: Queryable, f: AuditFilter): Promise<AuditEntry[]> {
   const r = await q.query<{ id: number; at: Date; actor: string; action: string; entity: string; entity_id: string | null; details: unknown }>(
     `select * from audit_log where ($1::timestamptz is null or at >= $1) and ($2::text is null or entity = $2)
-     and ($4::text is null or actor in (select name || '#' || id from api_tokens where org = $4)) order by id desc limit $3`,
-    [f.since ?? null, f.entity ?? null, f.limit, f.org],
+     and ($4::text is null or actor in (select name || '#' || id from api_tokens where org = $4) or actor in (select 'web:' || login from users where org = $4))
+     and ($5::text is null or strpos(lower(actor), lower($5)) > 0) order by id desc limit $3`,
+    [f.since ?? null, f.entity ?? null, f.limit, f.org, f.actor ?? null],
   );
   return r.rows.map((x) => ({
     id: x.id,
@@ -47,4 +58,10 @@ export async function listAudit(q: Queryable, f: { since?: string; entity?: stri
     entityId: x.entity_id,
     details: x.details,
   }));
+}
+
+/** The kinds of object that appear in the log (for a filter). */
+export async function auditEntities(q: Queryable): Promise<string[]> {
+  const r = await q.query<{ entity: string }>('select distinct entity from audit_log order by entity');
+  return r.rows.map((x) => x.entity);
 }

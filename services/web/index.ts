@@ -18,6 +18,7 @@ import { alarmPages } from './pages/alarm.ts';
 import { devicePages } from './pages/devices.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
+import { orgAdminPages } from './pages/org-admin.ts';
 import { quickAckPages } from './pages/quick-ack.ts';
 import { routePages } from './pages/routes.ts';
 import { rulePages } from './pages/rules.ts';
@@ -110,5 +111,6 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
       await register(pages, deps);
     // the device and administration pages (issue 14)
     await devicePages(pages, deps);
+    await orgAdminPages(pages, deps);
   });
 }

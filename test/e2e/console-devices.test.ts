@@ -3,6 +3,7 @@
 // view, then see a malformed uplink there with its reason. Viewers see no credentials; a municipality's
 // users see nothing of another's. axe-core on every page.
 import fs from 'node:fs';
+import mqtt from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, HAVE_CHROMIUM, launchBrowser, logIn, newPage } from '../helpers/browser.ts';
@@ -198,5 +199,135 @@ describe.skipIf(!HAVE_CHROMIUM)('device pages in chromium', () => {
     expect(await vera.getByRole('button', { name: 'Dekodieren' }).count()).toBe(0);
     expect((await vera.goto(`${s.httpUrl}/devices/new`))?.status()).toBe(403);
     expect(await axeViolations(vera)).toEqual([]);
+  });
+
+  it('an integrator creates MQTT access: the password is shown once with a copy button and works on the broker; rotate and delete', async () => {
+    await ines.goto(`${s.httpUrl}/devices`);
+    await ines.getByRole('link', { name: 'MQTT-Zugänge' }).click();
+    await ines.waitForURL(/\/mqtt-credentials$/);
+    expect(await axeViolations(ines)).toEqual([]);
+    // another municipality's topic is refused, next to the field
+    await ines.getByLabel('Benutzername').fill('gw-giessen');
+    await ines.getByLabel(/Darf senden an/).fill('devices/wz-pegel/up');
+    await ines.getByRole('button', { name: 'Zugang anlegen' }).click();
+    expect(await ines.locator('#f-publish-err').textContent()).toMatch(/wz-pegel/);
+    await ines.getByLabel(/Darf senden an/).fill('devices/gi-rain/up');
+    await ines.getByRole('button', { name: 'Zugang anlegen' }).click();
+    const secret = ines.locator('#new-secret');
+    await secret.waitFor();
+    const password = (await secret.textContent())!.trim();
+    expect(password.length).toBeGreaterThan(20);
+    await ines.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await ines.getByRole('button', { name: 'Kopieren' }).click();
+    expect(await ines.evaluate(() => navigator.clipboard.readText())).toBe(password);
+    expect(await axeViolations(ines)).toEqual([]);
+    await shot(ines, 'console-mqtt-credentials');
+    // shown once: the list shows the user name, never the password
+    await ines.goto(`${s.httpUrl}/mqtt-credentials`);
+    expect(await ines.locator('tr[data-username="gw-giessen"]').count()).toBe(1);
+    expect(await ines.content()).not.toContain(password);
+    // the password works: an uplink published with it shows up in gi-rain's live view
+    await ines.goto(`${s.httpUrl}/devices/gi-rain`);
+    await ines.locator('body[data-live="1"]').waitFor();
+    const c = mqtt.connect(s.mqttUrl!, { username: 'gw-giessen', password, reconnectPeriod: 0 });
+    await new Promise((res, rej) => (c.once('connect', res), c.once('error', rej)));
+    await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 0.4, battery_v: 3.61 } });
+    c.end(true);
+    await ines.locator('#live-log tr[data-kind="uplink"]').first().waitFor({ timeout: 10_000 });
+    expect(await ines.locator('#live-log tr[data-kind="uplink"]').first().textContent()).toMatch(/rain_mm = 0,4 mm/);
+    // rotate: a new password, shown once; delete: gone
+    await ines.goto(`${s.httpUrl}/mqtt-credentials`);
+    await ines.getByRole('button', { name: 'Neues Passwort: gw-giessen' }).click();
+    const rotated = (await ines.locator('#new-secret').textContent())!.trim();
+    expect(rotated).not.toBe(password);
+    await ines.getByRole('button', { name: 'Löschen: gw-giessen' }).click();
+    expect(await ines.getByText('Zugang gw-giessen gelöscht.').isVisible()).toBe(true);
+    expect(await ines.locator('tr[data-username="gw-giessen"]').count()).toBe(0);
+    expect((await s.ok('GET', '/api/v1/mqtt-credentials')).items.map((x: { username: string }) => x.username)).not.toContain('gw-giessen');
+    expect(ines.problems).toEqual([]);
+  });
+
+  it('a viewer cannot see credentials: no link, 403 on the page, no rotate or delete', async () => {
+    await s.ok('POST', '/api/v1/mqtt-credentials', { username: 'gw-geheim', publish: ['devices/+/up'] });
+    const vera = await userPage('vera');
+    await vera.goto(`${s.httpUrl}/devices`);
+    expect(await vera.getByRole('link', { name: 'MQTT-Zugänge' }).count()).toBe(0);
+    const r = await vera.goto(`${s.httpUrl}/mqtt-credentials`);
+    expect(r?.status()).toBe(403);
+    expect(await vera.content()).not.toContain('gw-geheim');
+    const post = await vera.request.post(`${s.httpUrl}/mqtt-credentials/rotate`, { form: { username: 'gw-geheim' } });
+    expect(post.status()).toBe(403);
+    expect(await axeViolations(vera)).toEqual([]);
+    // a municipality's integrator sees only its municipality's credentials
+    const wanda = await userPage('wanda');
+    await wanda.goto(`${s.httpUrl}/mqtt-credentials`);
+    expect(await wanda.content()).not.toContain('gw-geheim');
+    expect((await wanda.goto(`${s.httpUrl}/codecs`))?.status()).toBe(403);
+  });
+
+  it('an installation admin uploads a codec with a test frame; a broken one is refused with the reason at the source', async () => {
+    const chefin = await userPage('chefin');
+    await chefin.goto(`${s.httpUrl}/codecs`);
+    expect(await chefin.locator('tr[data-codec="abstand-v1"]').count()).toBe(1);
+    await chefin.getByLabel('Codec-ID').fill('kaputt');
+    await chefin.getByLabel(/^Quelltext/).fill('function decodeUplink(input) { while (true) {} }');
+    await chefin.getByLabel(/^Feld-Mapping/).fill('distance_mm=distance');
+    await chefin.getByLabel(/^Test-Frame/).fill('0102');
+    await chefin.getByRole('button', { name: 'Prüfen und speichern' }).click();
+    expect(await chefin.locator('#c-bytes-err').textContent()).toMatch(/longer than 50 ms/);
+    expect(await chefin.locator('tr[data-codec="kaputt"]').count()).toBe(0);
+    await chefin.getByLabel(/^Quelltext/).fill('function decodeUplink(input) { return { data: { level: input.bytes[0] * 10 } }; }');
+    await chefin.getByLabel(/^Feld-Mapping/).fill('level_cm=level');
+    await chefin.getByRole('button', { name: 'Prüfen und speichern' }).click();
+    expect(await chefin.getByText('Codec kaputt gespeichert.').isVisible()).toBe(true);
+    expect(await chefin.locator('table.decoded tr[data-metric="level_cm"]').textContent()).toMatch(/10/);
+    expect(await axeViolations(chefin)).toEqual([]);
+  });
+
+  it('an installation admin creates a municipality with its admin, who issues an API token with expiry, sees its last use and revokes it; the audit log filters', async () => {
+    const chefin = await userPage('chefin');
+    await chefin.goto(`${s.httpUrl}/admin/orgs`);
+    expect(await chefin.locator('tr[data-org="giessen"]').textContent()).toMatch(/giessen\s*2\s*2/);
+    await chefin.getByLabel('Kennung').fill('lahnau');
+    await chefin.getByLabel(/Benutzername des Administrators/).fill('lara');
+    await chefin.getByLabel('Name', { exact: true }).fill('Lara Lahnau');
+    await chefin.getByLabel(/Erstes Passwort/).fill(PW);
+    await chefin.getByRole('button', { name: /Kommune mit erstem Administrator anlegen/ }).click();
+    expect(await chefin.getByText('Kommune lahnau mit Administrator lara angelegt.').isVisible()).toBe(true);
+    expect(await axeViolations(chefin)).toEqual([]);
+
+    const lara = await userPage('lara');
+    expect((await lara.goto(`${s.httpUrl}/admin/orgs`))?.status()).toBe(403);
+    await lara.goto(`${s.httpUrl}/admin/tokens`);
+    await lara.getByLabel('Name', { exact: true }).fill('Pegelportal');
+    await lara.getByLabel('Rolle').selectOption('viewer');
+    await lara.getByLabel(/Gültig bis/).fill('2099-12-31T23:00');
+    await lara.getByRole('button', { name: 'Token anlegen' }).click();
+    const token = (await lara.locator('#new-secret').textContent())!.trim();
+    const row = lara.locator('tr[data-token]', { hasText: 'Pegelportal' });
+    expect(await row.textContent()).toMatch(/viewer[\s\S]*nie[\s\S]*31\.12\.99, 23:00 MEZ/);
+    await shot(lara, 'console-tokens');
+    // the token is the municipality's: it sees lahnau's (no) devices, and its use shows as last used
+    const api = await s.api('GET', '/api/v1/devices', undefined, token);
+    expect(api).toMatchObject({ status: 200, body: { items: [] } });
+    await expect.poll(async () => (await lara.goto(`${s.httpUrl}/admin/tokens`), await row.textContent()), { timeout: 8000 }).not.toMatch(/viewer[\s\S]*nie/);
+    expect(await lara.content()).not.toContain(token);
+    expect(await axeViolations(lara)).toEqual([]);
+    await row.getByRole('button', { name: /Widerrufen/ }).click();
+    expect(await lara.locator('tr[data-token]', { hasText: 'Pegelportal' }).count()).toBe(0);
+    expect((await s.api('GET', '/api/v1/devices', undefined, token)).status).toBe(401);
+    // the audit log: lara sees what lahnau did, not what giessen's integrator did
+    await lara.goto(`${s.httpUrl}/audit`);
+    expect(await lara.locator('table.audit tbody').textContent()).toMatch(/web:lara[\s\S]*revoke[\s\S]*token/);
+    expect(await lara.content()).not.toMatch(/web:ines|gi-wieseck/);
+    expect(await axeViolations(lara)).toEqual([]);
+    await chefin.goto(`${s.httpUrl}/audit`);
+    await chefin.getByLabel('Objektart').selectOption('device');
+    await chefin.getByLabel('Wer').fill('ines');
+    await chefin.getByRole('button', { name: 'Filtern' }).click();
+    const rows = chefin.locator('table.audit tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.textContent()).toMatch(/web:ines[\s\S]*create[\s\S]*device gi-wieseck/);
+    expect(await axeViolations(chefin)).toEqual([]);
   });
 });

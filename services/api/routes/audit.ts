@@ -8,13 +8,15 @@ import { isoTime } from '../schemas.ts';
 const query = z.object({
   since: isoTime.optional(),
   entity: z.string().optional(),
+  /** a part of the actor, e.g. a console user's login */
+  actor: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const auditRoutes: ApiRoutes = async (app, { ctx }) => {
   app.get('', { schema: { tags: ['access'], querystring: query } }, async (req) => {
     const p = need(req, 'audit:read');
-    // A municipality's token sees the changes made with its municipality's tokens (actor "name#tokenId").
+    // A municipality's token sees the changes made with its municipality's tokens and by its console users.
     return { items: await listAudit(ctx.db, { ...req.query, org: orgFilter(p) }) };
   });
 };

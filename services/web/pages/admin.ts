@@ -1,4 +1,4 @@
-// Pages for operators and admins: the audit log (operators) and the users of the console (admins).
+// The users of the console (admins); the audit log and API tokens are in org-admin.ts.
 // A responder or viewer gets 403 and does not see the links.
 import type { FastifyInstance } from 'fastify';
 import { audit } from '../../audit.ts';
@@ -11,23 +11,7 @@ import { UserError } from '../users.ts';
 export async function adminPages(app: FastifyInstance, d: WebDeps) {
   const { ctx } = d;
 
-  app.get('/audit', async (req, reply) => {
-    const p = needUser(req, 'audit:read');
-    // as GET /api/v1/audit: a municipality sees what its own tokens and its own users did
-    const r = await ctx.db.query<{ id: number; at: Date; actor: string; action: string; entity: string; entity_id: string | null }>(
-      `select id, at, actor, action, entity, entity_id from audit_log
-       where ($1::text is null or actor in (select name || '#' || id from api_tokens where org = $1) or actor in (select 'web:' || login from users where org = $1))
-       order by id desc limit 200`,
-      [p.org],
-    );
-    const v = view(req);
-    const { i } = v;
-    const { t } = i;
-    const body = html`<section><h1>${t('audit_title')}</h1>
-<table><thead><tr><th scope="col">${t('col_time')}</th><th scope="col">${t('audit_actor')}</th><th scope="col">${t('audit_action')}</th><th scope="col">${t('audit_entity')}</th></tr></thead>
-<tbody>${r.rows.map((x) => html`<tr><td>${i.time(x.at)}</td><td>${x.actor}</td><td>${x.action}</td><td>${x.entity} ${x.entity_id ?? ''}</td></tr>`)}</tbody></table></section>`;
-    return sendHtml(reply, layout(v, { title: t('audit_title'), page: 'audit', body }));
-  });
+  // the audit log is in org-admin.ts, with filters
 
   const usersPage = async (req: Parameters<typeof needUser>[0], o: { ok?: string; error?: string } = {}) => {
     const p = needUser(req, 'tokens:write');

@@ -25,6 +25,7 @@ import type { I18n } from '../i18n.ts';
 import { dt } from '../i18n-devices.ts';
 import { layout, message } from '../layout.ts';
 import { openAlarms } from '../situation.ts';
+import { accessPages, deviceSubnav } from './access.ts';
 
 const unit = (m: string) => (isMetric(m) ? unitOf(m) : '');
 
@@ -109,6 +110,7 @@ const ALL_MODELS = ['generic', 'js-codec', ...BUILTIN_MODELS];
 
 export async function devicePages(app: FastifyInstance, d: WebDeps) {
   const { ctx } = d;
+  await accessPages(app, d);
 
   const visibleDevice = (req: FastifyRequest, p: Principal): Device => {
     const dev = ctx.devices.get((req.params as { id: string }).id);
@@ -136,7 +138,7 @@ export async function devicePages(app: FastifyInstance, d: WebDeps) {
       .map((x) => ({ ...x, health: healthOf(x.dev, x.row, x.alarms, now) }))
       .filter((x) => !f.health || x.health === f.health);
     const orgs = p.org === null ? [...new Set(ctx.devices.list().map((x) => x.org))].sort() : null;
-    const body = html`<section><div class="page-head"><h1>${t('devices_title')}</h1>
+    const body = html`<section>${deviceSubnav(t, p, '/devices')}<div class="page-head"><h1>${t('devices_title')}</h1>
 ${allowed(p.role, 'devices:write') ? html`<a class="button primary" href="/devices/new">${t('devices_register')}</a>` : ''}</div>
 <form method="get" action="/devices" class="filters" role="search">
 ${inputField({ name: 'q', label: t('filter_q'), value: f.q, type: 'search' })}
