@@ -230,7 +230,10 @@ describe.skipIf(!HAVE_CHROMIUM)('device pages in chromium', () => {
     await ines.goto(`${s.httpUrl}/devices/gi-rain`);
     await ines.locator('body[data-live="1"]').waitFor();
     const c = mqtt.connect(s.mqttUrl!, { username: 'gw-giessen', password, reconnectPeriod: 0 });
-    await new Promise((res, rej) => (c.once('connect', res), c.once('error', rej)));
+    await new Promise((res, rej) => {
+      c.once('connect', res);
+      c.once('error', rej);
+    });
     await publish(c, 'devices/gi-rain/up', { readings: { rain_mm: 0.4, battery_v: 3.61 } });
     c.end(true);
     await ines.locator('#live-log tr[data-kind="uplink"]').first().waitFor({ timeout: 10_000 });
@@ -310,7 +313,15 @@ describe.skipIf(!HAVE_CHROMIUM)('device pages in chromium', () => {
     // the token is the municipality's: it sees lahnau's (no) devices, and its use shows as last used
     const api = await s.api('GET', '/api/v1/devices', undefined, token);
     expect(api).toMatchObject({ status: 200, body: { items: [] } });
-    await expect.poll(async () => (await lara.goto(`${s.httpUrl}/admin/tokens`), await row.textContent()), { timeout: 8000 }).not.toMatch(/viewer[\s\S]*nie/);
+    await expect
+      .poll(
+        async () => {
+          await lara.goto(`${s.httpUrl}/admin/tokens`);
+          return row.textContent();
+        },
+        { timeout: 8000 },
+      )
+      .not.toMatch(/viewer[\s\S]*nie/);
     expect(await lara.content()).not.toContain(token);
     expect(await axeViolations(lara)).toEqual([]);
     await row.getByRole('button', { name: /Widerrufen/ }).click();
