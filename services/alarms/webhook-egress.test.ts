@@ -41,7 +41,7 @@ describe('webhook egress', () => {
     try {
       expect(await egress.refuseUrl(url, 'municipality')).toBeUndefined();
       const err = await egress
-        .fetchFor('municipality')(url, { method: 'POST', body: '{}' })
+        .fetchFor('municipality')(url, { method: 'POST', headers: {}, body: '{}' })
         .then(
           () => undefined,
           (e: Error & { cause?: { code?: string; message?: string } }) => e,
@@ -50,7 +50,7 @@ describe('webhook egress', () => {
       expect(err?.cause?.message).toMatch(/localhost resolves to 127\.0\.0\.1: a loopback/);
       expect(srv.requests).toHaveLength(0);
       // the installation's own routes may reach it
-      expect((await egress.fetchFor('installation')(url, { method: 'POST', body: '{}' })).status).toBe(200);
+      expect((await egress.fetchFor('installation')(url, { method: 'POST', headers: {}, body: '{}' })).status).toBe(200);
       expect(srv.requests).toHaveLength(1);
     } finally {
       await egress.close();

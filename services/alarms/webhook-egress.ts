@@ -150,19 +150,20 @@ export class WebhookEgress {
       this.agents.set(scope, agent);
     }
     const dispatcher = agent;
-    return ((input: string, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as FetchFn;
+    return (url, init) => undiciFetch(url, { ...init, dispatcher });
   }
 
   private guardedLookup(scope: EgressScope): net.LookupFunction {
     return (hostname, options, callback) => {
-      dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      // with all: true, dns.lookup's overload hands over every address (LookupAddress[]), never one string
+      dns.lookup(hostname, { ...options, all: true }, (err: NodeJS.ErrnoException | null, list: dns.LookupAddress[]) => {
         if (err) return callback(err, '', 4);
-        const list = addresses as unknown as dns.LookupAddress[];
         for (const a of list) {
           const why = this.refuseAddress(a.address, scope);
           if (why) return callback(Object.assign(new Error(`refused: ${hostname} resolves to ${why}`), { code: 'EGRESS_REFUSED' }), '', 4);
         }
-        if ((options as dns.LookupOptions).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+        // the list when the caller asked for all addresses (undici's connect does not today)
+        if (options.all) return callback(null, list);
         callback(null, list[0].address, list[0].family);
       });
     };

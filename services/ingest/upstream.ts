@@ -2,7 +2,7 @@
 // PUBACK only after the uplink is stored: mqtt.js sends it when handleMessage calls back. [docs/topics.md, docs/guarantees.md]
 import fs from 'node:fs';
 import os from 'node:os';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import type { RawMessage } from './types.ts';
 
@@ -28,6 +28,9 @@ export function upstreamTlsOptions(tls: UpstreamTls | undefined): { ca?: Buffer;
   const read = (f?: string) => (f ? fs.readFileSync(f) : undefined);
   return { ca: read(tls.caFile), cert: read(tls.certFile), key: read(tls.keyFile) };
 }
+
+/** mqtt.js's packet writer, as its source defines it */
+type SendPacket = (packet: Packet, cb?: () => void) => void;
 
 export function startUpstream(
   opts: { url: string; username?: string; password?: string; shareGroup?: string; clientId?: string; tls?: UpstreamTls },
@@ -58,9 +61,12 @@ export function startUpstream(
   // handleMessage returns at once and the PUBACK mqtt.js then sends is held back until the uplink is stored.
   const held = new Set<number>();
   const ready = new Map<number, () => void>();
-  const c = client as unknown as { _sendPacket: (p: { cmd: string; messageId?: number }, cb?: () => void) => void };
-  const send = c._sendPacket.bind(client);
-  c._sendPacket = (p, cb) => {
+  // Every outgoing packet passes mqtt.js's private _sendPacket (it has no public hook for PUBACKs): wrapped
+  // through Reflect, which types it as unknown until it is checked to be a function.
+  const original: unknown = Reflect.get(client, '_sendPacket');
+  if (typeof original !== 'function') throw new Error('mqtt.js has no _sendPacket: holding PUBACKs until the commit needs another hook');
+  const send: SendPacket = (p, cb) => original.call(client, p, cb);
+  const hold: SendPacket = (p, cb) => {
     if (p.cmd === 'puback' && p.messageId !== undefined && held.has(p.messageId)) {
       const id = p.messageId;
       held.delete(id);
@@ -70,6 +76,7 @@ export function startUpstream(
     }
     send(p, cb);
   };
+  Reflect.set(client, '_sendPacket', hold);
   client.handleMessage = (packet, done) => {
     const msg: RawMessage = { topic: packet.topic, payload: packet.payload as Buffer, source: 'upstream', clientId: 'upstream', receivedAt: Date.now() };
     const id = packet.qos > 0 ? packet.messageId : undefined;

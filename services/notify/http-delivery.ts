@@ -1,15 +1,35 @@
 // One HTTP attempt with a hard deadline, classified for the outbox's retry loop. [docs/formats.md Webhook]
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
 
-export type FetchFn = typeof fetch;
+/** The request an attempt makes: one POST with a text body. */
+export interface FetchRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  signal?: AbortSignal;
+  redirect?: 'manual';
+}
+
+/** What an attempt reads of the answer. */
+export interface FetchAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/**
+ * The fetch an attempt uses: the global one, or undici's bound to a dispatcher that checks every address it
+ * connects to (services/alarms/webhook-egress.ts). Both fit this shape as they are, without a cast.
+ */
+export type FetchFn = (url: string, init: FetchRequest) => Promise<FetchAnswer>;
 
 export interface HttpAttempt {
   url: string;
-  init: RequestInit;
+  init: FetchRequest;
   timeoutMs: number;
   fetch?: FetchFn;
   /** turns a 2xx response into a result; e.g. providers that answer 200 with an error code in the body */
-  onSuccess?: (res: Response, body: string) => Partial<DeliveryResult>;
+  onSuccess?: (res: FetchAnswer, body: string) => Partial<DeliveryResult>;
   /** adds provider detail to a non-2xx error message */
   describeError?: (body: string) => string | undefined;
 }
