@@ -9,6 +9,7 @@ import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } 
 import { DEFAULT_ORG, orgTags, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
+import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
 import { activeSilencesSql, silenced } from './silence-store.ts';
 
@@ -280,8 +281,8 @@ export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held:
   const ids = items.map(() => newNotificationId());
   const state = o.held ? 'held' : o.claim ? 'sending' : 'pending';
   await tx.query(
-    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at)
-     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12
+    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by)
+     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12, $13
      from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
        as t(id, alarm_id, route_id, channel, target, event_type, purpose, payload)`,
     [
@@ -297,6 +298,7 @@ export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held:
       o.claim ? 1 : 0,
       o.claim ? new Date(o.now + FRESH_CLAIM_MS) : null,
       new Date(o.now),
+      o.claim ? INSTANCE_ID : null,
     ],
   );
   if (!o.claim) return [];

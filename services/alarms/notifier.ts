@@ -13,6 +13,7 @@ import { createEmailSender, type EmailSender } from '../notify/email-sender.ts';
 import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
+import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
@@ -74,7 +75,11 @@ export class Notifier {
 
   /** Look for due work now (called after every alarm commit). */
   kick() {
-    if (this.stopped) return;
+    if (this.stopped) {
+      // stopping: the last delivery to finish lets stop() return at once instead of after its timeout
+      if (!this.running && this.inFlight === 0) for (const f of this.idle.splice(0)) f();
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -96,13 +101,13 @@ export class Notifier {
     if (free <= 0) return;
     const now = new Date(this.opts.now());
     const r = await this.db.query<Row>(
-      `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1
+      `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1, claimed_by = $4
        where id in (select id from notifications
-                    where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and locked_until < $1))
+                    where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and (locked_until < $1 or ${CLAIMED_BY_GONE_SQL})))
                       and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
        returning id, alarm_id, route_id, target, payload, attempts, created_at`,
-      [now, free, [...this.sendingIds]],
+      [now, free, [...this.sendingIds], INSTANCE_ID],
     );
     for (const row of r.rows) this.launch(row);
   }

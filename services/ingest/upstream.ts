@@ -124,8 +124,10 @@ export function startUpstream(
     async drain(timeoutMs) {
       const until = Date.now() + timeoutMs;
       if (client.connected) await new Promise<void>((r) => client.unsubscribe(topics(), () => r()));
-      // what the broker had already sent arrives within a round trip; each is stored and acknowledged
-      while (Date.now() < until && (inFlight > 0 || held.size > 0 || Date.now() - lastMessage < 300)) await new Promise((r) => setTimeout(r, 50));
+      // What the broker had already sent or queued for this session still arrives; each is stored and
+      // acknowledged. Leaving earlier would lose them: a clean session's unacknowledged QoS 1 messages are
+      // dropped by Mosquitto when it disconnects (eclipse/mosquitto#2662). [docs/operations.md]
+      while (Date.now() < until && (inFlight > 0 || held.size > 0 || Date.now() - lastMessage < 500)) await new Promise((r) => setTimeout(r, 50));
       l.info({ left: inFlight }, 'upstream drained');
       await new Promise<void>((r) => client.end(false, {}, () => r()));
     },

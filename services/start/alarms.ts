@@ -2,6 +2,7 @@
 import { type Alerting, startAlerting } from '../alarms/alerting.ts';
 import type { AppContext } from '../context.ts';
 import { soleLeader, startLeaderElection } from '../scheduler/leader.ts';
+import { startMembership } from '../scheduler/membership.ts';
 import type { LiveFeed } from '../web/feed.ts';
 import type { Stops } from './stops.ts';
 
@@ -20,6 +21,11 @@ export async function startAlarms(ctx: AppContext, live: LiveFeed, now: () => nu
     onAlarmChanged: (a, kind) => live.alarm(a, kind),
   });
   ctx.alarms = alerting.alarms;
+  // after the notifier stopped (stops run newest first): its claims are given back by saying goodbye
+  if (roles.has('notifier')) {
+    const membership = startMembership(ctx.db, ctx.log.child({ component: 'membership' }));
+    stops.push(() => membership.stop());
+  }
   stops.push(() => alerting.stop());
   return alerting;
 }

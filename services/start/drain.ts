@@ -16,10 +16,12 @@ export interface Drainable {
 
 export async function drainThenStop(parts: Drainable, stops: Stops, log: Logger, drainMs: number): Promise<void> {
   const t0 = Date.now();
-  // leadership first: the other instance's scheduler takes over while we finish the rest
-  await parts.alerting?.handOver().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler hand-over failed'));
-  const each = Math.max(1000, drainMs / 2);
-  await Promise.all([parts.upstream?.drain(each), parts.broker?.drain(each)]).catch((e) => log.warn({ err: (e as Error).message }, 'drain failed'));
+  // all at once: the scheduler lock goes to another instance while the uplinks in hand are finished
+  await Promise.all([
+    parts.alerting?.handOver().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler hand-over failed')),
+    parts.upstream?.drain(drainMs),
+    parts.broker?.drain(drainMs),
+  ]).catch((e) => log.warn({ err: (e as Error).message }, 'drain failed'));
   log.info({ ms: Date.now() - t0 }, 'drained: no uplink in hand, scheduler handed over');
   await stops.run(log);
 }

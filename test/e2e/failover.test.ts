@@ -62,6 +62,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
         ADMIN_TOKEN: token,
         UPSTREAM_MQTT_URL: TEST_MQTT_URL!,
         UPSTREAM_SHARE_GROUP: group,
+        LOG_LEVEL: 'info',
       },
       name,
     );
@@ -224,8 +225,11 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
       'ten extreme alarms',
     );
     expect(alarms.every((a) => a.firings === 1)).toBe(true);
-    // the firing of every alarm reaches the receiver (a claim the dead instance held expires after 30 s)
-    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 45_000, 'every firing delivered');
+    // the firing of every alarm reaches the receiver: what the dead instance had claimed is taken over once its
+    // heartbeat is 5 s old (not only when the claim's 30 s lock expires)
+    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 15_000, 'every firing delivered');
+    const lastFiring = Math.max(...alarms.map((a) => hooks.find((h) => h.alarmId === a.id && h.type === 'alarm.firing')!.at));
+    console.log(`kill -9: the last firing webhook arrived ${lastFiring - killedAt} ms after the kill`);
     expect(duplicates()).toEqual([]);
   });
 
@@ -243,15 +247,13 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     });
     expect(drainMs).toBeLessThan(10_000);
     expect(rest).toContain(await leaderOf(rest));
-    const have = await waitFor(
-      async () => {
-        const s = await stored(rest[0], g2);
-        return s.size >= acked.length ? s : null;
-      },
-      15_000,
-      'every acknowledged reading stored',
-    );
-    expect(acked.filter((a) => !have.has(`${a.gauge}@${a.time}`))).toEqual([]);
+    let have = new Set<string>();
+    for (let i = 0; i < 150 && have.size < acked.length; i++) {
+      have = await stored(rest[0], g2);
+      if (have.size < acked.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    const lost = acked.filter((a) => !have.has(`${a.gauge}@${a.time}`));
+    expect(lost, `lost after SIGTERM; the drained instance said:\n${leader.output().slice(-3000)}`).toEqual([]);
     console.log(`SIGTERM: drained and exited in ${drainMs} ms; ${acked.length} acknowledged, 0 lost`);
     const alarms = await waitFor(
       async () => {
