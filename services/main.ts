@@ -32,7 +32,7 @@ async function main() {
     [
       `Regenwacht ready in ${Date.now() - t0} ms`,
       `  HTTP API:    ${r.httpUrl || '(api role not running)'}   (docs: ${r.httpUrl}/docs)`,
-      `  MQTT broker: ${r.mqttUrl ?? '(embedded broker off)'}`,
+      `  MQTT broker: ${r.mqttUrl ?? '(embedded broker off)'}${r.mqttsUrl ? `, ${r.mqttsUrl}` : ''}`,
       `  admin token: in ${r.adminTokenSource}`,
     ].join('\n'),
   );
