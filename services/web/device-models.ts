@@ -102,14 +102,14 @@ export const MODEL_DOCS: ModelDoc[] = [
   },
   {
     id: 'elsys-elt',
-    de: 'Elsys ELT: Impulszähler (Kippwaage) oder Abstandssensor, TLV-Format. LoRaWAN, fPort 5.',
-    en: 'Elsys ELT: pulse counter (tipping bucket) or distance sensor, TLV format. LoRaWAN, fPort 5.',
+    de: 'Elsys ELT: Impulszähler (Kippwaage) oder Abstandssensor, TLV-Format. LoRaWAN, fPort 5 (einstellbar).',
+    en: 'Elsys ELT: pulse counter (tipping bucket) or distance sensor, TLV format. LoRaWAN, fPort 5 (configurable).',
     params: [P.mmPerTip, ...level],
   },
   {
     id: 'sensecap-s2120',
-    de: 'SenseCAP S2120 8-in-1-Wetterstation: Niederschlag (aufsummiert), Temperatur, Wind. LoRaWAN, fPort 3.',
-    en: 'SenseCAP S2120 8-in-1 weather station: accumulated rainfall, temperature, wind. LoRaWAN, fPort 3.',
+    de: 'SenseCAP S2120 8-in-1-Wetterstation: Niederschlag (aufsummiert), Temperatur, Wind. LoRaWAN.',
+    en: 'SenseCAP S2120 8-in-1 weather station: accumulated rainfall, temperature, wind. LoRaWAN.',
     params: [],
   },
 ];

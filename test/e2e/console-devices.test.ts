@@ -145,6 +145,7 @@ describe.skipIf(!HAVE_CHROMIUM)('device pages in chromium', () => {
     const up = ines.locator('#live-log tr[data-kind="uplink"]');
     await up.first().waitFor({ timeout: 10_000 });
     expect(await up.first().textContent()).toMatch(/battery_v = 2,4 V[\s\S]*distance_mm = 3\.000 mm[\s\S]*level_cm = 0 cm[\s\S]*fCnt 1[\s\S]*-97 dBm/);
+    expect(await ines.locator('#dev-health [data-health]').getAttribute('data-health')).toBe('ok');
     await publish(c, `application/1/device/${EUI.toLowerCase()}/event/up`, chirpstack(2, '0b'));
     const rej = ines.locator('#live-log tr[data-kind="rejected"]');
     await rej.first().waitFor({ timeout: 10_000 });

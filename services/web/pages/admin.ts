@@ -5,8 +5,10 @@ import { audit } from '../../audit.ts';
 import { ROLES } from '../../auth/roles.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { html } from '../html.ts';
+import { dt } from '../i18n-devices.ts';
 import { layout, message } from '../layout.ts';
 import { UserError } from '../users.ts';
+import { adminSubnav } from './org-admin.ts';
 
 export async function adminPages(app: FastifyInstance, d: WebDeps) {
   const { ctx } = d;
@@ -22,7 +24,7 @@ export async function adminPages(app: FastifyInstance, d: WebDeps) {
     return layout(v, {
       title: t('users_title'),
       page: 'users',
-      body: html`<section><h1>${t('users_title')}</h1>
+      body: html`<section>${adminSubnav(dt(i), i, p, '/admin/users')}<h1>${t('users_title')}</h1>
 ${message('ok', o.ok)}${message('error', o.error)}
 <table><thead><tr><th scope="col">${t('users_login')}</th><th scope="col">${t('users_name')}</th><th scope="col">${t('users_role')}</th><th scope="col">${t('users_org')}</th><th scope="col">${t('col_actions')}</th></tr></thead>
 <tbody>${list.map(

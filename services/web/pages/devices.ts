@@ -361,8 +361,8 @@ ${p.org === null ? html`<div><dt>${t('col_org')}</dt><dd>${dev.org}</dd></div>` 
 </dl></section>
 <section aria-labelledby="health-h"><h2 id="health-h">${t('dev_health')}</h2>
 <dl class="kv">
-<div><dt>${t('col_health')}</dt><dd>${healthBadge(t, health)}</dd></div>
-<div><dt>${t('col_last_seen')}</dt><dd>${row?.lastSeen ? i.time(row.lastSeen) : t('never')}</dd></div>
+<div><dt>${t('col_health')}</dt><dd id="dev-health">${healthBadge(t, health)}</dd></div>
+<div><dt>${t('col_last_seen')}</dt><dd id="dev-last-seen">${row?.lastSeen ? i.time(row.lastSeen) : t('never')}</dd></div>
 <div><dt>${t('col_interval')}</dt><dd>${intervalText(i, dev, row)}</dd></div>
 <div><dt>${t('col_battery')}</dt><dd>${batteryText(i, row)}</dd></div>
 <div><dt>${t('col_radio')}</dt><dd>${radioText(i, row)}</dd></div>
@@ -412,7 +412,7 @@ ${selectField({
 <tbody>${entries.map((e) => liveRow(i, t, e))}</tbody></table></div>
 ${entries.length ? '' : html`<p class="muted" id="live-empty">${t('live_empty')}</p>`}
 </section></section>
-${jsonBlock('device-data', { id: dev.id, show: q.show ?? '', t: renderedAt, rid: newestRejection, lang: i.lang, words: { on: t('live_on'), off: t('live_off'), uplink: t('kind_uplink'), rejected: t('kind_rejected') } })}`;
+${jsonBlock('device-data', { id: dev.id, show: q.show ?? '', t: renderedAt, rid: newestRejection, lang: i.lang, words: { on: t('live_on'), off: t('live_off'), uplink: t('kind_uplink'), rejected: t('kind_rejected'), sending: t('health_ok') } })}`;
     return layout(v, { title: t('dev_title', { name: dev.name }), page: 'device', body, scripts: ['/assets/app/devices.js'] });
   };
 

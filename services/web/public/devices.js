@@ -97,6 +97,17 @@
       while (body.children.length > 200) body.removeChild(body.lastChild);
       const empty = document.getElementById('live-empty');
       if (empty) empty.remove();
+      // an accepted uplink: the device is sending, seen just now
+      if (e.kind === 'uplink') {
+        const badge = document.querySelector('#dev-health [data-health]');
+        if (badge) {
+          badge.className = 'sev sev-ok';
+          badge.setAttribute('data-health', 'ok');
+          badge.textContent = data.words.sending;
+        }
+        const seen = document.getElementById('dev-last-seen');
+        if (seen && row.firstElementChild) seen.textContent = row.firstElementChild.textContent;
+      }
     });
   }
 })();
