@@ -53,6 +53,8 @@ export interface DeliveryResult {
   latencyMs: number;
   retryAfterMs?: number;
   responseId?: string;
+  /** SMS: which provider of SMS_PROVIDERS took this attempt */
+  provider?: string;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

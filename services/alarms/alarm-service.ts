@@ -350,11 +350,21 @@ export class AlarmService {
       delivered_at: Date | null;
       last_status: number | null;
       last_error: string | null;
+      handset: string | null;
     }>('select * from notifications where alarm_id = $1::bigint order by created_at, id', [id]);
-    const at = await this.db.query<{ notification_id: string; at: Date; ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
-      'select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1::bigint order by a.id',
-      [id],
-    );
+    const at = await this.db.query<{
+      notification_id: string;
+      at: Date;
+      ok: boolean;
+      status: number | null;
+      latency_ms: number;
+      error: string | null;
+      provider: string | null;
+      provider_message_id: string | null;
+      report_status: string | null;
+      report_at: Date | null;
+      report_error: string | null;
+    }>('select a.* from notification_attempts a join notifications n on n.id = a.notification_id where n.alarm_id = $1::bigint order by a.id', [id]);
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
       ...toAlarm(r.rows[0]),
@@ -380,10 +390,26 @@ export class AlarmService {
         state: n.state,
         attempts: at.rows
           .filter((a) => a.notification_id === n.id)
-          .map((a) => ({ at: iso(a.at), ok: a.ok, status: a.status, latencyMs: a.latency_ms, error: a.error })),
+          .map((a) => ({
+            at: iso(a.at),
+            ok: a.ok,
+            status: a.status,
+            latencyMs: a.latency_ms,
+            error: a.error,
+            // SMS: the provider that took it and what its delivery report said [issue 16]
+            ...(a.provider
+              ? {
+                  provider: a.provider,
+                  providerMessageId: a.provider_message_id,
+                  report: a.report_status ? { status: a.report_status, at: iso(a.report_at), error: a.report_error } : null,
+                }
+              : {}),
+          })),
         createdAt: iso(n.created_at),
         deliveredAt: iso(n.delivered_at),
         lastError: n.last_error,
+        // SMS with delivery reports: awaiting, delivered, resent (through the next provider), undelivered
+        ...(n.handset ? { handset: n.handset } : {}),
       })),
     };
   }

@@ -260,6 +260,8 @@ export interface ClaimedNotification {
   payload: NotificationPayload;
   attempts: number;
   created_at: Date;
+  /** SMS: the position in SMS_PROVIDERS this attempt uses (0 at insert; moved on by failover) */
+  provider_index?: number;
 }
 
 export interface Applied {

@@ -14,6 +14,7 @@ import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
 import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
+import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
@@ -37,7 +38,9 @@ export class Notifier {
   private again = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  private sms: SmsSender;
+  /** one sender per provider in SMS_PROVIDERS, in failover order */
+  private sms: SmsSender[];
+  readonly failover: SmsFailover;
   private readonly egress: WebhookEgress;
   private readonly egressCache = new Map<string, { scope: Promise<EgressScope>; until: number }>();
   private readonly opts: Required<NotifierOptions>;
@@ -55,7 +58,10 @@ export class Notifier {
   ) {
     this.opts = { concurrency: 32, giveUpAfterMs: 24 * 3_600_000, maxAttempts: 30, webhookTimeoutMs: 10_000, pollMs: 1000, ...opts };
     this.egress = new WebhookEgress(config.webhookAllowNets);
-    this.sms = createSmsSender({ ...config.sms }, { info: (o, m) => log.info(o, m) });
+    // Twilio posts its delivery reports here (seven's are configured in its account: PUBLIC_URL/hooks/seven)
+    const twilioStatusCallback = `${config.publicUrl}/hooks/twilio/sms-status`;
+    this.sms = config.sms.providers.map((provider) => createSmsSender({ ...config.sms, provider, twilioStatusCallback }, { info: (o, m) => log.info(o, m) }));
+    this.failover = new SmsFailover(db, config.sms.providers, config.sms.deliveryTimeoutMs, metrics.registry, log, this.opts.now);
     this.links = new AckLinkStore(db);
     this.publicUrl = config.publicUrl;
     if (config.mail) this.mail = { sender: createEmailSender(config.mail), domain: mailDomain(config.mail.from) };
@@ -97,6 +103,8 @@ export class Notifier {
   }
 
   private async claimAndSend() {
+    // SMS without a delivery report in time go to the next provider (due again right away)
+    await this.failover.sweep();
     const free = this.opts.concurrency - this.inFlight;
     if (free <= 0) return;
     const now = new Date(this.opts.now());
@@ -106,7 +114,7 @@ export class Notifier {
                     where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and (locked_until < $1 or ${CLAIMED_BY_GONE_SQL})))
                       and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
-       returning id, alarm_id, route_id, target, payload, attempts, created_at`,
+       returning id, alarm_id, route_id, target, payload, attempts, created_at, provider_index`,
       [now, free, [...this.sendingIds], INSTANCE_ID],
     );
     for (const row of r.rows) this.launch(row);
@@ -146,7 +154,9 @@ export class Notifier {
       const m = emailMessage(row.payload, { notificationId: row.id, domain: this.mail.domain, alarmUrl, ackUrl: await this.ackUrl(row) });
       return this.mail.sender.send({ address: t.to, name: t.name }, m);
     }
-    return this.sms.send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
+    const idx = Math.min(row.provider_index ?? 0, this.sms.length - 1);
+    const res = await this.sms[idx].send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
+    return { ...res, provider: this.failover.providerAt(idx) };
   }
 
   /**
@@ -176,14 +186,19 @@ export class Notifier {
     const now = this.opts.now();
     const channel = row.target.type;
     this.metrics.notifications.inc({ channel, result: res.ok ? 'delivered' : res.retryable ? 'retry' : 'failed' });
-    await this.db.query('insert into notification_attempts(notification_id, at, ok, status, latency_ms, error) values ($1,$2,$3,$4,$5,$6)', [
-      row.id,
-      new Date(now),
-      res.ok,
-      res.status ?? null,
-      Math.round(res.latencyMs),
-      res.error ?? null,
-    ]);
+    await this.db.query(
+      'insert into notification_attempts(notification_id, at, ok, status, latency_ms, error, provider, provider_message_id) values ($1,$2,$3,$4,$5,$6,$7,$8)',
+      [
+        row.id,
+        new Date(now),
+        res.ok,
+        res.status ?? null,
+        Math.round(res.latencyMs),
+        res.error ?? null,
+        res.provider ?? null,
+        res.provider ? (res.responseId ?? null) : null,
+      ],
+    );
     const log = { notificationId: row.id, alarmId: String(row.alarm_id), channel, status: res.status, attempt: row.attempts };
     if (res.ok) {
       await this.db.query(`update notifications set state='delivered', delivered_at=$2, last_status=$3, last_error=null, locked_until=null where id=$1`, [
@@ -191,7 +206,18 @@ export class Notifier {
         new Date(now),
         res.status ?? null,
       ]);
+      // accepted by a provider that reports delivery: wait for its report, else the next provider [issue 16]
+      if (res.provider && REPORTING.has(res.provider) && res.responseId) await this.failover.store.awaitReport(row.id, new Date(now + this.failover.timeoutMs));
       this.log.info(log, 'notification delivered');
+      return;
+    }
+    const idx = row.provider_index ?? 0;
+    if (
+      res.provider &&
+      idx + 1 < this.failover.length &&
+      (await this.failover.store.afterSendError(row.id, idx, new Date(now), res.status ?? null, res.error ?? null))
+    ) {
+      this.log.warn({ ...log, err: res.error, provider: this.failover.providerAt(idx + 1) }, 'sms provider failed, sending through the next one');
       return;
     }
     const tooOld = now - new Date(row.created_at).getTime() > this.opts.giveUpAfterMs || row.attempts >= this.opts.maxAttempts;

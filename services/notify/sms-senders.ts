@@ -25,6 +25,8 @@ export interface SmsConfig {
   sevenApiKey?: string;
   sevenFrom?: string;
   sevenBaseUrl?: string;
+  /** Twilio: where it posts the message's status changes (delivery reports) [issue 16] */
+  twilioStatusCallback?: string;
   timeoutMs?: number;
   fetch?: FetchFn;
 }
@@ -99,7 +101,12 @@ function twilio(cfg: SmsConfig, base: Base): SmsSender {
             accept: 'application/json',
             'user-agent': USER_AGENT,
           },
-          body: new URLSearchParams({ To: msg.to, From: from, Body: msg.text }).toString(),
+          body: new URLSearchParams({
+            To: msg.to,
+            From: from,
+            Body: msg.text,
+            ...(cfg.twilioStatusCallback ? { StatusCallback: cfg.twilioStatusCallback } : {}),
+          }).toString(),
         },
         onSuccess: (_res, body) => ({ responseId: jsonField(body, 'sid') }),
         // Twilio errors are {code, message, more_info, status}; the code says what to fix

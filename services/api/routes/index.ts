@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { openDataRoutes } from '../../opendata/index.ts';
+import { providerHookRoutes } from '../../responders/provider-hook-routes.ts';
 import { alarmRoutes } from './alarms.ts';
 import { auditRoutes } from './audit.ts';
 import { capRoutes } from './cap.ts';
@@ -41,5 +42,6 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
     await app.register(silenceRoutes, { prefix: `${V1}/silences`, ctx, alarms });
     await app.register(alarmRoutes, { prefix: `${V1}/alarms`, ctx, alarms });
     await app.register(capRoutes, { prefix: `${V1}/cap`, ctx, alarms });
+    await app.register(providerHookRoutes, { prefix: '/hooks', ctx, alarms });
   }
 }

@@ -64,7 +64,7 @@ ${
         (
           n,
         ) => html`<tr><td>${i.time(n.createdAt)}</td><td>${n.channel}</td><td>${n.to ?? ''}</td><td>${n.type}${n.purpose !== 'event' ? ` (${n.purpose})` : ''}</td>
-<td>${n.state === 'delivered' ? html`${t('delivered')} ${i.time(n.deliveredAt)}` : nState(n.state)}${n.attempts.length ? html` · ${t('attempts', { n: n.attempts.length })}` : ''}${n.lastError ? html`<br><span class="muted">${n.lastError}</span>` : ''}</td></tr>`,
+<td>${n.state === 'delivered' ? html`${t('delivered')} ${i.time(n.deliveredAt)}` : nState(n.state)}${n.attempts.length ? html` · ${t('attempts', { n: n.attempts.length })}` : ''}${'handset' in n && n.handset ? html` · <span class="handset">${t(`handset_${n.handset}` as MessageKey)}</span>` : ''}${n.lastError ? html`<br><span class="muted">${n.lastError}</span>` : ''}${n.attempts.map((x) => ('provider' in x && x.provider ? html`<br><span class="muted">${x.provider}${x.report ? `: ${x.report.status}` : ''}</span>` : ''))}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">${t('alarm_no_notifications')}</p>`
 }

@@ -1,0 +1,117 @@
+// Callbacks of the SMS providers, outside /api (they carry the provider's signature, not a token):
+// POST /hooks/twilio/sms-status (Twilio StatusCallback, form fields, X-Twilio-Signature) and
+// POST /hooks/seven (seven webhooks, JSON, X-Signature/X-Timestamp/X-Nonce). A bad signature is a 403
+// and a log line; a report for a message we never sent is answered 200 (so the provider stops) and logged. [issue 16]
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AlarmService } from '../alarms/alarm-service.ts';
+import { ApiError } from '../api/errors.ts';
+import type { ApiRoutes } from '../api/plugin.ts';
+import { sevenSignatureValid, twilioSignatureValid } from './provider-signatures.ts';
+import { SmsFailover } from './sms-failover.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+const received = z.object({ received: z.boolean().describe('false: no message of ours has this id; logged, nothing changed') });
+const refused = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** The bodies are read as text first: the signatures are over the exact bytes (seven) or the fields (Twilio). */
+function rawParsers(app: FastifyInstance) {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    req.rawBody = body as string;
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ApiError('VALIDATION_FAILED', 'body is not JSON'), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (req, body, done) => {
+    req.rawBody = body as string;
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+}
+
+/** The URL the provider called, as it signed it: PUBLIC_URL plus the path and query. */
+const calledUrl = (publicUrl: string, req: FastifyRequest) => `${publicUrl}${req.url}`;
+
+export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms }) => {
+  rawParsers(app);
+  const { config } = ctx;
+  const log = ctx.log.child({ component: 'sms-hooks' });
+  const failover = new SmsFailover(ctx.db, config.sms.providers, config.sms.deliveryTimeoutMs, ctx.metrics.registry, log, alarms.now);
+  const forbidden = (provider: string, req: FastifyRequest): never => {
+    log.warn({ provider, path: req.url.split('?')[0], ip: req.ip }, 'provider callback with a wrong or missing signature, refused');
+    throw new ApiError('FORBIDDEN', `${provider} signature missing or wrong`);
+  };
+
+  app.post(
+    '/twilio/sms-status',
+    {
+      schema: {
+        tags: ['provider callbacks'],
+        summary: 'Twilio StatusCallback: delivery report of one SMS',
+        security: [],
+        body: z.object({ MessageSid: z.string().min(1), MessageStatus: z.string().min(1), ErrorCode: z.string().optional() }).passthrough(),
+        response: { 200: received, 403: refused },
+      },
+    },
+    async (req) => {
+      const token = config.sms.twilioAuthToken;
+      const fields = req.body as Record<string, string>;
+      if (!token || !twilioSignatureValid(token, calledUrl(config.publicUrl, req), fields, req.headers['x-twilio-signature'] as string | undefined)) {
+        forbidden('twilio', req);
+      }
+      const b = req.body;
+      return { received: await failover.report('twilio', b.MessageSid, b.MessageStatus, b.ErrorCode ? `Fehlercode ${b.ErrorCode}` : null) };
+    },
+  );
+
+  const sevenBody = z.object({
+    webhook_event: z.string(),
+    webhook_timestamp: z.string().optional(),
+    data: z.record(z.string(), z.unknown()),
+  });
+  app.post(
+    '/seven',
+    {
+      schema: {
+        tags: ['provider callbacks'],
+        summary: 'seven webhook: delivery report (dlr) of one SMS, or an SMS reply (sms_mo)',
+        security: [],
+        body: sevenBody,
+        response: { 200: received, 403: refused },
+      },
+    },
+    async (req) => {
+      const secret = config.sms.sevenWebhookSecret;
+      const h = req.headers;
+      const ok =
+        !!secret &&
+        sevenSignatureValid(secret, {
+          url: calledUrl(config.publicUrl, req),
+          method: req.method,
+          body: req.rawBody ?? '',
+          timestamp: h['x-timestamp'] as string | undefined,
+          nonce: h['x-nonce'] as string | undefined,
+          signature: h['x-signature'] as string | undefined,
+          nowSec: Math.floor(Date.now() / 1000),
+        });
+      if (!ok) forbidden('seven', req);
+      const { webhook_event: event, data } = req.body;
+      if (event === 'dlr') {
+        const id = data.msg_id;
+        const status = data.status;
+        if ((typeof id !== 'string' && typeof id !== 'number') || typeof status !== 'string')
+          throw new ApiError('VALIDATION_FAILED', 'dlr needs data.msg_id and data.status');
+        return { received: await failover.report('seven', String(id), status, null) };
+      }
+      log.info({ event }, 'seven webhook of a kind not used, ignored');
+      return { received: false };
+    },
+  );
+};
