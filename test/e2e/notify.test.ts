@@ -233,7 +233,11 @@ describe.each(['pglite', 'pg'] as const)('notifications on %s', (store) => {
     expect(body.reference).toBe(no.id);
     expect(no).toMatchObject({ channel: 'sms', state: 'delivered', to: '+4915112345678' });
     const hhmm = new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(clock.t);
-    expect(body.text).toMatch(new RegExp(`^HOCHWASSER Meldestufe II: .*123,4 cm.* an Pegel ${dev} \\(${dev}\\) seit ${hhmm}\\. Alarm ${a.id} Quittieren: ${s.httpUrl}/q/[A-Za-z0-9_-]{16}$`));
+    expect(body.text).toMatch(
+      new RegExp(
+        `^HOCHWASSER Meldestufe II: .*123,4 cm.* an Pegel ${dev} \\(${dev}\\) seit ${hhmm}\\. Alarm ${a.id} Quittieren: ${s.httpUrl}/q/[A-Za-z0-9_-]{16}$`,
+      ),
+    );
     expect(isGsm7(body.text)).toBe(true);
     expect(gsm7Length(body.text)).toBeLessThanOrEqual(160);
   });
