@@ -13,8 +13,8 @@ import { createEmailSender, type EmailSender } from '../notify/email-sender.ts';
 import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
-import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
 import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
+import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
