@@ -90,7 +90,8 @@ export function groupAlarms(ts: Transition[]): BacktestAlarm[] {
     if (t.kind === 'resolved') {
       a.resolvedAt = new Date(t.at).toISOString();
       open.delete(k);
-    } else {
+    } else if (t.kind === 'escalated' || t.kind === 'deescalated') {
+      // a stale transition reports the silence in seconds, not a reading: it changes neither level nor value
       a.severity = t.severity;
       if (severityRank(t.severity) > severityRank(a.maxSeverity)) a.maxSeverity = t.severity;
       a.value = t.value;

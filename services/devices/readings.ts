@@ -109,10 +109,12 @@ export interface StoredReading {
 
 /** Every stored reading of these devices in (from, to], flagged ones included, oldest first (a backtest's input). */
 export async function readingsOfDevices(db: Db, deviceIds: string[], metric: string | null, from: Date, to: Date): Promise<StoredReading[]> {
-  const r = await db.query<{ time: Date; device_id: string; metric: string; value: number; quality: number }>(
-    `select time, device_id, metric, value, quality from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2)
-     and time > $3 and time <= $4 order by time limit 2000000`,
+  // the time as epoch milliseconds (float8): a month of 5-minute data is ~200,000 rows, and parsing each
+  // timestamptz into a Date costs more than the whole replay of a rule
+  const r = await db.query<{ t: number; device_id: string; metric: string; value: number; quality: number }>(
+    `select (extract(epoch from time) * 1000)::float8 as t, device_id, metric, value, quality from readings
+     where device_id = any($1::text[]) and ($2::text is null or metric = $2) and time > $3 and time <= $4 order by time limit 2000000`,
     [deviceIds, metric, from, to],
   );
-  return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: new Date(x.time).getTime(), value: x.value, quality: x.quality }));
+  return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: Math.round(Number(x.t)), value: x.value, quality: x.quality }));
 }

@@ -11,6 +11,8 @@ import type { I18n } from '../i18n.ts';
 
 /** Stations drawn at most; the rest are in the alarm table. */
 const MAX_CHARTS = 4;
+/** Points per chart at most: 30 days of 5-minute data are thinned to the peak of each bucket. */
+const MAX_POINTS = 1500;
 
 export interface PreviewChart {
   id: string;
@@ -37,7 +39,7 @@ function chartOf(i: I18n, v: Version, deviceId: string, to: number, key: string)
   const own = v.result.readings.filter((r) => r.deviceId === deviceId && r.metric === rule.metric && isEvaluated(r.quality));
   const windowMs = rule.kind === 'accumulation' ? Math.min(...rule.levels.map((l) => l.windowMs)) : 0;
   const window = rule.levels.find((l) => l.windowMs === windowMs)?.window ?? '';
-  const series = rule.kind === 'accumulation' ? rollingSum(own, windowMs) : own.map((r) => ({ t: r.at, v: r.value }));
+  const series = thin(rule.kind === 'accumulation' ? rollingSum(own, windowMs) : own.map((r) => ({ t: r.at, v: r.value })), rule.comparison === 'below');
   const lines =
     rule.kind === 'rate'
       ? []
@@ -73,6 +75,19 @@ export function rollingSum(rs: EvaluatedReading[], windowMs: number): { t: numbe
   return out;
 }
 
+/** At most MAX_POINTS points: each bucket keeps its peak (its lowest value for a "below" rule), so no crossing is hidden. */
+export function thin(ps: { t: number; v: number }[], below: boolean): { t: number; v: number }[] {
+  if (ps.length <= MAX_POINTS) return ps;
+  const per = Math.ceil(ps.length / MAX_POINTS);
+  const out: { t: number; v: number }[] = [];
+  for (let k = 0; k < ps.length; k += per) {
+    let best = ps[k];
+    for (let j = k + 1; j < Math.min(ps.length, k + per); j++) if (below ? ps[j].v < best.v : ps[j].v > best.v) best = ps[j];
+    out.push(best);
+  }
+  return out;
+}
+
 /** Stations worth drawing: those with alarms in either version first, else the first with readings. */
 function stationsToDraw(versions: Version[]): string[] {
   const withAlarms = [...new Set(versions.flatMap((v) => v.result.alarms.map((a) => a.deviceId)))];
@@ -97,10 +112,10 @@ function alarmTable(i: I18n, r: BacktestResult, rule: Rule, label: string): Html
 <p class="summary"><strong>${w('preview_summary', { n: r.alarms.length, s: stations, r: r.readings.length })}</strong></p>
 ${
   r.alarms.length
-    ? html`<table class="preview-alarms"><thead><tr><th scope="col">${i.t('col_station')}</th><th scope="col">${w('col_max')}</th><th scope="col">${w('col_started')}</th><th scope="col">${w('col_ended')}</th><th scope="col">${w('col_peak')}</th></tr></thead>
+    ? html`<table class="preview-alarms"><thead><tr><th scope="col">${i.t('col_station')}</th><th scope="col">${w('col_max')}</th><th scope="col">${w('col_started')} – ${w('col_ended')}</th><th scope="col">${w('col_peak')}</th></tr></thead>
 <tbody>${r.alarms.map(
         (a: BacktestAlarm) =>
-          html`<tr data-device="${a.deviceId}" data-severity="${a.maxSeverity}"><td>${name(a.deviceId)}</td><td><span class="sev sev-${a.maxSeverity}">${i.sev(a.maxSeverity)}</span></td><td>${i.time(a.startedAt)}</td><td>${a.resolvedAt ? i.time(a.resolvedAt) : w('still_open')}</td><td>${i.num(a.value)} / ${i.num(a.threshold)} ${unit}</td></tr>`,
+          html`<tr data-device="${a.deviceId}" data-severity="${a.maxSeverity}"><td>${name(a.deviceId)}</td><td><span class="sev sev-${a.maxSeverity}">${i.sev(a.maxSeverity)}</span></td><td>${i.time(a.startedAt)} –<br>${a.resolvedAt ? i.time(a.resolvedAt) : w('still_open')}</td><td>${i.num(a.value)} / ${i.num(a.threshold)} ${unit}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">${r.readings.length ? w('preview_none') : w('preview_no_readings')}</p>`
 }</div>`;

@@ -146,7 +146,7 @@ ${issues.length ? html`<p class="msg msg-error" role="alert">${w('form_errors')}
     const { i } = view(req);
     const w = rt(i);
     const h = await held(match, org);
-    return html`<section class="preview" id="preview" aria-labelledby="sp-h"><h2 id="sp-h">${w('silence_preview')}</h2>
+    return html`<section class="preview" id="preview" aria-labelledby="sp-h"><h2 id="sp-h">${w('silence_preview_title')}</h2>
 <p class="summary"><strong>${h.alarms.length ? w('silence_holds', { a: h.alarms.length, s: new Set(h.alarms.map((a) => a.deviceId)).size }) : w('silence_holds_none', { s: h.stations.length })}</strong></p>
 ${h.alarms.length ? html`<ul class="held-alarms">${h.alarms.map((a) => html`<li data-alarm="${a.id}"><a href="/alarms/${a.id}"><span class="sev sev-${a.severity}">${i.sev(a.severity)}</span> ${a.ruleName} – ${ctx.devices.get(a.deviceId)?.name ?? a.deviceId}</a></li>`)}</ul>` : ''}
 ${h.stations.length ? html`<p class="muted">${i.t('col_station')}: ${h.stations.map((x) => x.name).join(', ')}</p>` : ''}</section>`;
