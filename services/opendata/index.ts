@@ -5,15 +5,19 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { dcatRoutes } from './dcat/dcat-routes.ts';
 import { downloadRoutes } from './downloads/download-routes.ts';
-import { openHttpHooks } from './open-http.ts';
+import { OpenGate, openHttpHooks } from './open-http.ts';
 import { publicCapRoutes } from './public-cap.ts';
 import { openDataSettingsRoutes } from './settings-routes.ts';
 import { staRoutes } from './sta/sta-routes.ts';
 
+/** Open-data requests served at once, and how many may wait; the pool has 10 connections (services/db/pg-driver.ts). */
+const OPEN_DATA_CONCURRENCY = 2;
+const OPEN_DATA_QUEUE = 500;
+
 export async function openDataRoutes(app: FastifyInstance, ctx: AppContext) {
   await openDataSettingsRoutes(app, ctx);
   await app.register(async (open) => {
-    openHttpHooks(open, ['/sta', '/dcat', '/open']);
+    openHttpHooks(open, ['/sta', '/dcat', '/open'], new OpenGate(OPEN_DATA_CONCURRENCY, OPEN_DATA_QUEUE));
     await staRoutes(open, ctx);
     await downloadRoutes(open, ctx);
     await dcatRoutes(open, ctx);

@@ -3,6 +3,7 @@
 // plugin only, so none of it touches the operator API. [issue 15]
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ApiError } from '../api/errors.ts';
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -27,12 +28,51 @@ export function cacheFor(reply: FastifyReply, seconds: number, lastModified?: Da
 
 const etagOf = (payload: string | Buffer) => `W/"${crypto.createHash('sha1').update(payload).digest('base64url')}"`;
 
-/** Adds CORS, a default Cache-Control and ETag handling to the routes of the plugin it is called in. */
-export function openHttpHooks(app: FastifyInstance, prefixes: string[]) {
+/**
+ * At most `max` anonymous requests work at once (the rest wait in line, and beyond `queue` get 503): open-data
+ * readers share the database pool and the event loop with ingest and alarms, and must never starve them.
+ * Measured without it: 50 clients took every pooled connection and alarm writes timed out (docs/benchmarks.md).
+ */
+export class OpenGate {
+  private active = 0;
+  private waiting: Array<() => void> = [];
+  constructor(
+    private max: number,
+    private queue: number,
+  ) {}
+
+  /** Resolves with a release function once it is this request's turn. */
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.max) {
+      if (this.waiting.length >= this.queue) throw new ApiError('UNAVAILABLE', 'too many open-data requests at once; try again in a few seconds');
+      await new Promise<void>((res) => this.waiting.push(res));
+    } else this.active++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
+
+/** Adds CORS, a default Cache-Control, ETag handling and the gate to the routes of the plugin it is called in. */
+export function openHttpHooks(app: FastifyInstance, prefixes: string[], gate: OpenGate) {
   app.addHook('onRequest', async (_req, reply) => {
     for (const [k, v] of Object.entries(CORS_HEADERS)) reply.header(k, v);
     // helmet's same-origin default would keep other sites' pages from embedding the data
     reply.header('cross-origin-resource-policy', 'cross-origin');
+  });
+  // after the rate limit (a route onRequest hook): a client over its budget never waits in line
+  app.addHook('preHandler', async (_req, reply) => {
+    // released when the answer is sent or the client goes away, also for streamed downloads
+    const release = await gate.acquire().catch((e) => {
+      reply.header('retry-after', '5');
+      throw e;
+    });
+    reply.raw.once('close', release);
   });
   app.addHook('onSend', async (req, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', reply.statusCode < 400 ? 'public, max-age=60' : 'no-store');

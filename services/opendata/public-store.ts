@@ -1,13 +1,14 @@
 // SQL of the open-data downloads, catalogue and public CAP feed: which devices are public, their datastreams,
 // and their quality-checked readings in keyset batches (constant memory however long the period).
-import { NOT_EVALUATED } from '../../alerts/types.ts';
+import { qualityFlags } from '../../alerts/types.ts';
 import type { Queryable } from '../db/db.ts';
+import { EVALUATED_QUALITIES } from './quality-sql.ts';
 import { PUBLISHED_METRICS } from './sta/vocabulary.ts';
 
 /** A device is public when its municipality has open data on and the device is not marked public: false. */
 const PUBLIC_DEVICES = `select d.id, d.name, d.model, d.org, d.location from devices d join org_open_data o on o.org = d.org
   where o.enabled and coalesce(d.public, true)`;
-const EVALUATED = `(quality & ${NOT_EVALUATED}) = 0`;
+const EVALUATED = `quality in (${EVALUATED_QUALITIES.join(', ')})`;
 
 export interface PublicDevice {
   id: string;
@@ -57,28 +58,6 @@ export async function metricsWithReadings(db: Queryable, deviceId: string, from:
   return r.rows.map((x) => x.metric);
 }
 
-export interface ReadingRow {
-  time: Date;
-  value: number;
-  quality: number;
-}
-
-/** Published readings in [from, to) in time order, `batch` rows per query, resuming after the last time seen. */
-export async function* readingBatches(db: Queryable, deviceId: string, metric: string, from: Date, to: Date, batch = 5000): AsyncGenerator<ReadingRow[]> {
-  let after = new Date(from.getTime() - 1);
-  for (;;) {
-    const r = await db.query<ReadingRow>(
-      `select time, value, quality from readings
-       where device_id = $1 and metric = $2 and time > $3 and time >= $4 and time < $5 and ${EVALUATED}
-       order by time limit $6`,
-      [deviceId, metric, after, from, to, batch],
-    );
-    if (r.rows.length) yield r.rows;
-    if (r.rows.length < batch) return;
-    after = new Date(r.rows[r.rows.length - 1].time);
-  }
-}
-
 /** First and newest published reading of a device's metric (index probes, no count). */
 export async function streamRange(db: Queryable, deviceId: string, metric: string): Promise<{ first: Date | null; last: Date | null }> {
   const r = await db.query<{ first: Date | null; last: Date | null }>(
@@ -88,4 +67,33 @@ export async function streamRange(db: Queryable, deviceId: string, metric: strin
   );
   const x = r.rows[0];
   return { first: x?.first ? new Date(x.first) : null, last: x?.last ? new Date(x.last) : null };
+}
+
+/** The quality column's words for each published quality value: ok, or the informational flags (clock_skew). */
+const QUALITY_WORDS = `case quality ${EVALUATED_QUALITIES.map((q) => `when ${q} then '${qualityFlags(q).join(' ') || 'ok'}'`).join(' ')} end`;
+
+/**
+ * CSV lines of published readings in [from, to), `batch` rows per query, formatted by PostgreSQL into one text
+ * per batch (a year is 21 queries and 21 strings, not 105 120 row objects), resuming after the last time seen.
+ */
+export async function* csvLineBatches(db: Queryable, deviceId: string, metric: string, from: Date, to: Date, batch = 5000): AsyncGenerator<string> {
+  let after = new Date(from.getTime() - 1);
+  for (;;) {
+    const r = await db.query<{ text: string | null; last: Date | null; n: number | string }>(
+      `select string_agg(
+                to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                || case when extract(milliseconds from time)::int % 1000 <> 0 then to_char(time at time zone 'UTC', '.MS') else '' end
+                || '+00:00,' || value::text || ',' || ${QUALITY_WORDS}, E'\r\n' order by time) as text,
+              max(time) as last, count(*) as n
+       from (select time, value, quality from readings
+             where device_id = $1 and metric = $2 and time > $3 and time >= $4 and time < $5 and ${EVALUATED}
+             order by time limit $6) x`,
+      [deviceId, metric, after, from, to, batch],
+    );
+    const x = r.rows[0];
+    const n = Number(x?.n ?? 0);
+    if (n && x?.text) yield `${x.text}\r\n`;
+    if (n < batch || !x?.last) return;
+    after = new Date(x.last);
+  }
 }

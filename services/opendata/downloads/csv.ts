@@ -1,30 +1,15 @@
 // The CSV of one station and metric: RFC 4180 (CRLF, a header row), UTC timestamps in ISO 8601 with their
 // offset (never local winter time all year, the Pegel Online pitfall), the unit in the header, a quality column.
-import { qualityFlags } from '../../../alerts/types.ts';
 import type { Queryable } from '../../db/db.ts';
-import { readingBatches } from '../public-store.ts';
+import { csvLineBatches } from '../public-store.ts';
 import type { PublishedMetric } from '../sta/vocabulary.ts';
 
 export const csvHeader = (m: PublishedMetric) => `time,${m.metric} (${m.unit.symbol}),quality\r\n`;
 
-/** "2026-05-01T00:05:00+00:00" */
-export const utcOffsetTime = (d: Date) =>
-  `${d
-    .toISOString()
-    .replace(/\.000Z$/, 'Z')
-    .replace(/Z$/, '')}+00:00`;
-
 /** The CSV as chunks of text, one per batch of rows: memory stays the same for a day or a year. */
 export async function* csvChunks(db: Queryable, deviceId: string, m: PublishedMetric, from: Date, to: Date): AsyncGenerator<string> {
   yield csvHeader(m);
-  for await (const rows of readingBatches(db, deviceId, m.metric, from, to)) {
-    let out = '';
-    for (const r of rows) {
-      const flags = qualityFlags(Number(r.quality));
-      out += `${utcOffsetTime(new Date(r.time))},${Number(r.value)},${flags.length ? flags.join(' ') : 'ok'}\r\n`;
-    }
-    yield out;
-  }
+  yield* csvLineBatches(db, deviceId, m.metric, from, to);
 }
 
 /** A calendar month (2026-05) or year (2026) in UTC as [from, to). */

@@ -141,6 +141,10 @@ export class Compiler {
       return { t: 'json', sql: `(${base} #> ${this.q.p(rest)}::text[])` };
     }
     if (rest.length) throw new StaQueryError(`'${head}' of ${def.type} has no sub-properties (in '${segs.join('/')}')`);
+    if (prop.sql) {
+      if (!scope.alias) throw new Error(`${def.set}.${head} needs its row`);
+      return { t: prop.type as Scalar, sql: prop.sql(scope.alias) };
+    }
     if (prop.type === 'interval') return { t: 'interval', start: this.col(scope, prop.start as string), end: this.col(scope, prop.end as string) };
     if (prop.type === 'geo') return { t: 'geo', sql: `point(${this.col(scope, prop.start as string)}, ${this.col(scope, prop.end as string)})` };
     return { t: prop.type, sql: this.col(scope, prop.col as string) };
@@ -161,6 +165,7 @@ export class Compiler {
     }
     const prop = scope.def.props[head === 'id' ? '@iot.id' : head];
     if (!prop) return true; // let path() report the unknown name
+    if (prop.sql) return false;
     const cols = prop.col ? [prop.col] : [prop.start as string, prop.end as string];
     return cols.every((c) => scope.known[c]);
   }

@@ -32,7 +32,9 @@ function conditions(c: Compiler, scope: Scope, where: Constraint[], filter: Expr
 
 function orderSql(c: Compiler, scope: Scope, orderby: OrderItem[]): string {
   // the entity's own order last, so pages never overlap or skip rows (FROST's alwaysOrderbyId)
-  const items = orderby.map((o) => `${c.orderExpr(o.expr, scope)} ${o.desc ? 'desc' : 'asc'} nulls last`);
+  // PostgreSQL's default null order (last when ascending, first when descending) is what a backward index scan
+  // gives: `$orderby=phenomenonTime desc&$top=1` reads one index entry instead of sorting the whole Datastream
+  const items = orderby.map((o) => `${c.orderExpr(o.expr, scope)} ${o.desc ? 'desc' : 'asc'}`);
   for (const col of scope.def.order) items.push(`${scope.alias}.${col}`);
   return items.join(', ');
 }

@@ -2,7 +2,7 @@
 // else 404), runs the page query with the query options, expands navigation properties, and builds the
 // response with @iot.count, @iot.nextLink and @iot.selfLink. [OGC 18-088 §9]
 import type { Queryable } from '../../db/db.ts';
-import { entityJson, propertyNames, selfLink } from './entity-json.ts';
+import { entityJson, propertyNames, rowId, selfLink } from './entity-json.ts';
 import { ENTITIES, ENTITY_SETS, type EntityDef, type EntitySet, isEntitySet } from './entity-store.ts';
 import { StaQueryError } from './filter-parser.ts';
 import { DEFAULT_TOP, type ExpandItem, parseOptions, type QueryOptions } from './query-options.ts';
@@ -109,10 +109,10 @@ export class StaService {
   private async tail(t: Target, tail: PathStep[]): Promise<StaResult> {
     const [a, b, ...more] = tail;
     if (a.k === 'ref' && !b) {
-      if (t.single) return { kind: 'json', body: { '@iot.selfLink': selfLink(this.base, t.def.set, (t.row as Row).id) } };
+      if (t.single) return { kind: 'json', body: { '@iot.selfLink': selfLink(this.base, t.def.set, rowId(t.def.set, t.row as Row)) } };
       const opts = parseOptions(new Map());
       const rows = await findRows(this.db, { def: t.def, where: t.where, orderby: [], limit: opts.top ?? DEFAULT_TOP, offset: 0 });
-      return { kind: 'json', body: { value: rows.map((r) => ({ '@iot.selfLink': selfLink(this.base, t.def.set, r.id) })) } };
+      return { kind: 'json', body: { value: rows.map((r) => ({ '@iot.selfLink': selfLink(this.base, t.def.set, rowId(t.def.set, r)) })) } };
     }
     if (a.k === 'set' && t.single && !more.length && (!b || b.k === 'value')) {
       const json = entityJson(this.base, t.def.set, t.row as Row);
@@ -182,7 +182,8 @@ export class StaService {
         if (nav.many) {
           if (o.count) json[i][`${name}@iot.count`] = counts.get(i) ?? 0;
           json[i][name] = childJson;
-          if (list.length > top) json[i][`${name}@iot.nextLink`] = nextLink(`${selfLink(this.base, def.set, rows[i].id)}/${name}`, o.raw, top, o.skip + top);
+          if (list.length > top)
+            json[i][`${name}@iot.nextLink`] = nextLink(`${selfLink(this.base, def.set, rowId(def.set, rows[i]))}/${name}`, o.raw, top, o.skip + top);
         } else json[i][name] = childJson[0] ?? null;
       }
       if (o.expand.length) await this.expand(target, allRows, allJson, o.expand);
