@@ -28,7 +28,7 @@ create table if not exists alarms (
   acknowledged_by  text,
   resolved_at      timestamptz
 );
--- Never two open alarms for the same (rule, device), even with two processes. [DESIGN scale]
+-- Never two open alarms for the same (rule, device), even with two processes. [docs/operations.md]
 create unique index if not exists alarms_one_open on alarms (rule_id, device_id) where state <> 'resolved';
 create index if not exists alarms_device on alarms (device_id, started_at desc);
 
@@ -64,7 +64,7 @@ create table if not exists silences (
   released_at timestamptz
 );
 
--- The outbox: written in the same transaction as the alarm change that caused it. [CONTRACT 5]
+-- The outbox: written in the same transaction as the alarm change that caused it. [docs/guarantees.md]
 create table if not exists notifications (
   id              text primary key,
   alarm_id        bigint not null references alarms(id) on delete cascade,

@@ -21,7 +21,7 @@ export function need(req: FastifyRequest, perm: Permission): Principal {
 
 export const actor = (p: Principal): string => `${p.name}#${p.tokenId}`;
 
-// ---- municipalities (orgs) [DESIGN Who uses it] ----
+// ---- municipalities (orgs) [README.md "Several municipalities"] ----
 
 /** The org a principal is confined to, or null when it acts for the whole installation. */
 export const orgFilter = (p: Principal): string | null => p.org;

@@ -1,4 +1,4 @@
-// Municipalities sharing one installation (interkommunale Kooperation). [DESIGN Who uses it]
+// Municipalities sharing one installation (interkommunale Kooperation). [README.md "Several municipalities"]
 // Every device, rule, route and silence belongs to one org; a token with an org is confined to it.
 import { z } from 'zod';
 

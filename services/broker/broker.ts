@@ -1,6 +1,6 @@
 // Embedded aedes broker: authenticated clients only, per-credential publish and subscribe ACLs, client ids
 // bound to credentials, PUBACK after commit. [docs/security.md]
-// aedes sends PUBACK only once authorizePublish calls back, so we call back after the uplink is stored. [DESIGN facts]
+// aedes sends PUBACK only once authorizePublish calls back, so we call back after the uplink is stored. [docs/guarantees.md]
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';

@@ -1,4 +1,4 @@
-// One small interface over the two drivers (pg Pool, embedded PGlite + TimescaleDB). [DESIGN Storage]
+// One small interface over the two drivers (pg Pool, embedded PGlite + TimescaleDB). [docs/architecture.md]
 export interface QueryResult<T> {
   rows: T[];
   rowCount: number;

@@ -8,6 +8,17 @@ import type { Db } from './db.ts';
 export const MIGRATIONS_DIR = fromPackageRoot('migrations');
 const LOCK_KEY = 727_420_001; // arbitrary, constant: "regenwacht migrations"
 
+/**
+ * Checksums a migration had before an edit of its comments only (the SQL is the same): a database that
+ * recorded one of them took the same schema, so its record is updated instead of refusing the start. Add an
+ * entry only for an edit that changes no statement.
+ */
+const COMMENT_ONLY_EDITS: Record<number, string[]> = {
+  // 2026-11: comments cited documents outside the repository; they now cite docs/
+  3: ['9e630d4f79d995c2f5a27e64e22d00c47d4e08be686ccecefa68d0b7a34739e7'],
+  6: ['0183f5bd9cbb4d2f5cd664a56f0d55e99898bf7522f2bea254962b9d7ca8d590'],
+};
+
 export class MigrationError extends Error {
   /** its code in the error catalogue (services/errors.ts, docs/errors.md) */
   readonly code = 'MIGRATION_FAILED';
@@ -70,7 +81,9 @@ export async function migrate(db: Db, opts: { dir?: string; log?: (msg: string) 
     for (const m of files) {
       const prev = done.get(m.version);
       if (prev) {
-        if (prev.checksum !== m.checksum) {
+        if (prev.checksum !== m.checksum && COMMENT_ONLY_EDITS[m.version]?.includes(prev.checksum)) {
+          await tx.query('update schema_migrations set checksum = $2 where version = $1', [m.version, m.checksum]);
+        } else if (prev.checksum !== m.checksum) {
           throw new MigrationError(
             `migration ${m.name} was changed after it was applied (checksum ${m.checksum.slice(0, 12)} ≠ recorded ${prev.checksum.slice(0, 12)}); add a new migration file instead of editing an applied one`,
           );

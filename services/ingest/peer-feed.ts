@@ -2,7 +2,7 @@
 // and rates need all of them. So every instance publishes the readings it stored to its peers over the same
 // broker, and feeds the peers' readings into its own rule engine (not into the store: they are stored
 // already). Two engines then reach the same transitions; the alarm store's unique open alarm per
-// (rule, device) turns the second into a no-op. [DESIGN Scale beyond one machine]
+// (rule, device) turns the second into a no-op. [docs/operations.md]
 import crypto from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';

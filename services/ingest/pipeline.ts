@@ -1,4 +1,4 @@
-// The path of one uplink as a checklist of small named steps over one context. [DESIGN ingest pipeline]
+// The path of one uplink as a checklist of small named steps over one context. [docs/architecture.md "The path of one uplink"]
 // Every message ends as readings, a rejection with a reason, or a named "stop here" (duplicate, other event).
 import { isMetric, METRIC_UNITS, Quality, type Reading } from '../../alerts/types.ts';
 import { type Device, type DeviceRegistry, normEui } from '../devices/device-registry.ts';

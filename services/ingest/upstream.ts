@@ -45,7 +45,7 @@ export function startUpstream(
     password: opts.password,
     // Alone, a persistent session: the broker queues uplinks while we restart. In a $share group a clean
     // start: a member that is gone must leave the group at once, or the broker keeps routing its share to the
-    // dead session (Mosquitto #1747). [DESIGN Scale beyond one machine] [docs/operations.md]
+    // dead session (Mosquitto #1747). [docs/operations.md]
     clean: !!opts.shareGroup,
     protocolVersion: opts.shareGroup ? 5 : 4,
     reconnectPeriod: 1000,

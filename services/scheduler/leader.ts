@@ -3,7 +3,7 @@
 // lives on a connection of its own; when the leader dies its connection closes and PostgreSQL frees the lock,
 // and the next instance to ask (every second) takes it. A leader that cannot reach the database any more
 // steps down at once, and PostgreSQL ends its session after 5 s without a word, so two leaders never act at
-// the same time for longer than one poll. [docs/operations.md Leader election] [DESIGN Scale beyond one machine]
+// the same time for longer than one poll. [docs/operations.md Leader election]
 import pg from 'pg';
 import type { Logger } from 'pino';
 

@@ -1,6 +1,6 @@
 // The embedded TimescaleDB (PGlite) has no background workers, so its compression, retention and
 // continuous-aggregate policies would never run. In embedded mode the scheduler runs each policy job itself
-// when its schedule_interval has passed. [DESIGN Storage] On a TimescaleDB server its own workers do this.
+// when its schedule_interval has passed. [docs/architecture.md] On a TimescaleDB server its own workers do this.
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';

@@ -1,4 +1,4 @@
-// Several municipalities on one installation (interkommunale Kooperation) [DESIGN Who uses it]: a token with
+// Several municipalities on one installation (interkommunale Kooperation) [README.md "Several municipalities"]: a token with
 // an org sees and changes only that municipality's devices, rules, routes, silences and alarms, and a rule,
 // route or silence of one municipality never applies to another's devices, even when the tags match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Scale beyond one process [DESIGN "Scale beyond one machine"]: roles split over two processes on one
+// Scale beyond one process [docs/operations.md]: roles split over two processes on one
 // PostgreSQL, and two full instances sharing the uplinks of one broker through an MQTT v5 $share group.
 import crypto from 'node:crypto';
 import http from 'node:http';
