@@ -118,38 +118,42 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
     }
   });
 
-  it.runIf(enabled)('a database migrated before the comment-only edit of 003 and 006 starts, and records the new checksums', async () => {
-    const pgliteDir = name === 'PGlite' ? tmp('rw-mig-pgl3-') : undefined;
-    const other = pgliteDir ? await createPgliteDb(pgliteDir) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
-    const dir = copyMigrations();
-    try {
-      // the two files as they were: their comments cited documents outside the repository
-      const undo = (f: string, pairs: [string, string][]) => {
-        let sql = fs.readFileSync(path.join(dir, f), 'utf8');
-        for (const [now, before] of pairs) sql = sql.replace(now, before);
-        fs.writeFileSync(path.join(dir, f), sql);
-      };
-      undo('003_alarms.sql', [
-        ['even with two processes. [docs/operations.md]', 'even with two processes. [DESIGN scale]'],
-        ['that caused it. [docs/guarantees.md]', 'that caused it. [CONTRACT 5]'],
-      ]);
-      undo('006_alarm_closed.sql', [['the all-clear. [docs/warning-logic.md] [docs/api.md]', 'the all-clear. [CONTRACT 4]']]);
-      await migrate(other, { dir });
-      const old = await other.query<{ version: number; checksum: string }>(
-        'select version, checksum from schema_migrations where version in (3, 6) order by version',
-      );
-      expect(old.rows.map((r) => r.checksum.slice(0, 12))).toEqual(['9e630d4f79d9', '0183f5bd9cbb']);
-      expect((await migrate(other)).applied).toEqual([]);
-      const now = await other.query<{ checksum: string }>('select checksum from schema_migrations where version in (3, 6) order by version');
-      const files = readMigrations().filter((m) => m.version === 3 || m.version === 6);
-      expect(now.rows.map((r) => r.checksum)).toEqual(files.map((m) => m.checksum));
-    } finally {
-      await other.close();
-      await (other as unknown as { cleanup?: () => Promise<void> }).cleanup?.();
-      fs.rmSync(dir, { recursive: true, force: true });
-      if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
-    }
-  });
+  it.runIf(enabled)(
+    'a database migrated before the comment-only edit of 003 and 006 starts, and records the new checksums',
+    async () => {
+      const pgliteDir = name === 'PGlite' ? tmp('rw-mig-pgl3-') : undefined;
+      const other = pgliteDir ? await createPgliteDb(pgliteDir) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
+      const dir = copyMigrations();
+      try {
+        // the two files as they were: their comments cited documents outside the repository
+        const undo = (f: string, pairs: [string, string][]) => {
+          let sql = fs.readFileSync(path.join(dir, f), 'utf8');
+          for (const [now, before] of pairs) sql = sql.replace(now, before);
+          fs.writeFileSync(path.join(dir, f), sql);
+        };
+        undo('003_alarms.sql', [
+          ['even with two processes. [docs/operations.md]', 'even with two processes. [DESIGN scale]'],
+          ['that caused it. [docs/guarantees.md]', 'that caused it. [CONTRACT 5]'],
+        ]);
+        undo('006_alarm_closed.sql', [['the all-clear. [docs/warning-logic.md] [docs/api.md]', 'the all-clear. [CONTRACT 4]']]);
+        await migrate(other, { dir });
+        const old = await other.query<{ version: number; checksum: string }>(
+          'select version, checksum from schema_migrations where version in (3, 6) order by version',
+        );
+        expect(old.rows.map((r) => r.checksum.slice(0, 12))).toEqual(['9e630d4f79d9', '0183f5bd9cbb']);
+        expect((await migrate(other)).applied).toEqual([]);
+        const now = await other.query<{ checksum: string }>('select checksum from schema_migrations where version in (3, 6) order by version');
+        const files = readMigrations().filter((m) => m.version === 3 || m.version === 6);
+        expect(now.rows.map((r) => r.checksum)).toEqual(files.map((m) => m.checksum));
+      } finally {
+        await other.close();
+        await (other as unknown as { cleanup?: () => Promise<void> }).cleanup?.();
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  ); // a fresh PGlite runs initdb
 
   it.runIf(enabled)('a failing migration names its file and leaves nothing half-applied', async () => {
     const dir = copyMigrations();
