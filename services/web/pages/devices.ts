@@ -200,7 +200,9 @@ ${inputField({ name: 'id', label: t('reg_id'), value: form.id, error: errors.id,
 ${inputField({ name: 'name', label: t('reg_name'), value: form.name, error: errors.name, required: true })}
 ${selectField({ name: 'model', label: t('reg_model'), value: model, error: errors.model, options: ALL_MODELS.map((m) => ({ value: m, label: m })), attrs: [['aria-controls', 'model-doc']] })}
 <div id="model-doc" class="card model-doc" aria-live="polite">${MODEL_DOCS.map(
-      (m) => html`<div data-model="${m.id}"${m.id === model ? '' : html` hidden`}><h2>${t('reg_model_doc')}: ${m.id}</h2><p>${docText(m, i.lang)}</p>
+      (
+        m,
+      ) => html`<div data-model="${m.id}" data-params="${m.params.map((x) => x.key).join(' ')}"${m.id === model ? '' : html` hidden`}><h2>${t('reg_model_doc')}: ${m.id}</h2><p>${docText(m, i.lang)}</p>
 <h3>${t('reg_model_params')}</h3>${m.params.length ? html`<ul>${m.params.map((x) => html`<li><code>${x.key}</code>${x.unit ? ` (${x.unit})` : ''}: ${x[i.lang]}</li>`)}</ul>` : html`<p>${t('reg_model_none')}</p>`}</div>`,
     )}</div>
 ${selectField({ name: 'codec', label: t('reg_codec'), value: form.codec, error: errors['params.codec'], options: [{ value: '', label: t('reg_codec_none') }, ...codecs.map((c) => ({ value: c.id, label: c.id }))] })}

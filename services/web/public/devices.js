@@ -4,8 +4,17 @@
   // ---- model picker: show the chosen model's documentation and parameters ----
   const model = document.querySelector('form.register select[name="model"]');
   if (model) {
+    // only the parameters the chosen model reads (a filled-in one stays visible)
     const show = () => {
-      for (const el of document.querySelectorAll('#model-doc [data-model]')) el.hidden = el.getAttribute('data-model') !== model.value;
+      let params = [];
+      for (const el of document.querySelectorAll('#model-doc [data-model]')) {
+        el.hidden = el.getAttribute('data-model') !== model.value;
+        if (!el.hidden) params = (el.getAttribute('data-params') || '').split(' ').filter(Boolean);
+      }
+      for (const input of document.querySelectorAll('form.register input[data-param]')) {
+        const field = input.closest('.field');
+        if (field) field.hidden = !params.includes(input.getAttribute('data-param')) && input.value === '';
+      }
     };
     model.addEventListener('change', show);
     show();
