@@ -28,7 +28,7 @@ export async function markReleased(q: Queryable, ids: string[], at: Date): Promi
 
 export interface SilenceRow {
   id: string;
-  match: unknown;
+  match: SilenceMatch;
   startsAt: Date;
   endsAt: Date;
   comment: string;
@@ -50,7 +50,7 @@ export async function insertSilence(q: Queryable, s: SilenceRow): Promise<void> 
 
 /** Silences not yet ended at `at`, oldest start first; `org` null for all municipalities. */
 export async function listSilences(q: Queryable, at: Date, org: string | null): Promise<SilenceRow[]> {
-  const r = await q.query<{ id: string; match: unknown; starts_at: Date; ends_at: Date; comment: string; created_by: string; org: string }>(
+  const r = await q.query<{ id: string; match: SilenceMatch; starts_at: Date; ends_at: Date; comment: string; created_by: string; org: string }>(
     'select * from silences where ends_at > $1 and ($2::text is null or org = $2) order by starts_at',
     [at, org],
   );

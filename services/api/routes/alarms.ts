@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import type { AlarmService } from '../../alarms/alarm-service.ts';
 import { bigintId } from '../../db/ids.ts';
+import { alarmDetailOut, alarmOut } from '../alarm-schemas.ts';
 import { assertOrg, need, orgFilter } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { idParam } from '../schemas.ts';
+import { idParam, itemsOf, responses } from '../schemas.ts';
 
 const listQuery = z.object({
   state: z.enum(['active', 'all', 'firing', 'acknowledged', 'resolved', 'closed']).default('active'),
@@ -16,21 +17,44 @@ const listQuery = z.object({
 });
 
 export const alarmRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { alarms: svc }) => {
-  app.get('', { schema: { tags: ['alarms'], querystring: listQuery } }, async (req) => {
-    const p = need(req, 'read');
-    return { items: await svc.list({ ...req.query, org: orgFilter(p) }) };
-  });
-  app.get('/:id', { schema: { tags: ['alarms'], params: idParam } }, async (req) => {
-    const p = need(req, 'read');
-    const a = await svc.get(req.params.id);
-    if (!a) throw notFound('alarm', req.params.id);
-    // an alarm stays with the municipality it fired for, even once its device id is gone [issue 11]
-    assertOrg(p, a.org, 'alarm', req.params.id);
-    return a;
-  });
+  app.get(
+    '',
+    { schema: { tags: ['alarms'], summary: 'List alarms (open ones by default)', querystring: listQuery, response: responses({ 200: itemsOf(alarmOut) }) } },
+    async (req) => {
+      const p = need(req, 'read');
+      return { items: await svc.list({ ...req.query, org: orgFilter(p) }) };
+    },
+  );
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'One alarm with its events, notifications and delivery attempts',
+        params: idParam,
+        response: responses({ 200: alarmDetailOut }),
+      },
+    },
+    async (req) => {
+      const p = need(req, 'read');
+      const a = await svc.get(req.params.id);
+      if (!a) throw notFound('alarm', req.params.id);
+      // an alarm stays with the municipality it fired for, even once its device id is gone [issue 11]
+      assertOrg(p, a.org, 'alarm', req.params.id);
+      return a;
+    },
+  );
   app.post(
     '/:id/ack',
-    { schema: { tags: ['alarms'], params: idParam, body: z.object({ comment: z.string().max(1000).optional() }).optional() } },
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Acknowledge an open alarm (409 once it has ended)',
+        params: idParam,
+        body: z.object({ comment: z.string().max(1000).optional() }).optional(),
+        response: responses({ 200: alarmOut }),
+      },
+    },
     async (req) => {
       const p = need(req, 'alarms:ack');
       if (!bigintId(req.params.id)) throw notFound('alarm', req.params.id);

@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { listAudit } from '../../audit.ts';
 import { need, orgFilter } from '../auth.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { isoTime } from '../schemas.ts';
+import { dbId, isoTime, itemsOf, responses } from '../schemas.ts';
+
+const entry = z.object({
+  id: dbId,
+  at: z.string(),
+  actor: z.string().describe('token name#id, or web:login'),
+  action: z.string(),
+  entity: z.string(),
+  entityId: z.string().nullable(),
+  details: z.unknown().describe('the change, secrets redacted'),
+});
 
 const query = z.object({
   since: isoTime.optional(),
@@ -14,9 +24,13 @@ const query = z.object({
 });
 
 export const auditRoutes: ApiRoutes = async (app, { ctx }) => {
-  app.get('', { schema: { tags: ['access'], querystring: query } }, async (req) => {
-    const p = need(req, 'audit:read');
-    // A municipality's token sees the changes made with its municipality's tokens and by its console users.
-    return { items: await listAudit(ctx.db, { ...req.query, org: orgFilter(p) }) };
-  });
+  app.get(
+    '',
+    { schema: { tags: ['access'], summary: 'Who changed what, when (newest first)', querystring: query, response: responses({ 200: itemsOf(entry) }) } },
+    async (req) => {
+      const p = need(req, 'audit:read');
+      // A municipality's token sees the changes made with its municipality's tokens and by its console users.
+      return { items: await listAudit(ctx.db, { ...req.query, org: orgFilter(p) }) };
+    },
+  );
 };

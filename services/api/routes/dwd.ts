@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { need, sees } from '../auth.ts';
 import type { ApiRoutes } from '../plugin.ts';
+import { responses } from '../schemas.ts';
 
 const WarningInForce = z.object({
   warncell: z.string(),
@@ -33,7 +34,7 @@ export const dwdRoutes: ApiRoutes = async (app, { ctx }) => {
       schema: {
         tags: ['dwd'],
         summary: 'DWD warnings feed: rain warnings in force per municipality, last fetch, rejected files',
-        response: { 200: WarningsStatus },
+        response: responses({ 200: WarningsStatus }),
       },
     },
     async (req) => {

@@ -1,20 +1,38 @@
 // Routes: which alarms notify whom (webhooks, SMS). [docs/formats.md Routes and targets]
+
+import type { z } from 'zod';
+import type { Target } from '../../../alerts/channels/types.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
-import type { AlarmService } from '../../alarms/alarm-service.ts';
+import type { AlarmService, OrgRoute } from '../../alarms/alarm-service.ts';
 import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import type { Principal } from '../../auth/token-store.ts';
+import { routeOut } from '../alarm-schemas.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { idParam } from '../schemas.ts';
+import { idParam, itemsOf, noContent, responses } from '../schemas.ts';
 
-const routeBody = routeSchema.extend({ org: orgSchema.optional() });
+const routeBody = routeSchema.extend({ org: orgSchema.optional() }).meta({
+  examples: [
+    {
+      name: 'Bauhof Gießen',
+      match: { minSeverity: 'moderate', tags: { river: 'lahn' } },
+      targets: [
+        { type: 'webhook', url: 'https://leitstelle.example/hooks/regenwacht', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+        { type: 'sms', to: '+4915112345678', name: 'Zugführer Meier' },
+      ],
+      repeatEvery: '30m',
+      escalate: { after: '15m', targets: [{ type: 'sms', to: '+4915187654321' }] },
+    },
+  ],
+});
 
 /** Webhook secrets are write-only. */
-export function redactRoute<T extends { targets: unknown[]; escalate?: { targets: unknown[] } }>(r: T): T {
-  const red = (ts: unknown[]) => ts.map((t) => (t && typeof t === 'object' && 'secret' in t ? { ...t, secret: 'whsec_…' } : t));
-  return { ...r, targets: red(r.targets), ...(r.escalate ? { escalate: { ...r.escalate, targets: red(r.escalate.targets) } } : {}) };
+export function redactRoute(r: OrgRoute): z.output<typeof routeOut> {
+  const red = (ts: Target[]) => ts.map((t) => (t.type === 'webhook' ? { ...t, secret: 'whsec_…' as const } : t));
+  const { escalate, ...rest } = r;
+  return { ...rest, targets: red(r.targets), ...(escalate ? { escalate: { after: escalate.after, targets: red(escalate.targets) } } : {}) };
 }
 
 export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
@@ -37,38 +55,50 @@ export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = asyn
     return scope;
   };
 
-  app.post('', { schema: { tags: ['routes'], body: routeBody } }, async (req, reply) => {
-    const p = need(req, 'routes:write');
-    const { org, ...body } = req.body;
-    const o = orgFor(p, org);
-    const scope = await checkTargets(p, body);
-    return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), o, scope)));
-  });
-  app.get('', { schema: { tags: ['routes'] } }, async (req) => {
+  app.post(
+    '',
+    { schema: { tags: ['routes'], summary: 'Create a route (webhook secrets are write-only)', body: routeBody, response: responses({ 201: routeOut }) } },
+    async (req, reply) => {
+      const p = need(req, 'routes:write');
+      const { org, ...body } = req.body;
+      const o = orgFor(p, org);
+      const scope = await checkTargets(p, body);
+      return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), o, scope)));
+    },
+  );
+  app.get('', { schema: { tags: ['routes'], summary: 'List routes', response: responses({ 200: itemsOf(routeOut) }) } }, async (req) => {
     const p = need(req, 'read');
     return { items: [...svc.routes.values()].filter((r) => sees(p, r.org)).map(redactRoute) };
   });
-  app.get('/:id', { schema: { tags: ['routes'], params: idParam } }, async (req) => {
+  app.get('/:id', { schema: { tags: ['routes'], summary: 'One route', params: idParam, response: responses({ 200: routeOut }) } }, async (req) => {
     const p = need(req, 'read');
     const r = svc.routes.get(req.params.id);
     if (!r) throw notFound('route', req.params.id);
     assertOrg(p, r.org, 'route', req.params.id);
     return redactRoute(r);
   });
-  app.put('/:id', { schema: { tags: ['routes'], params: idParam, body: routeBody } }, async (req) => {
-    const p = need(req, 'routes:write');
-    const cur = svc.routes.get(req.params.id);
-    if (!cur) throw notFound('route', req.params.id);
-    assertOrg(p, cur.org, 'route', req.params.id);
-    const { org, ...body } = req.body;
-    const o = orgFor(p, org, cur.org);
-    const scope = await checkTargets(p, body);
-    return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), o, scope));
-  });
-  app.delete('/:id', { schema: { tags: ['routes'], params: idParam } }, async (req, reply) => {
-    const p = need(req, 'routes:write');
-    assertOrg(p, svc.routes.get(req.params.id)?.org, 'route', req.params.id);
-    if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
-    return reply.code(204).send();
-  });
+  app.put(
+    '/:id',
+    { schema: { tags: ['routes'], summary: 'Replace a route', params: idParam, body: routeBody, response: responses({ 200: routeOut }) } },
+    async (req) => {
+      const p = need(req, 'routes:write');
+      const cur = svc.routes.get(req.params.id);
+      if (!cur) throw notFound('route', req.params.id);
+      assertOrg(p, cur.org, 'route', req.params.id);
+      const { org, ...body } = req.body;
+      const o = orgFor(p, org, cur.org);
+      const scope = await checkTargets(p, body);
+      return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), o, scope));
+    },
+  );
+  app.delete(
+    '/:id',
+    { schema: { tags: ['routes'], summary: 'Delete a route', params: idParam, response: responses({ 204: noContent }) } },
+    async (req, reply) => {
+      const p = need(req, 'routes:write');
+      assertOrg(p, svc.routes.get(req.params.id)?.org, 'route', req.params.id);
+      if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
+      return reply.code(204).send();
+    },
+  );
 };

@@ -6,7 +6,21 @@ import { bucketedReadings, rawReadings } from '../../devices/readings.ts';
 import { assertOrg, need } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { idParam } from '../schemas.ts';
+import { idParam, responses } from '../schemas.ts';
+
+const series = z.object({
+  deviceId: z.string(),
+  metric: z.string(),
+  unit: z.string().optional(),
+  points: z.array(
+    z.object({
+      time: z.string(),
+      value: z.number(),
+      quality: z.number().int().optional().describe('raw readings only: quality bits of a flagged reading'),
+      flags: z.array(z.string()).optional().describe('why a flagged reading was not evaluated'),
+    }),
+  ),
+});
 
 const durMs = (s: string) => {
   const ms = tryParseDuration(s);
@@ -26,30 +40,42 @@ const readingsQuery = z.object({
 
 /** Registered under /api/v1/devices, beside the device routes. */
 export const readingRoutes: ApiRoutes = async (app, { ctx }) => {
-  app.get('/:id/readings', { schema: { tags: ['devices'], params: idParam, querystring: readingsQuery } }, async (req) => {
-    const p = need(req, 'read');
-    const d = ctx.devices.get(req.params.id);
-    if (!d) throw notFound('device', req.params.id);
-    assertOrg(p, d.org, 'device', req.params.id);
-    const q = req.query;
-    const to = q.to ? new Date(q.to) : new Date(Date.now() + 60_000);
-    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
-    if (from > to) throw new ApiError('VALIDATION_FAILED', '`from` is after `to`', [{ path: 'querystring.from', message: 'after to' }]);
-    let points: { time: string; value: number; quality?: number; flags?: string[] }[];
-    if (q.bucket) {
-      const ms = durMs(q.bucket);
-      if ((to.getTime() - from.getTime()) / ms > 100_000) throw new ApiError('VALIDATION_FAILED', 'too many buckets (> 100000); choose a larger bucket', []);
-      const rows = await bucketedReadings(ctx.db, d.id, q.metric, from, to, ms, q.agg, q.limit);
-      points = rows.map((x) => ({ time: x.time.toISOString(), value: x.value }));
-    } else {
-      const rows = await rawReadings(ctx.db, d.id, q.metric, from, to, q.limit);
-      // flagged readings are stored but never evaluated; say why, by name [alerts/types.ts Quality]
-      points = rows.map((x) =>
-        x.quality
-          ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality, flags: qualityFlags(x.quality) }
-          : { time: new Date(x.time).toISOString(), value: x.value },
-      );
-    }
-    return { deviceId: d.id, metric: q.metric, unit: unitOf(q.metric), points };
-  });
+  app.get(
+    '/:id/readings',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "A device's readings of one metric, raw or aggregated in buckets",
+        params: idParam,
+        querystring: readingsQuery,
+        response: responses({ 200: series }),
+      },
+    },
+    async (req) => {
+      const p = need(req, 'read');
+      const d = ctx.devices.get(req.params.id);
+      if (!d) throw notFound('device', req.params.id);
+      assertOrg(p, d.org, 'device', req.params.id);
+      const q = req.query;
+      const to = q.to ? new Date(q.to) : new Date(Date.now() + 60_000);
+      const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
+      if (from > to) throw new ApiError('VALIDATION_FAILED', '`from` is after `to`', [{ path: 'querystring.from', message: 'after to' }]);
+      let points: { time: string; value: number; quality?: number; flags?: string[] }[];
+      if (q.bucket) {
+        const ms = durMs(q.bucket);
+        if ((to.getTime() - from.getTime()) / ms > 100_000) throw new ApiError('VALIDATION_FAILED', 'too many buckets (> 100000); choose a larger bucket', []);
+        const rows = await bucketedReadings(ctx.db, d.id, q.metric, from, to, ms, q.agg, q.limit);
+        points = rows.map((x) => ({ time: x.time.toISOString(), value: x.value }));
+      } else {
+        const rows = await rawReadings(ctx.db, d.id, q.metric, from, to, q.limit);
+        // flagged readings are stored but never evaluated; say why, by name [alerts/types.ts Quality]
+        points = rows.map((x) =>
+          x.quality
+            ? { time: new Date(x.time).toISOString(), value: x.value, quality: x.quality, flags: qualityFlags(x.quality) }
+            : { time: new Date(x.time).toISOString(), value: x.value },
+        );
+      }
+      return { deviceId: d.id, metric: q.metric, unit: unitOf(q.metric), points };
+    },
+  );
 };

@@ -6,7 +6,7 @@ import { sendTestMessage, targetAddress } from '../../alarms/route-test.ts';
 import { assertOrg, need } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
-import { idParam } from '../schemas.ts';
+import { idParam, responses } from '../schemas.ts';
 
 const body = z.object({ target: z.number().int().min(0).default(0) }).default({ target: 0 });
 const response = z.object({
@@ -26,7 +26,7 @@ export const routeTestRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, 
         summary: 'Send a test message to one target of a route now (targets, then escalate.targets, counted from 0)',
         params: idParam,
         body,
-        response: { 200: response },
+        response: responses({ 200: response }),
       },
     },
     async (req) => {
