@@ -7,8 +7,10 @@ import { z } from 'zod';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import { ApiError } from '../api/errors.ts';
 import type { ApiRoutes } from '../api/plugin.ts';
+import { createSmsSender } from '../notify/sms-senders.ts';
 import { sevenSignatureValid, twilioSignatureValid } from './provider-signatures.ts';
 import { SmsFailover } from './sms-failover.ts';
+import { SmsReplies } from './sms-replies.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +46,9 @@ export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (ap
   const { config } = ctx;
   const log = ctx.log.child({ component: 'sms-hooks' });
   const failover = new SmsFailover(ctx.db, config.sms.providers, config.sms.deliveryTimeoutMs, ctx.metrics.registry, log, alarms.now);
+  const replies = new SmsReplies(ctx.db, alarms, log);
+  // seven answers a reply with a new SMS through its REST API; Twilio takes the answer as TwiML
+  const sevenSms = config.sms.sevenApiKey ? createSmsSender({ ...config.sms, provider: 'seven' }, { info: (o, m) => log.info(o, m) }) : undefined;
   const forbidden = (provider: string, req: FastifyRequest): never => {
     log.warn({ provider, path: req.url.split('?')[0], ip: req.ip }, 'provider callback with a wrong or missing signature, refused');
     throw new ApiError('FORBIDDEN', `${provider} signature missing or wrong`);
@@ -68,6 +73,29 @@ export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (ap
       }
       const b = req.body;
       return { received: await failover.report('twilio', b.MessageSid, b.MessageStatus, b.ErrorCode ? `Fehlercode ${b.ErrorCode}` : null) };
+    },
+  );
+
+  app.post(
+    '/twilio/sms-inbound',
+    {
+      schema: {
+        tags: ['provider callbacks'],
+        summary: 'Twilio incoming SMS: a reply such as "OK 17" acknowledges; answered with TwiML',
+        security: [],
+        body: z.object({ From: z.string().min(1), Body: z.string().default(''), MessageSid: z.string().optional() }).passthrough(),
+        response: { 200: z.string().describe('TwiML <Response><Message>…</Message></Response>'), 403: refused },
+      },
+    },
+    async (req, reply) => {
+      const token = config.sms.twilioAuthToken;
+      const fields = req.body as Record<string, string>;
+      if (!token || !twilioSignatureValid(token, calledUrl(config.publicUrl, req), fields, req.headers['x-twilio-signature'] as string | undefined)) {
+        forbidden('twilio', req);
+      }
+      const answer = await replies.handle({ provider: 'twilio', messageId: req.body.MessageSid, from: req.body.From, text: req.body.Body });
+      const xml = answer ? `<Message>${escapeXml(answer)}</Message>` : '';
+      return reply.type('text/xml; charset=utf-8').send(`<?xml version="1.0" encoding="UTF-8"?><Response>${xml}</Response>`);
     },
   );
 
@@ -110,8 +138,26 @@ export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (ap
           throw new ApiError('VALIDATION_FAILED', 'dlr needs data.msg_id and data.status');
         return { received: await failover.report('seven', String(id), status, null) };
       }
+      if (event === 'sms_mo') {
+        const from = String(data.sender ?? '');
+        if (!from) throw new ApiError('VALIDATION_FAILED', 'sms_mo needs data.sender');
+        const to = from.startsWith('+') ? from : `+${from}`;
+        const answer = await replies.handle({
+          provider: 'seven',
+          messageId: data.id === undefined ? undefined : String(data.id),
+          from: to,
+          text: String(data.text ?? ''),
+        });
+        if (answer && sevenSms) {
+          const r = await sevenSms.send({ to, text: answer, reference: `reply-${String(data.id ?? '')}` });
+          if (!r.ok) log.warn({ to, err: r.error }, 'answer to an SMS reply not sent');
+        }
+        return { received: true };
+      }
       log.info({ event }, 'seven webhook of a kind not used, ignored');
       return { received: false };
     },
   );
 };
+
+const escapeXml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
