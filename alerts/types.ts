@@ -121,4 +121,11 @@ export const METRIC_UNITS: Record<string, string> = {
   dwd_warning_level: 'Stufe',
   dwd_starkregen_level: 'Stufe',
   dwd_dauerregen_level: 'Stufe',
+  // the DWD radar nowcast (RV) over a catchment, from the run's base time on [docs/dwd.md]
+  forecast_30min_mm: 'mm',
+  forecast_60min_mm: 'mm',
+  forecast_120min_mm: 'mm',
+  forecast_peak_mmh: 'mm/h',
+  forecast_minutes_to_threshold: 'min',
+  forecast_missing_pct: '%',
 };

@@ -14,7 +14,6 @@ import { startApi } from './start/api.ts';
 import { startMqtt, startUpstreamFeed } from './start/broker.ts';
 import { configWithPorts } from './start/config.ts';
 import { drainThenStop } from './start/drain.ts';
-import { startDwd } from './start/dwd.ts';
 import { startIngest } from './start/ingest.ts';
 import { startJobs } from './start/jobs.ts';
 import { Stops } from './start/stops.ts';
@@ -85,7 +84,6 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       broker = await startMqtt(ctx, ingest, [held.mqtt, held.mqtts], stops);
       upstream = startUpstreamFeed(ctx, ingest, stops);
     }
-    await startDwd(ctx, ingest, now, stops);
     startJobs(ctx, now, stops);
     const httpUrl = await startApi(ctx, live, held.http, stops, broker);
     return {

@@ -181,6 +181,14 @@ const schema = z.object({
   DWD_CAP_INTERVAL: seconds('DWD_CAP_INTERVAL', 1, 3600).default(120),
   // org=warncell (9 digits); an org with a CAP_ARS gets 8 + its AGS without being listed
   DWD_WARNCELLS: orgMap('DWD_WARNCELLS', /^\d{9}$/, 'the 9-digit DWD warncell id, e.g. giessen=806531005'),
+  // the radar nowcast (RV) per catchment; the binary DE1200 files are the fallback when an HDF5 run is missing
+  DWD_RADAR: z.enum(['off', 'http']).default('off'),
+  DWD_RADAR_URL: z.string().url().default('https://opendata.dwd.de/weather/radar/composite/rv'),
+  DWD_RADAR_BINARY_URL: z
+    .string()
+    .regex(/^(none|https?:\/\/.+)$/, 'DWD_RADAR_BINARY_URL must be an http(s) folder URL or none')
+    .default('https://opendata.dwd.de/weather/radar/composite/rv'),
+  DWD_RADAR_INTERVAL: seconds('DWD_RADAR_INTERVAL', 1, 600).default(60),
   DWD_FETCH_TIMEOUT: seconds('DWD_FETCH_TIMEOUT', 1, 300).default(20),
   DWD_FETCH_RETRIES: z.string().regex(/^\d$/, 'DWD_FETCH_RETRIES must be 0–9').transform(Number).default(2),
   MAP_TILES_URL: z
@@ -308,6 +316,7 @@ export interface Config {
 /** DWD inputs. [docs/dwd.md] */
 export interface DwdConfig {
   warnings: { mode: 'off' | 'http' | 'folder'; url: string; dir: string; intervalMs: number };
+  radar: { mode: 'off' | 'http'; url: string; binaryUrl: string; intervalMs: number };
   /** org → warncell: DWD_WARNCELLS, else 8 + the AGS of the org's CAP_ARS */
   warncells: Readonly<Record<string, string>>;
   fetch: { timeoutMs: number; retries: number; backoffMs: number };
@@ -393,6 +402,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         url: e.DWD_CAP_URL,
         dir: path.resolve(e.DWD_CAP_DIR ?? path.join(e.DATA_DIR, 'dwd-cap')),
         intervalMs: e.DWD_CAP_INTERVAL * 1000,
+      },
+      radar: {
+        mode: e.DWD_RADAR,
+        url: e.DWD_RADAR_URL,
+        binaryUrl: e.DWD_RADAR_BINARY_URL === 'none' ? '' : e.DWD_RADAR_BINARY_URL,
+        intervalMs: e.DWD_RADAR_INTERVAL * 1000,
       },
       warncells: { ...Object.fromEntries(Object.entries(e.CAP_ARS).map(([org, ars]) => [org, warncellOfArs(ars)])), ...e.DWD_WARNCELLS },
       fetch: { timeoutMs: e.DWD_FETCH_TIMEOUT * 1000, retries: e.DWD_FETCH_RETRIES, backoffMs: 1000 },

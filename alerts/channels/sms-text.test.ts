@@ -179,3 +179,24 @@ describe('SMS of a DWD warning alarm names the DWD as its source [docs/dwd.md Wa
     expect(smsText(samplePayload('alarm.resolved', { ...dwd, value: 0 }))).toContain('keine Warnung des Deutschen Wetterdienstes mehr');
   });
 });
+
+describe('SMS of a radar nowcast alarm names the DWD forecast [docs/dwd.md Radar nowcast]', () => {
+  it('"Radarvorhersage DWD: 28 mm in 60 min erwartet" for the catchment', () => {
+    const t = smsText(
+      samplePayload('alarm.firing', {
+        metric: 'forecast_60min_mm',
+        unit: 'mm',
+        value: 28,
+        threshold: 20,
+        window: null,
+        severity: 'minor',
+        deviceId: 'nowcast-lahn-nord',
+        deviceName: 'Einzugsgebiet Lahn-Nord',
+        startedAt: '2026-07-14T12:20:00.000Z',
+      }),
+    );
+    expect(t).toContain('Radarvorhersage DWD: 28 mm in 60 min erwartet');
+    expect(t).toContain('Einzugsgebiet Lahn-Nord');
+    expect(t).toContain('14:20');
+  });
+});

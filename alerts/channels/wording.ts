@@ -60,6 +60,9 @@ export function isOffline(a: Pick<Alarm, 'metric' | 'unit'>): boolean {
 /** dwd: a warning of the Deutscher Wetterdienst itself (rule kind dwd_warning), named as such in every message. */
 export type Hazard = 'rain' | 'water' | 'rise' | 'offline' | 'dwd' | 'other';
 
+/** the radar nowcast's expected depth over a catchment, e.g. forecast_60min_mm [docs/dwd.md Radar nowcast] */
+const FORECAST_MM = /^forecast_(\d+)min_mm$/;
+
 type HazardFigures = Pick<Alarm, 'metric' | 'unit'> & { window?: string | null };
 const WATER_METRICS = new Set(['level_cm', 'distance_mm', 'pressure_bar']);
 
@@ -67,6 +70,7 @@ export function hazardOf(a: HazardFigures): Hazard {
   if (isOffline(a)) return 'offline';
   if (a.metric === 'rain_mm') return 'rain';
   if (a.metric.startsWith('dwd_')) return 'dwd';
+  if (FORECAST_MM.test(a.metric)) return 'rain';
   // a window on anything but rain is a rate rule: threshold rules take none, accumulation sums only rain
   if (a.window) return 'rise';
   if (WATER_METRICS.has(a.metric)) return 'water';
@@ -159,6 +163,9 @@ export function metricPhrase(a: AlarmFigures): { what: string; threshold: string
     return { what: `keine Daten seit ${formatNumber(Math.round(a.value / 60))} min`, threshold: '' };
   }
   if (a.metric === 'rain_mm') return { what: `${v} Regen${w ? ` in ${w}` : ''}`, threshold };
+  // the source first, so a shortened SMS keeps it: "Radarvorhersage DWD: 28 mm in 60 min erwartet"
+  const fc = FORECAST_MM.exec(a.metric);
+  if (fc) return { what: `Radarvorhersage DWD: ${v} in ${fc[1]} min erwartet`, threshold };
   // the source is named in the text itself, so a shortened SMS keeps it
   if (a.metric.startsWith('dwd_')) return { what: `amtliche Warnung des Deutschen Wetterdienstes, Stufe ${formatNumber(a.value)}`, threshold: '' };
   // a rate rule's own words: "PEGELANSTIEG 30 cm in 1 h" (the title says what rises)
@@ -180,6 +187,8 @@ export function endedPhrase(a: AlarmFigures): { what: string; threshold: string 
       threshold: '',
     };
   if (a.metric === 'rain_mm' && w) return { what: `${w.replace(' ', '-')}-Summe jetzt ${v}`, threshold: m.threshold };
+  const fc = FORECAST_MM.exec(a.metric);
+  if (fc) return { what: `Radarvorhersage DWD jetzt ${v} in ${fc[1]} min`, threshold: m.threshold };
   if (w) return { what: `Anstieg beendet, jetzt ${v} in ${w}`, threshold: m.threshold };
   return { what: `${METRIC_WORDS[a.metric] ?? a.metric} jetzt ${v}`, threshold: m.threshold };
 }

@@ -3,4 +3,5 @@ import type { WarningFeed } from './warning-feed.ts';
 
 export interface DwdInputs {
   warnings?: WarningFeed;
+  nowcast?: import('./nowcast-feed.ts').NowcastFeed;
 }

@@ -12,6 +12,8 @@ export class DwdWorker {
   private stopped = false;
   private restartMs = 1000;
   private timer?: NodeJS.Timeout;
+  /** the last catchments message, sent again to a restarted worker */
+  private catchments?: unknown;
 
   constructor(
     private config: WorkerConfig,
@@ -24,6 +26,7 @@ export class DwdWorker {
     if (this.stopped) return;
     const w = new Worker(BOOT, { workerData: this.config, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     this.worker = w;
+    if (this.catchments) w.postMessage(this.catchments);
     w.on('message', (m: FromWorker) => {
       this.restartMs = 1000;
       try {
@@ -42,7 +45,8 @@ export class DwdWorker {
     });
   }
 
-  post(m: unknown): void {
+  post(m: { type: string }): void {
+    if (m.type === 'catchments') this.catchments = m;
     this.worker?.postMessage(m);
   }
 

@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseCapFiles, parseCapZip } from './cap-parse.ts';
 import { readDropFolder } from './folder-source.ts';
 import { conditionalGet, type Validators } from './http-source.ts';
-import type { CapJob, FetchLimits, FromWorker, WorkerConfig } from './worker-protocol.ts';
+import { RadarPoller } from './nowcast-job.ts';
+import type { CapJob, FetchLimits, FromWorker, ToWorker, WorkerConfig } from './worker-protocol.ts';
 
 const MAX_CAP_BYTES = 64 * 1024 * 1024;
 const post = (m: FromWorker) => parentPort?.postMessage(m);
@@ -45,5 +46,27 @@ function capPass(job: CapJob, limits: FetchLimits): () => Promise<void> {
   };
 }
 
+function radarPass(poller: RadarPoller): () => Promise<void> {
+  return async () => {
+    try {
+      const result = await poller.poll(Date.now());
+      if (result) post({ type: 'nowcast', at: Date.now(), result });
+    } catch (e) {
+      post({ type: 'error', source: 'radar', at: Date.now(), message: errorText(e) });
+    }
+  };
+}
+
 const cfg = workerData as WorkerConfig;
 if (cfg.cap) loop(cfg.cap.intervalMs, capPass(cfg.cap, cfg.limits));
+if (cfg.radar) {
+  const poller = new RadarPoller(cfg.radar, cfg.limits);
+  let started = false;
+  // the first pass waits for the catchments, which the main thread sends right after the start
+  parentPort?.on('message', (m: ToWorker) => {
+    if (m.type !== 'catchments') return;
+    poller.setCatchments(m.catchments);
+    if (!started && cfg.radar) loop(cfg.radar.intervalMs, radarPass(poller));
+    started = true;
+  });
+}

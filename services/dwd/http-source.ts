@@ -9,12 +9,15 @@ export interface Validators {
 
 export type GetResult = { status: 'unchanged' } | { status: 'new'; bytes: Uint8Array; validators: Validators } | { status: 'missing' };
 
-export interface GetOptions {
+export interface FetchLimits {
   timeoutMs: number;
-  maxBytes: number;
   retries: number;
   /** first backoff; doubles per retry */
   backoffMs: number;
+}
+
+export interface GetOptions extends FetchLimits {
+  maxBytes: number;
 }
 
 async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {

@@ -76,10 +76,10 @@ export async function decodeHdf5(bytes: Uint8Array, leadMin: number): Promise<Ra
 }
 
 const NODATA = 0x2000;
-const CLUTTER = 0x8000;
 
 /** RADOLAN binary (DE1200, format 5): ASCII header up to 0x03, then little-endian uint16; value = (raw & 0x0FFF)
- *  · 10^PR; flag 0x2000 no data, 0x8000 clutter (both missing). Row 0 of the file is south. [wradlib radolan] */
+ *  · 10^PR; flag 0x2000 = no data (missing); secondary (0x1000) and clutter (0x8000) keep their value, as wradlib
+ *  does. Row 0 of the file is south. [docs/reference/dwd-inputs.md §2.4] */
 export function decodeRadolan(bytes: Uint8Array, leadMin?: number): RadarGrid {
   const end = bytes.indexOf(0x03);
   if (end < 0 || end > 1024) throw new Error('no RADOLAN header');

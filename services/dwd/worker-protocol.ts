@@ -9,18 +9,20 @@ export interface CapJob {
   intervalMs: number;
 }
 
-export interface FetchLimits {
-  timeoutMs: number;
-  retries: number;
-  backoffMs: number;
-}
+export type { FetchLimits } from './http-source.ts';
+
+import type { FetchLimits } from './http-source.ts';
 
 export interface WorkerConfig {
   cap?: CapJob;
+  radar?: import('./nowcast-job.ts').RadarJob;
   limits: FetchLimits;
 }
 
 export type FromWorker =
   | { type: 'warnings'; at: number; alerts: DwdAlert[]; problems: { file: string; reason: string }[] }
   | { type: 'warnings-unchanged'; at: number }
+  | { type: 'nowcast'; at: number; result: import('./nowcast-job.ts').NowcastRun }
   | { type: 'error'; source: 'cap' | 'radar'; at: number; message: string };
+
+export type ToWorker = { type: 'catchments'; catchments: import('./nowcast.ts').CatchmentShape[] };

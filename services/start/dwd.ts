@@ -1,10 +1,11 @@
-// Step 5b: the DWD inputs (warnings now; the radar nowcast feeds the same way) in a worker thread, their
-// results stored as readings of virtual devices through the ingest writer. [docs/dwd.md]
-
+// Step 5b: the DWD inputs — official warnings and the radar nowcast — fetched and decoded in one worker thread,
+// their results stored as readings of virtual devices through the ingest writer. [docs/dwd.md]
 import type { AppContext } from '../context.ts';
+import { CatchmentStore } from '../dwd/catchment-store.ts';
 import { DwdWorker } from '../dwd/dwd-worker.ts';
+import { NowcastFeed } from '../dwd/nowcast-feed.ts';
 import { WarningFeed } from '../dwd/warning-feed.ts';
-import type { WorkerConfig } from '../dwd/worker-protocol.ts';
+import type { FromWorker, WorkerConfig } from '../dwd/worker-protocol.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import type { Stops } from './stops.ts';
 
@@ -13,28 +14,38 @@ const WARNING_TICK_MS = 15_000;
 
 export async function startDwd(ctx: AppContext, ingest: IngestService | undefined, now: () => number, stops: Stops): Promise<void> {
   const { dwd } = ctx.config;
-  const mode = dwd.warnings.mode;
-  if (!ingest || mode === 'off') return;
+  const capMode = dwd.warnings.mode;
+  const radarMode = dwd.radar.mode;
+  if (!ingest || (capMode === 'off' && radarMode === 'off')) return;
   const log = ctx.log.child({ component: 'dwd' });
-  const warnings = new WarningFeed({
-    devices: ctx.devices,
-    store: (rs) => ingest.storeReadings(rs),
-    now,
-    log,
-    warncells: dwd.warncells,
-    intervalMs: dwd.warnings.intervalMs,
-  });
-  if (Object.keys(dwd.warncells).length === 0) log.warn('DWD_WARNINGS is on but no municipality has a warncell: set DWD_WARNCELLS or CAP_ARS');
-  await warnings.ensureDevices();
-  const config: WorkerConfig = { cap: { ...dwd.warnings, mode }, limits: dwd.fetch };
-  const worker = new DwdWorker(config, (m) => warnings.onMessage(m), log);
+  const store = (rs: Parameters<IngestService['storeReadings']>[0]) => ingest.storeReadings(rs);
+  const config: WorkerConfig = {
+    ...(capMode !== 'off' && { cap: { ...dwd.warnings, mode: capMode } }),
+    ...(radarMode !== 'off' && { radar: dwd.radar }),
+    limits: dwd.fetch,
+  };
+  const handlers: Array<(m: FromWorker) => void> = [];
+  const worker = new DwdWorker(config, (m) => handlers.forEach((h) => h(m)), log);
+  ctx.dwd = {};
+  if (capMode !== 'off') {
+    const warnings = new WarningFeed({ devices: ctx.devices, store, now, log, warncells: dwd.warncells, intervalMs: dwd.warnings.intervalMs });
+    if (Object.keys(dwd.warncells).length === 0) log.warn('DWD_WARNINGS is on but no municipality has a warncell: set DWD_WARNCELLS or CAP_ARS');
+    await warnings.ensureDevices();
+    handlers.push((m) => warnings.onMessage(m));
+    const timer = setInterval(
+      () => void warnings.evaluate().catch((e) => log.warn({ err: (e as Error).message }, 'DWD warning levels not stored')),
+      Math.min(WARNING_TICK_MS, dwd.warnings.intervalMs),
+    );
+    timer.unref();
+    stops.push(async () => clearInterval(timer));
+    ctx.dwd.warnings = warnings;
+  }
+  if (radarMode !== 'off') {
+    const nowcast = new NowcastFeed({ store: new CatchmentStore(ctx.db), devices: ctx.devices, write: store, post: (m) => worker.post(m), log });
+    handlers.push((m) => nowcast.onMessage(m));
+    ctx.dwd.nowcast = nowcast;
+  }
   worker.start();
-  const tickMs = Math.min(WARNING_TICK_MS, dwd.warnings.intervalMs);
-  const timer = setInterval(() => void warnings.evaluate().catch((e) => log.warn({ err: (e as Error).message }, 'DWD warning levels not stored')), tickMs);
-  timer.unref();
-  ctx.dwd = { warnings };
-  stops.push(async () => {
-    clearInterval(timer);
-    await worker.stop();
-  });
+  ctx.dwd.nowcast?.reload();
+  stops.push(() => worker.stop());
 }

@@ -6,6 +6,7 @@ import { startPeerFeed } from '../ingest/peer-feed.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { createSteps } from '../ingest/steps-impl.ts';
 import { BatchWriter } from '../ingest/writer.ts';
+import { startDwd } from './dwd.ts';
 import type { Stops } from './stops.ts';
 
 /** Where committed readings go next: the rule engine of this process, and the console's live board. */
@@ -35,7 +36,10 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
   };
   const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted });
   stops.push(() => writer.close());
-  return new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }), {
+  const service = new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }), {
     maxInFlight: config.ingestMaxInFlight,
   });
+  // the DWD inputs (warnings, radar nowcast) write their virtual devices' readings through the same writer
+  await startDwd(ctx, service, now, stops);
+  return service;
 }

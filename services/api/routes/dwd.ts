@@ -25,6 +25,15 @@ const WarningsStatus = z.object({
   attribution: z.string(),
 });
 
+const NowcastStatus = z.object({
+  enabled: z.boolean(),
+  lastRun: z.string().nullable(),
+  format: z.enum(['hdf5', 'binary']).nullable(),
+  members: z.number(),
+  lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
+  attribution: z.string(),
+});
+
 export const DWD_ATTRIBUTION_TEXT = 'Datenbasis: Deutscher Wetterdienst (CC BY 4.0)';
 
 export const dwdRoutes: ApiRoutes = async (app, { ctx }) => {
@@ -55,6 +64,17 @@ export const dwdRoutes: ApiRoutes = async (app, { ctx }) => {
       // a municipality's token sees its own warnings only
       const inForce = Object.fromEntries(Object.entries(s.inForce).filter(([org]) => sees(p, org)));
       return { enabled: true, ...s, inForce, attribution: DWD_ATTRIBUTION_TEXT };
+    },
+  );
+
+  app.get(
+    '/nowcast',
+    { schema: { tags: ['dwd'], summary: 'DWD radar nowcast: the last run processed, its format, the last error', response: { 200: NowcastStatus } } },
+    async (req) => {
+      need(req, 'read');
+      const feed = ctx.dwd?.nowcast;
+      if (!feed) return { enabled: false, lastRun: null, format: null, members: 0, lastError: null, attribution: DWD_ATTRIBUTION_TEXT };
+      return { enabled: true, ...feed.status(), attribution: DWD_ATTRIBUTION_TEXT };
     },
   );
 };

@@ -6,6 +6,7 @@ import { providerHookRoutes } from '../../responders/provider-hook-routes.ts';
 import { alarmRoutes } from './alarms.ts';
 import { auditRoutes } from './audit.ts';
 import { capRoutes } from './cap.ts';
+import { catchmentRoutes } from './catchments.ts';
 import { codecRoutes } from './codecs.ts';
 import { deviceRoutes } from './devices.ts';
 import { dwdRoutes } from './dwd.ts';
@@ -31,6 +32,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
   await app.register(rejectedUplinkRoutes, { prefix: `${V1}/rejected-uplinks`, ctx });
   await app.register(auditRoutes, { prefix: `${V1}/audit`, ctx });
   await app.register(dwdRoutes, { prefix: `${V1}/dwd`, ctx });
+  await app.register(catchmentRoutes, { prefix: `${V1}/catchments`, ctx });
   // /api/v1/orgs/{org}/open-data and the public /sta/v1.1 (services/opendata/)
   await openDataRoutes(app, ctx);
   // the alarm role's resources, in processes that run it

@@ -1,0 +1,77 @@
+// Catchments (Einzugsgebiete): polygons or circles around stations, per municipality; the radar nowcast is
+// computed for each. [docs/dwd.md Catchments]
+import { z } from 'zod';
+import { CatchmentError, saveCatchment } from '../../dwd/catchment-service.ts';
+import { CatchmentStore } from '../../dwd/catchment-store.ts';
+import { need, orgFilter, orgFor, sees } from '../auth.ts';
+import { invalid, notFound } from '../errors.ts';
+import type { ApiRoutes } from '../plugin.ts';
+
+const lonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
+const ring = z.array(lonLat).min(4, { error: 'a ring needs at least 4 positions (closed)' }).max(10_000);
+const Geometry = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1).max(50) }),
+  z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1).max(50)).min(1).max(50) }),
+]);
+const Body = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9-]{1,50}$/, 'lowercase letters, digits and - only, at most 50'),
+    name: z.string().trim().min(1).max(200),
+    org: z.string().optional(),
+    // a GeoJSON Polygon/MultiPolygon (a Feature's geometry), WGS84 [lon, lat]
+    geometry: Geometry.optional(),
+    circle: z.strictObject({ deviceIds: z.array(z.string()).min(1).max(100), radiusM: z.number().min(100).max(50_000) }).optional(),
+    bufferM: z.number().int().min(0).max(20_000).default(1000),
+    thresholdMm: z.number().positive().max(500).default(20),
+    deviceIds: z.array(z.string()).max(1000).default([]),
+  })
+  .refine((b) => (b.geometry === undefined) !== (b.circle === undefined), { error: 'give either geometry or circle' });
+const Catchment = z.object({
+  id: z.string(),
+  org: z.string(),
+  name: z.string(),
+  geometry: Geometry,
+  bufferM: z.number(),
+  thresholdMm: z.number(),
+  deviceIds: z.array(z.string()),
+  nowcastDeviceId: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const withDevice = <T extends { id: string }>(c: T) => ({ ...c, nowcastDeviceId: `nowcast-${c.id}` });
+const Params = z.object({ id: z.string() });
+
+export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
+  const store = new CatchmentStore(ctx.db);
+  app.post(
+    '',
+    { schema: { tags: ['dwd'], summary: 'Define or replace a catchment (polygon or circle around stations)', body: Body, response: { 201: Catchment } } },
+    async (req, reply) => {
+      const p = need(req, 'rules:write');
+      try {
+        const c = await saveCatchment({ ...req.body, org: orgFor(p, req.body.org) }, store, ctx.devices);
+        ctx.dwd?.nowcast?.reload();
+        return reply.code(201).send(withDevice(c));
+      } catch (e) {
+        if (e instanceof CatchmentError) throw invalid(e.message);
+        throw e;
+      }
+    },
+  );
+  app.get('', { schema: { tags: ['dwd'], summary: 'List catchments', response: { 200: z.object({ items: z.array(Catchment) }) } } }, async (req) => {
+    const p = need(req, 'read');
+    return { items: (await store.list(orgFilter(p))).map(withDevice) };
+  });
+  app.get('/:id', { schema: { tags: ['dwd'], summary: 'One catchment', params: Params, response: { 200: Catchment } } }, async (req) => {
+    const p = need(req, 'read');
+    const c = await store.get(req.params.id);
+    if (!c || !sees(p, c.org)) throw notFound('catchment', req.params.id);
+    return withDevice(c);
+  });
+  app.delete('/:id', { schema: { tags: ['dwd'], summary: 'Delete a catchment', params: Params, response: { 204: z.null() } } }, async (req, reply) => {
+    const p = need(req, 'rules:write');
+    if (!(await store.remove(req.params.id, orgFilter(p)))) throw notFound('catchment', req.params.id);
+    ctx.dwd?.nowcast?.reload();
+    return reply.code(204).send(null);
+  });
+};
