@@ -62,18 +62,10 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     let broker: RunningBroker | undefined;
     let upstream: Upstream | undefined;
     let draining = false;
-    const ctx: AppContext = {
+    const ctx = contextOf(config, store, logger, {
       draining: () => draining,
-      config,
-      db: store.db,
-      log: logger,
-      metrics: createMetrics(),
-      tokens: store.tokens,
-      credentials: store.credentials,
-      devices: store.devices,
-      codecSandbox: store.codecSandbox,
       brokerReady: () => (config.mqttPort === 'off' || !!broker) && (!config.upstream || !!upstream?.ready()),
-    };
+    });
     const now = o.now ?? Date.now;
     // what the web console shows live: committed readings and stored alarm changes
     const live = new LiveFeed();
@@ -106,6 +98,26 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     await stops.run(logger);
     throw e;
   }
+}
+
+/** What every part of the process is given: configuration, store, logger, metrics and two live questions. */
+function contextOf(
+  config: AppContext['config'],
+  store: Awaited<ReturnType<typeof openStore>>,
+  log: Logger,
+  live: Pick<AppContext, 'draining' | 'brokerReady'>,
+): AppContext {
+  return {
+    ...live,
+    config,
+    db: store.db,
+    log,
+    metrics: createMetrics(),
+    tokens: store.tokens,
+    credentials: store.credentials,
+    devices: store.devices,
+    codecSandbox: store.codecSandbox,
+  };
 }
 
 /** The environment with the overrides a caller (a test, the CLI) gives applied. */
