@@ -213,7 +213,9 @@ describe('targetSchema', () => {
     [{ type: 'sms', to: '015112345678' }, false],
     [{ type: 'sms', to: '+0151123456' }, false],
     [{ type: 'sms', to: '+49123' }, false],
-    [{ type: 'email', to: 'a@b.de' }, false],
+    [{ type: 'email', to: 'a@b.de' }, true],
+    [{ type: 'email', to: 'leitstelle' }, false],
+    [{ type: 'pager', to: 'a@b.de' }, false],
   ])('%j → %s', (input, valid) => {
     expect(targetSchema.safeParse(input).success).toBe(valid);
   });
