@@ -123,11 +123,25 @@ export const alarmDetailOut = z
         purpose: z.string(),
         state: z.string(),
         attempts: z.array(
-          z.object({ at: z.string().nullable(), ok: z.boolean(), status: z.number().nullable(), latencyMs: z.number(), error: z.string().nullable() }),
+          z.object({
+            at: z.string().nullable(),
+            ok: z.boolean(),
+            status: z.number().nullable(),
+            latencyMs: z.number(),
+            error: z.string().nullable(),
+            provider: z.string().optional().describe('SMS: the provider that took the message'),
+            providerMessageId: z.string().nullable().optional(),
+            report: z
+              .object({ status: z.string(), at: z.string().nullable(), error: z.string().nullable() })
+              .nullable()
+              .optional()
+              .describe("SMS: the provider's delivery report"),
+          }),
         ),
         createdAt: z.string().nullable(),
         deliveredAt: z.string().nullable(),
         lastError: z.string().nullable(),
+        handset: z.string().optional().describe('SMS with delivery reports: awaiting, delivered, resent (through the next provider) or undelivered'),
       }),
     ),
   })

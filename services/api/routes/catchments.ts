@@ -6,6 +6,7 @@ import { CatchmentStore } from '../../dwd/catchment-store.ts';
 import { need, orgFilter, orgFor, sees } from '../auth.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
+import { noContent, responses } from '../schemas.ts';
 
 const lonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
 const ring = z.array(lonLat).min(4, { error: 'a ring needs at least 4 positions (closed)' }).max(10_000);
@@ -45,7 +46,14 @@ export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
   const store = new CatchmentStore(ctx.db);
   app.post(
     '',
-    { schema: { tags: ['dwd'], summary: 'Define or replace a catchment (polygon or circle around stations)', body: Body, response: { 201: Catchment } } },
+    {
+      schema: {
+        tags: ['dwd'],
+        summary: 'Define or replace a catchment (polygon or circle around stations)',
+        body: Body,
+        response: responses({ 201: Catchment }),
+      },
+    },
     async (req, reply) => {
       const p = need(req, 'rules:write');
       try {
@@ -58,20 +66,24 @@ export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
       }
     },
   );
-  app.get('', { schema: { tags: ['dwd'], summary: 'List catchments', response: { 200: z.object({ items: z.array(Catchment) }) } } }, async (req) => {
+  app.get('', { schema: { tags: ['dwd'], summary: 'List catchments', response: responses({ 200: z.object({ items: z.array(Catchment) }) }) } }, async (req) => {
     const p = need(req, 'read');
     return { items: (await store.list(orgFilter(p))).map(withDevice) };
   });
-  app.get('/:id', { schema: { tags: ['dwd'], summary: 'One catchment', params: Params, response: { 200: Catchment } } }, async (req) => {
+  app.get('/:id', { schema: { tags: ['dwd'], summary: 'One catchment', params: Params, response: responses({ 200: Catchment }) } }, async (req) => {
     const p = need(req, 'read');
     const c = await store.get(req.params.id);
     if (!c || !sees(p, c.org)) throw notFound('catchment', req.params.id);
     return withDevice(c);
   });
-  app.delete('/:id', { schema: { tags: ['dwd'], summary: 'Delete a catchment', params: Params, response: { 204: z.null() } } }, async (req, reply) => {
-    const p = need(req, 'rules:write');
-    if (!(await store.remove(req.params.id, orgFilter(p)))) throw notFound('catchment', req.params.id);
-    ctx.dwd?.nowcast?.reload();
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/:id',
+    { schema: { tags: ['dwd'], summary: 'Delete a catchment', params: Params, response: responses({ 204: noContent }) } },
+    async (req, reply) => {
+      const p = need(req, 'rules:write');
+      if (!(await store.remove(req.params.id, orgFilter(p)))) throw notFound('catchment', req.params.id);
+      ctx.dwd?.nowcast?.reload();
+      return reply.code(204).send();
+    },
+  );
 };

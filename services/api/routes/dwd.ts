@@ -69,7 +69,9 @@ export const dwdRoutes: ApiRoutes = async (app, { ctx }) => {
 
   app.get(
     '/nowcast',
-    { schema: { tags: ['dwd'], summary: 'DWD radar nowcast: the last run processed, its format, the last error', response: { 200: NowcastStatus } } },
+    {
+      schema: { tags: ['dwd'], summary: 'DWD radar nowcast: the last run processed, its format, the last error', response: responses({ 200: NowcastStatus }) },
+    },
     async (req) => {
       need(req, 'read');
       const feed = ctx.dwd?.nowcast;
