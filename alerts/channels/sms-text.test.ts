@@ -138,10 +138,30 @@ describe('GSM-7', () => {
 describe('smsText with the acknowledge link [issue 16]', () => {
   const url = 'https://regenwacht.example.de/q/AbCdEfGhIjKlMnOp';
 
-  it('ends with the recipient’s link, whole, inside 160 characters; the rest is shortened as usual', () => {
-    const text = smsText(samplePayload('alarm.firing'), { ackUrl: url });
-    expect(text.endsWith(`. Alarm 123 Quittieren: ${url}`)).toBe(true);
-    expect(text.startsWith('UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h')).toBe(true);
+  it('ends with the recipient’s link, whole, inside 160 characters; the threshold makes room for it', () => {
+    const short = 'https://rw.example.de/q/AbCdEfGhIjKlMnOp';
+    const text = smsText(samplePayload('alarm.firing', { deviceName: 'Pegel Lahn' }), { ackUrl: short });
+    expect(text).toBe(`UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h an Pegel Lahn (gauge-01) seit 14:05. Alarm 123 Quittieren: ${short}`);
+    expect(gsm7Length(text)).toBeLessThanOrEqual(160);
+  });
+
+  it('never cuts the station name for the link: name and link do not fit, so the link is left out', () => {
+    const name = 'Regenschreiber Gießen-Nord';
+    const text = smsText(samplePayload('alarm.firing', { deviceName: name, id: '1' }), { ackUrl: url });
+    expect(text).toBe(
+      'UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h (Schwelle 25 mm) an Regenschreiber Gießen-Nord (gauge-01) seit 14:05. Alarm 1',
+    );
+    expect(text).not.toContain('Quittieren');
+    // the same station with the default sample's name and link: also whole, also without the link
+    const sample = smsText(samplePayload('alarm.firing'), { ackUrl: url });
+    expect(sample).toContain('an Pegel Gießen-Nord (gauge-01) seit 14:05. Alarm 123');
+    expect(sample).not.toContain('/q/');
+  });
+
+  it('a name too long for any SMS is still shortened as without a link, and the link is not sent', () => {
+    const long = 'Regenrückhaltebecken Große Wiese am Überlauf Gießen-Kleinlinden';
+    const text = smsText(samplePayload('alarm.firing', { deviceName: long, severity: 'extreme' }), { ackUrl: url });
+    expect(text).toBe(smsText(samplePayload('alarm.firing', { deviceName: long, severity: 'extreme' })));
     expect(gsm7Length(text)).toBeLessThanOrEqual(160);
   });
 

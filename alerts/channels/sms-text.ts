@@ -69,7 +69,7 @@ interface Parts {
   deviceId: string;
   when: string;
   alarmId: string;
-  /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when even the shortest text has no room */
+  /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when it would cost more than the threshold */
   link: string;
 }
 
@@ -100,10 +100,24 @@ const STEPS: Step[] = [
 ];
 
 /**
+ * The acknowledge link only rides along where the station name stays whole: the commander needs the name, the
+ * link is a convenience (a reply "OK <id>" acknowledges too). With a link only the threshold may go; when even
+ * then the text does not fit, the link is left out and the text shortened as without it. [issue 16]
+ */
+function shortenToFit(orig: Parts): string {
+  if (!orig.link) return shortenPlain(orig);
+  for (const p of [orig, { ...orig, threshold: '' }]) {
+    const text = render(p);
+    if (gsm7Length(text) <= SMS_MAX) return text;
+  }
+  return shortenPlain({ ...orig, link: '' });
+}
+
+/**
  * Tries ever more of STEPS on a fresh copy: drops first, then cuts exactly as far as needed,
  * so a name is only cut as far as the remaining room requires.
  */
-function shortenToFit(orig: Parts): string {
+function shortenPlain(orig: Parts): string {
   let text = render(orig);
   for (let k = 1; k <= STEPS.length && gsm7Length(text) > SMS_MAX; k++) {
     const p = { ...orig };
@@ -115,8 +129,6 @@ function shortenToFit(orig: Parts): string {
     }
     text = render(p);
   }
-  // a PUBLIC_URL so long that the alarm itself would not fit: the alarm wins, the reply "OK <id>" still acknowledges
-  if (gsm7Length(text) > SMS_MAX && orig.link) return shortenToFit({ ...orig, link: '' });
   return text;
 }
 
@@ -147,7 +159,7 @@ const ACKABLE_EVENTS: ReadonlySet<NotificationEventType> = new Set([
   'alarm.stale',
 ]);
 
-/** `ackUrl`: the recipient's own acknowledge link (PUBLIC_URL/q/<token>), appended when there is room. */
+/** `ackUrl`: the recipient's own acknowledge link (PUBLIC_URL/q/<token>), appended when it fits beside the whole station name. */
 export function smsText(payload: NotificationPayload, o: { ackUrl?: string } = {}): string {
   return shortenToFit(partsOf(payload, o.ackUrl));
 }
