@@ -28,7 +28,8 @@ export function startConfigSync(ctx: AppContext, log: Logger, everyMs = 2000): {
       await ctx.devices.reload();
       await ctx.credentials.load();
       await ctx.codecs?.load();
-      await ctx.alarms?.load();
+      await ctx.routes?.load();
+      await ctx.rules?.load();
       log.info('configuration changed by another process, caches reloaded');
       return true;
     } catch (e) {

@@ -26,6 +26,9 @@ export interface AppContext {
   schedulerLeader?: () => boolean;
   /** set by the alarm role */
   alarms?: import('./alarms/alarm-service.ts').AlarmService;
+  rules?: import('./alarms/rule-service.ts').RuleService;
+  /** notification routes */
+  routes?: import('./alarms/route-service.ts').RouteService;
   codecs?: import('./ingest/codec-store.ts').CodecStore;
   /** the DWD inputs this process runs (warnings feed), when configured */
   dwd?: import('./dwd/dwd-inputs.ts').DwdInputs;

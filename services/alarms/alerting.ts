@@ -6,14 +6,19 @@ import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
 import type { Leadership } from '../scheduler/leader.ts';
+import { createAlarmFeature } from './alarm-feature.ts';
 import { OPEN_SQL } from './alarm-rows.ts';
-import { type AlarmChangeKind, AlarmService } from './alarm-service.ts';
+import type { AlarmChangeKind, AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
+import type { RouteService } from './route-service.ts';
+import type { RuleService } from './rule-service.ts';
 
 export interface Alerting {
   alarms: AlarmService;
+  rules: RuleService;
+  routes: RouteService;
   engine: RuleEngine;
   notifier?: Notifier;
   onReadings(rs: Reading[]): void;
@@ -40,14 +45,23 @@ export interface AlertingOptions {
 export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promise<Alerting> {
   const log = ctx.log.child({ component: 'alerting' });
   const notifier = o.notify ? new Notifier(ctx.db, ctx.config, log.child({ component: 'notifier' }), ctx.metrics, { now: o.now }) : undefined;
-  const alarms = new AlarmService(ctx.db, ctx.devices, ctx.config.publicUrl, o.now, {
-    onTransition: (t, a) => {
-      ctx.metrics.transitions.inc({ kind: t.kind });
-      log.info({ alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode }, 'alarm transition');
+  const feature = createAlarmFeature(ctx.db, ctx.devices, {
+    publicUrl: ctx.config.publicUrl,
+    now: o.now,
+    alarmHooks: {
+      onTransition: (t, a) => {
+        ctx.metrics.transitions.inc({ kind: t.kind });
+        log.info(
+          { alarmId: a.id, ruleId: t.ruleId, deviceId: t.deviceId, kind: t.kind, severity: t.severity, value: t.value, mode: t.mode },
+          'alarm transition',
+        );
+      },
+      onChanged: o.onAlarmChanged,
+      delivery: notifier,
     },
-    onChanged: o.onAlarmChanged,
-    delivery: notifier,
+    onRulesChanged: () => syncRules(),
   });
+  const { alarms, rules, routes } = feature;
   const failed = (e: unknown) => log.error({ err: (e as Error).message }, 'storing alarm transitions failed');
   const engine = new RuleEngine();
   // A rule of one municipality applies only to that municipality's devices: the engine sees the org as a
@@ -55,18 +69,20 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
   // An edited rule re-judges its open alarms at once; what that yields is stored like any transition.
   const syncRules = () => {
     const ts = engine.setRules(
-      [...alarms.rules.values()].filter((r) => r.enabled !== false).map(({ org, ...r }) => ({ ...r, scope: withOrg(r.scope, org) })),
+      rules
+        .list()
+        .filter((r) => r.enabled !== false)
+        .map(({ org, ...r }) => ({ ...r, scope: withOrg(r.scope, org) })),
       o.now(),
     );
     if (ts.length && o.evaluate) alarms.apply(ts).catch(failed);
   };
   const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: orgTags(d), location: d.location })));
-  alarms.onRulesChanged(syncRules);
   ctx.devices.onChange(syncDevices);
-  await alarms.load();
+  await feature.load();
   syncDevices();
   syncRules();
-  if (o.evaluate) await hydrate(ctx, alarms, engine, o.now);
+  if (o.evaluate) await hydrate(ctx, alarms, rules, engine, o.now);
   ctx.metrics.probe = {
     async snapshot() {
       const a = await ctx.db.query<{ severity: string; state: string; n: number }>(
@@ -96,7 +112,7 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
       // instance: the store makes their transitions idempotent); reminders, escalations and silence ends only
       // where the scheduler role runs and, among several instances, on the one holding the scheduler lock.
       const lead = o.schedule && !handedOver && (o.leader?.isLeader() ?? true);
-      const n = lead ? await runReminders(ctx.db, alarms, ctx.devices, o.now) : 0;
+      const n = lead ? await runReminders(ctx.db, alarms, routes, ctx.devices, o.now) : 0;
       if (n) notifier?.kick();
       if (lead) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
       log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
@@ -124,6 +140,8 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
 
   return {
     alarms,
+    rules,
+    routes,
     engine,
     notifier,
     onReadings(rs) {
@@ -152,9 +170,9 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
 }
 
 /** A restart mid-storm continues: windows refilled from the store, open alarms and last uplinks restored. */
-async function hydrate(ctx: AppContext, alarms: AlarmService, engine: RuleEngine, now: () => number) {
+async function hydrate(ctx: AppContext, alarms: AlarmService, rules: RuleService, engine: RuleEngine, now: () => number) {
   const orphans = await alarms.closeOrphans();
   if (orphans) ctx.log.info({ closed: orphans }, 'alarms of deleted or disabled rules and deleted devices closed');
-  const n = await hydrateEngine(engine, [...alarms.rules.values()], pgEngineStateSource(ctx.db), now());
+  const n = await hydrateEngine(engine, rules.list(), pgEngineStateSource(ctx.db), now());
   ctx.log.info(n, 'rule engine hydrated');
 }

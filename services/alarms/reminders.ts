@@ -9,12 +9,13 @@ import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import type { AlarmService } from './alarm-service.ts';
 import { enqueue, payloadFor } from './alarm-store.ts';
+import type { RouteService } from './route-service.ts';
 import { activeSilences, endedUnreleased, markReleased, silenced } from './silence-store.ts';
 
-export async function runReminders(db: Db, alarms: AlarmService, devices: DeviceRegistry, clock: () => number): Promise<number> {
+export async function runReminders(db: Db, alarms: AlarmService, routeService: RouteService, devices: DeviceRegistry, clock: () => number): Promise<number> {
   const now = clock();
   let n = await releaseSilences(db, devices, now);
-  const routes = [...alarms.routes.values()].filter((r) => r.enabled && (r.repeatEvery || r.escalate));
+  const routes = routeService.list().filter((r) => r.enabled && (r.repeatEvery || r.escalate));
   if (!routes.length) return n;
   const open = await db.query<AlarmRow>("select * from alarms where state = 'firing' and mode = 'active'");
   if (!open.rows.length) return n;

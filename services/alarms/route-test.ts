@@ -7,8 +7,8 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { createSmsSender } from '../notify/sms-senders.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
-import type { OrgRoute } from './alarm-service.ts';
 import { routeEgress } from './console-store.ts';
+import type { OrgRoute } from './route-store.ts';
 import { WebhookEgress } from './webhook-egress.ts';
 
 export const targetAddress = (t: Target): string => (t.type === 'webhook' ? t.url : t.to);

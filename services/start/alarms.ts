@@ -21,6 +21,8 @@ export async function startAlarms(ctx: AppContext, live: LiveFeed, now: () => nu
     onAlarmChanged: (a, kind) => live.alarm(a, kind),
   });
   ctx.alarms = alerting.alarms;
+  ctx.rules = alerting.rules;
+  ctx.routes = alerting.routes;
   // after the notifier stopped (stops run newest first): its claims are given back by saying goodbye
   if (roles.has('notifier')) {
     const membership = startMembership(ctx.db, ctx.log.child({ component: 'membership' }));

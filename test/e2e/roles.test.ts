@@ -65,7 +65,7 @@ describe.skipIf(needsPg)('ROLES split: broker+ingest in one process, api+schedul
       8000,
       'credential known to the ingest process',
     );
-    await waitFor(() => ingest.ctx.devices.get('split-1') && ingest.alerting!.alarms.rules.size === 1, 8000, 'device and rule synced');
+    await waitFor(() => ingest.ctx.devices.get('split-1') && ingest.alerting!.rules.list().length === 1, 8000, 'device and rule synced');
     await publish(c, 'devices/split-1/up', { readings: { level_cm: 120 } });
     c.end(true);
     const alarms = await waitFor(
@@ -96,7 +96,7 @@ describe.skipIf(needsPg || (!TEST_MQTT_URL && !REQUIRE_EXTERNAL))('two instances
     await sys[0].ok('POST', '/api/v1/rules', { name: 'DWD geteilt', preset: 'dwd-starkregen', scope: { deviceIds: [`${group}-rain`] } });
     for (const s of sys) {
       await waitFor(
-        async () => (await fetch(`${s.httpUrl}/readyz`)).status === 200 && s.ctx.devices.get(`${group}-rain`) && s.alerting!.alarms.rules.size === 1,
+        async () => (await fetch(`${s.httpUrl}/readyz`)).status === 200 && s.ctx.devices.get(`${group}-rain`) && s.alerting!.rules.list().length === 1,
         10_000,
         'ready and synced',
       );

@@ -2,7 +2,7 @@
 // the tokens below; every SQL statement is recorded and answers with no rows.
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { AlarmService } from '../../services/alarms/alarm-service.ts';
+import { createAlarmFeature } from '../../services/alarms/alarm-feature.ts';
 import { buildApi } from '../../services/api/app.ts';
 import type { Principal } from '../../services/auth/token-store.ts';
 import { loadConfig } from '../../services/config.ts';
@@ -38,6 +38,8 @@ export async function fakeApi(): Promise<FakeApi> {
   const db: Db = { ...q, kind: 'pglite', timescale: false, transaction: (fn) => fn(q), ping: async () => true, close: async () => {} };
   const config = loadConfig({ ADMIN_TOKEN: 'x'.repeat(32), DATA_DIR: '/nonexistent', PUBLIC_URL: 'http://127.0.0.1:8080' });
   const devices = new DeviceRegistry(db);
+  const { alarms, rules, routes } = createAlarmFeature(db, devices, { publicUrl: config.publicUrl, now: Date.now });
+  const alarmParts = { alarms, rules, routes };
   const tokens = { verify: async (t: string) => TOKENS[t] ?? null } as unknown as AppContext['tokens'];
   const ctx: AppContext = {
     config,
@@ -50,7 +52,7 @@ export async function fakeApi(): Promise<FakeApi> {
     codecSandbox: {} as AppContext['codecSandbox'],
     brokerReady: () => true,
     draining: () => false,
-    alarms: new AlarmService(db, devices, config.publicUrl, Date.now),
+    ...alarmParts,
     codecs: new CodecStore(db),
   };
   const app = await buildApi(ctx, ctx.log);

@@ -36,11 +36,11 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
   // /api/v1/orgs/{org}/open-data and the public /sta/v1.1 (services/opendata/)
   await openDataRoutes(app, ctx);
   // the alarm role's resources, in processes that run it
-  const alarms = ctx.alarms;
-  if (alarms) {
-    await app.register(ruleRoutes, { prefix: `${V1}/rules`, ctx, alarms });
-    await app.register(notificationRouteRoutes, { prefix: `${V1}/routes`, ctx, alarms });
-    await app.register(routeTestRoutes, { prefix: `${V1}/routes`, ctx, alarms });
+  const { alarms, rules, routes } = ctx;
+  if (alarms && rules && routes) {
+    await app.register(ruleRoutes, { prefix: `${V1}/rules`, ctx, rules });
+    await app.register(notificationRouteRoutes, { prefix: `${V1}/routes`, ctx, routes });
+    await app.register(routeTestRoutes, { prefix: `${V1}/routes`, ctx, routes, now: alarms.now });
     await app.register(silenceRoutes, { prefix: `${V1}/silences`, ctx, alarms });
     await app.register(alarmRoutes, { prefix: `${V1}/alarms`, ctx, alarms });
     await app.register(capRoutes, { prefix: `${V1}/cap`, ctx, alarms });

@@ -3,7 +3,8 @@
 import type { z } from 'zod';
 import type { Target } from '../../../alerts/channels/types.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
-import type { AlarmService, OrgRoute } from '../../alarms/alarm-service.ts';
+import type { RouteService } from '../../alarms/route-service.ts';
+import type { OrgRoute } from '../../alarms/route-store.ts';
 import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import type { Principal } from '../../auth/token-store.ts';
@@ -35,7 +36,7 @@ export function redactRoute(r: OrgRoute): z.output<typeof routeOut> {
   return { ...rest, targets: red(r.targets), ...(escalate ? { escalate: { after: escalate.after, targets: red(escalate.targets) } } : {}) };
 }
 
-export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
+export const notificationRouteRoutes: ApiRoutes<{ routes: RouteService }> = async (app, { ctx, routes }) => {
   const egress = new WebhookEgress(ctx.config.webhookAllowNets);
   /** A webhook target the saving token may not reach is refused at save (and again at every delivery). */
   const checkTargets = async (p: Principal, body: RouteBody): Promise<EgressScope> => {
@@ -63,16 +64,21 @@ export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = asyn
       const { org, ...body } = req.body;
       const o = orgFor(p, org);
       const scope = await checkTargets(p, body);
-      return reply.code(201).send(redactRoute(await svc.saveRoute(undefined, body, actor(p), o, scope)));
+      return reply.code(201).send(redactRoute(await routes.save(undefined, body, actor(p), o, scope)));
     },
   );
   app.get('', { schema: { tags: ['routes'], summary: 'List routes', response: responses({ 200: itemsOf(routeOut) }) } }, async (req) => {
     const p = need(req, 'read');
-    return { items: [...svc.routes.values()].filter((r) => sees(p, r.org)).map(redactRoute) };
+    return {
+      items: routes
+        .list()
+        .filter((r) => sees(p, r.org))
+        .map(redactRoute),
+    };
   });
   app.get('/:id', { schema: { tags: ['routes'], summary: 'One route', params: idParam, response: responses({ 200: routeOut }) } }, async (req) => {
     const p = need(req, 'read');
-    const r = svc.routes.get(req.params.id);
+    const r = routes.get(req.params.id);
     if (!r) throw notFound('route', req.params.id);
     assertOrg(p, r.org, 'route', req.params.id);
     return redactRoute(r);
@@ -82,13 +88,13 @@ export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = asyn
     { schema: { tags: ['routes'], summary: 'Replace a route', params: idParam, body: routeBody, response: responses({ 200: routeOut }) } },
     async (req) => {
       const p = need(req, 'routes:write');
-      const cur = svc.routes.get(req.params.id);
+      const cur = routes.get(req.params.id);
       if (!cur) throw notFound('route', req.params.id);
       assertOrg(p, cur.org, 'route', req.params.id);
       const { org, ...body } = req.body;
       const o = orgFor(p, org, cur.org);
       const scope = await checkTargets(p, body);
-      return redactRoute(await svc.saveRoute(req.params.id, body, actor(p), o, scope));
+      return redactRoute(await routes.save(req.params.id, body, actor(p), o, scope));
     },
   );
   app.delete(
@@ -96,8 +102,8 @@ export const notificationRouteRoutes: ApiRoutes<{ alarms: AlarmService }> = asyn
     { schema: { tags: ['routes'], summary: 'Delete a route', params: idParam, response: responses({ 204: noContent }) } },
     async (req, reply) => {
       const p = need(req, 'routes:write');
-      assertOrg(p, svc.routes.get(req.params.id)?.org, 'route', req.params.id);
-      if (!(await svc.deleteRoute(req.params.id, actor(p)))) throw notFound('route', req.params.id);
+      assertOrg(p, routes.get(req.params.id)?.org, 'route', req.params.id);
+      if (!(await routes.delete(req.params.id, actor(p)))) throw notFound('route', req.params.id);
       return reply.code(204).send();
     },
   );

@@ -3,9 +3,8 @@ import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PresetSchema, RuleBodySchema } from '../../../alerts/rules/rule-body-schema.ts';
-import type { AlarmService } from '../../alarms/alarm-service.ts';
-import { RuleInvalid } from '../../alarms/alarm-service.ts';
 import { BACKTEST_MAX_MS, backtestRule } from '../../alarms/backtest.ts';
+import { RuleInvalid, type RuleService } from '../../alarms/rule-service.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import { backtestOut, ruleOut } from '../alarm-schemas.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
@@ -56,7 +55,7 @@ function ruleError(e: unknown): never {
   throw e;
 }
 
-export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx, alarms: svc }) => {
+export const ruleRoutes: ApiRoutes<{ rules: RuleService }> = async (app, { ctx, rules }) => {
   app.post(
     '',
     {
@@ -66,17 +65,17 @@ export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx
     async (req, reply) => {
       const p = need(req, 'rules:write');
       const { org, rest } = splitOrg(req.body as Record<string, unknown>);
-      const rule = await svc.createRule(rest, actor(p), orgFor(p, org)).catch(ruleError);
+      const rule = await rules.create(rest, actor(p), orgFor(p, org)).catch(ruleError);
       return reply.code(201).send(rule);
     },
   );
   app.get('', { schema: { tags: ['rules'], summary: 'List rules', response: responses({ 200: itemsOf(ruleOut) }) } }, async (req) => {
     const p = need(req, 'read');
-    return { items: [...svc.rules.values()].filter((r) => sees(p, r.org)) };
+    return { items: rules.list().filter((r) => sees(p, r.org)) };
   });
   app.get('/:id', { schema: { tags: ['rules'], summary: 'One rule', params: idParam, response: responses({ 200: ruleOut }) } }, async (req) => {
     const p = need(req, 'read');
-    const r = svc.rules.get(req.params.id);
+    const r = rules.get(req.params.id);
     if (!r) throw notFound('rule', req.params.id);
     assertOrg(p, r.org, 'rule', req.params.id);
     return r;
@@ -95,10 +94,10 @@ export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx
     },
     async (req) => {
       const p = need(req, 'rules:write');
-      const cur = svc.rules.get(req.params.id);
+      const cur = rules.get(req.params.id);
       assertOrg(p, cur?.org, 'rule', req.params.id);
       const { org, rest } = splitOrg(req.body as Record<string, unknown>);
-      const r = await svc.updateRule(req.params.id, rest, actor(p), org === undefined ? undefined : orgFor(p, org, cur?.org)).catch(ruleError);
+      const r = await rules.update(req.params.id, rest, actor(p), org === undefined ? undefined : orgFor(p, org, cur?.org)).catch(ruleError);
       if (!r) throw notFound('rule', req.params.id);
       return r;
     },
@@ -108,8 +107,8 @@ export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx
     { schema: { tags: ['rules'], summary: 'Delete a rule; its open alarms are closed', params: idParam, response: responses({ 204: noContent }) } },
     async (req, reply) => {
       const p = need(req, 'rules:write');
-      assertOrg(p, svc.rules.get(req.params.id)?.org, 'rule', req.params.id);
-      if (!(await svc.deleteRule(req.params.id, actor(p)))) throw notFound('rule', req.params.id);
+      assertOrg(p, rules.get(req.params.id)?.org, 'rule', req.params.id);
+      if (!(await rules.delete(req.params.id, actor(p)))) throw notFound('rule', req.params.id);
       return reply.code(204).send();
     },
   );
@@ -126,7 +125,7 @@ export const ruleRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { ctx
     },
     async (req) => {
       const p = need(req, 'read');
-      const found = svc.rules.get(req.params.id);
+      const found = rules.get(req.params.id);
       if (!found) throw notFound('rule', req.params.id);
       assertOrg(p, found.org, 'rule', req.params.id);
       const { org: ruleOrg, ...rule } = found;

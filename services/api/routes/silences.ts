@@ -1,6 +1,6 @@
 // Silences (maintenance windows): alarms are still recorded, their notifications held. [docs/api.md Endpoints]
 import type { AlarmService } from '../../alarms/alarm-service.ts';
-import { newId } from '../../alarms/alarm-service.ts';
+import { newId } from '../../alarms/ids.ts';
 import { silenceBody } from '../../alarms/silence-schema.ts';
 import { cancelSilence, createSilence, listSilences } from '../../alarms/silence-store.ts';
 import { silenceOut } from '../alarm-schemas.ts';

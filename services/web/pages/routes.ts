@@ -2,9 +2,9 @@
 // 3 Regeln"), how the deliveries to each target went in the last 7 days, and a test message per target.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Target } from '../../../alerts/channels/types.ts';
-import type { OrgRoute } from '../../alarms/alarm-service.ts';
 import { devicesInScope } from '../../alarms/backtest.ts';
 import { deliveriesByTarget } from '../../alarms/console-store.ts';
+import type { OrgRoute } from '../../alarms/route-store.ts';
 import { sendTestMessage, targetAddress } from '../../alarms/route-test.ts';
 import { sees } from '../../api/auth.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
@@ -28,6 +28,14 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
     if (!ctx.alarms) throw new WebNotFound();
     return ctx.alarms;
   };
+  const ruleSvc = () => {
+    if (!ctx.rules) throw new WebNotFound();
+    return ctx.rules;
+  };
+  const routeSvc = () => {
+    if (!ctx.routes) throw new WebNotFound();
+    return ctx.routes;
+  };
 
   /** Stations and rules a route matches: its municipality's stations by id and tags, the active rules on them. */
   const matches = (r: OrgRoute) => {
@@ -38,14 +46,16 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
           x.org === r.org && (!r.match.deviceIds || r.match.deviceIds.includes(x.id)) && Object.entries(r.match.tags ?? {}).every(([k, v]) => x.tags[k] === v),
       );
     const ids = new Set(stations.map((x) => x.id));
-    const rules = [...svc().rules.values()].filter(
-      (x) =>
-        x.org === r.org &&
-        x.enabled !== false &&
-        x.mode === 'active' &&
-        (!r.match.ruleIds || r.match.ruleIds.includes(x.id)) &&
-        devicesInScope(ctx.devices, x.scope, x.org).some((s) => ids.has(s.id)),
-    );
+    const rules = ruleSvc()
+      .list()
+      .filter(
+        (x) =>
+          x.org === r.org &&
+          x.enabled !== false &&
+          x.mode === 'active' &&
+          (!r.match.ruleIds || r.match.ruleIds.includes(x.id)) &&
+          devicesInScope(ctx.devices, x.scope, x.org).some((s) => ids.has(s.id)),
+      );
     return { stations, rules };
   };
 
@@ -53,7 +63,10 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
     const v = view(req);
     const { i } = v;
     const w = rt(i);
-    const routes = [...svc().routes.values()].filter((r) => sees(p, r.org)).sort((a, b) => a.name.localeCompare(b.name));
+    const routes = routeSvc()
+      .list()
+      .filter((r) => sees(p, r.org))
+      .sort((a, b) => a.name.localeCompare(b.name));
     const stats = await deliveriesByTarget(
       ctx.db,
       routes.map((r) => r.id),
@@ -90,7 +103,7 @@ ${cards.length ? cards : html`<p class="muted">${w('routes_empty')}</p>`}</secti
   app.post('/routes/:id/test', async (req, reply) => {
     const p = needUser(req, 'routes:write');
     checkCsrf(req);
-    const r = svc().routes.get((req.params as { id: string }).id);
+    const r = routeSvc().get((req.params as { id: string }).id);
     if (!r || !sees(p, r.org)) throw new WebNotFound();
     const all = [...r.targets, ...(r.escalate?.targets ?? [])];
     const t = all[Number(field(req.body, 'target'))];

@@ -3,9 +3,10 @@
 // Rules are parsed, saved and backtested by the same service functions as /api/v1/rules.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Rule, RuleIssue } from '../../../alerts/rules/rule-types.ts';
-import { type OrgRule, RuleInvalid } from '../../alarms/alarm-service.ts';
 import { BACKTEST_MAX_MS, backtestRule, devicesInScope } from '../../alarms/backtest.ts';
 import { lastReadingAt } from '../../alarms/console-store.ts';
+import { RuleInvalid } from '../../alarms/rule-service.ts';
+import type { OrgRule } from '../../alarms/rule-store.ts';
 import { sees } from '../../api/auth.ts';
 import { DEFAULT_ORG } from '../../auth/orgs.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
@@ -29,8 +30,12 @@ export async function rulePages(app: FastifyInstance, d: WebDeps) {
     if (!ctx.alarms) throw new WebNotFound();
     return ctx.alarms;
   };
+  const ruleSvc = () => {
+    if (!ctx.rules) throw new WebNotFound();
+    return ctx.rules;
+  };
   const ruleOf = (p: Principal, id: string): OrgRule => {
-    const r = svc().rules.get(id);
+    const r = ruleSvc().get(id);
     if (!r || !sees(p, r.org)) throw new WebNotFound();
     return r;
   };
@@ -79,7 +84,10 @@ export async function rulePages(app: FastifyInstance, d: WebDeps) {
     const { i } = v;
     const w = rt(i);
     const q = req.query as Record<string, string | undefined>;
-    const rules = [...svc().rules.values()].filter((r) => sees(p, r.org)).sort((a, b) => a.name.localeCompare(b.name));
+    const rules = ruleSvc()
+      .list()
+      .filter((r) => sees(p, r.org))
+      .sort((a, b) => a.name.localeCompare(b.name));
     const open = await svc().list({ state: 'active', limit: 1000, org: p.org });
     const rows = [];
     for (const r of rules) {
@@ -181,7 +189,7 @@ ${extra}${o.previewData ? jsonBlock('preview-data', o.previewData) : ''}</sectio
     const { input, issues } = ruleInput(form);
     let def: Rule | undefined;
     try {
-      def = { ...svc().parseRule(input), id: rule?.id ?? 'preview' };
+      def = { ...ruleSvc().parse(input), id: rule?.id ?? 'preview' };
     } catch (e) {
       if (!(e instanceof RuleInvalid)) throw e;
       issues.push(...e.issues);
@@ -190,10 +198,10 @@ ${extra}${o.previewData ? jsonBlock('preview-data', o.previewData) : ''}</sectio
     const actor = `web:${p.session.user.login}`;
     if (field(req.body, 'action') === 'save') {
       if (rule) {
-        await svc().updateRule(rule.id, input, actor);
+        await ruleSvc().update(rule.id, input, actor);
         return { redirect: `/rules/${encodeURIComponent(rule.id)}?ok=saved` };
       }
-      const created = await svc().createRule(input, actor, org);
+      const created = await ruleSvc().create(input, actor, org);
       return { redirect: `/rules?ok=created#${created.id}` };
     }
     const period = await periodOf(form, org, req.web.i);
@@ -254,7 +262,7 @@ ${extra}${o.previewData ? jsonBlock('preview-data', o.previewData) : ''}</sectio
     checkCsrf(req);
     const rule = ruleOf(p, (req.params as { id: string }).id);
     const mode = field(req.body, 'mode') === 'shadow' ? 'shadow' : 'active';
-    await svc().updateRule(rule.id, { mode }, `web:${p.session.user.login}`);
+    await ruleSvc().update(rule.id, { mode }, `web:${p.session.user.login}`);
     return reply.redirect(`/rules?ok=${mode}`, 303);
   });
 }

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type SilenceMatch, silenceMatches } from '../../../alerts/routing/route-schema.ts';
 import type { Alarm } from '../../../alerts/types.ts';
-import { newId } from '../../alarms/alarm-service.ts';
+import { newId } from '../../alarms/ids.ts';
 import { silenceBody } from '../../alarms/silence-schema.ts';
 import { cancelSilence, createSilence, listSilences } from '../../alarms/silence-store.ts';
 import { sees } from '../../api/auth.ts';
@@ -58,9 +58,17 @@ export async function silencePages(app: FastifyInstance, d: WebDeps) {
     if (!ctx.alarms) throw new WebNotFound();
     return ctx.alarms;
   };
+  const ruleSvc = () => {
+    if (!ctx.rules) throw new WebNotFound();
+    return ctx.rules;
+  };
   const orgOf = (p: Principal) => p.org ?? DEFAULT_ORG;
   const devicesOf = (org: string) => ctx.devices.list().filter((x) => x.org === org);
-  const rulesOf = (org: string) => [...svc().rules.values()].filter((r) => r.org === org).sort((a, b) => a.name.localeCompare(b.name));
+  const rulesOf = (org: string) =>
+    ruleSvc()
+      .list()
+      .filter((r) => r.org === org)
+      .sort((a, b) => a.name.localeCompare(b.name));
 
   /** Open alarms and stations of `org` a silence with this match would hold. */
   const held = async (match: SilenceMatch, org: string): Promise<{ alarms: Alarm[]; stations: Device[] }> => {
@@ -81,7 +89,7 @@ export async function silencePages(app: FastifyInstance, d: WebDeps) {
   const matchText = (m: SilenceMatch, org: string): string => {
     const parts: string[] = [];
     if (m.deviceIds) parts.push(m.deviceIds.map((id) => ctx.devices.get(id)?.name ?? id).join(', '));
-    if (m.ruleIds) parts.push(m.ruleIds.map((id) => svc().rules.get(id)?.name ?? id).join(', '));
+    if (m.ruleIds) parts.push(m.ruleIds.map((id) => ruleSvc().get(id)?.name ?? id).join(', '));
     if (m.tags)
       parts.push(
         Object.entries(m.tags)

@@ -77,7 +77,7 @@ const DWD_STUFE: Record<string, number> = { minor: 1, moderate: 2, severe: 3, ex
 /** Threshold lines of the rules that watch this device's metric (same scope test as the rule engine's). */
 function linesFor(d: WebDeps, dev: Device, metric: string, i: I18n): Line[] {
   const out: Line[] = [];
-  for (const r of d.ctx.alarms?.rules.values() ?? []) {
+  for (const r of d.ctx.rules?.list() ?? []) {
     if (r.org !== dev.org || r.enabled === false || r.mode !== 'active' || r.metric !== metric) continue;
     if (r.scope.deviceIds && !r.scope.deviceIds.includes(dev.id)) continue;
     if (!Object.entries(r.scope.tags ?? {}).every(([k, v]) => dev.tags[k] === v)) continue;
