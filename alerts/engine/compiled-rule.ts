@@ -30,6 +30,8 @@ export interface CompiledRule {
   deviceIds?: Set<string>;
   /** accumulation with intensityCap: micro-units of rain per hour a reading may count at most */
   capMicroPerHour?: number;
+  /** metrics of the levels' confirming conditions (`and`), with how long their series must be kept */
+  andMetrics: Map<string, number>;
 }
 
 function compileLevel(rule: Rule, sign: 1 | -1, l: RuleLevel): CompiledLevel {
@@ -44,7 +46,11 @@ export function compileRule(rule: Rule): CompiledRule {
   const levels = rule.levels.map((l) => compileLevel(rule, sign, l)).sort((a, b) => b.rank - a.rank || a.windowMs - b.windowMs);
   const longest = Math.max(0, ...levels.map((l) => l.windowMs));
   const windowed = rule.kind === 'rate' || rule.kind === 'accumulation';
+  const andMetrics = new Map<string, number>();
+  for (const l of levels)
+    if (l.and) andMetrics.set(l.and.metric, Math.max(andMetrics.get(l.and.metric) ?? 0, l.and.windowMs ? l.and.windowMs + 1 + RETAIN_MARGIN_MS : 0));
   return {
+    andMetrics,
     rule,
     levels,
     ranks: [...new Set(levels.map((l) => l.rank))].sort((a, b) => a - b),

@@ -33,14 +33,19 @@ function levelMicro(cr: CompiledRule, l: CompiledLevel, s: Series | undefined, t
   }
 }
 
-function outcome(cr: CompiledRule, signed: (number | undefined)[], active: boolean): Measurement {
+/** Whether a level's confirming condition (`and`) holds now; levels without one always pass. */
+export type Confirms = (l: CompiledLevel) => boolean;
+
+/** A level with a confirming condition needs it to enter, not to stay: the gauge confirmed the forecast once,
+ *  and the alarm then lasts as long as the forecast does (with its hysteresis). [docs/warning-logic.md] */
+function outcome(cr: CompiledRule, signed: (number | undefined)[], active: boolean, confirms?: Confirms): Measurement {
   let entryRank = -1;
   let holdRank = -1;
   if (active) {
     cr.levels.forEach((l, i) => {
       const v = signed[i];
       if (v === undefined) return;
-      if (v >= l.enter && l.rank > entryRank) entryRank = l.rank;
+      if (v >= l.enter && l.rank > entryRank && (!l.and || (confirms?.(l) ?? false))) entryRank = l.rank;
       if (v >= l.hold && l.rank > holdRank) holdRank = l.rank;
     });
   }
@@ -48,12 +53,12 @@ function outcome(cr: CompiledRule, signed: (number | undefined)[], active: boole
 }
 
 /** `active` false (rule disabled, device out of scope) makes nothing hold, so open alarms clear. */
-export function measure(cr: CompiledRule, s: Series | undefined, t: number, active: boolean): Measurement {
+export function measure(cr: CompiledRule, s: Series | undefined, t: number, active: boolean, confirms?: Confirms): Measurement {
   const signed = cr.levels.map((l) => {
     const m = levelMicro(cr, l, s, t);
     return m === undefined ? undefined : cr.sign * m;
   });
-  return outcome(cr, signed, active);
+  return outcome(cr, signed, active, confirms);
 }
 
 export function measureOffline(cr: CompiledRule, silenceMs: number, active: boolean): Measurement {

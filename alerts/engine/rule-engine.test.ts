@@ -356,3 +356,47 @@ describe('rule and scope changes', () => {
     expect(kinds(e.tick(T0 + 30 * MIN))).toEqual(['resolved severe']); // … for clear.for (15 min)
   });
 });
+
+describe('combined rules: a forecast confirmed by a gauge of the same catchment', () => {
+  const combined = rule(
+    {
+      name: 'Starkregen Lahn-Nord',
+      kind: 'threshold',
+      metric: 'forecast_60min_mm',
+      scope: { tags: { source: 'dwd-nowcast' } },
+      levels: [
+        { severity: 'minor', threshold: 20 },
+        { severity: 'moderate', threshold: 20, and: { metric: 'rain_mm', kind: 'accumulation', window: '15m', threshold: 5 } },
+      ],
+    },
+    'fc',
+  );
+  const devices = [
+    device('nowcast-lahn', { source: 'dwd-nowcast', catchment: 'lahn' }),
+    device('gauge-lahn', { catchment: 'lahn' }),
+    device('gauge-far', { catchment: 'wieseck' }),
+  ];
+  const fc = (t: number, v: number) => reading('nowcast-lahn', 'forecast_60min_mm', t, v);
+
+  it('the forecast alone raises minor; the gauge in the catchment escalates the same alarm to moderate', () => {
+    const e = engineWith([combined], devices);
+    expect(kinds(e.onReading(fc(T0, 26), T0))).toEqual(['firing minor']);
+    // rain at a gauge of another catchment confirms nothing
+    expect(e.onReading(reading('gauge-far', 'rain_mm', T0 + 5 * MIN, 9), T0 + 5 * MIN)).toEqual([]);
+    e.onReading(fc(T0 + 5 * MIN, 27), T0 + 5 * MIN); // a new run every 5 min
+    e.onReading(fc(T0 + 10 * MIN, 26), T0 + 10 * MIN);
+    expect(e.onReading(reading('gauge-lahn', 'rain_mm', T0 + 10 * MIN, 3), T0 + 10 * MIN)).toEqual([]);
+    const up = e.onReading(reading('gauge-lahn', 'rain_mm', T0 + 15 * MIN, 3), T0 + 15 * MIN);
+    expect(up).toEqual([expect.objectContaining({ kind: 'escalated', severity: 'moderate', previousSeverity: 'minor', deviceId: 'nowcast-lahn', value: 26 })]);
+  });
+
+  it('the gauge alone raises nothing, and a forecast arriving after the gauge confirmed goes straight to moderate', () => {
+    const e = engineWith([combined], devices);
+    expect(e.onReading(reading('gauge-lahn', 'rain_mm', T0, 6), T0)).toEqual([]);
+    expect(kinds(e.onReading(fc(T0 + 5 * MIN, 22), T0 + 5 * MIN))).toEqual(['firing moderate']);
+  });
+
+  it('a level with a confirming condition is no duplicate of the same threshold without one', () => {
+    expect(combined.levels.map((l) => `${l.severity}${l.and ? '+and' : ''}`)).toEqual(['minor', 'moderate+and']);
+  });
+});

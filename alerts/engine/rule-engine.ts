@@ -10,9 +10,9 @@
 import { OFFLINE_METRIC, type Rule } from '../rules/rule-types.ts';
 import { type DeviceInfo, isEvaluated, type Reading, SEVERITIES, type Severity, severityRank, type Transition } from '../types.ts';
 import { type AlarmState, isIdle, newState, type Step, step } from './alarm-state.ts';
-import { type CompiledRule, compileRule, inScope } from './compiled-rule.ts';
-import { decidingLevel, levelAt, type Measurement, measure, measureOffline } from './measure.ts';
-import { Series } from './windows.ts';
+import { type CompiledRule, compileRule, inScope, THRESHOLD_LATE_MS } from './compiled-rule.ts';
+import { type Confirms, decidingLevel, levelAt, type Measurement, measure, measureOffline } from './measure.ts';
+import { Series, toMicro } from './windows.ts';
 
 export interface OpenAlarmRef {
   ruleId: string;
@@ -37,10 +37,12 @@ export interface LastSeenRef {
 
 interface Route {
   rules: CompiledRule[];
+  /** combined rules this reading may confirm (`and` on this metric), with the devices whose alarm it confirms */
+  companions: { cr: CompiledRule; targets: string[] }[];
   retainMs: number;
 }
 
-const NO_ROUTE: Route = { rules: [], retainMs: 0 };
+const NO_ROUTE: Route = { rules: [], companions: [], retainMs: 0 };
 const seriesKey = (deviceId: string, metric: string) => `${deviceId}\u0000${metric}`;
 
 /** What decides whether an alarm holds (not its name, mode or timers), key order independent: rules come
@@ -81,6 +83,10 @@ function getOrCreate<K, V>(m: Map<K, V>, key: K, make: () => V): V {
 export class RuleEngine {
   private rules = new Map<string, CompiledRule>();
   private byMetric = new Map<string, CompiledRule[]>();
+  /** rules with a confirming condition (`and`) on this metric */
+  private byAnd = new Map<string, CompiledRule[]>();
+  /** `${deviceId}\0${tag}` → the other devices with the same value of that tag (a catchment's gauges) */
+  private peers = new Map<string, string[]>();
   private offline: CompiledRule[] = [];
   private devices = new Map<string, DeviceInfo>();
   /** deviceId → metric → in-scope rules; rebuilt lazily after setRules/setDevices */
@@ -111,13 +117,18 @@ export class RuleEngine {
     const before = this.rules;
     this.rules = new Map(rules.map((r) => [r.id, compileRule(r)]));
     this.byMetric.clear();
+    this.byAnd.clear();
     this.offline = [];
     for (const cr of this.rules.values()) {
       if (cr.rule.kind === 'offline') this.offline.push(cr);
       else if (cr.rule.metric) this.byMetric.set(cr.rule.metric, [...(this.byMetric.get(cr.rule.metric) ?? []), cr]);
+      for (const m of cr.andMetrics.keys()) this.byAnd.set(m, [...(this.byAnd.get(m) ?? []), cr]);
     }
     for (const id of this.states.keys()) if (!this.rules.has(id)) this.states.delete(id);
-    for (const key of this.series.keys()) if (!this.byMetric.has(key.split('\u0000')[1])) this.series.delete(key);
+    for (const key of this.series.keys()) {
+      const metric = key.split('\u0000')[1];
+      if (!this.byMetric.has(metric) && !this.byAnd.has(metric)) this.series.delete(key);
+    }
     this.invalidate();
     const t = this.advance(now ?? -Infinity);
     const out: Transition[] = [];
@@ -181,7 +192,7 @@ export class RuleEngine {
       this.markSeen(r.deviceId, r.time);
       if (!isEvaluated(r.quality) || !Number.isFinite(r.value)) continue;
       const route = this.route(r.deviceId, r.metric);
-      if (route.rules.length === 0) continue;
+      if (route.rules.length === 0 && route.companions.length === 0) continue;
       this.seriesFor(r.deviceId, r.metric, route).insert(r.time, r.value);
       // judged at the first tick, not only at the gauge's next reading: a level already past a threshold
       // starts its `for` (or fires) right after the restart
@@ -219,10 +230,12 @@ export class RuleEngine {
     this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
     if (!isEvaluated(r.quality) || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
     const route = this.route(r.deviceId, r.metric);
-    if (route.rules.length === 0) return out;
+    if (route.rules.length === 0 && route.companions.length === 0) return out;
     const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value, early);
     if (res === 'duplicate' || res === 'stale') return out;
     for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out, time);
+    // a gauge's reading may confirm the combined alarm of its catchment's forecast device [docs/warning-logic.md]
+    for (const { cr, targets } of route.companions) for (const target of targets) this.evaluate(cr, target, t, out);
     return out;
   }
 
@@ -357,10 +370,37 @@ export class RuleEngine {
   private measureAt(cr: CompiledRule, deviceId: string, t: number): Measurement {
     const active = cr.rule.enabled && inScope(cr, deviceId, this.devices.get(deviceId)?.tags);
     if (cr.rule.kind !== 'offline') {
-      return measure(cr, this.series.get(seriesKey(deviceId, cr.rule.metric ?? '')), t, active);
+      const confirms: Confirms | undefined = cr.andMetrics.size ? (l) => this.confirmed(l.and, deviceId, t) : undefined;
+      return measure(cr, this.series.get(seriesKey(deviceId, cr.rule.metric ?? '')), t, active, confirms);
     }
     const seen = this.lastSeen.get(deviceId) ?? getOrCreate(this.watchSince, deviceId, () => t - (this.resumeSilence.get(deviceId) ?? 0));
     return measureOffline(cr, Math.max(0, t - seen), active);
+  }
+
+  /** Whether any other device sharing the alarm device's tag (its catchment) meets the confirming condition:
+   *  its rain sum over the window, or its latest value of the last hour, at or past the threshold. */
+  private confirmed(c: CompiledRule['levels'][number]['and'], deviceId: string, t: number): boolean {
+    if (!c) return true;
+    const want = toMicro(c.threshold);
+    for (const peer of this.peersOf(deviceId, c.tag)) {
+      const s = this.series.get(seriesKey(peer, c.metric));
+      if (!s) continue;
+      if (c.kind === 'accumulation') {
+        if (s.sumMicro(t, c.windowMs) >= want) return true;
+        continue;
+      }
+      const last = s.lastMicro(t);
+      if (last && last.time > t - THRESHOLD_LATE_MS && last.micro >= want) return true;
+    }
+    return false;
+  }
+
+  private peersOf(deviceId: string, tag: string): string[] {
+    return getOrCreate(this.peers, `${deviceId}\u0000${tag}`, () => {
+      const v = this.devices.get(deviceId)?.tags?.[tag];
+      if (v === undefined) return [];
+      return [...this.devices.values()].filter((d) => d.id !== deviceId && d.tags?.[tag] === v).map((d) => d.id);
+    });
   }
 
   /** `st`: the alarm's state, which remembers the level in force; an all-clear reports that level with its
@@ -391,6 +431,7 @@ export class RuleEngine {
 
   private invalidate(): void {
     this.routes.clear();
+    this.peers.clear();
     this.offlineTargets.clear();
   }
 
@@ -399,7 +440,17 @@ export class RuleEngine {
     return getOrCreate(perDevice, metric, () => {
       const tags = this.devices.get(deviceId)?.tags;
       const rules = (this.byMetric.get(metric) ?? []).filter((cr) => cr.rule.enabled && inScope(cr, deviceId, tags));
-      const route = rules.length === 0 ? NO_ROUTE : { rules, retainMs: Math.max(...rules.map((cr) => cr.retainMs)) };
+      // combined rules: this device confirms the alarms of the in-scope devices that share its tag (catchment)
+      const companions: Route['companions'] = [];
+      for (const cr of this.byAnd.get(metric) ?? []) {
+        if (!cr.rule.enabled) continue;
+        const tagsOfCr = new Set(cr.levels.filter((l) => l.and?.metric === metric).map((l) => l.and?.tag as string));
+        const targets = new Set<string>();
+        for (const tag of tagsOfCr) for (const peer of this.peersOf(deviceId, tag)) if (inScope(cr, peer, this.devices.get(peer)?.tags)) targets.add(peer);
+        if (targets.size) companions.push({ cr, targets: [...targets] });
+      }
+      const retainMs = Math.max(0, ...rules.map((cr) => cr.retainMs), ...companions.map(({ cr }) => cr.andMetrics.get(metric) ?? 0));
+      const route = rules.length === 0 && companions.length === 0 ? NO_ROUTE : { rules, companions, retainMs };
       const s = this.series.get(seriesKey(deviceId, metric));
       if (s) s.retainMs = route.retainMs; // rules changed: keep exactly what the new windows need
       return route;

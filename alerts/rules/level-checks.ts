@@ -9,6 +9,8 @@ export interface LevelLike {
   window?: string;
   windowMs: number;
   threshold: number;
+  /** a confirming condition: a level with one can hold where one without cannot */
+  and?: { metric: string; kind: string; windowMs: number; threshold: number; tag: string };
 }
 
 export interface LevelIssue {
@@ -27,6 +29,8 @@ function windowTrend(kind: RuleKind, comparison: Comparison): 1 | -1 | 0 {
 
 /** True when `hi` holds whenever `lo` holds. */
 function implies(kind: RuleKind, cmp: Comparison, lo: LevelLike, hi: LevelLike): boolean {
+  // hi also needs its confirming condition: lo can fire while that is missing (unless lo needs the same)
+  if (hi.and && JSON.stringify(hi.and) !== JSON.stringify(lo.and)) return false;
   if (kind === 'offline') return hi.windowMs <= lo.windowMs; // silence ≥ lo.window implies ≥ hi.window
   const stricterOrEqual = cmp === 'above' ? hi.threshold <= lo.threshold : hi.threshold >= lo.threshold;
   if (!stricterOrEqual) return false;
@@ -51,7 +55,7 @@ export function checkLevels(kind: RuleKind, cmp: Comparison, levels: LevelLike[]
     let reported = false; // one "can never fire" per level is enough to act on
     levels.forEach((other, j) => {
       if (j === i) return;
-      if (other.severity === lo.severity && other.windowMs === lo.windowMs) {
+      if (other.severity === lo.severity && other.windowMs === lo.windowMs && JSON.stringify(other.and) === JSON.stringify(lo.and)) {
         if (j < i) issues.push({ index: i, field: 'severity', message: `duplicate level: ${label(lo)} is already defined by levels.${j}` });
         return;
       }

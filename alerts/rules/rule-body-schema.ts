@@ -19,12 +19,22 @@ export const ScopeSchema = z
     error: 'scope needs deviceIds or at least one tag',
   });
 
+// a confirming condition on other devices of the catchment [docs/warning-logic.md Combined rules]
+const AndSchema = z.strictObject({
+  metric: z.string().min(1),
+  kind: z.enum(['threshold', 'accumulation']),
+  window: duration.optional(),
+  threshold: finite,
+  tag: z.string().min(1).max(100).default('catchment'),
+});
+
 const LevelSchema = z.strictObject({
   severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }),
   window: duration.optional(),
   threshold: finite.optional(), // required except for offline; checked in semanticIssues
   // per level: strictly past the threshold (DWD "> 25 l/m²") instead of reaching it (DWD "15–25 l/m²")
   strict: z.boolean().optional(),
+  and: AndSchema.optional(),
 });
 
 export const RuleBodySchema = z.strictObject({

@@ -39,6 +39,22 @@ function windowIssue(kind: ParsedBody['kind'], window: string | undefined): stri
   return undefined;
 }
 
+type AndBody = NonNullable<ParsedBody['levels'][number]['and']>;
+
+/** A confirming condition: a rain sum over a window, or the latest value of a known metric. */
+function andIssues(kind: ParsedBody['kind'], a: AndBody): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (kind === 'offline' || kind === 'dwd_warning')
+    out.push({ path: '', message: `and combines a measured or forecast value with a gauge; not for ${kind} rules` });
+  if (a.kind === 'accumulation' && a.metric !== 'rain_mm')
+    out.push({ path: 'metric', message: `accumulation sums rain; metric must be rain_mm, not ${JSON.stringify(a.metric)}` });
+  else if (!CANONICAL.includes(a.metric))
+    out.push({ path: 'metric', message: `unknown metric ${JSON.stringify(a.metric)}; use one of ${CANONICAL.join(', ')}` });
+  const w = windowIssue(a.kind, a.window);
+  if (w) out.push({ path: 'window', message: w });
+  return out;
+}
+
 function semanticIssues(b: ParsedBody): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const add = (path: string, message: string | undefined) => message && issues.push({ path, message });
@@ -47,6 +63,7 @@ function semanticIssues(b: ParsedBody): RuleIssue[] {
     add('intensityCap', `intensityCap caps rain sums; it only applies to kind accumulation, not ${b.kind}`);
   b.levels.forEach((l, i) => {
     add(`levels.${i}.window`, windowIssue(b.kind, l.window));
+    if (l.and) for (const x of andIssues(b.kind, l.and)) add(`levels.${i}.and${x.path ? `.${x.path}` : ''}`, x.message);
     if (l.threshold === undefined && b.kind !== 'offline') add(`levels.${i}.threshold`, 'threshold is required');
     // [DWD Warnstufen 1–4]
     else if (b.kind === 'dwd_warning' && !(Number.isInteger(l.threshold) && (l.threshold ?? 0) >= 1 && (l.threshold ?? 0) <= 4))
@@ -77,6 +94,16 @@ function normaliseLevels(b: ParsedBody) {
       windowMs,
       threshold,
       ...(l.strict && b.kind !== 'offline' && { strict: true }),
+      ...(l.and && {
+        and: {
+          metric: l.and.metric,
+          kind: l.and.kind,
+          ...(l.and.window !== undefined && { window: l.and.window }),
+          windowMs: l.and.window === undefined ? 0 : (tryParseDuration(l.and.window) ?? 0),
+          threshold: l.and.threshold,
+          tag: l.and.tag,
+        },
+      }),
       source: l,
     };
   });

@@ -19,6 +19,22 @@ export interface RuleScope {
   tags?: Record<string, string>;
 }
 
+/** A second condition a level needs before it can fire: a reading of another device of the same catchment (the
+ *  devices sharing the alarm device's `tag`, default `catchment`) confirms what the rule's own metric says, e.g. a
+ *  gauge that has measured ≥ 5 mm in 15 min under a radar forecast of ≥ 20 mm in 60 min. It gates entering the
+ *  level, not staying in it. [docs/warning-logic.md Combined rules] */
+export interface LevelCondition {
+  metric: string;
+  /** threshold: the latest value (of the last hour); accumulation: the rain sum over `window` */
+  kind: 'threshold' | 'accumulation';
+  window?: string;
+  /** 0 for threshold */
+  windowMs: number;
+  threshold: number;
+  /** the device tag whose value the confirming devices share with the alarm's device */
+  tag: string;
+}
+
 export interface RuleLevel {
   severity: Severity;
   /** as given, e.g. "1h"; absent for threshold rules */
@@ -29,6 +45,8 @@ export interface RuleLevel {
   threshold: number;
   /** true: the value must be strictly past the threshold (DWD "> 25 mm"); false/absent: reaching it fires (≥ 15 mm) */
   strict?: boolean;
+  /** the level fires only when this holds too (a forecast confirmed by a gauge) */
+  and?: LevelCondition;
 }
 
 export interface RuleDefinition {
@@ -63,7 +81,7 @@ export const INTENSITY_LOOKBACK_MS = 3_600_000;
 
 /** How far back a rule needs stored readings: its longest window, plus the look-back of a capped sum. */
 export function ruleLookbackMs(rule: Pick<RuleDefinition, 'levels' | 'intensityCap'>): number {
-  const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
+  const longest = Math.max(0, ...rule.levels.map((l) => Math.max(l.windowMs, l.and?.windowMs ?? 0)));
   return longest + (rule.intensityCap !== undefined ? INTENSITY_LOOKBACK_MS : 0);
 }
 

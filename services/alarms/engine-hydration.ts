@@ -29,7 +29,9 @@ export async function hydrateEngine(
   source: EngineStateSource,
   now: number,
 ): Promise<{ readings: number; openAlarms: number }> {
-  const metrics = [...new Set(rules.map((r) => r.metric).filter((m): m is string => !!m))];
+  // a combined level's confirming condition reads another metric (a catchment's gauges) [docs/warning-logic.md]
+  const andMetrics = rules.flatMap((r) => r.levels.map((l) => l.and?.metric));
+  const metrics = [...new Set([...rules.map((r) => r.metric), ...andMetrics].filter((m): m is string => !!m))];
   const longest = Math.max(MIN_LOOKBACK_MS, ...rules.map(ruleLookbackMs));
   const since = now - longest - SLACK_MS;
   const readings = metrics.length ? await source.readingsSince(since, metrics) : [];

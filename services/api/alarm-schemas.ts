@@ -19,7 +19,26 @@ export const ruleOut = z
     metric: z.string().optional(),
     comparison: z.enum(['above', 'below']),
     scope,
-    levels: z.array(z.object({ severity, window: z.string().optional(), windowMs: z.number(), threshold: z.number(), strict: z.boolean().optional() })),
+    levels: z.array(
+      z.object({
+        severity,
+        window: z.string().optional(),
+        windowMs: z.number(),
+        threshold: z.number(),
+        strict: z.boolean().optional(),
+        // a combined level: fires only when a device of the same catchment confirms [docs/warning-logic.md]
+        and: z
+          .object({
+            metric: z.string(),
+            kind: z.enum(['threshold', 'accumulation']),
+            window: z.string().optional(),
+            windowMs: z.number(),
+            threshold: z.number(),
+            tag: z.string(),
+          })
+          .optional(),
+      }),
+    ),
     for: z.string(),
     forMs: z.number(),
     clear: z.object({ hysteresis: z.number(), for: z.string(), forMs: z.number() }),
