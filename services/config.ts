@@ -189,6 +189,8 @@ const schema = z.object({
     .regex(/^(none|https?:\/\/.+)$/, 'DWD_RADAR_BINARY_URL must be an http(s) folder URL or none')
     .default('https://opendata.dwd.de/weather/radar/composite/rv'),
   DWD_RADAR_INTERVAL: seconds('DWD_RADAR_INTERVAL', 1, 600).default(60),
+  // how far back (seconds) the worker looks for the newest run not yet processed; the DWD keeps about 2 days
+  DWD_RADAR_LOOKBACK: seconds('DWD_RADAR_LOOKBACK', 300, 172_800).default(1800),
   DWD_FETCH_TIMEOUT: seconds('DWD_FETCH_TIMEOUT', 1, 300).default(20),
   DWD_FETCH_RETRIES: z.string().regex(/^\d$/, 'DWD_FETCH_RETRIES must be 0–9').transform(Number).default(2),
   MAP_TILES_URL: z
@@ -316,7 +318,7 @@ export interface Config {
 /** DWD inputs. [docs/dwd.md] */
 export interface DwdConfig {
   warnings: { mode: 'off' | 'http' | 'folder'; url: string; dir: string; intervalMs: number };
-  radar: { mode: 'off' | 'http'; url: string; binaryUrl: string; intervalMs: number };
+  radar: { mode: 'off' | 'http'; url: string; binaryUrl: string; intervalMs: number; lookbackMs: number };
   /** org → warncell: DWD_WARNCELLS, else 8 + the AGS of the org's CAP_ARS */
   warncells: Readonly<Record<string, string>>;
   fetch: { timeoutMs: number; retries: number; backoffMs: number };
@@ -408,6 +410,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         url: e.DWD_RADAR_URL,
         binaryUrl: e.DWD_RADAR_BINARY_URL === 'none' ? '' : e.DWD_RADAR_BINARY_URL,
         intervalMs: e.DWD_RADAR_INTERVAL * 1000,
+        lookbackMs: e.DWD_RADAR_LOOKBACK * 1000,
       },
       warncells: { ...Object.fromEntries(Object.entries(e.CAP_ARS).map(([org, ars]) => [org, warncellOfArs(ars)])), ...e.DWD_WARNCELLS },
       fetch: { timeoutMs: e.DWD_FETCH_TIMEOUT * 1000, retries: e.DWD_FETCH_RETRIES, backoffMs: 1000 },

@@ -11,6 +11,8 @@ export interface RadarJob {
   /** folder of DE1200_RV<yymmddHHMM>.tar.bz2 (binary), tried when the HDF5 run is missing or broken; '' = none */
   binaryUrl: string;
   intervalMs: number;
+  /** runs looked for, newest first, this far back (DWD_RADAR_LOOKBACK; default 30 min) */
+  lookbackMs?: number;
 }
 
 export interface NowcastRun {
@@ -24,7 +26,7 @@ export interface NowcastRun {
 
 const STEP = 5 * 60_000;
 /** runs looked for, newest first: a run appears some minutes after its base time */
-const LOOKBACK = 6;
+const DEFAULT_LOOKBACK_MS = 30 * 60_000;
 const MAX_TAR_BYTES = 128 * 1024 * 1024;
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -73,7 +75,8 @@ export class RadarPoller {
   async poll(now: number): Promise<NowcastRun | undefined> {
     const newest = Math.floor(now / STEP) * STEP;
     const errors: string[] = [];
-    for (let k = 0; k < LOOKBACK; k++) {
+    const lookback = Math.max(1, Math.floor((this.job.lookbackMs ?? DEFAULT_LOOKBACK_MS) / STEP));
+    for (let k = 0; k < lookback; k++) {
       const t = newest - k * STEP;
       if (t <= this.lastRun) return undefined;
       for (const format of ['hdf5', 'binary'] as const) {
