@@ -82,6 +82,12 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
 
   await app.register(async (pages) => {
     pages.decorateRequest('web', null as never);
+    // Pages, form posts, live streams and the pages' own JSON are the console, not the API: they answer a
+    // browser with a session cookie, so /openapi.json leaves them out. Their JSON routes still carry a
+    // response schema (console-schemas.ts). [docs/api.md]
+    pages.addHook('onRoute', (r) => {
+      r.schema = { ...r.schema, hide: true };
+    });
     const csp = contentSecurityPolicy(ctx.config.mapTiles.url);
     pages.addHook('onRequest', async (req, reply) => {
       const q = req.query as Record<string, string | undefined>;

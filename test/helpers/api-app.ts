@@ -1,6 +1,6 @@
 // The HTTP API built on fakes, for app.inject() tests: no port, no database, no broker. Requests carry one of
 // the tokens below; every SQL statement is recorded and answers with no rows.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { pino } from 'pino';
 import { createAlarmFeature } from '../../services/alarms/alarm-feature.ts';
 import { buildApi } from '../../services/api/app.ts';
@@ -11,6 +11,8 @@ import type { Db, Queryable } from '../../services/db/db.ts';
 import { DeviceRegistry } from '../../services/devices/device-registry.ts';
 import { CodecStore } from '../../services/ingest/codec-store.ts';
 import { createMetrics } from '../../services/metrics.ts';
+import { LiveFeed } from '../../services/web/feed.ts';
+import { webConsole } from '../../services/web/index.ts';
 
 export const TOKENS: Record<string, Principal> = {
   admin: { tokenId: 1, name: 'admin', role: 'admin', org: null },
@@ -20,13 +22,16 @@ export const TOKENS: Record<string, Principal> = {
 
 export interface FakeApi {
   app: FastifyInstance;
+  /** the web console's routes as registered (with `console: true`) */
+  consoleRoutes: RouteOptions[];
   /** SQL statements run so far, in order */
   sql: string[];
   /** app.inject with a bearer token of TOKENS (default admin) */
   call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, as?: keyof typeof TOKENS): Promise<{ status: number; body: any }>;
 }
 
-export async function fakeApi(): Promise<FakeApi> {
+/** `console`: the web console's pages too, on the same app (as `startApi` builds it). */
+export async function fakeApi(o: { console?: boolean } = {}): Promise<FakeApi> {
   const sql: string[] = [];
   const q: Queryable = {
     async query<T>(text: string) {
@@ -56,9 +61,15 @@ export async function fakeApi(): Promise<FakeApi> {
     codecs: new CodecStore(db),
   };
   const app = await buildApi(ctx, ctx.log);
+  const consoleRoutes: RouteOptions[] = [];
+  if (o.console) {
+    app.addHook('onRoute', (r) => void consoleRoutes.push(r));
+    await app.register(webConsole, { ctx, feed: new LiveFeed() });
+  }
   await app.ready();
   return {
     app,
+    consoleRoutes,
     sql,
     async call(method, url, body, as = 'admin') {
       const r = await app.inject({ method, url, headers: { authorization: `Bearer ${as}` }, ...(body === undefined ? {} : { payload: body as object }) });

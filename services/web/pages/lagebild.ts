@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Alarm, SEVERITIES } from '../../../alerts/types.ts';
 import { allowed } from '../../auth/roles.ts';
+import { stationsJson } from '../console-schemas.ts';
 import { needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { type Html, html, jsonBlock } from '../html.ts';
 import type { I18n } from '../i18n.ts';
@@ -178,7 +179,8 @@ ${jsonBlock('lagebild-data', {
     return reply.type('text/html; charset=utf-8').send(body.replaceAll(CSRF_SLOT, own.session?.csrf ?? ''));
   });
 
-  app.get('/stations.json', async (req, reply) => {
+  // the cached body is sent as it was serialised; the schema names its shape
+  app.get('/stations.json', { schema: { response: { 200: stationsJson } } }, async (req, reply) => {
     const body = await cached(cacheKey(req, 'stations'), async () => JSON.stringify({ stations: (await data(req)).st }));
     return reply.type('application/json; charset=utf-8').send(body);
   });

@@ -6,6 +6,7 @@ import { type Alarm, ENDED_STATES, isEvaluated, METRIC_UNITS, qualityFlags, type
 import { sees } from '../../api/auth.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { deviceHealth, latestValues, metricsOf, rawReadings } from '../../devices/readings.ts';
+import { chartsJson, latestJson } from '../console-schemas.ts';
 import { needUser, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
 import { type Html, html, jsonBlock } from '../html.ts';
 import type { I18n } from '../i18n.ts';
@@ -309,7 +310,7 @@ ${jsonBlock('station-data', {
   });
 
   /** the charts of a preset range again, for a station page that heard of new readings (live, without reload) */
-  app.get('/stations/:id/charts.json', async (req) => {
+  app.get('/stations/:id/charts.json', { schema: { response: { 200: chartsJson } } }, async (req) => {
     const p = needUser(req);
     const dev = device(req, p.org);
     const { i } = view(req);
@@ -321,7 +322,7 @@ ${jsonBlock('station-data', {
   });
 
   /** the newest value of each metric (last 7 days) and last seen: what the Lagebild's popup shows when opened */
-  app.get('/stations/:id/latest.json', async (req) => {
+  app.get('/stations/:id/latest.json', { schema: { response: { 200: latestJson } } }, async (req) => {
     const p = needUser(req);
     const dev = device(req, p.org);
     const now = Date.now();
