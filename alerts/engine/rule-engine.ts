@@ -218,42 +218,58 @@ export class RuleEngine {
   }
 
   onReading(r: Reading, now: number): Transition[] {
+    const out: Transition[] = [];
+    this.readingInto(r, now, out);
+    return out;
+  }
+
+  private readingInto(r: Reading, now: number, out: Transition[]): void {
     const t = this.advance(now);
     // A reading stamped ahead of the clock (a device clock a few minutes fast, inside the ingest tolerance) is
     // evaluated now, at the clock; it stays a reading of its own even when several share that instant.
     // Re-deliveries never get here: the store passes on only rows it newly inserted.
     const early = r.time > t;
     const time = early ? t : r.time;
-    const out: Transition[] = [];
     this.markSeen(r.deviceId, time);
     if (Number.isFinite(t) && t > (this.heardAt.get(r.deviceId) ?? -Infinity)) this.heardAt.set(r.deviceId, t);
-    this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
-    if (!isEvaluated(r.quality) || !Number.isFinite(r.value) || !Number.isFinite(time)) return out;
+    if (this.offline.length > 0) this.reviewOffline(r.deviceId, t, out); // any uplink, even a flagged one, ends the silence
+    if (!isEvaluated(r.quality) || !Number.isFinite(r.value) || !Number.isFinite(time)) return;
     const route = this.route(r.deviceId, r.metric);
-    if (route.rules.length === 0 && route.companions.length === 0) return out;
+    if (route.rules.length === 0 && route.companions.length === 0) return;
     const res = this.seriesFor(r.deviceId, r.metric, route).insert(time, r.value, early);
-    if (res === 'duplicate' || res === 'stale') return out;
+    if (res === 'duplicate' || res === 'stale') return;
     for (const cr of route.rules) if (time > t - cr.horizonMs) this.evaluate(cr, r.deviceId, t, out, time);
     // a gauge's reading may confirm the combined alarm of its catchment's forecast device [docs/warning-logic.md]
     for (const { cr, targets } of route.companions) for (const target of targets) this.evaluate(cr, target, t, out);
-    return out;
   }
 
   /** Re-judges everything that changes with time alone: `for` and `clear.for` timers, sums and rises
    *  whose window moves on, and offline silence. Call it every few seconds. */
   tick(now: number): Transition[] {
-    const t = this.advance(now);
     const out: Transition[] = [];
+    this.tickInto(now, out);
+    return out;
+  }
+
+  private tickInto(now: number, out: Transition[]): void {
+    const t = this.advance(now);
     for (const [ruleId, perDevice] of this.states) {
       const cr = this.rules.get(ruleId);
-      if (cr) for (const deviceId of [...perDevice.keys()]) this.evaluate(cr, deviceId, t, out);
+      if (cr && perDevice.size > 0) for (const deviceId of [...perDevice.keys()]) this.evaluate(cr, deviceId, t, out);
     }
     for (const cr of this.offline) {
       if (!cr.rule.enabled) continue;
       const live = this.states.get(cr.rule.id);
       for (const deviceId of this.targetsOf(cr)) if (!live?.has(deviceId)) this.evaluate(cr, deviceId, t, out);
     }
-    return out;
+  }
+
+  /** Whether a tick can change anything: an alarm open or pending, or an offline rule watching silence. Without
+   *  either, a tick only moves the clock, which the next reading moves as well. */
+  private timersDue(): boolean {
+    if (this.offline.length > 0) return true;
+    for (const perDevice of this.states.values()) if (perDevice.size > 0) return true;
+    return false;
   }
 
   /** Replays stored readings through a fresh engine with the same code, ticking every `stepMs` of data
@@ -264,21 +280,31 @@ export class RuleEngine {
     e.setDevices([...this.devices.values()]);
     // `at`: when live evaluation saw the reading, if later than its stamp (held by the quality filter)
     const when = (r: Reading & { at?: number }) => r.at ?? r.time;
-    const sorted = readings.filter((r) => when(r) <= to).sort((a, b) => when(a) - when(b));
-    e.hydrate(
-      sorted.filter((r) => when(r) < from),
-      [],
-      [],
-    );
+    // stored readings come oldest first: sorted (a copy) only when they are not
+    let inOrder = true;
+    for (let i = 1; i < readings.length && inOrder; i++) inOrder = when(readings[i - 1]) <= when(readings[i]);
+    const sorted = inOrder ? readings : [...readings].sort((a, b) => when(a) - when(b));
+    let first = 0;
+    while (first < sorted.length && when(sorted[first]) < from) first++;
+    e.hydrate(sorted.slice(0, first), [], []);
     e.states.clear(); // readings before `from` only fill the windows; the first reading from `from` on is judged
     const out: Transition[] = [];
     let next = Math.ceil(from / stepMs) * stepMs;
-    for (const r of sorted) {
-      if (when(r) < from) continue;
-      for (; next < when(r); next += stepMs) out.push(...e.tick(next));
-      out.push(...e.onReading(r, when(r)));
+    for (let i = first; i < sorted.length; i++) {
+      const r = sorted[i];
+      const at = when(r);
+      if (at > to) break;
+      // a tick only where a timer can run (an alarm open or pending, offline silence): otherwise it changes nothing
+      if (next < at) {
+        if (e.timersDue()) for (; next < at; next += stepMs) e.tickInto(next, out);
+        else next += Math.ceil((at - next) / stepMs) * stepMs;
+      }
+      e.readingInto(r, at, out);
     }
-    for (; next <= to; next += stepMs) out.push(...e.tick(next));
+    for (; next <= to; next += stepMs) {
+      if (!e.timersDue()) break;
+      e.tickInto(next, out);
+    }
     return out;
   }
 

@@ -5,7 +5,7 @@ import type { Rule, RuleScope } from '../../alerts/rules/rule-types.ts';
 import { type Severity, severityRank, type Transition } from '../../alerts/types.ts';
 import type { Db } from '../db/db.ts';
 import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
-import { readingsOfDevices } from '../devices/readings.ts';
+import { type PackedReadings, packedReadingsOf, unpackReadings } from '../devices/readings.ts';
 import { asEvaluatedLive, type EvaluatedReading } from '../ingest/quality-replay.ts';
 
 /** The longest span one backtest covers. */
@@ -27,8 +27,10 @@ export interface BacktestAlarm {
 export interface BacktestResult {
   /** the stations in the rule's scope */
   devices: Device[];
-  /** the readings as live evaluation saw them (flagged ones left out, held ones at their release) */
-  readings: EvaluatedReading[];
+  /** how many stored readings were replayed */
+  readingCount: number;
+  /** the readings of one station as live evaluation saw them (flagged ones left out, held ones at their release) */
+  readingsOf: (deviceId: string) => EvaluatedReading[];
   transitions: Transition[];
   alarms: BacktestAlarm[];
 }
@@ -42,24 +44,66 @@ export function devicesInScope(devices: DeviceRegistry, scope: RuleScope, org: s
     );
 }
 
-/** Replays `rule` of municipality `org` over the stored readings of (from, to]; `to - from` at most 31 days. */
-export async function backtestRule(deps: { db: Db; devices: DeviceRegistry }, rule: Rule, org: string, from: number, to: number): Promise<BacktestResult> {
+/** Stored readings fetched once for several backtests over the same period (the console's current and edited
+ *  version of a rule): key = metric, fetched span and stations. */
+export type BacktestReadingCache = Map<string, Promise<Map<string, PackedReadings[]>>>;
+
+/**
+ * Replays `rule` of municipality `org` over the stored readings of (from, to]; `to - from` at most 31 days.
+ * Stations never influence each other in the engine (windows, timers and silence are per station) unless a level
+ * needs another station's confirmation (`and`), so each is replayed on its own engine with the live engine's code, from one packed series per station: no array of
+ * every reading of every station, no global sort. [docs/warning-logic.md Backtest]
+ */
+export async function backtestRule(
+  deps: { db: Db; devices: DeviceRegistry },
+  rule: Rule,
+  org: string,
+  from: number,
+  to: number,
+  cache?: BacktestReadingCache,
+): Promise<BacktestResult> {
   const devices = devicesInScope(deps.devices, rule.scope, org);
   const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
   // at least an hour before `from`: the quality filter judges a level against the readings before it
-  const stored = await readingsOfDevices(
-    deps.db,
-    devices.map((d) => d.id),
-    rule.metric ?? null,
-    new Date(from - Math.max(longest, 3_600_000)),
-    new Date(to),
-  );
+  const since = from - Math.max(longest, 3_600_000);
+  const ids = devices.map((d) => d.id);
+  const key = `${rule.metric ?? ''}|${since}|${to}|${ids.join(',')}`;
+  let load = cache?.get(key);
+  if (!load) {
+    load = packedReadingsOf(deps.db, ids, rule.metric ?? null, new Date(since), new Date(to)).then((rows) => {
+      const by = new Map<string, PackedReadings[]>();
+      for (const r of rows) by.set(r.deviceId, [...(by.get(r.deviceId) ?? []), r]);
+      return by;
+    });
+    cache?.set(key, load);
+  }
+  const packed = await load;
   // the quality filter's hold-and-release replayed, so a held level step counts when live evaluation saw it
-  const readings = asEvaluatedLive(stored, (id) => deps.devices.get(id)?.params ?? {});
-  const e = new RuleEngine();
-  e.setDevices(devices.map((d) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location })));
-  const transitions = e.backtest(rule, readings, from, to);
-  return { devices, readings, transitions, alarms: groupAlarms(transitions) };
+  const readingsOf = (id: string) => asEvaluatedLive(unpackReadings(packed.get(id) ?? []), () => deps.devices.get(id)?.params ?? {});
+  const info = (d: Device) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location });
+  let readingCount = 0;
+  let transitions: Transition[];
+  if (rule.levels.some((l) => l.and)) {
+    // a combined rule: a station's reading may confirm another's alarm, so all stations share one engine
+    const all = devices.flatMap((d) => readingsOf(d.id)).sort((a, b) => a.at - b.at);
+    readingCount = all.length;
+    const e = new RuleEngine();
+    e.setDevices(devices.map(info));
+    transitions = e.backtest(rule, all, from, to);
+  } else {
+    const timed: { t: Transition; order: number }[] = [];
+    devices.forEach((d, order) => {
+      const readings = readingsOf(d.id);
+      readingCount += readings.length;
+      const e = new RuleEngine();
+      e.setDevices([info(d)]);
+      for (const t of e.backtest(rule, readings, from, to)) timed.push({ t, order });
+    });
+    // in time order, stations in scope order at the same instant (what one engine over all stations gives)
+    timed.sort((a, b) => a.t.at - b.t.at || a.order - b.order);
+    transitions = timed.map((x) => x.t);
+  }
+  return { devices, readingCount, readingsOf, transitions, alarms: groupAlarms(transitions) };
 }
 
 /** Transitions of a backtest folded into the alarms they would have been. */

@@ -1,7 +1,7 @@
 // Reading series of one device: what GET /api/v1/devices/:id/readings answers and what the console's
 // station page draws, from one place.
 import { EVALUATED_SQL } from '../../alerts/types.ts';
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 
 export type Agg = 'avg' | 'sum' | 'min' | 'max' | 'last';
 const AGG_SQL: Record<Agg, string> = {
@@ -107,14 +107,45 @@ export interface StoredReading {
   quality: number;
 }
 
-/** Every stored reading of these devices in (from, to], flagged ones included, oldest first (a backtest's input). */
-export async function readingsOfDevices(db: Db, deviceIds: string[], metric: string | null, from: Date, to: Date): Promise<StoredReading[]> {
-  // the time as epoch milliseconds (float8): a month of 5-minute data is ~200,000 rows, and parsing each
-  // timestamptz into a Date costs more than the whole replay of a rule
-  const r = await db.query<{ t: number; device_id: string; metric: string; value: number; quality: number }>(
-    `select (extract(epoch from time) * 1000)::float8 as t, device_id, metric, value, quality from readings
-     where device_id = any($1::text[]) and ($2::text is null or metric = $2) and time > $3 and time <= $4 order by time limit 2000000`,
+/** The stored readings of one device and metric, packed as PostgreSQL sent them: "time value quality" per
+ *  reading, comma-separated, oldest first. Unpack with `unpackReadings`. */
+export interface PackedReadings {
+  deviceId: string;
+  metric: string;
+  packed: string;
+}
+
+/**
+ * Every stored reading of these devices in (from, to], flagged ones included, one packed text per device and
+ * metric (a backtest's input). One row per series instead of one per reading: a month of 5-minute data is
+ * ~200,000 rows, and the driver's per-row work (a row object, a Date per timestamptz) costs more than the
+ * replay itself; splitting one string is a fraction of that. Values come back exact (float8 prints the
+ * shortest text that reads back to the same double).
+ */
+export async function packedReadingsOf(db: Queryable, deviceIds: string[], metric: string | null, from: Date, to: Date): Promise<PackedReadings[]> {
+  const r = await db.query<{ device_id: string; metric: string; packed: string }>(
+    `select device_id, metric,
+            string_agg(((extract(epoch from time) * 1000)::bigint)::text || ' ' || value::text || ' ' || quality::text, ',' order by time) as packed
+     from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2) and time > $3 and time <= $4
+     group by device_id, metric`,
     [deviceIds, metric, from, to],
   );
-  return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, time: Math.round(Number(x.t)), value: x.value, quality: x.quality }));
+  return r.rows.map((x) => ({ deviceId: x.device_id, metric: x.metric, packed: x.packed }));
+}
+
+/** The readings of packed series, oldest first (series of several metrics merged by time), each with `at`
+ *  = its time (when live evaluation saw it, before the quality filter's replay moves a held one). */
+export function unpackReadings(series: PackedReadings[]): (StoredReading & { at: number })[] {
+  const out: (StoredReading & { at: number })[] = [];
+  for (const s of series) {
+    if (!s.packed) continue;
+    for (const item of s.packed.split(',')) {
+      const a = item.indexOf(' ');
+      const b = item.indexOf(' ', a + 1);
+      const time = Number(item.slice(0, a));
+      out.push({ deviceId: s.deviceId, metric: s.metric, time, value: Number(item.slice(a + 1, b)), quality: Number(item.slice(b + 1)), at: time });
+    }
+  }
+  if (series.length > 1) out.sort((x, y) => x.time - y.time);
+  return out;
 }

@@ -10,13 +10,16 @@ const HELD_METRICS = new Set(SEEDED_METRICS.filter((m) => m !== 'rain_mm'));
 
 export type EvaluatedReading = Reading & { at: number };
 
-/** `readings` in time order as stored; returns them with the time live evaluation saw each one (`at`). */
-export function asEvaluatedLive(readings: Reading[], params: (deviceId: string) => Params): EvaluatedReading[] {
+/** `readings` in time order as stored; returns them with the time live evaluation saw each one (`at`). A reading
+ *  of a metric the filter does not hold that already carries `at` = its time is passed on as it is (no copy). */
+export function asEvaluatedLive(readings: (Reading & { at?: number })[], params: (deviceId: string) => Params): EvaluatedReading[] {
   const filter = new QualityFilter();
   const out: EvaluatedReading[] = [];
-  for (const r of [...readings].sort((a, b) => a.time - b.time)) {
+  let inOrder = true;
+  for (let i = 1; i < readings.length && inOrder; i++) inOrder = readings[i - 1].time <= readings[i].time;
+  for (const r of inOrder ? readings : [...readings].sort((a, b) => a.time - b.time)) {
     if (!HELD_METRICS.has(r.metric)) {
-      out.push({ ...r, at: r.time });
+      out.push(r.at === r.time ? (r as EvaluatedReading) : { ...r, at: r.time });
       continue;
     }
     const q = filter.judge(r.deviceId, r.metric, r.time, r.value, params(r.deviceId));

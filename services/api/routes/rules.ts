@@ -132,12 +132,12 @@ export const ruleRoutes: ApiRoutes<{ rules: RuleService }> = async (app, { ctx, 
       const from = Date.parse(req.body.from);
       const to = Date.parse(req.body.to);
       if (to <= from || to - from > BACKTEST_MAX_MS) throw new ApiError('VALIDATION_FAILED', '`to` must be after `from`, at most 31 days later', []);
-      const { readings, transitions, alarms } = await backtestRule(ctx, rule, ruleOrg, from, to);
+      const { readingCount, transitions, alarms } = await backtestRule(ctx, rule, ruleOrg, from, to);
       return {
         ruleId: rule.id,
         from: req.body.from,
         to: req.body.to,
-        readings: readings.length,
+        readings: readingCount,
         alarms,
         transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
       };

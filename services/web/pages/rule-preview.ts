@@ -36,7 +36,7 @@ function chartOf(i: I18n, v: Version, deviceId: string, to: number, key: string)
   const { rule } = v;
   if (rule.kind === 'offline') return undefined;
   const w = rt(i);
-  const own = v.result.readings.filter((r) => r.deviceId === deviceId && r.metric === rule.metric && isEvaluated(r.quality));
+  const own = v.result.readingsOf(deviceId).filter((r) => r.metric === rule.metric && isEvaluated(r.quality));
   const windowMs = rule.kind === 'accumulation' ? Math.min(...rule.levels.map((l) => l.windowMs)) : 0;
   const window = rule.levels.find((l) => l.windowMs === windowMs)?.window ?? '';
   const series = thin(rule.kind === 'accumulation' ? rollingSum(own, windowMs) : own.map((r) => ({ t: r.at, v: r.value })), rule.comparison === 'below');
@@ -92,7 +92,7 @@ export function thin(ps: { t: number; v: number }[], below: boolean): { t: numbe
 function stationsToDraw(versions: Version[]): string[] {
   const withAlarms = [...new Set(versions.flatMap((v) => v.result.alarms.map((a) => a.deviceId)))];
   if (withAlarms.length) return withAlarms.slice(0, MAX_CHARTS);
-  const first = versions[0].result.readings[0]?.deviceId;
+  const first = versions[0].result.devices.find((d) => versions[0].result.readingsOf(d.id).length > 0)?.id;
   return first ? [first] : [];
 }
 
@@ -109,7 +109,7 @@ function alarmTable(i: I18n, r: BacktestResult, rule: Rule, label: string): Html
   const unit = rule.metric === 'rain_mm' ? 'mm' : rule.metric === 'level_cm' ? 'cm' : '';
   const stations = new Set(r.alarms.map((a) => a.deviceId)).size;
   return html`<div class="version" data-version="${label}">
-<p class="summary"><strong>${w('preview_summary', { n: r.alarms.length, s: stations, r: r.readings.length })}</strong></p>
+<p class="summary"><strong>${w('preview_summary', { n: r.alarms.length, s: stations, r: r.readingCount })}</strong></p>
 ${
   r.alarms.length
     ? html`<table class="preview-alarms"><thead><tr><th scope="col">${i.t('col_station')}</th><th scope="col">${w('col_max')}</th><th scope="col">${w('col_started')} – ${w('col_ended')}</th><th scope="col">${w('col_peak')}</th></tr></thead>
@@ -117,7 +117,7 @@ ${
         (a: BacktestAlarm) =>
           html`<tr data-device="${a.deviceId}" data-severity="${a.maxSeverity}"><td>${name(a.deviceId)}</td><td><span class="sev sev-${a.maxSeverity}">${i.sev(a.maxSeverity)}</span></td><td>${i.time(a.startedAt)} –<br>${a.resolvedAt ? i.time(a.resolvedAt) : w('still_open')}</td><td>${i.num(a.value)} / ${i.num(a.threshold)} ${unit}</td></tr>`,
       )}</tbody></table>`
-    : html`<p class="muted">${r.readings.length ? w('preview_none') : w('preview_no_readings')}</p>`
+    : html`<p class="muted">${r.readingCount ? w('preview_none') : w('preview_no_readings')}</p>`
 }</div>`;
 }
 

@@ -3,7 +3,7 @@
 // Rules are parsed, saved and backtested by the same service functions as /api/v1/rules.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Rule, RuleIssue } from '../../../alerts/rules/rule-types.ts';
-import { BACKTEST_MAX_MS, backtestRule, devicesInScope } from '../../alarms/backtest.ts';
+import { BACKTEST_MAX_MS, type BacktestReadingCache, backtestRule, devicesInScope } from '../../alarms/backtest.ts';
 import { lastReadingAt } from '../../alarms/console-store.ts';
 import { RuleInvalid } from '../../alarms/rule-service.ts';
 import type { OrgRule } from '../../alarms/rule-store.ts';
@@ -206,11 +206,12 @@ ${extra}${o.previewData ? jsonBlock('preview-data', o.previewData) : ''}</sectio
     }
     const period = await periodOf(form, org, req.web.i);
     if ('path' in period) return { status: 400, page: await formPage(req, { form, issues: [period], org, rule }) };
-    const next: Version = { rule: def, result: await backtestRule(ctx, def, org, period.from, period.to) };
+    const cache: BacktestReadingCache = new Map(); // the current and the edited version replay the same readings
+    const next: Version = { rule: def, result: await backtestRule(ctx, def, org, period.from, period.to, cache) };
     let current: Version | undefined;
     if (rule) {
       const { org: _o, ...cur } = rule;
-      current = { rule: cur, result: await backtestRule(ctx, cur, org, period.from, period.to) };
+      current = { rule: cur, result: await backtestRule(ctx, cur, org, period.from, period.to, cache) };
     }
     const charts = previewCharts(req.web.i, next, current, period.to);
     const preview = previewHtml(req.web.i, next, current, period.from, period.to, charts);
