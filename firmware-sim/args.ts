@@ -43,6 +43,9 @@ export interface SimOptions {
   sms?: string;
   json: boolean;
   connectTimeoutMs: number;
+  /** euler2: also serve the synthetic radar nowcast storm (DWD RV runs) on 127.0.0.1:nowcastPort/rv */
+  nowcast: boolean;
+  nowcastPort: number;
 }
 
 export class ArgError extends Error {
@@ -75,6 +78,9 @@ export const USAGE = `Usage: npm run sim -- [options]
   --setup --api URL [--token T] [--webhook URL] [--sms +49…]   register devices, credentials, rule, route;
                           the API token comes from REGENWACHT_TOKEN (keeps it out of the process list) or --token
   --json                  print the summary as JSON
+  --nowcast [--nowcast-port P]   euler2: also serve a synthetic DWD radar nowcast storm (RV runs) moving towards
+                          the gauges at http://127.0.0.1:P/rv (default 8089), each run as the simulated time
+                          reaches it; with --setup also a catchment and a forecast+gauge rule
 `;
 
 export function parseDuration(s: string): number | undefined {
@@ -120,6 +126,8 @@ const FLAGS = {
   webhook: { type: 'string' },
   sms: { type: 'string' },
   json: { type: 'boolean' },
+  nowcast: { type: 'boolean' },
+  'nowcast-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -191,6 +199,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     sms: str('sms'),
     json: Boolean(values.json),
     connectTimeoutMs: 5000,
+    nowcast: Boolean(values.nowcast),
+    nowcastPort: num('nowcast-port', 8089, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a TCP port (0 = any free one)')!,
   };
   try {
     opts.faults = parseFaults(str('faults') ?? '');
@@ -217,5 +227,6 @@ function crossCheck(o: SimOptions): string[] {
   if (o.scenario === 'euler2' && o.rate === undefined && o.durationMs % 300_000 !== 0)
     p.push('--duration for euler2 must be a multiple of 5 minutes (KOSTRA blocks)');
   if (o.count !== undefined && o.rate === undefined) p.push('--count only applies in load mode (--rate N)');
+  if (o.nowcast && (o.scenario !== 'euler2' || o.rate !== undefined)) p.push('--nowcast needs --scenario euler2 (and no --rate)');
   return p;
 }

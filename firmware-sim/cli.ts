@@ -10,6 +10,7 @@ export function formatSummary(s: Summary): string {
     `sent ${s.sent}, acknowledged ${s.acknowledged}, errors ${s.errors}` +
     ` (${s.devices} × ${s.model}, ${s.format}; ${s.scenario}; dropped ${s.dropped}, duplicates ${s.duplicates};` +
     ` seed ${s.seed}; ${(s.wallMs / 1000).toFixed(1)} s)` +
+    (s.nowcast ? `\nnowcast: ${s.nowcast.served} of ${s.nowcast.runs} RV runs fetched from ${s.nowcast.url}` : '') +
     (s.error ? `\nfirst error: ${s.error}` : '')
   );
 }

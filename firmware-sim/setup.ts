@@ -15,6 +15,8 @@ export interface SetupInput {
   username?: string;
   webhook?: string;
   sms?: string;
+  /** --nowcast: the gauges form catchment `sim` (tag catchment=sim) with a forecast + gauge rule */
+  nowcast?: boolean;
   rng: Rng;
   fetchImpl?: typeof fetch;
 }
@@ -24,6 +26,8 @@ export interface SetupResult {
   devicesExisting: number;
   credentials?: { username: string; password: string };
   ruleId?: string;
+  /** --nowcast: the combined rule on the catchment's forecast */
+  nowcastRuleId?: string;
   ruleCreated: boolean;
   ruleUpdated?: boolean;
   routesCreated: string[];
@@ -32,6 +36,8 @@ export interface SetupResult {
 export const RULE_NAME = 'Simulator DWD Starkregen';
 export const WEBHOOK_ROUTE_NAME = 'Simulator webhook';
 export const SMS_ROUTE_NAME = 'Simulator SMS';
+export const NOWCAST_RULE_NAME = 'Simulator Radarvorhersage + Pegel';
+export const NOWCAST_CATCHMENT = 'sim';
 const NOTIFY_ON = ['firing', 'escalated', 'deescalated', 'acknowledged', 'resolved'];
 
 export class ApiError extends Error {
@@ -61,7 +67,7 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
         // scattered around Gießen so maps and CAP areas look plausible
         location: { lat: round(50.58 + (s.rng.next() - 0.5) * 0.08), lon: round(8.67 + (s.rng.next() - 0.5) * 0.12) },
         params: { mountHeightMm: s.sensor.mountHeightMm, levelOffsetCm: 0, mmPerTip: s.sensor.mmPerTip },
-        tags: { simulator: 'true', kind: spec.kind, simModel: d.model },
+        tags: { simulator: 'true', kind: spec.kind, simModel: d.model, ...(s.nowcast && { catchment: NOWCAST_CATCHMENT }) },
       },
       [409],
     );
@@ -92,6 +98,8 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
     }
   }
 
+  if (s.nowcast && gauges.length) result.nowcastRuleId = await nowcastSetup(call, gauges);
+
   const routes: Array<[string, unknown]> = [];
   if (s.webhook) {
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -102,11 +110,31 @@ export async function runSetup(s: SetupInput): Promise<SetupResult> {
     const list = await call('GET', '/api/v1/routes');
     for (const [name, target] of routes) {
       if (findByName(list, name)) continue;
-      await call('POST', '/api/v1/routes', { name, match: { minSeverity: 'moderate' }, targets: [target], notifyOn: NOTIFY_ON });
+      // with the nowcast, the forecast's `minor` pre-warning is sent too
+      await call('POST', '/api/v1/routes', { name, match: { minSeverity: s.nowcast ? 'minor' : 'moderate' }, targets: [target], notifyOn: NOTIFY_ON });
       result.routesCreated.push(name);
     }
   }
   return result;
+}
+
+/** The catchment around the simulated gauges and the rule that warns from the forecast (`minor`) and escalates
+ *  the same alarm when a gauge confirms (`moderate`). [docs/warning-logic.md Combined rules] */
+async function nowcastSetup(call: ApiCall, gauges: string[]): Promise<string> {
+  await call('POST', '/api/v1/catchments', { id: NOWCAST_CATCHMENT, name: 'Simulator', circle: { deviceIds: gauges, radiusM: 3000 }, thresholdMm: 20 });
+  const existing = findByName(await call('GET', '/api/v1/rules'), NOWCAST_RULE_NAME);
+  if (existing) return String(existing.id);
+  const r = await call('POST', '/api/v1/rules', {
+    name: NOWCAST_RULE_NAME,
+    kind: 'threshold',
+    metric: 'forecast_60min_mm',
+    scope: { tags: { source: 'dwd-nowcast', catchment: NOWCAST_CATCHMENT } },
+    levels: [
+      { severity: 'minor', threshold: 20 },
+      { severity: 'moderate', threshold: 20, and: { metric: 'rain_mm', kind: 'accumulation', window: '15m', threshold: 5 } },
+    ],
+  });
+  return String((r.body as { id?: unknown })?.id ?? '');
 }
 
 /**

@@ -5,6 +5,8 @@ import { simDevices } from './devices.ts';
 import { getModel } from './encoders/index.ts';
 import { chirpstackUplink, type Message, nativeUplink, radioFor, ttsUplink } from './envelopes.ts';
 import { createFaultApplier, planFaults } from './faults.ts';
+import { buildRuns, type NowcastServer, PUBLISH_DELAY_MS, startNowcastServer } from './nowcast/server.ts';
+import { NowcastStorm, nowcastStormFor, RUN_STEP_MS } from './nowcast/storm.ts';
 import { createRng } from './prng.ts';
 import { connectPublisher, type Publisher } from './publisher.ts';
 import { buildScenario } from './scenarios/index.ts';
@@ -29,6 +31,8 @@ export interface Summary {
   wallMs: number;
   deviceIds: string[];
   setup?: SetupResult;
+  /** --nowcast: RV runs made and fetched */
+  nowcast?: { url: string; runs: number; served: number };
   error?: string;
 }
 
@@ -44,6 +48,8 @@ export interface RunDeps {
 
 const MAX_IN_FLIGHT = 1000;
 const ACK_WAIT_MS = 30_000;
+/** how long the nowcast server stays up after the last uplink for Regenwacht to fetch the last run */
+const NOWCAST_LINGER_MS = 120_000;
 
 export async function runSimulator(input: SimOptions | string[], deps: RunDeps = {}): Promise<Summary> {
   const opts = Array.isArray(input) ? cliOptions(input) : input;
@@ -81,6 +87,7 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
       username: opts.username,
       webhook: opts.webhook,
       sms: opts.sms,
+      nowcast: opts.nowcast,
       rng: rng.fork('setup'),
       fetchImpl: deps.fetchImpl,
     });
@@ -94,7 +101,27 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
   }
 
   const publisher = deps.publisher ?? (await connectPublisher(opts.broker, auth, opts.connectTimeoutMs));
+  // --nowcast: the storm's RV runs are made before the simulated time starts (about 1 s per member on a busy
+  // machine), then served as the simulated time reaches each run
+  let runs: Map<number, Uint8Array> | undefined;
+  if (opts.nowcast) {
+    const simStart0 = now() - scenario.spanMs * (1 - 1 / opts.speed);
+    const storm = new NowcastStorm(nowcastStormFor(Math.floor(simStart0 / RUN_STEP_MS) * RUN_STEP_MS));
+    log(`nowcast: making the synthetic radar nowcast storm (RV runs every 5 min over ${scenario.spanMs / 60_000} min) …`);
+    runs = await buildRuns(storm, simStart0 + scenario.spanMs);
+  }
   const wallStart = now();
+  let nowcast: NowcastServer | undefined;
+  if (runs) {
+    const simStart = wallStart - scenario.spanMs * (1 - 1 / opts.speed);
+    nowcast = await startNowcastServer({
+      port: opts.nowcastPort,
+      runs,
+      publishedBy: (T) => wallStart + (T + PUBLISH_DELAY_MS - simStart) / opts.speed,
+      now,
+    });
+    log(`nowcast: ${runs.size} RV runs served at ${nowcast.url} (Regenwacht: DWD_RADAR=http DWD_RADAR_URL=${nowcast.url} DWD_RADAR_BINARY_URL=none)`);
+  }
   const schedule = buildSchedule(opts, scenario, deviceCount, wallStart);
   const state = devices.map((dev, d) => {
     const r = rng.fork(`device-${dev.n}`);
@@ -159,6 +186,14 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
   }
   if (publisher.closedReason && !summary.error) summary.error = publisher.closedReason;
   if (!deps.publisher) await publisher.close();
+  if (nowcast) {
+    // Regenwacht looks for a new run every DWD_RADAR_INTERVAL: give it time to fetch the last one
+    const last = nowcast.runTimes.at(-1) ?? 0;
+    const until = now() + NOWCAST_LINGER_MS;
+    while (!nowcast.served.has(last) && now() < until) await sleep(250);
+    summary.nowcast = { url: nowcast.url, runs: nowcast.runTimes.length, served: nowcast.served.size };
+    await nowcast.close();
+  }
   summary.wallMs = now() - wallStart;
   return summary;
 }

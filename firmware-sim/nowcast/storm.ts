@@ -35,6 +35,9 @@ export const defaultStorm = (startMs: number): StormSpec => ({
   mmPer5Min: 5,
 });
 
+/** The simulator's storm: centred on the simulated gauges around Gießen (firmware-sim/setup.ts). */
+export const nowcastStormFor = (startMs: number): StormSpec => ({ ...defaultStorm(startMs), lon: 8.67, lat: 50.58 });
+
 export class NowcastStorm {
   readonly row: number;
   readonly col: number;

@@ -1,0 +1,60 @@
+// `npm run sim -- --scenario euler2 --nowcast --setup …` against a real Regenwacht reading the simulator's RV
+// runs (DWD_RADAR=http): the forecast pre-warning for the simulated catchment comes first, and the same alarm
+// escalates when the simulated gauges confirm. [firmware-sim/README.md] [docs/warning-logic.md Combined rules]
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type TestSystem, waitFor } from '../test/helpers/system.ts';
+import { runSimulator } from './simulator.ts';
+
+const freePort = () =>
+  new Promise<number>((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+
+describe('simulator --nowcast → Regenwacht', () => {
+  let s: TestSystem;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    s = await startSystem({
+      store: 'pglite',
+      env: {
+        DWD_RADAR: 'http',
+        DWD_RADAR_URL: `http://127.0.0.1:${port}/rv`,
+        DWD_RADAR_BINARY_URL: 'none',
+        DWD_RADAR_INTERVAL: '1s',
+        DWD_RADAR_LOOKBACK: '7200',
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('serves the nowcast storm beside the gauge storm: forecast pre-warning first, escalated by the gauges', async () => {
+    const summary = await runSimulator([
+      ...['--setup', '--api', s.httpUrl, '--token', s.token, '--broker', s.mqttUrl ?? ''],
+      ...['--scenario', 'euler2', '--duration', '30m', '--speed', '30', '--devices', '2', '--seed', 'nowcast'],
+      ...['--nowcast', '--nowcast-port', String(port)],
+    ]);
+    expect(summary.errors).toBe(0);
+    expect(summary.nowcast?.served, 'runs fetched by Regenwacht').toBeGreaterThan(0);
+    const alarms = async (q: string) => (await s.ok('GET', `/api/v1/alarms?state=all&${q}`)).items as any[];
+    const [pre] = await waitFor(async () => {
+      const a = await alarms('deviceId=nowcast-sim');
+      return a.length > 0 && a;
+    }, 30_000);
+    const detail = await waitFor(async () => {
+      const d = await s.ok('GET', `/api/v1/alarms/${pre.id}`);
+      return d.severity === 'moderate' && d;
+    }, 30_000);
+    expect(detail.events.map((e: { kind: string; severity: string }) => `${e.kind} ${e.severity}`).slice(0, 2)).toEqual(['firing minor', 'escalated moderate']);
+    const gauge = (await alarms(`deviceId=${summary.deviceIds[0]}`))[0];
+    expect(gauge, 'the gauge rule fired too').toBeDefined();
+    expect(Date.parse(pre.startedAt)).toBeLessThan(Date.parse(gauge.startedAt));
+  }, 600_000);
+});
