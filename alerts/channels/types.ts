@@ -1,5 +1,6 @@
 // Channel-facing types and target schemas. [docs/formats.md]
 import { z } from 'zod';
+import { whenSchema } from '../routing/oncall.ts';
 import type { Alarm } from '../types.ts';
 
 export type NotificationEventType =
@@ -76,6 +77,7 @@ export const webhookTargetSchema = z.object({
   ),
   secret: webhookSecretSchema,
   format: z.enum(['regenwacht', 'alertmanager']).default('regenwacht'),
+  when: whenSchema.optional(),
 });
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -92,6 +94,7 @@ export const smsTargetSchema = z.object({
   type: z.literal('sms'),
   to: z.string().regex(E164, 'must be an E.164 number like +4915112345678'),
   name: recipientNameSchema.optional(),
+  when: whenSchema.optional(),
 });
 
 /** E-mail (needs SMTP_URL): German plain text and HTML, one thread per alarm. [issue 16] */
@@ -99,12 +102,22 @@ export const emailTargetSchema = z.object({
   type: z.literal('email'),
   to: z.email('must be an e-mail address like leitstelle@example.org').max(254),
   name: recipientNameSchema.optional(),
+  when: whenSchema.optional(),
 });
 
-export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema, emailTargetSchema]);
+/** Voice call through Twilio Programmable Voice: the alarm said twice in German, press 1 to acknowledge. [issue 16] */
+export const callTargetSchema = z.object({
+  type: z.literal('call'),
+  to: z.string().regex(E164, 'must be an E.164 number like +4915112345678'),
+  name: recipientNameSchema.optional(),
+  when: whenSchema.optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [webhookTargetSchema, smsTargetSchema, emailTargetSchema, callTargetSchema]);
 
 export type WebhookTarget = z.infer<typeof webhookTargetSchema>;
 export type SmsTarget = z.infer<typeof smsTargetSchema>;
 export type EmailTarget = z.infer<typeof emailTargetSchema>;
+export type CallTarget = z.infer<typeof callTargetSchema>;
 export type Target = z.infer<typeof targetSchema>;
 export type WebhookFormat = WebhookTarget['format'];

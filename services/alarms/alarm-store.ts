@@ -11,6 +11,7 @@ import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
+import { gapComment, recipients, TOLD_TARGETS_SQL } from './recipients.ts';
 import { activeSilencesSql, silenced } from './silence-store.ts';
 
 export interface StoreDeps {
@@ -179,10 +180,15 @@ export class AlarmStore {
 
   /** Records that nobody acknowledged the alarm in time (the escalation's notifications are the caller's). */
   async noteUnacknowledged(tx: Queryable, a: Alarm, at: Date, comment: string) {
+    await this.noteEvent(tx, a, 'escalated_unacknowledged', at, comment);
+  }
+
+  /** An event in the alarm's history that is no change of state (e.g. `oncall_gap`: nobody on duty by plan). */
+  async noteEvent(tx: Queryable, a: Alarm, kind: string, at: Date, comment: string) {
     await tx.query('insert into alarm_events(alarm_id, at, kind, severity, value, threshold, comment) values ($1::bigint,$2,$3,$4,$5,$6,$7)', [
       a.id,
       at,
-      'escalated_unacknowledged',
+      kind,
       a.severity,
       a.value,
       a.threshold,
@@ -216,9 +222,9 @@ export class AlarmStore {
     extra: { actor?: string; comment?: string; lastReadingAt?: string },
   ): Promise<Applied> {
     const now = this.deps.now();
-    const r = await tx.query<{ told: string[]; sil: SilenceMatch[] }>(
+    const r = await tx.query<{ told: string[]; told_to: string[]; sil: SilenceMatch[] }>(
       `with ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, actor, comment) values ($1,$2,$3,$4,$5,$6,$7,$8))
-       select array(select distinct route_id from notifications where alarm_id = $1) as told,
+       select array(select distinct route_id from notifications where alarm_id = $1) as told, ${TOLD_TARGETS_SQL} as told_to,
               coalesce((select json_agg(s.match) from (${activeSilencesSql('$9')}) s), '[]'::json) as sil`,
       [Number(a.id), at, kind, a.severity, a.value, a.threshold, extra.actor ?? null, extra.comment ?? null, new Date(now)],
     );
@@ -229,6 +235,8 @@ export class AlarmStore {
     const tags = orgTags(device);
     const held = silenced(r.rows[0]?.sil ?? [], a, tags);
     const items: OutboxItem[] = [];
+    const toldTo = new Set(r.rows[0]?.told_to ?? []);
+    const gaps: string[] = [];
     for (const route of this.deps.routes()) {
       if (!wants(route.notifyOn, kind)) continue;
       if (!routeMatches({ ...route, match: withOrg(route.match, route.org ?? DEFAULT_ORG) }, a, tags, told.has(route.id))) continue;
@@ -236,8 +244,12 @@ export class AlarmStore {
       if (FOLLOW_UPS.has(kind) && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
       if (extra.lastReadingAt) payload.lastReadingAt = extra.lastReadingAt;
-      for (const target of route.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
+      // the on-call plan: who of the route's targets is on duty now [issue 16]
+      const who = recipients(route.targets, { at: now, type: payload.type, routeId: route.id, followUp: FOLLOW_UPS.has(kind), told: toldTo });
+      if (who.gap) gaps.push(gapComment(route.name));
+      for (const target of who.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
     }
+    for (const comment of gaps) await this.noteEvent(tx, a, 'oncall_gap', at, comment);
     const claimed = await enqueueMany(tx, items, { held, now, claim: !held && !!this.deps.deliversHere?.() });
     return { alarm: a, notified: items.length, claimed };
   }

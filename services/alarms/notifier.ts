@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import { emailMessage, mailDomain } from '../../alerts/channels/email.ts';
 import { ackable, smsText } from '../../alerts/channels/sms-text.ts';
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
+import { callTwiml } from '../../alerts/channels/voice.ts';
 import { buildWebhookBody } from '../../alerts/channels/webhook.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
 import { createEmailSender, type EmailSender } from '../notify/email-sender.ts';
 import { createSmsSender, type SmsSender } from '../notify/sms-senders.ts';
+import { createVoiceCaller, type VoiceCaller } from '../notify/voice-call.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
 import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
@@ -48,6 +50,8 @@ export class Notifier {
   private readonly links: AckLinkStore;
   private readonly publicUrl: string;
   private readonly mail?: { sender: EmailSender; domain: string };
+  /** Twilio Programmable Voice for `call` targets; absent without Twilio's account settings */
+  private readonly voice?: VoiceCaller;
 
   constructor(
     private db: Db,
@@ -64,6 +68,7 @@ export class Notifier {
     this.failover = new SmsFailover(db, config.sms.providers, config.sms.deliveryTimeoutMs, metrics.registry, log, this.opts.now);
     this.links = new AckLinkStore(db);
     this.publicUrl = config.publicUrl;
+    this.voice = createVoiceCaller(config.sms);
     if (config.mail) this.mail = { sender: createEmailSender(config.mail), domain: mailDomain(config.mail.from) };
   }
 
@@ -154,6 +159,14 @@ export class Notifier {
       const m = emailMessage(row.payload, { notificationId: row.id, domain: this.mail.domain, alarmUrl, ackUrl: await this.ackUrl(row) });
       return this.mail.sender.send({ address: t.to, name: t.name }, m);
     }
+    if (t.type === 'call') {
+      if (!this.voice)
+        return { ok: false, retryable: false, error: 'voice calls not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM', latencyMs: 0 };
+      // the notification id in the callback URLs: Twilio signs the whole URL, so it cannot be swapped
+      const q = `?n=${encodeURIComponent(row.id)}`;
+      const twiml = callTwiml(row.payload, { gatherUrl: `${this.publicUrl}/hooks/twilio/call-gather${q}` });
+      return this.voice.call({ to: t.to, twiml, statusCallback: `${this.publicUrl}/hooks/twilio/call-status${q}` });
+    }
     const idx = Math.min(row.provider_index ?? 0, this.sms.length - 1);
     const res = await this.sms[idx].send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
     return { ...res, provider: this.failover.providerAt(idx) };
@@ -207,12 +220,15 @@ export class Notifier {
         res.status ?? null,
       ]);
       // accepted by a provider that reports delivery: wait for its report, else the next provider [issue 16]
-      if (res.provider && REPORTING.has(res.provider) && res.responseId) await this.failover.store.awaitReport(row.id, new Date(now + this.failover.timeoutMs));
+      if (channel === 'call') await this.db.query(`update notifications set handset = 'calling' where id = $1 and handset is null`, [row.id]);
+      if (channel === 'sms' && res.provider && REPORTING.has(res.provider) && res.responseId)
+        await this.failover.store.awaitReport(row.id, new Date(now + this.failover.timeoutMs));
       this.log.info(log, 'notification delivered');
       return;
     }
     const idx = row.provider_index ?? 0;
     if (
+      channel === 'sms' &&
       res.provider &&
       idx + 1 < this.failover.length &&
       (await this.failover.store.afterSendError(row.id, idx, new Date(now), res.status ?? null, res.error ?? null))

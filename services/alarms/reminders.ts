@@ -9,6 +9,7 @@ import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import type { AlarmService } from './alarm-service.ts';
 import { enqueue, payloadFor } from './alarm-store.ts';
+import { gapComment, recipients } from './recipients.ts';
 import type { RouteService } from './route-service.ts';
 import { activeSilences, endedUnreleased, markReleased, silenced } from './silence-store.ts';
 
@@ -50,8 +51,10 @@ export async function runReminders(db: Db, alarms: AlarmService, routeService: R
         const every = r.repeatEvery ? tryParseDuration(r.repeatEvery) : undefined;
         if (every && now - t.last >= every) {
           const p = payloadFor(a, 'alarm.reminder', device, alarms.publicUrl, new Date(now));
-          for (const target of r.targets) await enqueue(tx, a, r.id, target, p, 'reminder', false, now);
-          n += r.targets.length;
+          const who = recipients(r.targets, { at: now, type: p.type, routeId: r.id });
+          if (who.gap) await alarms.store.noteEvent(tx, a, 'oncall_gap', new Date(now), gapComment(r.name));
+          for (const target of who.targets) await enqueue(tx, a, r.id, target, p, 'reminder', false, now);
+          n += who.targets.length;
         }
         const after = r.escalate ? tryParseDuration(r.escalate.after) : undefined;
         if (r.escalate && after && !t.escalated && now - t.first >= after) {
@@ -61,8 +64,10 @@ export async function runReminders(db: Db, alarms: AlarmService, routeService: R
           const head = `ESKALATION: Alarm ${a.id} seit ${formatWindow(r.escalate.after)} nicht quittiert`;
           p.alarm.message = `${head} – ${p.alarm.message}`;
           await alarms.store.noteUnacknowledged(tx, a, new Date(now), `${head} (Route ${r.name})`);
-          for (const target of r.escalate.targets) await enqueue(tx, a, r.id, target, p, 'escalation', false, now);
-          n += r.escalate.targets.length;
+          const who = recipients(r.escalate.targets, { at: now, type: p.type, routeId: r.id });
+          if (who.gap) await alarms.store.noteEvent(tx, a, 'oncall_gap', new Date(now), `${gapComment(r.name)} (Eskalation)`);
+          for (const target of who.targets) await enqueue(tx, a, r.id, target, p, 'escalation', false, now);
+          n += who.targets.length;
         }
       });
     }

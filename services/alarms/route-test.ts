@@ -3,9 +3,11 @@
 // [docs/formats.md Test message]
 import crypto from 'node:crypto';
 import type { DeliveryResult, Target } from '../../alerts/channels/types.ts';
+import { esc } from '../../alerts/channels/xml.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { createSmsSender } from '../notify/sms-senders.ts';
+import { createVoiceCaller } from '../notify/voice-call.ts';
 import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { routeEgress } from './console-store.ts';
 import type { OrgRoute } from './route-store.ts';
@@ -16,6 +18,12 @@ export const targetAddress = (t: Target): string => (t.type === 'webhook' ? t.ur
 export async function sendTestMessage(deps: { db: Db; config: Readonly<Config>; now: () => number }, route: OrgRoute, target: Target): Promise<DeliveryResult> {
   const id = `test_${crypto.randomBytes(6).toString('hex')}`;
   const text = `Regenwacht TEST: Testnachricht der Weiterleitung "${route.name}" – kein Alarm.`;
+  if (target.type === 'call') {
+    const voice = createVoiceCaller(deps.config.sms);
+    if (!voice)
+      return { ok: false, retryable: false, error: 'voice calls not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM', latencyMs: 0 };
+    return voice.call({ to: target.to, twiml: `<?xml version="1.0" encoding="UTF-8"?><Response><Say language="de-DE">${esc(text)}</Say></Response>` });
+  }
   if (target.type !== 'webhook') return createSmsSender({ ...deps.config.sms }, { info: () => {} }).send({ to: target.to, text, reference: id });
   const egress = new WebhookEgress(deps.config.webhookAllowNets);
   try {

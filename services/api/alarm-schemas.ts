@@ -2,6 +2,7 @@
 // sees, and what the serializer lets through (webhook secrets never).
 import { z } from 'zod';
 import { targetSchema, webhookTargetSchema } from '../../alerts/channels/types.ts';
+import { WEEKDAYS, whenSchema } from '../../alerts/routing/oncall.ts';
 import { NOTIFY_ON } from '../../alerts/routing/route-schema.ts';
 import { PRESETS, RULE_KINDS } from '../../alerts/rules/rule-types.ts';
 import { SEVERITIES } from '../../alerts/types.ts';
@@ -56,6 +57,7 @@ const webhookOut = z.object({
   url: z.string(),
   secret: z.literal('whsec_…').describe('write-only: always this placeholder in answers'),
   format: z.enum(['regenwacht', 'alertmanager']),
+  when: whenSchema.optional(),
 });
 /** Every target kind as a route takes it, except that a webhook's secret never comes back. */
 const targetOut = z.discriminatedUnion('type', [webhookOut, ...targetSchema.options.filter((o) => o !== webhookTargetSchema)]);
@@ -77,6 +79,18 @@ export const routeOut = z
     repeatEvery: z.string().optional(),
     escalate: z.object({ after: z.string(), targets: z.array(targetOut) }).optional(),
     enabled: z.boolean(),
+    // on-call plans [issue 16]: hours at which no target of a list is on duty by plan (then all of it is told)
+    coverageGaps: z
+      .array(
+        z.object({
+          list: z.enum(['targets', 'escalate.targets']),
+          day: z.enum(WEEKDAYS).optional().describe('every week on this weekday (Europe/Berlin)'),
+          date: z.string().optional().describe('on this date only: a holiday in a window’s except list'),
+          from: z.string(),
+          to: z.string(),
+        }),
+      )
+      .describe('empty when every hour has a target on duty (a target without `when` covers every hour)'),
   })
   .meta({ id: 'Route' });
 
@@ -160,7 +174,12 @@ export const alarmDetailOut = z
         createdAt: z.string().nullable(),
         deliveredAt: z.string().nullable(),
         lastError: z.string().nullable(),
-        handset: z.string().optional().describe('SMS with delivery reports: awaiting, delivered, resent (through the next provider) or undelivered'),
+        handset: z
+          .string()
+          .optional()
+          .describe(
+            'SMS with delivery reports: awaiting, delivered, resent (through the next provider) or undelivered; voice call: calling, answered or unanswered',
+          ),
       }),
     ),
   })

@@ -11,6 +11,7 @@ import { createSmsSender } from '../notify/sms-senders.ts';
 import { sevenSignatureValid, twilioSignatureValid } from './provider-signatures.ts';
 import { SmsFailover } from './sms-failover.ts';
 import { SmsReplies } from './sms-replies.ts';
+import { VoiceCalls } from './voice-calls.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +48,7 @@ export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (ap
   const log = ctx.log.child({ component: 'sms-hooks' });
   const failover = new SmsFailover(ctx.db, config.sms.providers, config.sms.deliveryTimeoutMs, ctx.metrics.registry, log, alarms.now);
   const replies = new SmsReplies(ctx.db, alarms, log);
+  const calls = new VoiceCalls(ctx.db, alarms, log);
   // seven answers a reply with a new SMS through its REST API; Twilio takes the answer as TwiML
   const sevenSms = config.sms.sevenApiKey ? createSmsSender({ ...config.sms, provider: 'seven' }, { info: (o, m) => log.info(o, m) }) : undefined;
   const forbidden = (provider: string, req: FastifyRequest): never => {
@@ -96,6 +98,53 @@ export const providerHookRoutes: ApiRoutes<{ alarms: AlarmService }> = async (ap
       const answer = await replies.handle({ provider: 'twilio', messageId: req.body.MessageSid, from: req.body.From, text: req.body.Body });
       const xml = answer ? `<Message>${escapeXml(answer)}</Message>` : '';
       return reply.type('text/xml; charset=utf-8').send(`<?xml version="1.0" encoding="UTF-8"?><Response>${xml}</Response>`);
+    },
+  );
+
+  /** Twilio signs the full URL (with ?n=<notification id>) and the form fields. */
+  const twilioSigned = (req: FastifyRequest) => {
+    const token = config.sms.twilioAuthToken;
+    const fields = req.body as Record<string, string>;
+    if (!token || !twilioSignatureValid(token, calledUrl(config.publicUrl, req), fields, req.headers['x-twilio-signature'] as string | undefined)) {
+      forbidden('twilio', req);
+    }
+  };
+  const callQuery = z.object({ n: z.string().min(1).max(64).describe('the notification id the call was placed for') });
+
+  app.post(
+    '/twilio/call-status',
+    {
+      schema: {
+        tags: ['provider callbacks'],
+        summary: 'Twilio voice StatusCallback: progress of one alarm call (ringing, completed, no-answer, busy, failed)',
+        security: [],
+        querystring: callQuery,
+        body: z.object({ CallSid: z.string().min(1), CallStatus: z.string().min(1), ErrorCode: z.string().optional() }).passthrough(),
+        response: { 200: received, 403: refused },
+      },
+    },
+    async (req) => {
+      twilioSigned(req);
+      return { received: await calls.status(req.query.n, req.body.CallSid, req.body.CallStatus, req.body.ErrorCode) };
+    },
+  );
+
+  app.post(
+    '/twilio/call-gather',
+    {
+      schema: {
+        tags: ['provider callbacks'],
+        summary: 'Twilio voice Gather action: the key pressed during an alarm call; 1 acknowledges; answered with TwiML',
+        security: [],
+        querystring: callQuery,
+        body: z.object({ CallSid: z.string().min(1), Digits: z.string().optional() }).passthrough(),
+        response: { 200: z.string().describe('TwiML <Response><Say>…</Say></Response>'), 403: refused },
+      },
+    },
+    async (req, reply) => {
+      twilioSigned(req);
+      const xml = await calls.gather(req.query.n, req.body.Digits);
+      return reply.type('text/xml; charset=utf-8').send(xml);
     },
   );
 

@@ -2,6 +2,7 @@
 
 import type { z } from 'zod';
 import type { Target } from '../../../alerts/channels/types.ts';
+import { coverageGaps as gapsOfList, localTime } from '../../../alerts/routing/oncall.ts';
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
 import type { RouteService } from '../../alarms/route-service.ts';
 import type { OrgRoute } from '../../alarms/route-store.ts';
@@ -29,11 +30,18 @@ const routeBody = routeSchema.extend({ org: orgSchema.optional() }).meta({
   ],
 });
 
-/** Webhook secrets are write-only. */
-export function redactRoute(r: OrgRoute): z.output<typeof routeOut> {
+/** Webhook secrets are write-only. With the hours no target is on duty by plan (exception dates from `now` on). */
+export function redactRoute(r: OrgRoute, now = Date.now()): z.output<typeof routeOut> {
   const red = (ts: Target[]) => ts.map((t) => (t.type === 'webhook' ? { ...t, secret: 'whsec_…' as const } : t));
   const { escalate, ...rest } = r;
-  return { ...rest, targets: red(r.targets), ...(escalate ? { escalate: { after: escalate.after, targets: red(escalate.targets) } } : {}) };
+  const today = localTime(now).date;
+  const coverageGaps = [...gapsOfList(r.targets, 'targets', today), ...(escalate ? gapsOfList(escalate.targets, 'escalate.targets', today) : [])];
+  return {
+    ...rest,
+    targets: red(r.targets),
+    ...(escalate ? { escalate: { after: escalate.after, targets: red(escalate.targets) } } : {}),
+    coverageGaps,
+  };
 }
 
 export const notificationRouteRoutes: ApiRoutes<{ routes: RouteService }> = async (app, { ctx, routes }) => {
@@ -73,7 +81,7 @@ export const notificationRouteRoutes: ApiRoutes<{ routes: RouteService }> = asyn
       items: routes
         .list()
         .filter((r) => sees(p, r.org))
-        .map(redactRoute),
+        .map((r) => redactRoute(r)),
     };
   });
   app.get('/:id', { schema: { tags: ['routes'], summary: 'One route', params: idParam, response: responses({ 200: routeOut }) } }, async (req) => {

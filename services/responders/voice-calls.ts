@@ -1,0 +1,81 @@
+// Twilio's callbacks of a voice call (route target `call`): the call's progress stored on its attempt and
+// shown on the alarm (a call nobody took also as an alarm event, once), and the key pressed during the call —
+// 1 acknowledges the alarm in the route target's name. [issue 16] [README.md Voice call]
+import type { Logger } from 'pino';
+import { CALL_NOT_ANSWERED, gatherAnswer } from '../../alerts/channels/voice.ts';
+import type { AlarmService } from '../alarms/alarm-service.ts';
+import type { Queryable } from '../db/db.ts';
+import { VOICE_PROVIDER } from '../notify/voice-call.ts';
+
+interface CallRow {
+  alarm_id: string;
+  to: string;
+  name: string | null;
+  handset: string | null;
+  state: string;
+}
+
+export class VoiceCalls {
+  constructor(
+    private db: Queryable,
+    private alarms: AlarmService,
+    private log: Logger,
+  ) {}
+
+  private async call(notificationId: string): Promise<CallRow | undefined> {
+    const r = await this.db.query<CallRow>(
+      `select n.alarm_id::text as alarm_id, n.target->>'to' as to, n.target->>'name' as name, n.handset, a.state
+       from notifications n join alarms a on a.id = n.alarm_id where n.id = $1 and n.channel = 'call'`,
+      [notificationId],
+    );
+    return r.rows[0];
+  }
+
+  /** A status callback: false when no call of ours has this notification id. */
+  async status(notificationId: string, callSid: string, status: string, errorCode?: string): Promise<boolean> {
+    const c = await this.call(notificationId);
+    if (!c) {
+      this.log.info({ notificationId, status }, 'call status for a call we did not place, ignored');
+      return false;
+    }
+    const now = new Date(this.alarms.now());
+    const error = errorCode ? `Fehlercode ${errorCode}` : null;
+    await this.db.query(
+      `update notification_attempts set report_status = $3, report_error = $4, report_at = $5 where provider = $1 and provider_message_id = $2`,
+      [VOICE_PROVIDER, callSid, status, error, now],
+    );
+    // what became of the call: answered once it was taken; unanswered (busy, no answer, failed) is final
+    const handset = CALL_NOT_ANSWERED.has(status) ? 'unanswered' : status === 'in-progress' || status === 'completed' ? 'answered' : undefined;
+    if (!handset) return true;
+    const moved = await this.db.query(
+      `update notifications set handset = $2 where id = $1 and handset is distinct from $2 and handset is distinct from 'answered' returning id`,
+      [notificationId, handset],
+    );
+    if (handset === 'unanswered' && moved.rows.length) {
+      const who = c.name ? `${c.name} (${c.to})` : c.to;
+      await this.db.query(
+        `insert into alarm_events(alarm_id, at, kind, severity, value, threshold, comment)
+         select id, $2, 'call_unanswered', severity, value, threshold, $3 from alarms where id = $1::bigint`,
+        [c.alarm_id, now, `Anruf bei ${who} nicht angenommen (twilio: ${status}${error ? ` ${error}` : ''})`],
+      );
+      this.log.warn({ notificationId, alarmId: c.alarm_id, status }, 'call not answered');
+    }
+    return true;
+  }
+
+  /** The key pressed during the call (Gather action): 1 acknowledges. Returns the TwiML to answer with. */
+  async gather(notificationId: string, digits: string | undefined): Promise<string> {
+    const c = await this.call(notificationId);
+    if (!c) return gatherAnswer('unknown');
+    if (digits !== '1') {
+      this.log.info({ alarmId: c.alarm_id, digits }, 'key pressed during the call was not 1, nothing acknowledged');
+      return gatherAnswer('other_key');
+    }
+    const cur = await this.alarms.acknowledge(c.alarm_id, c.name ?? c.to, `per Anruf (Taste 1) an ${c.to}`);
+    if (cur === 'not_found') return gatherAnswer('unknown');
+    if (cur === 'resolved' || cur === 'closed') return gatherAnswer('ended', c.alarm_id);
+    if (c.state === 'acknowledged') return gatherAnswer('already', c.alarm_id);
+    this.log.info({ alarmId: c.alarm_id }, 'alarm acknowledged by phone');
+    return gatherAnswer('acknowledged', c.alarm_id);
+  }
+}
