@@ -69,6 +69,8 @@ export interface EntityDef {
   nav: Record<string, NavDef>;
   /** default order (FROST orders by id; for Observations phenomenonTime first, so paging follows time) */
   order: string[];
+  /** further columns that are never null (with `key` and `order`: what a keyset @iot.nextLink may resume on) */
+  notNull?: string[];
 }
 
 const EVALUATED = `r.quality in (${EVALUATED_QUALITIES.join(', ')})`;
@@ -262,6 +264,7 @@ export const ENTITIES: Record<EntitySet, EntityDef> = {
       FeatureOfInterest: { target: 'FeaturesOfInterest', many: false, local: ['device_id'], remote: ['id'] },
     },
     order: ['time', 'device_id', 'metric'],
+    notNull: ['value'],
   },
   FeaturesOfInterest: {
     set: 'FeaturesOfInterest',

@@ -25,11 +25,13 @@ export interface QueryOptions {
   filter?: Expr;
   expand: ExpandItem[];
   resultFormat?: 'CSV' | 'GeoJSON';
+  /** the cursor of a keyset @iot.nextLink (opaque to clients) */
+  skiptoken?: string;
   /** the options as given, for @iot.nextLink */
   raw: Map<string, string>;
 }
 
-const KNOWN = new Set(['$top', '$skip', '$count', '$select', '$orderby', '$filter', '$expand', '$resultFormat']);
+const KNOWN = new Set(['$top', '$skip', '$count', '$select', '$orderby', '$filter', '$expand', '$resultFormat', '$skiptoken']);
 
 /** Splits at `sep` outside parentheses and quotes. */
 export function splitTop(s: string, sep: string): string[] {
@@ -93,6 +95,10 @@ export function parseOptions(raw: Map<string, string>, nested = false): QueryOpt
         if (nested) throw new StaQueryError('$resultFormat is allowed only on the request, not inside $expand');
         if (value !== 'CSV' && value !== 'GeoJSON') throw new StaQueryError(`$resultFormat must be CSV or GeoJSON, got '${value}'`);
         o.resultFormat = value;
+        break;
+      case '$skiptoken':
+        if (nested) throw new StaQueryError('$skiptoken is allowed only on the request, not inside $expand');
+        o.skiptoken = value;
         break;
     }
   }

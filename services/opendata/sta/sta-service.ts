@@ -7,7 +7,7 @@ import { ENTITIES, ENTITY_SETS, type EntityDef, type EntitySet, isEntitySet } fr
 import { StaQueryError } from './filter-parser.ts';
 import { DEFAULT_TOP, type ExpandItem, parseOptions, type QueryOptions } from './query-options.ts';
 import { type PathStep, parseResourcePath } from './resource-path.ts';
-import { type Constraint, countRows, findRows, type Row, relatedRows } from './sta-queries.ts';
+import { type Constraint, countRows, findRows, type KeyCol, keysetColumns, type Row, relatedRows } from './sta-queries.ts';
 
 export class StaNotFound extends Error {}
 
@@ -132,14 +132,20 @@ export class StaService {
   private async collection(t: Target, o: QueryOptions): Promise<StaResult> {
     checkSelect(t.def.set, o.select);
     const top = o.top ?? DEFAULT_TOP;
-    const rows = await findRows(this.db, { def: t.def, where: t.where, filter: o.filter, orderby: o.orderby, limit: top + 1, offset: o.skip });
+    const keys = keysetColumns(t.def, o.orderby);
+    let after: { keys: KeyCol[]; values: unknown[] } | undefined;
+    if (o.skiptoken !== undefined) {
+      if (!keys) throw new StaQueryError('$skiptoken cannot be used with this $orderby; follow @iot.nextLink as given');
+      after = { keys, values: decodeSkiptoken(o.skiptoken, keys) };
+    }
+    const rows = await findRows(this.db, { def: t.def, where: t.where, filter: o.filter, orderby: o.orderby, limit: top + 1, offset: o.skip, after });
     const more = rows.length > top;
     const page = rows.slice(0, top);
     const value = page.map((r) => entityJson(this.base, t.def.set, r, o.select));
     await this.expand(t.def, page, value, o.expand);
     const body: Record<string, unknown> = {};
     if (o.count) body['@iot.count'] = await countRows(this.db, t.def, t.where, o.filter);
-    if (more) body['@iot.nextLink'] = nextLink(`${this.base}/${t.path}`, o.raw, top, o.skip + top);
+    if (more) body['@iot.nextLink'] = nextLink(`${this.base}/${t.path}`, o.raw, top, o.skip + top, keys, page.at(-1));
     body.value = value;
     return { kind: 'collection', set: t.def.set, value, format: o.resultFormat, body };
   }
@@ -155,6 +161,7 @@ export class StaService {
       const o = item.options;
       checkSelect(target.set, o.select);
       const top = nav.many ? (o.top ?? DEFAULT_TOP) : 1;
+      const keyCols = keysetColumns(target, o.orderby);
       const keys = rows.map((r) => nav.local.map((c) => r[c]));
       const { rows: children, counts } = await relatedRows(this.db, target, nav.remote, keys, {
         filter: o.filter,
@@ -183,7 +190,14 @@ export class StaService {
           if (o.count) json[i][`${name}@iot.count`] = counts.get(i) ?? 0;
           json[i][name] = childJson;
           if (list.length > top)
-            json[i][`${name}@iot.nextLink`] = nextLink(`${selfLink(this.base, def.set, rowId(def.set, rows[i]))}/${name}`, o.raw, top, o.skip + top);
+            json[i][`${name}@iot.nextLink`] = nextLink(
+              `${selfLink(this.base, def.set, rowId(def.set, rows[i]))}/${name}`,
+              o.raw,
+              top,
+              o.skip + top,
+              keyCols,
+              shown.at(-1),
+            );
         } else json[i][name] = childJson[0] ?? null;
       }
       if (o.expand.length) await this.expand(target, allRows, allJson, o.expand);
@@ -204,9 +218,46 @@ function checkSelect(set: EntitySet, select: string[] | undefined) {
   if (bad.length) throw new StaQueryError(`$select: ${ENTITIES[set].type} has no property ${bad.map((b) => `'${b}'`).join(', ')}`);
 }
 
-function nextLink(url: string, raw: Map<string, string>, top: number, skip: number): string {
+/**
+ * The next page's URL: the request's options with `$skiptoken` (a cursor after the page's last row) when the
+ * order allows a keyset, else with `$skip` moved on. Clients follow it as given [OGC 18-088 §9.3.3.7: the
+ * nextLink is opaque]; a deep page then costs one index descent instead of skipping 100 000 rows.
+ */
+function nextLink(url: string, raw: Map<string, string>, top: number, skip: number, keys?: KeyCol[], last?: Row): string {
   const params: string[] = [];
-  for (const [k, v] of raw) if (k !== '$top' && k !== '$skip') params.push(`${k}=${encodeURIComponent(v)}`);
-  params.push(`$top=${top}`, `$skip=${skip}`);
+  const keyset = keys && last;
+  for (const [k, v] of raw) if (k !== '$top' && k !== '$skip' && k !== '$skiptoken') params.push(`${k}=${encodeURIComponent(v)}`);
+  if (keyset) params.push(`$top=${top}`, `$skiptoken=${encodeSkiptoken(keys, last)}`);
+  else params.push(`$top=${top}`, `$skip=${skip}`);
   return `${url}?${params.join('&')}`;
+}
+
+const orderSignature = (keys: KeyCol[]) => keys.map((k) => `${k.desc ? '-' : '+'}${k.col}`).join(',');
+
+/** base64url of {o: the order it belongs to, v: the last row's values}: opaque, and checked when it returns. */
+function encodeSkiptoken(keys: KeyCol[], row: Row): string {
+  const v = keys.map((k) => {
+    const x = row[k.col];
+    if (k.type === 'time') return new Date(x as string).toISOString();
+    return k.type === 'number' ? Number(x) : String(x);
+  });
+  return Buffer.from(JSON.stringify({ o: orderSignature(keys), v })).toString('base64url');
+}
+
+function decodeSkiptoken(token: string, keys: KeyCol[]): unknown[] {
+  const bad = () => new StaQueryError('invalid $skiptoken: follow @iot.nextLink as given, with the same $orderby');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  const t = parsed as { o?: unknown; v?: unknown };
+  if (!t || t.o !== orderSignature(keys) || !Array.isArray(t.v) || t.v.length !== keys.length) throw bad();
+  return keys.map((k, i) => {
+    const x = (t.v as unknown[])[i];
+    if (k.type === 'number' ? typeof x !== 'number' || !Number.isFinite(x) : typeof x !== 'string') throw bad();
+    if (k.type === 'time' && Number.isNaN(new Date(x as string).getTime())) throw bad();
+    return x;
+  });
 }
