@@ -102,19 +102,24 @@ async function main() {
     await r.ctx.db.query('analyze readings');
 
     // --explain: the plans of the statements the timed requests run (explain analyze after one warm request)
-    const captured: Array<{ sql: string; params: unknown[] }> = [];
+    const captured: Array<{ sql: string; params: unknown[]; ms: number }> = [];
     const db = r.ctx.db;
     const query = db.query.bind(db);
     const explain = async (label: string, url: string) => {
       if (!a.explain) return;
       captured.length = 0;
       (db as { query: typeof db.query }).query = (async (sql: string, params?: unknown[]) => {
-        if (/\breadings\b/.test(sql)) captured.push({ sql, params: params ?? [] });
-        return query(sql, params);
+        const s0 = performance.now();
+        const res = await query(sql, params);
+        captured.push({ sql, params: params ?? [], ms: performance.now() - s0 });
+        return res;
       }) as typeof db.query;
+      const s0 = performance.now();
       await (await fetch(url)).arrayBuffer();
+      const total = performance.now() - s0;
       (db as { query: typeof db.query }).query = query;
-      for (const c of captured.slice(0, 4)) {
+      say(`${label}: ${Math.round(total)} ms for the request, of it in queries: ${captured.map((c) => Math.round(c.ms)).join(' + ')} ms`);
+      for (const c of captured.filter((x) => /\breadings\b/.test(x.sql)).slice(0, 4)) {
         const plan = await query<Record<string, string>>(`explain (analyze, costs off) ${c.sql}`, c.params);
         say(`plan of ${label}:\n  ${c.sql.replace(/\s+/g, ' ').slice(0, 300)}…\n${plan.rows.map((x) => `    ${Object.values(x)[0]}`).join('\n')}`);
       }

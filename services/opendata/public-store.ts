@@ -74,11 +74,24 @@ const QUALITY_WORDS = `case quality ${EVALUATED_QUALITIES.map((q) => `when ${q} 
 
 /**
  * CSV lines of published readings in [from, to), `batch` rows per query, formatted by PostgreSQL into one text
- * per batch (a year is 21 queries and 21 strings, not 105 120 row objects), resuming after the last time seen.
+ * per batch (a year is a few dozen queries and strings, not 105 120 row objects), resuming after the last time
+ * seen. Each query also stays inside a window of `windowDays`: on TimescaleDB a query is planned over every
+ * chunk its time bounds do not exclude, and planning a year of chunks per batch made the embedded store's
+ * year download take seconds (docs/benchmarks.md, open data).
  */
-export async function* csvLineBatches(db: Queryable, deviceId: string, metric: string, from: Date, to: Date, batch = 5000): AsyncGenerator<string> {
-  let after = new Date(from.getTime() - 1);
-  for (;;) {
+export async function* csvLineBatches(
+  db: Queryable,
+  deviceId: string,
+  metric: string,
+  from: Date,
+  to: Date,
+  batch = 5000,
+  windowDays = 14,
+): AsyncGenerator<string> {
+  let lo = from;
+  let inclusive = true;
+  while (lo < to) {
+    const hi = new Date(Math.min(lo.getTime() + windowDays * 86_400_000, to.getTime()));
     const r = await db.query<{ text: string | null; last: Date | null; n: number | string }>(
       `select string_agg(
                 to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
@@ -86,14 +99,19 @@ export async function* csvLineBatches(db: Queryable, deviceId: string, metric: s
                 || '+00:00,' || value::text || ',' || ${QUALITY_WORDS}, E'\r\n' order by time) as text,
               max(time) as last, count(*) as n
        from (select time, value, quality from readings
-             where device_id = $1 and metric = $2 and time > $3 and time >= $4 and time < $5 and ${EVALUATED}
+             where device_id = $1 and metric = $2 and time >= $3 and (time > $3 or $4::boolean) and time < $5 and ${EVALUATED}
              order by time limit $6) x`,
-      [deviceId, metric, after, from, to, batch],
+      [deviceId, metric, lo, inclusive, hi, batch],
     );
     const x = r.rows[0];
     const n = Number(x?.n ?? 0);
     if (n && x?.text) yield `${x.text}\r\n`;
-    if (n < batch || !x?.last) return;
-    after = new Date(x.last);
+    if (n >= batch && x?.last) {
+      lo = new Date(x.last);
+      inclusive = false;
+    } else {
+      lo = hi;
+      inclusive = true;
+    }
   }
 }

@@ -190,6 +190,68 @@ describe('OGC 18-088 and FROST request examples', () => {
     const near = await ok("/Locations?$orderby=geo.distance(location, geography'POINT(8.662 50.570)')&$top=1");
     expect(ids(near)).toEqual(['pegel-lahn']);
   });
+  it("any()/all() on collections: Things?$filter=Datastreams/any(d:d/ObservedProperty/name eq 'Niederschlag')", async () => {
+    const f = (x: string) => ok(`/Things?$filter=${encodeURIComponent(x)}`).then(ids);
+    expect(await f("Datastreams/any(d:d/ObservedProperty/name eq 'Niederschlag')")).toEqual(['rg-nord']);
+    expect(await f("Datastreams/any(d: d/ObservedProperty/name eq 'Wasserstand')")).toEqual(['pegel-lahn']);
+    // all(): every Datastream measures the level (rg-nord has only rain) — and any() with no condition: has one
+    expect(await f("Datastreams/all(d: d/ObservedProperty/@iot.id eq 'level_cm')")).toEqual(['pegel-lahn']);
+    expect(await f('Datastreams/any()')).toEqual(['pegel-lahn', 'rg-nord']);
+    expect(await f('not Locations/any()')).toEqual([]);
+    // nested, with a path of the filtered entity ($it) inside
+    expect(await f("Datastreams/any(d: d/Observations/any(o: o/result gt 380) and $it/name eq 'Pegel Lahn')")).toEqual(['pegel-lahn']);
+    expect(await f('Datastreams/any(d: d/Observations/any(o: o/result gt 380)) and Datastreams/all(d: d/Observations/all(o: o/result ge 100))')).toEqual([
+      'pegel-lahn',
+    ]);
+    // through single-valued steps first: the Observations of Things that also have a rain gauge
+    const obs = await ok(
+      `/Observations?$count=true&$top=0&$filter=${encodeURIComponent("Datastream/Thing/Datastreams/any(d: d/@iot.id eq 'rg-nord~rain_mm')")}`,
+    );
+    expect(obs['@iot.count']).toBe(288);
+    // the hidden device stays hidden inside a lambda too
+    expect(await f("Datastreams/any(d: d/Thing/@iot.id eq 'rg-privat')")).toEqual([]);
+    for (const [bad, msg] of [
+      ['Datastreams/all()', /all\(\) needs a condition/],
+      ['name/any(x: x eq 1)', /not a navigation property/],
+      ['Datastreams/any(d d/name eq 1)', /must start with a variable/],
+      ["Datastreams/any(d: e/name eq 'x')", /no property 'e'/],
+    ] as const) {
+      const r = await get(`/Things?$filter=${encodeURIComponent(bad)}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.message).toMatch(msg);
+    }
+  });
+  it('geo.distance, geo.length and the st_ functions for points, lines and polygons (18-088 Table 25)', async () => {
+    const box = "geography'POLYGON((8.67 50.58, 8.69 50.58, 8.69 50.59, 8.67 50.59, 8.67 50.58))'";
+    const f = (x: string) => ok(`/Locations?$filter=${encodeURIComponent(x)}`).then(ids);
+    expect(await f(`st_intersects(location, ${box})`)).toEqual(['rg-nord']);
+    expect(await f(`st_contains(${box}, location)`)).toEqual(['rg-nord']);
+    expect(await f(`st_disjoint(location, ${box})`)).toEqual(['pegel-lahn']);
+    expect(await f("st_equals(location, geography'POINT(8.6621 50.5702)')")).toEqual(['pegel-lahn']);
+    // a box whose western edge runs through Pegel Lahn: on the boundary touches, inside does not
+    const edge = "geography'POLYGON((8.6621 50.56, 8.70 50.56, 8.70 50.60, 8.6621 50.60, 8.6621 50.56))'";
+    expect(await f(`st_touches(location, ${edge})`)).toEqual(['pegel-lahn']);
+    expect(await f(`st_relate(location, ${edge}, 'F0FFFF212')`)).toEqual(['pegel-lahn']);
+    expect(await f(`st_relate(location, ${edge}, 'T********')`)).toEqual(['rg-nord']);
+    expect(await f(`st_overlaps(location, ${box}) or st_crosses(location, ${box})`)).toEqual([]);
+    // a line along the Lahn through both Gießen stations' longitudes
+    const line = "geography'LINESTRING(8.6621 50.5702, 8.6784 50.5841)'";
+    expect(await f(`st_intersects(location, ${line})`)).toEqual(['pegel-lahn', 'rg-nord']);
+    expect(await f(`geo.length(${line}) gt 0.02 and geo.length(${line}) lt 0.03 and geo.distance(location, ${line}) lt 0.001`)).toEqual([
+      'pegel-lahn',
+      'rg-nord',
+    ]);
+    expect(await f(`geo.distance(location, ${box}) eq 0`)).toEqual(['rg-nord']);
+    for (const [bad, msg] of [
+      [`geo.length(${box}) gt 1`, /geo.length\(\): needs a line string/],
+      [`st_touches(${line}, ${box})`, /line with a polygon is not supported/],
+      ["geo.intersects(location, geography'CIRCLE(1 2)')", /unsupported geometry/],
+    ] as const) {
+      const r = await get(`/Locations?$filter=${encodeURIComponent(bad)}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.message).toMatch(msg);
+    }
+  });
   it("18-088 §9.3.3.5.1: Things?$filter=Datastreams/Observations/FeatureOfInterest/id eq 'x' and … date(resultTime) le date(…)", async () => {
     const f = `Datastreams/Observations/FeatureOfInterest/id eq 'rg-nord' and Datastreams/Observations/resultTime ge ${iso(0)} and date(Datastreams/Observations/resultTime) le date(${iso(1)})`;
     expect(ids(await ok(`/Things?$filter=${encodeURIComponent(f)}`))).toEqual(['rg-nord']);

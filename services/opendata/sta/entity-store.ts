@@ -59,8 +59,11 @@ export interface NavDef {
 export interface EntityDef {
   set: EntitySet;
   type: string;
-  /** SQL of the relation (a select), using `q` for its constant tables */
-  relation(q: SqlParams): string;
+  /**
+   * SQL of the relation (a select), using `q` for its constant tables. `lite`: the row is only a step on a
+   * navigation path (its keys are needed, not its computed properties, e.g. a Datastream's time range).
+   */
+  relation(q: SqlParams, opts?: { lite?: boolean }): string;
   /** columns that identify a row */
   key: string[];
   /** @iot.id → key values; undefined when it cannot be an id of this set */
@@ -170,13 +173,17 @@ export const ENTITIES: Record<EntitySet, EntityDef> = {
   Datastreams: {
     set: 'Datastreams',
     type: 'Datastream',
-    relation: (q) =>
+    relation: (q, opts) =>
       `select d.id || '~' || m.metric as id, d.id as thing_id, d.model as sensor_id, m.metric as op_id,
          d.name || ': ' || m.name as name, m.name || ' an der Messstelle ' || d.name as description,
          '${OM_MEASUREMENT}' as observation_type, m.unit as unit, ${LON} as lon, ${LAT} as lat,
          jsonb_build_object('metric', m.metric, 'municipality', d.org) as properties, d.org,
-         (select min(r.time) from readings r where r.device_id = d.id and r.metric = m.metric and ${EVALUATED}) as pt_start,
-         (select max(r.time) from readings r where r.device_id = d.id and r.metric = m.metric and ${EVALUATED}) as pt_end
+         ${
+           opts?.lite
+             ? 'null::timestamptz as pt_start, null::timestamptz as pt_end'
+             : `(select min(r.time) from readings r where r.device_id = d.id and r.metric = m.metric and ${EVALUATED}) as pt_start,
+         (select max(r.time) from readings r where r.device_id = d.id and r.metric = m.metric and ${EVALUATED}) as pt_end`
+         }
        from (${PUBLIC_DEVICES}) d cross join ${metricsTable(q)}
        where ${hasReadings('d.id', 'm.metric')}`,
     key: ['thing_id', 'op_id'],

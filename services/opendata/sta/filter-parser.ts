@@ -15,7 +15,10 @@ export type Literal =
   | { k: 'lit'; type: 'duration'; value: string }
   | { k: 'lit'; type: 'geo'; value: Geometry };
 
-export type Geometry = { type: 'Point'; coordinates: [number, number] } | { type: 'Polygon'; coordinates: [number, number][][] };
+export type Geometry =
+  | { type: 'Point'; coordinates: [number, number] }
+  | { type: 'LineString'; coordinates: [number, number][] }
+  | { type: 'Polygon'; coordinates: [number, number][][] };
 
 export const BINARY_OPS = ['or', 'and', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'add', 'sub', 'mul', 'div', 'mod'] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -26,12 +29,14 @@ export type Expr =
   | { k: 'bin'; op: BinaryOp; l: Expr; r: Expr }
   | { k: 'not'; e: Expr }
   | { k: 'neg'; e: Expr }
-  | { k: 'fn'; name: string; args: Expr[] };
+  | { k: 'fn'; name: string; args: Expr[] }
+  /** `Datastreams/any(d: d/result gt 5)`, `Datastreams/all(d: …)`, `Datastreams/any()` [OData 4.01 §5.1.1.13] */
+  | { k: 'lambda'; op: 'any' | 'all'; path: string[]; v?: string; body?: Expr };
 
 type Tok =
   | { t: 'lit'; lit: Literal; at: number }
   | { t: 'word'; v: string; at: number } // identifiers, paths (a/b/c), operators, function names
-  | { t: '(' | ')' | ','; at: number };
+  | { t: '(' | ')' | ',' | ':'; at: number };
 
 const MAX_LENGTH = 4000;
 const MAX_DEPTH = 40;
@@ -55,7 +60,7 @@ function tokenize(src: string): Tok[] {
       i++;
       continue;
     }
-    if (c === '(' || c === ')' || c === ',') {
+    if (c === '(' || c === ')' || c === ',' || c === ':') {
       out.push({ t: c, at: i });
       i++;
       continue;
@@ -142,7 +147,7 @@ function checkDuration(v: string, at: number): string {
   return v;
 }
 
-/** WKT POINT and POLYGON (the shapes the station points are tested against). */
+/** WKT POINT, LINESTRING and POLYGON (the shapes the station points are tested against). */
 export function parseWkt(src: string, at: number): Geometry {
   const s = src.trim();
   const num = (x: string) => {
@@ -157,13 +162,19 @@ export function parseWkt(src: string, at: number): Geometry {
   };
   const point = /^POINT\s*\(([^()]*)\)$/i.exec(s);
   if (point) return { type: 'Point', coordinates: pair(point[1]) };
+  const line = /^LINESTRING\s*\(([^()]*)\)$/i.exec(s);
+  if (line) {
+    const pts = line[1].split(',').map(pair);
+    if (pts.length < 2) throw new StaQueryError(`a LINESTRING needs at least 2 points at position ${at}`);
+    return { type: 'LineString', coordinates: pts };
+  }
   const poly = /^POLYGON\s*\((\s*\([^()]*\)\s*(,\s*\([^()]*\)\s*)*)\)$/i.exec(s);
   if (poly) {
     const rings = [...poly[1].matchAll(/\(([^()]*)\)/g)].map((m) => m[1].split(',').map(pair));
     for (const r of rings) if (r.length < 4) throw new StaQueryError(`a polygon ring needs at least 4 points (closed) at position ${at}`);
     return { type: 'Polygon', coordinates: rings };
   }
-  throw new StaQueryError(`unsupported geometry '${s.slice(0, 40)}' at position ${at}: POINT(x y) or POLYGON((x y, …)) expected`);
+  throw new StaQueryError(`unsupported geometry '${s.slice(0, 40)}' at position ${at}: POINT(x y), LINESTRING(x y, …) or POLYGON((x y, …)) expected`);
 }
 
 const PRECEDENCE: Array<readonly BinaryOp[]> = [['or'], ['and'], ['eq', 'ne'], ['gt', 'ge', 'lt', 'le'], ['add', 'sub'], ['mul', 'div', 'mod']];
@@ -227,6 +238,9 @@ class Parser {
       if (t.v === '-' || (BINARY_OPS as readonly string[]).includes(t.v) || t.v === 'not')
         throw new StaQueryError(`unexpected operator '${t.v}' at position ${t.at}`);
       if (this.toks[this.i]?.t === '(') {
+        const segs = t.v.split('/');
+        const last = segs[segs.length - 1].toLowerCase();
+        if (segs.length > 1 && (last === 'any' || last === 'all')) return this.lambda(segs.slice(0, -1), last, t.at);
         this.i++;
         const args: Expr[] = [];
         this.enter();
@@ -249,7 +263,26 @@ class Parser {
     throw new StaQueryError(`unexpected ${describe(t)} at position ${t.at}`);
   }
 
-  private expect(c: ')' | ',') {
+  /** After `path/any` or `path/all`: `()`, or `(v: condition)` with `v` naming each member of the collection. */
+  private lambda(path: string[], op: 'any' | 'all', at: number): Expr {
+    this.expect('(');
+    if (this.toks[this.i]?.t === ')') {
+      this.i++;
+      if (op === 'all') throw new StaQueryError(`all() needs a condition, e.g. ${path.join('/')}/all(x: x/result gt 0), at position ${at}`);
+      return { k: 'lambda', op, path };
+    }
+    const v = this.toks[this.i];
+    if (v?.t !== 'word' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.v) || this.toks[this.i + 1]?.t !== ':')
+      throw new StaQueryError(`${op}( must start with a variable and ':', e.g. ${path.join('/')}/${op}(x: x/name eq 'a'), at position ${at}`);
+    this.i += 2;
+    this.enter();
+    const body = this.binary(0);
+    this.depth--;
+    this.expect(')');
+    return { k: 'lambda', op, path, v: v.v, body };
+  }
+
+  private expect(c: '(' | ')' | ',') {
     const t = this.toks[this.i];
     if (t?.t !== c) throw new StaQueryError(t ? `expected '${c}' but found ${describe(t)} at position ${t.at}` : `expected '${c}' at the end`);
     this.i++;

@@ -42,6 +42,10 @@ const thingFilter: fc.Arbitrary<string> = fc.letrec((tie) => ({
     fc.tuple(thingString, numberValue).map(([p, n]) => `length(${p}) gt ${n}`),
     fc.tuple(tie('cond'), fc.constantFrom('and', 'or'), tie('cond')).map(([a, o, b]) => `(${a}) ${o} (${b})`),
     tie('cond').map((c) => `not (${c})`),
+    // lambda operators over collections, and geometry predicates with a hostile DE-9IM pattern
+    fc.tuple(fc.constantFrom('any', 'all'), cmp, stringValue).map(([op, o, v]) => `Datastreams/${op}(d: d/ObservedProperty/name ${o} ${quote(v)})`),
+    fc.tuple(stringValue, tie('cond')).map(([v, c]) => `Datastreams/any(d: d/Observations/all(o: o/Datastream/name ne ${quote(v)}) and (${c}))`),
+    stringValue.map((v) => `Locations/any(l: st_relate(l/location, geography'POLYGON((8 50, 9 50, 9 51, 8 50))', ${quote(v)}))`),
   ),
 })).cond as fc.Arbitrary<string>;
 
@@ -93,6 +97,14 @@ describe('$filter → SQL', () => {
       "duration'P1D'",
       'substringof',
       'Datastreams/name',
+      'Datastreams/any(',
+      '/all(d:',
+      'd/name',
+      ':',
+      '$it/name',
+      "geography'LINESTRING(1 2, 3 4)'",
+      'st_relate(',
+      'geo.length(',
       '@iot.id',
       ';',
       '--',
@@ -118,7 +130,16 @@ describe('$filter → SQL', () => {
   });
 
   it('names only columns of the entity definitions: an unknown name is refused, not passed on', () => {
-    for (const src of ['"name" eq 1', 'name; drop table x eq 1', 'pg_sleep(10) eq 1', 'Datastream/Thing/devEui eq 1', 'params/codec eq 1']) {
+    for (const src of [
+      "Datastreams/any(d: d/Thing/devEui eq '1')",
+      "Datastreams/any(pg_sleep: pg_sleep/name eq 'x')",
+      "Datastreams/any(d: x/name eq 'x')",
+      '"name" eq 1',
+      'name; drop table x eq 1',
+      'pg_sleep(10) eq 1',
+      'Datastream/Thing/devEui eq 1',
+      'params/codec eq 1',
+    ]) {
       expect(() => compile('Observations', src), src).toThrow(StaQueryError);
     }
   });

@@ -21,6 +21,10 @@ export interface Scope {
 
 export class Compiler {
   private aliases = 0;
+  /** lambda variables in scope (`d` in `Datastreams/any(d: d/name eq 'x')`) */
+  private vars = new Map<string, Scope>();
+  /** the entity the filter is about (`$it`) */
+  private root?: Scope;
   constructor(
     readonly q: SqlParams,
     private aliasPrefix = 'f',
@@ -39,7 +43,13 @@ export class Compiler {
 
   /** A boolean SQL condition for `$filter`. */
   filter(e: Expr, scope: Scope): string {
-    return this.asBool(this.expr(e, scope));
+    const prev = this.root;
+    this.root = scope;
+    try {
+      return this.asBool(this.expr(e, scope));
+    } finally {
+      this.root = prev;
+    }
   }
 
   /** An SQL expression to order by. */
@@ -75,7 +85,58 @@ export class Compiler {
           e.name,
           e.args.map((a) => this.expr(a, scope)),
         );
+      case 'lambda':
+        return this.lambda(e, scope);
     }
+  }
+
+  /**
+   * `path/any(v: cond)`: some member of the collection at `path` satisfies `cond`; `path/all(v: cond)`: none
+   * fails it (true for an empty collection); `path/any()`: the collection is not empty. Steps before the last
+   * must be single-valued (Observations/Datastream/Thing/Datastreams/any(…)). In `cond`, paths starting with `v`
+   * are the member's, `$it/…` and paths without a variable are the filtered entity's. [OData 4.01 §5.1.1.13]
+   */
+  private lambda(e: Extract<Expr, { k: 'lambda' }>, scope: Scope): Compiled {
+    // the collection may hang off a lambda variable or $it: d/Observations/any(…)
+    const bound = e.path[0] === '$it' ? this.root : this.vars.get(e.path[0]);
+    let cur = bound ?? scope;
+    const path = bound ? e.path.slice(1) : e.path;
+    if (path.length === 0) throw new StaQueryError(`${e.op}() needs a collection before it, e.g. ${e.path[0]}/Datastreams/${e.op}(…)`);
+    const steps: Array<{ rel: string; alias: string; on: string }> = [];
+    path.forEach((seg, i) => {
+      const nav = cur.def.nav[seg];
+      const last = i === path.length - 1;
+      if (!nav)
+        throw new StaQueryError(
+          `${e.op}(): '${path.slice(0, i + 1).join('/')}' is not a navigation property of ${cur.def.type} (it has ${Object.keys(cur.def.nav).join(', ')})`,
+        );
+      if (last && !nav.many) throw new StaQueryError(`${e.op}() needs a collection, but '${seg}' of ${cur.def.type} is a single entity`);
+      if (!last && nav.many) throw new StaQueryError(`${e.op}(): only the last step before it may be a collection ('${seg}' is one)`);
+      const a = this.alias();
+      const target = ENTITIES[nav.target];
+      const on = nav.remote.map((r, j) => `${a}.${r} = ${this.col(cur, nav.local[j])}`).join(' and ');
+      steps.push({ rel: target.relation(this.q), alias: a, on });
+      cur = { def: target, alias: a, known: {} };
+    });
+    let body = 'true';
+    if (e.body && e.v) {
+      // an inner lambda may reuse a name: it stands for the inner member until its ')'
+      const outer = this.vars.get(e.v);
+      this.vars.set(e.v, cur);
+      try {
+        body = this.asBool(this.expr(e.body, scope));
+      } finally {
+        if (outer) this.vars.set(e.v, outer);
+        else this.vars.delete(e.v);
+      }
+    }
+    const innermost = steps[steps.length - 1];
+    let sql =
+      e.op === 'any'
+        ? `exists (select 1 from (${innermost.rel}) ${innermost.alias} where ${innermost.on} and ${body})`
+        : `not exists (select 1 from (${innermost.rel}) ${innermost.alias} where ${innermost.on} and not coalesce(${body}, false))`;
+    for (let i = steps.length - 2; i >= 0; i--) sql = `exists (select 1 from (${steps[i].rel}) ${steps[i].alias} where ${steps[i].on} and ${sql})`;
+    return { t: 'bool', sql: `(${sql})` };
   }
 
   private literal(e: Extract<Expr, { k: 'lit' }>): Compiled {
@@ -101,12 +162,19 @@ export class Compiler {
 
   private geoLiteral(g: Geometry): string {
     if (g.type === 'Point') return `${this.q.p(`(${g.coordinates[0]},${g.coordinates[1]})`)}::point`;
+    // an open path: PostgreSQL's built-in type for a line string
+    if (g.type === 'LineString') return `${this.q.p(`[${g.coordinates.map(([x, y]) => `(${x},${y})`).join(',')}]`)}::path`;
     return `${this.q.p(`(${g.coordinates[0].map(([x, y]) => `(${x},${y})`).join(',')})`)}::polygon`;
   }
 
   /** A property path: navigation properties, then a property, then (in JSON properties) keys. */
   path(segs: string[], scope: Scope): Compiled {
     const [head, ...rest] = segs;
+    const bound = head === '$it' ? this.root : this.vars.get(head);
+    if (bound) {
+      if (rest.length === 0) throw new StaQueryError(`'${head}' is an entity, not a value; name one of its properties, e.g. ${head}/@iot.id`);
+      return this.path(rest, bound);
+    }
     const def = scope.def;
     const id = head === 'id' ? '@iot.id' : head;
     const nav = def.nav[head];
@@ -308,12 +376,13 @@ export class Compiler {
   tm(c: Compiled, fn: string) {
     return this.time(c, fn);
   }
-  geo(c: Compiled, fn: string): { sql: string; kind: 'point' | 'polygon' } {
-    if (c.t !== 'geo') throw new StaQueryError(`${fn}() needs a geometry (a location, or geography'POINT(…)'/'POLYGON((…))'), not a ${c.t}`);
-    return { sql: c.sql, kind: c.sql.endsWith('::polygon') ? 'polygon' : 'point' };
+  geo(c: Compiled, fn: string): { sql: string; kind: GeoKind } {
+    if (c.t !== 'geo') throw new StaQueryError(`${fn}() needs a geometry (a location, or geography'POINT(…)'/'LINESTRING(…)'/'POLYGON((…))'), not a ${c.t}`);
+    return { sql: c.sql, kind: c.sql.endsWith('::polygon') ? 'polygon' : c.sql.endsWith('::path') ? 'line' : 'point' };
   }
 }
 
+type GeoKind = 'point' | 'line' | 'polygon';
 type FnSpec = { min: number; max?: number; build: (c: Compiler, a: Compiled[], name: string) => Compiled };
 
 const utc = (x: string) => `(${x} at time zone 'UTC')`;
@@ -322,18 +391,99 @@ const part = (field: string): FnSpec => ({
   build: (c, [a], n) => ({ t: 'number', sql: `extract(${field} from ${utc(c.tm(a, n).start)})::float8` }),
 });
 
-/** Point-in-polygon with PostgreSQL's built-in geometric types (no PostGIS needed): stations are points. */
-function within(c: Compiler, g: Compiled, area: Compiled, name: string): Compiled {
-  const x = c.geo(g, name);
-  const y = c.geo(area, name);
-  if (x.kind === 'point' && y.kind === 'polygon') return { t: 'bool', sql: `(${x.sql} <@ ${y.sql})` };
-  if (x.kind === 'point' && y.kind === 'point') return { t: 'bool', sql: `(${x.sql} ~= ${y.sql})` };
-  throw new StaQueryError(`${name}(): only a point within a polygon (or equal to a point) is supported`);
-}
-const intersects: FnSpec = {
-  min: 2,
-  build: (c, [a, b], n) => (c.geo(a, n).kind === 'polygon' ? within(c, b, a, n) : within(c, a, b, n)),
+// Geospatial functions with PostgreSQL's built-in geometric types (no PostGIS needed): stations are points;
+// literals are points, line strings (open paths) and polygons. Coordinates are lon/lat degrees taken as plane
+// coordinates, as FROST does for geometries. Each function names the pairs it answers; others are a 400.
+type G = { sql: string; kind: GeoKind };
+const pairOf = (x: G, y: G) => `${x.kind}/${y.kind}`;
+const unsupported = (name: string, x: G, y: G): never => {
+  throw new StaQueryError(`${name}(): a ${x.kind} with a ${y.kind} is not supported (points with points, lines and polygons are)`);
 };
+/** never true, but each geometry stays in the SQL (an unused bind parameter has no type PostgreSQL can tell) */
+const never = (x: G, y: G) => `(false and ${x.sql} is not null and ${y.sql} is not null)`;
+/** the polygon's outline as a closed path, for "on the boundary" */
+const outline = (poly: string) => `path(${poly})`;
+/** the SQL geometry pair, ordered so that the first is the point when there is one */
+const geoArgs = (c: Compiler, a: Compiled, b: Compiled, n: string): [G, G] => [c.geo(a, n), c.geo(b, n)];
+
+function intersectsSql(name: string, x: G, y: G): string {
+  switch (pairOf(x, y)) {
+    case 'point/point':
+      return `(${x.sql} ~= ${y.sql})`;
+    case 'point/polygon':
+    case 'point/line':
+      return `(${x.sql} <@ ${y.sql})`;
+    case 'polygon/point':
+    case 'line/point':
+      return `(${y.sql} <@ ${x.sql})`;
+    case 'polygon/polygon':
+      return `(${x.sql} && ${y.sql})`;
+    case 'line/line':
+      return `(${x.sql} ?# ${y.sql})`;
+    default:
+      return unsupported(name, x, y);
+  }
+}
+
+function withinSql(name: string, x: G, y: G): string {
+  switch (pairOf(x, y)) {
+    case 'point/point':
+      return `(${x.sql} ~= ${y.sql})`;
+    case 'point/polygon':
+    case 'point/line':
+    case 'polygon/polygon':
+      return `(${x.sql} <@ ${y.sql})`;
+    case 'polygon/point':
+    case 'line/point':
+      return never(x, y);
+    default:
+      return unsupported(name, x, y);
+  }
+}
+
+function touchesSql(name: string, x: G, y: G): string {
+  switch (pairOf(x, y)) {
+    case 'point/point':
+      return never(x, y); // a point has no boundary: two points never touch
+    case 'point/polygon':
+      return `((${x.sql} <-> ${outline(y.sql)}) = 0)`;
+    case 'polygon/point':
+      return `((${y.sql} <-> ${outline(x.sql)}) = 0)`;
+    default:
+      return unsupported(name, x, y);
+  }
+}
+
+/**
+ * DE-9IM matrix (interior, boundary, exterior of a × of b) for a point with a point or a polygon; the pattern
+ * (9 of T F * 0 1 2) is a bind parameter, checked and turned into a regular expression in SQL.
+ */
+function relateSql(c: Compiler, name: string, x: G, y: G, pattern: Compiled): string {
+  const transpose = (m: string) => [0, 3, 6, 1, 4, 7, 2, 5, 8].map((i) => m[i]).join('');
+  let matrix: string;
+  switch (pairOf(x, y)) {
+    case 'point/point':
+      matrix = `case when ${x.sql} ~= ${y.sql} then '0FFFFFFF2' else 'FF0FFF0F2' end`;
+      break;
+    case 'point/polygon':
+    case 'polygon/point': {
+      const [p, poly] = x.kind === 'point' ? [x, y] : [y, x];
+      const m = ['F0FFFF212', '0FFFFF212', 'FF0FFF212'].map((v) => (x.kind === 'point' ? v : transpose(v)));
+      matrix = `case when (${p.sql} <-> ${outline(poly.sql)}) = 0 then '${m[0]}' when ${p.sql} <@ ${poly.sql} then '${m[1]}' else '${m[2]}' end`;
+      break;
+    }
+    default:
+      return unsupported(name, x, y);
+  }
+  const pat = `upper(${c.t(pattern, name)})`;
+  return `(${pat} ~ '^[TF*012]{9}$' and (${matrix}) ~ ('^' || replace(replace(${pat}, '*', '.'), 'T', '[012]') || '$'))`;
+}
+
+const geoFn = (sql: (name: string, x: G, y: G) => string): FnSpec => ({
+  min: 2,
+  build: (c, [a, b], n) => ({ t: 'bool', sql: sql(n, ...geoArgs(c, a, b, n)) }),
+});
+const intersects = geoFn(intersectsSql);
 const temporal = (cond: (x: { start: string; end: string }, y: { start: string; end: string }) => string): FnSpec => ({
   min: 2,
   build: (c, [a, b], n) => ({ t: 'bool', sql: `(${cond(c.tm(a, n), c.tm(b, n))})` }),
@@ -384,17 +534,39 @@ const FUNCTIONS: Record<string, FnSpec> = {
   ceiling: { min: 1, build: (c, [a], n) => ({ t: 'number', sql: `ceiling(${c.n(a, n)})` }) },
   'geo.intersects': intersects,
   st_intersects: intersects,
-  st_within: { min: 2, build: (c, [a, b], n) => within(c, a, b, n) },
-  st_contains: { min: 2, build: (c, [a, b], n) => within(c, b, a, n) },
-  st_equals: { min: 2, build: (c, [a, b], n) => within(c, a, b, n) },
-  st_disjoint: { min: 2, build: (c, a, n) => ({ t: 'bool', sql: `(not ${(intersects.build(c, a, n) as { sql: string }).sql})` }) },
+  st_within: geoFn(withinSql),
+  st_contains: geoFn((n, x, y) => withinSql(n, y, x)),
+  st_equals: geoFn((n, x, y) => (x.kind === y.kind && x.kind !== 'line' ? `(${x.sql} ~= ${y.sql})` : x.kind === y.kind ? unsupported(n, x, y) : never(x, y))),
+  st_disjoint: geoFn((n, x, y) => `(not ${intersectsSql(n, x, y)})`),
+  st_touches: geoFn(touchesSql),
+  // a point's interior is the point itself: it cannot overlap or cross anything (same or lower dimension)
+  st_overlaps: geoFn((n, x, y) =>
+    pairOf(x, y) === 'polygon/polygon'
+      ? `(${x.sql} && ${y.sql} and not ${x.sql} <@ ${y.sql} and not ${y.sql} <@ ${x.sql})`
+      : x.kind === 'point' || y.kind === 'point'
+        ? never(x, y)
+        : unsupported(n, x, y),
+  ),
+  st_crosses: geoFn((n, x, y) =>
+    pairOf(x, y) === 'line/line' ? `(${x.sql} ?# ${y.sql})` : x.kind === 'point' || y.kind === 'point' ? never(x, y) : unsupported(n, x, y),
+  ),
+  st_relate: { min: 3, build: (c, [a, b, p], n) => ({ t: 'bool', sql: relateSql(c, n, c.geo(a, n), c.geo(b, n), p) }) },
   'geo.distance': {
     min: 2,
     build: (c, [a, b], n) => {
+      const [x, y] = geoArgs(c, a, b, n);
+      // in degrees, as FROST does for geometries; PostgreSQL measures a point to any shape, and polygons to each other
+      if (x.kind === 'point' || y.kind === 'point' || pairOf(x, y) === 'polygon/polygon') return { t: 'number', sql: `(${x.sql} <-> ${y.sql})` };
+      return unsupported(n, x, y);
+    },
+  },
+  'geo.length': {
+    min: 1,
+    build: (c, [a], n) => {
       const x = c.geo(a, n);
-      const y = c.geo(b, n);
-      if (x.kind !== 'point' || y.kind !== 'point') throw new StaQueryError('geo.distance(): both arguments must be points');
-      return { t: 'number', sql: `(${x.sql} <-> ${y.sql})` }; // in degrees, as FROST does for geometries
+      if (x.kind === 'line') return { t: 'number', sql: `length(${x.sql})` };
+      if (x.kind === 'point') return { t: 'number', sql: `(0 * (${x.sql})[0])` };
+      throw new StaQueryError('geo.length(): needs a line string (a polygon has no length; a point has 0)');
     },
   },
   before: temporal((x, y) => `${x.end} < ${y.start}`),

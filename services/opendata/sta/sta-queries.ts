@@ -21,6 +21,8 @@ export interface Page {
   orderby: OrderItem[];
   limit: number;
   offset: number;
+  /** only the keys are needed (a step on a navigation path): skip the relation's costly computed columns */
+  lite?: boolean;
   /** keyset: resume after the row with these values of `keys` (see keysetColumns) */
   after?: { keys: KeyCol[]; values: unknown[] };
 }
@@ -97,7 +99,7 @@ export async function findRows(db: Queryable, page: Page): Promise<Row[]> {
   const conds = conditions(c, scope, page.where, page.filter);
   if (page.after) conds.push(afterSql(c, scope, page.after));
   const order = orderSql(c, scope, page.orderby);
-  const sql = `select a0.* from (${page.def.relation(q)}) a0 ${whereSql(conds)} order by ${order} limit ${q.p(page.limit)} offset ${q.p(page.offset)}`;
+  const sql = `select a0.* from (${page.def.relation(q, { lite: page.lite })}) a0 ${whereSql(conds)} order by ${order} limit ${q.p(page.limit)} offset ${q.p(page.offset)}`;
   return (await db.query<Row>(sql, q.values)).rows;
 }
 

@@ -79,7 +79,7 @@ export class StaService {
         const key = t.def.parseId(s.id);
         if (!key) throw new StaNotFound(`no ${t.def.type} with id '${s.id}'`);
         t = { ...t, where: [...t.where, { cols: t.def.key, values: key }], single: true, path: `${t.path}('${s.id}')` };
-        t.row = await this.one(t, `no ${t.def.type} with id '${s.id}'`);
+        t.row = await this.one(t, `no ${t.def.type} with id '${s.id}'`, this.passedThrough(t.def, steps[i + 1]));
         continue;
       }
       if (s.k !== 'set') break;
@@ -93,14 +93,19 @@ export class StaService {
         single: !nav.many,
         path: `${t.path}/${s.name}`,
       };
-      if (next.single) next.row = await this.one(next, `${t.def.type} has no ${s.name}`);
+      if (next.single) next.row = await this.one(next, `${t.def.type} has no ${s.name}`, this.passedThrough(next.def, steps[i + 1]));
       t = next;
     }
     return { target: t, tail: steps.slice(i) };
   }
 
-  private async one(t: Target, missing: string): Promise<Row> {
-    const rows = await findRows(this.db, { def: t.def, where: t.where, orderby: [], limit: 1, offset: 0 });
+  /** The entity is only passed through when the next step navigates on from it (its own fields are not shown). */
+  private passedThrough(def: EntityDef, next: PathStep | undefined): boolean {
+    return next?.k === 'set' && !!def.nav[next.name];
+  }
+
+  private async one(t: Target, missing: string, lite = false): Promise<Row> {
+    const rows = await findRows(this.db, { def: t.def, where: t.where, orderby: [], limit: 1, offset: 0, lite });
     if (!rows[0]) throw new StaNotFound(missing);
     return rows[0];
   }
