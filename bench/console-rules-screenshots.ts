@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
+import { designStorm } from '../firmware-sim/scenarios/euler2.ts';
+import { BUILTIN_CELLS } from '../firmware-sim/scenarios/kostra.ts';
 import { startRegenwacht } from '../services/app.ts';
 import { startServer } from '../services/notify/test-server.ts';
 
@@ -34,7 +36,8 @@ const api = async (method: string, p: string, body?: unknown) => {
 };
 const MIN = 60_000;
 // KOSTRA T=10 Euler II in 5-min blocks [docs/reference/domain.md S1]
-const EULER2 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7];
+// KOSTRA T=10 Euler II from the firmware simulator's design storm (one source of truth)
+const EULER2 = designStorm(BUILTIN_CELLS['117111'], 10, 60).map((v) => Math.round(v * 1000) / 1000);
 try {
   const PW = 'screenshot-passwort';
   await api('POST', '/api/v1/users', { login: 'leitstelle', name: 'Leitstelle Gießen', role: 'operator', org: 'giessen', password: PW });

@@ -3,14 +3,16 @@
 // next to the field; the shadow toggle; other municipalities and other roles stay out. [issue 14]
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { designStorm } from '../../firmware-sim/scenarios/euler2.ts';
+import { BUILTIN_CELLS } from '../../firmware-sim/scenarios/kostra.ts';
 import { axeViolations, HAVE_CHROMIUM, launchBrowser, logIn, newPage } from '../helpers/browser.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 const PW = 'regen-regeln-2026';
 const MIN = 60_000;
-// KOSTRA T=10 Euler II, 5-min blocks in mm [docs/reference/domain.md S1, as test/e2e/backtest-live.test.ts]:
-// 21.4 mm after 20 min (Stufe 2), 28.9 mm in the hour (Stufe 3: > 25 mm in 1 h)
-const EULER2 = [1.8, 2.3, 3.7, 13.6, 1.25, 1.25, 0.933, 0.933, 0.933, 0.7, 0.7, 0.7];
+// KOSTRA T=10 Euler II, 5-min blocks in mm, from the firmware simulator's design storm (one source of truth)
+// [docs/reference/domain.md S1]: 21.4 mm after 20 min (Stufe 2), 28.8 mm in the hour (Stufe 3: > 25 mm in 1 h)
+const EULER2 = designStorm(BUILTIN_CELLS['117111'], 10, 60).map((v) => Math.round(v * 1000) / 1000);
 
 let s: TestSystem;
 let browser: Browser;
@@ -100,6 +102,33 @@ describe.skipIf(!HAVE_CHROMIUM)('rules in the web console', () => {
     expect(await lea.getByLabel(/Regenschreiber Gießen-Süd/).isChecked()).toBe(true);
     expect(await axeViolations(lea)).toEqual([]);
     await lea.getByLabel(/Dauer bis Entwarnung/).fill('15m');
+  });
+
+  it('a custom rule offers the intensity cap, explained, and a wrong one is shown next to it', async () => {
+    const page = await userPage('leitstelle');
+    await page.goto(`${s.httpUrl}/rules/new`);
+    const cap = page.getByLabel(/Intensitätsgrenze/);
+    expect(await page.locator('form.rule-form').textContent()).toMatch(/Intensitätsgrenze[\s\S]*zählt nur mit dieser Rate[\s\S]*Wolkenbruch/);
+    await page.getByLabel('Name', { exact: true }).fill('Dauerregen Wieseck');
+    await page.getByLabel(/Regenschreiber Gießen-Süd/).check();
+    await cap.fill('viel');
+    await page.getByRole('button', { name: 'Vorschau berechnen' }).click();
+    expect(await page.locator('#f-intensityCap-err').textContent()).toMatch(/finite number/);
+    expect(await page.getByLabel(/Intensitätsgrenze/).getAttribute('aria-invalid')).toBe('true');
+    expect(await axeViolations(page)).toEqual([]);
+    // a cap on a threshold rule is refused with the schema's reason, at the field
+    await page.getByLabel('Art', { exact: true }).selectOption('threshold');
+    await page.getByLabel(/Intensitätsgrenze/).fill('10');
+    await page.getByRole('button', { name: 'Vorschau berechnen' }).click();
+    expect(await page.locator('#f-intensityCap-err').textContent()).toMatch(/only applies to kind accumulation/);
+    // saved with a cap, the rule keeps it
+    await page.getByLabel('Art', { exact: true }).selectOption('accumulation');
+    await page.getByLabel(/Intensitätsgrenze/).fill('10');
+    await Promise.all([page.waitForURL(/\/rules\?ok=created/), page.getByRole('button', { name: 'Regel anlegen' }).click()]);
+    const rules = await s.ok<{ items: { name: string; intensityCap?: number; id: string }[] }>('GET', '/api/v1/rules');
+    const made = rules.items.find((r) => r.name === 'Dauerregen Wieseck');
+    expect(made?.intensityCap).toBe(10);
+    await s.ok('DELETE', `/api/v1/rules/${made?.id}`);
   });
 
   it('the preview over the stored Euler II storm draws the 1 h sum and shows the alarm the rule would raise', async () => {

@@ -72,6 +72,9 @@ const de = {
     'So lange muss der Wert unter der Schwelle bleiben, bevor Entwarnung gegeben wird; eine kurze Pause im Gewitter beendet den Alarm so nicht.',
   form_hysteresis: 'Hysterese',
   form_hysteresis_help: 'Entwarnung erst, wenn der Wert um so viel unter die Schwelle gefallen ist (Messrauschen am Pegel: 5 cm).',
+  form_intensity_cap: 'Intensitätsgrenze (mm/h, nur Summen)',
+  form_intensity_cap_help:
+    'Regen, der schneller fällt, zählt nur mit dieser Rate: Bei Dauerregen (10 mm/h) zählt ein Wolkenbruch nicht als Dauerregen mit, der ist Starkregen. Leer: jeder Regen zählt voll.',
   form_mode: 'Betrieb',
   form_mode_help: 'Schattenbetrieb: die Regel wertet aus und zeichnet Alarme auf, meldet sie aber niemandem – zum Erproben.',
   form_period: 'Zeitraum der Vorschau',
@@ -229,6 +232,9 @@ const en: Record<RulesKey, string> = {
   form_clear_for_help: 'How long the value must stay below the threshold before the all-clear; a short lull in a storm does not end the alarm.',
   form_hysteresis: 'Hysteresis',
   form_hysteresis_help: 'All-clear only once the value has fallen this far below the threshold (sensor noise at a gauge: 5 cm).',
+  form_intensity_cap: 'Intensity cap (mm/h, sums only)',
+  form_intensity_cap_help:
+    'Rain falling faster counts only at this rate: for Dauerregen (10 mm/h) a cloudburst does not also count as persistent rain, it is Starkregen. Empty: all rain counts in full.',
   form_mode: 'Mode',
   form_mode_help: 'Shadow: the rule evaluates and records alarms but notifies nobody – for trying it out.',
   form_period: 'Preview period',

@@ -25,6 +25,8 @@ export interface RuleForm {
   for: string;
   clearFor: string;
   hysteresis: string;
+  /** accumulation only: mm/h a reading counts at most, empty = no cap */
+  intensityCap: string;
   mode: string;
   period: string;
   from: string;
@@ -58,6 +60,7 @@ export function newForm(preset: string | undefined): RuleForm {
     for: '0m',
     clearFor: body.clear?.for ?? '0m',
     hysteresis: String(body.clear?.hysteresis ?? 0),
+    intensityCap: '',
     mode: 'active',
     period: '30d',
     from: '',
@@ -88,6 +91,7 @@ export function formOfRule(r: RuleDefinition): RuleForm {
     for: r.for,
     clearFor: r.clear.for,
     hysteresis: String(r.clear.hysteresis),
+    intensityCap: numText(r.intensityCap),
     mode: r.mode,
   };
 }
@@ -116,6 +120,7 @@ export function formOfBody(body: unknown): RuleForm {
     for: str(b, 'for'),
     clearFor: str(b, 'clear.for'),
     hysteresis: str(b, 'clear.hysteresis'),
+    intensityCap: str(b, 'intensityCap'),
     mode: str(b, 'mode') === 'shadow' ? 'shadow' : 'active',
     period: str(b, 'period') || '30d',
     from: str(b, 'from'),
@@ -156,7 +161,15 @@ export function ruleInput(f: RuleForm): { input: Record<string, unknown>; issues
     .filter((l) => l.severity || l.window.trim() || l.threshold.trim())
     .map((l) => ({ severity: l.severity, window: opt(l.window), threshold: num(l.threshold), ...(l.strict && { strict: true }) }));
   return {
-    input: { ...common, kind: f.kind, metric: opt(f.metric), comparison: f.comparison, levels, clear: { ...clear, hysteresis: clear.hysteresis ?? 0 } },
+    input: {
+      ...common,
+      kind: f.kind,
+      metric: opt(f.metric),
+      comparison: f.comparison,
+      levels,
+      clear: { ...clear, hysteresis: clear.hysteresis ?? 0 },
+      ...(num(f.intensityCap) !== undefined && { intensityCap: num(f.intensityCap) }),
+    },
     issues,
   };
 }
@@ -267,7 +280,8 @@ ${selectField(errs, 'comparison', w('form_comparison'), f.comparison, [
 ])}
 <fieldset class="levels"><legend>${w('form_levels')}</legend><p class="help" id="levels-help">${w('form_levels_help')}</p>${errorOf(errs, 'levels', false, true).line}
 <table class="level-table"><thead><tr><td></td><th scope="col">${w('form_severity')}</th><th scope="col">${w('form_window')}</th><th scope="col">${w('form_threshold')}</th><th scope="col">${w('form_strict')}</th><td></td></tr></thead>
-<tbody>${levelRows}</tbody></table></fieldset>`
+<tbody>${levelRows}</tbody></table></fieldset>
+${textField(errs, 'intensityCap', w('form_intensity_cap'), f.intensityCap, w('form_intensity_cap_help'), ' size="6" inputmode="decimal"')}`
     : ''
 }
 ${
