@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MqttCredentialStore } from './auth/mqtt-credentials.ts';
+import type { MqttCredentialStore } from './auth/mqtt-credential-store.ts';
 import type { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';

@@ -42,6 +42,16 @@ export async function writeLiveValues(q: Queryable, vs: { ruleId: string; device
   );
 }
 
+/** For the /metrics gauges: open active alarms by severity and state, and the outbox backlog by state. */
+export async function gaugeSnapshot(q: Queryable) {
+  const a = await q.query<{ severity: string; state: string; n: number }>(
+    `select severity, state, count(*)::int as n from alarms where ${OPEN_SQL} and mode = 'active' group by 1, 2`,
+  );
+  // delivered rows are history; the rest is the backlog an operator watches
+  const o = await q.query<{ state: string; n: number }>("select state, count(*)::int as n from notifications where state <> 'delivered' group by 1");
+  return { alarms: a.rows, outbox: o.rows };
+}
+
 /** One alarm with its events, notifications and their delivery attempts; undefined when there is none. */
 export async function alarmDetail(q: Queryable, id: string) {
   if (!bigintId(id)) return undefined;

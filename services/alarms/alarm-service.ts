@@ -2,7 +2,7 @@
 // configuration changes, and hands what was enqueued to the notifier. Rules are in rule-service.ts, routes
 // in route-service.ts, silences in silence-store.ts.
 import type { Alarm, ClosedReason, Transition } from '../../alerts/types.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmQuery, alarmDetail, alarmOrg, listAlarms, writeLiveValues } from './alarm-read-store.ts';
@@ -81,11 +81,7 @@ export class AlarmService {
 
   /** At start: alarms whose rule or device went away while no evaluating process ran are closed, not left open. */
   async closeOrphans(): Promise<number> {
-    const closed = await this.db.transaction(async (tx) => [
-      ...(await this.closeOpen(tx, 'not exists (select 1 from rules r where r.id = alarms.rule_id)', [], 'rule_deleted')),
-      ...(await this.closeOpen(tx, "exists (select 1 from rules r where r.id = alarms.rule_id and r.definition->>'enabled' = 'false')", [], 'rule_disabled')),
-      ...(await this.closeOpen(tx, 'not exists (select 1 from devices d where d.id = alarms.device_id)', [], 'device_deleted')),
-    ]);
+    const closed = await this.db.transaction((tx) => this.store.closeOrphans(tx));
     this.afterClose(closed);
     return closed.length;
   }

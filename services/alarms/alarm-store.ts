@@ -163,6 +163,15 @@ export class AlarmStore {
     return this.record(tx, toAlarm(c), 'stale', at, { comment, lastReadingAt: last?.toISOString() });
   }
 
+  /** Open alarms whose rule was deleted or disabled, or whose device was deleted, while no process evaluated. */
+  async closeOrphans(tx: Queryable): Promise<Applied[]> {
+    return [
+      ...(await this.close(tx, 'not exists (select 1 from rules r where r.id = alarms.rule_id)', [], 'rule_deleted')),
+      ...(await this.close(tx, "exists (select 1 from rules r where r.id = alarms.rule_id and r.definition->>'enabled' = 'false')", [], 'rule_disabled')),
+      ...(await this.close(tx, 'not exists (select 1 from devices d where d.id = alarms.device_id)', [], 'device_deleted')),
+    ];
+  }
+
   /**
    * Ends open alarms because their configuration changed: state `closed` with the reason, one `closed` event
    * and one notification per route that was told about the alarm. Never an all-clear. [docs/api.md Alarms]

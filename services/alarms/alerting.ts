@@ -7,7 +7,7 @@ import type { AppContext } from '../context.ts';
 import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
 import type { Leadership } from '../scheduler/leader.ts';
 import { createAlarmFeature } from './alarm-feature.ts';
-import { OPEN_SQL } from './alarm-rows.ts';
+import { gaugeSnapshot } from './alarm-read-store.ts';
 import type { AlarmChangeKind, AlarmService } from './alarm-service.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
@@ -84,14 +84,7 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
   syncRules();
   if (o.evaluate) await hydrate(ctx, alarms, rules, engine, o.now);
   ctx.metrics.probe = {
-    async snapshot() {
-      const a = await ctx.db.query<{ severity: string; state: string; n: number }>(
-        `select severity, state, count(*)::int as n from alarms where ${OPEN_SQL} and mode = 'active' group by 1, 2`,
-      );
-      // delivered rows are history; the rest is the backlog an operator watches
-      const o = await ctx.db.query<{ state: string; n: number }>("select state, count(*)::int as n from notifications where state <> 'delivered' group by 1");
-      return { alarms: a.rows, outbox: o.rows };
-    },
+    snapshot: () => gaugeSnapshot(ctx.db),
   };
   // An open alarm shows the live value (the 1 h sum still rising, the current level), not only the value
   // at its last transition; written every 2 s at most. The events keep the values at each transition.

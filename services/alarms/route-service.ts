@@ -1,7 +1,7 @@
 // Notification routes: who is told about which alarms. Kept in memory for the alarm store's matching and
 // the scheduler's reminders; every change goes through here, with its audit row. [docs/api.md Routes]
 import type { RouteBody } from '../../alerts/routing/route-schema.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import { newId } from './ids.ts';

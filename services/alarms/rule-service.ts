@@ -2,7 +2,7 @@
 // that is disabled or deleted ends its open alarms in the same transaction. [docs/api.md Rules]
 import { parseRuleInput } from '../../alerts/rules/rule-schema.ts';
 import type { RuleDefinition, RuleIssue } from '../../alerts/rules/rule-types.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { DEFAULT_ORG } from '../auth/orgs.ts';
 import type { Db } from '../db/db.ts';
 import type { AlarmService } from './alarm-service.ts';

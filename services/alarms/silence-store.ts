@@ -1,7 +1,7 @@
 // Silences (maintenance windows): the one place that reads and writes the silences table. A silence holds
 // the notifications of the alarms it matches while it is active. [docs/api.md Endpoints (silences)]
 import { type SilenceMatch, silenceMatches } from '../../alerts/routing/route-schema.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { SILENCE_MATCH_SQL } from '../auth/orgs.ts';
 import type { Db, Queryable } from '../db/db.ts';
 

@@ -2,7 +2,7 @@
 // A password is returned once (create, rotate) and never stored in clear. [docs/security.md]
 import { z } from 'zod';
 import { ApiError, conflict, notFound } from '../api/errors.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import type { AppContext } from '../context.ts';
 import { orgFilterProblem } from './mqtt-acl.ts';
 import { forbiddenSubscription, validFilter } from './mqtt-credentials.ts';
@@ -30,8 +30,7 @@ export async function createCredential(ctx: Ctx, p: Principal, by: string, b: Cr
     if (problems.length) throw new ApiError('FORBIDDEN', problems.join('; '), [{ path: 'body.publish', message: problems.join('; ') }]);
   }
   const taken = () => conflict(`MQTT username '${b.username}' already exists`);
-  const exists = await ctx.db.query('select 1 from mqtt_credentials where username = $1', [b.username]);
-  if (exists.rowCount) throw taken();
+  if (await ctx.credentials.taken(b.username)) throw taken();
   const c = await ctx.db
     .transaction(async (tx) => {
       const c = await ctx.credentials.create(tx, { ...b, org }, by);

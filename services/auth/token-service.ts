@@ -1,7 +1,7 @@
 // API tokens: the one code path behind /api/v1/tokens and the console's token page. The secret is shown once.
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import type { AppContext } from '../context.ts';
 import { bigintId } from '../db/ids.ts';
 import { orgSchema } from './orgs.ts';

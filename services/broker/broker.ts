@@ -7,7 +7,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { topicDevice } from '../auth/mqtt-acl.ts';
 import type { MqttClientIds } from '../auth/mqtt-client-ids.ts';
-import type { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
+import type { MqttCredentialStore } from '../auth/mqtt-credential-store.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { StartError } from '../errors.ts';
 import type { RawMessage } from '../ingest/types.ts';

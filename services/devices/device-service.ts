@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { orgFor, sees } from '../api/auth.ts';
 import { conflict } from '../api/errors.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { orgSchema } from '../auth/orgs.ts';
 import type { Principal } from '../auth/token-store.ts';
 import type { AppContext } from '../context.ts';

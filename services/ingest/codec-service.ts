@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { needInstallation } from '../api/auth.ts';
 import { invalid } from '../api/errors.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import type { Principal } from '../auth/token-store.ts';
 import type { Db } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actor, need, orgFor, sees } from '../api/auth.ts';
 import { notFound } from '../api/errors.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { orgSchema } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { DEFAULT_LICENSE, getOpenData, LICENSES, putOpenData } from './open-data-settings.ts';

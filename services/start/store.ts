@@ -1,7 +1,7 @@
 // Step 2: open the store (embedded PGlite or PostgreSQL), migrate it and load what every role needs.
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { MqttCredentialStore } from '../auth/mqtt-credentials.ts';
+import { MqttCredentialStore } from '../auth/mqtt-credential-store.ts';
 import { TokenStore } from '../auth/token-store.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';

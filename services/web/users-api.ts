@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { actor, need, orgFilter, orgFor } from '../api/auth.ts';
 import { ApiError, notFound } from '../api/errors.ts';
 import { itemsOf, noContent, responses } from '../api/schemas.ts';
-import { audit } from '../audit.ts';
+import { audit } from '../audit-store.ts';
 import { orgSchema } from '../auth/orgs.ts';
 import { ROLES } from '../auth/roles.ts';
 import type { Queryable } from '../db/db.ts';

@@ -1,6 +1,6 @@
 // The audit log: who changed what, when. [docs/api.md Endpoints]
 import { z } from 'zod';
-import { listAudit } from '../../audit.ts';
+import { listAudit } from '../../audit-store.ts';
 import { need, orgFilter } from '../auth.ts';
 import type { ApiRoutes } from '../plugin.ts';
 import { dbId, isoTime, itemsOf, responses } from '../schemas.ts';

@@ -1,7 +1,7 @@
 // Devices: register, list, change, delete. [docs/api.md Devices]
 
 import { z } from 'zod';
-import { audit } from '../../audit.ts';
+import { audit } from '../../audit-store.ts';
 import { normEui } from '../../devices/device-registry.ts';
 import { deviceBody, euiTaken, registerDevice } from '../../devices/device-service.ts';
 import { deviceStatus } from '../../devices/device-status.ts';

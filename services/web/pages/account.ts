@@ -2,7 +2,7 @@
 // session yet), a per-address rate limit and the per-account lockout in UserStore.
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { audit } from '../../audit.ts';
+import { audit } from '../../audit-store.ts';
 import { checkCsrf, field, needUser, SESSION_COOKIE, safeNext, sendHtml, view, type WebDeps } from '../context.ts';
 import { html } from '../html.ts';
 import { layout, message, type View } from '../layout.ts';

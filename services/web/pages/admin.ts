@@ -1,7 +1,7 @@
 // The users of the console (admins); the audit log and API tokens are in org-admin.ts.
 // A responder or viewer gets 403 and does not see the links.
 import type { FastifyInstance } from 'fastify';
-import { audit } from '../../audit.ts';
+import { audit } from '../../audit-store.ts';
 import { ROLES } from '../../auth/roles.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { html } from '../html.ts';

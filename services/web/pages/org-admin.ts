@@ -2,7 +2,7 @@
 // for installation admins the municipalities themselves, and the audit log with filters. [issue 14]
 // Tokens go through token-service and the log through listAudit, as GET/POST /api/v1/tokens and /audit do.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { audit, auditEntities, listAudit } from '../../audit.ts';
+import { audit, auditEntities, listAudit } from '../../audit-store.ts';
 import { orgOverview } from '../../auth/org-overview.ts';
 import { ORG_RE } from '../../auth/orgs.ts';
 import { allowed, ROLES } from '../../auth/roles.ts';

@@ -1,3 +1,5 @@
+// The audit log: who changed what, when. One row per configuration change, written in the same transaction
+// as the change when there is one; read by GET /api/v1/audit and the console's audit page.
 import type { Queryable } from './db/db.ts';
 
 /** Who changed what, when. Every configuration change writes one row, in the same transaction when there is one. */
