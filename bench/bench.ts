@@ -3,6 +3,7 @@
 // Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +25,8 @@ const { values: a } = parseArgs({
     samples: { type: 'string', default: '150' },
     'relay-messages': { type: 'string', default: '150000' },
     'log-level': { type: 'string', default: 'info' },
-    'cpu-prof': { type: 'boolean', default: false },
+    // a directory: V8 CPU profiles of Regenwacht's process for the ingest burst and the alarm phase alone
+    'cpu-prof': { type: 'string' },
     // the same load against bare aedes, Mosquitto, a Node-RED flow and Regenwacht on both stores (bench/peers.ts)
     peers: { type: 'boolean', default: false },
   },
@@ -71,6 +73,29 @@ async function brokerLatency(): Promise<{ p50: number; p99: number }> {
   }
 }
 
+/** The server's environment: PATH, plus INGEST_* settings given to the bench (e.g. INGEST_MAX_IN_FLIGHT for an A/B). */
+function benchEnv(): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('INGEST_'))) };
+}
+
+/** Profiles one phase of the run (`--cpu-prof DIR`): DIR/<name>.cpuprofile, summarised with bench/prof-top.ts. */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!a['cpu-prof']) return fn();
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(a['cpu-prof'], { recursive: true });
+    fs.writeFileSync(path.join(a['cpu-prof'], `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function main() {
   say(`store ${store}, ${N_DEV} connections, ${N_REG} registered devices, ${N_MSG} messages, node ${process.version}, ${os.cpus().length} cpus`);
 
@@ -90,8 +115,7 @@ async function main() {
   }
   const token = crypto.randomBytes(24).toString('hex');
   const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
-  const start = () =>
-    startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: { PATH: process.env.PATH } }, logger);
+  const start = () => startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: benchEnv() }, logger);
   const api = async (r: Running, method: string, p: string, body?: unknown) => {
     const res = await fetch(r.httpUrl + p, {
       method,
@@ -174,8 +198,10 @@ async function main() {
     // ---- ingest burst ----
     const cpu0 = process.cpuUsage();
     const tIngest = performance.now();
-    load.proc.send({ cmd: 'burst', messages: N_MSG, window: Number(a.window), maxMs: Number(a['ingest-seconds']) * 1000 });
-    const burst = await load.wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
+    const burst = await profiled('ingest', () => {
+      load?.proc.send({ cmd: 'burst', messages: N_MSG, window: Number(a.window), maxMs: Number(a['ingest-seconds']) * 1000 });
+      return (load as NonNullable<typeof load>).wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
+    });
     const cpu1 = process.cpuUsage(cpu0);
     const ingestCpu = (cpu1.user + cpu1.system) / 1e6;
     say(
@@ -195,8 +221,10 @@ async function main() {
     load.proc.send({ cmd: 'rate', rate, maxMs: 60_000 });
     await sleep(1500);
     const cpuA = process.cpuUsage();
-    probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: SAMPLES, maxMs: 40_000 });
-    const lat = await probe.wait('probe', 60_000);
+    const lat = await profiled('alarm', () => {
+      probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: SAMPLES, maxMs: 40_000 });
+      return probe.wait('probe', 60_000);
+    });
     const cpuB = process.cpuUsage(cpuA);
     load.proc.send({ cmd: 'endrate' });
     const bg = await load.wait('rate', 10_000);

@@ -110,15 +110,36 @@ export class GatedSocket extends Duplex {
     this.socket.resume();
   }
 
+  /** Packets written in one turn of the event loop (a committed batch's PUBACKs) leave in one write: the
+   *  socket is corked at the first and uncorked once the turn's callbacks have run. One system call per
+   *  packet was the largest single cost of ingest (each wakes the peer). */
+  private corked = false;
+
+  private flush() {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
   override _write(chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void) {
-    this.socket.write(chunk, enc, cb);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => this.flush());
+    }
+    // the next packet may follow at once while the socket takes it; past its high-water mark wait for drain
+    if (this.socket.write(chunk, enc)) cb();
+    else this.socket.once('drain', () => cb());
   }
 
   override _final(cb: (e?: Error | null) => void) {
+    this.flush();
     this.socket.end(cb);
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void) {
+    // what was written before (a refusing CONNACK, the last PUBACKs) still leaves before the socket closes
+    this.flush();
     this.socket.destroy();
     cb(err);
   }

@@ -35,42 +35,46 @@ export class IngestService {
     return { inFlight: this.gate.inFlight, waiting: this.gate.waiting };
   }
 
-  async handle(msg: RawMessage): Promise<Outcome> {
+  handle(msg: RawMessage): Promise<Outcome> {
     const wait = this.gate.acquire();
-    if (wait) {
-      this.metrics.uplinksWaiting.set(this.gate.waiting);
-      await wait;
-      this.metrics.uplinksWaiting.set(this.gate.waiting);
-    }
+    // the common case (a place is free) costs no promise of its own: handleInOrder gives the place back
+    return wait ? this.afterWait(wait, msg) : this.handleInOrder(msg);
+  }
+
+  private async afterWait(wait: Promise<void>, msg: RawMessage): Promise<Outcome> {
+    this.metrics.uplinksWaiting.set(this.gate.waiting);
+    await wait;
+    this.metrics.uplinksWaiting.set(this.gate.waiting);
+    return this.handleInOrder(msg);
+  }
+
+  /** Holds one place of the in-flight gate and gives it back when the uplink is stored (or refused). */
+  private async handleInOrder(msg: RawMessage): Promise<Outcome> {
     try {
-      return await this.handleInOrder(msg);
+      const prev = this.tails.get(msg.topic);
+      // The stored value is a promise of an object holding the write promise, so the chain never waits for a
+      // commit (group commit keeps working) and a refused write does not break the chain.
+      const next = () => this.enqueue(msg);
+      const turn = (prev ? prev.then(next, next) : next()).then((q) => {
+        if (this.tails.get(msg.topic) === turn) this.tails.delete(msg.topic);
+        return q;
+      });
+      this.tails.set(msg.topic, turn);
+      const { work, written } = await turn;
+      if (!written) {
+        this.metrics.uplinks.inc({ outcome: 'skipped' });
+        this.log.debug({ topic: msg.topic, why: work.skipped }, 'uplink skipped');
+        return 'skipped';
+      }
+      await written;
+      const outcome: Outcome = work.rejections.length ? (work.readings.length ? 'partial' : 'rejected') : 'accepted';
+      this.metrics.uplinks.inc({ outcome });
+      if (outcome === 'rejected')
+        this.log.info({ topic: msg.topic.slice(0, 200), reason: work.rejections[0].reason, deviceId: work.rejections[0].deviceId }, 'uplink rejected');
+      return outcome;
     } finally {
       this.gate.release();
     }
-  }
-
-  private async handleInOrder(msg: RawMessage): Promise<Outcome> {
-    const prev = this.tails.get(msg.topic);
-    // The stored value is a promise of an object holding the write promise, so the chain never waits for a
-    // commit (group commit keeps working) and a refused write does not break the chain.
-    const next = () => this.enqueue(msg);
-    const turn = (prev ? prev.then(next, next) : next()).then((q) => {
-      if (this.tails.get(msg.topic) === turn) this.tails.delete(msg.topic);
-      return q;
-    });
-    this.tails.set(msg.topic, turn);
-    const { work, written } = await turn;
-    if (!written) {
-      this.metrics.uplinks.inc({ outcome: 'skipped' });
-      this.log.debug({ topic: msg.topic, why: work.skipped }, 'uplink skipped');
-      return 'skipped';
-    }
-    await written;
-    const outcome: Outcome = work.rejections.length ? (work.readings.length ? 'partial' : 'rejected') : 'accepted';
-    this.metrics.uplinks.inc({ outcome });
-    if (outcome === 'rejected')
-      this.log.info({ topic: msg.topic.slice(0, 200), reason: work.rejections[0].reason, deviceId: work.rejections[0].deviceId }, 'uplink rejected');
-    return outcome;
   }
 
   private async enqueue(msg: RawMessage): Promise<{ work: IngestWork; written?: Promise<unknown> }> {
