@@ -3,6 +3,7 @@
 // escalates when the simulated gauges confirm. [firmware-sim/README.md] [docs/warning-logic.md Combined rules]
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiver } from '../test/helpers/alarms.ts';
 import { startSystem, type TestSystem, waitFor } from '../test/helpers/system.ts';
 import { runSimulator } from './simulator.ts';
 
@@ -17,9 +18,11 @@ const freePort = () =>
 describe('simulator --nowcast → Regenwacht', () => {
   let s: TestSystem;
   let port: number;
+  let sms: Awaited<ReturnType<typeof receiver>>;
 
   beforeAll(async () => {
     port = await freePort();
+    sms = await receiver([200]);
     s = await startSystem({
       store: 'pglite',
       env: {
@@ -28,18 +31,22 @@ describe('simulator --nowcast → Regenwacht', () => {
         DWD_RADAR_BINARY_URL: 'none',
         DWD_RADAR_INTERVAL: '1s',
         DWD_RADAR_LOOKBACK: '7200',
+        SMS_PROVIDER: 'http',
+        SMS_HTTP_URL: `${sms.url}/sms`,
+        SMS_HTTP_TOKEN: 'gw',
       },
     });
   }, 120_000);
   afterAll(async () => {
     await s?.close();
+    await sms?.close();
   });
 
   it('serves the nowcast storm beside the gauge storm: forecast pre-warning first, escalated by the gauges', async () => {
     const summary = await runSimulator([
       ...['--setup', '--api', s.httpUrl, '--token', s.token, '--broker', s.mqttUrl ?? ''],
       ...['--scenario', 'euler2', '--duration', '30m', '--speed', '30', '--devices', '2', '--seed', 'nowcast'],
-      ...['--nowcast', '--nowcast-port', String(port)],
+      ...['--nowcast', '--nowcast-port', String(port), '--sms', '+491701234567'],
     ]);
     expect(summary.errors).toBe(0);
     expect(summary.nowcast?.served, 'runs fetched by Regenwacht').toBeGreaterThan(0);
@@ -56,5 +63,14 @@ describe('simulator --nowcast → Regenwacht', () => {
     const gauge = (await alarms(`deviceId=${summary.deviceIds[0]}`))[0];
     expect(gauge, 'the gauge rule fired too').toBeDefined();
     expect(Date.parse(pre.startedAt)).toBeLessThan(Date.parse(gauge.startedAt));
+    // the messages the README shows: the pre-warning, then the same alarm raised by the gauges
+    const texts = await waitFor(() => {
+      const t = sms.bodies().map((b) => b.text as string);
+      return t.filter((x) => x.includes('nowcast-sim')).length >= 2 && t;
+    }, 30_000);
+    const forecast = texts.filter((x) => x.includes('nowcast-sim'));
+    expect(forecast[0]).toMatch(new RegExp(`^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet .*Alarm ${pre.id}$`));
+    expect(forecast[1]).toMatch(new RegExp(`^HÖHER: WARNUNG Stufe 2: STARKREGEN, Radarvorhersage DWD: .*Alarm ${pre.id}$`));
+    console.log(texts.join('\n'));
   }, 600_000);
 });

@@ -33,6 +33,8 @@ export interface NotificationAlarm extends Alarm {
   location: { lat: number; lon: number } | null;
   message: string;
   url?: string;
+  /** alarms on DWD data (radar nowcast, DWD warnings): "Datenbasis: Deutscher Wetterdienst (CC BY 4.0)" */
+  attribution?: string;
 }
 
 /** The `format: regenwacht` webhook body. [docs/formats.md Webhook] */

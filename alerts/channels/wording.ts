@@ -60,6 +60,14 @@ export function isOffline(a: Pick<Alarm, 'metric' | 'unit'>): boolean {
 /** dwd: a warning of the Deutscher Wetterdienst itself (rule kind dwd_warning), named as such in every message. */
 export type Hazard = 'rain' | 'water' | 'rise' | 'offline' | 'dwd' | 'other';
 
+/** the DWD's open data are CC BY 4.0: whatever is built from them names the source [docs/dwd.md] */
+export const DWD_ATTRIBUTION = 'Datenbasis: Deutscher Wetterdienst (CC BY 4.0)';
+
+/** the attribution an alarm's messages carry: the DWD's for its radar nowcast and warning metrics */
+export function attributionOf(a: Pick<Alarm, 'metric'>): string | undefined {
+  return a.metric.startsWith('forecast_') || a.metric.startsWith('dwd_') ? DWD_ATTRIBUTION : undefined;
+}
+
 /** the radar nowcast's expected depth over a catchment, e.g. forecast_60min_mm [docs/dwd.md Radar nowcast] */
 const FORECAST_MM = /^forecast_(\d+)min_mm$/;
 

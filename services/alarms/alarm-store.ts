@@ -2,7 +2,7 @@
 // matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
-import { alarmTitle, CLOSED_WORDS, endedPhrase, metricPhrase } from '../../alerts/channels/wording.ts';
+import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, metricPhrase } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } from '../../alerts/types.ts';
@@ -66,6 +66,7 @@ export function payloadFor(a: Alarm, type: NotificationEventType, device: Device
       location: device?.location ?? null,
       message: messageFor(a, type, deviceName),
       url: `${publicUrl}/api/v1/alarms/${a.id}`,
+      ...(attributionOf(a) && { attribution: attributionOf(a) }),
     },
   };
 }

@@ -4,4 +4,6 @@ import type { WarningFeed } from './warning-feed.ts';
 export interface DwdInputs {
   warnings?: WarningFeed;
   nowcast?: import('./nowcast-feed.ts').NowcastFeed;
+  /** the fetch worker's supervisor (restarts a crashed worker) */
+  worker?: import('./dwd-worker.ts').DwdWorker;
 }

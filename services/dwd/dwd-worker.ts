@@ -39,7 +39,10 @@ export class DwdWorker {
     w.on('exit', (code) => {
       if (this.stopped || this.worker !== w) return;
       this.log.warn({ code, restartInMs: this.restartMs }, 'DWD fetch worker ended; restarting');
-      this.timer = setTimeout(() => this.start(), this.restartMs);
+      this.timer = setTimeout(() => {
+        this.restarts++;
+        this.start();
+      }, this.restartMs);
       this.timer.unref();
       this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs * 2);
     });
@@ -48,6 +51,14 @@ export class DwdWorker {
   post(m: { type: string }): void {
     if (m.type === 'catchments') this.catchments = m;
     this.worker?.postMessage(m);
+  }
+
+  /** restarts so far (a worker that died and was started again) */
+  restarts = 0;
+
+  /** Ends the current worker thread the way a crash does (operations, tests): it is restarted with backoff. */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   async stop(): Promise<void> {

@@ -46,6 +46,7 @@ export async function startDwd(ctx: AppContext, ingest: IngestService | undefine
     ctx.dwd.nowcast = nowcast;
   }
   worker.start();
+  ctx.dwd.worker = worker;
   ctx.dwd.nowcast?.reload();
   stops.push(() => worker.stop());
 }

@@ -145,6 +145,7 @@ describe('a storm cell moving towards a catchment: forecast pre-warning, gauge a
     const fired = hook.bodies().find((b) => b.type === 'alarm.firing' && b.alarm.id === pre.id);
     expect(fired.alarm.message).toMatch(/Radarvorhersage DWD: [\d,]+ mm in 60 min erwartet/);
     expect(fired.alarm.message).toContain('Einzugsgebiet Lahn-Nord');
+    expect(fired.alarm.attribution).toBe('Datenbasis: Deutscher Wetterdienst (CC BY 4.0)');
     const texts = await waitFor(() => {
       const t = sms
         .bodies()
