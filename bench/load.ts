@@ -212,7 +212,7 @@ async function probe(o: { port: number; username: string; password: string; pref
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   send({ ev: 'listening', url: `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook` });
-  const run = await next('run');
+  let run = await next('run');
   const c = new LiteClient({
     host: '127.0.0.1',
     port: run.mqttPort as number,
@@ -221,25 +221,50 @@ async function probe(o: { port: number; username: string; password: string; pref
     password: (run.password as string) ?? o.password,
   });
   await c.connect();
-  const samples = run.samples as number;
-  const lat: number[] = [];
-  let timeouts = 0;
-  const tb = now();
-  for (let i = 0; i < samples && now() - tb < (run.maxMs as number); i++) {
-    const dev = `${o.prefix}${i}`;
-    const got = new Promise<number>((res) => waiting.set(dev, res));
-    const body = Buffer.from(JSON.stringify({ time: new Date().toISOString(), readings: { level_cm: 250 } }));
-    const t0 = now();
+  const fire = (dev: string, level: number) => {
+    const body = Buffer.from(JSON.stringify({ time: new Date().toISOString(), readings: { level_cm: level } }));
     c.publish(topicBuf(`devices/${dev}/up`), body);
-    const t = await Promise.race([got, sleep(3000).then(() => -1)]);
-    waiting.delete(dev);
-    if (t < 0) timeouts++;
-    else lat.push(t - t0);
-    await sleep(15 + Math.random() * 20);
+  };
+  // runs follow one another (bench/soak.ts: one a minute, and a storm now and then) until 'stop'
+  for (;;) {
+    const first = (run.first as number) ?? 0;
+    const lat: number[] = [];
+    let timeouts = 0;
+    if (run.cmd === 'storm') {
+      // a storm: `samples` stations cross their threshold at the same moment, then fall back below it
+      const devs = Array.from({ length: run.samples as number }, (_, i) => `${o.prefix}${first + i}`);
+      const t0 = now();
+      const got = devs.map((dev) => Promise.race([new Promise<number>((res) => waiting.set(dev, res)), sleep(10_000).then(() => -1)]));
+      for (const dev of devs) fire(dev, 250);
+      for (const t of await Promise.all(got)) {
+        if (t < 0) timeouts++;
+        else lat.push(t - t0);
+      }
+      for (const dev of devs) waiting.delete(dev);
+      await sleep(200);
+      for (const dev of devs) fire(dev, 0);
+      send({ ev: 'storm', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
+    } else {
+      const samples = run.samples as number;
+      const tb = now();
+      for (let i = 0; i < samples && now() - tb < (run.maxMs as number); i++) {
+        const dev = `${o.prefix}${first + i}`;
+        const got = new Promise<number>((res) => waiting.set(dev, res));
+        const t0 = now();
+        fire(dev, 250);
+        const t = await Promise.race([got, sleep(3000).then(() => -1)]);
+        waiting.delete(dev);
+        if (t < 0) timeouts++;
+        else lat.push(t - t0);
+        await sleep(15 + Math.random() * 20);
+      }
+      send({ ev: 'probe', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p90: r2(pct(lat, 90)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
+    }
+    run = await Promise.race([next('run'), next('storm'), next('stop')]);
+    if (run.cmd === 'stop') break;
   }
   c.end();
   srv.close();
-  send({ ev: 'probe', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p90: r2(pct(lat, 90)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
 }
 
 /** the bare broker's own latency: publish → the subscriber's delivery, QoS 1, paced like the alarm probe */

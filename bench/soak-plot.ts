@@ -1,0 +1,111 @@
+// Draws a soak run's per-minute figures (bench/soak.ts) as one PNG: an SVG of four small charts, photographed
+// by the machine's chromium through playwright-core (a dev dependency; nothing of this runs in production).
+// Re-draw from a saved run: npx tsx bench/soak-plot.ts docs/soak.json docs/soak.png
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+interface Minute {
+  minute: number;
+  rss_mb_max: number;
+  heap_mb: number;
+  lag_ms_p99: number;
+  lag_ms_max: number;
+  cpu_s: number;
+  alarm_ms_p50: number;
+  alarm_ms_p99: number;
+  storm?: { p99: number };
+}
+interface SoakDoc {
+  command: string;
+  at: string;
+  summary: { rate: number; minutes: number; loadavg?: number[] };
+  per_minute: Minute[];
+}
+
+const W = 1000;
+const PH = 190;
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+function panel(
+  y: number,
+  title: string,
+  unit: string,
+  xs: Minute[],
+  series: Array<{ name: string; color: string; v: (m: Minute) => number | undefined; dots?: boolean }>,
+) {
+  const left = 70;
+  const right = W - 20;
+  const top = y + 28;
+  const h = PH - 55;
+  const vals = series.flatMap((s) => xs.map(s.v).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+  const ymax = Math.max(1, ...vals) * 1.1;
+  const n = Math.max(1, xs.length);
+  const px = (i: number) => left + ((right - left) * (i - 0.5)) / n;
+  const py = (v: number) => top + h - (h * v) / ymax;
+  let out = `<text x="${left}" y="${y + 18}" font-size="15" font-weight="bold">${esc(title)}</text>`;
+  out += `<rect x="${left}" y="${top}" width="${right - left}" height="${h}" fill="none" stroke="#bbb"/>`;
+  for (let k = 0; k <= 4; k++) {
+    const v = (ymax * k) / 4;
+    out += `<line x1="${left}" x2="${right}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/><text x="${left - 6}" y="${py(v) + 4}" font-size="11" text-anchor="end">${v < 10 ? v.toFixed(1) : Math.round(v)}</text>`;
+  }
+  out += `<text x="14" y="${top + h / 2}" font-size="11" transform="rotate(-90 14 ${top + h / 2})" text-anchor="middle">${esc(unit)}</text>`;
+  for (const m of xs)
+    if (m.storm) out += `<line x1="${px(m.minute)}" x2="${px(m.minute)}" y1="${top}" y2="${top + h}" stroke="#f2c200" stroke-dasharray="3 3"/>`;
+  for (const m of xs) if (m.minute % 5 === 0) out += `<text x="${px(m.minute)}" y="${top + h + 14}" font-size="11" text-anchor="middle">${m.minute}</text>`;
+  let lx = right - 10;
+  for (const s of [...series].reverse()) {
+    const pts = xs.map((m) => [m.minute, s.v(m)] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number' && Number.isFinite(p[1]));
+    if (s.dots) for (const [i, v] of pts) out += `<circle cx="${px(i)}" cy="${py(v)}" r="4" fill="${s.color}"/>`;
+    else
+      out += `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([i, v]) => `${px(i).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`;
+    out += `<text x="${lx}" y="${y + 18}" font-size="12" text-anchor="end" fill="${s.color}">${esc(s.name)}</text>`;
+    lx -= 12 + 7 * s.name.length;
+  }
+  return out;
+}
+
+export function soakSvg(doc: SoakDoc): string {
+  const xs = doc.per_minute;
+  const H = 60 + 4 * PH + 20;
+  let body = `<text x="20" y="26" font-size="17" font-weight="bold">Regenwacht soak: ${doc.summary.minutes} min at ${doc.summary.rate} msgs/s, storm every few minutes (dashed)</text>`;
+  body += `<text x="20" y="46" font-size="12" fill="#555">${esc(doc.command)} · ${esc(doc.at)}${doc.summary.loadavg ? ` · load average at the end ${doc.summary.loadavg.join(' / ')}` : ''} · x: minute</text>`;
+  body += panel(60, 'Resident memory (max per minute) and V8 heap', 'MB', xs, [
+    { name: 'RSS', color: '#1f5fbf', v: (m) => m.rss_mb_max },
+    { name: 'heap used', color: '#7aa7e8', v: (m) => m.heap_mb },
+  ]);
+  body += panel(60 + PH, 'Event-loop lag', 'ms', xs, [
+    { name: 'p99', color: '#2b8a3e', v: (m) => m.lag_ms_p99 },
+    { name: 'max', color: '#9bd0a6', v: (m) => m.lag_ms_max },
+  ]);
+  body += panel(60 + 2 * PH, 'Alarm latency, MQTT publish → webhook', 'ms', xs, [
+    { name: 'p50', color: '#c2410c', v: (m) => m.alarm_ms_p50 },
+    { name: 'p99', color: '#f59e0b', v: (m) => m.alarm_ms_p99 },
+    { name: 'storm p99', color: '#7c3aed', v: (m) => m.storm?.p99, dots: true },
+  ]);
+  body += panel(60 + 3 * PH, 'CPU of the Regenwacht process per minute', 's', xs, [{ name: 'CPU', color: '#444', v: (m) => m.cpu_s }]);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${body}</svg>`;
+}
+
+export async function renderSoakPng(doc: SoakDoc, file: string): Promise<void> {
+  const svg = soakSvg(doc);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: W, height: 60 + 4 * PH + 20 } });
+    await page.setContent(`<html><body style="margin:0">${svg}</body></html>`);
+    await page.screenshot({ path: file, fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [json, png] = process.argv.slice(2);
+  renderSoakPng(JSON.parse(fs.readFileSync(json ?? 'docs/soak.json', 'utf8')) as SoakDoc, png ?? 'docs/soak.png').then(
+    () => process.exit(0),
+    (e) => {
+      console.error((e as Error).message);
+      process.exit(1);
+    },
+  );
+}
