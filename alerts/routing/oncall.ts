@@ -98,6 +98,17 @@ function windowOn(w: OncallWindow, t: { day: Weekday; minute: number; date?: str
   return (t.minute >= from && onDay(t.day, t.date)) || (t.minute < to && onDay(prev, t.date && dayBefore(t.date)));
 }
 
+/** A short neutral rendering for the console: "mo,tu,we,th,fr 07:00–16:00 ≠ 2026-12-24; 22:00–06:00". */
+export function describeWhen(when: When): string {
+  return windowsOf(when)
+    .map((w) => {
+      const days = w.days && w.days.length < 7 ? `${w.days.join(',')} ` : '';
+      const except = w.except?.length ? ` ≠ ${w.except.join(', ')}` : '';
+      return `${days}${w.from ?? '00:00'}–${w.to ?? '24:00'}${except}`;
+    })
+    .join('; ');
+}
+
 export function onDuty(when: When, t: { day: Weekday; minute: number; date?: string }): boolean {
   return windowsOf(when).some((w) => windowOn(w, t));
 }

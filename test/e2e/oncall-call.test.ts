@@ -62,6 +62,25 @@ describe('on-call windows and voice calls (Twilio stand-in)', () => {
     return a as unknown as Detail;
   };
 
+  let cookie = '';
+  /** A console page as an operator sees it (logged in through the login form). */
+  async function consoleGet(path: string): Promise<string> {
+    if (!cookie) {
+      await s.ok('POST', '/api/v1/users', { login: 'dispo', name: 'Disponent', role: 'operator', password: 'ein-gutes-passwort' });
+      const form = await fetch(`${s.httpUrl}/login`);
+      const pre = /rw_login=([^;]*)/.exec(form.headers.getSetCookie().join('\n'))?.[1] ?? '';
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+      const r = await fetch(`${s.httpUrl}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: `rw_login=${pre}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, login: 'dispo', password: 'ein-gutes-passwort', next: '/' }).toString(),
+      });
+      cookie = `rw_session=${/rw_session=([^;]*)/.exec(r.headers.getSetCookie().join('\n'))?.[1]}`;
+    }
+    return (await fetch(s.httpUrl + path, { headers: { cookie } })).text();
+  }
+
   beforeAll(async () => {
     twilio = await fakeTwilio();
     s = await startSystem({
@@ -144,6 +163,12 @@ describe('on-call windows and voice calls (Twilio stand-in)', () => {
     const gap = (await detail('oc3')).events.find((e) => e.kind === 'oncall_gap');
     expect(gap?.comment).toContain('Nur nachts');
     expect((await detail('oc4')).events.some((e) => e.kind === 'oncall_gap')).toBe(false);
+
+    // the console's route page shows the windows and the gap
+    const page = await consoleGet('/routes');
+    expect(page).toContain('22:00–06:00 ≠ 2099-12-24');
+    expect(page).toContain('Laut Dienstplan niemand im Dienst');
+    expect(page).toContain('mo 06:00–22:00');
 
     // bad windows are refused with the field and the reason
     const bad = await s.api('POST', '/api/v1/routes', {

@@ -2,6 +2,7 @@
 // 3 Regeln"), how the deliveries to each target went in the last 7 days, and a test message per target.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Target } from '../../../alerts/channels/types.ts';
+import { coverageGaps, describeWhen, localTime } from '../../../alerts/routing/oncall.ts';
 import { devicesInScope } from '../../alarms/backtest.ts';
 import { deliveriesByTarget } from '../../alarms/console-store.ts';
 import type { OrgRoute } from '../../alarms/route-store.ts';
@@ -74,6 +75,8 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
     );
     const cards = routes.map((r) => {
       const m = matches(r);
+      const today = localTime(svc().now()).date;
+      const gaps = [...coverageGaps(r.targets, 'targets', today), ...(r.escalate ? coverageGaps(r.escalate.targets, 'escalate.targets', today) : [])];
       const targets: { t: Target; escalation: boolean }[] = [
         ...r.targets.map((t) => ({ t, escalation: false })),
         ...(r.escalate?.targets ?? []).map((t) => ({ t, escalation: true })),
@@ -82,11 +85,12 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
 <h2 id="r-${r.id}">${r.name}${r.enabled ? '' : html` <span class="muted">(${w('routes_disabled')})</span>`}${r.org !== p.org ? html` <span class="muted">(${r.org})</span>` : ''}</h2>
 <p class="route-matches"><strong>${w('routes_matches', { s: m.stations.length, r: m.rules.length })}</strong> · ${w('routes_min_sev', { sev: i.sev(r.match.minSeverity) })}
 ${r.repeatEvery ? html` · ↻ ${r.repeatEvery}` : ''}${r.escalate ? html` · ${w('routes_escalate', { after: r.escalate.after })}` : ''}</p>
+${gaps.length ? html`<p class="oncall-gaps">${w('routes_gaps', { gaps: gaps.map((g) => `${g.day ?? g.date} ${g.from}–${g.to}`).join(', ') })}</p>` : ''}
 ${m.rules.length ? html`<p class="muted">${i.t('col_rule')}: ${m.rules.map((x) => x.name).join(', ')}</p>` : ''}
 <table class="targets"><thead><tr><th scope="col">${w('col_target')}</th><th scope="col">${w('col_counts')}</th><th scope="col">${w('col_last_ok')}</th><th scope="col">${w('col_last_fail')}</th><th scope="col">${i.t('col_actions')}</th></tr></thead>
 <tbody>${targets.map(({ t, escalation }, k) => {
         const st = stats.find((x) => x.routeId === r.id && x.to === targetAddress(t));
-        return html`<tr data-target="${k}"><td>${t.type} ${shownAddress(t)}${escalation ? html` <span class="muted">(${w('routes_escalate', { after: r.escalate?.after ?? '' })})</span>` : ''}</td>
+        return html`<tr data-target="${k}"><td>${t.type} ${shownAddress(t)}${t.when ? html` <span class="oncall">(${describeWhen(t.when)})</span>` : ''}${escalation ? html` <span class="muted">(${w('routes_escalate', { after: r.escalate?.after ?? '' })})</span>` : ''}</td>
 <td class="num">${st ? `${st.delivered} / ${st.failed} / ${st.open}` : '0 / 0 / 0'}</td>
 <td>${st?.lastDeliveredAt ? i.time(st.lastDeliveredAt) : '–'}</td>
 <td>${st?.lastFailedAt ? html`${i.time(st.lastFailedAt)}${st.lastError ? html`<br><span class="muted">${st.lastError}</span>` : ''}` : '–'}</td>
