@@ -11,7 +11,7 @@ import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
-import { gapComment, recipients, TOLD_TARGETS_SQL } from './recipients.ts';
+import { gapComment, recipients } from './recipients.ts';
 import { activeSilencesSql, silenced } from './silence-store.ts';
 
 export interface StoreDeps {
@@ -35,6 +35,9 @@ const FOLLOW_UPS: ReadonlySet<AlarmEventKind> = new Set(['resolved', 'acknowledg
 function wants(notifyOn: readonly string[], kind: AlarmEventKind): boolean {
   return notifyOn.includes(kind) || (kind === 'closed' && notifyOn.includes('resolved')) || (kind === 'stale' && notifyOn.includes('firing'));
 }
+
+/** The targets of an alarm's earlier notifications, as recipients.ts's `targetKey`s (select list; $1 = the alarm id). */
+const TOLD_TARGETS_SQL = `array(select distinct route_id || ' ' || channel || ' ' || coalesce(target->>'url', target->>'to', '') from notifications where alarm_id = $1)`;
 
 export const newNotificationId = () => `msg_${crypto.randomBytes(12).toString('base64url')}`;
 

@@ -5,11 +5,8 @@ import type { NotificationEventType, Target } from '../../alerts/channels/types.
 import { callWanted } from '../../alerts/channels/voice.ts';
 import { type Selection, targetsOnDuty } from '../../alerts/routing/oncall.ts';
 
-/** A target as the outbox knows it: route, channel and address (what `toldSql` selects). */
+/** A target as the outbox knows it: route, channel and address (what the alarm store's TOLD_TARGETS_SQL selects). */
 export const targetKey = (routeId: string, t: Target): string => `${routeId} ${t.type} ${t.type === 'webhook' ? t.url : t.to}`;
-
-/** The targets of an alarm's earlier notifications, as `targetKey`s (select list; $1 = the alarm id). */
-export const TOLD_TARGETS_SQL = `array(select distinct route_id || ' ' || channel || ' ' || coalesce(target->>'url', target->>'to', '') from notifications where alarm_id = $1)`;
 
 export function recipients(
   targets: readonly Target[],

@@ -1,63 +1,38 @@
 // Twilio's callbacks of a voice call (route target `call`): the call's progress stored on its attempt and
 // shown on the alarm (a call nobody took also as an alarm event, once), and the key pressed during the call —
-// 1 acknowledges the alarm in the route target's name. [issue 16] [README.md Voice call]
+// 1 acknowledges the alarm in the route target's name. [issue 16] [docs/formats.md Voice call]
 import type { Logger } from 'pino';
 import { CALL_NOT_ANSWERED, gatherAnswer } from '../../alerts/channels/voice.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { Queryable } from '../db/db.ts';
-import { VOICE_PROVIDER } from '../notify/voice-call.ts';
-
-interface CallRow {
-  alarm_id: string;
-  to: string;
-  name: string | null;
-  handset: string | null;
-  state: string;
-}
+import { CallStore } from './call-store.ts';
 
 export class VoiceCalls {
+  private readonly store: CallStore;
   constructor(
-    private db: Queryable,
+    db: Queryable,
     private alarms: AlarmService,
     private log: Logger,
-  ) {}
-
-  private async call(notificationId: string): Promise<CallRow | undefined> {
-    const r = await this.db.query<CallRow>(
-      `select n.alarm_id::text as alarm_id, n.target->>'to' as to, n.target->>'name' as name, n.handset, a.state
-       from notifications n join alarms a on a.id = n.alarm_id where n.id = $1 and n.channel = 'call'`,
-      [notificationId],
-    );
-    return r.rows[0];
+  ) {
+    this.store = new CallStore(db);
   }
 
   /** A status callback: false when no call of ours has this notification id. */
   async status(notificationId: string, callSid: string, status: string, errorCode?: string): Promise<boolean> {
-    const c = await this.call(notificationId);
+    const c = await this.store.call(notificationId);
     if (!c) {
       this.log.info({ notificationId, status }, 'call status for a call we did not place, ignored');
       return false;
     }
     const now = new Date(this.alarms.now());
     const error = errorCode ? `Fehlercode ${errorCode}` : null;
-    await this.db.query(
-      `update notification_attempts set report_status = $3, report_error = $4, report_at = $5 where provider = $1 and provider_message_id = $2`,
-      [VOICE_PROVIDER, callSid, status, error, now],
-    );
+    await this.store.report(callSid, status, error, now);
     // what became of the call: answered once it was taken; unanswered (busy, no answer, failed) is final
     const handset = CALL_NOT_ANSWERED.has(status) ? 'unanswered' : status === 'in-progress' || status === 'completed' ? 'answered' : undefined;
     if (!handset) return true;
-    const moved = await this.db.query(
-      `update notifications set handset = $2 where id = $1 and handset is distinct from $2 and handset is distinct from 'answered' returning id`,
-      [notificationId, handset],
-    );
-    if (handset === 'unanswered' && moved.rows.length) {
+    if ((await this.store.handset(notificationId, handset)) && handset === 'unanswered') {
       const who = c.name ? `${c.name} (${c.to})` : c.to;
-      await this.db.query(
-        `insert into alarm_events(alarm_id, at, kind, severity, value, threshold, comment)
-         select id, $2, 'call_unanswered', severity, value, threshold, $3 from alarms where id = $1::bigint`,
-        [c.alarm_id, now, `Anruf bei ${who} nicht angenommen (twilio: ${status}${error ? ` ${error}` : ''})`],
-      );
+      await this.store.unansweredEvent(c.alarm_id, now, `Anruf bei ${who} nicht angenommen (twilio: ${status}${error ? ` ${error}` : ''})`);
       this.log.warn({ notificationId, alarmId: c.alarm_id, status }, 'call not answered');
     }
     return true;
@@ -65,7 +40,7 @@ export class VoiceCalls {
 
   /** The key pressed during the call (Gather action): 1 acknowledges. Returns the TwiML to answer with. */
   async gather(notificationId: string, digits: string | undefined): Promise<string> {
-    const c = await this.call(notificationId);
+    const c = await this.store.call(notificationId);
     if (!c) return gatherAnswer('unknown');
     if (digits !== '1') {
       this.log.info({ alarmId: c.alarm_id, digits }, 'key pressed during the call was not 1, nothing acknowledged');
