@@ -6,6 +6,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { Target } from '../../alerts/channels/types.ts';
 import type { FetchFn } from '../notify/http-delivery.ts';
 
 /** Who saved the route: an installation-wide admin, or a municipality's token. */
@@ -172,4 +173,25 @@ export class WebhookEgress {
   async close() {
     await Promise.all([...this.agents.values()].map((a) => a.close()));
   }
+}
+
+/** The webhook targets of a route body that `scope` may not reach, as field issues (`targets.0.url`): a route is
+ *  refused at save with these (and every delivery checks again). The API and the console save through this. */
+export async function refusedRouteTargets(
+  egress: WebhookEgress,
+  scope: EgressScope,
+  body: { targets: Target[]; escalate?: { targets: Target[] } },
+): Promise<{ path: string; message: string }[]> {
+  const lists = [
+    ['targets', body.targets],
+    ['escalate.targets', body.escalate?.targets ?? []],
+  ] as const;
+  const problems: { path: string; message: string }[] = [];
+  for (const [where, ts] of lists) {
+    for (const [i, t] of ts.entries()) {
+      const why = t.type === 'webhook' ? await egress.refuseUrl(t.url, scope) : undefined;
+      if (why) problems.push({ path: `${where}.${i}.url`, message: `webhook target not allowed: ${why}` });
+    }
+  }
+  return problems;
 }

@@ -6,7 +6,7 @@ import { coverageGaps as gapsOfList, localTime } from '../../../alerts/routing/o
 import { type RouteBody, routeSchema } from '../../../alerts/routing/route-schema.ts';
 import type { RouteService } from '../../alarms/route-service.ts';
 import type { OrgRoute } from '../../alarms/route-store.ts';
-import { type EgressScope, WebhookEgress } from '../../alarms/webhook-egress.ts';
+import { type EgressScope, refusedRouteTargets, WebhookEgress } from '../../alarms/webhook-egress.ts';
 import { orgSchema } from '../../auth/orgs.ts';
 import type { Principal } from '../../auth/token-store.ts';
 import { routeOut } from '../alarm-schemas.ts';
@@ -49,17 +49,7 @@ export const notificationRouteRoutes: ApiRoutes<{ routes: RouteService }> = asyn
   /** A webhook target the saving token may not reach is refused at save (and again at every delivery). */
   const checkTargets = async (p: Principal, body: RouteBody): Promise<EgressScope> => {
     const scope: EgressScope = p.org === null && p.role === 'admin' ? 'installation' : 'municipality';
-    const lists = [
-      ['targets', body.targets],
-      ['escalate.targets', body.escalate?.targets ?? []],
-    ] as const;
-    const problems = [];
-    for (const [where, ts] of lists) {
-      for (const [i, t] of ts.entries()) {
-        const why = t.type === 'webhook' ? await egress.refuseUrl(t.url, scope) : undefined;
-        if (why) problems.push({ path: `body.${where}.${i}.url`, message: `webhook target not allowed: ${why}` });
-      }
-    }
+    const problems = (await refusedRouteTargets(egress, scope, body)).map((x) => ({ ...x, path: `body.${x.path}` }));
     if (problems.length) throw new ApiError('VALIDATION_FAILED', `invalid request: ${problems.map((x) => `${x.path}: ${x.message}`).join('; ')}`, problems);
     return scope;
   };

@@ -7,11 +7,15 @@ import { devicesInScope } from '../../alarms/backtest.ts';
 import { deliveriesByTarget } from '../../alarms/console-store.ts';
 import type { OrgRoute } from '../../alarms/route-store.ts';
 import { sendTestMessage, targetAddress } from '../../alarms/route-test.ts';
+import { type EgressScope, refusedRouteTargets, WebhookEgress } from '../../alarms/webhook-egress.ts';
 import { sees } from '../../api/auth.ts';
+import { DEFAULT_ORG } from '../../auth/orgs.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps, WebNotFound } from '../context.ts';
-import { html } from '../html.ts';
+import { csrfField, type FieldErrors } from '../form.ts';
+import { type Html, html } from '../html.ts';
 import { rt } from '../i18n/rules.ts';
 import { layout, message } from '../layout.ts';
+import { formOfRoute, newRouteForm, parseRouteForm, type RouteForm, routeFormHtml } from './route-form.ts';
 
 const ASSETS = { styles: ['/assets/app/rules.css'] };
 type Principal = ReturnType<typeof needUser>;
@@ -82,7 +86,7 @@ export async function routePages(app: FastifyInstance, d: WebDeps) {
         ...(r.escalate?.targets ?? []).map((t) => ({ t, escalation: true })),
       ];
       return html`<article class="route-card" data-route="${r.id}" aria-labelledby="r-${r.id}">
-<h2 id="r-${r.id}">${r.name}${r.enabled ? '' : html` <span class="muted">(${w('routes_disabled')})</span>`}${r.org !== p.org ? html` <span class="muted">(${r.org})</span>` : ''}</h2>
+<h2 id="r-${r.id}"><a href="/routes/${encodeURIComponent(r.id)}/edit" aria-label="${w('routes_edit')}: ${r.name}">${r.name}</a>${r.enabled ? '' : html` <span class="muted">(${w('routes_disabled')})</span>`}${r.org !== p.org ? html` <span class="muted">(${r.org})</span>` : ''}</h2>
 <p class="route-matches"><strong>${w('routes_matches', { s: m.stations.length, r: m.rules.length })}</strong> · ${w('routes_min_sev', { sev: i.sev(r.match.minSeverity) })}
 ${r.repeatEvery ? html` · ↻ ${r.repeatEvery}` : ''}${r.escalate ? html` · ${w('routes_escalate', { after: r.escalate.after })}` : ''}</p>
 ${gaps.length ? html`<p class="oncall-gaps">${w('routes_gaps', { gaps: gaps.map((g) => `${g.day ?? g.date} ${g.from}–${g.to}`).join(', ') })}</p>` : ''}
@@ -98,11 +102,87 @@ ${m.rules.length ? html`<p class="muted">${i.t('col_rule')}: ${m.rules.map((x) =
       })}</tbody></table></article>`;
     });
     const body = html`<section><h1>${w('routes_title')}</h1><p class="muted">${w('routes_help')}</p>${message('ok', o.ok)}${message('error', o.error)}
+<p><a class="button" href="/routes/new">${w('routes_new')}</a></p>
 ${cards.length ? cards : html`<p class="muted">${w('routes_empty')}</p>`}</section>`;
     return layout(v, { title: w('routes_title'), page: 'routes', body, ...ASSETS });
   };
 
-  app.get('/routes', async (req, reply) => sendHtml(reply, await page(req, needUser(req, 'routes:write'))));
+  app.get('/routes', async (req, reply) => {
+    const ok = (req.query as { ok?: string }).ok;
+    const w = rt(req.web.i);
+    const said = ok === 'created' ? w('routes_created') : ok === 'saved' ? w('routes_saved') : ok === 'deleted' ? w('routes_deleted') : undefined;
+    return sendHtml(reply, await page(req, needUser(req, 'routes:write'), { ok: said }));
+  });
+
+  /** The form page: new (`route` undefined) or editing; org = the route's municipality. */
+  const formPage = (req: FastifyRequest, o: { form: RouteForm; errs: FieldErrors; org: string; route?: OrgRoute }) => {
+    const v = view(req);
+    const w = rt(v.i);
+    const devices = ctx.devices.list().filter((x) => x.org === o.org);
+    const rules = ruleSvc()
+      .list()
+      .filter((x) => x.org === o.org)
+      .map((x) => ({ id: x.id, name: x.name }));
+    const title = o.route ? w('route_edit_title') : w('routes_new');
+    const action = o.route ? `/routes/${encodeURIComponent(o.route.id)}/edit` : '/routes/new';
+    const del = o.route
+      ? html`<form method="post" action="/routes/${encodeURIComponent(o.route.id)}/delete" class="inline">${csrfField(v.session?.csrf)}<button type="submit" class="danger">${w('routes_delete')}</button></form>`
+      : '';
+    const body = html`<section><p><a href="/routes">← ${w('routes_title')}</a></p><h1>${title}${o.route ? html`: ${o.route.name}` : ''}</h1>
+${routeFormHtml(v, { form: o.form, errs: o.errs, action, devices, rules, isNew: !o.route })}${del}</section>`;
+    return layout(v, { title, page: 'routes', body, ...ASSETS });
+  };
+
+  /** Saves through the same service and the same webhook egress check as PUT/POST /api/v1/routes. */
+  const save = async (req: FastifyRequest, p: Principal, route: OrgRoute | undefined): Promise<{ redirect: string } | { status: number; page: Html }> => {
+    const form = (req.body ?? {}) as RouteForm;
+    const org = route?.org ?? p.org ?? DEFAULT_ORG;
+    const parsed = parseRouteForm(form, route);
+    if (!parsed.ok) return { status: 400, page: formPage(req, { form, errs: parsed.errs, org, route }) };
+    const scope: EgressScope = p.org === null && p.role === 'admin' ? 'installation' : 'municipality';
+    const refused = await refusedRouteTargets(new WebhookEgress(ctx.config.webhookAllowNets), scope, parsed.body);
+    if (refused.length) {
+      const errs = Object.fromEntries(refused.map((x) => [x.path.replace(/\.url$/, '.to'), x.message]));
+      return { status: 400, page: formPage(req, { form, errs, org, route }) };
+    }
+    const saved = await routeSvc().save(route?.id, parsed.body, `web:${p.session.user.login}`, org, scope);
+    req.log.info({ routeId: saved.id }, route ? 'route changed in the console' : 'route created in the console');
+    return { redirect: `/routes?ok=${route ? 'saved' : 'created'}#r-${saved.id}` };
+  };
+  const routeOf = (req: FastifyRequest, p: Principal) => {
+    const r = routeSvc().get((req.params as { id: string }).id);
+    if (!r || !sees(p, r.org)) throw new WebNotFound();
+    return r;
+  };
+
+  app.get('/routes/new', async (req, reply) => {
+    const p = needUser(req, 'routes:write');
+    return sendHtml(reply, formPage(req, { form: newRouteForm(), errs: {}, org: p.org ?? DEFAULT_ORG }));
+  });
+  app.post('/routes/new', async (req, reply) => {
+    const p = needUser(req, 'routes:write');
+    checkCsrf(req);
+    const r = await save(req, p, undefined);
+    return 'redirect' in r ? reply.redirect(r.redirect, 303) : sendHtml(reply, r.page, r.status);
+  });
+  app.get('/routes/:id/edit', async (req, reply) => {
+    const p = needUser(req, 'routes:write');
+    const route = routeOf(req, p);
+    return sendHtml(reply, formPage(req, { form: formOfRoute(route), errs: {}, org: route.org, route }));
+  });
+  app.post('/routes/:id/edit', async (req, reply) => {
+    const p = needUser(req, 'routes:write');
+    checkCsrf(req);
+    const r = await save(req, p, routeOf(req, p));
+    return 'redirect' in r ? reply.redirect(r.redirect, 303) : sendHtml(reply, r.page, r.status);
+  });
+  app.post('/routes/:id/delete', async (req, reply) => {
+    const p = needUser(req, 'routes:write');
+    checkCsrf(req);
+    const route = routeOf(req, p);
+    await routeSvc().delete(route.id, `web:${p.session.user.login}`);
+    return reply.redirect('/routes?ok=deleted', 303);
+  });
 
   app.post('/routes/:id/test', async (req, reply) => {
     const p = needUser(req, 'routes:write');
