@@ -20,7 +20,7 @@ const settingsSchema = z.object({
   updatedAt: z.string(),
 });
 
-const body = z.object({
+export const openDataBody = z.object({
   enabled: z.boolean(),
   license: z
     .string()
@@ -61,7 +61,7 @@ export async function openDataSettingsRoutes(fastify: FastifyInstance, ctx: AppC
         tags: ['open data'],
         summary: 'Switch open data on or off for a municipality (licence, publisher, contact)',
         params,
-        body,
+        body: openDataBody,
         response: { 200: settingsSchema },
       },
     },

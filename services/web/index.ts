@@ -18,6 +18,7 @@ import { alarmPages } from './pages/alarm.ts';
 import { devicePages } from './pages/devices.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
+import { openDataPages } from './pages/open-data.ts';
 import { orgAdminPages } from './pages/org-admin.ts';
 import { quickAckPages } from './pages/quick-ack.ts';
 import { routePages } from './pages/routes.ts';
@@ -118,5 +119,6 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
     // the device and administration pages (issue 14)
     await devicePages(pages, deps);
     await orgAdminPages(pages, deps);
+    await openDataPages(pages, deps);
   });
 }

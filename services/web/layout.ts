@@ -3,6 +3,7 @@ import { allowed } from '../auth/roles.ts';
 import { type Html, html } from './html.ts';
 import type { I18n } from './i18n.ts';
 import { dt } from './i18n-devices.ts';
+import { openDataWord } from './i18n-open-data.ts';
 import { rulesNav } from './rules-nav.ts';
 import type { Session } from './users.ts';
 
@@ -46,6 +47,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
     <a class="navlink" href="/devices">${dt(i)('nav_devices')}</a>
     ${role && allowed(role, 'audit:read') ? html`<a class="navlink" href="/audit">${i.t('nav_audit')}</a>` : ''}
     ${role && allowed(role, 'tokens:write') ? html`<a class="navlink" href="/admin/users">${i.t('nav_users')}</a>` : ''}
+    ${role && allowed(role, 'tokens:write') ? html`<a class="navlink" href="/admin/open-data">${openDataWord(i, 'nav')}</a>` : ''}
     <a class="navlink" href="/account/password">${i.t('nav_password')}</a>
     <a class="navlink" href="${langSwitch(v)}" lang="${i.lang === 'de' ? 'en' : 'de'}">${i.t('nav_lang_other')}</a>
     <span class="who">${session.user.name}${session.user.org ? html` · ${session.user.org}` : ''}</span>

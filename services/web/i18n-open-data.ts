@@ -1,0 +1,63 @@
+// Words of the console's open-data page (services/web/pages/open-data.ts), German first.
+import type { I18n } from './i18n.ts';
+
+const WORDS = {
+  de: {
+    nav: 'Offene Daten',
+    title: 'Offene Daten',
+    intro:
+      'Veröffentlicht die geprüften Messwerte der Messstellen anonym als OGC SensorThings API, als CSV-Downloads und im DCAT-AP.de-Katalog für GovData. Interne Angaben (DevEUI, Zugangsdaten, Parameter, Alarmwege) werden nie veröffentlicht.',
+    org: 'Kommune',
+    choose: 'Anzeigen',
+    enabled: 'Offene Daten veröffentlichen',
+    license: 'Lizenz',
+    publisher: 'Herausgeber (wie GovData ihn zeigt)',
+    contact: 'Kontakt (E-Mail oder Webseite)',
+    save: 'Speichern',
+    saved: 'Gespeichert.',
+    on: 'Veröffentlichung ist eingeschaltet.',
+    off: 'Veröffentlichung ist ausgeschaltet: keine Messstelle ist öffentlich sichtbar.',
+    stations: 'Messstellen',
+    station: 'Messstelle',
+    choice: 'Veröffentlichen',
+    follow: 'wie die Kommune',
+    yes: 'ja',
+    no: 'nie',
+    visible: 'öffentlich sichtbar',
+    visible_yes: 'ja',
+    visible_no: 'nein',
+    save_stations: 'Auswahl speichern',
+    none: 'Diese Kommune hat noch keine Messstellen.',
+    links: 'Öffentliche Adressen',
+  },
+  en: {
+    nav: 'Open data',
+    title: 'Open data',
+    intro:
+      "Publishes the stations' quality-checked readings anonymously as an OGC SensorThings API, as CSV downloads and in the DCAT-AP.de catalogue for GovData. Internal fields (devEUI, credentials, parameters, alarm routes) are never published.",
+    org: 'Municipality',
+    choose: 'Show',
+    enabled: 'Publish open data',
+    license: 'Licence',
+    publisher: 'Publisher (as GovData shows it)',
+    contact: 'Contact (e-mail or web page)',
+    save: 'Save',
+    saved: 'Saved.',
+    on: 'Publication is on.',
+    off: 'Publication is off: no station is publicly visible.',
+    stations: 'Stations',
+    station: 'Station',
+    choice: 'Publish',
+    follow: 'as the municipality',
+    yes: 'yes',
+    no: 'never',
+    visible: 'publicly visible',
+    visible_yes: 'yes',
+    visible_no: 'no',
+    save_stations: 'Save selection',
+    none: 'This municipality has no stations yet.',
+    links: 'Public addresses',
+  },
+} as const;
+export type OpenDataWord = keyof (typeof WORDS)['de'];
+export const openDataWord = (i: I18n, k: OpenDataWord): string => WORDS[i.lang === 'en' ? 'en' : 'de'][k];
