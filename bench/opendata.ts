@@ -1,5 +1,6 @@
 // npm run bench:opendata [-- --store pg|embedded] — the open-data read path on one Datastream with a year of
-// 5-minute observations (105 120 rows): the latest value, a 1 000-row page (first and deep), the year as CSV
+// 5-minute observations (105 120 rows): the latest value, a 1 000-row page (first, deep by $skip, and as deep by
+// following @iot.nextLink), the year as CSV
 // (time and RSS growth while streaming), and the alarm latency of the warning path with and without 50
 // concurrent open-data clients. Progress on stderr; the last stdout line is one JSON object. [docs/benchmarks.md]
 import crypto from 'node:crypto';
@@ -152,6 +153,14 @@ async function main() {
       if (b.value.length !== 1000) throw new Error('short page');
     });
     say(`1000-row page at $skip=100000: p50 ${deep.p50} ms, p95 ${deep.p95} ms`);
+    // the same depth reached as a client does, by following @iot.nextLink: a $skiptoken cursor, no rows skipped
+    const before = (await (await fetch(`${STA}?$top=1000&$skip=${ROWS - 6120}`)).json()) as { '@iot.nextLink'?: string };
+    const link = before['@iot.nextLink'];
+    if (!link?.includes('$skiptoken=')) throw new Error(`no keyset nextLink: ${link}`);
+    const keyset = await time(link, (b) => {
+      if (b.value.length !== 1000) throw new Error('short page');
+    });
+    say(`1000-row page ${ROWS - 5120} rows deep via @iot.nextLink ($skiptoken): p50 ${keyset.p50} ms, p95 ${keyset.p95} ms`);
 
     // the year as CSV, read as it streams; RSS sampled every 10 ms
     const year = new Date(T0).getUTCFullYear();
@@ -237,6 +246,7 @@ async function main() {
       latestMs: latest,
       page1000Ms: page,
       page1000DeepMs: deep,
+      page1000NextLinkMs: keyset,
       yearCsv: csv,
       alarmLatencyMs: { alone: quiet, with50Clients: busy, openDataRequests: requests },
       loadavg: os.loadavg().map((x) => Math.round(x * 10) / 10),
