@@ -3,7 +3,7 @@
 // The same validation, storage and audit entries as PUT /api/v1/orgs/{org}/open-data and PATCH
 // /api/v1/devices/{id} {public}. [issue 15] [docs/opendata.md]
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { audit } from '../../audit.ts';
+import { audit } from '../../audit-store.ts';
 import type { Principal } from '../../auth/token-store.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { getOpenData, LICENSES, putOpenData } from '../../opendata/open-data-settings.ts';
