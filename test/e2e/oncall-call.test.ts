@@ -27,6 +27,8 @@ interface Attempt {
 }
 interface Notification {
   channel: string;
+  state: string;
+  lastError: string | null;
   to: string;
   type: string;
   handset?: string;
@@ -254,5 +256,46 @@ describe('on-call windows and voice calls (Twilio stand-in)', () => {
     // a callback for a call we never placed changes nothing
     const unknown = await postTwilio(call.StatusCallback.replace(/n=[^&]+/, 'n=msg_nope'), { CallSid: 'CAnope', CallStatus: 'failed' });
     expect(await unknown.json()).toEqual({ received: false });
+  });
+  it('a reminder due after the shift changed goes to whoever is on duty then (15:55 day desk, 16:05 night officer)', async () => {
+    await h.device('oc7');
+    await ruleFor(['oc7']);
+    await s.ok('POST', '/api/v1/routes', {
+      name: 'Bereitschaft mit Erinnerung',
+      match: { minSeverity: 'severe', deviceIds: ['oc7'] },
+      repeatEvery: '10m',
+      targets: [
+        { type: 'sms', to: '+4916010000011', name: 'Tagdienst', when: { from: '07:00', to: '16:00' } },
+        { type: 'sms', to: '+4916010000012', name: 'Nachtdienst', when: { from: '16:00', to: '07:00' } },
+      ],
+    });
+    await h.send('oc7', berlin(day, '15:55'), { level_cm: 120 });
+    await waitFor(() => smsTo('+4916010000011').length === 1, 8000, 'SMS to the day desk');
+    await h.advance(11 * MIN, MIN);
+    const [reminder] = await waitFor(() => smsTo('+4916010000012').length >= 1 && smsTo('+4916010000012'), 8000, 'reminder to the night officer');
+    expect(reminder.text).toMatch(/^ERINNERUNG/);
+    expect(smsTo('+4916010000011'), 'the day desk is off duty at 16:05').toHaveLength(1);
+  });
+  it('Twilio refusing the call (400, invalid number) fails the notification at once with Twilio’s words on the alarm', async () => {
+    await h.device('oc8');
+    await ruleFor(['oc8']);
+    await s.ok('POST', '/api/v1/routes', {
+      name: 'Falsche Nummer',
+      match: { minSeverity: 'extreme', deviceIds: ['oc8'] },
+      targets: [{ type: 'call', to: '+4917000000000', name: 'Irrtum' }],
+    });
+    twilio.callScript.push(400);
+    await h.send('oc8', berlin(day, '16:20'), { level_cm: 140 });
+    const n = await waitFor(
+      async () => {
+        const x = (await detail('oc8')).notifications[0];
+        return x?.state === 'failed' && x;
+      },
+      8000,
+      'call failed',
+    );
+    expect(n.attempts).toHaveLength(1);
+    expect(n.attempts[0]).toMatchObject({ ok: false, provider: 'twilio-voice' });
+    expect(n.lastError).toContain("Twilio 21211 The 'To' number is not a valid phone number.");
   });
 });

@@ -72,9 +72,11 @@ export async function fakeSeven(): Promise<FakeProvider> {
 export const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
 export const TWILIO_TOKEN = 'twilio-test-auth-token';
 
-export async function fakeTwilio(): Promise<FakeProvider & { calls: Array<Record<string, string>> }> {
+export async function fakeTwilio(): Promise<FakeProvider & { calls: Array<Record<string, string>>; callScript: Array<'ok' | number> }> {
   const sms: SentSms[] = [];
   const calls: Array<Record<string, string>> = [];
+  /** what the next Calls.json requests answer: 'ok', or an HTTP status with Twilio's error body */
+  const callScript: Array<'ok' | number> = [];
   const script: Array<'ok' | number> = [];
   const auth = `Basic ${Buffer.from(`${TWILIO_SID}:${TWILIO_TOKEN}`).toString('base64')}`;
   const srv = await startServer((req: Received, res) => {
@@ -89,13 +91,21 @@ export async function fakeTwilio(): Promise<FakeProvider & { calls: Array<Record
       return json(res, 201, { sid, account_sid: TWILIO_SID, to: f.To, from: f.From, body: f.Body, status: 'queued', num_segments: '1', error_code: null });
     }
     if (req.method === 'POST' && req.path === `${base}/Calls.json`) {
+      const step = callScript.shift() ?? 'ok';
+      if (step !== 'ok')
+        return json(res, step, {
+          code: 21211,
+          message: "The 'To' number is not a valid phone number.",
+          more_info: 'https://www.twilio.com/docs/errors/21211',
+          status: step,
+        });
       const sid = `CA${crypto.randomBytes(16).toString('hex')}`;
       calls.push({ ...f, Sid: sid });
       return json(res, 201, { sid, account_sid: TWILIO_SID, to: f.To, from: f.From, status: 'queued' });
     }
     json(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
   });
-  return Object.assign(withScript(srv, sms, script), { calls });
+  return Object.assign(withScript(srv, sms, script), { calls, callScript });
 }
 
 /** X-Twilio-Signature as Twilio computes it: HMAC-SHA1 over the URL and the sorted form fields, base64. */
