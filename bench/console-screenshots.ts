@@ -1,4 +1,4 @@
-// npx tsx bench/console-screenshots.ts — the README's console screenshots (docs/img/): a Landkreis with two
+// npx tsx bench/console-screenshots.ts [--only phone.png] — the README's console screenshots (docs/img/): a Landkreis with two
 // municipalities, a day of readings and a storm in the last hour, published over MQTT into a real
 // Regenwacht (embedded store, no map tiles), then photographed in chromium.
 import crypto from 'node:crypto';
@@ -131,7 +131,10 @@ try {
       '--disable-sync',
     ],
   });
+  // --only phone.png: just that one (the others stay as they are)
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   const shot = async (name: string, o: { width: number; height: number; mobile?: boolean; url: string; dark?: boolean; wait?: string; full?: boolean }) => {
+    if (only && only !== name) return;
     const ctx = await browser.newContext({
       viewport: { width: o.width, height: o.height },
       isMobile: o.mobile,

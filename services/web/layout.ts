@@ -33,7 +33,7 @@ export function layout(v: View, o: { title: string; body: Html; scripts?: string
 <title>${o.title} – ${i.t('app')}</title>
 ${(o.styles ?? []).map((s) => html`<link rel="stylesheet" href="${s}">`)}
 <link rel="stylesheet" href="/assets/app/app.css">
-${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
+${[...(session ? ['/assets/app/menu.js'] : []), ...(o.scripts ?? [])].map((s) => html`<script src="${s}" defer></script>`)}
 </head>
 <body class="page-${o.page}${v.wall ? ' wall' : ''}">
 <a class="skip" href="#main">${i.t('skip')}</a>
@@ -41,7 +41,8 @@ ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
   <a class="brand" href="/">${i.t('app')}</a>
   ${
     session
-      ? html`<nav aria-label="${i.t('app')}">
+      ? html`<button type="button" class="menu-toggle" aria-expanded="false" aria-controls="menu">${i.t('nav_menu')}</button>
+  <nav id="menu" aria-label="${i.t('app')}">
     <a class="navlink" href="/">${i.t('nav_situation')}</a>
     ${rulesNav(i, role)}
     <a class="navlink" href="/devices">${dt(i)('nav_devices')}</a>

@@ -305,6 +305,18 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     const map = await ph.locator('#map').boundingBox();
     const board = await ph.locator('#board').boundingBox();
     expect(map && board && board.y >= map.y + map.height).toBe(true);
+    // the menu is folded behind its button, so the first alarm is on the first screen
+    const menu = ph.getByRole('button', { name: 'Menü' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    expect(await ph.getByRole('link', { name: 'Passwort ändern' }).isVisible()).toBe(false);
+    const first = await ph.locator('#board tr[data-device="gi-rain"]').boundingBox();
+    expect(first && first.y < 844).toBe(true);
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    expect(await ph.getByRole('link', { name: 'Passwort ändern' }).isVisible()).toBe(true);
+    expect(await axeViolations(ph)).toEqual([]);
+    await menu.click();
+    expect(await ph.getByRole('link', { name: 'Passwort ändern' }).isVisible()).toBe(false);
     expect(map!.width).toBeLessThanOrEqual(390);
     const btn = ph.locator('#board tr[data-device="gi-rain"] button', { hasText: 'Quittieren' });
     const box = await btn.boundingBox();
