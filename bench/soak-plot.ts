@@ -14,6 +14,7 @@ interface Minute {
   cpu_s: number;
   alarm_ms_p50: number;
   alarm_ms_p99: number;
+  stored_per_s?: number;
   storm?: { p99: number };
 }
 interface SoakDoc {
@@ -83,7 +84,10 @@ export function soakSvg(doc: SoakDoc): string {
     { name: 'p99', color: '#f59e0b', v: (m) => m.alarm_ms_p99 },
     { name: 'storm p99', color: '#7c3aed', v: (m) => m.storm?.p99, dots: true },
   ]);
-  body += panel(60 + 3 * PH, 'CPU of the Regenwacht process per minute', 's', xs, [{ name: 'CPU', color: '#444', v: (m) => m.cpu_s }]);
+  body += panel(60 + 3 * PH, 'CPU seconds per minute (Regenwacht process) and readings stored per second ÷ 100', 's, msgs/s ÷ 100', xs, [
+    { name: 'CPU s', color: '#444', v: (m) => m.cpu_s },
+    { name: 'stored/s ÷ 100', color: '#0e7490', v: (m) => (m.stored_per_s === undefined ? undefined : m.stored_per_s / 100) },
+  ]);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${body}</svg>`;
 }
 

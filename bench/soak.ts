@@ -61,8 +61,12 @@ export interface SoakMinute {
   alarm_ms_p50: number;
   alarm_ms_p99: number;
   alarm_timeouts: number;
+  /** readings newly stored per second during the minute */
+  stored_per_s: number;
   storm?: { stations: number; p50: number; p99: number; max: number; timeouts: number };
 }
+
+const storedSoFar = async (r: Running) => (await r.ctx.metrics.readings.get()).values.reduce((n, v) => n + v.value, 0);
 
 async function main() {
   const storms = Math.floor(MINUTES / STORM_EVERY);
@@ -96,8 +100,12 @@ async function main() {
     };
     const ids: string[] = [];
     const tags: string[] = [];
-    for (let i = 0; i < N_DEV; i++) ids.push(`soak-${i}`), tags.push('{"bench":"load"}');
-    for (let i = 0; i < alarmDevices; i++) ids.push(`alarm-${i}`), tags.push('{"bench":"alarm"}');
+    const add = (id: string, tag: string) => {
+      ids.push(id);
+      tags.push(tag);
+    };
+    for (let i = 0; i < N_DEV; i++) add(`soak-${i}`, '{"bench":"load"}');
+    for (let i = 0; i < alarmDevices; i++) add(`alarm-${i}`, '{"bench":"alarm"}');
     await r.ctx.db.query(
       `insert into devices(id, name, model, tags) select id, 'Soak ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`,
       [ids, tags],
@@ -149,6 +157,7 @@ async function main() {
     for (let m = 1; m <= MINUTES; m++) {
       const minuteStart = Date.now();
       const cpu0 = process.cpuUsage();
+      const stored0 = await storedSoFar(r);
       lag.reset();
       rssMax = process.memoryUsage().rss;
       probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: PER_MIN, first: nextDevice, maxMs: 40_000 });
@@ -175,6 +184,7 @@ async function main() {
         alarm_ms_p50: lat.p50,
         alarm_ms_p99: lat.p99,
         alarm_timeouts: lat.timeouts,
+        stored_per_s: Math.round(((await storedSoFar(r)) - stored0) / ((Date.now() - minuteStart) / 1000)),
         ...(storm ? { storm } : {}),
       };
       minutes.push(row);
@@ -193,6 +203,7 @@ async function main() {
       rate: RATE,
       background_msgs_per_s: bg.msgsPerS,
       background_puback_ms_p99: bg.pubackP99,
+      background_skipped: bg.skipped,
       acked: bg.acked,
       stored_rows: stored,
       lost: Math.max(0, bg.acked - stored),

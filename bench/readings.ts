@@ -1,0 +1,157 @@
+// npm run bench:readings [-- --database-url URL --rate 2000 --requests 20] — the readings API over a year of
+// 5-minute data for one device in 1-hour buckets (GET /api/v1/devices/{id}/readings?bucket=1h), first on an
+// idle server, then while 1 000 device connections ingest at --rate msgs/s through the embedded broker.
+// Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { pino } from 'pino';
+import { EVALUATED_SQL } from '../alerts/types.ts';
+import { type Running, startRegenwacht } from '../services/app.ts';
+import { child, killChildren, say, sleep } from './harness.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    rate: { type: 'string', default: '2000' },
+    devices: { type: 'string', default: '1000' },
+    requests: { type: 'string', default: '20' },
+    'log-level': { type: 'string', default: 'warn' },
+  },
+});
+const RATE = Number(a.rate);
+const N_DEV = Number(a.devices);
+const N_REQ = Number(a.requests);
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : Number.NaN;
+};
+
+const deadline = setTimeout(() => {
+  say('exceeded the time limit; giving up');
+  process.exit(1);
+}, 600_000);
+deadline.unref();
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-readings-'));
+  const dbName = `rw_readings_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: a['database-url'] });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const u = new URL(a['database-url'] as string);
+  u.pathname = `/${dbName}`;
+  const token = crypto.randomBytes(24).toString('hex');
+  const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
+  const start = () =>
+    startRegenwacht(
+      { dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl: u.toString(), env: { PATH: process.env.PATH } },
+      logger,
+    );
+  let r: Running | undefined;
+  try {
+    r = await start();
+    const ids = ['year-1', ...Array.from({ length: N_DEV }, (_, i) => `load-${i}`)];
+    await r.ctx.db.query(`insert into devices(id, name, model, tags) select id, id, 'generic', '{}'::jsonb from unnest($1::text[]) as u(id)`, [ids]);
+    // a year of 5-minute water levels ending now (105 120 rows), a slow wave with a daily ripple
+    const t0 = performance.now();
+    await r.ctx.db.query(
+      `insert into readings(device_id, metric, time, value, quality)
+       select 'year-1', 'level_cm', t, 80 + 40 * sin(extract(epoch from t) / 86400 / 7) + 5 * sin(extract(epoch from t) / 3600), 0
+       from generate_series(date_trunc('minute', now()) - interval '365 days', date_trunc('minute', now()), interval '5 minutes') as t`,
+    );
+    await r.ctx.db.exec('analyze readings');
+    say(`a year of 5-minute readings inserted in ${Math.round(performance.now() - t0)} ms`);
+    const res = await fetch(`${r.httpUrl}/api/v1/mqtt-credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'load', publish: ['devices/+/up'] }),
+    });
+    const cred = (await res.json()) as { password: string };
+    await r.stop();
+    r = await start();
+    const to = new Date();
+    const from = new Date(to.getTime() - 365 * 86_400_000);
+    const url = `${r.httpUrl}/api/v1/devices/year-1/readings?metric=level_cm&bucket=1h&limit=100000&from=${from.toISOString()}&to=${to.toISOString()}`;
+    const timeRequests = async (n: number) => {
+      const ms: number[] = [];
+      let points = 0;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const resp = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await resp.json()) as { points: unknown[] };
+        ms.push(performance.now() - t);
+        points = body.points.length;
+        await sleep(50);
+      }
+      return { p50: r2(pct(ms, 50)), p95: r2(pct(ms, 95)), max: r2(Math.max(...ms)), points };
+    };
+    await timeRequests(3); // warm-up
+    const idle = await timeRequests(N_REQ);
+    say(`idle: p50 ${idle.p50} ms, p95 ${idle.p95} ms (${idle.points} buckets)`);
+    // the SQL alone, as PostgreSQL plans and runs it
+    const explain = await r.ctx.db.query<Record<string, string>>(
+      `explain (analyze, format json) select date_bin('3600 seconds'::interval, time, timestamptz '2000-01-01') as t, avg(value) from readings
+       where device_id = 'year-1' and metric = 'level_cm' and time >= $1 and time < $2 and ${EVALUATED_SQL} group by 1 order by 1`,
+      [from, to],
+    );
+    const plan = (Object.values(explain.rows[0])[0] as unknown as Array<{ 'Execution Time': number; 'Planning Time': number }>)[0];
+    const mqttPort = Number(new URL(r.mqttUrl as string).port);
+    const load = child('load', {
+      port: mqttPort,
+      username: 'load',
+      password: cred.password,
+      devices: N_DEV,
+      prefix: 'load-',
+      baseTime: Date.now() - 3_600_000,
+    });
+    await load.wait('connected', 120_000);
+    load.proc.send({ cmd: 'rate', rate: RATE, maxMs: 300_000 });
+    await sleep(3000);
+    const loaded = await timeRequests(N_REQ);
+    load.proc.send({ cmd: 'endrate' });
+    const bg = await load.wait('rate', 30_000);
+    say(`while ingesting ${bg.msgsPerS} msgs/s: p50 ${loaded.p50} ms, p95 ${loaded.p95} ms`);
+    load.proc.send({ cmd: 'stop' });
+    const result = {
+      store: 'postgresql',
+      rows: 105_121,
+      buckets: idle.points,
+      idle_ms_p50: idle.p50,
+      idle_ms_p95: idle.p95,
+      under_load_ms_p50: loaded.p50,
+      under_load_ms_p95: loaded.p95,
+      under_load_ms_max: loaded.max,
+      background_msgs_per_s: bg.msgsPerS,
+      background_puback_ms_p99: bg.pubackP99,
+      sql_execution_ms: r2(plan['Execution Time']),
+      sql_planning_ms: r2(plan['Planning Time']),
+      requests: N_REQ,
+      loadavg: os.loadavg().map((x) => Math.round(x * 10) / 10),
+      node: process.version,
+      cpus: os.cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    if (r) await r.stop().catch(() => {});
+    killChildren();
+    const admin2 = new pg.Client({ connectionString: a['database-url'] });
+    await admin2.connect();
+    await admin2.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin2.end();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    say(`failed: ${(e as Error).stack}`);
+    process.exit(1);
+  },
+);
