@@ -23,7 +23,7 @@ export async function startSystem(
 ): Promise<TestSystem> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rw-test-'));
   const token = crypto.randomBytes(24).toString('hex');
-  const db = opts.store === 'pg' && !opts.databaseUrl ? await freshPgDatabase() : undefined;
+  const db = opts.store === 'pg' && !opts.databaseUrl ? await freshPgDatabase({ migrated: true }) : undefined;
   const o: Overrides = {
     dataDir,
     httpPort: 0,
@@ -75,7 +75,8 @@ export async function startSystem(
     },
     async close() {
       await r.stop();
-      await db?.drop().catch(() => {});
+      // not awaited: dropping takes a second or more under load; whatever is left is dropped at the run's end
+      void db?.drop().catch(() => {});
       if (!opts.keepData && !opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
