@@ -15,6 +15,7 @@ import { i18n, pickLang } from './i18n.ts';
 import { accountPages } from './pages/account.ts';
 import { adminPages } from './pages/admin.ts';
 import { alarmPages } from './pages/alarm.ts';
+import { catchmentPages } from './pages/catchments.ts';
 import { devicePages } from './pages/devices.ts';
 import { eventPages } from './pages/events.ts';
 import { lagebildPages } from './pages/lagebild.ts';
@@ -114,7 +115,19 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
       req.log.error({ err, reqId: req.id }, 'console page failed');
       return errorPage(req, reply, 500, 'error');
     });
-    for (const register of [accountPages, lagebildPages, eventPages, alarmPages, stationPages, adminPages, rulePages, quickAckPages, silencePages, routePages])
+    for (const register of [
+      accountPages,
+      lagebildPages,
+      eventPages,
+      alarmPages,
+      stationPages,
+      adminPages,
+      rulePages,
+      quickAckPages,
+      silencePages,
+      routePages,
+      catchmentPages,
+    ])
       await register(pages, deps);
     // the device and administration pages (issue 14)
     await devicePages(pages, deps);

@@ -10,5 +10,6 @@ export function rulesNav(i: I18n, role: ApiRole | undefined): Html | string {
   const w = rt(i);
   return html`<a class="navlink" href="/rules">${w('nav_rules')}</a>
     <a class="navlink" href="/routes">${w('nav_routes')}</a>
-    <a class="navlink" href="/silences">${w('nav_silences')}</a>`;
+    <a class="navlink" href="/silences">${w('nav_silences')}</a>
+    <a class="navlink" href="/catchments">${i.lang === 'en' ? 'Catchments' : 'Einzugsgebiete'}</a>`;
 }

@@ -1,0 +1,206 @@
+// Catchments (Einzugsgebiete) for operators: the list, and a form to define one as a GeoJSON polygon (pasted or
+// read from a file) or as a circle around stations. Each gets the virtual device nowcast-<id> that carries the
+// DWD radar nowcast over it. Same rules as POST /api/v1/catchments. [docs/dwd.md Catchments]
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sees } from '../../api/auth.ts';
+import { DEFAULT_ORG } from '../../auth/orgs.ts';
+import { CatchmentError, nowcastDeviceId, saveCatchment } from '../../dwd/catchment-service.ts';
+import { type Catchment, CatchmentStore } from '../../dwd/catchment-store.ts';
+import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
+import { html } from '../html.ts';
+import type { I18n } from '../i18n.ts';
+import { layout, message } from '../layout.ts';
+
+const ASSETS = { styles: ['/assets/app/rules.css'], scripts: ['/assets/app/catchments.js'] };
+type Principal = ReturnType<typeof needUser>;
+
+const WORDS = {
+  de: {
+    title: 'Einzugsgebiete',
+    help: 'Für jedes Einzugsgebiet rechnet Regenwacht die Radarvorhersage des DWD (Regen in den nächsten 30/60/120 min) als Messwerte der Station nowcast-<id>.',
+    empty: 'Noch kein Einzugsgebiet.',
+    col_name: 'Name',
+    col_stations: 'Stationen',
+    col_buffer: 'Puffer',
+    col_threshold: 'Schwelle',
+    col_device: 'Vorhersage-Station',
+    new: 'Neues Einzugsgebiet',
+    id: 'Kennung (a–z, 0–9, -)',
+    name: 'Name',
+    shape: 'Fläche',
+    by_polygon: 'GeoJSON-Polygon',
+    by_circle: 'Kreis um Stationen',
+    geojson: 'GeoJSON (Polygon, MultiPolygon, Feature oder FeatureCollection, WGS84)',
+    geojson_file: 'oder Datei wählen',
+    stations: 'Stationen (gehören zum Einzugsgebiet; beim Kreis: sein Mittelpunkt)',
+    radius: 'Radius (m)',
+    buffer: 'Puffer um die Fläche (m)',
+    threshold: 'Schwelle für „Minuten bis“ (mm)',
+    save: 'Speichern',
+    saved: 'Einzugsgebiet {id} gespeichert; Vorhersage-Station {dev}.',
+    bad_id: 'Kennung: nur Kleinbuchstaben, Ziffern und -, höchstens 50 Zeichen.',
+    bad_name: 'Name fehlt.',
+    bad_geojson: 'GeoJSON: {why}',
+    bad_number: '{what} ist keine gültige Zahl im erlaubten Bereich.',
+    no_stations: 'Für einen Kreis mindestens eine Station wählen.',
+  },
+  en: {
+    title: 'Catchments',
+    help: 'For every catchment Regenwacht computes the DWD radar nowcast (rain in the next 30/60/120 min) as readings of the station nowcast-<id>.',
+    empty: 'No catchment yet.',
+    col_name: 'Name',
+    col_stations: 'Stations',
+    col_buffer: 'Buffer',
+    col_threshold: 'Threshold',
+    col_device: 'Forecast station',
+    new: 'New catchment',
+    id: 'Id (a–z, 0–9, -)',
+    name: 'Name',
+    shape: 'Area',
+    by_polygon: 'GeoJSON polygon',
+    by_circle: 'Circle around stations',
+    geojson: 'GeoJSON (Polygon, MultiPolygon, Feature or FeatureCollection, WGS84)',
+    geojson_file: 'or choose a file',
+    stations: 'Stations (belong to the catchment; for a circle: its centre)',
+    radius: 'Radius (m)',
+    buffer: 'Buffer around the area (m)',
+    threshold: 'Threshold for "minutes until" (mm)',
+    save: 'Save',
+    saved: 'Catchment {id} saved; forecast station {dev}.',
+    bad_id: 'Id: lowercase letters, digits and - only, at most 50.',
+    bad_name: 'Name is missing.',
+    bad_geojson: 'GeoJSON: {why}',
+    bad_number: '{what} is not a valid number in the allowed range.',
+    no_stations: 'Choose at least one station for a circle.',
+  },
+} as const;
+type Key = keyof (typeof WORDS)['de'];
+const ct =
+  (i: I18n) =>
+  (k: Key, vars: Record<string, string | number> = {}): string =>
+    (WORDS[i.lang === 'en' ? 'en' : 'de'][k] as string).replace(/\{(\w+)\}/g, (_, n: string) => String(vars[n] ?? ''));
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : typeof v === 'string' && v ? [v] : []);
+
+type Geometry = Catchment['geometry'];
+const isPos = (p: unknown): p is [number, number] =>
+  Array.isArray(p) && p.length >= 2 && typeof p[0] === 'number' && typeof p[1] === 'number' && Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90;
+const isRing = (r: unknown): r is [number, number][] => Array.isArray(r) && r.length >= 4 && r.length <= 10_000 && r.every(isPos);
+
+/** A Polygon/MultiPolygon from pasted GeoJSON (a bare geometry, a Feature, or the first polygon of a FeatureCollection). */
+export function geometryOf(text: string): Geometry {
+  let g: any;
+  try {
+    g = JSON.parse(text);
+  } catch {
+    throw new CatchmentError('not valid JSON');
+  }
+  if (g?.type === 'FeatureCollection') g = g.features?.find((f: any) => f?.geometry?.type === 'Polygon' || f?.geometry?.type === 'MultiPolygon');
+  if (g?.type === 'Feature') g = g.geometry;
+  if (g?.type === 'Polygon' && Array.isArray(g.coordinates) && g.coordinates.length >= 1 && g.coordinates.every(isRing))
+    return { type: 'Polygon', coordinates: g.coordinates.map((r: number[][]) => r.map((p) => [p[0], p[1]])) };
+  if (
+    g?.type === 'MultiPolygon' &&
+    Array.isArray(g.coordinates) &&
+    g.coordinates.length >= 1 &&
+    g.coordinates.every((poly: unknown) => Array.isArray(poly) && poly.length >= 1 && poly.every(isRing))
+  )
+    return { type: 'MultiPolygon', coordinates: g.coordinates.map((poly: number[][][]) => poly.map((r) => r.map((p) => [p[0], p[1]]))) };
+  throw new CatchmentError('a Polygon or MultiPolygon is needed: closed rings of at least 4 [lon, lat] positions');
+}
+
+export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
+  const { ctx } = d;
+  const store = new CatchmentStore(ctx.db);
+  const orgOf = (p: Principal) => p.org ?? DEFAULT_ORG;
+
+  const page = async (req: FastifyRequest, p: Principal, o: { ok?: string; error?: string; form?: Record<string, unknown> } = {}) => {
+    const v = view(req);
+    const w = ct(v.i);
+    const items = (await store.list(p.org)).filter((c) => sees(p, c.org));
+    const stations = ctx.devices.list().filter((x) => x.org === orgOf(p) && x.model !== 'dwd-nowcast' && x.model !== 'dwd-warnings');
+    const f = o.form ?? {};
+    const val = (k: string, def = '') => (typeof f[k] === 'string' ? (f[k] as string) : def);
+    const picked = list(f.deviceIds);
+    const byCircle = val('shape', 'polygon') === 'circle';
+    const rows = items.map(
+      (
+        c,
+      ) => html`<tr data-catchment="${c.id}"><td>${c.name} <span class="muted">(${c.id})</span>${c.org !== p.org ? html` <span class="muted">· ${c.org}</span>` : ''}</td>
+<td>${c.deviceIds.join(', ') || '–'}</td><td class="num">${c.bufferM} m</td><td class="num">${c.thresholdMm} mm</td>
+<td><a href="/devices/${encodeURIComponent(nowcastDeviceId(c.id))}">${nowcastDeviceId(c.id)}</a></td></tr>`,
+    );
+    const body = html`<section><h1>${w('title')}</h1><p class="muted">${w('help')}</p>${message('ok', o.ok)}${message('error', o.error)}
+${
+  rows.length
+    ? html`<table class="catchments"><thead><tr><th scope="col">${w('col_name')}</th><th scope="col">${w('col_stations')}</th><th scope="col">${w('col_buffer')}</th><th scope="col">${w('col_threshold')}</th><th scope="col">${w('col_device')}</th></tr></thead><tbody>${rows}</tbody></table>`
+    : html`<p class="muted">${w('empty')}</p>`
+}
+<h2 id="new-catchment">${w('new')}</h2>
+<form method="post" action="/catchments" class="rule-form" novalidate aria-labelledby="new-catchment">
+<input type="hidden" name="_csrf" value="${v.session?.csrf}">
+<div class="cols">
+<div class="field"><label for="c-id">${w('id')}</label><input id="c-id" name="id" required pattern="[a-z0-9-]{1,50}" value="${val('id')}"></div>
+<div class="field"><label for="c-name">${w('name')}</label><input id="c-name" name="name" required maxlength="200" value="${val('name')}"></div>
+</div>
+<fieldset><legend>${w('shape')}</legend>
+<label><input type="radio" name="shape" value="polygon"${byCircle ? '' : html` checked`}> ${w('by_polygon')}</label>
+<label><input type="radio" name="shape" value="circle"${byCircle ? html` checked` : ''}> ${w('by_circle')}</label>
+<div class="field"><label for="c-geojson">${w('geojson')}</label><textarea id="c-geojson" name="geojson" rows="6" spellcheck="false">${val('geojson')}</textarea>
+<label for="c-file">${w('geojson_file')}</label> <input id="c-file" type="file" accept=".geojson,.json,application/geo+json,application/json" data-into="c-geojson"></div>
+<div class="field"><label for="c-radius">${w('radius')}</label><input id="c-radius" name="radiusM" type="number" min="100" max="50000" step="100" value="${val('radiusM', '3000')}"></div>
+</fieldset>
+<p><strong>${w('stations')}</strong></p><div class="station-picks">${stations.map(
+      (x) =>
+        html`<label><input type="checkbox" name="deviceIds" value="${x.id}"${picked.includes(x.id) ? html` checked` : ''}> ${x.name} <span class="muted">(${x.id})</span></label>`,
+    )}</div>
+<div class="cols">
+<div class="field"><label for="c-buffer">${w('buffer')}</label><input id="c-buffer" name="bufferM" type="number" min="0" max="20000" step="100" value="${val('bufferM', '1000')}"></div>
+<div class="field"><label for="c-threshold">${w('threshold')}</label><input id="c-threshold" name="thresholdMm" type="number" min="0.1" max="500" step="0.1" value="${val('thresholdMm', '20')}"></div>
+</div>
+<p class="actions"><button type="submit" class="primary">${w('save')}</button></p>
+</form></section>`;
+    return layout(v, { title: w('title'), page: 'catchments', body, ...ASSETS });
+  };
+
+  app.get('/catchments', async (req, reply) => sendHtml(reply, await page(req, needUser(req, 'rules:write'))));
+
+  app.post('/catchments', async (req, reply) => {
+    const p = needUser(req, 'rules:write');
+    checkCsrf(req);
+    const w = ct(req.web.i);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const num = (k: string, what: string, min: number, max: number) => {
+      const n = Number(field(b, k));
+      if (field(b, k).trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new CatchmentError(w('bad_number', { what }));
+      return n;
+    };
+    try {
+      const id = field(b, 'id').trim();
+      const name = field(b, 'name').trim();
+      if (!/^[a-z0-9-]{1,50}$/.test(id)) throw new CatchmentError(w('bad_id'));
+      if (!name || name.length > 200) throw new CatchmentError(w('bad_name'));
+      const deviceIds = list(b.deviceIds).slice(0, 100);
+      const bufferM = Math.round(num('bufferM', w('buffer'), 0, 20_000));
+      const thresholdMm = num('thresholdMm', w('threshold'), 0.1, 500);
+      let shape: { geometry: Geometry } | { circle: { deviceIds: string[]; radiusM: number } };
+      if (field(b, 'shape') === 'circle') {
+        if (!deviceIds.length) throw new CatchmentError(w('no_stations'));
+        shape = { circle: { deviceIds, radiusM: num('radiusM', w('radius'), 100, 50_000) } };
+      } else {
+        try {
+          shape = { geometry: geometryOf(field(b, 'geojson')) };
+        } catch (e) {
+          throw new CatchmentError(w('bad_geojson', { why: (e as Error).message }));
+        }
+      }
+      const c = await saveCatchment({ id, name, org: orgOf(p), bufferM, thresholdMm, deviceIds, ...shape }, store, ctx.devices);
+      ctx.dwd?.nowcast?.reload();
+      req.log.info({ catchmentId: c.id, org: c.org }, 'catchment saved from the console');
+      return sendHtml(reply, await page(req, p, { ok: w('saved', { id: c.id, dev: nowcastDeviceId(c.id) }) }));
+    } catch (e) {
+      if (!(e instanceof CatchmentError)) throw e;
+      return sendHtml(reply, await page(req, p, { error: e.message, form: b }), 400);
+    }
+  });
+}

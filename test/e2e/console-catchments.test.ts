@@ -1,0 +1,102 @@
+// The catchment form of the console over plain HTTP: an operator defines a catchment from a GeoJSON Feature or
+// as a circle around stations, gets the forecast station nowcast-<id>, and a broken GeoJSON is answered with
+// a clear message and the form kept. [docs/dwd.md Catchments]
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type TestSystem } from '../helpers/system.ts';
+
+const PW = 'ein-gutes-passwort';
+let s: TestSystem;
+
+async function req(method: string, path: string, o: { cookie?: string; form?: URLSearchParams } = {}) {
+  const r = await fetch(s.httpUrl + path, {
+    method,
+    redirect: 'manual',
+    headers: { ...(o.cookie ? { cookie: o.cookie } : {}), ...(o.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: o.form?.toString(),
+  });
+  return { status: r.status, cookies: r.headers.getSetCookie(), text: await r.text() };
+}
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const cookieValue = (cookies: string[], name: string) => cookies.map((c) => new RegExp(`^${name}=([^;]*)`).exec(c)?.[1]).find((v) => v !== undefined);
+
+async function session(login: string): Promise<string> {
+  const form = await req('GET', '/login');
+  const pre = cookieValue(form.cookies, 'rw_login');
+  const r = await req('POST', '/login', { cookie: `rw_login=${pre}`, form: new URLSearchParams({ _csrf: csrfOf(form.text), login, password: PW, next: '/' }) });
+  expect(r.status).toBe(303);
+  return `rw_session=${cookieValue(r.cookies, 'rw_session')}`;
+}
+
+describe('console: catchments (Einzugsgebiete)', () => {
+  let cookie: string;
+  beforeAll(async () => {
+    s = await startSystem({ store: 'pglite', env: { MAP_TILES_URL: 'none' } });
+    await s.ok('POST', '/api/v1/users', { login: 'olga', role: 'operator', password: PW });
+    await s.ok('POST', '/api/v1/devices', { id: 'pegel-wieseck', name: 'Pegel Wieseck', model: 'generic', location: { lat: 50.59, lon: 8.7 }, params: {} });
+    cookie = await session('olga');
+  }, 120_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const post = async (fields: Record<string, string | string[]>) => {
+    const page = await req('GET', '/catchments', { cookie });
+    const form = new URLSearchParams({ _csrf: csrfOf(page.text) });
+    for (const [k, v] of Object.entries(fields)) for (const x of [v].flat()) form.append(k, x);
+    return req('POST', '/catchments', { cookie, form });
+  };
+
+  it('the menu leads to the form; a GeoJSON Feature makes a catchment with its forecast station', async () => {
+    const home = await req('GET', '/', { cookie });
+    expect(home.text).toContain('href="/catchments"');
+    const feature = {
+      type: 'Feature',
+      properties: { name: 'Lahn-Nord' },
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [8.6, 50.55],
+            [8.75, 50.55],
+            [8.75, 50.65],
+            [8.6, 50.65],
+            [8.6, 50.55],
+          ],
+        ],
+      },
+    };
+    const r = await post({
+      id: 'lahn-nord',
+      name: 'Lahn-Nord',
+      shape: 'polygon',
+      geojson: JSON.stringify(feature),
+      deviceIds: 'pegel-wieseck',
+      bufferM: '1000',
+      thresholdMm: '20',
+    });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.text).toContain('nowcast-lahn-nord');
+    const c = await s.ok('GET', '/api/v1/catchments/lahn-nord');
+    expect(c).toMatchObject({ name: 'Lahn-Nord', geometry: { type: 'Polygon' }, deviceIds: ['pegel-wieseck'], bufferM: 1000, thresholdMm: 20 });
+    expect((await s.ok('GET', '/api/v1/devices/nowcast-lahn-nord')).tags).toMatchObject({ source: 'dwd-nowcast', catchment: 'lahn-nord' });
+  });
+
+  it('a circle around a station; broken GeoJSON is refused with the reason and the form kept', async () => {
+    const r = await post({ id: 'wieseck', name: 'Wieseck', shape: 'circle', radiusM: '2500', deviceIds: 'pegel-wieseck', bufferM: '500', thresholdMm: '15' });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect((await s.ok('GET', '/api/v1/catchments/wieseck')).geometry.coordinates[0].length).toBe(65);
+
+    const bad = await post({
+      id: 'kaputt',
+      name: 'Kaputt',
+      shape: 'polygon',
+      geojson: '{"type":"Point","coordinates":[8.6,50.5]}',
+      bufferM: '1000',
+      thresholdMm: '20',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/GeoJSON: .*Polygon/);
+    expect(bad.text).toContain('value="kaputt"');
+    expect((await s.api('GET', '/api/v1/catchments/kaputt')).status).toBe(404);
+  });
+});
