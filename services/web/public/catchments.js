@@ -4,7 +4,7 @@
   for (const input of document.querySelectorAll('input[type="file"][data-into]')) {
     input.addEventListener('change', () => {
       const target = document.getElementById(input.getAttribute('data-into'));
-      const file = input.files && input.files[0];
+      const file = input.files?.[0];
       if (!target || !file) return;
       if (file.size > 60 * 1024) {
         target.value = '';
