@@ -15,6 +15,22 @@ const duration = (min: string) =>
     return ms !== undefined && ms >= (tryParseDuration(min) ?? 0) && ms <= 7 * 86_400_000;
   }, `must be a duration like 30m or 2h, between ${min} and 7d`);
 
+// Storm grouping (Alertmanager's group_by/group_wait/group_interval): the first notifications of alarms of one
+// group go out together after `groupWait`, later ones are collected for `groupInterval`. Without `groupBy` a
+// route notifies exactly as before. [docs/api.md Routes] [issue 16]
+export const GROUP_BY_RE = /^(rule|org|tag:[^\s:]{1,100})$/;
+export const GROUPING_FIELDS = {
+  groupBy: z.array(z.string().regex(GROUP_BY_RE, 'must be "rule", "org" (the municipality) or "tag:<name>", e.g. "tag:catchment"')).min(1).max(5).optional(),
+  groupWait: z
+    .string()
+    .refine((s) => {
+      const ms = tryParseDuration(s);
+      return ms !== undefined && ms <= 3_600_000;
+    }, 'must be a duration like 0s, 30s or 2m, at most 1h')
+    .optional(),
+  groupInterval: duration('30s').optional(),
+};
+
 export const routeSchema = z.strictObject({
   name: z.string().min(1).max(200),
   match: z
@@ -30,6 +46,8 @@ export const routeSchema = z.strictObject({
   repeatEvery: duration('1m').optional(),
   escalate: z.strictObject({ after: duration('1m'), targets: z.array(targetSchema).min(1).max(50) }).optional(),
   enabled: z.boolean().default(true),
+  // storm grouping (issue 16): its own block, see GROUPING_FIELDS
+  ...GROUPING_FIELDS,
 });
 export type RouteBody = z.output<typeof routeSchema>;
 export type Route = RouteBody & { id: string };
@@ -63,4 +81,52 @@ export function silenceMatches(s: SilenceMatch, a: { deviceId: string; ruleId: s
   if (s.ruleIds && !s.ruleIds.includes(a.ruleId)) return false;
   if (s.tags && !Object.entries(s.tags).every(([k, v]) => deviceTags[k] === v)) return false;
   return !!(s.deviceIds || s.ruleIds || s.tags);
+}
+
+/** Default `groupWait` when a route groups and names none. */
+export const DEFAULT_GROUP_WAIT_MS = 30_000;
+/** Default `groupInterval` when a route groups and names none. */
+export const DEFAULT_GROUP_INTERVAL_MS = 5 * 60_000;
+
+export interface RouteGroup {
+  /** stable key of the group within its route, e.g. "tag:catchment=lahn" */
+  key: string;
+  /** what a message names the group by, e.g. "Lahn" */
+  label: string;
+  waitMs: number;
+  intervalMs: number;
+}
+
+/**
+ * The group of an alarm on a grouping route, or undefined when the route does not group. `tags`: the device's
+ * tags with the reserved municipality tag (`orgTag`).
+ */
+export function groupOf(
+  r: Pick<RouteBody, 'groupBy' | 'groupWait' | 'groupInterval'>,
+  a: { ruleId: string; ruleName?: string },
+  tags: Record<string, string>,
+  orgTag: string,
+): RouteGroup | undefined {
+  if (!r.groupBy?.length) return undefined;
+  const keys: string[] = [];
+  const labels: string[] = [];
+  for (const g of r.groupBy) {
+    if (g === 'rule') {
+      keys.push(`rule=${a.ruleId}`);
+      labels.push(a.ruleName || a.ruleId);
+    } else if (g === 'org') {
+      keys.push(`org=${tags[orgTag] ?? ''}`);
+      labels.push(tags[orgTag] ?? '');
+    } else {
+      const name = g.slice('tag:'.length);
+      keys.push(`${g}=${tags[name] ?? ''}`);
+      labels.push(tags[name] ?? `ohne ${name}`);
+    }
+  }
+  return {
+    key: keys.join('|'),
+    label: labels.filter(Boolean).join(', '),
+    waitMs: r.groupWait !== undefined ? (tryParseDuration(r.groupWait) ?? DEFAULT_GROUP_WAIT_MS) : DEFAULT_GROUP_WAIT_MS,
+    intervalMs: r.groupInterval !== undefined ? (tryParseDuration(r.groupInterval) ?? DEFAULT_GROUP_INTERVAL_MS) : DEFAULT_GROUP_INTERVAL_MS,
+  };
 }

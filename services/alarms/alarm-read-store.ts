@@ -47,8 +47,10 @@ export async function gaugeSnapshot(q: Queryable) {
   const a = await q.query<{ severity: string; state: string; n: number }>(
     `select severity, state, count(*)::int as n from alarms where ${OPEN_SQL} and mode = 'active' group by 1, 2`,
   );
-  // delivered rows are history; the rest is the backlog an operator watches
-  const o = await q.query<{ state: string; n: number }>("select state, count(*)::int as n from notifications where state <> 'delivered' group by 1");
+  // delivered rows are history (merged ones went out inside a grouped message); the rest is the backlog an operator watches
+  const o = await q.query<{ state: string; n: number }>(
+    "select state, count(*)::int as n from notifications where state not in ('delivered', 'merged') group by 1",
+  );
   return { alarms: a.rows, outbox: o.rows };
 }
 

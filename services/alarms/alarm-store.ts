@@ -11,6 +11,7 @@ import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
+import { type GroupInfo, holdForGroups } from './group-store.ts';
 import { gapComment, recipients } from './recipients.ts';
 import { activeSilencesSql, silenced } from './silence-store.ts';
 
@@ -263,7 +264,10 @@ export class AlarmStore {
       for (const target of who.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
     }
     for (const comment of gaps) await this.noteEvent(tx, a, 'oncall_gap', at, comment);
-    const claimed = await enqueueMany(tx, items, { held, now, claim: !held && !!this.deps.deliversHere?.() });
+    // storm grouping: a grouping route's first notification of an alarm waits for its group [group-store.ts]
+    const { send, waiting } = await holdForGroups(tx, items, { kind, held, now, route: (id) => this.deps.routes().find((r) => r.id === id), tags });
+    for (const w of waiting) await enqueueMany(tx, w.items, { held, now, claim: false, groupId: w.groupId });
+    const claimed = await enqueueMany(tx, send, { held, now, claim: !held && !!this.deps.deliversHere?.() });
     return { alarm: a, notified: items.length, claimed };
   }
 }
@@ -287,6 +291,8 @@ export interface ClaimedNotification {
   created_at: Date;
   /** SMS: the position in SMS_PROVIDERS this attempt uses (0 at insert; moved on by failover) */
   provider_index?: number;
+  /** the carrier of a grouped message: its group; the alarms merged into it are sent with it [group-store.ts] */
+  group_info?: GroupInfo | null;
 }
 
 export interface Applied {
@@ -303,13 +309,18 @@ export const FRESH_CLAIM_MS = 30_000;
  * process (state 'sending', a short lock), saving the notifier's claim round trip on the alarm's hot path;
  * if the process dies before delivering, the lock expires and any worker picks them up. [docs/formats.md]
  */
-export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held: boolean; now: number; claim: boolean }): Promise<ClaimedNotification[]> {
+export async function enqueueMany(
+  tx: Queryable,
+  items: OutboxItem[],
+  o: { held: boolean; now: number; claim: boolean; groupId?: string },
+): Promise<ClaimedNotification[]> {
   if (!items.length) return [];
   const ids = items.map(() => newNotificationId());
-  const state = o.held ? 'held' : o.claim ? 'sending' : 'pending';
+  // 'grouped': waits in the outbox until its storm group goes out [group-store.ts]
+  const state = o.held ? 'held' : o.groupId ? 'grouped' : o.claim ? 'sending' : 'pending';
   await tx.query(
-    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by)
-     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12, $13
+    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by, group_id)
+     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12, $13, $14
      from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
        as t(id, alarm_id, route_id, channel, target, event_type, purpose, payload)`,
     [
@@ -326,6 +337,7 @@ export async function enqueueMany(tx: Queryable, items: OutboxItem[], o: { held:
       o.claim ? new Date(o.now + FRESH_CLAIM_MS) : null,
       new Date(o.now),
       o.claim ? INSTANCE_ID : null,
+      o.groupId ?? null,
     ],
   );
   if (!o.claim) return [];

@@ -3,6 +3,7 @@
 // with exponential backoff and jitter, and gives up visibly after a bounded time. [docs/formats.md]
 import type { Logger } from 'pino';
 import { emailMessage, mailDomain } from '../../alerts/channels/email.ts';
+import { alertmanagerGroupBody, groupEmailMessage, groupSmsText, groupWebhookBody } from '../../alerts/channels/group-text.ts';
 import { ackable, smsText } from '../../alerts/channels/sms-text.ts';
 import type { DeliveryResult } from '../../alerts/channels/types.ts';
 import { callTwiml } from '../../alerts/channels/voice.ts';
@@ -18,6 +19,7 @@ import { AckLinkStore } from '../responders/ack-link-store.ts';
 import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
 import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
 import type { ClaimedNotification } from './alarm-store.ts';
+import { flushDueGroups, groupMessageOf } from './group-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
 /** A claimed outbox row: by the claim query, or already at insert (alarm-store). */
@@ -110,6 +112,8 @@ export class Notifier {
   private async claimAndSend() {
     // SMS without a delivery report in time go to the next provider (due again right away)
     await this.failover.sweep();
+    // storm groups whose wait or interval is over become one message per target [group-store.ts]
+    await flushDueGroups(this.db, this.opts.now());
     const free = this.opts.concurrency - this.inFlight;
     if (free <= 0) return;
     const now = new Date(this.opts.now());
@@ -119,7 +123,7 @@ export class Notifier {
                     where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and (locked_until < $1 or ${CLAIMED_BY_GONE_SQL})))
                       and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
-       returning id, alarm_id, route_id, target, payload, attempts, created_at, provider_index`,
+       returning id, alarm_id, route_id, target, payload, attempts, created_at, provider_index, group_info`,
       [now, free, [...this.sendingIds], INSTANCE_ID],
     );
     for (const row of r.rows) this.launch(row);
@@ -144,6 +148,8 @@ export class Notifier {
   }
 
   private async send(row: Row): Promise<DeliveryResult> {
+    const group = await groupMessageOf(this.db, row);
+    if (group) return this.sendGroup(row, group);
     const t = row.target;
     if (t.type === 'webhook') {
       // checked again at every delivery: the route may predate WEBHOOK_ALLOW_NETS, or its name now resolves elsewhere
@@ -169,6 +175,39 @@ export class Notifier {
     }
     const idx = Math.min(row.provider_index ?? 0, this.sms.length - 1);
     const res = await this.sms[idx].send({ to: t.to, text: smsText(row.payload, { ackUrl: await this.ackUrl(row) }), reference: row.id });
+    return { ...res, provider: this.failover.providerAt(idx) };
+  }
+
+  /** One message for the alarms of a storm group (issue 16); each alarm keeps its own acknowledge link. */
+  private async sendGroup(row: Row, g: NonNullable<Awaited<ReturnType<typeof groupMessageOf>>>): Promise<DeliveryResult> {
+    const t = row.target;
+    if (t.type === 'webhook') {
+      const scope = await this.egressOf(row.route_id);
+      const refused = await this.egress.refuseUrl(t.url, scope);
+      if (refused) return { ok: false, retryable: false, error: `webhook target not allowed: ${refused}`, latencyMs: 0 };
+      const timestamp = new Date(this.opts.now()).toISOString();
+      const body = JSON.stringify(
+        t.format === 'alertmanager'
+          ? alertmanagerGroupBody(g.message, { key: g.key, externalUrl: row.payload.alarm.url })
+          : groupWebhookBody(g.message, { timestamp, routeId: row.route_id, key: g.key }),
+      );
+      return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs, fetch: this.egress.fetchFor(scope) });
+    }
+    if (t.type === 'email') {
+      if (!this.mail) return { ok: false, retryable: false, error: 'e-mail channel not configured: set SMTP_URL and MAIL_FROM', latencyMs: 0 };
+      // every alarm its own link, minted on the alarm's own (merged) outbox row: single use per alarm and recipient
+      const ackUrls: Record<string, string> = {};
+      for (const m of g.members) {
+        const p = g.message.alarms.find((x) => x.alarm.id === m.alarmId);
+        if (p && ackable(p))
+          ackUrls[m.alarmId] = `${this.publicUrl}/q/${await this.links.tokenFor({ id: m.id, alarm_id: m.alarmId, target: t }, this.opts.now())}`;
+      }
+      const m = groupEmailMessage(g.message, { notificationId: row.id, domain: this.mail.domain, alarmUrl: (id) => `${this.publicUrl}/alarms/${id}`, ackUrls });
+      return this.mail.sender.send({ address: t.to, name: t.name }, m);
+    }
+    // (a voice call is never grouped: group-store.ts holds only SMS, e-mail and webhook targets)
+    const idx = Math.min(row.provider_index ?? 0, this.sms.length - 1);
+    const res = await this.sms[idx].send({ to: t.to, text: groupSmsText(g.message), reference: row.id });
     return { ...res, provider: this.failover.providerAt(idx) };
   }
 

@@ -91,6 +91,10 @@ export const routeOut = z
         }),
       )
       .describe('empty when every hour has a target on duty (a target without `when` covers every hour)'),
+    // storm grouping [issue 16]
+    groupBy: z.array(z.string()).optional().describe('"rule", "org" or "tag:<name>": alarms of one group are sent as one message'),
+    groupWait: z.string().optional(),
+    groupInterval: z.string().optional(),
   })
   .meta({ id: 'Route' });
 

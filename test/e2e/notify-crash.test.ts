@@ -1,91 +1,15 @@
 // kill -9 between an alarm transition and its delivery: the notification waits in the outbox, and after a
 // restart on the same DATA_DIR it is delivered, with the same webhook-id. [docs/formats.md, docs/guarantees.md]
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { json, type TestServer } from '../../services/notify/test-server.ts';
+import type { TestServer } from '../../services/notify/test-server.ts';
 import { webhook } from '../helpers/alarms.ts';
+import { kill9, listenOn, type Proc, spawnServer } from '../helpers/child-server.ts';
 import { freePort, freshPgDatabase } from '../helpers/env.ts';
 import { publish, waitFor } from '../helpers/system.ts';
-
-const TOKEN = 'crash-test-admin-token-0123456789';
-
-interface Proc {
-  child: ChildProcess;
-  http: string;
-  mqtt: string;
-  api<T = any>(method: string, p: string, body?: unknown): Promise<T>;
-}
-
-async function spawnServer(env: Record<string, string>): Promise<Proc> {
-  // node itself with tsx as a loader: the tsx CLI would put a wrapper process in between, and SIGKILL on
-  // the wrapper leaves the server running
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
-    env: { PATH: process.env.PATH, TMPDIR: os.tmpdir(), HTTP_PORT: '0', MQTT_PORT: '0', ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const urls = await waitFor(
-    () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited: ${out}`);
-      const h = /HTTP API:\s+(http:\/\/\S+)/.exec(out);
-      const m = /MQTT broker:\s+(mqtt:\/\/\S+)/.exec(out);
-      return h && m && { http: h[1], mqtt: m[1] };
-    },
-    30_000,
-    'server start',
-  );
-  return {
-    child,
-    ...urls,
-    async api(method, p, body) {
-      const res = await fetch(urls.http + p, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const j = await res.json().catch(() => undefined);
-      if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${JSON.stringify(j)}`);
-      return j;
-    },
-  };
-}
-
-async function listenOn(port: number): Promise<TestServer> {
-  const requests: TestServer['requests'] = [];
-  const srv = createServer((req, res) => {
-    let body = '';
-    req
-      .on('data', (d) => (body += d))
-      .on('end', () => {
-        requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-        json(res, 200, { ok: true });
-      });
-  });
-  await new Promise<void>((ok) => srv.listen(port, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((ok) => {
-        srv.closeAllConnections();
-        srv.close(() => ok());
-      }),
-  };
-}
-
-const kill9 = (p: Proc) =>
-  new Promise<void>((res) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return res();
-    p.child.once('exit', () => res());
-    p.child.kill('SIGKILL');
-  });
 
 describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on %s', (store) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-ncrash-'));
