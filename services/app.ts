@@ -71,7 +71,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
     const live = new LiveFeed();
     const alerting = await startAlarms(ctx, live, now, stops);
     const evaluate = alerting ? (rs: Parameters<Alerting['onReadings']>[0]) => alerting.onReadings(rs) : undefined;
-    const ingest = await startIngest(ctx, { evaluate, live: (rs) => live.readings(rs) }, now, stops);
+    const ingest = await startIngest(ctx, { evaluate, live: (rs) => live.readings(rs), rejected: (ids) => live.rejected(ids) }, now, stops);
     if (ingest) {
       broker = await startMqtt(ctx, ingest, [held.mqtt, held.mqtts], stops);
       upstream = startUpstreamFeed(ctx, ingest, stops);

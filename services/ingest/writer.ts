@@ -21,6 +21,8 @@ export interface WriterOptions {
   retryMaxMs?: number;
   /** called with the newly inserted readings (duplicates excluded), in commit order: the next hop of an uplink */
   onCommitted?: (readings: Reading[]) => void;
+  /** called with the devices of rejected uplinks once their rejections are stored (the console's live view) */
+  onRejected?: (deviceIds: string[]) => void;
 }
 
 const MAX_STORED_PAYLOAD = 64 * 1024;
@@ -34,6 +36,7 @@ export class BatchWriter {
   private readonly maxQueued: number;
   private readonly yieldBeforeBatch: boolean;
   private readonly onCommitted: (readings: Reading[]) => void;
+  private readonly onRejected: (deviceIds: string[]) => void;
   dbHealthy = true;
 
   constructor(
@@ -45,6 +48,7 @@ export class BatchWriter {
     this.maxBatch = opts.maxBatch ?? (db.kind === 'pglite' ? 500 : 2000);
     this.maxQueued = opts.maxQueued ?? 100_000;
     this.onCommitted = opts.onCommitted ?? (() => {});
+    this.onRejected = opts.onRejected ?? (() => {});
     this.yieldBeforeBatch = db.kind === 'pglite';
   }
 
@@ -237,6 +241,14 @@ export class BatchWriter {
       if (hasReleased) await this.writeReleased(tx, works, inserted);
       if (skews.length) await this.writeClockSkews(tx, skews);
     });
+    const rejectedDevices = [...new Set(rejections.flatMap((r) => (r.deviceId === undefined ? [] : [r.deviceId])))];
+    if (rejectedDevices.length) {
+      try {
+        this.onRejected(rejectedDevices);
+      } catch (e) {
+        this.log.error({ err: e }, 'post-commit rejection handler failed');
+      }
+    }
     return inserted;
   }
 

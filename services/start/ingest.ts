@@ -13,6 +13,8 @@ import type { Stops } from './stops.ts';
 export interface ReadingSinks {
   evaluate?: (rs: Reading[]) => void;
   live: (rs: Reading[]) => void;
+  /** devices whose uplinks were rejected (stored with the reason): the console's live view of the device */
+  rejected?: (deviceIds: string[]) => void;
 }
 
 export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () => number, stops: Stops): Promise<IngestService | undefined> {
@@ -34,7 +36,7 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
     peers?.publish(rs);
     sinks.live(rs);
   };
-  const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted });
+  const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted, onRejected: sinks.rejected });
   stops.push(() => writer.close());
   const service = new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }), {
     maxInFlight: config.ingestMaxInFlight,

@@ -47,6 +47,16 @@ export class LiveFeed {
       const wasStale = seen === undefined || now - seen > STALE_MS;
       if (wasStale && now - r.time <= STALE_MS) this.pending[r.deviceId] = r.time;
     }
+    this.schedule();
+  }
+
+  /** Uplinks of these devices were rejected and their rejections stored: the devices' live views look again. */
+  rejected(deviceIds: string[], now = Date.now()): void {
+    for (const id of deviceIds) if (this.deviceListeners.has(id)) this.pendingDevices.set(id, Math.max(now, this.pendingDevices.get(id) ?? 0));
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.timer && (this.pendingDevices.size || (this.statusListeners.size && Object.keys(this.pending).length))) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
@@ -63,7 +73,8 @@ export class LiveFeed {
     for (const [id, t] of devices) for (const l of this.deviceListeners.get(id) ?? []) l(t);
   }
 
-  /** Tells `l` (at most once per flush interval) that `deviceId` has new readings, with the newest time. */
+  /** Tells `l` (at most once per flush interval) that `deviceId` has new readings or rejected uplinks, with the
+   *  newest time. */
   onDeviceReadings(deviceId: string, l: Listener<number>): () => void {
     let set = this.deviceListeners.get(deviceId);
     if (!set) this.deviceListeners.set(deviceId, (set = new Set()));

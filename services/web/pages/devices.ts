@@ -30,6 +30,8 @@ import { accessPages, deviceSubnav } from './access.ts';
 const unit = (m: string) => (isMetric(m) ? unitOf(m) : '');
 
 export type Health = 'ok' | 'late' | 'offline' | 'never';
+/** the live view's sweep for uplinks stored by another process (this one's are pushed by the feed at once) */
+const SWEEP_MS = 15_000;
 const MIN_LATE_MS = 15 * 60_000;
 
 export const REJECT_REASONS: RejectReason[] = [
@@ -466,7 +468,7 @@ ${jsonBlock('device-data', { id: dev.id, show: q.show ?? '', t: renderedAt, rid:
     return sendHtml(reply, await devicePage(req, p, dev, { frame, test: result }));
   });
 
-  // ---- live view over Server-Sent Events ----
+  // ---- live view over Server-Sent Events: told by the live feed, not polling ----
   const open = new Set<import('node:http').ServerResponse>();
   // open streams would keep the server from closing
   app.addHook('preClose', async () => {
@@ -495,10 +497,16 @@ ${jsonBlock('device-data', { id: dev.id, show: q.show ?? '', t: renderedAt, rid:
     const i = req.web.i;
     const t = dt(i);
     let busy = false;
+    let again = false;
     let closed = false;
-    const tick = async () => {
-      if (busy || closed) return;
+    const tick = async (): Promise<void> => {
+      if (closed) return;
+      if (busy) {
+        again = true; // told while reading: read once more when done
+        return;
+      }
       busy = true;
+      again = false;
       try {
         // a little overlap: a batch committed late may carry an earlier receive time
         const entries = await liveEntries(dev, p, f, afterTime - 10_000, afterId, 50);
@@ -516,13 +524,19 @@ ${jsonBlock('device-data', { id: dev.id, show: q.show ?? '', t: renderedAt, rid:
       } finally {
         busy = false;
       }
+      if (again) return tick();
     };
-    const timer = setInterval(tick, 1000);
+    // the feed says when this device's uplinks are committed or rejected; a slow sweep catches what another
+    // process (ROLES split, $share group) stored, which this process's feed never hears of
+    const unsubscribe = d.feed.onDeviceReadings(dev.id, () => void tick());
+    const timer = setInterval(tick, SWEEP_MS);
     const hb = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     hb.unref();
     res.write(`event: hello\ndata: {}\n\n`);
+    void tick(); // what arrived between rendering the page and opening this stream
     const stop = () => {
       closed = true;
+      unsubscribe();
       clearInterval(timer);
       clearInterval(hb);
       open.delete(res);
