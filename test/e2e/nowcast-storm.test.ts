@@ -5,12 +5,14 @@
 // `minor` pre-warning from the forecast and escalates the same alarm to `moderate` when the gauge confirms;
 // runs that stop arriving raise the stale-data alarm; a hanging DWD server and a crashed fetch worker do not
 // hold up ingestion or the warning path. [docs/dwd.md Radar nowcast] [docs/warning-logic.md Combined rules]
+import fs from 'node:fs';
+import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultStorm, NowcastStorm } from '../../firmware-sim/nowcast/storm.ts';
 import { hdf5Name } from '../../services/dwd/nowcast-job.ts';
 import { type AlarmView, Clock, Harness, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
-import { type FakeDwd, fakeDwdServer } from '../helpers/dwd.ts';
+import { DWD_FIXTURES, type FakeDwd, fakeDwdServer } from '../helpers/dwd.ts';
 import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 const RV_DIR = '/weather/radar/composite/rv';
@@ -25,7 +27,7 @@ describe('a storm cell moving towards a catchment: forecast pre-warning, gauge a
   const S = pastStart(3 * 60 * MIN);
   const storm = new NowcastStorm(defaultStorm(S));
   const runs: Uint8Array[] = [];
-  const clock = new Clock(S - 10 * MIN);
+  const clock = new Clock(S - 15 * MIN);
   let dwd: FakeDwd;
   let s: TestSystem;
   let h: Harness;
@@ -115,6 +117,25 @@ describe('a storm cell moving towards a catchment: forecast pre-warning, gauge a
     await s?.close();
     await Promise.all([dwd?.close(), hook?.close(), sms?.close()]);
   });
+
+  it('a real DWD RV run (the sample, served under a recent run name) goes through the worker into a stored forecast', async () => {
+    // test/fixtures/dwd/composite_rv_20250923_0855.tar (Datenbasis: Deutscher Wetterdienst, CC BY 4.0): members _000
+    // and _050; its members keep their own names, the worker reads the lead from the suffix
+    const T = storm.runTime(-1);
+    clock.set(T + 2 * MIN);
+    dwd.files.set(`${RV_DIR}/${hdf5Name(T)}`, new Uint8Array(fs.readFileSync(path.join(DWD_FIXTURES, 'composite_rv_20250923_0855.tar'))));
+    const stored = await waitFor(
+      async () => {
+        const r = await s.ok('GET', `/api/v1/devices/${NOWCAST}/readings?metric=forecast_missing_pct&from=${new Date(T - 1).toISOString()}`);
+        return r.points.find((p: { time: string }) => Date.parse(p.time) === T);
+      },
+      120_000,
+      'the forecast of the real run',
+    );
+    expect(stored.value).toBeGreaterThanOrEqual(0);
+    const status = await s.ok('GET', '/api/v1/dwd/nowcast');
+    expect(status).toMatchObject({ format: 'hdf5', members: 2, attribution: expect.stringContaining('Deutscher Wetterdienst') });
+  }, 300_000);
 
   it('the forecast pre-warning fires ≥ 30 min (storm time) before the gauge alarm, and the same alarm escalates when the gauge confirms', async () => {
     for (let k = 0; k < RUNS; k++) {
