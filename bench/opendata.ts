@@ -20,7 +20,8 @@ const { values: a } = parseArgs({
     rows: { type: 'string', default: '105120' },
     runs: { type: 'string', default: '40' },
     clients: { type: 'string', default: '50' },
-    alarms: { type: 'string', default: '30' },
+    alarms: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     explain: { type: 'boolean', default: false },
   },
 });
@@ -189,7 +190,7 @@ async function main() {
 
     // alarm latency: a reading over the threshold published over MQTT until its alarm is stored, alone and
     // while 50 clients keep asking the SensorThings API and downloading CSV
-    const alarmLatency = async (label: string) => {
+    const alarmSamples = async (label: string) => {
       const ms: number[] = [];
       const cred = await api('POST', '/api/v1/mqtt-credentials', { username: `bench-${label}`, publish: ['devices/+/up'] });
       const c = mqtt.connect(r.mqttUrl as string, { username: cred.username, password: cred.password, reconnectPeriod: 0 });
@@ -219,24 +220,53 @@ async function main() {
         ms.push(performance.now() - s);
       }
       c.end(true);
-      return { p50: pct(ms, 50), p95: pct(ms, 95) };
+      return ms;
     };
-    const quiet = await alarmLatency('quiet');
-    say(`alarm latency alone: p50 ${quiet.p50} ms, p95 ${quiet.p95} ms`);
+    // Rounds of "alone" then "with the clients", so a change in the machine's load during the run (other
+    // processes) falls on both sides alike instead of on whichever phase ran second.
+    let busyNow = false;
     let stop = false;
     let requests = 0;
+    let errors = 0;
+    let firstError = '';
     const urls = [`${STA}?$orderby=phenomenonTime%20desc&$top=1`, `${STA}?$top=1000&$skip=50000`, `${r.httpUrl}/sta/v1.1/Things?$expand=Datastreams`];
     const clients = Array.from({ length: Number(a.clients) }, async (_, i) => {
       while (!stop) {
-        const res = await fetch(i % 10 === 0 ? `${r.httpUrl}/open/downloads/bench-01/level_cm/${year}-0${1 + (i % 9)}.csv` : urls[i % urls.length]);
-        await res.arrayBuffer();
-        requests++;
+        if (!busyNow) {
+          await new Promise((x) => setTimeout(x, 20));
+          continue;
+        }
+        try {
+          const res = await fetch(i % 10 === 0 ? `${r.httpUrl}/open/downloads/bench-01/level_cm/${year}-0${1 + (i % 9)}.csv` : urls[i % urls.length]);
+          await res.arrayBuffer();
+          if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
+          requests++;
+        } catch (e) {
+          errors++;
+          firstError ||= `${(e as Error).message}${(e as Error).cause ? ` (${((e as Error).cause as Error).message})` : ''}`;
+        }
       }
     });
-    const busy = await alarmLatency('busy');
+    const alone: number[] = [];
+    const loaded: number[] = [];
+    for (let round = 0; round < Number(a.rounds); round++) {
+      busyNow = false;
+      await new Promise((x) => setTimeout(x, 1000));
+      alone.push(...(await alarmSamples(`q${round}`)));
+      busyNow = true;
+      await new Promise((x) => setTimeout(x, 1000));
+      loaded.push(...(await alarmSamples(`b${round}`)));
+      say(`round ${round + 1}: alarm latency p50 alone ${pct(alone, 50)} ms, with ${a.clients} clients ${pct(loaded, 50)} ms (cumulative)`);
+    }
     stop = true;
     await Promise.all(clients);
-    say(`alarm latency with ${a.clients} open-data clients (${requests} requests meanwhile): p50 ${busy.p50} ms, p95 ${busy.p95} ms`);
+    const quiet = { p50: pct(alone, 50), p95: pct(alone, 95) };
+    const busy = { p50: pct(loaded, 50), p95: pct(loaded, 95) };
+    const change = Math.round((busy.p50 / quiet.p50 - 1) * 1000) / 10;
+    say(`alarm latency alone: p50 ${quiet.p50} ms, p95 ${quiet.p95} ms`);
+    say(
+      `alarm latency with ${a.clients} open-data clients (${requests} requests, ${errors} failed${firstError ? `: ${firstError}` : ''}): p50 ${busy.p50} ms, p95 ${busy.p95} ms (p50 ${change >= 0 ? '+' : ''}${change} %)`,
+    );
 
     const result = {
       bench: 'opendata',
@@ -248,7 +278,7 @@ async function main() {
       page1000DeepMs: deep,
       page1000NextLinkMs: keyset,
       yearCsv: csv,
-      alarmLatencyMs: { alone: quiet, with50Clients: busy, openDataRequests: requests },
+      alarmLatencyMs: { alone: quiet, withClients: busy, p50ChangePct: change, clients: Number(a.clients), openDataRequests: requests, openDataErrors: errors },
       loadavg: os.loadavg().map((x) => Math.round(x * 10) / 10),
       cpus: os.cpus().length,
     };

@@ -11,7 +11,7 @@ import { openDataSettingsRoutes } from './settings-routes.ts';
 import { staRoutes } from './sta/sta-routes.ts';
 
 /** Open-data requests served at once, and how many may wait; the pool has 10 connections (services/db/pg-driver.ts). */
-const OPEN_DATA_CONCURRENCY = 2;
+const OPEN_DATA_CONCURRENCY = 1;
 const OPEN_DATA_QUEUE = 500;
 
 export async function openDataRoutes(app: FastifyInstance, ctx: AppContext) {
