@@ -119,4 +119,16 @@ describe('e-mail channel', () => {
     const [b] = await h.alarms({ deviceId: dev2 });
     expect(b.notifications[0].attempts.map((x) => x.ok)).toEqual([false, true]);
   });
+  it('the route test of an e-mail target sends a test e-mail (not an SMS)', async () => {
+    const to = 'probe@kreis.example';
+    const r = await s.ok<{ id: string }>('POST', '/api/v1/routes', {
+      name: 'Probe',
+      match: { deviceIds: ['nobody'] },
+      targets: [{ type: 'email', to, name: 'Probe' }],
+    });
+    const res = await s.ok<{ ok: boolean }>('POST', `/api/v1/routes/${r.id}/test`, { target: 0 });
+    expect(res.ok).toBe(true);
+    const [m] = await waitFor(() => mailsTo(to).length === 1 && mailsTo(to), 8000, 'test mail');
+    expect(m.parsed.subject).toBe('Regenwacht TEST: Testnachricht der Weiterleitung "Probe" – kein Alarm.');
+  });
 });

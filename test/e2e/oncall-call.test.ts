@@ -298,4 +298,15 @@ describe('on-call windows and voice calls (Twilio stand-in)', () => {
     expect(n.attempts[0]).toMatchObject({ ok: false, provider: 'twilio-voice' });
     expect(n.lastError).toContain("Twilio 21211 The 'To' number is not a valid phone number.");
   });
+  it('the route test of a call target places a call that says it is a test', async () => {
+    const r = await s.ok('POST', '/api/v1/routes', {
+      name: 'Probeanruf',
+      match: { minSeverity: 'extreme', deviceIds: ['nobody'] },
+      targets: [{ type: 'call', to: '+4917099999999', name: 'Probe' }],
+    });
+    const res = await s.ok('POST', `/api/v1/routes/${r.id}/test`, { target: 0 });
+    expect(res.ok).toBe(true);
+    const [call] = twilio.calls.filter((c) => c.To === '+4917099999999');
+    expect(call.Twiml).toContain('<Say language="de-DE">Regenwacht TEST: Testnachricht der Weiterleitung &quot;Probeanruf&quot; – kein Alarm.</Say>');
+  });
 });
