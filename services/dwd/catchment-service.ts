@@ -54,6 +54,12 @@ export async function saveCatchment(req: CatchmentRequest, store: CatchmentStore
   for (const id of deviceIds) if (devices.get(id)?.org !== req.org) throw new CatchmentError(`deviceIds: no device '${id}' in this municipality`);
   const saved = await store.put({ id: req.id, org: req.org, name: req.name, geometry, bufferM: req.bufferM, thresholdMm: req.thresholdMm, deviceIds });
   if (!saved) throw new CatchmentError(`catchment id '${req.id}' belongs to another municipality`);
+  // its stations carry the tag catchment=<id> (unless they already belong to one): a combined rule's gauge
+  // condition looks for the devices sharing the forecast device's catchment tag [docs/warning-logic.md]
+  for (const id of deviceIds) {
+    const d = devices.get(id);
+    if (d && d.tags.catchment === undefined) await devices.update(id, { tags: { ...d.tags, catchment: saved.id } });
+  }
   const devId = nowcastDeviceId(saved.id);
   if (!devices.get(devId)) {
     const c = centroid(geometry);

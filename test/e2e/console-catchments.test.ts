@@ -79,12 +79,15 @@ describe('console: catchments (Einzugsgebiete)', () => {
     const c = await s.ok('GET', '/api/v1/catchments/lahn-nord');
     expect(c).toMatchObject({ name: 'Lahn-Nord', geometry: { type: 'Polygon' }, deviceIds: ['pegel-wieseck'], bufferM: 1000, thresholdMm: 20 });
     expect((await s.ok('GET', '/api/v1/devices/nowcast-lahn-nord')).tags).toMatchObject({ source: 'dwd-nowcast', catchment: 'lahn-nord' });
+    // its station now belongs to it: the tag a combined rule's gauge condition looks for
+    expect((await s.ok('GET', '/api/v1/devices/pegel-wieseck')).tags).toMatchObject({ catchment: 'lahn-nord' });
   });
 
   it('a circle around a station; broken GeoJSON is refused with the reason and the form kept', async () => {
     const r = await post({ id: 'wieseck', name: 'Wieseck', shape: 'circle', radiusM: '2500', deviceIds: 'pegel-wieseck', bufferM: '500', thresholdMm: '15' });
     expect(r.status, r.text.slice(0, 300)).toBe(200);
     expect((await s.ok('GET', '/api/v1/catchments/wieseck')).geometry.coordinates[0].length).toBe(65);
+    expect((await s.ok('GET', '/api/v1/devices/pegel-wieseck')).tags.catchment, 'a station keeps the catchment it belongs to').toBe('lahn-nord');
 
     const bad = await post({
       id: 'kaputt',
