@@ -104,12 +104,17 @@ async function flushGroup(tx: Queryable, groupId: string, now: number): Promise<
   );
   const group = g.rows[0];
   if (!group) return 0; // another instance is sending it, or did
-  const rows = await tx.query<{ id: string; alarm_id: string; target: string; severity: Severity; value: number | null }>(
-    `select id, alarm_id::text as alarm_id, target::text as target,
-            payload->'alarm'->>'severity' as severity, (payload->'alarm'->>'value')::float8 as value
-       from notifications where group_id = $1 and state = 'grouped' order by created_at, id for update`,
+  const all = await tx.query<{ id: string; alarm_id: string; target: string; severity: Severity; value: number | null; ended: boolean }>(
+    `select n.id, n.alarm_id::text as alarm_id, n.target::text as target,
+            a.severity, a.value, a.state in ('resolved', 'closed') as ended
+       from notifications n join alarms a on a.id = n.alarm_id
+      where n.group_id = $1 and n.state = 'grouped' order by n.created_at, n.id for update of n`,
     [groupId],
   );
+  // an alarm that ended while it waited: its all-clear already went out, an alarm message after it would mislead
+  const ended = all.rows.filter((r) => r.ended).map((r) => r.id);
+  if (ended.length) await tx.query(`update notifications set state = 'suppressed' where id = any($1::text[])`, [ended]);
+  const rows = { rows: all.rows.filter((r) => !r.ended) };
   const byTarget = new Map<string, typeof rows.rows>();
   for (const r of rows.rows) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
   const alarms = new Set(rows.rows.map((r) => r.alarm_id));

@@ -142,4 +142,53 @@ describe('storm grouping', () => {
     const states = (await alarms()).map((a) => [a.id, a.state]);
     expect(states.filter(([, st]) => st === 'acknowledged')).toEqual([[one, 'acknowledged']]);
   }, 120_000);
+
+  it('an alarm that ends while its group waits: its all-clear goes out, the group message leaves it out', async () => {
+    const to = '+4917100000303';
+    const fast = { spikeCm: 1000, maxRiseCmPerMin: 10_000 };
+    const devs = ['wieseck-1', 'wieseck-2'];
+    for (const d of devs) await s.ok('POST', '/api/v1/devices', { id: d, name: `Pegel ${d}`, model: 'generic', tags: { catchment: 'Wieseck' }, params: fast });
+    await h.rule({
+      name: 'Wieseck hoch',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: devs },
+      levels: [{ severity: 'severe', threshold: 100 }],
+      clear: { hysteresis: 0, for: '1m' },
+      expectedInterval: '7d',
+    });
+    await h.route({
+      name: 'Wieseck',
+      match: { minSeverity: 'moderate', tags: { catchment: 'Wieseck' } },
+      targets: [{ type: 'sms', to }],
+      groupBy: ['tag:catchment'],
+      groupWait: '10m',
+    });
+    const t0 = clock.t + HOUR;
+    await h.send('wieseck-1', t0, { level_cm: 120 });
+    await h.send('wieseck-2', t0 + 1000, { level_cm: 130 });
+    // wieseck-1 falls back and its alarm resolves within the wait
+    await h.send('wieseck-1', t0 + 60_000, { level_cm: 80 });
+    await h.send('wieseck-1', t0 + 120_000, { level_cm: 78 });
+    await h.advance(2 * 60_000, 30_000);
+    const [a1] = await h.alarms({ deviceId: 'wieseck-1' });
+    expect(a1.state).toBe('resolved');
+    const clear = await waitFor(() => twilio.sms.find((m) => m.to === to), 15_000, 'all-clear SMS');
+    expect(clear.text).toMatch(/^ENTWARNUNG: /);
+    clock.set(t0 + 10 * 60_000 + 1000);
+    const [a2] = await h.alarms({ deviceId: 'wieseck-2' });
+    const second = await waitFor(() => twilio.sms.filter((m) => m.to === to)[1], 15_000, 'the group message');
+    // one alarm left in the group: its usual message
+    expect(second.text).toMatch(new RegExp(`^HOCHWASSER .*Pegel wieseck-2 \\(wieseck-2\\).* Alarm ${a2.id}`));
+    const settled = await waitFor(
+      async () => {
+        const n1 = (await h.alarm(a1.id)).notifications.find((n) => n.type === 'alarm.firing');
+        return n1?.state === 'suppressed' && n1;
+      },
+      15_000,
+      "the ended alarm's waiting notification suppressed",
+    );
+    expect(settled.state).toBe('suppressed');
+    expect(twilio.sms.filter((m) => m.to === to)).toHaveLength(2);
+  }, 120_000);
 });
