@@ -216,6 +216,24 @@ describe('architecture', () => {
     expect([...SQL_NOT_YET_IN_A_STORE].filter((f) => !outside.includes(f))).toEqual([]);
   });
 
+  it('the path of one uplink in docs/architecture.md names files and functions that exist', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## The path of one uplink')).split(/\n## /)[0];
+    expect(section).toMatch(/1\. \*\*Broker\*\*[\s\S]*8\. \*\*Channel\*\*/);
+    const all = [...files, ...walk('test')];
+    const filesNamed = (token: string) => (token.includes('/') ? all.filter((f) => f === token) : all.filter((f) => f.endsWith(`/${token}`)));
+    const problems: string[] = [];
+    for (const [, token] of section.matchAll(/`([^`]+\.ts)`/g)) if (!filesNamed(token).length) problems.push(`${token}: no such file`);
+    // `file.ts` `Class.method` (or `function`): defined in that file
+    for (const [, file, fn] of section.matchAll(/`([^`]+\.ts)`\s+`([A-Za-z_][\w.]*)`/g)) {
+      const [f, ...more] = filesNamed(file);
+      const name = fn.split('.').pop()!;
+      const defined = new RegExp(`(function|class|const)\\s+${name}\\b|^\\s*((private|protected|public|static|async)\\s+)*${name}\\s*[(<]`, 'm');
+      if (f && !more.length && !defined.test(fs.readFileSync(path.join(ROOT, f), 'utf8'))) problems.push(`${fn} is not defined in ${f}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('ingest never reaches the alarm code, not even through another file', () => {
     const reach = (from: string, seen = new Set<string>()): Set<string> => {
       for (const t of graph.get(from) ?? []) if (!seen.has(t)) reach(t, seen.add(t));
