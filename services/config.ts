@@ -92,6 +92,8 @@ const schema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TLS_CA_FILE: z.string().optional(),
+  /** PEM certificate revocation list(s) of TLS_CA_FILE's CA: a revoked device certificate is refused; re-read on change */
+  TLS_CRL_FILE: z.string().optional(),
   MQTT_WEBSOCKET: z.enum(['on', 'off']).default('on'),
   UPSTREAM_TLS_CA_FILE: z.string().optional(),
   UPSTREAM_TLS_CERT_FILE: z.string().optional(),
@@ -268,7 +270,7 @@ export interface Config {
   /** uplinks worked on at once before new ones wait (backpressure) */
   ingestMaxInFlight: number;
   /** TLS listener of the embedded broker (files re-read when they change); ca: client certificates accepted */
-  mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string };
+  mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string; crlFile?: string };
   /** MQTT over WebSockets at /mqtt on the HTTP port (when this process runs the broker and the API) */
   mqttWebSocket: boolean;
   upstream?: {
@@ -357,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             certFile: path.resolve(e.TLS_CERT_FILE),
             keyFile: path.resolve(e.TLS_KEY_FILE),
             caFile: e.TLS_CA_FILE && path.resolve(e.TLS_CA_FILE),
+            crlFile: e.TLS_CRL_FILE && path.resolve(e.TLS_CRL_FILE),
           }
         : undefined,
     mqttWebSocket: e.MQTT_WEBSOCKET === 'on',

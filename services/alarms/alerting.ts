@@ -95,22 +95,45 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
 
   const stuckBuckets = new StuckBucketWatch(ctx.db, () => ctx.devices.list());
   let ticking: Promise<void> | undefined;
+  let rerun = false;
   let handedOver = false;
-  const tick = async () => {
-    if (ticking) return ticking; // never overlap
-    ticking = (async () => {
-      const t0 = performance.now();
-      if (o.evaluate) await alarms.apply(engine.tick(o.now())).catch(failed);
-      // The engine's timers (offline, decaying sums, for/clear) run where readings are evaluated (every
-      // instance: the store makes their transitions idempotent); reminders, escalations and silence ends only
-      // where the scheduler role runs and, among several instances, on the one holding the scheduler lock.
-      const lead = o.schedule && !handedOver && (o.leader?.isLeader() ?? true);
-      const n = lead ? await runReminders(ctx.db, alarms, routes, ctx.devices, o.now) : 0;
-      if (n) notifier?.kick();
-      if (lead) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
-      log.debug({ ms: Math.round(performance.now() - t0), enqueued: n }, 'scheduler pass');
-    })().finally(() => {
+  // the leader wakes when the next reminder, escalation or silence end falls due (computed from the stored
+  // rows), not only at the next 5 s pass
+  let dueTimer: NodeJS.Timeout | undefined;
+  const wakeAt = (at: number | undefined) => {
+    clearTimeout(dueTimer);
+    dueTimer = undefined;
+    if (at === undefined || handedOver) return;
+    const ms = at - o.now();
+    if (ms >= 5000) return; // the regular pass comes first
+    dueTimer = setTimeout(() => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), Math.max(200, ms + 20));
+    dueTimer.unref();
+  };
+  const pass = async () => {
+    const t0 = performance.now();
+    if (o.evaluate) await alarms.apply(engine.tick(o.now())).catch(failed);
+    // The engine's timers (offline, decaying sums, for/clear) run where readings are evaluated (every
+    // instance: the store makes their transitions idempotent); reminders, escalations and silence ends only
+    // where the scheduler role runs and, among several instances, on the one holding the scheduler lock.
+    const lead = o.schedule && !handedOver && (o.leader?.isLeader() ?? true);
+    const due = lead ? await runReminders(ctx.db, alarms, routes, ctx.devices, o.now) : undefined;
+    if (due?.enqueued) notifier?.kick();
+    if (lead && o.leader) wakeAt(due?.nextDueAt);
+    if (lead) await stuckBuckets.run(o.now()).catch((e) => log.warn({ err: (e as Error).message }, 'stuck-bucket check failed'));
+    log.debug({ ms: Math.round(performance.now() - t0), enqueued: due?.enqueued ?? 0 }, 'scheduler pass');
+  };
+  const tick = async (): Promise<void> => {
+    if (ticking) {
+      // never overlap, but a pass asked for meanwhile (a takeover, a due time) runs right after
+      rerun = true;
+      return ticking;
+    }
+    ticking = pass().finally(() => {
       ticking = undefined;
+      if (rerun && !handedOver) {
+        rerun = false;
+        void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed'));
+      }
     });
     return ticking;
   };
@@ -119,13 +142,15 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
       ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true })
       : undefined;
   // a new leader catches up at once instead of at the next 5 s mark: a reminder that fell due while the
-  // old leader was dying goes out within the takeover time
+  // old leader was dying goes out within the takeover time (the lock is asked for every second)
   o.leader?.onChange((lead) => {
     if (lead) void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed'));
+    else wakeAt(undefined);
   });
   const handOver = async () => {
     if (handedOver) return;
     handedOver = true;
+    wakeAt(undefined);
     await task?.stop();
     await ticking?.catch(() => {});
     await o.leader?.stop();

@@ -22,6 +22,12 @@ export async function endedUnreleased(q: Queryable, at: Date): Promise<{ id: str
   return (await q.query<{ id: string; match: SilenceMatch }>('select id, match from silences where ends_at <= $1 and released_at is null', [at])).rows;
 }
 
+/** When the next silence that still holds notifications ends (the scheduler wakes then). */
+export async function nextSilenceEnd(q: Queryable, after: Date): Promise<number | undefined> {
+  const r = await q.query<{ at: Date | null }>('select min(ends_at) as at from silences where released_at is null and ends_at > $1', [after]);
+  return r.rows[0]?.at ? new Date(r.rows[0].at).getTime() : undefined;
+}
+
 export async function markReleased(q: Queryable, ids: string[], at: Date): Promise<void> {
   await q.query('update silences set released_at = $2 where id = any($1::text[])', [ids, at]);
 }

@@ -1,5 +1,5 @@
 // The embedded broker's TLS listener (MQTTS): TLS 1.2 at least, optional client certificates checked
-// against TLS_CA_FILE, and certificate files re-read when they change, so a renewed certificate (certbot,
+// against TLS_CA_FILE (and its revocation list TLS_CRL_FILE), and certificate files re-read when they change, so a renewed certificate (certbot,
 // cert-manager) is served to new connections without a restart. [docs/security.md TLS]
 import fs from 'node:fs';
 import type net from 'node:net';
@@ -11,6 +11,8 @@ export interface TlsFiles {
   keyFile: string;
   /** client certificates signed by this CA are accepted; a device may log in by its certificate's CN */
   caFile?: string;
+  /** revoked client certificates (PEM CRL of that CA): refused at the handshake check like a foreign one */
+  crlFile?: string;
 }
 
 export interface TlsListener {
@@ -23,6 +25,7 @@ function contextOptions(f: TlsFiles): tls.SecureContextOptions {
     cert: fs.readFileSync(f.certFile),
     key: fs.readFileSync(f.keyFile),
     ca: f.caFile ? fs.readFileSync(f.caFile) : undefined,
+    crl: f.caFile && f.crlFile ? fs.readFileSync(f.crlFile) : undefined,
     minVersion: 'TLSv1.2',
   };
 }
@@ -46,7 +49,7 @@ export async function startTlsListener(host: string, port: number, files: TlsFil
     onSocket(sock, typeof cn === 'string' ? cn : undefined);
   });
   server.on('tlsClientError', (err, sock: net.Socket) => l.debug({ addr: sock.remoteAddress, err: err.message }, 'TLS handshake failed'));
-  const watched = [files.certFile, files.keyFile, files.caFile].filter((f): f is string => !!f);
+  const watched = [files.certFile, files.keyFile, files.caFile, files.crlFile].filter((f): f is string => !!f);
   const reload = () => {
     try {
       server.setSecureContext(contextOptions(files));

@@ -12,7 +12,8 @@ import { type UpstreamTls, upstreamTlsOptions } from './upstream.ts';
 type Wire = [string, string, number, number, number];
 
 export interface PeerFeed {
-  publish(rs: Reading[]): void;
+  /** `confirmed` runs once the broker has the message (PUBACK) */
+  publish(rs: Reading[], confirmed?: () => void): void;
   close(): Promise<void>;
 }
 
@@ -48,10 +49,12 @@ export function startPeerFeed(
     }
   });
   return {
-    publish(rs) {
+    publish(rs, confirmed) {
       if (!rs.length) return;
       const wire: Wire[] = rs.map((r) => [r.deviceId, r.metric, r.time, r.value, r.quality]);
-      client.publish(`${base}/${me}`, JSON.stringify(wire), { qos: 1 });
+      client.publish(`${base}/${me}`, JSON.stringify(wire), { qos: 1 }, (err) => {
+        if (!err) confirmed?.();
+      });
     },
     close: () => new Promise((r) => client.end(false, {}, () => r())),
   };

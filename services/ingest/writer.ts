@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Reading } from '../../alerts/types.ts';
 import { type Db, isConnectionError, type Queryable } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
+import { journalCte, type PeerJournal } from './peer-journal.ts';
 import type { IngestWork, Rejection } from './types.ts';
 
 interface Pending {
@@ -19,8 +20,11 @@ export interface WriterOptions {
   /** items allowed to wait while the database is down; beyond that, new work is refused (not acknowledged) */
   maxQueued?: number;
   retryMaxMs?: number;
-  /** called with the newly inserted readings (duplicates excluded), in commit order: the next hop of an uplink */
-  onCommitted?: (readings: Reading[]) => void;
+  /** called with the newly inserted readings (duplicates excluded), in commit order: the next hop of an uplink;
+   *  `journal` names the peer-journal rows written with them */
+  onCommitted?: (readings: Reading[], journal: number[]) => void;
+  /** with peers: each batch's readings also go to `peer_journal`, in the same statement [peer-journal.ts] */
+  journal?: Pick<PeerJournal, 'instanceId' | 'nextSeq'>;
   /** called with the devices of rejected uplinks once their rejections are stored (the console's live view) */
   onRejected?: (deviceIds: string[]) => void;
 }
@@ -35,7 +39,8 @@ export class BatchWriter {
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly yieldBeforeBatch: boolean;
-  private readonly onCommitted: (readings: Reading[]) => void;
+  private readonly onCommitted: (readings: Reading[], journal: number[]) => void;
+  private readonly journal?: Pick<PeerJournal, 'instanceId' | 'nextSeq'>;
   private readonly onRejected: (deviceIds: string[]) => void;
   dbHealthy = true;
 
@@ -49,6 +54,7 @@ export class BatchWriter {
     this.maxQueued = opts.maxQueued ?? 100_000;
     this.onCommitted = opts.onCommitted ?? (() => {});
     this.onRejected = opts.onRejected ?? (() => {});
+    this.journal = opts.journal;
     this.yieldBeforeBatch = db.kind === 'pglite';
   }
 
@@ -78,14 +84,14 @@ export class BatchWriter {
         const batch = this.queue.slice(0, this.maxBatch);
         const t0 = performance.now();
         try {
-          const inserted = await this.commit(batch.map((p) => p.work));
+          const { inserted, journal } = await this.commit(batch.map((p) => p.work));
           this.queue.splice(0, batch.length);
           this.metrics.pendingUplinks.set(this.queue.length);
           this.metrics.batchSeconds.observe((performance.now() - t0) / 1000);
           if (!this.dbHealthy) this.log.info({ pending: this.queue.length }, 'database reachable again, ingestion catching up');
           this.dbHealthy = true;
           this.retryMs = 0;
-          this.settle(batch, inserted);
+          this.settle(batch, inserted, journal);
         } catch (e) {
           if (isConnectionError(e) || this.closed) {
             // Keep the batch and keep trying: nothing is acknowledged until it is stored.
@@ -109,7 +115,7 @@ export class BatchWriter {
     }
   }
 
-  private settle(batch: Pending[], inserted: Map<number, Reading[]>) {
+  private settle(batch: Pending[], inserted: Map<number, Reading[]>, journal: number[]) {
     const all: Reading[] = [];
     batch.forEach((p, i) => {
       const ins = inserted.get(i) ?? [];
@@ -119,7 +125,7 @@ export class BatchWriter {
     if (all.length) {
       this.metrics.readings.inc(all.length);
       try {
-        this.onCommitted(all);
+        this.onCommitted(all, journal);
       } catch (e) {
         this.log.error({ err: e }, 'post-commit handler failed');
       }
@@ -130,8 +136,8 @@ export class BatchWriter {
     this.log.warn({ err: cause.message, items: batch.length }, 'batch failed, retrying items one by one');
     for (const p of batch) {
       try {
-        const ins = await this.commit([p.work]);
-        this.settle([p], ins);
+        const c = await this.commit([p.work]);
+        this.settle([p], c.inserted, c.journal);
       } catch (e) {
         const w = p.work;
         const topic = w.rejections[0]?.topic ?? `devices/${w.readings[0]?.deviceId ?? '?'}/up`;
@@ -162,7 +168,7 @@ export class BatchWriter {
    *  autocommit — so a batch costs one round trip instead of five (BEGIN, 2 inserts, COMMIT, pool checkout).
    *  The statement returns the inserted count first and the inserted keys only when some were duplicates,
    *  so the usual case parses no rows at all. Times travel as epoch milliseconds (no Date formatting). */
-  private async commit(works: IngestWork[]): Promise<Map<number, Reading[]>> {
+  private async commit(works: IngestWork[]): Promise<{ inserted: Map<number, Reading[]>; journal: number[] }> {
     const t: number[] = [];
     const dev: string[] = [];
     const met: string[] = [];
@@ -186,7 +192,12 @@ export class BatchWriter {
     if (t.length) {
       ctes.push(`ins as (insert into readings(time, device_id, metric, value, quality)
         select to_timestamp(t / 1000), d, m, v, q from unnest(${p(t)}::float8[], ${p(dev)}::text[], ${p(met)}::text[], ${p(val)}::float8[], ${p(q)}::int2[]) as s(t, d, m, v, q)
-        on conflict do nothing returning time, device_id, metric)`);
+        on conflict do nothing returning time, device_id, metric, value, quality)`);
+    }
+    const journal: number[] = [];
+    if (t.length && this.journal) {
+      journal.push(this.journal.nextSeq());
+      ctes.push(`jr as (${journalCte('ins', p(this.journal.instanceId), p(journal[0]))})`);
     }
     if (ups.length) {
       ctes.push(`up as (insert into uplinks(time, device_id, source, f_cnt, f_port, rssi, snr, gateways)
@@ -232,13 +243,13 @@ export class BatchWriter {
     const skews = works.flatMap((w) => (w.clockSkew ? [w.clockSkew] : []));
     if (!rejections.length && !hasCounters && !hasReleased && !skews.length) {
       await run(this.db);
-      return inserted;
+      return { inserted, journal };
     }
     await this.db.transaction(async (tx) => {
       await run(tx);
       await this.writeRejections(tx, rejections);
       await this.writeCounters(tx, works);
-      if (hasReleased) await this.writeReleased(tx, works, inserted);
+      if (hasReleased) await this.writeReleased(tx, works, inserted, journal);
       if (skews.length) await this.writeClockSkews(tx, skews);
     });
     const rejectedDevices = [...new Set(rejections.flatMap((r) => (r.deviceId === undefined ? [] : [r.deviceId])))];
@@ -249,7 +260,7 @@ export class BatchWriter {
         this.log.error({ err: e }, 'post-commit rejection handler failed');
       }
     }
-    return inserted;
+    return { inserted, journal };
   }
 
   /** The latest clock offset per device, for the device view. */
@@ -265,7 +276,7 @@ export class BatchWriter {
   }
 
   /** A held spike the next reading confirmed becomes a good reading, and is evaluated before that reading. */
-  private async writeReleased(tx: Queryable, works: IngestWork[], inserted: Map<number, Reading[]>) {
+  private async writeReleased(tx: Queryable, works: IngestWork[], inserted: Map<number, Reading[]>, journal: number[]) {
     const rs = works.flatMap((w, i) => (w.released ?? []).map((r) => ({ r, i })));
     const done = await tx.query<{ device_id: string; metric: string; t: number }>(
       `insert into readings(time, device_id, metric, value, quality)
@@ -274,6 +285,22 @@ export class BatchWriter {
        returning device_id, metric, (extract(epoch from time) * 1000)::float8 as t`,
       [rs.map((x) => x.r.time), rs.map((x) => x.r.deviceId), rs.map((x) => x.r.metric), rs.map((x) => x.r.value)],
     );
+    if (this.journal && done.rows.length) {
+      const seq = this.journal.nextSeq();
+      journal.push(seq);
+      await tx.query(
+        `with ins as (select to_timestamp(t / 1000) as time, d as device_id, m as metric, v as value, 0::int2 as quality
+                      from unnest($3::float8[], $4::text[], $5::text[], $6::float8[]) as s(t, d, m, v)) ${journalCte('ins', '$1', '$2')}`,
+        [
+          this.journal.instanceId,
+          seq,
+          done.rows.map((x) => x.t),
+          done.rows.map((x) => x.device_id),
+          done.rows.map((x) => x.metric),
+          done.rows.map((x) => rs.find((y) => y.r.deviceId === x.device_id && y.r.metric === x.metric && y.r.time === Math.round(x.t))?.r.value ?? 0),
+        ],
+      );
+    }
     const changed = new Set(done.rows.map((row) => `${row.device_id}\u0000${row.metric}\u0000${Math.round(row.t)}`));
     for (const { r, i } of rs.reverse()) {
       if (changed.has(`${r.deviceId}\u0000${r.metric}\u0000${r.time}`)) inserted.set(i, [r, ...(inserted.get(i) ?? [])]);

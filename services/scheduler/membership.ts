@@ -36,5 +36,9 @@ export function startMembership(db: Db, log: Logger, everyMs = 1000): Membership
   };
 }
 
+/** SQL: the instance named by the column `col` is gone (heartbeat stopped, or it said goodbye). */
+export const CLAIMED_BY_GONE_SQL_FOR = (col: string) =>
+  `(${col} is not null and not exists (select 1 from instances i where i.id = ${col} and i.heartbeat_at > now() - ${DEAD_AFTER}))`;
+
 /** SQL: a notification row `n` claimed by an instance that is gone (heartbeat stopped, or it said goodbye). */
-export const CLAIMED_BY_GONE_SQL = `(claimed_by is not null and not exists (select 1 from instances i where i.id = claimed_by and i.heartbeat_at > now() - ${DEAD_AFTER}))`;
+export const CLAIMED_BY_GONE_SQL = CLAIMED_BY_GONE_SQL_FOR('claimed_by');

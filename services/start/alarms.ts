@@ -24,7 +24,8 @@ export async function startAlarms(ctx: AppContext, live: LiveFeed, now: () => nu
   ctx.rules = alerting.rules;
   ctx.routes = alerting.routes;
   // after the notifier stopped (stops run newest first): its claims are given back by saying goodbye
-  if (roles.has('notifier')) {
+  // (and the peer journal's rows: a survivor replays those of an instance whose heartbeat stopped)
+  if (roles.has('notifier') || (roles.has('ingest') && ctx.config.upstream?.shareGroup)) {
     const membership = startMembership(ctx.db, ctx.log.child({ component: 'membership' }));
     stops.push(() => membership.stop());
   }

@@ -3,6 +3,7 @@ import type { Reading } from '../../alerts/types.ts';
 import type { AppContext } from '../context.ts';
 import { IngestService } from '../ingest/ingest-service.ts';
 import { startPeerFeed } from '../ingest/peer-feed.ts';
+import { startPeerJournal } from '../ingest/peer-journal.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { createSteps } from '../ingest/steps-impl.ts';
 import { BatchWriter } from '../ingest/writer.ts';
@@ -29,14 +30,17 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
     evaluate && up?.shareGroup && config.roles.has('ingest')
       ? startPeerFeed({ url: up.url, username: up.username, password: up.password, group: up.shareGroup, tls: up.tls }, evaluate, log)
       : undefined;
+  // what the peers may not have heard of when this instance dies is kept in PostgreSQL until the broker has it
+  const journal = peers && evaluate ? startPeerJournal(db, evaluate, log) : undefined;
+  if (journal) stops.push(() => journal.stop());
   if (peers) stops.push(() => peers.close());
   // committed readings go on to the rule engine, the peers and the console's live board
-  const onCommitted = (rs: Reading[]) => {
+  const onCommitted = (rs: Reading[], batches: number[]) => {
     evaluate?.(rs);
-    peers?.publish(rs);
+    peers?.publish(rs, batches.length ? () => journal?.confirmed(batches) : undefined);
     sinks.live(rs);
   };
-  const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted, onRejected: sinks.rejected });
+  const writer = new BatchWriter(db, log.child({ component: 'writer' }), metrics, { onCommitted, onRejected: sinks.rejected, journal });
   stops.push(() => writer.close());
   const service = new IngestService(new IngestPipeline(ctx.devices, steps), writer, metrics, log.child({ component: 'ingest' }), {
     maxInFlight: config.ingestMaxInFlight,

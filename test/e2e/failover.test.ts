@@ -10,6 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, freshPgDatabase, REQUIRE_EXTERNAL, TEST_DATABASE_URL, TEST_MQTT_URL } from '../helpers/env.ts';
 import { type Spawned, spawnInstance } from '../helpers/spawn.ts';
@@ -36,6 +37,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
   let db: Awaited<ReturnType<typeof freshPgDatabase>>;
   let receiver: http.Server;
   let pub: MqttClient;
+  let sql: pg.Client;
   const kills: number[] = [];
   /**
    * A webhook-id received twice is a defect unless its first delivery was in flight when an instance was
@@ -83,6 +85,8 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
 
   beforeAll(async () => {
     db = await freshPgDatabase();
+    sql = new pg.Client({ connectionString: db!.url });
+    await sql.connect();
     receiver = http.createServer((req, res) => {
       let b = '';
       req.on('data', (d) => (b += d));
@@ -110,6 +114,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
   afterAll(async () => {
     for (const s of all) await s.kill9().catch(() => {});
     pub?.end(true);
+    await sql?.end().catch(() => {});
     receiver?.close();
     await db?.drop().catch(() => {});
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -268,14 +273,87 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     expect(duplicates()).toEqual([]);
   });
 
-  it('kill -9 of the leader while escalations fall due: the next leader sends each once, none more than 5 s late', { timeout: 180_000 }, async () => {
+  it('readings an instance committed but its peers never heard of (killed before its peer message left) are evaluated by the survivors, each once', {
+    timeout: 60_000,
+  }, async () => {
+    const live = all.filter((s) => s.alive());
+    const via = live[0];
+    const g = `${group}-s3-g0`;
+    await via.api('POST', '/api/v1/devices', { id: g, name: `Regenschreiber ${g}`, model: 'generic' });
+    // 22.5 mm in the hour is moderate; one reading counted twice would make it 25 mm or more: severe
+    await via.api('POST', '/api/v1/rules', {
+      name: 'Genau einmal',
+      kind: 'accumulation',
+      metric: 'rain_mm',
+      scope: { deviceIds: [g] },
+      levels: [
+        { severity: 'moderate', window: '1h', threshold: 22.5 },
+        { severity: 'severe', window: '1h', threshold: 25 },
+      ],
+    });
+    for (const s of live)
+      await waitFor(async () => (await s.api('GET', '/api/v1/rules')).items.some((r: { name: string }) => r.name === 'Genau einmal'), 10_000, 'rule seen');
+    await new Promise((r) => setTimeout(r, 2500)); // config sync of device and rule into every engine
+    // six readings (15 mm) through the broker: stored by one member, evaluated by all through the peer feed
+    const t0 = Date.now() - 30 * 60_000;
+    const at = (i: number) => t0 + i * 120_000;
+    for (let i = 0; i < 6; i++) {
+      await new Promise((res) =>
+        pub.publish(`devices/${g}/up`, JSON.stringify({ time: new Date(at(i)).toISOString(), readings: { rain_mm: 2.5 } }), { qos: 1 }, res),
+      );
+    }
+    await waitFor(async () => (await stored(via, [g])).size === 6, 10_000, 'six readings stored');
+    // a member that is gone now committed three more (7.5 mm) and died before its peer message left: its
+    // journal row holds them, and two it had sent already (confirmed by the broker, row not yet deleted)
+    const ghost = `ghost-${group}`;
+    const mine = [6, 7, 8].map((i) => [g, 'rain_mm', at(i), 2.5, 0]);
+    await sql.query(
+      `insert into readings(time, device_id, metric, value, quality) select to_timestamp(t / 1000), $1, 'rain_mm', 2.5, 0 from unnest($2::float8[]) as t`,
+      [g, [6, 7, 8].map(at)],
+    );
+    await sql.query('insert into peer_journal(instance_id, seq, readings) values ($1, 1, $2), ($1, 2, $3)', [
+      ghost,
+      JSON.stringify([
+        [g, 'rain_mm', at(4), 2.5, 0],
+        [g, 'rain_mm', at(5), 2.5, 0],
+      ]),
+      JSON.stringify(mine),
+    ]);
+    const alarm = await waitFor(
+      async () => (await via.api('GET', `/api/v1/alarms?deviceId=${g}&state=all`)).items[0],
+      15_000,
+      'alarm from the replayed readings',
+    );
+    expect(alarm.severity).toBe('moderate');
+    expect(alarm.value).toBeCloseTo(22.5, 6);
+    // every survivor replayed the row (each engine holds every reading); none raised it to severe
+    await waitFor(async () => (await sql.query('select 1 from peer_journal where instance_id = $1', [ghost])).rowCount === 2, 1000, 'journal kept');
+    await new Promise((r) => setTimeout(r, 3000)); // three journal passes of every survivor
+    const after = await via.api('GET', `/api/v1/alarms/${alarm.id}`);
+    expect(after.severity).toBe('moderate');
+    expect(after.events.filter((e: { kind: string }) => e.kind === 'firing')).toHaveLength(1);
+    for (const s of live) expect(s.output()).toContain(`"instance":"${ghost}"`);
+  });
+
+  it('kill -9 of the leader just before reminders and escalations fall due: the next leader sends each once, none more than 5 s after its due time', {
+    timeout: 180_000,
+  }, async () => {
     const live = all.filter((s) => s.alive());
     expect(live.length).toBeGreaterThanOrEqual(2);
-    const g2 = new Set(gauges(2));
-    const firings = hooks.filter((h) => h.type === 'alarm.firing' && g2.has(h.deviceId));
-    // the storm's alarms are due for escalation (and a reminder) 1 min after they were first notified
-    const firstDue = Math.min(...firings.map((h) => h.at)) + 60_000;
-    await new Promise((r) => setTimeout(r, Math.max(0, firstDue - 2500 - Date.now())));
+    const g2 = gauges(2);
+    // due times from the stored rows: an escalation (and a reminder) 1 min after the route was first told
+    // (the first message) and a reminder 1 min after the last one (the storm's severity changes are messages too)
+    const told = await sql.query<{ alarm_id: string; first: Date; last: Date }>(
+      `select n.alarm_id::text, min(n.created_at) as first, max(n.created_at) as last from notifications n join alarms a on a.id = n.alarm_id
+       where a.device_id = any($1::text[]) and n.purpose = 'event' group by 1`,
+      [g2],
+    );
+    expect(told.rows).toHaveLength(10);
+    const due = new Map(told.rows.map((r) => [r.alarm_id, { esc: new Date(r.first).getTime() + 60_000, rem: new Date(r.last).getTime() + 60_000 }]));
+    const firstDue = Math.min(...[...due.values()].map((d) => d.esc));
+    const lastDue = Math.max(...[...due.values()].map((d) => d.rem));
+    // the kill lands just before the first due time, so every reminder and escalation is the next leader's
+    await new Promise((r) => setTimeout(r, Math.max(0, firstDue - 1500 - Date.now())));
     const leader = await leaderOf(live);
     kills.push(Date.now());
     await leader.kill9();
@@ -283,24 +361,29 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     const rest = live.filter((s) => s !== leader);
     const next = await leaderOf(rest);
     const takeover = Date.now() - killedAt;
-    const lastDue = Math.max(...firings.map((h) => h.at)) + 60_000;
+    const sent = (path: string, type: string, alarmId: string) => hooks.filter((h) => h.path === path && h.type === type && h.alarmId === alarmId);
     await waitFor(
-      () => firings.every((f) => hooks.some((h) => h.path === '/esc' && h.alarmId === f.alarmId)),
-      Math.max(0, lastDue - Date.now()) + 15_000,
-      'escalations',
+      () => [...due.keys()].every((id) => sent('/esc', 'alarm.escalated_unacknowledged', id).length && sent('/alarm', 'alarm.reminder', id).length),
+      Math.max(0, lastDue - Date.now()) + 20_000,
+      'escalations and reminders',
     );
-    await new Promise((r) => setTimeout(r, 6000)); // a second escalation, if any, would come now
-    const late: number[] = [];
-    for (const f of firings) {
-      const esc = hooks.filter((h) => h.path === '/esc' && h.alarmId === f.alarmId);
-      expect(esc, `escalations of alarm ${f.alarmId}`).toHaveLength(1);
-      late.push(esc[0].at - (f.at + 60_000));
+    // a second one, if any, would be enqueued by the next pass; the next reminder is due a minute later
+    await waitFor(async () => (await next.readyz()).status === 200, 5000, 'leader still ready');
+    await new Promise((r) => setTimeout(r, 5500)); // one regular scheduler pass and more: nothing further may come
+    const gaps: number[] = [];
+    for (const [id, at] of due) {
+      const esc = sent('/esc', 'alarm.escalated_unacknowledged', id);
+      const rem = sent('/alarm', 'alarm.reminder', id);
+      expect(esc, `escalations of alarm ${id}`).toHaveLength(1);
+      expect(rem, `reminders of alarm ${id}`).toHaveLength(1);
+      gaps.push(esc[0].at - at.esc, rem[0].at - at.rem);
     }
-    console.log(`leader kill: new leader after ${takeover} ms; escalations at most ${Math.max(...late)} ms after due (scheduler pass every 5 s)`);
-    expect(takeover).toBeLessThanOrEqual(5000);
-    // due times are taken from when the firing arrived here, so a little after the real due time
-    expect(Math.max(...late)).toBeLessThanOrEqual(6500);
-    expect(next).toBeDefined();
+    console.log(
+      `leader kill: new leader after ${takeover} ms; reminders and escalations received ${Math.min(...gaps)}..${Math.max(...gaps)} ms after their stored due time`,
+    );
+    // the issue's bound, from recorded timestamps (the due time from the stored first message, the arrival at
+    // the receiver): no gap longer than 5 s across the leader's death
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(5000);
     expect(duplicates()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // [issue 18] The edge over TLS: MQTTS with a test CA (passwords or client certificates by CN), a wrong
-// certificate refused, TLS below 1.2 refused, renewed certificate files served without a restart, MQTT over
+// certificate refused, a revoked one refused (TLS_CRL_FILE), TLS below 1.2 refused, renewed certificate files served without a restart, MQTT over
 // WebSockets at /mqtt acknowledged after commit, and an upstream subscription over mqtts:// with a CA file.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -71,6 +71,22 @@ function makeCert(name: string, cn: string, ca: string, server: boolean) {
   );
 }
 
+/** The CA's revocation list, made with `openssl ca` as an operator would; written atomically (renamed into place). */
+function writeCrl(revoke?: string) {
+  if (!fs.existsSync(f('ca.cnf'))) {
+    fs.writeFileSync(
+      f('ca.cnf'),
+      `[ca]\ndefault_ca = c\n[c]\ndatabase = ${f('index.txt')}\ncrlnumber = ${f('crlnumber')}\ndefault_md = sha256\ndefault_crl_days = 2\n`,
+    );
+    fs.writeFileSync(f('index.txt'), '');
+    fs.writeFileSync(f('crlnumber'), '01\n');
+  }
+  const ca = ['-config', f('ca.cnf'), '-keyfile', f('ca.key'), '-cert', f('ca.crt')];
+  if (revoke) openssl('ca', ...ca, '-revoke', f(`${revoke}.crt`));
+  openssl('ca', ...ca, '-gencrl', '-out', f('ca.crl.new'));
+  fs.renameSync(f('ca.crl.new'), f('ca.crl'));
+}
+
 const connect = (url: string, o: IClientOptions) =>
   new Promise<MqttClient>((res, rej) => {
     const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...o });
@@ -92,7 +108,11 @@ describe('MQTT at the edge: TLS and WebSockets', () => {
     makeCert('server', 'localhost', 'ca', true);
     makeCert('device', certUser, 'ca', false);
     makeCert('impostor', certUser, 'rogue', false);
-    sys = await startSystem({ env: { MQTTS_PORT: '0', TLS_CERT_FILE: f('server.crt'), TLS_KEY_FILE: f('server.key'), TLS_CA_FILE: f('ca.crt') } });
+    makeCert('lost', certUser, 'ca', false); // a second certificate of the same gateway, lost later on
+    writeCrl();
+    sys = await startSystem({
+      env: { MQTTS_PORT: '0', TLS_CERT_FILE: f('server.crt'), TLS_KEY_FILE: f('server.key'), TLS_CA_FILE: f('ca.crt'), TLS_CRL_FILE: f('ca.crl') },
+    });
     await sys.ok('POST', '/api/v1/devices', { id: 'tls-1', name: 'Pegel TLS', model: 'generic' });
     device = await sys.ok('POST', '/api/v1/mqtt-credentials', { username: 'gw-tls', publish: ['devices/tls-1/up'] });
     await sys.ok('POST', '/api/v1/mqtt-credentials', { username: certUser, publish: ['devices/tls-1/up'] });
@@ -137,6 +157,28 @@ describe('MQTT at the edge: TLS and WebSockets', () => {
       s.once('error', (e) => res(`refused: ${e.message}`));
     });
     expect(old).toMatch(/^refused/);
+  });
+
+  it('a revoked device certificate is refused once the revocation list names it (re-read without a restart); the others still log in', async () => {
+    const ca = fs.readFileSync(f('ca.crt'));
+    const as = (name: string) => connect(sys.mqttsUrl!, { ca, cert: fs.readFileSync(f(`${name}.crt`)), key: fs.readFileSync(f(`${name}.key`)) });
+    (await as('lost')).end(true);
+    writeCrl('lost');
+    await waitFor(
+      () =>
+        as('lost').then(
+          (c) => void c.end(true),
+          () => true,
+        ),
+      8000,
+      'the revoked certificate refused',
+    );
+    await expect(as('lost')).rejects.toThrow();
+    const c = await as('device');
+    const t = Date.now() - 45_000;
+    await publish(c, 'devices/tls-1/up', { time: new Date(t).toISOString(), readings: { level_cm: 15 } });
+    c.end(true);
+    expect(await stored(t)).toEqual([expect.objectContaining({ value: 15 })]);
   });
 
   it('renewed certificate files are served to new connections without a restart', async () => {
