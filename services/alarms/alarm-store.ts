@@ -305,6 +305,13 @@ export interface Applied {
 export const FRESH_CLAIM_MS = 30_000;
 
 /**
+ * How long one delivery attempt may still be on its way to the receiver: the webhook deadline (10 s) and a
+ * margin. Until then no other instance sends the row again, not even when the sender's heartbeat stopped (it
+ * may be alive but cut off from the database, or stalled). [docs/operations.md Notifications]
+ */
+export const ATTEMPT_LEASE_MS = 12_000;
+
+/**
  * One statement for all outbox rows of a change. With `claim`, the rows are inserted already claimed by this
  * process (state 'sending', a short lock), saving the notifier's claim round trip on the alarm's hot path;
  * if the process dies before delivering, the lock expires and any worker picks them up. [docs/formats.md]
@@ -319,8 +326,8 @@ export async function enqueueMany(
   // 'grouped': waits in the outbox until its storm group goes out [group-store.ts]
   const state = o.held ? 'held' : o.groupId ? 'grouped' : o.claim ? 'sending' : 'pending';
   await tx.query(
-    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by, group_id)
-     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12, $13, $14
+    `insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by, group_id, lease_until)
+     select id, alarm_id, route_id, channel, target, event_type, purpose, payload, $9, $10, $11, $12, $12, $13, $14, $15
      from unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
        as t(id, alarm_id, route_id, channel, target, event_type, purpose, payload)`,
     [
@@ -338,6 +345,7 @@ export async function enqueueMany(
       new Date(o.now),
       o.claim ? INSTANCE_ID : null,
       o.groupId ?? null,
+      o.claim ? new Date(o.now + ATTEMPT_LEASE_MS) : null,
     ],
   );
   if (!o.claim) return [];

@@ -182,6 +182,8 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
       clearInterval(valueTimer);
       await alarms.flushValues().catch(() => {});
       await handOver();
+      // transitions still queued are stored and handed to this notifier first, which then finishes them
+      await alarms.idle().catch(() => {});
       await notifier?.stop();
     },
   };

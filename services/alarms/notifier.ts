@@ -18,7 +18,7 @@ import { deliverWebhook } from '../notify/webhook-delivery.ts';
 import { AckLinkStore } from '../responders/ack-link-store.ts';
 import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
 import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
-import type { ClaimedNotification } from './alarm-store.ts';
+import { ATTEMPT_LEASE_MS, type ClaimedNotification } from './alarm-store.ts';
 import { flushDueGroups, groupMessageOf } from './group-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
@@ -118,20 +118,34 @@ export class Notifier {
     if (free <= 0) return;
     const now = new Date(this.opts.now());
     const r = await this.db.query<Row>(
-      `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1, claimed_by = $4
+      // A row of an instance that is gone is taken once its attempt's lease is over: until then that attempt
+      // may still be on its way (the instance may be alive, only cut off from the database).
+      `update notifications set state='sending', locked_until = $1::timestamptz + interval '2 minutes', attempts = attempts + 1, claimed_by = $4,
+              lease_until = $1::timestamptz + $5 * interval '1 millisecond'
        where id in (select id from notifications
-                    where ((state = 'pending' and next_attempt_at <= $1) or (state = 'sending' and (locked_until < $1 or ${CLAIMED_BY_GONE_SQL})))
+                    where ((state = 'pending' and next_attempt_at <= $1)
+                           or (state = 'sending' and (locked_until < $1 or (${CLAIMED_BY_GONE_SQL} and (lease_until is null or lease_until < $1)))))
                       and not (id = any($3::text[]))
                     order by next_attempt_at limit $2 for update skip locked)
        returning id, alarm_id, route_id, target, payload, attempts, created_at, provider_index, group_info`,
-      [now, free, [...this.sendingIds], INSTANCE_ID],
+      [now, free, [...this.sendingIds], INSTANCE_ID, this.leaseMs],
     );
     for (const row of r.rows) this.launch(row);
   }
 
   /** Delivers rows the alarm store inserted already claimed for this process (no claim round trip). */
   deliverNow(rows: Row[]) {
-    if (this.stopped) return; // their short lock expires and the next start delivers them
+    if (this.stopped) {
+      // stopping: given back unattempted, so another instance's next poll sends them (no lease to wait out)
+      void this.db
+        .query(
+          `update notifications set state = 'pending', attempts = attempts - 1, claimed_by = null, locked_until = null, lease_until = null
+           where id = any($1::text[]) and state = 'sending' and claimed_by = $2`,
+          [rows.map((r) => r.id), INSTANCE_ID],
+        )
+        .catch((e) => this.log.warn({ err: (e as Error).message }, 'notifications not given back at stop; their lock expires'));
+      return;
+    }
     for (const row of rows) this.launch(row);
   }
 
@@ -145,6 +159,11 @@ export class Notifier {
         this.sendingIds.delete(row.id);
         this.kick();
       });
+  }
+
+  /** how long another instance waits before it sends a row again whose sender went silent mid-attempt */
+  private get leaseMs(): number {
+    return Math.max(ATTEMPT_LEASE_MS, this.opts.webhookTimeoutMs + 2000);
   }
 
   private async send(row: Row): Promise<DeliveryResult> {
@@ -238,8 +257,15 @@ export class Notifier {
     const now = this.opts.now();
     const channel = row.target.type;
     this.metrics.notifications.inc({ channel, result: res.ok ? 'delivered' : res.retryable ? 'retry' : 'failed' });
+    // Delivered: the attempt and the row's new state in one statement, one round trip after the receiver's
+    // 2xx. A crash between that 2xx and this commit is the one window in which the row is sent again (same
+    // webhook-id; receivers drop a repeated id). [docs/operations.md Notifications]
+    const attempt =
+      'insert into notification_attempts(notification_id, at, ok, status, latency_ms, error, provider, provider_message_id) values ($1,$2,$3,$4,$5,$6,$7,$8)';
     await this.db.query(
-      'insert into notification_attempts(notification_id, at, ok, status, latency_ms, error, provider, provider_message_id) values ($1,$2,$3,$4,$5,$6,$7,$8)',
+      res.ok
+        ? `with a as (${attempt}) update notifications set state='delivered', delivered_at=$2, last_status=$4, last_error=null, locked_until=null where id=$1`
+        : attempt,
       [
         row.id,
         new Date(now),
@@ -253,11 +279,6 @@ export class Notifier {
     );
     const log = { notificationId: row.id, alarmId: String(row.alarm_id), channel, status: res.status, attempt: row.attempts };
     if (res.ok) {
-      await this.db.query(`update notifications set state='delivered', delivered_at=$2, last_status=$3, last_error=null, locked_until=null where id=$1`, [
-        row.id,
-        new Date(now),
-        res.status ?? null,
-      ]);
       // accepted by a provider that reports delivery: wait for its report, else the next provider [issue 16]
       if (channel === 'call') await this.db.query(`update notifications set handset = 'calling' where id = $1 and handset is null`, [row.id]);
       if (channel === 'sms' && res.provider && REPORTING.has(res.provider) && res.responseId)

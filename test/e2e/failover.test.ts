@@ -40,16 +40,23 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
   let sql: pg.Client;
   const kills: number[] = [];
   /**
-   * A webhook-id received twice is a defect unless its first delivery was in flight when an instance was
-   * killed: the receiver had it, the dead sender never recorded it, so another sends it again with the same
-   * webhook-id (at-least-once; receivers drop a repeated id [Standard Webhooks]). Returns the others.
+   * A webhook-id received twice is a defect unless it fell into the one window documented as at-least-once:
+   * the receiver answered 2xx to an instance that was killed before it committed the delivery, so no
+   * successful attempt of the first delivery is recorded, and another instance sent it again (same
+   * webhook-id; receivers drop a repeated id [Standard Webhooks]). An instance that is only slow or cut off
+   * never causes one: its attempt's lease keeps the others away. Returns the defects.
    */
-  const duplicates = () => {
+  const duplicates = async () => {
     const ids = hooks.map((h) => h.id);
     const twice = hooks.filter((h, i) => ids.indexOf(h.id) === i && ids.lastIndexOf(h.id) !== i);
-    const inDoubt = twice.filter((h) => kills.some((k) => h.at <= k + 100 && h.at >= k - 1500));
-    if (inDoubt.length) console.log(`in flight at a kill -9 and delivered again with the same webhook-id: ${inDoubt.map((h) => h.id).join(', ')}`);
-    return twice.filter((h) => !inDoubt.includes(h));
+    const out: Hook[] = [];
+    for (const h of twice) {
+      const ok = Number((await sql.query('select count(*) filter (where ok) as n from notification_attempts where notification_id = $1', [h.id])).rows[0].n);
+      const window = ok === 1 && kills.some((k) => h.at <= k && h.at > k - 15_000);
+      if (window) console.log(`answered to an instance killed before it recorded the delivery, sent again with the same webhook-id: ${h.id}`);
+      else out.push(h);
+    }
+    return out;
   };
 
   const start = async (name: string) => {
@@ -69,7 +76,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
       name,
     );
     all.push(s);
-    await waitFor(async () => (await s.readyz()).status === 200, 15_000, `${name} ready`);
+    await waitFor(async () => (await s.readyz()).status === 200, 30_000, `${name} ready`);
     return s;
   };
   const leaderOf = async (xs: Spawned[]) =>
@@ -79,7 +86,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
         const leaders = xs.filter((_, i) => r[i]);
         return leaders.length === 1 ? leaders[0] : null;
       },
-      10_000,
+      20_000,
       'exactly one scheduler leader',
     );
 
@@ -226,7 +233,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
         const a = await alarmsOf(survivor, g1);
         return a.length === 10 && a.every((x) => x.severity === 'extreme') ? a : null;
       },
-      20_000,
+      30_000,
       'ten extreme alarms',
     );
     expect(alarms.every((a) => a.firings === 1)).toBe(true);
@@ -235,7 +242,7 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 15_000, 'every firing delivered');
     const lastFiring = Math.max(...alarms.map((a) => hooks.find((h) => h.alarmId === a.id && h.type === 'alarm.firing')!.at));
     console.log(`kill -9: the last firing webhook arrived ${lastFiring - killedAt} ms after the kill`);
-    expect(duplicates()).toEqual([]);
+    expect(await duplicates()).toEqual([]);
   });
 
   it('SIGTERM of the leader mid-storm: drained within 10 s, zero lost, leadership handed over', { timeout: 180_000 }, async () => {
@@ -252,11 +259,16 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     });
     expect(drainMs).toBeLessThan(10_000);
     expect(rest).toContain(await leaderOf(rest));
+    // bounded waits, generous for a loaded machine: each ends as soon as its condition holds
     let have = new Set<string>();
-    for (let i = 0; i < 150 && have.size < acked.length; i++) {
-      have = await stored(rest[0], g2);
-      if (have.size < acked.length) await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => {
+        have = await stored(rest[0], g2);
+        return have.size >= acked.length;
+      },
+      30_000,
+      'every acknowledged reading stored',
+    ).catch(() => {}); // the assertion below names what is missing
     const lost = acked.filter((a) => !have.has(`${a.gauge}@${a.time}`));
     expect(lost, `lost after SIGTERM; the drained instance said:\n${leader.output().slice(-3000)}`).toEqual([]);
     console.log(`SIGTERM: drained and exited in ${drainMs} ms; ${acked.length} acknowledged, 0 lost`);
@@ -265,12 +277,26 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
         const a = await alarmsOf(rest[0], g2);
         return a.length === 10 && a.every((x) => x.severity === 'extreme') ? a : null;
       },
-      20_000,
+      30_000,
       'ten extreme alarms',
     );
     expect(alarms.every((a) => a.firings === 1)).toBe(true);
-    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 15_000, 'every firing delivered');
-    expect(duplicates()).toEqual([]);
+    await waitFor(() => alarms.every((a) => hooks.some((h) => h.alarmId === a.id && h.type === 'alarm.firing')), 30_000, 'every firing delivered');
+    // zero late: every message of the storm's alarms was delivered by its first attempt; none waited for
+    // another instance to take it over from the one that drained
+    const rows = await waitFor(
+      async () => {
+        const r = await sql.query<{ id: string; state: string; attempts: number }>(
+          `select n.id, n.state, n.attempts from notifications n join alarms a on a.id = n.alarm_id where a.device_id = any($1::text[]) and n.purpose = 'event'`,
+          [g2],
+        );
+        return r.rows.length && r.rows.every((x) => x.state === 'delivered') ? r.rows : null;
+      },
+      30_000,
+      'every message of the storm delivered',
+    );
+    expect(rows.filter((x) => x.attempts !== 1)).toEqual([]);
+    expect(await duplicates()).toEqual([]);
   });
 
   it('readings an instance committed but its peers never heard of (killed before its peer message left) are evaluated by the survivors, each once', {
@@ -384,6 +410,6 @@ describe.runIf(wanted)('failover: instances in one $share group on Mosquitto and
     // the issue's bound, from recorded timestamps (the due time from the stored first message, the arrival at
     // the receiver): no gap longer than 5 s across the leader's death
     expect(Math.max(...gaps)).toBeLessThanOrEqual(5000);
-    expect(duplicates()).toEqual([]);
+    expect(await duplicates()).toEqual([]);
   });
 });
