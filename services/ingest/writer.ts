@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Reading } from '../../alerts/types.ts';
 import { type Db, isConnectionError, type Queryable } from '../db/db.ts';
 import type { Metrics } from '../metrics.ts';
-import { journalCte, type PeerJournal } from './peer-journal.ts';
+import { journalCte, type PeerJournal } from './peer-journal-store.ts';
 import type { IngestWork, Rejection } from './types.ts';
 
 interface Pending {
@@ -23,7 +23,7 @@ export interface WriterOptions {
   /** called with the newly inserted readings (duplicates excluded), in commit order: the next hop of an uplink;
    *  `journal` names the peer-journal rows written with them */
   onCommitted?: (readings: Reading[], journal: number[]) => void;
-  /** with peers: each batch's readings also go to `peer_journal`, in the same statement [peer-journal.ts] */
+  /** with peers: each batch's readings also go to `peer_journal`, in the same statement [peer-journal-store.ts] */
   journal?: Pick<PeerJournal, 'instanceId' | 'nextSeq'>;
   /** called with the devices of rejected uplinks once their rejections are stored (the console's live view) */
   onRejected?: (deviceIds: string[]) => void;

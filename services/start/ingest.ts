@@ -3,7 +3,7 @@ import type { Reading } from '../../alerts/types.ts';
 import type { AppContext } from '../context.ts';
 import { IngestService } from '../ingest/ingest-service.ts';
 import { startPeerFeed } from '../ingest/peer-feed.ts';
-import { startPeerJournal } from '../ingest/peer-journal.ts';
+import { startPeerJournal } from '../ingest/peer-journal-store.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { createSteps } from '../ingest/steps-impl.ts';
 import { BatchWriter } from '../ingest/writer.ts';
