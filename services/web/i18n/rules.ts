@@ -161,6 +161,10 @@ const de = {
   route_create: 'Weiterleitung anlegen',
   route_save: 'Speichern',
   route_json_help: 'JSON, wie die API es nimmt.',
+  route_lines_help: 'Ein Eintrag je Zeile.',
+  route_field_groupBy: 'Gruppieren nach (je Zeile: rule, org oder tag:<name>)',
+  route_field_groupWait: 'Erste Sammelzeit (groupWait, z. B. 30s)',
+  route_field_groupInterval: 'Weitere Sammelzeit (groupInterval, z. B. 5m)',
   routes_matches: 'passt auf {s} Station(en), {r} Regel(n)',
   routes_min_sev: 'ab Stufe {sev}',
   routes_targets: 'Empfänger',
@@ -365,6 +369,10 @@ const en: Record<RulesKey, string> = {
   route_create: 'Create route',
   route_save: 'Save',
   route_json_help: 'JSON, as the API takes it.',
+  route_lines_help: 'One entry per line.',
+  route_field_groupBy: 'Group by (one per line: rule, org or tag:<name>)',
+  route_field_groupWait: 'First wait (groupWait, e.g. 30s)',
+  route_field_groupInterval: 'Later interval (groupInterval, e.g. 5m)',
   routes_matches: 'matches {s} station(s), {r} rule(s)',
   routes_min_sev: 'from {sev}',
   routes_targets: 'Targets',
@@ -409,6 +417,9 @@ const en: Record<RulesKey, string> = {
 };
 
 const CAT = { de, en };
+
+/** A word of this module if there is one (a schema field's label), else undefined. */
+export const rtMaybe = (i: I18n, key: string): string | undefined => (CAT[i.lang] as Record<string, string>)[key];
 
 /** `rt(i)('key', {n: 3})`: this module's words in the page's language. */
 export const rt =

@@ -9,7 +9,7 @@ import { SEVERITIES } from '../../../alerts/types.ts';
 import type { Device } from '../../devices/device-registry.ts';
 import { csrfField, type FieldErrors, inputField, lines, parsePairs, selectField, textareaField } from '../form.ts';
 import { type Html, html } from '../html.ts';
-import { rt } from '../i18n/rules.ts';
+import { rt, rtMaybe } from '../i18n/rules.ts';
 import type { View } from '../layout.ts';
 
 /** Empty target rows offered below the route's own. */
@@ -192,8 +192,9 @@ export function routeIssues(e: z.ZodError): FieldErrors {
 /** The fields of one schema field the page does not know by name, drawn from its zod type. */
 function extraField(v: View, k: string, t: ZodAny, f: Form, errs: FieldErrors): Html {
   const u = unwrap(t);
-  const label = t.description ?? k;
-  const error = errs[k];
+  const label = rtMaybe(v.i, `route_field_${k}`) ?? t.description ?? k;
+  // an issue inside the field (groupBy.0) is shown at the field
+  const error = errs[k] ?? Object.entries(errs).find(([x]) => x.startsWith(`${k}.`))?.[1];
   if (u.def.type === 'boolean')
     return html`<div class="field${error ? ' has-error' : ''}"><label><input type="checkbox" name="${k}"${f[k] !== undefined ? html` checked` : ''}${error ? html` aria-invalid="true" aria-describedby="f-${k}-err"` : ''}> ${label}</label>${error ? html`<p id="f-${k}-err" class="field-error">${error}</p>` : ''}</div>`;
   if (u.def.type === 'enum')
@@ -211,6 +212,7 @@ function extraField(v: View, k: string, t: ZodAny, f: Form, errs: FieldErrors): 
     )}${error ? html`<p id="f-${k}-err" class="field-error" role="alert">${error}</p>` : ''}</fieldset>`;
   if (u.def.type === 'string' || u.def.type === 'number')
     return inputField({ name: k, label, value: one(f, k), error, ...(u.def.type === 'number' && { attrs: [['inputmode', 'decimal']] }) });
+  if (el?.def.type === 'string') return textareaField({ name: k, label, value: one(f, k), error, rows: 2, help: rt(v.i)('route_lines_help') });
   return textareaField({ name: k, label, value: one(f, k), error, rows: 2, help: rt(v.i)('route_json_help') });
 }
 
@@ -228,7 +230,7 @@ function targetTable(v: View, f: Form, errs: FieldErrors, prefix: string, spare:
   };
   return html`<fieldset class="targets-edit"><legend>${legend}</legend>${errs[prefix] ? html`<p class="field-error" role="alert">${errs[prefix]}</p>` : ''}
 <p class="help">${w('route_targets_help')}</p>
-<table class="target-table"><thead><tr><th scope="col">${w('route_target_type')}</th><th scope="col">${w('route_target_to')}</th><th scope="col">${w('route_target_name')}</th><th scope="col">${w('route_target_secret')}</th><th scope="col">${w('route_target_when')}</th></tr></thead><tbody>
+<div class="table-wrap"><table class="target-table"><thead><tr><th scope="col">${w('route_target_type')}</th><th scope="col">${w('route_target_to')}</th><th scope="col">${w('route_target_name')}</th><th scope="col">${w('route_target_secret')}</th><th scope="col">${w('route_target_when')}</th></tr></thead><tbody>
 ${Array.from({ length: rows }, (_, k) => {
   const at = (x: string) => one(f, `${prefix}.${k}.${x}`);
   const type = at('type') || 'sms';
@@ -239,7 +241,7 @@ ${cell(k, 'name', html`<input name="${prefix}.${k}.name" value="${at('name')}" s
 ${cell(k, 'secret', html`<input name="${prefix}.${k}.secret" value="" size="14" autocomplete="off"${aria(k, 'secret', w('route_target_secret'))}>`)}
 ${cell(k, 'when', html`<input name="${prefix}.${k}.when" value="${at('when')}" size="22"${aria(k, 'when', w('route_target_when'))}>`)}
 </tr>`;
-})}</tbody></table></fieldset>`;
+})}</tbody></table></div></fieldset>`;
 }
 
 export function routeFormHtml(
