@@ -145,6 +145,13 @@ describe('smsText with the acknowledge link [issue 16]', () => {
     expect(gsm7Length(text)).toBeLessThanOrEqual(160);
   });
 
+  it('the device id goes next to make room for the link; name and time stay', () => {
+    const short = 'https://rw.example.de/q/AbCdEfGhIjKlMnOp';
+    const text = smsText(samplePayload('alarm.firing', { deviceName: 'Pegel Gießen-Nord' }), { ackUrl: short });
+    expect(text).toBe(`UNWETTER Stufe 3: HEFTIGER STARKREGEN, 28,8 mm Regen in 1 h an Pegel Gießen-Nord seit 14:05. Alarm 123 Quittieren: ${short}`);
+    expect(gsm7Length(text)).toBeLessThanOrEqual(160);
+  });
+
   it('never cuts the station name for the link: name and link do not fit, so the link is left out', () => {
     const name = 'Regenschreiber Gießen-Nord';
     const text = smsText(samplePayload('alarm.firing', { deviceName: name, id: '1' }), { ackUrl: url });

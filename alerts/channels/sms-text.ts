@@ -69,7 +69,7 @@ interface Parts {
   deviceId: string;
   when: string;
   alarmId: string;
-  /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when it would cost more than the threshold */
+  /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when it would cost the station name */
   link: string;
 }
 
@@ -100,13 +100,16 @@ const STEPS: Step[] = [
 ];
 
 /**
- * The acknowledge link only rides along where the station name stays whole: the commander needs the name, the
- * link is a convenience (a reply "OK <id>" acknowledges too). With a link only the threshold may go; when even
- * then the text does not fit, the link is left out and the text shortened as without it. [issue 16]
+ * The acknowledge link only rides along where the station name stays whole: the commander needs the name.
+ * To make room for the link, the facts its page shows anyway go first — the threshold, then the device id; the
+ * level, the event, the measurement, the name and the time are never touched for it.
+ * When even then the text does not fit, the link is left out and the text shortened as without it (a reply
+ * "OK <id>" acknowledges too). [issue 16]
  */
 function shortenToFit(orig: Parts): string {
   if (!orig.link) return shortenPlain(orig);
-  for (const p of [orig, { ...orig, threshold: '' }]) {
+  const noThreshold = { ...orig, threshold: '' };
+  for (const p of [orig, noThreshold, { ...noThreshold, deviceId: '' }]) {
     const text = render(p);
     if (gsm7Length(text) <= SMS_MAX) return text;
   }
