@@ -73,9 +73,9 @@ async function brokerLatency(): Promise<{ p50: number; p99: number }> {
   }
 }
 
-/** The server's environment: PATH, plus INGEST_* settings given to the bench (e.g. INGEST_MAX_IN_FLIGHT for an A/B). */
+/** The server's environment: PATH, plus INGEST_* and EMBEDDED_* settings given to the bench (e.g. INGEST_MAX_IN_FLIGHT for an A/B). */
 function benchEnv(): Record<string, string | undefined> {
-  return { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('INGEST_'))) };
+  return { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('INGEST_') || k.startsWith('EMBEDDED_'))) };
 }
 
 /** Profiles one phase of the run (`--cpu-prof DIR`): DIR/<name>.cpuprofile, summarised with bench/prof-top.ts. */

@@ -78,6 +78,13 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 1 && n <= 1_000_000, 'INGEST_MAX_IN_FLIGHT must be a whole number between 1 and 1000000')
     .default(4096),
+  // PostgreSQL's shared_buffers of the embedded store, MB (PGlite's own default is 128) [docs/operations.md]
+  EMBEDDED_SHARED_BUFFERS_MB: z
+    .string()
+    .regex(/^\d+$/, 'EMBEDDED_SHARED_BUFFERS_MB must be a whole number of megabytes')
+    .transform(Number)
+    .refine((n) => n >= 8 && n <= 999, 'EMBEDDED_SHARED_BUFFERS_MB must be between 8 and 999')
+    .default(32),
   UPSTREAM_MQTT_URL: z
     .string()
     .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
@@ -269,6 +276,8 @@ export interface Config {
   mqtt: { maxPacketBytes: number; connectTimeoutMs: number; maxPendingPerAddress: number };
   /** uplinks worked on at once before new ones wait (backpressure) */
   ingestMaxInFlight: number;
+  /** shared_buffers of the embedded store, MB */
+  embeddedSharedBuffersMb: number;
   /** TLS listener of the embedded broker (files re-read when they change); ca: client certificates accepted */
   mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string; crlFile?: string };
   /** MQTT over WebSockets at /mqtt on the HTTP port (when this process runs the broker and the API) */
@@ -352,6 +361,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mqttPort: e.MQTT_PORT,
     mqtt: { maxPacketBytes: e.MQTT_MAX_PACKET_BYTES, connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT, maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS },
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
+    embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
     mqtts:
       e.MQTTS_PORT !== 'off' && e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? {

