@@ -24,12 +24,15 @@ export interface PeerJournal {
 export function journalCte(from: string, instance: string, seq: string): string {
   return `insert into peer_journal(instance_id, seq, readings)
     select ${instance}, ${seq}, jsonb_agg(jsonb_build_array(device_id, metric, (extract(epoch from time) * 1000)::float8, value, quality))
-    from ${from} having count(*) > 0`;
+    from ${from} having count(*) > 0
+    on conflict do nothing`;
 }
+
+/** Batch numbers are per process, like INSTANCE_ID: several in-process systems (tests) share both. */
+let lastSeq = 0;
 
 export function startPeerJournal(db: Db, replay: (rs: Reading[]) => void, log: Logger, everyMs = 1000): PeerJournal {
   const l = log.child({ component: 'peer-journal' });
-  let seq = 0;
   let done: number[] = [];
   const replayed = new Set<string>();
   const gone = CLAIMED_BY_GONE_SQL_FOR('j.instance_id');
@@ -67,7 +70,7 @@ export function startPeerJournal(db: Db, replay: (rs: Reading[]) => void, log: L
   timer.unref();
   return {
     instanceId: INSTANCE_ID,
-    nextSeq: () => ++seq,
+    nextSeq: () => ++lastSeq,
     confirmed(seqs) {
       done.push(...seqs);
     },
