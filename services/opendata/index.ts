@@ -17,7 +17,9 @@ const OPEN_DATA_QUEUE = 500;
 export async function openDataRoutes(app: FastifyInstance, ctx: AppContext) {
   await openDataSettingsRoutes(app, ctx);
   await app.register(async (open) => {
-    openHttpHooks(open, ['/sta', '/dcat', '/open'], new OpenGate(OPEN_DATA_CONCURRENCY, OPEN_DATA_QUEUE));
+    // the embedded store has one connection: open data gets at most half of it (a rest as long as each request)
+    const rest = ctx.db.kind === 'pglite' ? 1 : 0;
+    openHttpHooks(open, ['/sta', '/dcat', '/open'], new OpenGate(OPEN_DATA_CONCURRENCY, OPEN_DATA_QUEUE, rest));
     await staRoutes(open, ctx);
     await downloadRoutes(open, ctx);
     await dcatRoutes(open, ctx);

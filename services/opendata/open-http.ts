@@ -36,9 +36,15 @@ const etagOf = (payload: string | Buffer) => `W/"${crypto.createHash('sha1').upd
 export class OpenGate {
   private active = 0;
   private waiting: Array<() => void> = [];
+  /**
+   * `rest`: after a request, the next waiting one starts only after this share of its time has passed. The
+   * embedded store is one connection: without a rest, back-to-back open-data queries kept ingest and alarms
+   * waiting behind them (alarm latency 34 ms → 16 s with 50 readers, docs/benchmarks.md).
+   */
   constructor(
     private max: number,
     private queue: number,
+    private rest = 0,
   ) {}
 
   /** Resolves with a release function once it is this request's turn. */
@@ -47,13 +53,19 @@ export class OpenGate {
       if (this.waiting.length >= this.queue) throw new ApiError('UNAVAILABLE', 'too many open-data requests at once; try again in a few seconds');
       await new Promise<void>((res) => this.waiting.push(res));
     } else this.active++;
+    const started = performance.now();
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
+      const handOver = () => {
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.active--;
+      };
+      const pause = Math.min(2000, (performance.now() - started) * this.rest);
+      if (pause >= 1) setTimeout(handOver, pause).unref();
+      else handOver();
     };
   }
 }
