@@ -27,7 +27,11 @@ export async function rawReadings(db: Db, deviceId: string, metric: string, from
   return r.rows.map((x) => ({ time: new Date(x.time), value: x.value, quality: x.quality }));
 }
 
-/** Good readings (quality 0) aggregated into buckets of `bucketMs`, aligned to whole buckets since 2000-01-01. */
+/** Evaluated readings (no NOT_EVALUATED bit) aggregated into buckets of `bucketMs`, aligned to whole buckets
+ *  since 2000-01-01 (2000-01-03 with TimescaleDB's time_bucket; the same for whole hours and days). On
+ *  TimescaleDB a bucket of whole hours is answered from the hourly rollup `readings_1h` (migration 019: the
+ *  same quality filter, real-time, so the newest hour is included) for the whole hours in [from, to), and from
+ *  readings for the partial hours at either end; `rollup: false` forces the raw path (tests compare both). */
 export async function bucketedReadings(
   db: Db,
   deviceId: string,
@@ -37,15 +41,44 @@ export async function bucketedReadings(
   bucketMs: number,
   agg: Agg,
   limit: number,
+  opts: { rollup?: boolean } = {},
 ): Promise<{ time: Date; value: number }[]> {
+  const interval = `${bucketMs / 1000} seconds`;
+  const lo = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
+  const hi = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
+  if (db.timescale && opts.rollup !== false && bucketMs % HOUR_MS === 0 && lo < hi) {
+    const r = await db.query<{ t: Date; v: number }>(
+      `with hours as (
+         select bucket as h, sum, n, min, max, last from readings_1h
+         where device_id = $1 and metric = $2 and bucket >= $7 and bucket < $8
+         union all
+         select time_bucket(interval '1 hour', time), sum(value), count(*), min(value), max(value), (array_agg(value order by time desc))[1]
+         from readings
+         where device_id = $1 and metric = $2 and time >= $3 and time < $5 and (time < $7 or time >= $8) and ${EVALUATED_SQL}
+         group by 1)
+       select time_bucket($4::interval, h) as t, ${ROLLUP_SQL[agg]} as v from hours group by 1 order by 1 limit $6`,
+      [deviceId, metric, from, interval, to, limit, new Date(lo), new Date(hi)],
+    );
+    return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
+  }
   const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
   const r = await db.query<{ t: Date; v: number }>(
     `select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
      where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6`,
-    [deviceId, metric, from, `${bucketMs / 1000} seconds`, to, limit],
+    [deviceId, metric, from, interval, to, limit],
   );
   return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
 }
+
+const HOUR_MS = 3_600_000;
+/** `AGG_SQL` over hourly partial aggregates (sum, n, min, max, last of each hour `h`). */
+const ROLLUP_SQL: Record<Agg, string> = {
+  avg: 'sum(sum) / sum(n)::float8',
+  sum: 'sum(sum)',
+  min: 'min(min)',
+  max: 'max(max)',
+  last: '(array_agg(last order by h desc))[1]',
+};
 
 /** The metrics a device has readings of in [from, to). */
 export async function metricsOf(db: Db, deviceId: string, from: Date, to: Date): Promise<string[]> {
