@@ -66,10 +66,11 @@ describe('simulator --nowcast → Regenwacht', () => {
     // the messages the README shows: the pre-warning, then the same alarm raised by the gauges
     const texts = await waitFor(() => {
       const t = sms.bodies().map((b) => b.text as string);
-      return t.filter((x) => x.includes('nowcast-sim')).length >= 2 && t;
+      return t.filter((x) => x.includes('Radarvorhersage DWD')).length >= 2 && t;
     }, 30_000);
-    const forecast = texts.filter((x) => x.includes('nowcast-sim'));
-    expect(forecast[0]).toMatch(new RegExp(`^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet .*Alarm ${pre.id}$`));
+    // the forecast's SMS name the catchment, not its virtual device id [docs/formats.md SMS]
+    const forecast = texts.filter((x) => x.includes('Radarvorhersage DWD'));
+    expect(forecast[0]).toMatch(new RegExp(`^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet für Einzugsgebiet .*Alarm ${pre.id}$`));
     expect(forecast[1]).toMatch(new RegExp(`^HÖHER: WARNUNG Stufe 2: STARKREGEN, Radarvorhersage DWD: .*Alarm ${pre.id}$`));
     console.log(texts.join('\n'));
   }, 600_000);

@@ -66,6 +66,16 @@ describe.skipIf(!hasXmllint && !required)('CAP 1.2 against the OASIS schema (xml
     expect(xmllint(xml, `sev-${severity}.xml`, XSD)).toBe('');
   });
 
+  it.each(['Alert', 'Cancel'] as const)('an alarm on DWD data (%s) validates with its <source> and attribution', (msgType) => {
+    const over = { metric: 'forecast_60min_mm', unit: 'mm', window: null, deviceId: 'nowcast-lahn-nord' };
+    const base = input(msgType, false);
+    const xml = capAlertXml({ ...base, alarm: { ...base.alarm, ...over } });
+    expect(xml).toContain('<source>Datenbasis: Deutscher Wetterdienst (CC BY 4.0)</source>');
+    expect(xmllint(xml, `dwd-${msgType}.xml`, XSD)).toBe('');
+    const warning = capAlertXml({ ...base, alarm: { ...base.alarm, metric: 'dwd_starkregen_level', unit: 'Stufe', value: 3, threshold: 3, window: null } });
+    expect(xmllint(warning, `dwd-warning-${msgType}.xml`, XSD)).toBe('');
+  });
+
   it('the schema check can fail: a "Z" timestamp is rejected', () => {
     const bad = capAlertXml(input('Alert', true)).replace('2026-07-14T12:05:03+00:00', '2026-07-14T12:05:03Z');
     expect(xmllint(bad, 'bad.xml', XSD)).not.toBe('');
@@ -97,6 +107,33 @@ describe.skipIf(!hasXmllint && !required)('CAP 1.2 against the OASIS schema (xml
 });
 
 describe('capAlertXml content', () => {
+  it('a radar nowcast alarm: a forecast (Likely) for the catchment, with the DWD as source and attribution [issue 20]', () => {
+    const xml = capAlertXml(
+      input('Alert', false, {
+        alarm: { ...alarm, metric: 'forecast_60min_mm', unit: 'mm', value: 28, threshold: 20, window: null, deviceId: 'nowcast-lahn-nord', severity: 'minor' },
+        device: { name: 'Einzugsgebiet Lahn-Nord', location: null },
+      }),
+    );
+    expect(xml).toContain('<source>Datenbasis: Deutscher Wetterdienst (CC BY 4.0)</source>');
+    expect(xml).toContain('<certainty>Likely</certainty>');
+    expect(xml).toContain('Für Einzugsgebiet Lahn-Nord (nowcast-lahn-nord): Radarvorhersage DWD: 28 mm in 60 min erwartet (Schwelle 20 mm).');
+    expect(xml).not.toContain('gemessen');
+    expect(xml).toMatch(/<instruction>[^<]*Quelle: Deutscher Wetterdienst\.<\/instruction>/);
+    expect(xml).toContain('<valueName>attribution</valueName>');
+  });
+
+  it('a DWD warning alarm names the DWD once in its instruction; a gauge alarm carries no DWD source', () => {
+    const xml = capAlertXml(
+      input('Alert', false, { alarm: { ...alarm, metric: 'dwd_starkregen_level', unit: 'Stufe', value: 3, threshold: 3, window: null } }),
+    );
+    expect(xml.match(/Quelle: Deutscher Wetterdienst/g)).toHaveLength(1);
+    expect(xml).toContain('<source>Datenbasis: Deutscher Wetterdienst (CC BY 4.0)</source>');
+    const gauge = capAlertXml(input('Alert', false));
+    expect(gauge).not.toContain('<source>');
+    expect(gauge).not.toContain('Wetterdienst');
+    expect(gauge).toContain('<certainty>Observed</certainty>');
+  });
+
   it('carries the required CAP values', () => {
     const xml = capAlertXml(input('Alert', true));
     expect(xml).toContain('<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">');

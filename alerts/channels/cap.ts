@@ -1,6 +1,18 @@
 // CAP 1.2 documents and the Atom feed of open alarms. [docs/formats.md CAP 1.2] [CAP 1.2 §3.2]
 import type { Alarm, Severity } from '../types.ts';
-import { alarmTitle, CLOSED_WORDS, endedPhrase, eventWords, type Hazard, hazardOf, metricPhrase, rainEvent, severityWords } from './wording.ts';
+import {
+  alarmTitle,
+  attributionOf,
+  CLOSED_WORDS,
+  endedPhrase,
+  eventWords,
+  type Hazard,
+  hazardOf,
+  isForecast,
+  metricPhrase,
+  rainEvent,
+  severityWords,
+} from './wording.ts';
 import { el, esc } from './xml.ts';
 
 export const CAP_NS = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -101,6 +113,8 @@ export function capAlertXml(input: CapInput): string {
     el('sent', capDateTime(input.sent), '  ') +
     el('status', input.status ?? 'Actual', '  ') +
     el('msgType', input.msgType, '  ') +
+    // alarms on DWD data (radar nowcast, DWD warnings) name the DWD as their source (CC BY 4.0) [docs/dwd.md]
+    el('source', attributionOf(input.alarm), '  ') +
     el('scope', scopeOf(input).scope, '  ') +
     el('restriction', scopeOf(input).restriction ?? '', '  ') +
     el('references', input.references.join(' '), '  ') +
@@ -135,12 +149,17 @@ function infoXml(input: CapInput): string {
     el('responseType', closed || riseEnded ? 'Monitor' : responseType(hazard, alarm.severity, cancel), i) +
     el('urgency', 'Immediate', i) +
     el('severity', CAP_SEVERITY[alarm.severity], i) +
-    el('certainty', 'Observed', i) +
+    // a radar nowcast is a forecast, not a measurement [CAP 1.2 certainty]
+    el('certainty', isForecast(alarm) ? 'Likely' : 'Observed', i) +
     el('expires', capDateTime(new Date(input.sent.getTime() + (cancel ? 0 : CAP_VALID_MS))), i) +
     el('senderName', 'Regenwacht', i) +
     el('headline', headline, i) +
     el('description', description(input, where), i) +
-    el('instruction', closed ? INSTRUCTION_CLOSED : riseEnded ? INSTRUCTION_RISE_ENDED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity), i) +
+    el(
+      'instruction',
+      withSource(alarm, closed ? INSTRUCTION_CLOSED : riseEnded ? INSTRUCTION_RISE_ENDED : cancel ? INSTRUCTION_CANCEL : instruction(hazard, alarm.severity)),
+      i,
+    ) +
     el('web', input.web ?? `${input.publicUrl.replace(/\/+$/, '')}/api/v1/alarms/${encodeURIComponent(alarm.id)}`, i) +
     parameters(alarm) +
     areaXml(input) +
@@ -152,6 +171,12 @@ function responseType(h: Hazard, s: Severity, cancel: boolean): string {
   if (cancel) return 'AllClear';
   if (h === 'offline') return 'Monitor';
   return s === 'severe' || s === 'extreme' ? 'Avoid' : 'Prepare';
+}
+
+/** alarms on DWD data end their instruction with "Quelle: Deutscher Wetterdienst." (once) [docs/dwd.md] */
+function withSource(a: Alarm, text: string): string {
+  if (!attributionOf(a) || text.includes('Quelle: Deutscher Wetterdienst')) return text;
+  return `${text} Quelle: Deutscher Wetterdienst.`;
 }
 
 function instruction(h: Hazard, s: Severity): string {
@@ -168,7 +193,10 @@ function description({ alarm, msgType }: CapInput, where: string): string {
   const rise = hazardOf(alarm) === 'rise' ? 'Anstieg ' : '';
   const figures = (m: { what: string; threshold: string }) => `${m.what}${m.threshold ? ` ${m.threshold}` : ''}`;
   const since = Number.isNaN(Date.parse(alarm.startedAt)) ? '' : ` seit ${berlin.format(Date.parse(alarm.startedAt))} Uhr`;
-  const measured = `An der Messstelle ${where} gemessen: ${rise}${figures(metricPhrase(alarm))}.`;
+  // a radar nowcast is no measurement: "Für Einzugsgebiet Lahn-Nord (nowcast-lahn-nord): Radarvorhersage DWD: …"
+  const measured = isForecast(alarm)
+    ? `Für ${where}: ${figures(metricPhrase(alarm))}.`
+    : `An der Messstelle ${where} gemessen: ${rise}${figures(metricPhrase(alarm))}.`;
   const at = (end: string) => (Number.isNaN(Date.parse(end)) ? '' : ` am ${berlin.format(Date.parse(end))} Uhr`);
   if (msgType === 'Cancel' && alarm.state === 'closed') {
     const why = CLOSED_WORDS[alarm.closedReason ?? 'rule_changed'];
@@ -176,7 +204,7 @@ function description({ alarm, msgType }: CapInput, where: string): string {
   }
   if (msgType === 'Cancel') {
     // the all-clear gives the deciding level's own figure now, next to its own threshold
-    const now = `An der Messstelle ${where}: ${figures(endedPhrase(alarm))}.`;
+    const now = `${isForecast(alarm) ? 'Für' : 'An der Messstelle'} ${where}: ${figures(endedPhrase(alarm))}.`;
     return `Die Warnung „${alarm.ruleName}“ wurde${at(alarm.resolvedAt ?? alarm.updatedAt)} aufgehoben. ${now}`;
   }
   return `${measured} Warnung „${alarm.ruleName}“${since}.`;
@@ -194,6 +222,7 @@ function parameters(a: Alarm): string {
     ['unit', a.unit],
     ['window', a.window],
     ['state', a.state],
+    ['attribution', attributionOf(a)],
   ];
   return pairs
     .filter(([, v]) => v !== undefined && v !== null && v !== '')

@@ -55,6 +55,10 @@ export function emailMessage(payload: NotificationPayload, o: { notificationId: 
     ['Zustand', STATE_WORDS[a.state] ?? a.state],
     ['Beginn', `${localTime(a.startedAt)} (${berlinDate(a.startedAt)})`],
     ...(a.acknowledgedBy ? [['Quittiert von', `${oneLine(a.acknowledgedBy)}, ${localTime(a.acknowledgedAt)}`] as [string, string]] : []),
+    // a radar nowcast: when the catchment's depth is expected to be reached [issue 20]
+    ...(a.expectedAt ? [['Erwartet ab ca.', `${localTime(a.expectedAt)} (${berlinDate(a.expectedAt)})`] as [string, string]] : []),
+    // alarms on DWD data name their source (CC BY 4.0) [docs/dwd.md]
+    ...(a.attribution ? [['Quelle', a.attribution] as [string, string]] : []),
     ...(a.location ? [['Ort', `${a.location.lat.toFixed(5)}, ${a.location.lon.toFixed(5)}`] as [string, string]] : []),
   ];
   const text = [

@@ -226,4 +226,35 @@ describe('SMS of a radar nowcast alarm names the DWD forecast [docs/dwd.md Radar
     expect(t).toContain('Einzugsgebiet Lahn-Nord');
     expect(t).toContain('14:20');
   });
+
+  const fc = {
+    metric: 'forecast_60min_mm',
+    unit: 'mm',
+    value: 28,
+    threshold: 20,
+    window: null,
+    severity: 'minor' as const,
+    deviceId: 'nowcast-lahn-nord',
+    deviceName: 'Einzugsgebiet Lahn-Nord',
+    startedAt: '2026-07-14T12:05:00.000Z',
+    expectedAt: '2026-07-14T12:20:00.000Z',
+  };
+  it('says for which catchment and from when the rain is expected: "für Einzugsgebiet Lahn-Nord, ab ca. 14:20" [issue 20]', () => {
+    expect(smsText(samplePayload('alarm.firing', fc))).toBe(
+      'HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: 28 mm in 60 min erwartet für Einzugsgebiet Lahn-Nord, ab ca. 14:20. Alarm 123',
+    );
+    expect(smsText(samplePayload('alarm.escalated', { ...fc, severity: 'moderate' }))).toContain('für Einzugsgebiet Lahn-Nord, ab ca. 14:20. Alarm 123');
+    // a run that expects no crossing within 120 min: since when the alarm holds
+    expect(smsText(samplePayload('alarm.firing', { ...fc, expectedAt: undefined }))).toContain('für Einzugsgebiet Lahn-Nord seit 14:05. Alarm 123');
+    // the all-clear says when, not from when
+    const end = smsText(samplePayload('alarm.resolved', { ...fc, value: 3, resolvedAt: '2026-07-14T12:50:00.000Z' }));
+    expect(end).toContain('Radarvorhersage DWD jetzt 3 mm in 60 min für Einzugsgebiet Lahn-Nord um 14:50');
+  });
+
+  it('a long level and catchment name: the onset goes before the name is cut, the source always stays', () => {
+    const name = 'Einzugsgebiet Wieseck oberhalb Gießen';
+    const t = smsText(samplePayload('alarm.firing', { ...fc, severity: 'extreme', deviceName: name }));
+    expect(gsm7Length(t)).toBeLessThanOrEqual(SMS_MAX);
+    expect(t).toContain(`Radarvorhersage DWD: 28 mm in 60 min erwartet für ${name}. Alarm 123`);
+  });
 });

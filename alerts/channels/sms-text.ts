@@ -1,7 +1,7 @@
 // German SMS texts: one SMS (160 GSM-7 septets) per event, severity word and alarm id always kept. [docs/formats.md SMS]
 import { gsm7Length, gsm7Slice, toGsm7 } from './gsm7.ts';
 import type { NotificationEventType, NotificationPayload } from './types.ts';
-import { CLOSED_WORDS, endedPhrase, eventWords, formatWindow, hazardOf, metricPhrase, severityWords } from './wording.ts';
+import { CLOSED_WORDS, endedPhrase, eventWords, formatWindow, hazardOf, isForecast, metricPhrase, severityWords } from './wording.ts';
 
 export { gsm7Length, isGsm7 } from './gsm7.ts';
 
@@ -67,6 +67,8 @@ interface Parts {
   threshold: string;
   name: string;
   deviceId: string;
+  /** "an" a station; "für" the catchment a radar nowcast speaks of */
+  prep: string;
   when: string;
   alarmId: string;
   /** "Quittieren: https://…/q/<token>", never shortened: dropped whole when it would cost the station name */
@@ -77,13 +79,15 @@ function render(p: Parts): string {
   const lead = p.lead === 'QUITTIERT' ? `QUITTIERT${p.ackBy ? ` von ${p.ackBy}` : ''}: ` : p.lead;
   const what = [p.what, p.threshold].filter(Boolean).join(' ');
   const where = p.name && p.deviceId ? `${p.name} (${p.deviceId})` : p.name || p.deviceId;
-  const body = [what, where && `an ${where}`, p.when].filter(Boolean).join(' ');
+  // a forecast's expected onset follows the catchment after a comma: "… für Einzugsgebiet Lahn-Nord, ab ca. 14:20"
+  const when = p.when.startsWith('ab ca.') && where ? `, ${p.when}` : p.when && ` ${p.when}`;
+  const body = `${[what, where && `${p.prep} ${where}`].filter(Boolean).join(' ')}${when}`.trim();
   const rest = [p.event, body].filter(Boolean).join(', ');
   const core = `${lead}${p.sev}${p.ended}${rest ? `${p.joiner}${rest}` : ''}`;
   return `${core.replace(/\.+$/, '')}. Alarm ${p.alarmId}${p.link ? ` ${p.link}` : ''}`;
 }
 
-type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId' | 'ended' | 'joiner' | 'event' | 'link'>;
+type Field = Exclude<keyof Parts, 'lead' | 'sev' | 'alarmId' | 'ended' | 'joiner' | 'event' | 'link' | 'prep'>;
 type Step = { drop: Field } | { cut: Field; min: number };
 
 // Least important first: a long device name, the threshold, the rest of the name, the device id,
@@ -95,6 +99,17 @@ const STEPS: Step[] = [
   { cut: 'deviceId', min: 0 },
   { drop: 'when' },
   { cut: 'ackBy', min: 20 },
+  { cut: 'what', min: 0 },
+  { cut: 'ackBy', min: 0 },
+];
+
+// A radar nowcast names its catchment, not a station id, and no threshold: the expected onset goes first,
+// and only then the catchment's name. [issue 20]
+const FORECAST_STEPS: Step[] = [
+  { drop: 'when' },
+  { cut: 'name', min: 12 },
+  { cut: 'ackBy', min: 20 },
+  { cut: 'name', min: 0 },
   { cut: 'what', min: 0 },
   { cut: 'ackBy', min: 0 },
 ];
@@ -122,9 +137,10 @@ function shortenToFit(orig: Parts): string {
  */
 function shortenPlain(orig: Parts): string {
   let text = render(orig);
-  for (let k = 1; k <= STEPS.length && gsm7Length(text) > SMS_MAX; k++) {
+  const all = orig.prep === 'für' ? FORECAST_STEPS : STEPS;
+  for (let k = 1; k <= all.length && gsm7Length(text) > SMS_MAX; k++) {
     const p = { ...orig };
-    const steps = STEPS.slice(0, k);
+    const steps = all.slice(0, k);
     for (const s of steps) if ('drop' in s) p[s.drop] = '';
     for (const s of steps) {
       if (!('cut' in s)) continue;
@@ -178,6 +194,9 @@ function partsOf(payload: NotificationPayload, ackUrl: string | undefined): Part
   const resolved = payload.type === 'alarm.resolved';
   // an all-clear gives the deciding level's figure now; a closing what was last measured
   const m = resolved ? endedPhrase(a) : metricPhrase(a);
+  // a radar nowcast: "Radarvorhersage DWD: 28 mm in 60 min erwartet für Einzugsgebiet Lahn-Nord, ab ca. 14:20";
+  // the catchment's virtual device id says nothing to the reader and is left out [issue 20]
+  const forecast = isForecast(a);
   const p: Parts = {
     // a rise that stopped is not an all-clear: "PEGELANSTIEG: Anstieg beendet, jetzt …"
     lead: toGsm7(resolved && rise ? '' : leadOf(payload)),
@@ -188,15 +207,26 @@ function partsOf(payload: NotificationPayload, ackUrl: string | undefined): Part
     event: eventWords(a),
     what: toGsm7(payload.type === 'alarm.closed' || payload.type === 'alarm.stale' ? `zuletzt ${m.what}` : m.what),
     // "PEGELANSTIEG 30 cm in 1 h an …": the rise speaks for itself
-    threshold: toGsm7(rise && !resolved ? '' : m.threshold),
+    // a forecast's threshold is in the rule, e-mail and CAP; the SMS keeps room for the catchment and the onset
+    threshold: toGsm7((rise && !resolved) || forecast ? '' : m.threshold),
     name: toGsm7(oneLine(a.deviceName)),
-    deviceId: toGsm7(oneLine(a.deviceId)),
+    deviceId: forecast ? '' : toGsm7(oneLine(a.deviceId)),
+    prep: forecast ? 'für' : 'an',
     when: whenPhrase(payload),
     alarmId: toGsm7(a.id),
     link: ackUrl ? toGsm7(`Quittieren: ${ackUrl}`) : '',
   };
   return p;
 }
+
+/** events about a forecast still in force: they say when the rain is expected */
+const EXPECTING: ReadonlySet<NotificationEventType> = new Set([
+  'alarm.firing',
+  'alarm.escalated',
+  'alarm.deescalated',
+  'alarm.reminder',
+  'alarm.escalated_unacknowledged',
+]);
 
 // Firing and reminders say since when; the other events say when they happened.
 function whenPhrase(p: NotificationPayload): string {
@@ -213,6 +243,9 @@ function whenPhrase(p: NotificationPayload): string {
             : a.updatedAt;
   // a silent sensor: the alarm holds, and the reader needs to know since when nothing came
   if (p.type === 'alarm.stale') return p.lastReadingAt ? `keine Daten seit ${localTime(p.lastReadingAt)}` : 'keine Daten';
+  // a nowcast that expects the catchment's depth to be reached says when: "ab ca. 14:20" [issue 20]
+  const expected = localTime(a.expectedAt);
+  if (expected && EXPECTING.has(p.type)) return `ab ca. ${expected}`;
   const hhmm = localTime(iso);
   if (!hhmm) return '';
   return p.type === 'alarm.firing' || p.type === 'alarm.reminder' || p.type === 'alarm.escalated_unacknowledged' ? `seit ${hhmm}` : `um ${hhmm}`;

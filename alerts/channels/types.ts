@@ -35,6 +35,9 @@ export interface NotificationAlarm extends Alarm {
   url?: string;
   /** alarms on DWD data (radar nowcast, DWD warnings): "Datenbasis: Deutscher Wetterdienst (CC BY 4.0)" */
   attribution?: string;
+  /** radar nowcast alarms: when the catchment's depth `thresholdMm` is expected to be reached (the run's base time
+   *  + its `forecast_minutes_to_threshold`); absent when the run does not expect it within 120 min */
+  expectedAt?: string;
 }
 
 /** The `format: regenwacht` webhook body. [docs/formats.md Webhook] */

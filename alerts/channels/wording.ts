@@ -71,6 +71,11 @@ export function attributionOf(a: Pick<Alarm, 'metric'>): string | undefined {
 /** the radar nowcast's expected depth over a catchment, e.g. forecast_60min_mm [docs/dwd.md Radar nowcast] */
 const FORECAST_MM = /^forecast_(\d+)min_mm$/;
 
+/** an alarm on the radar nowcast (forecast_* metrics of a catchment's virtual device): a forecast, not a measurement */
+export function isForecast(a: Pick<Alarm, 'metric'>): boolean {
+  return a.metric.startsWith('forecast_');
+}
+
 type HazardFigures = Pick<Alarm, 'metric' | 'unit'> & { window?: string | null };
 const WATER_METRICS = new Set(['level_cm', 'distance_mm', 'pressure_bar']);
 

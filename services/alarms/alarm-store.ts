@@ -2,7 +2,7 @@
 // matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
-import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, metricPhrase } from '../../alerts/channels/wording.ts';
+import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, isForecast, metricPhrase } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } from '../../alerts/types.ts';
@@ -73,6 +73,28 @@ export function payloadFor(a: Alarm, type: NotificationEventType, device: Device
       ...(attributionOf(a) && { attribution: attributionOf(a) }),
     },
   };
+}
+
+/** the nowcast's "not within 120 min" value of forecast_minutes_to_threshold [services/dwd/nowcast.ts] */
+const NOT_EXPECTED_MIN = 999;
+const EXPECTING_KINDS: ReadonlySet<AlarmEventKind> = new Set(['firing', 'escalated', 'deescalated']);
+
+/**
+ * A radar nowcast alarm says when the catchment's depth is expected to be reached: the run's base time plus its
+ * forecast_minutes_to_threshold, read from the same run (stored in the same commit as the alarm's own reading,
+ * which the engine evaluates after the commit). Undefined when that run does not expect it within 120 min. [issue 20]
+ */
+export async function expectedAtOf(db: Queryable, a: Pick<Alarm, 'deviceId' | 'metric'>, at: Date): Promise<string | undefined> {
+  if (!isForecast(a)) return undefined;
+  const r = await db.query<{ time: Date; value: number }>(
+    `select time, value from readings where device_id = $1 and metric = 'forecast_minutes_to_threshold' and time <= $2 and time > $2::timestamptz - interval '10 minutes'
+      order by time desc limit 1`,
+    [a.deviceId, at],
+  );
+  const row = r.rows[0];
+  const min = row ? Number(row.value) : Number.NaN;
+  if (!row || !Number.isFinite(min) || min < 0 || min >= NOT_EXPECTED_MIN) return undefined;
+  return new Date(new Date(row.time).getTime() + min * 60_000).toISOString();
 }
 
 export class AlarmStore {
@@ -248,6 +270,7 @@ export class AlarmStore {
     // the reserved org tag: a route or silence of one municipality never matches another's alarm [orgs.ts]
     const tags = orgTags(device);
     const held = silenced(r.rows[0]?.sil ?? [], a, tags);
+    const expectedAt = EXPECTING_KINDS.has(kind) ? await expectedAtOf(tx, a, at) : undefined;
     const items: OutboxItem[] = [];
     const toldTo = new Set(r.rows[0]?.told_to ?? []);
     const gaps: string[] = [];
@@ -258,6 +281,7 @@ export class AlarmStore {
       if (FOLLOW_UPS.has(kind) && !told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
       if (extra.lastReadingAt) payload.lastReadingAt = extra.lastReadingAt;
+      if (expectedAt) payload.alarm.expectedAt = expectedAt;
       // the on-call plan: who of the route's targets is on duty now [issue 16]
       const who = recipients(route.targets, { at: now, type: payload.type, routeId: route.id, followUp: FOLLOW_UPS.has(kind), told: toldTo });
       if (who.gap) gaps.push(gapComment(route.name));

@@ -10,7 +10,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import type { AlarmService } from './alarm-service.ts';
-import { enqueue, payloadFor } from './alarm-store.ts';
+import { enqueue, expectedAtOf, payloadFor } from './alarm-store.ts';
 import { gapComment, recipients } from './recipients.ts';
 import type { RouteService } from './route-service.ts';
 import { activeSilences, endedUnreleased, markReleased, nextSilenceEnd, silenced } from './silence-store.ts';
@@ -126,6 +126,9 @@ async function enqueueDue(
   let n = 0;
   if (due.reminder <= now) {
     const p = payloadFor(a, 'alarm.reminder', device, alarms.publicUrl, new Date(now));
+    // a radar nowcast reminder says when the newest run expects the rain [issue 20]
+    const expectedAt = await expectedAtOf(tx, a, new Date(now), 30 * 60_000);
+    if (expectedAt) p.alarm.expectedAt = expectedAt;
     const who = recipients(r.targets, { at: now, type: p.type, routeId: r.id });
     if (who.gap) await alarms.store.noteEvent(tx, a, 'oncall_gap', new Date(now), gapComment(r.name));
     for (const target of who.targets) await enqueue(tx, a, r.id, target, p, 'reminder', false, now);

@@ -174,7 +174,20 @@ describe('a storm cell moving towards a catchment: forecast pre-warning, gauge a
         .map((b) => b.text as string);
       return t.some((x) => /Radarvorhersage DWD/.test(x)) && t;
     }, 30_000);
-    expect(texts.find((x) => x.startsWith('HINWEIS'))).toMatch(/Radarvorhersage DWD: [\d,]+ mm in 60 min erwartet/);
+    // … and from when the catchment's depth (thresholdMm 20) is expected: the run's base time + its minutes to threshold
+    const toThreshold = await s.ok('GET', `/api/v1/devices/${NOWCAST}/readings?metric=forecast_minutes_to_threshold&from=${pre.startedAt}`);
+    const first = toThreshold.points.find((p: { time: string }) => p.time === pre.startedAt);
+    expect(first.value, 'the firing run expects the threshold within 120 min').toBeLessThan(999);
+    const expectedAt = new Date(Date.parse(pre.startedAt) + first.value * MIN).toISOString();
+    expect(fired.alarm.expectedAt).toBe(expectedAt);
+    const hhmm = new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      Date.parse(expectedAt),
+    );
+    expect(texts.find((x) => x.startsWith('HINWEIS'))).toMatch(
+      new RegExp(
+        `^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet für Einzugsgebiet Lahn-Nord, ab ca\\. ${hhmm}\\. Alarm ${pre.id}`,
+      ),
+    );
   }, 600_000);
 
   it('runs that stop arriving raise the stale-data alarm 20 min after the last run', async () => {
