@@ -63,32 +63,59 @@ export async function backtestRule(
   cache?: BacktestReadingCache,
 ): Promise<BacktestResult> {
   const devices = devicesInScope(deps.devices, rule.scope, org);
-  const longest = Math.max(0, ...rule.levels.map((l) => l.windowMs));
+  const longest = Math.max(0, ...rule.levels.map((l) => Math.max(l.windowMs, l.and?.windowMs ?? 0)));
   // at least an hour before `from`: the quality filter judges a level against the readings before it
   const since = from - Math.max(longest, 3_600_000);
   const ids = devices.map((d) => d.id);
-  const key = `${rule.metric ?? ''}|${since}|${to}|${ids.join(',')}`;
-  let load = cache?.get(key);
-  if (!load) {
-    load = packedReadingsOf(deps.db, ids, rule.metric ?? null, new Date(since), new Date(to)).then((rows) => {
-      const by = new Map<string, PackedReadings[]>();
-      for (const r of rows) by.set(r.deviceId, [...(by.get(r.deviceId) ?? []), r]);
-      return by;
-    });
-    cache?.set(key, load);
-  }
-  const packed = await load;
+  const packedOf = (metric: string | null, of: string[]) => {
+    const k = `${metric ?? ''}|${since}|${to}|${of.join(',')}`;
+    let load = cache?.get(k);
+    if (!load) {
+      load = packedReadingsOf(deps.db, of, metric, new Date(since), new Date(to)).then((rows) => {
+        const by = new Map<string, PackedReadings[]>();
+        for (const r of rows) by.set(r.deviceId, [...(by.get(r.deviceId) ?? []), r]);
+        return by;
+      });
+      cache?.set(k, load);
+    }
+    return load;
+  };
+  const packed = await packedOf(rule.metric ?? null, ids);
   // the quality filter's hold-and-release replayed, so a held level step counts when live evaluation saw it
   const readingsOf = (id: string) => asEvaluatedLive(unpackReadings(packed.get(id) ?? []), () => deps.devices.get(id)?.params ?? {});
   const info = (d: Device) => ({ id: d.id, name: d.name, tags: d.tags, location: d.location });
   let readingCount = 0;
   let transitions: Transition[];
   if (rule.levels.some((l) => l.and)) {
-    // a combined rule: a station's reading may confirm another's alarm, so all stations share one engine
-    const all = devices.flatMap((d) => readingsOf(d.id)).sort((a, b) => a.at - b.at);
+    // a combined rule: a station's reading may confirm another's alarm, so all stations share one engine, and the
+    // confirming stations' readings (a catchment's gauges) are replayed too, as live evaluation sees them
+    const confirming = confirmingDevices(deps.devices, rule, devices);
+    const theirs: EvaluatedReading[] = [];
+    const shown = new Set(devices.map((d) => d.id));
+    for (const [metric, of] of confirming) {
+      if (metric === rule.metric) {
+        // the rule's own metric: only stations not loaded already
+        const rest = of.filter((d) => !shown.has(d.id));
+        if (!rest.length) continue;
+        const p = await packedOf(
+          metric,
+          rest.map((d) => d.id),
+        );
+        for (const d of rest) theirs.push(...asEvaluatedLive(unpackReadings(p.get(d.id) ?? []), () => d.params ?? {}));
+        continue;
+      }
+      const p = await packedOf(
+        metric,
+        of.map((d) => d.id),
+      );
+      for (const d of of) theirs.push(...asEvaluatedLive(unpackReadings(p.get(d.id) ?? []), () => d.params ?? {}));
+    }
+    const all = [...devices.flatMap((d) => readingsOf(d.id)), ...theirs].sort((a, b) => a.at - b.at);
     readingCount = all.length;
     const e = new RuleEngine();
-    e.setDevices(devices.map(info));
+    const known = new Map<string, Device>();
+    for (const d of [...devices, ...[...confirming.values()].flat()]) known.set(d.id, d);
+    e.setDevices([...known.values()].map(info));
     transitions = e.backtest(rule, all, from, to);
   } else {
     const timed: { t: Transition; order: number }[] = [];
@@ -104,6 +131,30 @@ export async function backtestRule(
     transitions = timed.map((x) => x.t);
   }
   return { devices, readingCount, readingsOf, transitions, alarms: groupAlarms(transitions) };
+}
+
+/**
+ * The stations whose readings may confirm a combined rule's levels, per confirming metric: every station that
+ * shares the `and` tag's value (the catchment) with a station in scope, as the live engine finds them.
+ * [docs/warning-logic.md Combined rules]
+ */
+export function confirmingDevices(devices: DeviceRegistry, rule: Rule, inScope: Device[]): Map<string, Device[]> {
+  const out = new Map<string, Device[]>();
+  const all = devices.list();
+  for (const l of rule.levels) {
+    if (!l.and) continue;
+    const { metric, tag } = l.and;
+    const values = new Set(inScope.map((d) => d.tags[tag]).filter((v) => v !== undefined));
+    const have = out.get(metric) ?? [];
+    const ids = new Set(have.map((d) => d.id));
+    for (const d of all) {
+      if (!values.has(d.tags[tag]) || ids.has(d.id)) continue;
+      ids.add(d.id);
+      have.push(d);
+    }
+    out.set(metric, have);
+  }
+  return out;
 }
 
 /** Transitions of a backtest folded into the alarms they would have been. */

@@ -82,7 +82,8 @@ const scenarios: Scenario[] = [
 ];
 
 describe('backtest agrees with live evaluation over MQTT', () => {
-  const span = scenarios.reduce((s, x) => s + x.untilMin + 60, 0) * MIN;
+  // the scenarios, then the combined rule's 3 h (all in the past: future readings are refused)
+  const span = scenarios.reduce((s, x) => s + x.untilMin + 60, 0) * MIN + 3 * HOUR;
   const clock = new Clock(pastStart(span + HOUR));
   let h: Harness;
   beforeAll(async () => {
@@ -129,5 +130,47 @@ describe('backtest agrees with live evaluation over MQTT', () => {
       value: t.value,
     }));
     expect(replayed).toEqual(live);
+  });
+
+  it('a combined rule (a level confirmed by another station of the catchment): the backtest replays the confirming gauge too', async () => {
+    const start = Math.ceil((clock.t + 30 * MIN) / HOUR) * HOUR;
+    const [watched, gauge] = ['bt-combined-level', 'bt-combined-gauge'];
+    for (const id of [watched, gauge])
+      await h.s.ok('POST', '/api/v1/devices', { id, name: id, model: 'generic', location: { lat: 50.58, lon: 8.67 }, tags: { catchment: 'bt-c' } });
+    const ruleId = await h.rule({
+      name: 'Pegel bestätigt durch Regen',
+      kind: 'threshold',
+      metric: 'level_cm',
+      scope: { deviceIds: [watched] },
+      levels: [
+        { severity: 'minor', threshold: 500 },
+        { severity: 'moderate', threshold: 500, and: { metric: 'rain_mm', kind: 'accumulation', window: '15m', threshold: 5 } },
+      ],
+      clear: { hysteresis: 0, for: '1m' },
+      expectedInterval: '7d',
+    });
+    const level = [490, 494, 498, 500, 502, 504, 506, 508, 510, 508, 506, 504, 502, 500, 496, 492, 488, 484, 480, 478, 476, 474];
+    const rain = level.map((_, i) => (i === 6 || i === 7 ? 3 : 0)); // 6 mm in 10 min on the gauge, while the level is above 500
+    const next = { t: start };
+    for (let i = 0; i < level.length; i++) {
+      const at = start + (i + 1) * 5 * MIN;
+      await tickUntil(at, next);
+      await h.send(watched, at, { level_cm: level[i] });
+      await h.send(gauge, at, { rain_mm: rain[i] });
+    }
+    const end = start + (level.length + 6) * 5 * MIN;
+    await tickUntil(end + 1, next);
+
+    const live = (await h.alarms({ ruleId })).flatMap((a) => a.events.map((e) => ({ kind: e.kind, severity: e.severity, at: e.at, value: e.value })));
+    expect(live.map((e) => `${e.kind}:${e.severity}`)).toEqual(['firing:minor', 'escalated:moderate', 'resolved:moderate']);
+    const bt = await h.s.ok('POST', `/api/v1/rules/${ruleId}/backtest`, { from: new Date(start).toISOString(), to: new Date(end).toISOString() });
+    const replayed = bt.transitions.map((t: { kind: string; severity: string; at: string; value: number }) => ({
+      kind: t.kind,
+      severity: t.severity,
+      at: t.at,
+      value: t.value,
+    }));
+    expect(replayed).toEqual(live);
+    expect(bt.alarms).toEqual([expect.objectContaining({ deviceId: watched, maxSeverity: 'moderate' })]);
   });
 });
