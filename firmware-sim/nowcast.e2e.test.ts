@@ -70,7 +70,9 @@ describe('simulator --nowcast → Regenwacht', () => {
     }, 30_000);
     // the forecast's SMS name the catchment, not its virtual device id [docs/formats.md SMS]
     const forecast = texts.filter((x) => x.includes('Radarvorhersage DWD'));
-    expect(forecast[0]).toMatch(new RegExp(`^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet für Einzugsgebiet .*Alarm ${pre.id}$`));
+    expect(forecast[0]).toMatch(
+      new RegExp(`^HINWEIS Stufe 1: STARKREGEN, Radarvorhersage DWD: [\\d,]+ mm in 60 min erwartet für Einzugsgebiet .*Alarm ${pre.id}$`),
+    );
     expect(forecast[1]).toMatch(new RegExp(`^HÖHER: WARNUNG Stufe 2: STARKREGEN, Radarvorhersage DWD: .*Alarm ${pre.id}$`));
     console.log(texts.join('\n'));
   }, 600_000);

@@ -82,14 +82,15 @@ const EXPECTING_KINDS: ReadonlySet<AlarmEventKind> = new Set(['firing', 'escalat
 /**
  * A radar nowcast alarm says when the catchment's depth is expected to be reached: the run's base time plus its
  * forecast_minutes_to_threshold, read from the same run (stored in the same commit as the alarm's own reading,
- * which the engine evaluates after the commit). Undefined when that run does not expect it within 120 min. [issue 20]
+ * which the engine evaluates after the commit). Undefined when that run does not expect it within 120 min, or
+ * when the newest run is older than `maxAgeMs` before `at` (a reminder long after the runs stopped). [issue 20]
  */
-export async function expectedAtOf(db: Queryable, a: Pick<Alarm, 'deviceId' | 'metric'>, at: Date): Promise<string | undefined> {
+export async function expectedAtOf(db: Queryable, a: Pick<Alarm, 'deviceId' | 'metric'>, at: Date, maxAgeMs?: number): Promise<string | undefined> {
   if (!isForecast(a)) return undefined;
   const r = await db.query<{ time: Date; value: number }>(
-    `select time, value from readings where device_id = $1 and metric = 'forecast_minutes_to_threshold' and time <= $2 and time > $2::timestamptz - interval '10 minutes'
+    `select time, value from readings where device_id = $1 and metric = 'forecast_minutes_to_threshold' and time <= $2 and time > $3
       order by time desc limit 1`,
-    [a.deviceId, at],
+    [a.deviceId, at, new Date(maxAgeMs === undefined ? 0 : at.getTime() - maxAgeMs)],
   );
   const row = r.rows[0];
   const min = row ? Number(row.value) : Number.NaN;

@@ -8,77 +8,11 @@ import { CatchmentError, nowcastDeviceId, saveCatchment } from '../../dwd/catchm
 import { type Catchment, CatchmentStore } from '../../dwd/catchment-store.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { html } from '../html.ts';
-import type { I18n } from '../i18n.ts';
+import { ct } from '../i18n/catchments.ts';
 import { layout, message } from '../layout.ts';
 
 const ASSETS = { styles: ['/assets/app/rules.css'], scripts: ['/assets/app/catchments.js'] };
 type Principal = ReturnType<typeof needUser>;
-
-const WORDS = {
-  de: {
-    title: 'Einzugsgebiete',
-    help: 'Für jedes Einzugsgebiet rechnet Regenwacht die Radarvorhersage des DWD (Regen in den nächsten 30/60/120 min) als Messwerte der Station nowcast-<id>.',
-    empty: 'Noch kein Einzugsgebiet.',
-    col_name: 'Name',
-    col_stations: 'Stationen',
-    col_buffer: 'Puffer',
-    col_threshold: 'Schwelle',
-    col_device: 'Vorhersage-Station',
-    new: 'Neues Einzugsgebiet',
-    id: 'Kennung (a–z, 0–9, -)',
-    name: 'Name',
-    shape: 'Fläche',
-    by_polygon: 'GeoJSON-Polygon',
-    by_circle: 'Kreis um Stationen',
-    geojson: 'GeoJSON (Polygon, MultiPolygon, Feature oder FeatureCollection, WGS84)',
-    geojson_file: 'oder Datei wählen',
-    stations: 'Stationen (gehören zum Einzugsgebiet; beim Kreis: sein Mittelpunkt)',
-    radius: 'Radius (m)',
-    buffer: 'Puffer um die Fläche (m)',
-    threshold: 'Schwelle für „Minuten bis“ (mm)',
-    save: 'Speichern',
-    saved: 'Einzugsgebiet {id} gespeichert; Vorhersage-Station {dev}.',
-    bad_id: 'Kennung: nur Kleinbuchstaben, Ziffern und -, höchstens 50 Zeichen.',
-    bad_name: 'Name fehlt.',
-    bad_geojson: 'GeoJSON: {why}',
-    bad_number: '{what} ist keine gültige Zahl im erlaubten Bereich.',
-    no_stations: 'Für einen Kreis mindestens eine Station wählen.',
-  },
-  en: {
-    title: 'Catchments',
-    help: 'For every catchment Regenwacht computes the DWD radar nowcast (rain in the next 30/60/120 min) as readings of the station nowcast-<id>.',
-    empty: 'No catchment yet.',
-    col_name: 'Name',
-    col_stations: 'Stations',
-    col_buffer: 'Buffer',
-    col_threshold: 'Threshold',
-    col_device: 'Forecast station',
-    new: 'New catchment',
-    id: 'Id (a–z, 0–9, -)',
-    name: 'Name',
-    shape: 'Area',
-    by_polygon: 'GeoJSON polygon',
-    by_circle: 'Circle around stations',
-    geojson: 'GeoJSON (Polygon, MultiPolygon, Feature or FeatureCollection, WGS84)',
-    geojson_file: 'or choose a file',
-    stations: 'Stations (belong to the catchment; for a circle: its centre)',
-    radius: 'Radius (m)',
-    buffer: 'Buffer around the area (m)',
-    threshold: 'Threshold for "minutes until" (mm)',
-    save: 'Save',
-    saved: 'Catchment {id} saved; forecast station {dev}.',
-    bad_id: 'Id: lowercase letters, digits and - only, at most 50.',
-    bad_name: 'Name is missing.',
-    bad_geojson: 'GeoJSON: {why}',
-    bad_number: '{what} is not a valid number in the allowed range.',
-    no_stations: 'Choose at least one station for a circle.',
-  },
-} as const;
-type Key = keyof (typeof WORDS)['de'];
-const ct =
-  (i: I18n) =>
-  (k: Key, vars: Record<string, string | number> = {}): string =>
-    (WORDS[i.lang === 'en' ? 'en' : 'de'][k] as string).replace(/\{(\w+)\}/g, (_, n: string) => String(vars[n] ?? ''));
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : typeof v === 'string' && v ? [v] : []);
 
@@ -147,7 +81,7 @@ ${
 <label><input type="radio" name="shape" value="polygon"${byCircle ? '' : html` checked`}> ${w('by_polygon')}</label>
 <label><input type="radio" name="shape" value="circle"${byCircle ? html` checked` : ''}> ${w('by_circle')}</label>
 <div class="field"><label for="c-geojson">${w('geojson')}</label><textarea id="c-geojson" name="geojson" rows="6" spellcheck="false">${val('geojson')}</textarea>
-<label for="c-file">${w('geojson_file')}</label> <input id="c-file" type="file" accept=".geojson,.json,application/geo+json,application/json" data-into="c-geojson"></div>
+<label for="c-file">${w('geojson_file')}</label> <input id="c-file" type="file" accept=".geojson,.json,application/geo+json,application/json" data-into="c-geojson" data-too-big="${w('file_too_big')}"></div>
 <div class="field"><label for="c-radius">${w('radius')}</label><input id="c-radius" name="radiusM" type="number" min="100" max="50000" step="100" value="${val('radiusM', '3000')}"></div>
 </fieldset>
 <p><strong>${w('stations')}</strong></p><div class="station-picks">${stations.map(

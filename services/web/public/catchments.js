@@ -8,7 +8,8 @@
       if (!target || !file) return;
       if (file.size > 60 * 1024) {
         target.value = '';
-        input.setCustomValidity('GeoJSON > 60 KB: simplify the polygon, or send it to POST /api/v1/catchments');
+        // the page's own words, in its language
+        input.setCustomValidity(input.getAttribute('data-too-big') || 'GeoJSON > 60 KB');
         input.reportValidity();
         return;
       }
