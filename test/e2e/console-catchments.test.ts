@@ -102,4 +102,14 @@ describe('console: catchments (Einzugsgebiete)', () => {
     expect(bad.text).toContain('value="kaputt"');
     expect((await s.api('GET', '/api/v1/catchments/kaputt')).status).toBe(404);
   });
+
+  it('the page speaks English with ?lang=en, German by default (words in services/web/i18n/catchments.ts)', async () => {
+    const en = await req('GET', '/catchments?lang=en', { cookie });
+    expect(en.text).toContain('New catchment');
+    expect(en.text).toContain('data-too-big="GeoJSON &gt; 60 KB');
+    expect(en.text).not.toContain('Neues Einzugsgebiet');
+    const de = await req('GET', '/catchments?lang=de', { cookie });
+    expect(de.text).toContain('Neues Einzugsgebiet');
+    expect(de.text).toContain('data-too-big="GeoJSON über 60 KB');
+  });
 });
