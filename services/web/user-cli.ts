@@ -1,7 +1,9 @@
 // `npm run user -- <command>`: accounts for the web console from the shell, against the configured
 // database (DATABASE_URL, or the embedded store in DATA_DIR while the server is stopped).
-//   add <login> --role <role> [--org <municipality>] [--name "<full name>"]   password from RW_PASSWORD or stdin, else generated
-//   passwd <login>      sets a new password (from RW_PASSWORD or stdin, else generated) and unlocks
+//   add --name <login> --role <role> [--org <municipality>]   [CONTRACT.md §9] the name is the login then
+//   add <login> --role <role> [--org <municipality>] [--name "<full name>"]
+//                       password from REGENWACHT_PASSWORD (or RW_PASSWORD) or stdin, else generated
+//   passwd <login>      sets a new password (from REGENWACHT_PASSWORD or stdin, else generated) and unlocks
 //   unlock <login>      lifts a lockout after failed logins
 //   list                logins, roles, municipalities
 //   remove <login>
@@ -17,7 +19,8 @@ import { usableTemplate } from '../db/pglite-template.ts';
 import { UserError, UserStore } from './users.ts';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {
-  if (process.env.RW_PASSWORD) return { password: process.env.RW_PASSWORD, generated: false };
+  const fromEnv = process.env.REGENWACHT_PASSWORD || process.env.RW_PASSWORD;
+  if (fromEnv) return { password: fromEnv, generated: false };
   if (!process.stdin.isTTY) {
     let s = '';
     for await (const chunk of process.stdin) s += chunk;
@@ -33,10 +36,14 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } },
   });
-  const [cmd, login] = positionals;
+  const [cmd, positionalLogin] = positionals;
+  // `add --name anna --role …` without a positional login: the name is the login [CONTRACT.md §9]
+  const login = positionalLogin ?? (cmd === 'add' ? values.name : undefined) ?? '';
   if (!cmd || !['add', 'passwd', 'unlock', 'list', 'remove'].includes(cmd) || (cmd !== 'list' && !login)) {
     console.error(
-      'usage: npm run user -- add <login> --role <admin|operator|responder|viewer> [--org <municipality>] [--name "<name>"]\n' +
+      'usage: npm run user -- add --name <login> --role <admin|operator|responder|integrator|viewer> [--org <municipality>]\n' +
+        '       npm run user -- add <login> --role <role> [--org <municipality>] [--name "<full name>"]\n' +
+        '       (password from REGENWACHT_PASSWORD or standard input, else generated)\n' +
         '       npm run user -- passwd|unlock|remove <login>\n       npm run user -- list',
     );
     return 2;

@@ -37,8 +37,11 @@ const cookieValue = (cookies: string[], name: string) => cookies.map((c) => new 
 
 async function tryLogin(login: string, password: string): Promise<Res & { session?: string }> {
   const form = await req('GET', '/login');
+  // the form's fields are named `username` and `password` [CONTRACT.md §9]
+  expect(form.text).toMatch(/<input[^>]* name="username"/);
+  expect(form.text).toMatch(/<input[^>]* name="password"/);
   const pre = cookieValue(form.cookies, 'rw_login');
-  const r = await req('POST', '/login', { cookie: `rw_login=${pre}`, form: { _csrf: csrfOf(form.text), login, password, next: '/' } });
+  const r = await req('POST', '/login', { cookie: `rw_login=${pre}`, form: { _csrf: csrfOf(form.text), username: login, password, next: '/' } });
   return { ...r, session: cookieValue(r.cookies, 'rw_session') };
 }
 
@@ -161,6 +164,21 @@ describe('creating people', () => {
     const page = await req('GET', '/admin/users', { cookie });
     expect(page.status).toBe(200);
     expect(page.text).toContain('Erste Admin');
+    // `/admin` opens the first administration page this person may use [CONTRACT.md §9]
+    const admin = await req('GET', '/admin', { cookie });
+    expect(admin.status).toBe(303);
+    expect(admin.location).toBe('/admin/users');
+  });
+
+  itCli('`npm run user -- add --name … --role …` as CONTRACT.md §9 writes it, the password from REGENWACHT_PASSWORD', async () => {
+    const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'add', '--name', 'kai', '--role', 'operator'], {
+      env: { ...process.env, DATABASE_URL: s.config.databaseUrl, REGENWACHT_PASSWORD: 'start-passwort-3' },
+    });
+    expect(out.stdout).toContain("user 'kai' created: role operator, whole installation");
+    const { cookie } = await session('kai', 'start-passwort-3');
+    const admin = await req('GET', '/admin', { cookie });
+    expect(admin.status).toBe(303);
+    expect(admin.location).toBe('/audit');
   });
 
   it('the users API: the admin token creates anyone; a municipality admin only its own people; nobody else', async () => {

@@ -21,8 +21,8 @@ ${message('error', o.error)}
 <form method="post" action="/login" class="stack">
   <input type="hidden" name="_csrf" value="${o.token}">
   <input type="hidden" name="next" value="${o.next}">
-  <label for="login">${t('login_login')}</label>
-  <input id="login" name="login" autocomplete="username" required value="${o.login ?? ''}" autofocus>
+  <label for="username">${t('login_login')}</label>
+  <input id="username" name="username" autocomplete="username" required value="${o.login ?? ''}" autofocus>
   <label for="password">${t('login_password')}</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit" class="primary">${t('login_submit')}</button>
@@ -77,7 +77,8 @@ export async function accountPages(app: FastifyInstance, d: WebDeps) {
     { config: { rateLimit: { max: 30, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `login:${req.ip}` } } },
     async (req, reply) => {
       const next = safeNext(field(req.body, 'next'));
-      const login = field(req.body, 'login').trim();
+      // the form's field is `username` [CONTRACT.md §9]; `login` is still accepted from older scripts
+      const login = (field(req.body, 'username') || field(req.body, 'login')).trim();
       const { t } = req.web.i;
       if (!sameToken(field(req.body, '_csrf'), req.cookies[PRE_COOKIE])) return freshLoginForm(req, reply, 403, { next, login, error: t('csrf_failed') });
       const r = await d.users.login(login, field(req.body, 'password'));

@@ -143,6 +143,14 @@ ${inputField({ name: 'password', label: t('orgs_admin_pw'), error: o.errors?.pas
 
   app.get('/admin/orgs', async (req, reply) => sendHtml(reply, await orgsPage(req, installationAdmin(req))));
 
+  // `/admin` itself [CONTRACT.md §9]: the first administration page this person may open
+  app.get('/admin', async (req, reply) => {
+    const p = needUser(req);
+    if (allowed(p.role, 'tokens:write')) return reply.redirect('/admin/users', 303);
+    if (allowed(p.role, 'audit:read')) return reply.redirect('/audit', 303);
+    throw new WebForbidden();
+  });
+
   app.post('/admin/orgs', async (req, reply) => {
     const p = installationAdmin(req);
     checkCsrf(req);
