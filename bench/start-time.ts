@@ -1,9 +1,10 @@
 // Wall-clock start time of `npm start` on the embedded store, measured from the shell's point of view: from
 // spawning the command to the ready banner and to the first GET /readyz = 200, on free ports and a fresh
 // DATA_DIR. First starts (database created) and later starts (same DATA_DIR again), plus the idle RSS of the
-// server process some seconds after ready. [docs/benchmarks.md]
+// server process and of the whole process tree (npm, sh, node) some seconds after ready. [docs/benchmarks.md]
 //
 //   npm run bench:start -- [--runs 5] [--idle-seconds 10] [--command "npm start"]
+//   EMBEDDED_SHARED_BUFFERS_MB=128 npm run bench:start …   (the server's environment is the bench's)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -62,6 +63,8 @@ interface Run {
   banner_ms: number;
   readyz_ms: number;
   rss_idle_mb?: number;
+  rss_idle_tree_mb?: number;
+  rss_ready_tree_mb?: number;
 }
 
 async function once(dataDir: string, measureRss: boolean): Promise<Run> {
@@ -98,8 +101,12 @@ async function once(dataDir: string, measureRss: boolean): Promise<Run> {
     throw new Error(`not ready within 120 s:\n${out}`);
   }
   if (measureRss) {
+    const sum = (xs: { mb: number }[]) => xs.reduce((a, x) => a + x.mb, 0);
+    result.rss_ready_tree_mb = sum(rssTree(p.pid!));
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-    result.rss_idle_mb = rssTree(p.pid!).find((x) => /main\.(js|ts)/.test(x.cmd))?.mb;
+    const tree = rssTree(p.pid!);
+    result.rss_idle_mb = tree.find((x) => /main\.(js|ts)/.test(x.cmd))?.mb;
+    result.rss_idle_tree_mb = sum(tree);
   }
   process.kill(-p.pid!, 'SIGTERM');
   await new Promise((r) => (exited ? r(undefined) : p.once('exit', r)));
@@ -130,6 +137,10 @@ console.log(
     first_start_median_ms: median(first.map((r) => r.readyz_ms)),
     later_start_median_ms: median(later.map((r) => r.readyz_ms)),
     rss_idle_mb: later[0]?.rss_idle_mb,
+    rss_idle_tree_mb: later[0]?.rss_idle_tree_mb,
+    rss_ready_tree_mb: later[0]?.rss_ready_tree_mb,
+    idle_seconds: IDLE_S,
+    embedded_shared_buffers_mb: process.env.EMBEDDED_SHARED_BUFFERS_MB ?? 'default',
     loadavg: os.loadavg().map((x) => Math.round(x * 10) / 10),
     node: process.version,
     cpus: os.cpus().length,
