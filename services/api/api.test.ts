@@ -188,6 +188,19 @@ describe('secrets and audit', () => {
   });
 });
 
+describe('devices', () => {
+  it('PATCH changes only the fields given: tags and params stay', async () => {
+    const op = as('operator');
+    const body = { id: 'patch-1', name: 'Pegel P', model: 'dragino-ldds75', params: { mountHeightMm: 3000 }, tags: { river: 'lahn' } };
+    expect((await op('POST', '/api/v1/devices', body)).status).toBe(201);
+    const r = await op('PATCH', '/api/v1/devices/patch-1', { public: true });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'Pegel P', public: true, tags: { river: 'lahn' }, params: { mountHeightMm: 3000 } });
+    const named = await op('PATCH', '/api/v1/devices/patch-1', { name: 'Pegel Q' });
+    expect(named.body).toMatchObject({ name: 'Pegel Q', public: true, tags: { river: 'lahn' } });
+  });
+});
+
 describe('health, metrics, OpenAPI', () => {
   it('/healthz and /readyz are 200 without a token', async () => {
     const h = await fetch(`${s.httpUrl}/healthz`);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { audit } from '../../audit-store.ts';
 import { normEui } from '../../devices/device-registry.ts';
-import { deviceBody, euiTaken, registerDevice } from '../../devices/device-service.ts';
+import { deviceBody, deviceParams, euiTaken, registerDevice } from '../../devices/device-service.ts';
 import { deviceStatus } from '../../devices/device-status.ts';
 import { actor, assertOrg, need, orgFor, sees } from '../auth.ts';
 import { notFound } from '../errors.ts';
@@ -90,7 +90,11 @@ export const deviceRoutes: ApiRoutes = async (app, { ctx }) => {
         tags: ['devices'],
         summary: 'Change a device (only the fields given)',
         params: idParam,
-        body: deviceBody.omit({ id: true }).partial(),
+        // without the create defaults: a field not given stays as it is (tags were reset to {} before)
+        body: deviceBody
+          .omit({ id: true })
+          .extend({ params: deviceParams.optional(), tags: z.record(z.string(), z.string()).optional() })
+          .partial(),
         response: responses({ 200: device }),
       },
     },
