@@ -51,7 +51,7 @@ export const alarmRoutes: ApiRoutes<{ alarms: AlarmService }> = async (app, { al
         tags: ['alarms'],
         summary: 'Acknowledge an open alarm (409 once it has ended)',
         params: idParam,
-        body: z.object({ comment: z.string().max(1000).optional() }).optional(),
+        body: z.object({ comment: z.string().max(1000).optional() }).nullish(),
         response: responses({ 200: alarmOut }),
       },
     },
