@@ -205,6 +205,30 @@ describe('devices', () => {
   });
 });
 
+describe('routes', () => {
+  it('PATCH changes only the fields given, the rest of the route stays', async () => {
+    const op = as('operator');
+    const created = await op('POST', '/api/v1/routes', {
+      name: 'Bauhof',
+      match: { minSeverity: 'severe' },
+      targets: [{ type: 'sms', to: '+4915112345678', name: 'Meier' }],
+      notifyOn: ['firing', 'resolved'],
+      repeatEvery: '30m',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const r = await op('PATCH', `/api/v1/routes/${id}`, { enabled: false, repeatEvery: '15m' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'Bauhof', enabled: false, repeatEvery: '15m', notifyOn: ['firing', 'resolved'], match: { minSeverity: 'severe' } });
+    expect((await op('GET', `/api/v1/routes/${id}`)).body).toMatchObject({ enabled: false, targets: [{ type: 'sms', name: 'Meier' }] });
+    const bad = await op('PATCH', `/api/v1/routes/${id}`, { repeatEvery: 'bald' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].path).toBe('body.repeatEvery');
+    expect((await as('viewer')('PATCH', `/api/v1/routes/${id}`, { enabled: true })).status).toBe(403);
+    expect((await op('PATCH', '/api/v1/routes/route_nope', { enabled: true })).status).toBe(404);
+  });
+});
+
 describe('health, metrics, OpenAPI', () => {
   it('/healthz and /readyz are 200 without a token', async () => {
     const h = await fetch(`${s.httpUrl}/healthz`);
