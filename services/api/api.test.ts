@@ -95,7 +95,7 @@ describe('roles', () => {
     expect(ack.status).toBe(200);
     expect(ack.body.state).toBe('acknowledged');
     expect(ack.body.acknowledgedBy).toBe('responder-anna');
-    // the body is optional: a bare POST (no body, no content-type) acknowledges as well [CONTRACT.md §4]
+    // the body is optional: a bare POST (no body, no content-type) acknowledges as well [docs/api.md]
     const bare = await fetch(`${s.httpUrl}/api/v1/alarms/${alarm.id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${tokens.responder}` } });
     expect(bare.status, await bare.clone().text()).toBe(200);
     expect((await bare.json()).state).toBe('acknowledged');

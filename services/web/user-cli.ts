@@ -1,6 +1,6 @@
 // `npm run user -- <command>`: accounts for the web console from the shell, against the configured
 // database (DATABASE_URL, or the embedded store in DATA_DIR while the server is stopped).
-//   add --name <login> --role <role> [--org <municipality>]   [CONTRACT.md §9] the name is the login then
+//   add --name <login> --role <role> [--org <municipality>]   [README.md Web console] the name is the login then
 //   add <login> --role <role> [--org <municipality>] [--name "<full name>"]
 //                       password from REGENWACHT_PASSWORD (or RW_PASSWORD) or stdin, else generated
 //   passwd <login>      sets a new password (from REGENWACHT_PASSWORD or stdin, else generated) and unlocks
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     options: { role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } },
   });
   const [cmd, positionalLogin] = positionals;
-  // `add --name anna --role …` without a positional login: the name is the login [CONTRACT.md §9]
+  // `add --name anna --role …` without a positional login: the name is the login [README.md Web console]
   const login = positionalLogin ?? (cmd === 'add' ? values.name : undefined) ?? '';
   if (!cmd || !['add', 'passwd', 'unlock', 'list', 'remove'].includes(cmd) || (cmd !== 'list' && !login)) {
     console.error(

@@ -37,7 +37,7 @@ const cookieValue = (cookies: string[], name: string) => cookies.map((c) => new 
 
 async function tryLogin(login: string, password: string): Promise<Res & { session?: string }> {
   const form = await req('GET', '/login');
-  // the form's fields are named `username` and `password` [CONTRACT.md §9]
+  // the form's fields are named `username` and `password` [README.md Web console]
   expect(form.text).toMatch(/<input[^>]* name="username"/);
   expect(form.text).toMatch(/<input[^>]* name="password"/);
   const pre = cookieValue(form.cookies, 'rw_login');
@@ -164,13 +164,13 @@ describe('creating people', () => {
     const page = await req('GET', '/admin/users', { cookie });
     expect(page.status).toBe(200);
     expect(page.text).toContain('Erste Admin');
-    // `/admin` opens the first administration page this person may use [CONTRACT.md §9]
+    // `/admin` opens the first administration page this person may use [README.md Web console]
     const admin = await req('GET', '/admin', { cookie });
     expect(admin.status).toBe(303);
     expect(admin.location).toBe('/admin/users');
   });
 
-  itCli('`npm run user -- add --name … --role …` as CONTRACT.md §9 writes it, the password from REGENWACHT_PASSWORD', async () => {
+  itCli('`npm run user -- add --name … --role …` as README.md shows it, the password from REGENWACHT_PASSWORD', async () => {
     const out = await run(process.execPath, ['--import', 'tsx', 'services/web/user-cli.ts', 'add', '--name', 'kai', '--role', 'operator'], {
       env: { ...process.env, DATABASE_URL: s.config.databaseUrl, REGENWACHT_PASSWORD: 'start-passwort-3' },
     });

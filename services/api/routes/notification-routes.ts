@@ -95,7 +95,7 @@ export const notificationRouteRoutes: ApiRoutes<{ routes: RouteService }> = asyn
       return redactRoute(await routes.save(req.params.id, body, actor(p), o, scope));
     },
   );
-  // PATCH like the other resources [CONTRACT.md §4]: the fields given replace the route's own; the result is
+  // PATCH like the other resources [docs/api.md]: the fields given replace the route's own; the result is
   // checked as a whole, as at POST. Stored webhook secrets stay unless `targets`/`escalate` are given.
   app.patch(
     '/:id',

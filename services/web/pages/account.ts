@@ -77,7 +77,7 @@ export async function accountPages(app: FastifyInstance, d: WebDeps) {
     { config: { rateLimit: { max: 30, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `login:${req.ip}` } } },
     async (req, reply) => {
       const next = safeNext(field(req.body, 'next'));
-      // the form's field is `username` [CONTRACT.md §9]; `login` is still accepted from older scripts
+      // the form's field is `username` [README.md Web console]; `login` is still accepted from older scripts
       const login = (field(req.body, 'username') || field(req.body, 'login')).trim();
       const { t } = req.web.i;
       if (!sameToken(field(req.body, '_csrf'), req.cookies[PRE_COOKIE])) return freshLoginForm(req, reply, 403, { next, login, error: t('csrf_failed') });

@@ -143,7 +143,7 @@ ${inputField({ name: 'password', label: t('orgs_admin_pw'), error: o.errors?.pas
 
   app.get('/admin/orgs', async (req, reply) => sendHtml(reply, await orgsPage(req, installationAdmin(req))));
 
-  // `/admin` itself [CONTRACT.md §9]: the first administration page this person may open
+  // `/admin` itself [README.md Web console]: the first administration page this person may open
   app.get('/admin', async (req, reply) => {
     const p = needUser(req);
     if (allowed(p.role, 'tokens:write')) return reply.redirect('/admin/users', 303);
