@@ -125,7 +125,7 @@ export const METRIC_UNITS: Record<string, string> = {
   forecast_30min_mm: 'mm',
   forecast_60min_mm: 'mm',
   forecast_120min_mm: 'mm',
-  forecast_peak_mmh: 'mm/h',
+  forecast_peak_mm_h: 'mm/h',
   forecast_minutes_to_threshold: 'min',
   forecast_missing_pct: '%',
 };

@@ -1,5 +1,5 @@
 // `npm run sim -- --scenario euler2 --nowcast --setup …` against a real Regenwacht reading the simulator's RV
-// runs (DWD_RADAR=http): the forecast pre-warning for the simulated catchment comes first, and the same alarm
+// runs (DWD_OPENDATA_URL): the forecast pre-warning for the simulated catchment comes first, and the same alarm
 // escalates when the simulated gauges confirm. [firmware-sim/README.md] [docs/warning-logic.md Combined rules]
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,10 +26,8 @@ describe('simulator --nowcast → Regenwacht', () => {
     s = await startSystem({
       store: 'pglite',
       env: {
-        DWD_RADAR: 'http',
-        DWD_RADAR_URL: `http://127.0.0.1:${port}/rv`,
-        DWD_RADAR_BINARY_URL: 'none',
-        DWD_RADAR_INTERVAL: '1s',
+        DWD_OPENDATA_URL: `http://127.0.0.1:${port}`,
+        DWD_POLL: '1s',
         DWD_RADAR_LOOKBACK: '7200',
         SMS_PROVIDER: 'http',
         SMS_HTTP_URL: `${sms.url}/sms`,
@@ -52,7 +50,7 @@ describe('simulator --nowcast → Regenwacht', () => {
     expect(summary.nowcast?.served, 'runs fetched by Regenwacht').toBeGreaterThan(0);
     const alarms = async (q: string) => (await s.ok('GET', `/api/v1/alarms?state=all&${q}`)).items as any[];
     const [pre] = await waitFor(async () => {
-      const a = await alarms('deviceId=nowcast-sim');
+      const a = await alarms('deviceId=catchment-sim');
       return a.length > 0 && a;
     }, 30_000);
     const detail = await waitFor(async () => {

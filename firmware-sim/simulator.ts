@@ -120,7 +120,7 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
       publishedBy: (T) => wallStart + (T + PUBLISH_DELAY_MS - simStart) / opts.speed,
       now,
     });
-    log(`nowcast: ${runs.size} RV runs served at ${nowcast.url} (Regenwacht: DWD_RADAR=http DWD_RADAR_URL=${nowcast.url} DWD_RADAR_BINARY_URL=none)`);
+    log(`nowcast: ${runs.size} RV runs served at ${nowcast.url} (Regenwacht: DWD_OPENDATA_URL=${nowcast.url} DWD_POLL=2s DWD_RADAR_LOOKBACK=7200)`);
   }
   const schedule = buildSchedule(opts, scenario, deviceCount, wallStart);
   const state = devices.map((dev, d) => {
@@ -187,7 +187,7 @@ export async function runSimulator(input: SimOptions | string[], deps: RunDeps =
   if (publisher.closedReason && !summary.error) summary.error = publisher.closedReason;
   if (!deps.publisher) await publisher.close();
   if (nowcast) {
-    // Regenwacht looks for a new run every DWD_RADAR_INTERVAL: give it time to fetch the last one
+    // Regenwacht looks for a new run every DWD_POLL: give it time to fetch the last one
     const last = nowcast.runTimes.at(-1) ?? 0;
     const until = now() + NOWCAST_LINGER_MS;
     while (!nowcast.served.has(last) && now() < until) await sleep(250);

@@ -72,6 +72,38 @@ describe('loadConfig', () => {
     expect(c.sms.sevenBaseUrl).toBe('https://gateway.seven.io');
   });
 
+  it('DWD inputs: both paths below DWD_OPENDATA_URL in the DWD layout, polled every DWD_POLL (default 2m)', () => {
+    const d = loadConfig({}).dwd;
+    expect(d.warnings).toMatchObject({
+      mode: 'http',
+      url: 'https://opendata.dwd.de/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip',
+      intervalMs: 120_000,
+    });
+    expect(d.radar).toMatchObject({ mode: 'http', url: 'https://opendata.dwd.de/weather/radar/composite/rv', intervalMs: 120_000 });
+    const mirror = loadConfig({ DWD_OPENDATA_URL: 'http://127.0.0.1:8089/', DWD_POLL: '5s' }).dwd;
+    expect(mirror.warnings.url).toBe(
+      'http://127.0.0.1:8089/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip',
+    );
+    expect(mirror.radar).toMatchObject({
+      url: 'http://127.0.0.1:8089/weather/radar/composite/rv',
+      binaryUrl: 'http://127.0.0.1:8089/weather/radar/composite/rv',
+      intervalMs: 5000,
+    });
+    // off: nothing fetched; a drop folder is still read
+    expect(loadConfig({ DWD_POLL: 'off' }).dwd).toMatchObject({ warnings: { mode: 'off' }, radar: { mode: 'off' } });
+    expect(loadConfig({ DWD_POLL: 'off', DWD_CAP_DIR: 'dwd-drop' }).dwd).toMatchObject({
+      warnings: { mode: 'folder', dir: path.resolve('dwd-drop'), intervalMs: 120_000 },
+      radar: { mode: 'off' },
+    });
+    // the finer variables still override
+    expect(loadConfig({ DWD_RADAR_URL: 'http://mirror/rv', DWD_RADAR_INTERVAL: '30s', DWD_WARNINGS: 'off' }).dwd).toMatchObject({
+      warnings: { mode: 'off' },
+      radar: { url: 'http://mirror/rv', binaryUrl: 'http://mirror/rv', intervalMs: 30_000 },
+    });
+    expect(() => loadConfig({ DWD_POLL: 'sometimes' })).toThrow(/DWD_POLL/);
+    expect(() => loadConfig({ DWD_OPENDATA_URL: 'opendata.dwd.de' })).toThrow(/DWD_OPENDATA_URL/);
+  });
+
   it('treats empty strings as unset (docker-compose `FOO=`)', () => {
     const c = loadConfig({ HTTP_PORT: '', DATABASE_URL: '', MQTT_PORT: '' });
     expect(c.httpPort).toBe(8080);

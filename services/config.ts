@@ -180,24 +180,31 @@ const schema = z.object({
       ),
     )
     .transform((xs) => Object.fromEntries(xs.map((x) => x.split('=') as [string, string]))),
-  // DWD inputs [docs/dwd.md]: warnings (CAP) fetched over HTTP or read from a drop folder; off by default
-  DWD_WARNINGS: z.enum(['off', 'http', 'folder']).default('off'),
-  DWD_CAP_URL: z
+  // DWD inputs [docs/dwd.md]: the DWD open-data server (or a mirror / test server in its layout), from which the
+  // CAP warnings and the radar nowcast (RV) paths are derived, polled every DWD_POLL (off: nothing fetched; a
+  // drop folder DWD_CAP_DIR is still read). Fetching only happens for what is in use: warnings while a
+  // municipality has a warncell, the radar while a catchment exists.
+  DWD_OPENDATA_URL: z
     .string()
-    .url()
-    .default('https://opendata.dwd.de/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip'),
+    .regex(/^https?:\/\/[^\s]+$/, 'DWD_OPENDATA_URL must be an http(s) URL, e.g. https://opendata.dwd.de')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default('https://opendata.dwd.de'),
+  DWD_POLL: z.union([z.literal('off'), seconds('DWD_POLL', 1, 3600)]).default(120),
+  // finer overrides (optional): the mode per input, a full URL per input, an interval per input
+  DWD_WARNINGS: z.enum(['off', 'http', 'folder']).optional(),
+  DWD_CAP_URL: optUrl,
   DWD_CAP_DIR: z.string().min(1).optional(),
-  DWD_CAP_INTERVAL: seconds('DWD_CAP_INTERVAL', 1, 3600).default(120),
-  // org=warncell (9 digits); an org with a CAP_ARS gets 8 + its AGS without being listed
+  DWD_CAP_INTERVAL: seconds('DWD_CAP_INTERVAL', 1, 3600).optional(),
+  // org=warncell (9 digits); an org with a CAP_ARS gets 8 + its AGS without being listed; PUT /api/v1/orgs/{org} sets it too
   DWD_WARNCELLS: orgMap('DWD_WARNCELLS', /^\d{9}$/, 'the 9-digit DWD warncell id, e.g. giessen=806531005'),
   // the radar nowcast (RV) per catchment; the binary DE1200 files are the fallback when an HDF5 run is missing
-  DWD_RADAR: z.enum(['off', 'http']).default('off'),
-  DWD_RADAR_URL: z.string().url().default('https://opendata.dwd.de/weather/radar/composite/rv'),
+  DWD_RADAR: z.enum(['off', 'http']).optional(),
+  DWD_RADAR_URL: optUrl,
   DWD_RADAR_BINARY_URL: z
     .string()
     .regex(/^(none|https?:\/\/.+)$/, 'DWD_RADAR_BINARY_URL must be an http(s) folder URL or none')
-    .default('https://opendata.dwd.de/weather/radar/composite/rv'),
-  DWD_RADAR_INTERVAL: seconds('DWD_RADAR_INTERVAL', 1, 600).default(60),
+    .optional(),
+  DWD_RADAR_INTERVAL: seconds('DWD_RADAR_INTERVAL', 1, 600).optional(),
   // how far back (seconds) the worker looks for the newest run not yet processed; the DWD keeps about 2 days
   DWD_RADAR_LOOKBACK: seconds('DWD_RADAR_LOOKBACK', 300, 172_800).default(1800),
   DWD_FETCH_TIMEOUT: seconds('DWD_FETCH_TIMEOUT', 1, 300).default(20),
@@ -326,6 +333,33 @@ export interface Config {
   mapTiles: { url: string | null; attribution: string };
 }
 
+/** The DWD's own layout below DWD_OPENDATA_URL. [docs/dwd.md] */
+export const DWD_CAP_PATH = '/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip';
+export const DWD_RV_PATH = '/weather/radar/composite/rv';
+
+function dwdInputs(e: z.infer<typeof schema>): DwdConfig {
+  const poll = e.DWD_POLL === 'off' ? null : e.DWD_POLL;
+  const base = e.DWD_OPENDATA_URL;
+  const binary = e.DWD_RADAR_BINARY_URL ?? e.DWD_RADAR_URL ?? base + DWD_RV_PATH;
+  return {
+    warnings: {
+      mode: e.DWD_WARNINGS ?? (e.DWD_CAP_DIR ? 'folder' : poll === null ? 'off' : 'http'),
+      url: e.DWD_CAP_URL ?? base + DWD_CAP_PATH,
+      dir: path.resolve(e.DWD_CAP_DIR ?? path.join(e.DATA_DIR, 'dwd-cap')),
+      intervalMs: (e.DWD_CAP_INTERVAL ?? poll ?? 120) * 1000,
+    },
+    radar: {
+      mode: e.DWD_RADAR ?? (poll === null ? 'off' : 'http'),
+      url: e.DWD_RADAR_URL ?? base + DWD_RV_PATH,
+      binaryUrl: binary === 'none' ? '' : binary,
+      intervalMs: (e.DWD_RADAR_INTERVAL ?? poll ?? 120) * 1000,
+      lookbackMs: e.DWD_RADAR_LOOKBACK * 1000,
+    },
+    warncells: { ...Object.fromEntries(Object.entries(e.CAP_ARS).map(([org, ars]) => [org, warncellOfArs(ars)])), ...e.DWD_WARNCELLS },
+    fetch: { timeoutMs: e.DWD_FETCH_TIMEOUT * 1000, retries: e.DWD_FETCH_RETRIES, backoffMs: 1000 },
+  };
+}
+
 /** DWD inputs. [docs/dwd.md] */
 export interface DwdConfig {
   warnings: { mode: 'off' | 'http' | 'folder'; url: string; dir: string; intervalMs: number };
@@ -411,23 +445,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deliveryTimeoutMs: e.SMS_DELIVERY_TIMEOUT,
     },
     mail: e.SMTP_URL ? { url: e.SMTP_URL, from: (e.MAIL_FROM ?? e.SMTP_FROM ?? '').trim() } : undefined,
-    dwd: {
-      warnings: {
-        mode: e.DWD_WARNINGS,
-        url: e.DWD_CAP_URL,
-        dir: path.resolve(e.DWD_CAP_DIR ?? path.join(e.DATA_DIR, 'dwd-cap')),
-        intervalMs: e.DWD_CAP_INTERVAL * 1000,
-      },
-      radar: {
-        mode: e.DWD_RADAR,
-        url: e.DWD_RADAR_URL,
-        binaryUrl: e.DWD_RADAR_BINARY_URL === 'none' ? '' : e.DWD_RADAR_BINARY_URL,
-        intervalMs: e.DWD_RADAR_INTERVAL * 1000,
-        lookbackMs: e.DWD_RADAR_LOOKBACK * 1000,
-      },
-      warncells: { ...Object.fromEntries(Object.entries(e.CAP_ARS).map(([org, ars]) => [org, warncellOfArs(ars)])), ...e.DWD_WARNCELLS },
-      fetch: { timeoutMs: e.DWD_FETCH_TIMEOUT * 1000, retries: e.DWD_FETCH_RETRIES, backoffMs: 1000 },
-    },
+    dwd: dwdInputs(e),
     mapTiles: { url: e.MAP_TILES_URL === 'none' ? null : e.MAP_TILES_URL, attribution: e.MAP_TILES_ATTRIBUTION },
   };
   return deepFreeze(cfg);

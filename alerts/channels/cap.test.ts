@@ -67,7 +67,7 @@ describe.skipIf(!hasXmllint && !required)('CAP 1.2 against the OASIS schema (xml
   });
 
   it.each(['Alert', 'Cancel'] as const)('an alarm on DWD data (%s) validates with its <source> and attribution', (msgType) => {
-    const over = { metric: 'forecast_60min_mm', unit: 'mm', window: null, deviceId: 'nowcast-lahn-nord' };
+    const over = { metric: 'forecast_60min_mm', unit: 'mm', window: null, deviceId: 'catchment-lahn-nord' };
     const base = input(msgType, false);
     const xml = capAlertXml({ ...base, alarm: { ...base.alarm, ...over } });
     expect(xml).toContain('<source>Datenbasis: Deutscher Wetterdienst (CC BY 4.0)</source>');
@@ -110,13 +110,22 @@ describe('capAlertXml content', () => {
   it('a radar nowcast alarm: a forecast (Likely) for the catchment, with the DWD as source and attribution [issue 20]', () => {
     const xml = capAlertXml(
       input('Alert', false, {
-        alarm: { ...alarm, metric: 'forecast_60min_mm', unit: 'mm', value: 28, threshold: 20, window: null, deviceId: 'nowcast-lahn-nord', severity: 'minor' },
+        alarm: {
+          ...alarm,
+          metric: 'forecast_60min_mm',
+          unit: 'mm',
+          value: 28,
+          threshold: 20,
+          window: null,
+          deviceId: 'catchment-lahn-nord',
+          severity: 'minor',
+        },
         device: { name: 'Einzugsgebiet Lahn-Nord', location: null },
       }),
     );
     expect(xml).toContain('<source>Datenbasis: Deutscher Wetterdienst (CC BY 4.0)</source>');
     expect(xml).toContain('<certainty>Likely</certainty>');
-    expect(xml).toContain('Für Einzugsgebiet Lahn-Nord (nowcast-lahn-nord): Radarvorhersage DWD: 28 mm in 60 min erwartet (Schwelle 20 mm).');
+    expect(xml).toContain('Für Einzugsgebiet Lahn-Nord (catchment-lahn-nord): Radarvorhersage DWD: 28 mm in 60 min erwartet (Schwelle 20 mm).');
     expect(xml).not.toContain('gemessen');
     expect(xml).toMatch(/<instruction>[^<]*Quelle: Deutscher Wetterdienst\.<\/instruction>/);
     expect(xml).toContain('<valueName>attribution</valueName>');

@@ -193,7 +193,7 @@ function description({ alarm, msgType }: CapInput, where: string): string {
   const rise = hazardOf(alarm) === 'rise' ? 'Anstieg ' : '';
   const figures = (m: { what: string; threshold: string }) => `${m.what}${m.threshold ? ` ${m.threshold}` : ''}`;
   const since = Number.isNaN(Date.parse(alarm.startedAt)) ? '' : ` seit ${berlin.format(Date.parse(alarm.startedAt))} Uhr`;
-  // a radar nowcast is no measurement: "Für Einzugsgebiet Lahn-Nord (nowcast-lahn-nord): Radarvorhersage DWD: …"
+  // a radar nowcast is no measurement: "Für Einzugsgebiet Lahn-Nord (catchment-lahn-nord): Radarvorhersage DWD: …"
   const measured = isForecast(alarm)
     ? `Für ${where}: ${figures(metricPhrase(alarm))}.`
     : `An der Messstelle ${where} gemessen: ${rise}${figures(metricPhrase(alarm))}.`;

@@ -13,7 +13,7 @@ describe('e-mail of an alarm on DWD data names the source [issue 20] [docs/dwd.m
       threshold: 20,
       window: null,
       severity: 'minor',
-      deviceId: 'nowcast-lahn-nord',
+      deviceId: 'catchment-lahn-nord',
       deviceName: 'Einzugsgebiet Lahn-Nord',
       expectedAt: '2026-07-14T12:20:00.000Z',
       attribution: 'Datenbasis: Deutscher Wetterdienst (CC BY 4.0)',

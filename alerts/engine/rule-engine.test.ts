@@ -372,11 +372,11 @@ describe('combined rules: a forecast confirmed by a gauge of the same catchment'
     'fc',
   );
   const devices = [
-    device('nowcast-lahn', { source: 'dwd-nowcast', catchment: 'lahn' }),
+    device('catchment-lahn', { source: 'dwd-nowcast', catchment: 'lahn' }),
     device('gauge-lahn', { catchment: 'lahn' }),
     device('gauge-far', { catchment: 'wieseck' }),
   ];
-  const fc = (t: number, v: number) => reading('nowcast-lahn', 'forecast_60min_mm', t, v);
+  const fc = (t: number, v: number) => reading('catchment-lahn', 'forecast_60min_mm', t, v);
 
   it('the forecast alone raises minor; the gauge in the catchment escalates the same alarm to moderate', () => {
     const e = engineWith([combined], devices);
@@ -387,7 +387,9 @@ describe('combined rules: a forecast confirmed by a gauge of the same catchment'
     e.onReading(fc(T0 + 10 * MIN, 26), T0 + 10 * MIN);
     expect(e.onReading(reading('gauge-lahn', 'rain_mm', T0 + 10 * MIN, 3), T0 + 10 * MIN)).toEqual([]);
     const up = e.onReading(reading('gauge-lahn', 'rain_mm', T0 + 15 * MIN, 3), T0 + 15 * MIN);
-    expect(up).toEqual([expect.objectContaining({ kind: 'escalated', severity: 'moderate', previousSeverity: 'minor', deviceId: 'nowcast-lahn', value: 26 })]);
+    expect(up).toEqual([
+      expect.objectContaining({ kind: 'escalated', severity: 'moderate', previousSeverity: 'minor', deviceId: 'catchment-lahn', value: 26 }),
+    ]);
   });
 
   it('the gauge alone raises nothing, and a forecast arriving after the gauge confirmed goes straight to moderate', () => {

@@ -256,4 +256,23 @@ describe('parseRuleInput: kind dwd_warning [docs/dwd.md Warnings]', () => {
   ])('rejects %j at %s', (extra, path, message) => {
     expect(issues({ ...dwd, ...extra })).toEqual([{ path, message: expect.stringMatching(message) }]);
   });
+
+  it('the contract shorthand {"kind":"dwd_warning","minLevel":3,"events"?}: one level per DWD level from minLevel', () => {
+    const r = parseRuleInput({ kind: 'dwd_warning', minLevel: 3 });
+    expect(r.ok && r.rule).toMatchObject({
+      kind: 'dwd_warning',
+      metric: 'dwd_warning_level',
+      scope: { tags: { source: 'dwd-warnings' } },
+      levels: [
+        { severity: 'severe', threshold: 3 },
+        { severity: 'extreme', threshold: 4 },
+      ],
+    });
+    const both = parseRuleInput({ kind: 'dwd_warning', minLevel: 2, events: ['STARKREGEN', 'DAUERREGEN'], name: 'DWD' });
+    expect(both.ok && both.rule).toMatchObject({ name: 'DWD', metric: 'dwd_warning_level', levels: [{ threshold: 2 }, { threshold: 3 }, { threshold: 4 }] });
+    const starkregen = parseRuleInput({ kind: 'dwd_warning', minLevel: 3, events: ['STARKREGEN'] });
+    expect(starkregen.ok && starkregen.rule.metric).toBe('dwd_starkregen_level');
+    expect(issues({ kind: 'dwd_warning', minLevel: 5 })).toEqual([{ path: 'minLevel', message: expect.stringMatching(/1, 2, 3 or 4/) }]);
+    expect(issues({ kind: 'dwd_warning', minLevel: 3, events: ['GEWITTER'] })).toEqual([{ path: 'events', message: expect.stringMatching(/STARKREGEN/) }]);
+  });
 });

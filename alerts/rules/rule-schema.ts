@@ -2,7 +2,7 @@
 // and normalise() adds windowMs/forMs so the engine never parses strings on the hot path.
 import type { z } from 'zod';
 import { DWD_WARNING_METRICS } from '../dwd/dwd-warnings.ts';
-import { METRIC_UNITS, severityRank } from '../types.ts';
+import { METRIC_UNITS, SEVERITIES, severityRank } from '../types.ts';
 import { DAY_MS, MINUTE_MS, tryParseDuration } from './duration.ts';
 import { checkLevels } from './level-checks.ts';
 import { expandPreset } from './presets.ts';
@@ -140,9 +140,45 @@ function parsePresetBody(body: unknown): ParseRuleResult {
   return r.ok ? { ok: true, rule: { ...r.rule, preset: p.data.preset } } : r;
 }
 
+const DWD_EVENTS = { STARKREGEN: 'dwd_starkregen_level', DAUERREGEN: 'dwd_dauerregen_level' } as const;
+
+/**
+ * The dwd_warning shorthand `{"kind":"dwd_warning","minLevel":3,"events":["STARKREGEN","DAUERREGEN"]?}`
+ *: one level per DWD level from minLevel up (1 minor … 4 extreme, so the alarm escalates with
+ * the warning), on the municipality's DWD warning device; without events (or with both) every rain warning counts.
+ */
+function expandDwdShorthand(body: Record<string, unknown>): { body: Record<string, unknown> } | { issues: RuleIssue[] } {
+  const { minLevel, events, ...rest } = body;
+  const issues: RuleIssue[] = [];
+  if (!(typeof minLevel === 'number' && Number.isInteger(minLevel) && minLevel >= 1 && minLevel <= 4))
+    issues.push({ path: 'minLevel', message: 'minLevel is a DWD level: 1, 2, 3 or 4' });
+  const names = Object.keys(DWD_EVENTS);
+  if (events !== undefined && !(Array.isArray(events) && events.length > 0 && events.every((e) => names.includes(e as string))))
+    issues.push({ path: 'events', message: `events is a non-empty list of ${names.join(', ')}` });
+  for (const k of ['levels', 'metric'] as const) if (rest[k] !== undefined) issues.push({ path: k, message: `give either minLevel/events or ${k}, not both` });
+  if (issues.length) return { issues };
+  const picked = [...new Set((events as (keyof typeof DWD_EVENTS)[] | undefined) ?? names)];
+  const metric = picked.length === 1 ? DWD_EVENTS[picked[0] as keyof typeof DWD_EVENTS] : 'dwd_warning_level';
+  const from = minLevel as number;
+  return {
+    body: {
+      name: `DWD-Warnung ${picked.join('/')} ab Stufe ${from}`,
+      scope: { tags: { source: 'dwd-warnings' } },
+      ...rest,
+      metric,
+      levels: [1, 2, 3, 4].filter((l) => l >= from).map((l) => ({ severity: SEVERITIES[l - 1], threshold: l })),
+    },
+  };
+}
+
 /** Validates a rule or preset body and returns the normalised rule, or every issue found. [docs/api.md Rules] */
 export function parseRuleInput(body: unknown): ParseRuleResult {
   if (typeof body === 'object' && body !== null && 'preset' in body) return parsePresetBody(body);
+  if (typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'dwd_warning' && ('minLevel' in body || 'events' in body)) {
+    const x = expandDwdShorthand(body as Record<string, unknown>);
+    if ('issues' in x) return { ok: false, issues: x.issues };
+    body = x.body;
+  }
   const parsed = RuleBodySchema.safeParse(body);
   if (!parsed.success) return { ok: false, issues: toIssues(parsed.error) };
   const issues = semanticIssues(parsed.data);

@@ -1,7 +1,7 @@
-// `--nowcast`: a local stand-in for the DWD open-data folder weather/radar/composite/rv, serving the synthetic
-// nowcast storm's RV runs (composite_rv_YYYYMMDD_HHMM.tar) as the simulated time reaches each run's publication
-// (2 min after its base time, as the DWD publishes). Regenwacht fetches them with DWD_RADAR=http and
-// DWD_RADAR_URL=http://127.0.0.1:<port>/rv. [firmware-sim/README.md] [docs/dwd.md Radar nowcast]
+// `--nowcast`: a local stand-in for the DWD open-data server in its own layout (weather/radar/composite/rv/),
+// serving the synthetic nowcast storm's RV runs (composite_rv_YYYYMMDD_HHMM.tar) as the simulated time reaches
+// each run's publication (2 min after its base time, as the DWD publishes). Regenwacht fetches them with
+// DWD_OPENDATA_URL=http://127.0.0.1:<port>. [firmware-sim/README.md] [docs/dwd.md Radar nowcast]
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hdf5Name } from '../../services/dwd/nowcast-job.ts';
@@ -9,7 +9,10 @@ import { MIN, type NowcastStorm } from './storm.ts';
 
 export const PUBLISH_DELAY_MS = 2 * MIN;
 
+export const RV_PATH = '/weather/radar/composite/rv';
+
 export interface NowcastServer {
+  /** the server's base, for Regenwacht's DWD_OPENDATA_URL */
   url: string;
   /** runs fetched at least once */
   served: Set<number>;
@@ -28,7 +31,7 @@ export async function startNowcastServer(o: {
   const byName = new Map([...o.runs].map(([t, tar]) => [hdf5Name(t), { t, tar }]));
   const served = new Set<number>();
   const server = createServer((req, res) => {
-    const name = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/rv\//, '');
+    const name = new URL(req.url ?? '/', 'http://x').pathname.replace(/^(\/weather\/radar\/composite)?\/rv\//, '');
     const run = byName.get(name);
     if (!run || o.now() < o.publishedBy(run.t)) return void res.writeHead(404).end();
     served.add(run.t);
@@ -39,7 +42,7 @@ export async function startNowcastServer(o: {
     server.listen(o.port, '127.0.0.1', ok);
   });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/rv`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     served,
     runTimes: [...o.runs.keys()].sort((a, b) => a - b),
     close: () =>

@@ -1,10 +1,10 @@
 // Defining a catchment: a GeoJSON polygon, or a circle around stations; each gets a virtual device
-// `nowcast-<id>` whose readings are the radar nowcast over it. [docs/dwd.md Catchments]
+// `catchment-<id>` whose readings are the radar nowcast over it. [docs/dwd.md Catchments]
 import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
 import type { Catchment, CatchmentStore } from './catchment-store.ts';
 
 export const NOWCAST_DEVICE_MODEL = 'dwd-nowcast';
-export const nowcastDeviceId = (catchmentId: string) => `nowcast-${catchmentId}`;
+export const nowcastDeviceId = (catchmentId: string) => `catchment-${catchmentId}`;
 
 export interface CatchmentRequest {
   id: string;

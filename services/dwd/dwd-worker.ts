@@ -2,7 +2,7 @@
 // capped, so a runaway decode ends the worker, not the process. [docs/dwd.md Fetching]
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { FromWorker, WorkerConfig } from './worker-protocol.ts';
+import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.ts';
 
 const BOOT = new URL('./fetch-worker-boot.mjs', import.meta.url);
 const MAX_RESTART_MS = 60_000;
@@ -48,8 +48,10 @@ export class DwdWorker {
     });
   }
 
-  post(m: { type: string }): void {
+  post(m: ToWorker): void {
     if (m.type === 'catchments') this.catchments = m;
+    // a restarted worker starts with the current demand
+    if (m.type === 'cap-active' && this.config.cap) this.config = { ...this.config, cap: { ...this.config.cap, active: m.active } };
     this.worker?.postMessage(m);
   }
 

@@ -21,10 +21,11 @@ function loop(intervalMs: number, pass: () => Promise<void>): void {
   void run();
 }
 
-function capPass(job: CapJob, limits: FetchLimits): () => Promise<void> {
+function capPass(job: CapJob, limits: FetchLimits, active: () => boolean): () => Promise<void> {
   let validators: Validators = {};
   let signature: string | undefined;
   return async () => {
+    if (job.mode === 'http' && !active()) return; // no municipality has a warncell: nothing to fetch for
     try {
       if (job.mode === 'folder') {
         const d = await readDropFolder(job.dir);
@@ -48,6 +49,7 @@ function capPass(job: CapJob, limits: FetchLimits): () => Promise<void> {
 
 function radarPass(poller: RadarPoller): () => Promise<void> {
   return async () => {
+    if (poller.catchmentCount === 0) return; // no catchment: nothing to fetch for
     try {
       const result = await poller.poll(Date.now());
       if (result) post({ type: 'nowcast', at: Date.now(), result });
@@ -58,7 +60,15 @@ function radarPass(poller: RadarPoller): () => Promise<void> {
 }
 
 const cfg = workerData as WorkerConfig;
-if (cfg.cap) loop(cfg.cap.intervalMs, capPass(cfg.cap, cfg.limits));
+let capActive = cfg.cap?.active ?? false;
+parentPort?.on('message', (m: ToWorker) => {
+  if (m.type === 'cap-active') capActive = m.active;
+});
+if (cfg.cap)
+  loop(
+    cfg.cap.intervalMs,
+    capPass(cfg.cap, cfg.limits, () => capActive),
+  );
 if (cfg.radar) {
   const poller = new RadarPoller(cfg.radar, cfg.limits);
   let started = false;

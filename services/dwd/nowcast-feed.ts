@@ -1,5 +1,5 @@
-// The radar nowcast per catchment as readings of the catchment's virtual device `nowcast-<id>`, stamped with
-// the run's base time: forecast_30min_mm, forecast_60min_mm, forecast_120min_mm, forecast_peak_mmh,
+// The radar nowcast per catchment as readings of the catchment's virtual device `catchment-<id>`, stamped with
+// the run's base time: forecast_30min_mm, forecast_60min_mm, forecast_120min_mm, forecast_peak_mm_h,
 // forecast_minutes_to_threshold, forecast_missing_pct. Every rule kind, backtest and chart works on them as on a
 // gauge; an `offline` rule on these devices is the alarm for runs that stop arriving. [docs/dwd.md Radar nowcast]
 import type { Logger } from 'pino';
@@ -15,7 +15,7 @@ export const FORECAST_METRICS = [
   'forecast_30min_mm',
   'forecast_60min_mm',
   'forecast_120min_mm',
-  'forecast_peak_mmh',
+  'forecast_peak_mm_h',
   'forecast_minutes_to_threshold',
   'forecast_missing_pct',
 ] as const;

@@ -67,6 +67,10 @@ export class RadarPoller {
     private limits: FetchLimits,
   ) {}
 
+  get catchmentCount(): number {
+    return this.masks.length;
+  }
+
   setCatchments(shapes: CatchmentShape[]): void {
     this.masks = shapes.map((s) => buildMask(s));
   }

@@ -95,7 +95,7 @@ export interface CatchmentForecast {
   forecast_60min_mm: number;
   forecast_120min_mm: number;
   /** highest 5-min area mean of the run, as mm/h (× 12) */
-  forecast_peak_mmh: number;
+  forecast_peak_mm_h: number;
   /** first lead (min) at which the cumulative depth reaches the catchment's threshold; 999 = not within 120 min */
   forecast_minutes_to_threshold: number;
   /** share of the catchment's cells without data, worst member, percent */
@@ -140,7 +140,7 @@ export class RunAccumulator {
         forecast_30min_mm: r1(upTo(30)),
         forecast_60min_mm: r1(upTo(60)),
         forecast_120min_mm: r1(upTo(120)),
-        forecast_peak_mmh: r1(Math.max(0, ...leads.map(([, v]) => v * 12))),
+        forecast_peak_mm_h: r1(Math.max(0, ...leads.map(([, v]) => v * 12))),
         forecast_minutes_to_threshold: reached,
         forecast_missing_pct: Math.round((this.missing.get(m.id) ?? 1) * 1000) / 10,
       };

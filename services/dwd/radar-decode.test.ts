@@ -111,7 +111,7 @@ describe('RV nowcast samples', () => {
       forecast_30min_mm: 12,
       forecast_60min_mm: 24,
       forecast_120min_mm: 30,
-      forecast_peak_mmh: 24,
+      forecast_peak_mm_h: 24,
       forecast_minutes_to_threshold: 50,
       forecast_missing_pct: 0,
     });

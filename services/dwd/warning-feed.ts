@@ -21,8 +21,10 @@ export interface WarningFeedOptions {
   store: (rs: Reading[]) => Promise<unknown>;
   now: () => number;
   log: Logger;
-  /** org → 9-digit warncell */
+  /** org → 9-digit warncell (replaced at runtime through setWarncells) */
   warncells: Readonly<Record<string, string>>;
+  /** told whether any municipality has a warncell, i.e. whether fetching the warnings is worth it */
+  onDemand?: (active: boolean) => void;
   /** fetch interval; the feed counts as healthy while a fetch succeeded within 3 intervals (at least 10 min) */
   intervalMs: number;
 }
@@ -50,13 +52,28 @@ export class WarningFeed {
   private last = new Map<string, { levels: Levels; writtenAt: number }>();
   private running?: Promise<void>;
 
-  constructor(private o: WarningFeedOptions) {}
+  private warncells: Record<string, string>;
+
+  constructor(private o: WarningFeedOptions) {
+    this.warncells = { ...o.warncells };
+  }
+
+  /** A municipality's warncell changed (PUT /api/v1/orgs/{org}): its device follows, levels are re-evaluated. */
+  async setWarncells(next: Readonly<Record<string, string>>): Promise<void> {
+    this.warncells = { ...next };
+    for (const org of Object.keys(next)) this.last.delete(org);
+    await this.ensureDevices();
+    this.o.onDemand?.(Object.keys(this.warncells).length > 0);
+    await this.evaluate();
+  }
 
   /** One virtual device per municipality with a warncell; created once, kept when it exists. */
   async ensureDevices(): Promise<void> {
-    for (const [org, cell] of Object.entries(this.o.warncells)) {
+    for (const [org, cell] of Object.entries(this.warncells)) {
       const id = warningDeviceId(org);
-      if (this.o.devices.get(id)) continue;
+      const d = this.o.devices.get(id);
+      if (d && d.params.warncell !== cell) await this.o.devices.update(id, { params: { ...d.params, warncell: cell } });
+      if (d) continue;
       await this.o.devices.create({
         id,
         name: `DWD-Warnungen ${org}`,
@@ -109,7 +126,7 @@ export class WarningFeed {
     const now = this.o.now();
     const from = this.lastEvalAt ?? now;
     const readings: Reading[] = [];
-    for (const [org, cell] of Object.entries(this.o.warncells)) {
+    for (const [org, cell] of Object.entries(this.warncells)) {
       const deviceId = warningDeviceId(org);
       if (!this.o.devices.get(deviceId)) continue;
       const times = [...boundariesBetween(this.alerts, cell, from, now).filter((t) => t < now), now];
@@ -136,7 +153,7 @@ export class WarningFeed {
   status(): WarningFeedStatus {
     const now = this.o.now();
     const inForce: WarningFeedStatus['inForce'] = {};
-    for (const [org, cell] of Object.entries(this.o.warncells)) {
+    for (const [org, cell] of Object.entries(this.warncells)) {
       inForce[org] = levelsAt(this.alerts, cell, now).alerts.map((a) => ({
         warncell: cell,
         level: { Minor: 1, Moderate: 2, Severe: 3, Extreme: 4 }[a.severity],

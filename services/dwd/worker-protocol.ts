@@ -7,6 +7,8 @@ export interface CapJob {
   url: string;
   dir: string;
   intervalMs: number;
+  /** http: fetched only while some municipality has a warncell (the main thread says when that changes) */
+  active: boolean;
 }
 
 export type { FetchLimits } from './http-source.ts';
@@ -25,4 +27,4 @@ export type FromWorker =
   | { type: 'nowcast'; at: number; result: import('./nowcast-job.ts').NowcastRun }
   | { type: 'error'; source: 'cap' | 'radar'; at: number; message: string };
 
-export type ToWorker = { type: 'catchments'; catchments: import('./nowcast.ts').CatchmentShape[] };
+export type ToWorker = { type: 'catchments'; catchments: import('./nowcast.ts').CatchmentShape[] } | { type: 'cap-active'; active: boolean };

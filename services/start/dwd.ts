@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import { CatchmentStore } from '../dwd/catchment-store.ts';
 import { DwdWorker } from '../dwd/dwd-worker.ts';
 import { NowcastFeed } from '../dwd/nowcast-feed.ts';
+import { storedWarncells } from '../dwd/warncell-store.ts';
 import { WarningFeed } from '../dwd/warning-feed.ts';
 import type { FromWorker, WorkerConfig } from '../dwd/worker-protocol.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
@@ -19,8 +20,9 @@ export async function startDwd(ctx: AppContext, ingest: IngestService | undefine
   if (!ingest || (capMode === 'off' && radarMode === 'off')) return;
   const log = ctx.log.child({ component: 'dwd' });
   const store = (rs: Parameters<IngestService['storeReadings']>[0]) => ingest.storeReadings(rs);
+  const warncells = { ...dwd.warncells, ...(await storedWarncells(ctx.db)) };
   const config: WorkerConfig = {
-    ...(capMode !== 'off' && { cap: { ...dwd.warnings, mode: capMode } }),
+    ...(capMode !== 'off' && { cap: { ...dwd.warnings, mode: capMode, active: Object.keys(warncells).length > 0 } }),
     ...(radarMode !== 'off' && { radar: dwd.radar }),
     limits: dwd.fetch,
   };
@@ -28,8 +30,17 @@ export async function startDwd(ctx: AppContext, ingest: IngestService | undefine
   const worker = new DwdWorker(config, (m) => handlers.forEach((h) => h(m)), log);
   ctx.dwd = {};
   if (capMode !== 'off') {
-    const warnings = new WarningFeed({ devices: ctx.devices, store, now, log, warncells: dwd.warncells, intervalMs: dwd.warnings.intervalMs });
-    if (Object.keys(dwd.warncells).length === 0) log.warn('DWD_WARNINGS is on but no municipality has a warncell: set DWD_WARNCELLS or CAP_ARS');
+    const warnings = new WarningFeed({
+      devices: ctx.devices,
+      store,
+      now,
+      log,
+      warncells,
+      intervalMs: dwd.warnings.intervalMs,
+      onDemand: (active) => worker.post({ type: 'cap-active', active }),
+    });
+    if (Object.keys(warncells).length === 0)
+      log.info('no municipality has a DWD warncell yet: warnings are fetched once one is set (PUT /api/v1/orgs/{org}, DWD_WARNCELLS or CAP_ARS)');
     await warnings.ensureDevices();
     handlers.push((m) => warnings.onMessage(m));
     const timer = setInterval(

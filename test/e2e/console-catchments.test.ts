@@ -1,5 +1,5 @@
 // The catchment form of the console over plain HTTP: an operator defines a catchment from a GeoJSON Feature or
-// as a circle around stations, gets the forecast station nowcast-<id>, and a broken GeoJSON is answered with
+// as a circle around stations, gets the forecast station catchment-<id>, and a broken GeoJSON is answered with
 // a clear message and the form kept. [docs/dwd.md Catchments]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
@@ -71,20 +71,20 @@ describe('console: catchments (Einzugsgebiete)', () => {
       shape: 'polygon',
       geojson: JSON.stringify(feature),
       deviceIds: 'pegel-wieseck',
-      bufferM: '1000',
+      bufferKm: '1',
       thresholdMm: '20',
     });
     expect(r.status, r.text.slice(0, 300)).toBe(200);
-    expect(r.text).toContain('nowcast-lahn-nord');
+    expect(r.text).toContain('catchment-lahn-nord');
     const c = await s.ok('GET', '/api/v1/catchments/lahn-nord');
-    expect(c).toMatchObject({ name: 'Lahn-Nord', geometry: { type: 'Polygon' }, deviceIds: ['pegel-wieseck'], bufferM: 1000, thresholdMm: 20 });
-    expect((await s.ok('GET', '/api/v1/devices/nowcast-lahn-nord')).tags).toMatchObject({ source: 'dwd-nowcast', catchment: 'lahn-nord' });
+    expect(c).toMatchObject({ name: 'Lahn-Nord', geometry: { type: 'Polygon' }, deviceIds: ['pegel-wieseck'], bufferKm: 1, thresholdMm: 20 });
+    expect((await s.ok('GET', '/api/v1/devices/catchment-lahn-nord')).tags).toMatchObject({ source: 'dwd-nowcast', catchment: 'lahn-nord' });
     // its station now belongs to it: the tag a combined rule's gauge condition looks for
     expect((await s.ok('GET', '/api/v1/devices/pegel-wieseck')).tags).toMatchObject({ catchment: 'lahn-nord' });
   });
 
   it('a circle around a station; broken GeoJSON is refused with the reason and the form kept', async () => {
-    const r = await post({ id: 'wieseck', name: 'Wieseck', shape: 'circle', radiusM: '2500', deviceIds: 'pegel-wieseck', bufferM: '500', thresholdMm: '15' });
+    const r = await post({ id: 'wieseck', name: 'Wieseck', shape: 'circle', radiusM: '2500', deviceIds: 'pegel-wieseck', bufferKm: '0.5', thresholdMm: '15' });
     expect(r.status, r.text.slice(0, 300)).toBe(200);
     expect((await s.ok('GET', '/api/v1/catchments/wieseck')).geometry.coordinates[0].length).toBe(65);
     expect((await s.ok('GET', '/api/v1/devices/pegel-wieseck')).tags.catchment, 'a station keeps the catchment it belongs to').toBe('lahn-nord');
@@ -94,13 +94,49 @@ describe('console: catchments (Einzugsgebiete)', () => {
       name: 'Kaputt',
       shape: 'polygon',
       geojson: '{"type":"Point","coordinates":[8.6,50.5]}',
-      bufferM: '1000',
+      bufferKm: '1',
       thresholdMm: '20',
     });
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/GeoJSON: .*Polygon/);
     expect(bad.text).toContain('value="kaputt"');
     expect((await s.api('GET', '/api/v1/catchments/kaputt')).status).toBe(404);
+  });
+
+  it('the API: bufferKm, PATCH changes only the fields given, an unknown field is a 400, DELETE', async () => {
+    const square = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [8.6, 50.55],
+          [8.75, 50.55],
+          [8.75, 50.65],
+          [8.6, 50.65],
+          [8.6, 50.55],
+        ],
+      ],
+    };
+    const c = await s.ok('POST', '/api/v1/catchments', { id: 'ohm', name: 'Ohm', geometry: square, bufferKm: 2.5 });
+    expect(c).toMatchObject({ id: 'ohm', bufferKm: 2.5, thresholdMm: 20, nowcastDeviceId: 'catchment-ohm' });
+    expect((await s.ok('GET', '/api/v1/devices/catchment-ohm')).tags).toMatchObject({ source: 'dwd-nowcast', catchment: 'ohm' });
+    const old = await s.api('POST', '/api/v1/catchments', { id: 'ohm2', name: 'Ohm', geometry: square, bufferM: 1000 });
+    expect(old.status).toBe(400);
+    expect(JSON.stringify(old.body)).toMatch(/bufferM/);
+
+    const p = await s.ok('PATCH', '/api/v1/catchments/ohm', { name: 'Ohm-Mitte', bufferKm: 0.5 });
+    expect(p).toMatchObject({ name: 'Ohm-Mitte', bufferKm: 0.5, thresholdMm: 20, geometry: square });
+    expect(await s.ok('GET', '/api/v1/catchments/ohm')).toMatchObject({ name: 'Ohm-Mitte', bufferKm: 0.5 });
+    expect((await s.api('PATCH', '/api/v1/catchments/ohm', { bufferM: 500 })).status).toBe(400);
+    expect((await s.api('PATCH', '/api/v1/catchments/gibtsnicht', { name: 'x' })).status).toBe(404);
+    expect((await s.api('DELETE', '/api/v1/catchments/ohm')).status).toBe(204);
+    expect((await s.api('GET', '/api/v1/catchments/ohm')).status).toBe(404);
+  });
+
+  it('a municipality gets its DWD warncell through PUT /api/v1/orgs/{org}', async () => {
+    expect(await s.ok('PUT', '/api/v1/orgs/default', { warncellId: '806631009' })).toEqual({ org: 'default', warncellId: '806631009' });
+    expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
+    expect((await s.api('PUT', '/api/v1/orgs/default', { warncellId: '06631009' })).status).toBe(400);
+    expect(await s.ok('PUT', '/api/v1/orgs/default', { warncellId: null })).toEqual({ org: 'default', warncellId: null });
   });
 
   it('the page speaks English with ?lang=en, German by default (words in services/web/i18n/catchments.ts)', async () => {

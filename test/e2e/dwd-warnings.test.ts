@@ -30,7 +30,7 @@ describe.each(['pglite', 'pg'] as const)('DWD warnings feed on %s', (store) => {
     dwd.files.set(CAP_PATH, new Uint8Array(fs.readFileSync(CAP_SAMPLE_ZIP))); // real snapshot: nothing for Gießen
     s = await startSystem({
       store,
-      env: { DWD_WARNINGS: 'http', DWD_CAP_URL: dwd.url + CAP_PATH, DWD_CAP_INTERVAL: '1s', CAP_ARS: 'default=065310005005' },
+      env: { DWD_OPENDATA_URL: dwd.url, DWD_POLL: '1s', CAP_ARS: 'default=065310005005' },
     });
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 const RV_DIR = '/weather/radar/composite/rv';
 const RUNS = 6;
 const GAUGE = 'pegel-lahn-nord';
-const NOWCAST = 'nowcast-lahn-nord';
+const NOWCAST = 'catchment-lahn-nord';
 const PHONE = '+4915100020020';
 type Rx = Awaited<ReturnType<typeof receiver>>;
 
@@ -64,10 +64,9 @@ describe('a storm cell moving towards a catchment: forecast pre-warning, gauge a
       store: 'pglite',
       now: clock.now,
       env: {
-        DWD_RADAR: 'http',
-        DWD_RADAR_URL: dwd.url + RV_DIR,
+        DWD_OPENDATA_URL: dwd.url,
+        DWD_POLL: '1s',
         DWD_RADAR_BINARY_URL: 'none',
-        DWD_RADAR_INTERVAL: '1s',
         DWD_RADAR_LOOKBACK: String(4 * 3600),
         DWD_FETCH_TIMEOUT: '120',
         DWD_FETCH_RETRIES: '0',

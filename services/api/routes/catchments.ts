@@ -1,8 +1,8 @@
 // Catchments (Einzugsgebiete): polygons or circles around stations, per municipality; the radar nowcast is
 // computed for each. [docs/dwd.md Catchments]
 import { z } from 'zod';
-import { CatchmentError, saveCatchment } from '../../dwd/catchment-service.ts';
-import { CatchmentStore } from '../../dwd/catchment-store.ts';
+import { CatchmentError, nowcastDeviceId, saveCatchment } from '../../dwd/catchment-service.ts';
+import { CatchmentStore, type Catchment as StoredCatchment } from '../../dwd/catchment-store.ts';
 import { need, orgFilter, orgFor, sees } from '../auth.ts';
 import { invalid, notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
@@ -14,32 +14,56 @@ const Geometry = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1).max(50) }),
   z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1).max(50)).min(1).max(50) }),
 ]);
+const Circle = z.strictObject({ deviceIds: z.array(z.string()).min(1).max(100), radiusM: z.number().min(100).max(50_000) });
+/** the buffer around the area in km (default 1 km, at most 20 km); stored in metres */
+const BufferKm = z.number().min(0).max(20);
+const Fields = {
+  name: z.string().trim().min(1).max(200),
+  // a GeoJSON Polygon/MultiPolygon (a Feature's geometry), WGS84 [lon, lat]
+  geometry: Geometry,
+  circle: Circle,
+  bufferKm: BufferKm,
+  thresholdMm: z.number().positive().max(500),
+  deviceIds: z.array(z.string()).max(1000),
+};
 const Body = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9-]{1,50}$/, 'lowercase letters, digits and - only, at most 50'),
-    name: z.string().trim().min(1).max(200),
+    name: Fields.name,
     org: z.string().optional(),
-    // a GeoJSON Polygon/MultiPolygon (a Feature's geometry), WGS84 [lon, lat]
-    geometry: Geometry.optional(),
-    circle: z.strictObject({ deviceIds: z.array(z.string()).min(1).max(100), radiusM: z.number().min(100).max(50_000) }).optional(),
-    bufferM: z.number().int().min(0).max(20_000).default(1000),
-    thresholdMm: z.number().positive().max(500).default(20),
-    deviceIds: z.array(z.string()).max(1000).default([]),
+    geometry: Fields.geometry.optional(),
+    circle: Fields.circle.optional(),
+    bufferKm: Fields.bufferKm.default(1),
+    thresholdMm: Fields.thresholdMm.default(20),
+    deviceIds: Fields.deviceIds.default([]),
   })
   .refine((b) => (b.geometry === undefined) !== (b.circle === undefined), { error: 'give either geometry or circle' });
+/** PATCH: any subset of the fields; a new geometry or circle replaces the area */
+const Patch = z
+  .strictObject({
+    name: Fields.name.optional(),
+    geometry: Fields.geometry.optional(),
+    circle: Fields.circle.optional(),
+    bufferKm: Fields.bufferKm.optional(),
+    thresholdMm: Fields.thresholdMm.optional(),
+    deviceIds: Fields.deviceIds.optional(),
+  })
+  .refine((b) => b.geometry === undefined || b.circle === undefined, { error: 'give either geometry or circle, not both' });
 const Catchment = z.object({
   id: z.string(),
   org: z.string(),
   name: z.string(),
   geometry: Geometry,
-  bufferM: z.number(),
+  bufferKm: z.number(),
   thresholdMm: z.number(),
   deviceIds: z.array(z.string()),
   nowcastDeviceId: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-const withDevice = <T extends { id: string }>(c: T) => ({ ...c, nowcastDeviceId: `nowcast-${c.id}` });
+const toKm = (m: number) => Math.round(m) / 1000;
+const toM = (km: number) => Math.round(km * 1000);
+const withDevice = ({ bufferM, ...c }: StoredCatchment) => ({ ...c, bufferKm: toKm(bufferM), nowcastDeviceId: nowcastDeviceId(c.id) });
 const Params = z.object({ id: z.string() });
 
 export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
@@ -57,7 +81,8 @@ export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
     async (req, reply) => {
       const p = need(req, 'rules:write');
       try {
-        const c = await saveCatchment({ ...req.body, org: orgFor(p, req.body.org) }, store, ctx.devices);
+        const { bufferKm, ...b } = req.body;
+        const c = await saveCatchment({ ...b, bufferM: toM(bufferKm), org: orgFor(p, b.org) }, store, ctx.devices);
         ctx.dwd?.nowcast?.reload();
         return reply.code(201).send(withDevice(c));
       } catch (e) {
@@ -76,6 +101,44 @@ export const catchmentRoutes: ApiRoutes = async (app, { ctx }) => {
     if (!c || !sees(p, c.org)) throw notFound('catchment', req.params.id);
     return withDevice(c);
   });
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags: ['dwd'],
+        summary: 'Change some fields of a catchment (the others stay)',
+        params: Params,
+        body: Patch,
+        response: responses({ 200: Catchment }),
+      },
+    },
+    async (req) => {
+      const p = need(req, 'rules:write');
+      const cur = await store.get(req.params.id);
+      if (!cur || !sees(p, cur.org)) throw notFound('catchment', req.params.id);
+      const { bufferKm, ...b } = req.body;
+      try {
+        const c = await saveCatchment(
+          {
+            id: cur.id,
+            org: cur.org,
+            name: b.name ?? cur.name,
+            ...(b.circle ? { circle: b.circle } : { geometry: b.geometry ?? cur.geometry }),
+            bufferM: bufferKm === undefined ? cur.bufferM : toM(bufferKm),
+            thresholdMm: b.thresholdMm ?? cur.thresholdMm,
+            deviceIds: b.deviceIds ?? cur.deviceIds,
+          },
+          store,
+          ctx.devices,
+        );
+        ctx.dwd?.nowcast?.reload();
+        return withDevice(c);
+      } catch (e) {
+        if (e instanceof CatchmentError) throw invalid(e.message);
+        throw e;
+      }
+    },
+  );
   app.delete(
     '/:id',
     { schema: { tags: ['dwd'], summary: 'Delete a catchment', params: Params, response: responses({ 204: noContent }) } },

@@ -13,6 +13,7 @@ import { dwdRoutes } from './dwd.ts';
 import { healthRoutes } from './health.ts';
 import { mqttCredentialRoutes } from './mqtt-credentials.ts';
 import { notificationRouteRoutes } from './notification-routes.ts';
+import { orgRoutes } from './orgs.ts';
 import { readingRoutes } from './readings.ts';
 import { rejectedUplinkRoutes } from './rejected-uplinks.ts';
 import { routeTestRoutes } from './route-test.ts';
@@ -33,6 +34,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext) {
   await app.register(auditRoutes, { prefix: `${V1}/audit`, ctx });
   await app.register(dwdRoutes, { prefix: `${V1}/dwd`, ctx });
   await app.register(catchmentRoutes, { prefix: `${V1}/catchments`, ctx });
+  await app.register(orgRoutes, { prefix: `${V1}/orgs`, ctx });
   // /api/v1/orgs/{org}/open-data and the public /sta/v1.1 (services/opendata/)
   await openDataRoutes(app, ctx);
   // the alarm role's resources, in processes that run it

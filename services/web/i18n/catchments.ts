@@ -4,7 +4,7 @@ import type { I18n } from '../i18n.ts';
 
 const de = {
   title: 'Einzugsgebiete',
-  help: 'Für jedes Einzugsgebiet rechnet Regenwacht die Radarvorhersage des DWD (Regen in den nächsten 30/60/120 min) als Messwerte der Station nowcast-<id>.',
+  help: 'Für jedes Einzugsgebiet rechnet Regenwacht die Radarvorhersage des DWD (Regen in den nächsten 30/60/120 min) als Messwerte der Station catchment-<id>.',
   empty: 'Noch kein Einzugsgebiet.',
   col_name: 'Name',
   col_stations: 'Stationen',
@@ -22,7 +22,7 @@ const de = {
   file_too_big: 'GeoJSON über 60 KB: Polygon vereinfachen oder an POST /api/v1/catchments senden',
   stations: 'Stationen (gehören zum Einzugsgebiet; beim Kreis: sein Mittelpunkt)',
   radius: 'Radius (m)',
-  buffer: 'Puffer um die Fläche (m)',
+  buffer: 'Puffer um die Fläche (km)',
   threshold: 'Schwelle für „Minuten bis“ (mm)',
   save: 'Speichern',
   saved: 'Einzugsgebiet {id} gespeichert; Vorhersage-Station {dev}.',
@@ -37,7 +37,7 @@ export type CatchmentsKey = keyof typeof de;
 
 const en: Record<CatchmentsKey, string> = {
   title: 'Catchments',
-  help: 'For every catchment Regenwacht computes the DWD radar nowcast (rain in the next 30/60/120 min) as readings of the station nowcast-<id>.',
+  help: 'For every catchment Regenwacht computes the DWD radar nowcast (rain in the next 30/60/120 min) as readings of the station catchment-<id>.',
   empty: 'No catchment yet.',
   col_name: 'Name',
   col_stations: 'Stations',
@@ -55,7 +55,7 @@ const en: Record<CatchmentsKey, string> = {
   file_too_big: 'GeoJSON > 60 KB: simplify the polygon, or send it to POST /api/v1/catchments',
   stations: 'Stations (belong to the catchment; for a circle: its centre)',
   radius: 'Radius (m)',
-  buffer: 'Buffer around the area (m)',
+  buffer: 'Buffer around the area (km)',
   threshold: 'Threshold for "minutes until" (mm)',
   save: 'Save',
   saved: 'Catchment {id} saved; forecast station {dev}.',

@@ -1,5 +1,5 @@
 // Catchments (Einzugsgebiete) for operators: the list, and a form to define one as a GeoJSON polygon (pasted or
-// read from a file) or as a circle around stations. Each gets the virtual device nowcast-<id> that carries the
+// read from a file) or as a circle around stations. Each gets the virtual device catchment-<id> that carries the
 // DWD radar nowcast over it. Same rules as POST /api/v1/catchments. [docs/dwd.md Catchments]
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sees } from '../../api/auth.ts';
@@ -61,7 +61,7 @@ export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
       (
         c,
       ) => html`<tr data-catchment="${c.id}"><td>${c.name} <span class="muted">(${c.id})</span>${c.org !== p.org ? html` <span class="muted">· ${c.org}</span>` : ''}</td>
-<td>${c.deviceIds.join(', ') || '–'}</td><td class="num">${c.bufferM} m</td><td class="num">${c.thresholdMm} mm</td>
+<td>${c.deviceIds.join(', ') || '–'}</td><td class="num">${c.bufferM / 1000} km</td><td class="num">${c.thresholdMm} mm</td>
 <td><a href="/devices/${encodeURIComponent(nowcastDeviceId(c.id))}">${nowcastDeviceId(c.id)}</a></td></tr>`,
     );
     const body = html`<section><h1>${w('title')}</h1><p class="muted">${w('help')}</p>${message('ok', o.ok)}${message('error', o.error)}
@@ -89,7 +89,7 @@ ${
         html`<label><input type="checkbox" name="deviceIds" value="${x.id}"${picked.includes(x.id) ? html` checked` : ''}> ${x.name} <span class="muted">(${x.id})</span></label>`,
     )}</div>
 <div class="cols">
-<div class="field"><label for="c-buffer">${w('buffer')}</label><input id="c-buffer" name="bufferM" type="number" min="0" max="20000" step="100" value="${val('bufferM', '1000')}"></div>
+<div class="field"><label for="c-buffer">${w('buffer')}</label><input id="c-buffer" name="bufferKm" type="number" min="0" max="20" step="0.1" value="${val('bufferKm', '1')}"></div>
 <div class="field"><label for="c-threshold">${w('threshold')}</label><input id="c-threshold" name="thresholdMm" type="number" min="0.1" max="500" step="0.1" value="${val('thresholdMm', '20')}"></div>
 </div>
 <p class="actions"><button type="submit" class="primary">${w('save')}</button></p>
@@ -115,7 +115,7 @@ ${
       if (!/^[a-z0-9-]{1,50}$/.test(id)) throw new CatchmentError(w('bad_id'));
       if (!name || name.length > 200) throw new CatchmentError(w('bad_name'));
       const deviceIds = list(b.deviceIds).slice(0, 100);
-      const bufferM = Math.round(num('bufferM', w('buffer'), 0, 20_000));
+      const bufferM = Math.round(num('bufferKm', w('buffer'), 0, 20) * 1000);
       const thresholdMm = num('thresholdMm', w('threshold'), 0.1, 500);
       let shape: { geometry: Geometry } | { circle: { deviceIds: string[]; radiusM: number } };
       if (field(b, 'shape') === 'circle') {
