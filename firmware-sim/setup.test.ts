@@ -6,7 +6,13 @@ import { DEFAULT_SENSOR } from './sensor.ts';
 import { publishFilters, RULE_NAME, runSetup, WEBHOOK_ROUTE_NAME } from './setup.ts';
 
 function fakeApi(opts: { wrapLists?: boolean; noCredentialList?: boolean } = {}) {
-  const store = { devices: new Map<string, unknown>(), creds: new Map<string, unknown>(), rules: [] as any[], routes: [] as any[] };
+  const store = {
+    devices: new Map<string, unknown>(),
+    creds: new Map<string, unknown>(),
+    rotations: new Map<string, number>(),
+    rules: [] as any[],
+    routes: [] as any[],
+  };
   const calls: string[] = [];
   const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const list = (items: unknown[]) => (opts.wrapLists ? { items } : items);
@@ -29,7 +35,14 @@ function fakeApi(opts: { wrapLists?: boolean; noCredentialList?: boolean } = {})
     if (method === 'GET' && path === '/api/v1/mqtt-credentials') {
       return opts.noCredentialList
         ? json(403, { error: { code: 'FORBIDDEN', message: 'no' } })
-        : json(200, list([...store.creds.keys()].map((username) => ({ username }))));
+        : json(200, list([...store.creds.entries()].map(([username, c]: [string, any]) => ({ username, publish: c.publish }))));
+    }
+    if (method === 'POST' && path.startsWith('/api/v1/mqtt-credentials/') && path.endsWith('/rotate')) {
+      const username = decodeURIComponent(path.split('/').at(-2)!);
+      if (!store.creds.has(username)) return json(404, { error: { code: 'NOT_FOUND', message: 'no credential' } });
+      const n = (store.rotations.get(username) ?? 0) + 1;
+      store.rotations.set(username, n);
+      return json(200, { username, password: `pw-${username}-${n}` });
     }
     if (method === 'POST' && path === '/api/v1/mqtt-credentials') {
       if (store.creds.has(body.username)) return json(409, { error: { code: 'CONFLICT', message: 'exists' } });
@@ -96,10 +109,18 @@ describe('setup', () => {
     expect(api.store.routes).toHaveLength(1);
   });
 
-  it.each([false, true])('an existing MQTT username gets a fresh suffix (list forbidden: %s)', async (noCredentialList) => {
-    const api = fakeApi({ noCredentialList });
+  it('a second run without --username adds no MQTT credential: the earlier one (same ACL) gets a new password', async () => {
+    const api = fakeApi();
     await runSetup(input(api.fetchImpl));
     const again = await runSetup(input(api.fetchImpl));
+    expect(again.credentials).toEqual({ username: 'sim-elsys-elt', password: 'pw-sim-elsys-elt-1' });
+    expect(api.store.creds.size).toBe(1);
+  });
+
+  it.each([false, true])('an existing MQTT username with another ACL gets a fresh suffix (list forbidden: %s)', async (noCredentialList) => {
+    const api = fakeApi({ noCredentialList });
+    await runSetup(input(api.fetchImpl));
+    const again = await runSetup(input(api.fetchImpl, { devices: simDevices('elsys-elt', 4) }));
     expect(again.credentials!.username).toMatch(/^sim-elsys-elt-[0-9a-f]{6}$/);
     expect(api.store.creds.size).toBe(2);
   });

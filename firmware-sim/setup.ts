@@ -169,12 +169,25 @@ async function createCredentials(call: ApiCall, s: SetupInput): Promise<{ userna
   const publish = publishFilters(s.devices);
   const base = `sim-${s.devices[0]?.model ?? 'device'}`;
   // Look first (a reader may lack the right to list: then learn from 409s). The password is shown only
-  // once, so an existing username cannot be reused: take a fresh suffix.
+  // once: a credential of an earlier run with the same ACL gets a new password (rotate), so a second run adds
+  // no credential [firmware-sim/README.md]; one with another ACL is left alone and a fresh suffix taken.
   const taken = new Set<string>();
+  const same: string[] = [];
+  const want = [...publish].sort().join('\n');
   try {
-    for (const c of listItems((await call('GET', '/api/v1/mqtt-credentials')).body)) taken.add(String(c.username));
+    for (const c of listItems((await call('GET', '/api/v1/mqtt-credentials')).body)) {
+      const name = String(c.username);
+      taken.add(name);
+      const acl = Array.isArray(c.publish) ? c.publish.map(String).sort().join('\n') : undefined;
+      if ((name === base || name.startsWith(`${base}-`)) && acl === want) same.push(name);
+    }
   } catch {
     /* fall back to 409 handling */
+  }
+  for (const username of same.sort((a, b) => (a === base ? -1 : b === base ? 1 : a.localeCompare(b)))) {
+    const r = await call('POST', `/api/v1/mqtt-credentials/${encodeURIComponent(username)}/rotate`, undefined, [403, 404]);
+    const body = r.body as { username?: string; password?: string };
+    if (r.status === 200 && body?.password) return { username: body.username ?? username, password: body.password };
   }
   for (let attempt = 0; attempt < 8; attempt++) {
     const username = attempt === 0 && !taken.has(base) ? base : `${base}-${randomBytes(3).toString('hex')}`;
