@@ -99,6 +99,11 @@ describe('roles', () => {
     const bare = await fetch(`${s.httpUrl}/api/v1/alarms/${alarm.id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${tokens.responder}` } });
     expect(bare.status, await bare.clone().text()).toBe(200);
     expect((await bare.json()).state).toBe('acknowledged');
+    const empty = await fetch(`${s.httpUrl}/api/v1/alarms/${alarm.id}/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.responder}`, 'content-type': 'application/json' },
+    });
+    expect(empty.status, await empty.clone().text()).toBe(200);
   });
 });
 

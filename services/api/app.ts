@@ -34,6 +34,13 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // an empty body sent with content-type application/json counts as no body (e.g. POST …/ack), not as a 400
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return json(req, String(body), done);
+  });
 
   app.setErrorHandler((err: unknown, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
