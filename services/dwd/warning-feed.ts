@@ -53,6 +53,8 @@ export class WarningFeed {
   private running?: Promise<void>;
 
   private warncells: Record<string, string>;
+  /** the devices are made with the first snapshot read, so a feed that never reached the DWD adds none */
+  private devicesReady = false;
 
   constructor(private o: WarningFeedOptions) {
     this.warncells = { ...o.warncells };
@@ -62,12 +64,12 @@ export class WarningFeed {
   async setWarncells(next: Readonly<Record<string, string>>): Promise<void> {
     this.warncells = { ...next };
     for (const org of Object.keys(next)) this.last.delete(org);
-    await this.ensureDevices();
+    this.devicesReady = false;
     this.o.onDemand?.(Object.keys(this.warncells).length > 0);
     await this.evaluate();
   }
 
-  /** One virtual device per municipality with a warncell; created once, kept when it exists. */
+  /** One virtual device per municipality with a warncell; created once (with the first snapshot), kept when it exists. */
   async ensureDevices(): Promise<void> {
     for (const [org, cell] of Object.entries(this.warncells)) {
       const id = warningDeviceId(org);
@@ -123,6 +125,10 @@ export class WarningFeed {
 
   private async pass(): Promise<void> {
     if (!Number.isFinite(this.lastOkAt)) return; // nothing known yet: no claim that nothing is in force
+    if (!this.devicesReady) {
+      await this.ensureDevices();
+      this.devicesReady = true;
+    }
     const now = this.o.now();
     const from = this.lastEvalAt ?? now;
     const readings: Reading[] = [];

@@ -41,7 +41,6 @@ export async function startDwd(ctx: AppContext, ingest: IngestService | undefine
     });
     if (Object.keys(warncells).length === 0)
       log.info('no municipality has a DWD warncell yet: warnings are fetched once one is set (PUT /api/v1/orgs/{org}, DWD_WARNCELLS or CAP_ARS)');
-    await warnings.ensureDevices();
     handlers.push((m) => warnings.onMessage(m));
     const timer = setInterval(
       () => void warnings.evaluate().catch((e) => log.warn({ err: (e as Error).message }, 'DWD warning levels not stored')),

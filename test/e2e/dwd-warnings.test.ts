@@ -126,3 +126,42 @@ describe.each(['pglite', 'pg'] as const)('DWD warnings feed on %s', (store) => {
     dwd.fail.delete(CAP_PATH);
   });
 });
+
+describe('DWD warnings configured only through the API: DWD_OPENDATA_URL, DWD_POLL, PUT /api/v1/orgs/{org}', () => {
+  const FULDA_CELL = '806631009'; // Stadt Fulda: 8 + AGS 06631009
+  let dwd: FakeDwd;
+  let s: TestSystem;
+
+  beforeAll(async () => {
+    dwd = await fakeDwdServer();
+    dwd.files.set(CAP_PATH, new Uint8Array(fs.readFileSync(CAP_SAMPLE_ZIP)));
+    s = await startSystem({ store: 'pglite', env: { DWD_OPENDATA_URL: dwd.url, DWD_POLL: '1s' } });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await dwd?.close();
+  });
+
+  it('the warncell set per org and the short rule {"kind":"dwd_warning","minLevel":3,"events":["STARKREGEN"]} fire on a warning for Fulda', async () => {
+    expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: null });
+    expect(await s.ok('PUT', '/api/v1/orgs/default', { warncellId: FULDA_CELL })).toEqual({ org: 'default', warncellId: FULDA_CELL });
+    const rule = await s.ok<{ id: string; metric: string }>('POST', '/api/v1/rules', { kind: 'dwd_warning', minLevel: 3, events: ['STARKREGEN'] });
+    expect(rule.metric).toBe('dwd_starkregen_level');
+    await waitFor(async () => (await s.ok('GET', '/api/v1/dwd/warnings')).lastSuccessAt, 15_000, 'the first fetch once a warncell is set');
+    expect(dwd.requests.some((r) => r.path === CAP_PATH)).toBe(true);
+
+    const onset = Date.now() - 60_000;
+    const severe = { id: '1700001000000.dddd', ii: 62, event: 'HEFTIGER STARKREGEN', severity: 'Severe' as const, onset, expires: onset + 3 * 3600_000 };
+    dwd.files.set(CAP_PATH, capZip([capXml({ ...severe, warncells: [FULDA_CELL] })]));
+    const [fired] = await waitFor(
+      async () => {
+        const a = (await s.ok<{ items: AlarmRow[] }>('GET', `/api/v1/alarms?state=all&ruleId=${rule.id}`)).items;
+        return a.length > 0 && a;
+      },
+      15_000,
+      'the dwd_warning alarm for Fulda',
+    );
+    expect(fired).toMatchObject({ deviceId: DEVICE, severity: 'severe' });
+    expect((await s.ok('GET', `/api/v1/devices/${DEVICE}`)).params).toMatchObject({ warncell: FULDA_CELL });
+  });
+});
