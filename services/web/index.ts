@@ -26,6 +26,7 @@ import { routePages } from './pages/routes.ts';
 import { rulePages } from './pages/rules.ts';
 import { silencePages } from './pages/silences.ts';
 import { stationPages } from './pages/station.ts';
+import { startUserSocket } from './user-socket.ts';
 import { principalOf, SessionStore, UserStore } from './users.ts';
 import { userApiRoutes } from './users-api.ts';
 
@@ -75,6 +76,11 @@ export async function webConsole(app: FastifyInstance, o: { ctx: AppContext; fee
   }
 
   await userApiRoutes(app, users, ctx.db);
+  // the embedded store is this process's alone: `npm run user` reaches it through this server
+  if (!ctx.config.databaseUrl) {
+    const close = startUserSocket(ctx.config.dataDir, users, ctx.log);
+    if (close) app.addHook('onClose', close);
+  }
 
   // on a shared PostgreSQL other processes change alarms too; their changes reach these pages within ~1 s
   if (ctx.config.databaseUrl) {

@@ -9,14 +9,16 @@
 //   remove <login>
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { type ApiRole, ROLES } from '../auth/roles.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ROLES } from '../auth/roles.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPgDb } from '../db/pg-driver.ts';
 import { createPgliteDb } from '../db/pglite-driver.ts';
 import { usableTemplate } from '../db/pglite-template.ts';
-import { UserError, UserStore } from './users.ts';
+import { runUserCommand, type UserCommand, type UserCommandResult } from './user-commands.ts';
+import { askServer } from './user-socket.ts';
+import { UserStore } from './users.ts';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {
   const fromEnv = process.env.REGENWACHT_PASSWORD || process.env.RW_PASSWORD;
@@ -49,42 +51,33 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (cmd === 'add' && !values.role) {
+    console.error(`--role must be one of ${ROLES.join(', ')}`);
+    return 2;
+  }
+  const pw = cmd === 'add' || cmd === 'passwd' ? await readPassword() : undefined;
+  const command: UserCommand = {
+    cmd: cmd as UserCommand['cmd'],
+    login,
+    role: values.role,
+    org: values.org,
+    name: values.name,
+    password: pw?.password,
+    generated: pw?.generated,
+  };
+  // a running server on the embedded store holds it: it runs the command for us [README.md Web console]
+  const answer = config.databaseUrl ? undefined : await askServer(config.dataDir, command);
+  const r = answer ?? (await onDatabase(config, command));
+  for (const l of r.out) console.log(l);
+  for (const l of r.err) console.error(l);
+  return r.code;
+}
+
+async function onDatabase(config: Readonly<Config>, command: UserCommand): Promise<UserCommandResult> {
   const db: Db = config.databaseUrl ? createPgDb(config.databaseUrl) : await createPgliteDb(config.dataDir, { template: usableTemplate() });
   try {
     await migrate(db);
-    const users = new UserStore(db);
-    if (cmd === 'add') {
-      const role = values.role as ApiRole | undefined;
-      if (!role || !(ROLES as readonly string[]).includes(role)) {
-        console.error(`--role must be one of ${ROLES.join(', ')}`);
-        return 2;
-      }
-      const { password, generated } = await readPassword();
-      const u = await users.create({ login, name: values.name, role, org: values.org ?? null, password }, 'cli');
-      console.log(`user '${u.login}' created: role ${u.role}, ${u.org ? `municipality ${u.org}` : 'whole installation'}`);
-      if (generated) console.log(`initial password (shown once, change it after the first login): ${password}`);
-    } else if (cmd === 'passwd') {
-      const { password, generated } = await readPassword();
-      if (!(await users.setPassword(login, password))) throw new UserError(`no user '${login}'`);
-      console.log(`password of '${login}' set; its sessions were ended`);
-      if (generated) console.log(`new password (shown once): ${password}`);
-    } else if (cmd === 'unlock') {
-      if (!(await users.unlock(login))) throw new UserError(`no user '${login}'`);
-      console.log(`'${login}' unlocked`);
-    } else if (cmd === 'remove') {
-      if (!(await users.remove(login))) throw new UserError(`no user '${login}'`);
-      console.log(`'${login}' removed`);
-    } else {
-      for (const u of await users.list(null))
-        console.log(`${u.login}\t${u.role}\t${u.org ?? '(whole installation)'}\t${u.name}${u.lockedUntil ? `\tlocked until ${u.lockedUntil}` : ''}`);
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`user: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return await runUserCommand(new UserStore(db), command);
   } finally {
     await db.close();
   }
