@@ -92,7 +92,7 @@ describe('loadConfig', () => {
     // off: nothing fetched; a drop folder is still read
     expect(loadConfig({ DWD_POLL: 'off' }).dwd).toMatchObject({ warnings: { mode: 'off' }, radar: { mode: 'off' } });
     expect(loadConfig({ DWD_POLL: 'off', DWD_CAP_DIR: 'dwd-drop' }).dwd).toMatchObject({
-      warnings: { mode: 'folder', dir: path.resolve('dwd-drop'), intervalMs: 120_000 },
+      warnings: { mode: 'folder', dir: path.resolve('dwd-drop'), intervalMs: 10_000 },
       radar: { mode: 'off' },
     });
     // the finer variables still override

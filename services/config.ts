@@ -336,17 +336,21 @@ export interface Config {
 /** The DWD's own layout below DWD_OPENDATA_URL. [docs/dwd.md] */
 export const DWD_CAP_PATH = '/weather/alerts/cap/COMMUNEUNION_DWD_STAT/Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip';
 export const DWD_RV_PATH = '/weather/radar/composite/rv';
+const FOLDER_LOOK_S = 10;
 
 function dwdInputs(e: z.infer<typeof schema>): DwdConfig {
   const poll = e.DWD_POLL === 'off' ? null : e.DWD_POLL;
   const base = e.DWD_OPENDATA_URL;
   const binary = e.DWD_RADAR_BINARY_URL ?? e.DWD_RADAR_URL ?? base + DWD_RV_PATH;
+  const capMode = e.DWD_WARNINGS ?? (e.DWD_CAP_DIR ? 'folder' : poll === null ? 'off' : 'http');
+  // a drop folder is local and cheap to look at: every 10 s (or DWD_POLL when shorter), also with DWD_POLL=off
+  const capDefault = capMode === 'folder' ? Math.min(poll ?? FOLDER_LOOK_S, FOLDER_LOOK_S) : (poll ?? 120);
   return {
     warnings: {
-      mode: e.DWD_WARNINGS ?? (e.DWD_CAP_DIR ? 'folder' : poll === null ? 'off' : 'http'),
+      mode: capMode,
       url: e.DWD_CAP_URL ?? base + DWD_CAP_PATH,
       dir: path.resolve(e.DWD_CAP_DIR ?? path.join(e.DATA_DIR, 'dwd-cap')),
-      intervalMs: (e.DWD_CAP_INTERVAL ?? poll ?? 120) * 1000,
+      intervalMs: (e.DWD_CAP_INTERVAL ?? capDefault) * 1000,
     },
     radar: {
       mode: e.DWD_RADAR ?? (poll === null ? 'off' : 'http'),

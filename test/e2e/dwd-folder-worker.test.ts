@@ -24,7 +24,7 @@ describe('DWD warnings from a drop folder, and a fetch worker that crashes (pgli
   };
 
   beforeAll(async () => {
-    s = await startSystem({ store: 'pglite', env: { DWD_WARNINGS: 'folder', DWD_CAP_INTERVAL: '1s', CAP_ARS: 'default=065310005005' } });
+    s = await startSystem({ store: 'pglite', env: { DWD_POLL: 'off', DWD_WARNINGS: 'folder', DWD_CAP_INTERVAL: '1s', CAP_ARS: 'default=065310005005' } });
     dir = path.join(s.dataDir, 'dwd-cap'); // the default DWD_CAP_DIR; removed with the data dir
     fs.mkdirSync(dir, { recursive: true });
     ruleId = (
