@@ -1,11 +1,16 @@
 // The catchment form of the console over plain HTTP: an operator defines a catchment from a GeoJSON Feature or
 // as a circle around stations, gets the forecast station catchment-<id>, and a broken GeoJSON is answered with
-// a clear message and the form kept. [docs/dwd.md Catchments]
+// a clear message and the form kept. In a real browser: the "DWD-Warnungen" section sets the municipality's
+// warncell (the one PUT /api/v1/orgs/{org} sets), a bad id is shown at its field, a viewer cannot change it.
+// [docs/dwd.md Catchments, Warnings]
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchBrowser, logIn, newPage } from '../helpers/browser.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 const PW = 'ein-gutes-passwort';
 let s: TestSystem;
+let browser: Browser | undefined;
 
 async function req(method: string, path: string, o: { cookie?: string; form?: URLSearchParams } = {}) {
   const r = await fetch(s.httpUrl + path, {
@@ -32,10 +37,12 @@ describe('console: catchments (Einzugsgebiete)', () => {
   beforeAll(async () => {
     s = await startSystem({ store: 'pglite', env: { MAP_TILES_URL: 'none' } });
     await s.ok('POST', '/api/v1/users', { login: 'olga', role: 'operator', password: PW });
+    await s.ok('POST', '/api/v1/users', { login: 'vera', role: 'viewer', password: PW });
     await s.ok('POST', '/api/v1/devices', { id: 'pegel-wieseck', name: 'Pegel Wieseck', model: 'generic', location: { lat: 50.59, lon: 8.7 }, params: {} });
     cookie = await session('olga');
   }, 120_000);
   afterAll(async () => {
+    await browser?.close();
     await s?.close();
   });
 
@@ -148,4 +155,66 @@ describe('console: catchments (Einzugsgebiete)', () => {
     expect(de.text).toContain('Neues Einzugsgebiet');
     expect(de.text).toContain('data-too-big="GeoJSON über 60 KB');
   });
+
+  const pageFor = async (login: string) => {
+    browser ??= await launchBrowser();
+    const ctx = await browser.newContext({ viewport: { width: 1300, height: 1000 }, locale: 'de-DE' });
+    const page = await newPage(ctx);
+    page.setDefaultTimeout(15_000);
+    await logIn(page, s.httpUrl, login, PW);
+    return page;
+  };
+
+  it.skipIf(!HAVE_CHROMIUM)(
+    'in a browser, "DWD-Warnungen": an operator sets the warncell; the API shows it; a bad id is shown at the field; a viewer cannot change it',
+    async () => {
+      const olga = await pageFor('olga');
+      await olga.goto(`${s.httpUrl}/catchments`);
+      await expect(olga.getByRole('heading', { name: 'DWD-Warnungen' }).isVisible()).resolves.toBe(true);
+      const input = olga.getByLabel(/Warnzellen-Kennung des DWD/);
+      expect(await olga.locator('#wc-warncellId-help').textContent()).toContain('8 + AGS, z. B. Stadt Fulda 806631009');
+      await input.fill('806631009');
+      await Promise.all([olga.waitForLoadState('load'), olga.getByRole('button', { name: 'Warnzelle speichern' }).click()]);
+      await olga.getByText('Warnzelle 806631009 für default gespeichert.').waitFor();
+      expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
+      expect(await olga.getByLabel(/Warnzellen-Kennung des DWD/).inputValue(), 'the page shows the warncell in force').toBe('806631009');
+      const log = await s.ok('GET', '/api/v1/audit?entity=org');
+      expect(
+        log.items.find((e: { entityId: string; actor: string }) => e.entityId === 'default' && e.actor === 'web:olga'),
+        'audited',
+      ).toBeTruthy();
+
+      // a bad id: the error at the field, the value kept, nothing changed
+      await olga.getByLabel(/Warnzellen-Kennung des DWD/).fill('06631009');
+      await olga.getByRole('button', { name: 'Warnzelle speichern' }).click();
+      const err = olga.locator('#wc-warncellId-err');
+      await err.waitFor();
+      expect(await err.textContent()).toContain('genau 9 Ziffern');
+      const field = olga.getByLabel(/Warnzellen-Kennung des DWD/);
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      expect(await field.getAttribute('aria-describedby')).toContain('wc-warncellId-err');
+      expect(await field.inputValue()).toBe('06631009');
+      expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
+      expect(olga.problems).toEqual([]);
+
+      // a viewer: no form, and a forged POST is refused
+      const vera = await pageFor('vera');
+      const r = await vera.goto(`${s.httpUrl}/catchments`);
+      expect(r?.status()).toBe(403);
+      expect(await vera.getByLabel(/Warnzellen-Kennung des DWD/).count()).toBe(0);
+      await vera.goto(`${s.httpUrl}/`);
+      const csrf = await vera.locator('input[name="_csrf"]').first().getAttribute('value');
+      expect(csrf).toBeTruthy();
+      const post = await vera.request.post(`${s.httpUrl}/catchments/warncell`, { form: { _csrf: csrf ?? '', warncellId: '806531005' }, maxRedirects: 0 });
+      expect(post.status()).toBe(403);
+      expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
+
+      // empty clears it again, as null does through the API
+      await olga.getByLabel(/Warnzellen-Kennung des DWD/).fill('');
+      await olga.getByRole('button', { name: 'Warnzelle speichern' }).click();
+      await olga.getByText('Warnzelle für default entfernt.').waitFor();
+      expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: null });
+    },
+    120_000,
+  );
 });

@@ -2,7 +2,7 @@
 // warncell (8 + the 8-digit AGS) whose warnings the municipality's dwd_warning rules see. [docs/dwd.md Warnings]
 import { z } from 'zod';
 import { orgSchema } from '../../auth/orgs.ts';
-import { setWarncell, storedWarncells } from '../../dwd/warncell-store.ts';
+import { setOrgWarncell, warncellIdSchema, warncellOf } from '../../dwd/warncell-service.ts';
 import { actor, need, orgFor, sees } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import type { ApiRoutes } from '../plugin.ts';
@@ -11,21 +11,15 @@ import { responses } from '../schemas.ts';
 const Params = z.object({ org: orgSchema });
 const Body = z.strictObject({
   /** null: back to DWD_WARNCELLS / CAP_ARS (or none) */
-  warncellId: z
-    .string()
-    .regex(/^\d{9}$/, 'warncellId: the 9-digit DWD warncell id (8 + the 8-digit AGS, e.g. 806631009 for Stadt Fulda)')
-    .nullable(),
+  warncellId: warncellIdSchema.nullable(),
 });
 const Org = z.object({ org: z.string(), warncellId: z.string().nullable() });
 
 export const orgRoutes: ApiRoutes = async (app, { ctx }) => {
-  /** what is in force: set through the API, else from DWD_WARNCELLS / CAP_ARS */
-  const effective = async () => ({ ...ctx.config.dwd.warncells, ...(await storedWarncells(ctx.db)) });
-
   app.get('/:org', { schema: { tags: ['dwd'], summary: "A municipality's DWD warncell", params: Params, response: responses({ 200: Org }) } }, async (req) => {
     const p = need(req, 'read');
     if (!sees(p, req.params.org)) throw notFound('municipality', req.params.org);
-    return { org: req.params.org, warncellId: (await effective())[req.params.org] ?? null };
+    return { org: req.params.org, warncellId: await warncellOf(ctx, req.params.org) };
   });
 
   app.put(
@@ -42,10 +36,7 @@ export const orgRoutes: ApiRoutes = async (app, { ctx }) => {
     async (req) => {
       const p = need(req, 'rules:write');
       const org = orgFor(p, req.params.org);
-      await setWarncell(ctx.db, actor(p), org, req.body.warncellId);
-      const cells = await effective();
-      await ctx.dwd?.warnings?.setWarncells(cells);
-      return { org, warncellId: cells[org] ?? null };
+      return { org, warncellId: await setOrgWarncell(ctx, actor(p), org, req.body.warncellId) };
     },
   );
 };

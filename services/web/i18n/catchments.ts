@@ -31,6 +31,14 @@ const de = {
   bad_geojson: 'GeoJSON: {why}',
   bad_number: '{what} ist keine gültige Zahl im erlaubten Bereich.',
   no_stations: 'Für einen Kreis mindestens eine Station wählen.',
+  wc_title: 'DWD-Warnungen',
+  wc_id: 'Warnzellen-Kennung des DWD für {org}',
+  wc_help:
+    '9 Ziffern: 8 + AGS, z. B. Stadt Fulda 806631009. Ihre amtlichen Warnungen werten die Regeln vom Typ dwd_warning aus. Leer lassen: keine eigene Warnzelle (dann gilt DWD_WARNCELLS/CAP_ARS).',
+  wc_save: 'Warnzelle speichern',
+  wc_saved: 'Warnzelle {id} für {org} gespeichert.',
+  wc_cleared: 'Warnzelle für {org} entfernt.',
+  wc_bad: 'Die Warnzellen-Kennung hat genau 9 Ziffern: 8 + AGS, z. B. 806631009 für die Stadt Fulda.',
 };
 
 export type CatchmentsKey = keyof typeof de;
@@ -64,6 +72,14 @@ const en: Record<CatchmentsKey, string> = {
   bad_geojson: 'GeoJSON: {why}',
   bad_number: '{what} is not a valid number in the allowed range.',
   no_stations: 'Choose at least one station for a circle.',
+  wc_title: 'DWD warnings',
+  wc_id: 'DWD warncell id for {org}',
+  wc_help:
+    '9 digits: 8 + AGS, e.g. Stadt Fulda 806631009. Its official warnings are what dwd_warning rules evaluate. Leave empty: no own warncell (DWD_WARNCELLS/CAP_ARS apply).',
+  wc_save: 'Save warncell',
+  wc_saved: 'Warncell {id} saved for {org}.',
+  wc_cleared: 'Warncell for {org} removed.',
+  wc_bad: 'The warncell id has exactly 9 digits: 8 + AGS, e.g. 806631009 for Stadt Fulda.',
 };
 
 const CAT = { de, en };

@@ -6,7 +6,9 @@ import { sees } from '../../api/auth.ts';
 import { DEFAULT_ORG } from '../../auth/orgs.ts';
 import { CatchmentError, nowcastDeviceId, saveCatchment } from '../../dwd/catchment-service.ts';
 import { type Catchment, CatchmentStore } from '../../dwd/catchment-store.ts';
+import { setOrgWarncell, warncellIdSchema, warncellOf } from '../../dwd/warncell-service.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
+import { inputField } from '../form.ts';
 import { html } from '../html.ts';
 import { ct } from '../i18n/catchments.ts';
 import { layout, message } from '../layout.ts';
@@ -48,7 +50,8 @@ export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
   const store = new CatchmentStore(ctx.db);
   const orgOf = (p: Principal) => p.org ?? DEFAULT_ORG;
 
-  const page = async (req: FastifyRequest, p: Principal, o: { ok?: string; error?: string; form?: Record<string, unknown> } = {}) => {
+  type Warncell = { ok?: string; error?: string; value?: string };
+  const page = async (req: FastifyRequest, p: Principal, o: { ok?: string; error?: string; form?: Record<string, unknown>; wc?: Warncell } = {}) => {
     const v = view(req);
     const w = ct(v.i);
     const items = (await store.list(p.org)).filter((c) => sees(p, c.org));
@@ -57,6 +60,24 @@ export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
     const val = (k: string, def = '') => (typeof f[k] === 'string' ? (f[k] as string) : def);
     const picked = list(f.deviceIds);
     const byCircle = val('shape', 'polygon') === 'circle';
+    const wc = o.wc ?? {};
+    const warncell = html`<h2 id="dwd-warnings">${w('wc_title')}</h2>
+<form method="post" action="/catchments/warncell" class="rule-form" novalidate aria-labelledby="dwd-warnings">
+<input type="hidden" name="_csrf" value="${v.session?.csrf}">${message('ok', wc.ok)}
+${inputField({
+  name: 'warncellId',
+  label: w('wc_id', { org: orgOf(p) }),
+  value: wc.value ?? (await warncellOf(ctx, orgOf(p))) ?? '',
+  error: wc.error,
+  help: w('wc_help'),
+  prefix: 'wc',
+  attrs: [
+    ['inputmode', 'numeric'],
+    ['maxlength', '9'],
+  ],
+})}
+<p class="actions"><button type="submit">${w('wc_save')}</button></p>
+</form>`;
     const rows = items.map(
       (
         c,
@@ -70,6 +91,7 @@ ${
     ? html`<table class="catchments"><thead><tr><th scope="col">${w('col_name')}</th><th scope="col">${w('col_stations')}</th><th scope="col">${w('col_buffer')}</th><th scope="col">${w('col_threshold')}</th><th scope="col">${w('col_device')}</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p class="muted">${w('empty')}</p>`
 }
+${warncell}
 <h2 id="new-catchment">${w('new')}</h2>
 <form method="post" action="/catchments" class="rule-form" novalidate aria-labelledby="new-catchment">
 <input type="hidden" name="_csrf" value="${v.session?.csrf}">
@@ -98,6 +120,19 @@ ${
   };
 
   app.get('/catchments', async (req, reply) => sendHtml(reply, await page(req, needUser(req, 'rules:write'))));
+
+  // the same service as PUT /api/v1/orgs/{org}: same check, same audit entry, the warning feed follows
+  app.post('/catchments/warncell', async (req, reply) => {
+    const p = needUser(req, 'rules:write');
+    checkCsrf(req);
+    const w = ct(req.web.i);
+    const value = field(req.body, 'warncellId').trim();
+    if (value !== '' && !warncellIdSchema.safeParse(value).success) return sendHtml(reply, await page(req, p, { wc: { value, error: w('wc_bad') } }), 400);
+    const org = orgOf(p);
+    const now = await setOrgWarncell(ctx, `web:${p.session.user.login}`, org, value === '' ? null : value);
+    req.log.info({ org, warncellId: now }, 'DWD warncell set from the console');
+    return sendHtml(reply, await page(req, p, { wc: { ok: now ? w('wc_saved', { org, id: now }) : w('wc_cleared', { org }) } }));
+  });
 
   app.post('/catchments', async (req, reply) => {
     const p = needUser(req, 'rules:write');
