@@ -1,37 +1,23 @@
 // kill -9 between grouping and sending (issue 16): three alarms of one catchment wait in the outbox for their
 // group when the process dies; after a restart on the same data the group goes out as one message naming
 // all three — nothing lost, nothing sent twice. [migrations/016, services/alarms/group-store.ts]
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { TestServer } from '../../services/notify/test-server.ts';
+import { describe, expect, it } from 'vitest';
 import { webhook } from '../helpers/alarms.ts';
-import { kill9, listenOn, type Proc, spawnServer } from '../helpers/child-server.ts';
-import { freePort, freshPgDatabase } from '../helpers/env.ts';
+import { crashRun, kill9, listenOn, spawnServer } from '../helpers/child-server.ts';
+import { freePort } from '../helpers/env.ts';
 import { publish, waitFor } from '../helpers/system.ts';
 
 describe.each(['pglite', 'pg'] as const)('storm group across kill -9 on %s', (store) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-gcrash-'));
-  const procs: Proc[] = [];
-  let rx: TestServer | undefined;
-  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
-  afterAll(async () => {
-    for (const p of procs) await kill9(p);
-    await rx?.close();
-    await db?.drop().catch(() => {});
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const run = crashRun(store, 'rw-gcrash-');
 
   it('the waiting group is sent once after the restart, with every alarm in it', async () => {
-    if (store === 'pg') db = await freshPgDatabase();
-    const env = { DATA_DIR: dataDir, ...(db ? { DATABASE_URL: db.url } : {}) };
+    const env = await run.env();
     const port = await freePort(); // the receiver is down while the first process runs
     const devs = ['lahn-a', 'lahn-b', 'lahn-c'];
 
     const p1 = await spawnServer(env);
-    procs.push(p1);
+    run.procs.push(p1);
     for (const d of devs) await p1.api('POST', '/api/v1/devices', { id: d, name: `Pegel ${d}`, model: 'generic', tags: { catchment: 'Lahn' } });
     await p1.api('POST', '/api/v1/rules', {
       name: 'Pegel hoch',
@@ -70,10 +56,10 @@ describe.each(['pglite', 'pg'] as const)('storm group across kill -9 on %s', (st
     );
     await kill9(p1);
 
-    rx = await listenOn(port);
+    const rx = (run.rx = await listenOn(port));
     const p2 = await spawnServer(env);
-    procs.push(p2);
-    await waitFor(() => rx!.requests.length >= 1, 40_000, 'the grouped message after the restart');
+    run.procs.push(p2);
+    await waitFor(() => rx.requests.length >= 1, 40_000, 'the grouped message after the restart');
     const rows = await waitFor(
       async () => {
         const all = [];

@@ -1,36 +1,22 @@
 // kill -9 between an alarm transition and its delivery: the notification waits in the outbox, and after a
 // restart on the same DATA_DIR it is delivered, with the same webhook-id. [docs/formats.md, docs/guarantees.md]
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { TestServer } from '../../services/notify/test-server.ts';
+import { describe, expect, it } from 'vitest';
 import { webhook } from '../helpers/alarms.ts';
-import { kill9, listenOn, type Proc, spawnServer } from '../helpers/child-server.ts';
-import { freePort, freshPgDatabase } from '../helpers/env.ts';
+import { crashRun, kill9, listenOn, spawnServer } from '../helpers/child-server.ts';
+import { freePort } from '../helpers/env.ts';
 import { publish, waitFor } from '../helpers/system.ts';
 
 describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on %s', (store) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-ncrash-'));
-  const procs: Proc[] = [];
-  let rx: TestServer | undefined;
-  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
-  afterAll(async () => {
-    for (const p of procs) await kill9(p);
-    await rx?.close();
-    await db?.drop().catch(() => {});
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const run = crashRun(store, 'rw-ncrash-');
 
   it('delivers after the restart what was pending when the process died, same webhook-id', async () => {
-    if (store === 'pg') db = await freshPgDatabase();
-    const env = { DATA_DIR: dataDir, ...(db ? { DATABASE_URL: db.url } : {}) };
+    const env = await run.env();
     const port = await freePort(); // the receiver is down while the first process runs
     const url = `http://127.0.0.1:${port}/hook`;
 
     const p1 = await spawnServer(env);
-    procs.push(p1);
+    run.procs.push(p1);
     await p1.api('POST', '/api/v1/devices', { id: 'g1', name: 'Pegel Lahn', model: 'generic' });
     await p1.api('POST', '/api/v1/rules', {
       name: 'Pegel hoch',
@@ -59,11 +45,11 @@ describe.each(['pglite', 'pg'] as const)('notification outbox across kill -9 on 
     );
     await kill9(p1);
 
-    rx = await listenOn(port); // the receiver comes back on the port the route names
+    const rx = (run.rx = await listenOn(port)); // the receiver comes back on the port the route names
 
     const p2 = await spawnServer(env);
-    procs.push(p2);
-    await waitFor(() => rx!.requests.length >= 1, 15_000, 'delivery after restart');
+    run.procs.push(p2);
+    await waitFor(() => rx.requests.length >= 1, 15_000, 'delivery after restart');
     const after = await waitFor(
       async () => {
         const a = await p2.api('GET', `/api/v1/alarms/${alarm.id}`);

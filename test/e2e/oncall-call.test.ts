@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTime } from '../../alerts/routing/oncall.ts';
 import { Clock, Harness, MIN } from '../helpers/alarms.ts';
+import { consoleSession } from '../helpers/console-session.ts';
 import { fakeTwilio, postTwilio, TWILIO_SID } from '../helpers/fake-providers.ts';
 import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
@@ -69,16 +70,7 @@ describe('on-call windows and voice calls (Twilio stand-in)', () => {
   async function consoleGet(path: string): Promise<string> {
     if (!cookie) {
       await s.ok('POST', '/api/v1/users', { login: 'dispo', name: 'Disponent', role: 'operator', password: 'ein-gutes-passwort' });
-      const form = await fetch(`${s.httpUrl}/login`);
-      const pre = /rw_login=([^;]*)/.exec(form.headers.getSetCookie().join('\n'))?.[1] ?? '';
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-      const r = await fetch(`${s.httpUrl}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { cookie: `rw_login=${pre}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf, login: 'dispo', password: 'ein-gutes-passwort', next: '/' }).toString(),
-      });
-      cookie = `rw_session=${/rw_session=([^;]*)/.exec(r.headers.getSetCookie().join('\n'))?.[1]}`;
+      cookie = await consoleSession(s.httpUrl, 'dispo', 'ein-gutes-passwort');
     }
     return (await fetch(s.httpUrl + path, { headers: { cookie } })).text();
   }

@@ -4,6 +4,7 @@
 // next provider in SMS_PROVIDERS exactly once, and finally counted undelivered with an alarm event. [issue 16]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock, Harness, HOUR, MIN, pastStart } from '../helpers/alarms.ts';
+import { consoleSession } from '../helpers/console-session.ts';
 import { type FakeProvider, fakeSeven, fakeTwilio, postSeven, postTwilio, SEVEN_KEY, TWILIO_SID, TWILIO_TOKEN } from '../helpers/fake-providers.ts';
 import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
@@ -85,16 +86,7 @@ describe('SMS delivery reports and failover (seven, then Twilio)', () => {
   async function consoleGet(path: string): Promise<string> {
     if (!cookie) {
       await s.ok('POST', '/api/v1/users', { login: 'fw', name: 'Feuerwehr', role: 'responder', password: 'ein-gutes-passwort' });
-      const form = await fetch(`${s.httpUrl}/login`);
-      const pre = /rw_login=([^;]*)/.exec(form.headers.getSetCookie().join('\n'))?.[1] ?? '';
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-      const r = await fetch(`${s.httpUrl}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { cookie: `rw_login=${pre}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf, login: 'fw', password: 'ein-gutes-passwort', next: '/' }).toString(),
-      });
-      cookie = `rw_session=${/rw_session=([^;]*)/.exec(r.headers.getSetCookie().join('\n'))?.[1]}`;
+      cookie = await consoleSession(s.httpUrl, 'fw', 'ein-gutes-passwort');
     }
     return (await fetch(s.httpUrl + path, { headers: { cookie } })).text();
   }

@@ -1,9 +1,13 @@
 // A Regenwacht server as a child process (node with tsx as a loader), for tests that kill it with SIGKILL,
 // and a plain receiver that can come up later on a fixed port.
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
 import { json, type TestServer } from '../../services/notify/test-server.ts';
+import { freshPgDatabase } from './env.ts';
 import { waitFor } from './system.ts';
 
 export const TOKEN = 'crash-test-admin-token-0123456789';
@@ -80,3 +84,28 @@ export const kill9 = (p: Proc) =>
     p.child.once('exit', () => res());
     p.child.kill('SIGKILL');
   });
+
+/**
+ * What a kill -9 test keeps beside its child servers: one DATA_DIR for both lives, the PostgreSQL database
+ * on the `pg` store, the receiver that comes up later. Everything is killed, closed and removed after the file.
+ */
+export function crashRun(store: 'pglite' | 'pg', prefix: string) {
+  const run = {
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), prefix)),
+    procs: [] as Proc[],
+    rx: undefined as TestServer | undefined,
+    db: undefined as Awaited<ReturnType<typeof freshPgDatabase>> | undefined,
+    /** The environment both lives of the server share (creates the database on the `pg` store). */
+    async env(): Promise<Record<string, string>> {
+      if (store === 'pg') run.db ??= await freshPgDatabase();
+      return { DATA_DIR: run.dataDir, ...(run.db ? { DATABASE_URL: run.db.url } : {}) };
+    },
+  };
+  afterAll(async () => {
+    for (const p of run.procs) await kill9(p);
+    await run.rx?.close();
+    await run.db?.drop().catch(() => {});
+    fs.rmSync(run.dataDir, { recursive: true, force: true });
+  });
+  return run;
+}
