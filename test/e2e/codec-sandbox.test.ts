@@ -79,24 +79,29 @@ async function whileResponsive(work: Promise<unknown>) {
 }
 
 describe('hostile js-codecs', () => {
-  it.each(HOSTILE.map((c) => [c.id, c.reason] as const))('%s: rejected as %s while /healthz answers in < 100 ms', async (id, reason) => {
-    const device = `js-${id}`;
-    // several uplinks in a row, so the polling overlaps the decodes for a while
-    const work = (async () => {
-      for (let i = 0; i < 4; i++) await publish(client, `v3/app/devices/${device}/up`, ttsUp(device, '0102'));
-    })();
-    const { latencies, acked } = await whileResponsive(work);
-    expect(latencies.length).toBeGreaterThan(0);
-    expect(Math.max(...latencies), `healthz answered in ${latencies.map(Math.round).join(', ')} ms`).toBeLessThan(100);
-    expect(acked).toBeGreaterThan(0); // MQTT went on acknowledging other devices' uplinks meanwhile
-    const r = await s.ok('GET', `/api/v1/rejected-uplinks?deviceId=${device}`);
-    expect(r.items).toHaveLength(4);
-    for (const item of r.items) {
-      expect(item.reason).toBe(reason);
-      expect(item.message.length).toBeGreaterThan(5);
-    }
-    expect(client.connected).toBe(true);
-  });
+  it.each(HOSTILE.map((c) => [c.id, c.reason] as const))(
+    '%s: rejected as %s while /healthz keeps answering (never stalled for a second)',
+    async (id, reason) => {
+      const device = `js-${id}`;
+      // several uplinks in a row, so the polling overlaps the decodes for a while
+      const work = (async () => {
+        for (let i = 0; i < 4; i++) await publish(client, `v3/app/devices/${device}/up`, ttsUp(device, '0102'));
+      })();
+      const { latencies, acked } = await whileResponsive(work);
+      expect(latencies.length).toBeGreaterThan(0);
+      // A liveness bound, not a speed figure: a codec on the main thread stalls the loop for seconds (the 2^28-character
+      // string alone), while a loaded 2-core machine adds at most a few hundred ms to one poll.
+      expect(Math.max(...latencies), `healthz answered in ${latencies.map(Math.round).join(', ')} ms`).toBeLessThan(1000);
+      expect(acked).toBeGreaterThan(0); // MQTT went on acknowledging other devices' uplinks meanwhile
+      const r = await s.ok('GET', `/api/v1/rejected-uplinks?deviceId=${device}`);
+      expect(r.items).toHaveLength(4);
+      for (const item of r.items) {
+        expect(item.reason).toBe(reason);
+        expect(item.message.length).toBeGreaterThan(5);
+      }
+      expect(client.connected).toBe(true);
+    },
+  );
 
   it('a normal codec keeps working afterwards, and nothing was stored for the hostile ones', async () => {
     const t = new Date(Date.now() - 500).toISOString();
