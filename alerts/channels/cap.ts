@@ -39,6 +39,8 @@ export interface CapInput {
   ars?: string;
   /** `<web>`: where a reader learns more (default: the alarm in the operator API) */
   web?: string;
+  /** `<onset>`: a radar nowcast's expected time of the catchment's depth (its `expectedAt`); not on a Cancel */
+  onset?: Date;
 }
 
 /** How long an open alarm's document stays valid without a newer one; a Cancel expires at once. */
@@ -151,6 +153,8 @@ function infoXml(input: CapInput): string {
     el('severity', CAP_SEVERITY[alarm.severity], i) +
     // a radar nowcast is a forecast, not a measurement [CAP 1.2 certainty]
     el('certainty', isForecast(alarm) ? 'Likely' : 'Observed', i) +
+    // when the forecast expects the rain: the same time as the webhook's expectedAt and the SMS's "ab ca." [CAP 1.2 onset]
+    el('onset', input.onset && !cancel && !Number.isNaN(input.onset.getTime()) ? capDateTime(input.onset) : undefined, i) +
     el('expires', capDateTime(new Date(input.sent.getTime() + (cancel ? 0 : CAP_VALID_MS))), i) +
     el('senderName', 'Regenwacht', i) +
     el('headline', headline, i) +

@@ -32,6 +32,9 @@ export class CapDocuments {
       type: e.kind === 'resolved' || e.kind === 'closed' ? 'Cancel' : i === 0 ? 'Alert' : 'Update',
     }));
     const last = docs[docs.length - 1];
+    // a nowcast's onset: what the latest firing/escalation/de-escalation told the webhook (expectedAt) and the SMS ("ab ca.")
+    const expecting = [...ev].reverse().find((e) => e.kind === 'firing' || e.kind === 'escalated' || e.kind === 'deescalated');
+    const expectedAt = last?.type !== 'Cancel' && expecting ? await this.alarms.expectedAt(a, new Date(expecting.at ?? a.updatedAt)) : undefined;
     const d = this.devices.get(a.deviceId);
     const stamp = (x: Date) => x.toISOString().replace(/\.\d{3}Z$/, '+00:00');
     const xml = capAlertXml({
@@ -45,6 +48,7 @@ export class CapDocuments {
       publicUrl: this.config.publicUrl,
       ...this.config.cap,
       ars: Object.hasOwn(this.config.capArs, a.org) ? this.config.capArs[a.org] : undefined,
+      onset: expectedAt ? new Date(expectedAt) : undefined,
     });
     return { alarm: a, xml, last };
   }

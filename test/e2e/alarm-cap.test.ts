@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clock, Harness, MIN, pastStart } from '../helpers/alarms.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
+import { Clock, Harness, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
+import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 const XSD = path.resolve(import.meta.dirname, '../fixtures/cap/CAP-v1.2.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
@@ -43,14 +43,21 @@ const parse = (xml: string): Doc => ({
 describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP documents of a live alarm on %s', (store) => {
   let s: TestSystem;
   let h: Harness;
+  let sms: Awaited<ReturnType<typeof receiver>>;
   const clock = new Clock(pastStart(30 * 60 * MIN));
   beforeAll(async () => {
-    s = await startSystem({ store, now: clock.now, env: { CAP_ARS: 'default=065310005005,wetzlar=065320023023' } });
+    sms = await receiver([200]);
+    s = await startSystem({
+      store,
+      now: clock.now,
+      env: { CAP_ARS: 'default=065310005005,wetzlar=065320023023', SMS_PROVIDER: 'http', SMS_HTTP_URL: `${sms.url}/sms`, SMS_HTTP_TOKEN: 'gw' },
+    });
     h = new Harness(s, clock);
   });
   afterAll(async () => {
     h?.close();
     await s?.close();
+    await sms?.close();
   });
 
   it('Alert → Update → Cancel, each schema-valid, each referencing the earlier identifiers', async () => {
@@ -100,6 +107,7 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
       expect(d.xml).toContain('<scope>Restricted</scope>');
       expect(d.xml).toMatch(/<restriction>[^<]+MoWaS[^<]*<\/restriction>/);
       expect(d.xml).toMatch(/<expires>[^<]+<\/expires>/);
+      expect(d.xml, 'a measured alarm has no expected onset').not.toContain('<onset>');
       // the area names the municipality by its Amtlicher Regionalschlüssel (CAP_ARS), as NINA keys warnings
       expect(d.xml).toMatch(/<geocode>\s*<valueName>ARS<\/valueName>\s*<value>065310005005<\/value>\s*<\/geocode>/);
     }
@@ -109,5 +117,51 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
     await h.advance(25 * 60 * MIN, 60 * MIN);
     const later = await s.api<string>('GET', '/api/v1/cap/alerts.atom');
     expect(later.body, 'a day after its end the alarm leaves the feed').not.toContain(`/api/v1/cap/alerts/${a.id}.xml`);
-  });
+  }, 120_000);
+  it('a radar nowcast alarm: <onset> is the expected time ("ab ca." in the SMS, expectedAt in the webhook); the Cancel has none', async () => {
+    const hook = await receiver([200]);
+    try {
+      const dev = 'catchment-ohm';
+      await h.device(dev);
+      const ruleId = await h.rule({
+        name: 'Radarvorhersage Ohm',
+        kind: 'threshold',
+        metric: 'forecast_60min_mm',
+        scope: { deviceIds: [dev] },
+        levels: [{ severity: 'minor', threshold: 20 }],
+      });
+      await h.route({ name: 'Leitstelle Ohm', match: { deviceIds: [dev] }, targets: [webhook(hook.url), { type: 'sms', to: '+4915100030030' }] });
+      const t1 = clock.t + 5 * MIN;
+      // the run at t1 expects the catchment's depth 25 min later
+      await h.send(dev, t1, { forecast_60min_mm: 28, forecast_minutes_to_threshold: 25 });
+      const [a] = await h.alarms({ ruleId });
+      expect(a?.state).toBe('firing');
+      const expectedAt = new Date(t1 + 25 * MIN);
+      const alert = parse((await s.api<string>('GET', `/api/v1/cap/alerts/${a.id}.xml`)).body);
+      expect(alert.msgType).toBe('Alert');
+      expect(tag(alert.xml, 'onset')).toBe(`${expectedAt.toISOString().slice(0, 19)}+00:00`);
+      expect(tag(alert.xml, 'certainty')).toBe('Likely');
+      expect(tag(alert.xml, 'sent'), 'sent stays the firing time').toBe(`${new Date(t1).toISOString().slice(0, 19)}+00:00`);
+      expect(xmllint(alert.xml, `${store}-nowcast-alert.xml`), 'Alert with onset against CAP-v1.2.xsd').toBe('');
+
+      // the webhook and the SMS say the same time
+      await hook.waitRequests(1, 30_000);
+      const fired = hook.bodies().find((b) => b.type === 'alarm.firing' && b.alarm.id === a.id);
+      expect(fired.alarm.expectedAt).toBe(expectedAt.toISOString());
+      const hhmm = new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(expectedAt);
+      const text = await waitFor(() => sms.bodies().find((b) => b.to === '+4915100030030')?.text as string | undefined, 30_000, 'the SMS');
+      expect(text).toContain(`ab ca. ${hhmm}`);
+
+      // the forecast drops: the all-clear (Cancel) expects nothing
+      await h.send(dev, t1 + 5 * MIN, { forecast_60min_mm: 2, forecast_minutes_to_threshold: 999 });
+      await h.advance(30 * MIN, MIN);
+      expect((await h.alarm(a.id)).state).toBe('resolved');
+      const cancel = parse((await s.api<string>('GET', `/api/v1/cap/alerts/${a.id}.xml`)).body);
+      expect(cancel.msgType).toBe('Cancel');
+      expect(cancel.xml).not.toContain('<onset>');
+      expect(xmllint(cancel.xml, `${store}-nowcast-cancel.xml`)).toBe('');
+    } finally {
+      await hook.close();
+    }
+  }, 120_000);
 });
