@@ -49,7 +49,7 @@ export interface DeviceInfo {
 export type TransitionKind = 'firing' | 'escalated' | 'deescalated' | 'resolved' | 'closed' | 'stale';
 
 /** Why an alarm ended without an all-clear: its configuration changed, not the water. [docs/api.md Alarms] */
-export const CLOSED_REASONS = ['rule_disabled', 'rule_deleted', 'rule_changed', 'device_deleted'] as const;
+export const CLOSED_REASONS = ['rule_disabled', 'rule_deleted', 'rule_changed', 'device_deleted', 'device_changed'] as const;
 export type ClosedReason = (typeof CLOSED_REASONS)[number];
 
 /** What the rule engine emits; the alarm store turns it into rows, events and outbox entries. */

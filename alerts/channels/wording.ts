@@ -8,6 +8,7 @@ export const CLOSED_WORDS: Record<ClosedReason, string> = {
   rule_deleted: 'Regel gelöscht',
   rule_changed: 'Regel geändert',
   device_deleted: 'Messstelle gelöscht',
+  device_changed: 'Messstelle geändert',
 };
 
 type AlarmFigures = Pick<Alarm, 'metric' | 'value' | 'threshold' | 'unit' | 'window'>;

@@ -346,14 +346,16 @@ describe('rule and scope changes', () => {
     expect(e.tick(T0 + 3 * HOUR)).toEqual([]);
   });
 
-  it('tags scope: only matching devices are evaluated; a device leaving the scope resolves', () => {
+  it('tags scope: only matching devices are evaluated; a device re-tagged out of the scope closes its alarm, never an all-clear', () => {
     const r = rule({ preset: 'dwd-starkregen', scope: { tags: { catchment: 'wieseck' } } });
     const e = engineWith([r], [device('g1', { catchment: 'wieseck' }), device('g2', { catchment: 'lahn' })]);
     expect(e.onReading(reading('g2', 'rain_mm', T0, 30), T0)).toEqual([]);
     expect(kinds(e.onReading(rain(T0, 30), T0))).toEqual(['firing severe']);
-    e.setDevices([device('g1', { catchment: 'lahn' })]);
-    expect(kinds(e.tick(T0 + 15 * MIN))).toEqual([]); // out of scope: nothing holds any more …
-    expect(kinds(e.tick(T0 + 30 * MIN))).toEqual(['resolved severe']); // … for clear.for (15 min)
+    expect(e.setDevices([device('g1', { catchment: 'lahn' })], T0 + MIN)).toEqual([
+      expect.objectContaining({ kind: 'closed', closedReason: 'device_changed', deviceId: 'g1', severity: 'severe', value: 30 }),
+    ]);
+    expect(kinds(e.tick(T0 + 30 * MIN))).toEqual([]); // no all-clear later either
+    expect(e.onReading(rain(T0 + 31 * MIN, 30), T0 + 31 * MIN)).toEqual([]); // nor a new alarm from this rule
   });
 });
 

@@ -139,9 +139,26 @@ export class RuleEngine {
     return out;
   }
 
-  setDevices(devices: DeviceInfo[]): void {
+  /** Returns the alarms this ends: a device re-tagged (or moved to another municipality) out of a rule's
+   *  scope closes that rule's open alarm (`device_changed`) at once. Its windows would otherwise decay into an
+   *  all-clear after `clear.for` while the water is still high. [docs/api.md Alarms] */
+  setDevices(devices: DeviceInfo[], now?: number): Transition[] {
     const gone = [...this.devices.keys()].filter((id) => !devices.some((d) => d.id === id));
     this.devices = new Map(devices.map((d) => [d.id, d]));
+    const out: Transition[] = [];
+    const t = this.advance(now ?? -Infinity);
+    for (const [ruleId, perDevice] of this.states) {
+      const cr = this.rules.get(ruleId);
+      if (!cr) continue;
+      for (const [deviceId, st] of [...perDevice]) {
+        if (!this.devices.has(deviceId) || inScope(cr, deviceId, this.devices.get(deviceId)?.tags)) continue;
+        perDevice.delete(deviceId);
+        if (st.rank < 0) continue;
+        const m = this.measureAt(cr, deviceId, t);
+        const closing = this.transition(cr, deviceId, { kind: 'resolved', from: st.rank, to: -1 }, m, t, st);
+        out.push({ ...closing, kind: 'closed', closedReason: 'device_changed' });
+      }
+    }
     // A deleted device's alarms are closed by the store; its windows must not decay into an all-clear.
     for (const id of gone) {
       for (const perDevice of this.states.values()) perDevice.delete(id);
@@ -150,6 +167,7 @@ export class RuleEngine {
       this.heardAt.delete(id);
     }
     this.invalidate();
+    return out;
   }
 
   /** The open alarms of an edited rule under its new levels, without waiting for `for`/`clear.for`. */

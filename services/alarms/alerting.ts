@@ -77,7 +77,14 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
     );
     if (ts.length && o.evaluate) alarms.apply(ts).catch(failed);
   };
-  const syncDevices = () => engine.setDevices(ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: orgTags(d), location: d.location })));
+  // a device re-tagged out of a rule's scope: that rule's open alarm is closed (device_changed), not left to decay
+  const syncDevices = () => {
+    const ts = engine.setDevices(
+      ctx.devices.list().map((d) => ({ id: d.id, name: d.name, tags: orgTags(d), location: d.location })),
+      o.now(),
+    );
+    if (ts.length && o.evaluate) alarms.apply(ts).catch(failed);
+  };
   ctx.devices.onChange(syncDevices);
   await feature.load();
   syncDevices();

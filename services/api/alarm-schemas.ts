@@ -129,7 +129,11 @@ const alarmFields = {
   acknowledgedBy: z.string().nullable(),
   resolvedAt: z.string().nullable(),
   closedAt: z.string().nullable().optional(),
-  closedReason: z.string().nullable().optional().describe('rule_disabled, rule_deleted, rule_changed, device_deleted'),
+  closedReason: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("rule_disabled, rule_deleted, rule_changed, device_deleted, device_changed (re-tagged or moved out of the rule's scope)"),
 };
 export const alarmOut = z.object(alarmFields).meta({ id: 'Alarm' });
 

@@ -105,6 +105,24 @@ describe.each(['pglite', 'pg'] as const)('alarm lifecycle on %s', (store) => {
     await expectClosed(x, 'device_deleted', 'Messstelle gelöscht');
   });
 
+  it("re-tagging the device out of the rule's tag scope closes its open alarm (device_changed), never an all-clear", async () => {
+    const dev = `lc${++n}`;
+    clock.set(clock.t + SEGMENT);
+    await s.ok('POST', '/api/v1/devices', { id: dev, name: `Pegel ${dev}`, model: 'generic', tags: { catchment: `lahn-${dev}` } });
+    const ruleId = await h.rule({ preset: 'pegel-meldestufen', thresholds: [550, 600, 650], scope: { tags: { catchment: `lahn-${dev}` } } });
+    const r = await rx();
+    const phone = `+49151000${String(n).padStart(4, '0')}`;
+    await h.route({ name: `route ${dev}`, match: { minSeverity: 'moderate', deviceIds: [dev] }, targets: [webhook(r.url), { type: 'sms', to: phone }] });
+    await h.send(dev, clock.t, { level_cm: 610 });
+    const [a] = await h.alarms({ deviceId: dev });
+    expect(a).toMatchObject({ state: 'firing', severity: 'severe', ruleId });
+    await r.waitRequests(1);
+    // the gauge moves to another catchment: the water stays at 610 cm, this rule no longer watches it
+    await s.ok('PATCH', `/api/v1/devices/${dev}`, { tags: { catchment: `ohm-${dev}` } });
+    await s.alerting!.settle();
+    await expectClosed({ dev, ruleId, r, phone, id: a.id }, 'device_changed', 'Messstelle geändert');
+  });
+
   it('an edited rule re-judges the open alarm at once: higher under the new levels (one escalation), then closed (rule_changed)', async () => {
     const x = await openAlarm();
     // 610 cm is Meldestufe III under the new lines: escalated now, without a new reading
