@@ -171,13 +171,20 @@ describe('console: catchments (Einzugsgebiete)', () => {
       const olga = await pageFor('olga');
       await olga.goto(`${s.httpUrl}/catchments`);
       await expect(olga.getByRole('heading', { name: 'DWD-Warnungen' }).isVisible()).resolves.toBe(true);
-      const input = olga.getByLabel(/Warnzellen-Kennung des DWD/);
-      expect(await olga.locator('#wc-warncellId-help').textContent()).toContain('8 + AGS, z. B. Stadt Fulda 806631009');
+      // words for a Bauhof: what a warncell id is and where to find it; no setting names, no "default"
+      const input = olga.getByLabel('Warnzellen-ID des DWD für Ihre Gemeinde');
+      expect(await olga.locator('#wc-warncellId-help').textContent()).toContain(
+        'eine 8 und dann der Gemeindeschlüssel (AGS), z. B. 806631009 für die Stadt Fulda',
+      );
+      const list = olga.getByRole('link', { name: /Warnzellen-Liste des DWD/ });
+      expect(await list.getAttribute('href')).toBe('https://www.dwd.de/DE/leistungen/opendata/help/warnungen/cap_warncellids_csv.csv');
+      const section = (await olga.locator('.warncell').textContent()) ?? '';
+      for (const jargon of ['DWD_WARNCELLS', 'CAP_ARS', 'default', 'dwd_warning']) expect(section, `no "${jargon}" on the page`).not.toContain(jargon);
       await input.fill('806631009');
       await Promise.all([olga.waitForLoadState('load'), olga.getByRole('button', { name: 'Warnzelle speichern' }).click()]);
-      await olga.getByText('Warnzelle 806631009 für default gespeichert.').waitFor();
+      await olga.getByText('Warnzelle 806631009 für Ihre Gemeinde gespeichert.').waitFor();
       expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
-      expect(await olga.getByLabel(/Warnzellen-Kennung des DWD/).inputValue(), 'the page shows the warncell in force').toBe('806631009');
+      expect(await olga.getByLabel(/Warnzellen-ID des DWD/).inputValue(), 'the page shows the warncell in force').toBe('806631009');
       const log = await s.ok('GET', '/api/v1/audit?entity=org');
       expect(
         log.items.find((e: { entityId: string; actor: string }) => e.entityId === 'default' && e.actor === 'web:olga'),
@@ -185,12 +192,12 @@ describe('console: catchments (Einzugsgebiete)', () => {
       ).toBeTruthy();
 
       // a bad id: the error at the field, the value kept, nothing changed
-      await olga.getByLabel(/Warnzellen-Kennung des DWD/).fill('06631009');
+      await olga.getByLabel(/Warnzellen-ID des DWD/).fill('06631009');
       await olga.getByRole('button', { name: 'Warnzelle speichern' }).click();
       const err = olga.locator('#wc-warncellId-err');
       await err.waitFor();
       expect(await err.textContent()).toContain('genau 9 Ziffern');
-      const field = olga.getByLabel(/Warnzellen-Kennung des DWD/);
+      const field = olga.getByLabel(/Warnzellen-ID des DWD/);
       expect(await field.getAttribute('aria-invalid')).toBe('true');
       expect(await field.getAttribute('aria-describedby')).toContain('wc-warncellId-err');
       expect(await field.inputValue()).toBe('06631009');
@@ -201,7 +208,7 @@ describe('console: catchments (Einzugsgebiete)', () => {
       const vera = await pageFor('vera');
       const r = await vera.goto(`${s.httpUrl}/catchments`);
       expect(r?.status()).toBe(403);
-      expect(await vera.getByLabel(/Warnzellen-Kennung des DWD/).count()).toBe(0);
+      expect(await vera.getByLabel(/Warnzellen-ID des DWD/).count()).toBe(0);
       await vera.goto(`${s.httpUrl}/`);
       const csrf = await vera.locator('input[name="_csrf"]').first().getAttribute('value');
       expect(csrf).toBeTruthy();
@@ -209,10 +216,17 @@ describe('console: catchments (Einzugsgebiete)', () => {
       expect(post.status()).toBe(403);
       expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: '806631009' });
 
+      // the municipality by its name (the publisher of its open data), also on a phone without sideways scrolling
+      await s.ok('PUT', '/api/v1/orgs/default/open-data', { enabled: false, publisher: 'Stadt Wetzlar' });
+      await olga.setViewportSize({ width: 390, height: 844 });
+      await olga.goto(`${s.httpUrl}/catchments`);
+      expect(await olga.getByLabel('Warnzellen-ID des DWD für Stadt Wetzlar').inputValue()).toBe('806631009');
+      expect(await olga.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
+
       // empty clears it again, as null does through the API
-      await olga.getByLabel(/Warnzellen-Kennung des DWD/).fill('');
+      await olga.getByLabel(/Warnzellen-ID des DWD/).fill('');
       await olga.getByRole('button', { name: 'Warnzelle speichern' }).click();
-      await olga.getByText('Warnzelle für default entfernt.').waitFor();
+      await olga.getByText('Warnzelle für Stadt Wetzlar entfernt.').waitFor();
       expect(await s.ok('GET', '/api/v1/orgs/default')).toEqual({ org: 'default', warncellId: null });
     },
     120_000,

@@ -32,13 +32,17 @@ const de = {
   bad_number: '{what} ist keine gültige Zahl im erlaubten Bereich.',
   no_stations: 'Für einen Kreis mindestens eine Station wählen.',
   wc_title: 'DWD-Warnungen',
-  wc_id: 'Warnzellen-Kennung des DWD für {org}',
+  wc_intro:
+    'Der Deutsche Wetterdienst (DWD) gibt seine amtlichen Unwetterwarnungen für Warnzellen heraus; eine Warnzelle ist meist eine Gemeinde. Mit der Warnzelle Ihrer Gemeinde liest Regenwacht die DWD-Warnungen für sie, und Regeln auf DWD-Warnungen lösen daraus Alarme aus.',
+  wc_id: 'Warnzellen-ID des DWD für {org}',
   wc_help:
-    '9 Ziffern: 8 + AGS, z. B. Stadt Fulda 806631009. Ihre amtlichen Warnungen werten die Regeln vom Typ dwd_warning aus. Leer lassen: keine eigene Warnzelle (dann gilt DWD_WARNCELLS/CAP_ARS).',
+    'Die Warnzellen-ID hat 9 Ziffern: eine 8 und dann der Gemeindeschlüssel (AGS), z. B. 806631009 für die Stadt Fulda. Sie steht in der Warnzellen-Liste des DWD (Spalte WARNCELLID, neben dem Namen der Gemeinde). Feld leer lassen und speichern: die Warnzelle wird hier entfernt; dann gilt die bei der Einrichtung von Regenwacht hinterlegte, falls es eine gibt.',
+  wc_list: 'Warnzellen-Liste des DWD (CSV-Tabelle, öffnet sich z. B. mit Excel)',
+  wc_you: 'Ihre Gemeinde',
   wc_save: 'Warnzelle speichern',
   wc_saved: 'Warnzelle {id} für {org} gespeichert.',
   wc_cleared: 'Warnzelle für {org} entfernt.',
-  wc_bad: 'Die Warnzellen-Kennung hat genau 9 Ziffern: 8 + AGS, z. B. 806631009 für die Stadt Fulda.',
+  wc_bad: 'Die Warnzellen-ID hat genau 9 Ziffern: eine 8 und dann der Gemeindeschlüssel (AGS), z. B. 806631009 für die Stadt Fulda.',
 };
 
 export type CatchmentsKey = keyof typeof de;
@@ -73,13 +77,17 @@ const en: Record<CatchmentsKey, string> = {
   bad_number: '{what} is not a valid number in the allowed range.',
   no_stations: 'Choose at least one station for a circle.',
   wc_title: 'DWD warnings',
+  wc_intro:
+    "The German weather service (DWD) issues its official severe-weather warnings per warncell; a warncell is usually one municipality. With your municipality's warncell Regenwacht reads the DWD warnings for it, and rules on DWD warnings raise alarms from them.",
   wc_id: 'DWD warncell id for {org}',
   wc_help:
-    '9 digits: 8 + AGS, e.g. Stadt Fulda 806631009. Its official warnings are what dwd_warning rules evaluate. Leave empty: no own warncell (DWD_WARNCELLS/CAP_ARS apply).',
+    "The warncell id has 9 digits: an 8 followed by the municipality key (AGS), e.g. 806631009 for Stadt Fulda. It is in the DWD warncell list (column WARNCELLID, next to the municipality's name). Leave the field empty and save to remove the warncell here; the one set up with Regenwacht then applies, if there is one.",
+  wc_list: 'DWD warncell list (CSV table, opens e.g. in Excel)',
+  wc_you: 'your municipality',
   wc_save: 'Save warncell',
   wc_saved: 'Warncell {id} saved for {org}.',
   wc_cleared: 'Warncell for {org} removed.',
-  wc_bad: 'The warncell id has exactly 9 digits: 8 + AGS, e.g. 806631009 for Stadt Fulda.',
+  wc_bad: 'The warncell id has exactly 9 digits: an 8 followed by the municipality key (AGS), e.g. 806631009 for Stadt Fulda.',
 };
 
 const CAT = { de, en };

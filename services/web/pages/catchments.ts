@@ -7,6 +7,7 @@ import { DEFAULT_ORG } from '../../auth/orgs.ts';
 import { CatchmentError, nowcastDeviceId, saveCatchment } from '../../dwd/catchment-service.ts';
 import { type Catchment, CatchmentStore } from '../../dwd/catchment-store.ts';
 import { setOrgWarncell, warncellIdSchema, warncellOf } from '../../dwd/warncell-service.ts';
+import { getOpenData } from '../../opendata/open-data-settings.ts';
 import { checkCsrf, field, needUser, sendHtml, view, type WebDeps } from '../context.ts';
 import { inputField } from '../form.ts';
 import { html } from '../html.ts';
@@ -45,10 +46,15 @@ export function geometryOf(text: string): Geometry {
   throw new CatchmentError('a Polygon or MultiPolygon is needed: closed rings of at least 4 [lon, lat] positions');
 }
 
+/** The DWD's list of warncells (id, name, short name; semicolon-separated CSV). [docs/reference/dwd-inputs.md 1.2] */
+export const DWD_WARNCELL_LIST = 'https://www.dwd.de/DE/leistungen/opendata/help/warnungen/cap_warncellids_csv.csv';
+
 export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
   const { ctx } = d;
   const store = new CatchmentStore(ctx.db);
   const orgOf = (p: Principal) => p.org ?? DEFAULT_ORG;
+  /** the municipality by its name (the open-data publisher, e.g. "Stadt Wetzlar"), not its id; "Ihre Gemeinde" for the only one */
+  const orgLabel = async (org: string, w: ReturnType<typeof ct>) => (await getOpenData(ctx.db, org)).publisher || (org === DEFAULT_ORG ? w('wc_you') : org);
 
   type Warncell = { ok?: string; error?: string; value?: string };
   const page = async (req: FastifyRequest, p: Principal, o: { ok?: string; error?: string; form?: Record<string, unknown>; wc?: Warncell } = {}) => {
@@ -61,12 +67,14 @@ export async function catchmentPages(app: FastifyInstance, d: WebDeps) {
     const picked = list(f.deviceIds);
     const byCircle = val('shape', 'polygon') === 'circle';
     const wc = o.wc ?? {};
-    const warncell = html`<h2 id="dwd-warnings">${w('wc_title')}</h2>
+    const org = await orgLabel(orgOf(p), w);
+    const warncell = html`<div class="warncell"><h2 id="dwd-warnings">${w('wc_title')}</h2>
+<p class="muted">${w('wc_intro')}</p>
 <form method="post" action="/catchments/warncell" class="rule-form" novalidate aria-labelledby="dwd-warnings">
 <input type="hidden" name="_csrf" value="${v.session?.csrf}">${message('ok', wc.ok)}
 ${inputField({
   name: 'warncellId',
-  label: w('wc_id', { org: orgOf(p) }),
+  label: w('wc_id', { org }),
   value: wc.value ?? (await warncellOf(ctx, orgOf(p))) ?? '',
   error: wc.error,
   help: w('wc_help'),
@@ -76,19 +84,20 @@ ${inputField({
     ['maxlength', '9'],
   ],
 })}
+<p class="help"><a href="${DWD_WARNCELL_LIST}" rel="noopener noreferrer">${w('wc_list')}</a></p>
 <p class="actions"><button type="submit">${w('wc_save')}</button></p>
-</form>`;
+</form></div>`;
     const rows = items.map(
       (
         c,
-      ) => html`<tr data-catchment="${c.id}"><td>${c.name} <span class="muted">(${c.id})</span>${c.org !== p.org ? html` <span class="muted">· ${c.org}</span>` : ''}</td>
+      ) => html`<tr data-catchment="${c.id}"><td>${c.name} <span class="muted">(${c.id})</span>${c.org !== orgOf(p) ? html` <span class="muted">· ${c.org}</span>` : ''}</td>
 <td>${c.deviceIds.join(', ') || '–'}</td><td class="num">${c.bufferM / 1000} km</td><td class="num">${c.thresholdMm} mm</td>
 <td><a href="/devices/${encodeURIComponent(nowcastDeviceId(c.id))}">${nowcastDeviceId(c.id)}</a></td></tr>`,
     );
     const body = html`<section><h1>${w('title')}</h1><p class="muted">${w('help')}</p>${message('ok', o.ok)}${message('error', o.error)}
 ${
   rows.length
-    ? html`<table class="catchments"><thead><tr><th scope="col">${w('col_name')}</th><th scope="col">${w('col_stations')}</th><th scope="col">${w('col_buffer')}</th><th scope="col">${w('col_threshold')}</th><th scope="col">${w('col_device')}</th></tr></thead><tbody>${rows}</tbody></table>`
+    ? html`<div class="table-wrap"><table class="catchments"><thead><tr><th scope="col">${w('col_name')}</th><th scope="col">${w('col_stations')}</th><th scope="col">${w('col_buffer')}</th><th scope="col">${w('col_threshold')}</th><th scope="col">${w('col_device')}</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p class="muted">${w('empty')}</p>`
 }
 ${warncell}
@@ -131,7 +140,8 @@ ${warncell}
     const org = orgOf(p);
     const now = await setOrgWarncell(ctx, `web:${p.session.user.login}`, org, value === '' ? null : value);
     req.log.info({ org, warncellId: now }, 'DWD warncell set from the console');
-    return sendHtml(reply, await page(req, p, { wc: { ok: now ? w('wc_saved', { org, id: now }) : w('wc_cleared', { org }) } }));
+    const name = await orgLabel(org, w);
+    return sendHtml(reply, await page(req, p, { wc: { ok: now ? w('wc_saved', { org: name, id: now }) : w('wc_cleared', { org: name }) } }));
   });
 
   app.post('/catchments', async (req, reply) => {
