@@ -1,21 +1,19 @@
 // npm run bench [-- --store pg|embedded] — ingest rate, alarm latency, memory and start time of a real
 // Regenwacht (in this process) against the real store, driven through its MQTT broker by a child process.
 // Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { pino } from 'pino';
-import { type Running, startRegenwacht } from '../services/app.ts';
+import type { Running } from '../services/app.ts';
 import { child, killChildren, latencyUnderLoad, relayRate, say, sleep, startBareAedes } from './harness.ts';
+import { alarmPath, benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 
 const { values: a } = parseArgs({
   options: {
     store: { type: 'string', default: 'pg' },
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'database-url': { type: 'string', default: DEFAULT_DATABASE_URL },
     devices: { type: 'string', default: '1000' },
     registered: { type: 'string', default: '10000' },
     messages: { type: 'string' },
@@ -99,33 +97,8 @@ async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
 async function main() {
   say(`store ${store}, ${N_DEV} connections, ${N_REG} registered devices, ${N_MSG} messages, node ${process.version}, ${os.cpus().length} cpus`);
 
-  // ---- a fresh store ----
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-bench-'));
-  let dbName: string | undefined;
-  let databaseUrl: string | undefined;
-  if (store === 'pg') {
-    dbName = `rw_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: a['database-url'] });
-    await admin.connect();
-    await admin.query(`create database ${dbName}`);
-    await admin.end();
-    const u = new URL(a['database-url']!);
-    u.pathname = `/${dbName}`;
-    databaseUrl = u.toString();
-  }
-  const token = crypto.randomBytes(24).toString('hex');
-  const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
-  const start = () => startRegenwacht({ dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl, env: benchEnv() }, logger);
-  const api = async (r: Running, method: string, p: string, body?: unknown) => {
-    const res = await fetch(r.httpUrl + p, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text);
-  };
+  const s = await benchServer({ label: 'bench', store, adminUrl: a['database-url'], logLevel: a['log-level'] as string, env: benchEnv() });
+  const start = s.start;
 
   let r: Running | undefined;
   let load: ReturnType<typeof child> | undefined;
@@ -133,37 +106,13 @@ async function main() {
     // ---- setup: 10k devices (bulk SQL), one credential, an alarm rule and a webhook route ----
     const probe = child('probe', { username: 'bench', password: '', prefix: 'alarm-' });
     r = await start();
-    const ids: string[] = [];
-    const tags: string[] = [];
-    const add = (id: string, tag: string) => {
-      ids.push(id);
-      tags.push(tag);
-    };
-    for (let i = 0; i < N_DEV; i++) add(`bench-${i}`, '{"bench":"load"}');
-    for (let i = 0; i < SAMPLES + 10; i++) add(`alarm-${i}`, '{"bench":"alarm"}');
-    for (let i = ids.length; i < N_REG; i++) add(`idle-${i}`, '{}');
-    await r.ctx.db.query(
-      `insert into devices(id, name, model, tags) select id, 'Bench ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`,
-      [ids, tags],
-    );
-    const cred = await api(r, 'POST', '/api/v1/mqtt-credentials', { username: 'bench', publish: ['devices/+/up'] });
-    await api(r, 'POST', '/api/v1/rules', {
-      name: 'bench threshold',
-      kind: 'threshold',
-      metric: 'level_cm',
-      scope: { tags: { bench: 'alarm' } },
-      levels: [{ severity: 'moderate', threshold: 100 }],
-      for: '0m',
-      clear: { hysteresis: 0, for: '0m' },
-      mode: 'active',
-    });
-    const hook = await probe.wait('listening');
-    await api(r, 'POST', '/api/v1/routes', {
-      name: 'bench webhook',
-      match: { minSeverity: 'moderate' },
-      targets: [{ type: 'webhook', url: hook.url, secret: `whsec_${crypto.randomBytes(24).toString('base64')}`, format: 'regenwacht' }],
-      notifyOn: ['firing'],
-    });
+    await insertDevices(r, [
+      { prefix: 'bench-', count: N_DEV, tags: { bench: 'load' } },
+      { prefix: 'alarm-', count: SAMPLES + 10, tags: { bench: 'alarm' } },
+      { prefix: 'idle-', count: Math.max(0, N_REG - N_DEV - SAMPLES - 10), from: N_DEV + SAMPLES + 10 },
+    ]);
+    const password = await uplinkCredential(s, r, 'bench');
+    await alarmPath(s, r, probe, 'bench');
     await r.stop();
     r = undefined;
 
@@ -184,7 +133,7 @@ async function main() {
     load = child('load', {
       port: mqttPort,
       username: 'bench',
-      password: cred.password,
+      password,
       devices: N_DEV,
       prefix: 'bench-',
       baseTime: Date.now() - 12 * 3_600_000,
@@ -222,7 +171,7 @@ async function main() {
     await sleep(1500);
     const cpuA = process.cpuUsage();
     const lat = await profiled('alarm', () => {
-      probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: SAMPLES, maxMs: 40_000 });
+      probe.proc.send({ cmd: 'run', mqttPort, password, samples: SAMPLES, maxMs: 40_000 });
       return probe.wait('probe', 60_000);
     });
     const cpuB = process.cpuUsage(cpuA);
@@ -285,13 +234,7 @@ async function main() {
   } finally {
     if (r) await r.stop().catch(() => {});
     killChildren();
-    if (dbName) {
-      const admin = new pg.Client({ connectionString: a['database-url'] });
-      await admin.connect();
-      await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-      await admin.end();
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await s.cleanup();
   }
 }
 

@@ -2,21 +2,17 @@
 // 5-minute data for one device in 1-hour buckets (GET /api/v1/devices/{id}/readings?bucket=1h), first on an
 // idle server, then while 1 000 device connections ingest at --rate msgs/s through the embedded broker.
 // Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { pino } from 'pino';
 import { EVALUATED_SQL } from '../alerts/types.ts';
-import { type Running, startRegenwacht } from '../services/app.ts';
+import type { Running } from '../services/app.ts';
 import { bucketedReadings } from '../services/devices/readings.ts';
 import { child, killChildren, say, sleep } from './harness.ts';
+import { benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 
 const { values: a } = parseArgs({
   options: {
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'database-url': { type: 'string', default: DEFAULT_DATABASE_URL },
     rate: { type: 'string', default: '2000' },
     devices: { type: 'string', default: '1000' },
     requests: { type: 'string', default: '20' },
@@ -40,36 +36,15 @@ const deadline = setTimeout(() => {
 deadline.unref();
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-readings-'));
-  const dbName = `rw_readings_${crypto.randomBytes(4).toString('hex')}`;
-  if (!a.embedded) {
-    const admin = new pg.Client({ connectionString: a['database-url'] });
-    await admin.connect();
-    await admin.query(`create database ${dbName}`);
-    await admin.end();
-  }
-  const u = new URL(a['database-url'] as string);
-  u.pathname = `/${dbName}`;
-  const token = crypto.randomBytes(24).toString('hex');
-  const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
-  const start = () =>
-    startRegenwacht(
-      {
-        dataDir,
-        httpPort: 0,
-        mqttPort: 0,
-        adminToken: token,
-        logLevel: a['log-level'],
-        databaseUrl: a.embedded ? undefined : u.toString(),
-        env: { PATH: process.env.PATH },
-      },
-      logger,
-    );
+  const s = await benchServer({ label: 'readings', store: a.embedded ? 'embedded' : 'pg', adminUrl: a['database-url'], logLevel: a['log-level'] as string });
+  const start = s.start;
   let r: Running | undefined;
   try {
     r = await start();
-    const ids = ['year-1', ...Array.from({ length: N_DEV }, (_, i) => `load-${i}`)];
-    await r.ctx.db.query(`insert into devices(id, name, model, tags) select id, id, 'generic', '{}'::jsonb from unnest($1::text[]) as u(id)`, [ids]);
+    await insertDevices(r, [
+      { prefix: 'year-', count: 1, from: 1 },
+      { prefix: 'load-', count: N_DEV },
+    ]);
     // a year of 5-minute water levels ending now (105 120 rows), a slow wave with a daily ripple
     const t0 = performance.now();
     await r.ctx.db.query(
@@ -82,12 +57,7 @@ async function main() {
     // hour up to the current one (a year of history arrives over a year); the newest hour stays real-time
     if (r.ctx.db.timescale) await r.ctx.db.exec(`call refresh_continuous_aggregate('readings_1h', null, date_trunc('hour', now()))`);
     say(`a year of 5-minute readings inserted in ${Math.round(performance.now() - t0)} ms`);
-    const res = await fetch(`${r.httpUrl}/api/v1/mqtt-credentials`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'load', publish: ['devices/+/up'] }),
-    });
-    const cred = (await res.json()) as { password: string };
+    const password = await uplinkCredential(s, r, 'load');
     await r.stop();
     r = await start();
     const to = new Date();
@@ -98,7 +68,7 @@ async function main() {
       let points = 0;
       for (let i = 0; i < n; i++) {
         const t = performance.now();
-        const resp = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        const resp = await fetch(url, { headers: { authorization: `Bearer ${s.token}` } });
         const body = (await resp.json()) as { points: unknown[] };
         ms.push(performance.now() - t);
         points = body.points.length;
@@ -127,7 +97,7 @@ async function main() {
     const load = child('load', {
       port: mqttPort,
       username: 'load',
-      password: cred.password,
+      password,
       devices: N_DEV,
       prefix: 'load-',
       baseTime: Date.now() - 3_600_000,
@@ -163,13 +133,7 @@ async function main() {
   } finally {
     if (r) await r.stop().catch(() => {});
     killChildren();
-    if (!a.embedded) {
-      const admin2 = new pg.Client({ connectionString: a['database-url'] });
-      await admin2.connect();
-      await admin2.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-      await admin2.end();
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await s.cleanup();
   }
 }
 

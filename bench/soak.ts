@@ -4,21 +4,18 @@
 // once, then falling back) every few minutes. Per minute it records RSS, heap, event-loop lag, CPU and the
 // alarm latency into a JSON file, and draws them as a PNG (docs/soak.png by default) through chromium.
 // Progress goes to stderr; the last stdout line is the summary as one JSON object. See docs/benchmarks.md.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { pino } from 'pino';
-import { type Running, startRegenwacht } from '../services/app.ts';
+import type { Running } from '../services/app.ts';
 import { child, killChildren, say, sleep } from './harness.ts';
+import { alarmPath, benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 import { renderSoakPng } from './soak-plot.ts';
 
 const { values: a } = parseArgs({
   options: {
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'database-url': { type: 'string', default: DEFAULT_DATABASE_URL },
     minutes: { type: 'string', default: '30' },
     rate: { type: 'string', default: '2000' },
     devices: { type: 'string', default: '1000' },
@@ -72,74 +69,25 @@ async function main() {
   const storms = Math.floor(MINUTES / STORM_EVERY);
   const alarmDevices = MINUTES * PER_MIN + storms * STORM_N + 20;
   say(`soak: ${MINUTES} min at ${RATE} msgs/s from ${N_DEV} connections, storm of ${STORM_N} stations every ${STORM_EVERY} min`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-soak-'));
-  const dbName = `rw_soak_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: a['database-url'] });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const u = new URL(a['database-url'] as string);
-  u.pathname = `/${dbName}`;
-  const token = crypto.randomBytes(24).toString('hex');
-  const logger = pino({ level: a['log-level'], base: { svc: 'regenwacht' } }, pino.destination({ dest: 2, sync: false }));
+  const s = await benchServer({ label: 'soak', store: 'pg', adminUrl: a['database-url'], logLevel: a['log-level'] as string });
   let r: Running | undefined;
   try {
-    r = await startRegenwacht(
-      { dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl: u.toString(), env: { PATH: process.env.PATH } },
-      logger,
-    );
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch((r as Running).httpUrl + p, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${p} -> ${res.status} ${text.slice(0, 300)}`);
-      return JSON.parse(text);
-    };
-    const ids: string[] = [];
-    const tags: string[] = [];
-    const add = (id: string, tag: string) => {
-      ids.push(id);
-      tags.push(tag);
-    };
-    for (let i = 0; i < N_DEV; i++) add(`soak-${i}`, '{"bench":"load"}');
-    for (let i = 0; i < alarmDevices; i++) add(`alarm-${i}`, '{"bench":"alarm"}');
-    await r.ctx.db.query(
-      `insert into devices(id, name, model, tags) select id, 'Soak ' || id, 'generic', t::jsonb from unnest($1::text[], $2::text[]) as u(id, t)`,
-      [ids, tags],
-    );
-    const cred = await api('POST', '/api/v1/mqtt-credentials', { username: 'soak', publish: ['devices/+/up'] });
-    await api('POST', '/api/v1/rules', {
-      name: 'soak threshold',
-      kind: 'threshold',
-      metric: 'level_cm',
-      scope: { tags: { bench: 'alarm' } },
-      levels: [{ severity: 'moderate', threshold: 100 }],
-      for: '0m',
-      clear: { hysteresis: 0, for: '0m' },
-      mode: 'active',
-    });
-    const probe = child('probe', { username: 'soak', password: cred.password, prefix: 'alarm-' });
-    const hook = await probe.wait('listening');
-    await api('POST', '/api/v1/routes', {
-      name: 'soak webhook',
-      match: { minSeverity: 'moderate' },
-      targets: [{ type: 'webhook', url: hook.url, secret: `whsec_${crypto.randomBytes(24).toString('base64')}`, format: 'regenwacht' }],
-      notifyOn: ['firing'],
-    });
+    r = await s.start();
+    await insertDevices(r, [
+      { prefix: 'soak-', count: N_DEV, tags: { bench: 'load' } },
+      { prefix: 'alarm-', count: alarmDevices, tags: { bench: 'alarm' } },
+    ]);
+    const password = await uplinkCredential(s, r, 'soak');
+    const probe = child('probe', { username: 'soak', password, prefix: 'alarm-' });
+    await alarmPath(s, r, probe, 'soak');
     // restart so the devices inserted in bulk are loaded like on any start
     await r.stop();
-    r = await startRegenwacht(
-      { dataDir, httpPort: 0, mqttPort: 0, adminToken: token, logLevel: a['log-level'], databaseUrl: u.toString(), env: { PATH: process.env.PATH } },
-      logger,
-    );
+    r = await s.start();
     const mqttPort = Number(new URL(r.mqttUrl as string).port);
     const load = child('load', {
       port: mqttPort,
       username: 'soak',
-      password: cred.password,
+      password,
       devices: N_DEV,
       prefix: 'soak-',
       baseTime: Date.now() - 3_600_000,
@@ -160,7 +108,7 @@ async function main() {
       const stored0 = await storedSoFar(r);
       lag.reset();
       rssMax = process.memoryUsage().rss;
-      probe.proc.send({ cmd: 'run', mqttPort, password: cred.password, samples: PER_MIN, first: nextDevice, maxMs: 40_000 });
+      probe.proc.send({ cmd: 'run', mqttPort, password, samples: PER_MIN, first: nextDevice, maxMs: 40_000 });
       nextDevice += PER_MIN;
       const lat = await probe.wait('probe', 60_000);
       let storm: SoakMinute['storm'];
@@ -231,11 +179,7 @@ async function main() {
   } finally {
     if (r) await r.stop().catch(() => {});
     killChildren();
-    const admin2 = new pg.Client({ connectionString: a['database-url'] });
-    await admin2.connect();
-    await admin2.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-    await admin2.end();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await s.cleanup();
   }
 }
 
