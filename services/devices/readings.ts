@@ -27,12 +27,14 @@ export async function rawReadings(db: Db, deviceId: string, metric: string, from
   return r.rows.map((x) => ({ time: new Date(x.time), value: x.value, quality: x.quality }));
 }
 
+/** Buckets of one series as parallel arrays, oldest first: bucket start (epoch ms) and value. */
+export interface Buckets {
+  times: number[];
+  values: number[];
+}
+
 /** Evaluated readings (no NOT_EVALUATED bit) aggregated into buckets of `bucketMs`, aligned to whole buckets
- *  since 2000-01-01 (2000-01-03 with TimescaleDB's time_bucket; the same for whole hours and days). On
- *  TimescaleDB a bucket of whole hours is answered from the hourly rollup `readings_1h` (migration 019: the
- *  same quality filter, real-time, so the newest hour is included) for the whole hours in [from, to), and from
- *  readings for the partial hours at either end — only with `rollup: true`: the rollup answered wrong sums next to
- *  the top of the hour (CI run at 15:03, 2026-11-30), so the API uses the raw path until that is found. */
+ *  since 2000-01-01 (2000-01-03 with TimescaleDB's time_bucket; the same for whole hours and days). */
 export async function bucketedReadings(
   db: Db,
   deviceId: string,
@@ -44,34 +46,100 @@ export async function bucketedReadings(
   limit: number,
   opts: { rollup?: boolean } = {},
 ): Promise<{ time: Date; value: number }[]> {
+  const b = await bucketSeries(db, deviceId, metric, from, to, bucketMs, agg, limit, opts);
+  return b.times.map((t, i) => ({ time: new Date(t), value: b.values[i] }));
+}
+
+/**
+ * `bucketedReadings` as parallel arrays (no Date or object per bucket: a year of hours is 8 761 of them). The
+ * series comes from PostgreSQL packed in one text ("epoch-ms value" per bucket, comma-separated; float8 prints
+ * the shortest text that reads back to the same double), not as one row per bucket.
+ *
+ * On TimescaleDB a bucket of whole hours is answered from the hourly rollup `readings_1h` (migration 019, the
+ * same quality filter) for the whole hours in [from, to) that are materialised and current, and from readings
+ * for everything else: the partial hours at either end, the hours at or after the rollup's watermark (not yet
+ * materialised), and every materialised hour that readings were written into after it was materialised (a late
+ * or back-filled reading; TimescaleDB keeps such hours in its invalidation logs until the next refresh, and the
+ * real-time view would answer them from the stale materialisation). So the answer equals the raw one whenever
+ * it is asked, not only after the refresh policy ran. `rollup: false` forces the raw path (tests compare both).
+ */
+export async function bucketSeries(
+  db: Db,
+  deviceId: string,
+  metric: string,
+  from: Date,
+  to: Date,
+  bucketMs: number,
+  agg: Agg,
+  limit: number,
+  opts: { rollup?: boolean } = {},
+): Promise<Buckets> {
   const interval = `${bucketMs / 1000} seconds`;
   const lo = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
   const hi = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
-  if (db.timescale && opts.rollup === true && bucketMs % HOUR_MS === 0 && lo < hi) {
-    const r = await db.query<{ t: Date; v: number }>(
-      `with hours as (
+  let sql: string;
+  let params: unknown[];
+  if (db.timescale && opts.rollup !== false && bucketMs % HOUR_MS === 0 && lo < hi) {
+    // one row per hour (hours from the rollup and from readings never overlap); re-bucketed unless 1 h
+    const series =
+      bucketMs === HOUR_MS
+        ? `select h as t, ${HOUR_SQL[agg]} as v from hours`
+        : `select time_bucket($8::interval, h) as t, ${ROLLUP_SQL[agg]} as v from hours group by 1`;
+    sql = `with c as (
+         select mat_hypertable_id as m, raw_hypertable_id as r from _timescaledb_catalog.continuous_agg
+         where user_view_name = 'readings_1h' and user_view_schema = current_schema()),
+       w as (
+         select $6::bigint as lo, greatest($6::bigint, least($7::bigint, coalesce((select _timescaledb_functions.cagg_watermark(c.m) from c), $6::bigint))) as e),
+       stale as (
+         select distinct _timescaledb_functions.to_timestamp(h) as h from (
+           select lowest_modified_value as l, greatest_modified_value as g
+           from _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log join c on hypertable_id = c.r
+           union all
+           select lowest_modified_value, greatest_modified_value
+           from _timescaledb_catalog.continuous_aggs_materialization_invalidation_log join c on materialization_id = c.m) i
+         join w on i.l < w.e and i.g >= w.lo
+         cross join lateral generate_series(greatest(i.l, w.lo) - mod(greatest(i.l, w.lo) - w.lo, ${HOUR_US}), least(i.g, w.e - 1), ${HOUR_US}::bigint) as h),
+       spans as (
+         select $3::timestamptz as s, _timescaledb_functions.to_timestamp(w.lo) as u from w
+         union all
+         select _timescaledb_functions.to_timestamp(w.e), $4::timestamptz from w
+         union all
+         select h, h + interval '1 hour' from stale),
+       hours as (
          select bucket as h, sum, n, min, max, last from readings_1h
-         where device_id = $1 and metric = $2 and bucket >= $7 and bucket < $8
+         where device_id = $1 and metric = $2
+           and bucket >= (select _timescaledb_functions.to_timestamp(lo) from w) and bucket < (select _timescaledb_functions.to_timestamp(e) from w)
+           and bucket not in (select h from stale)
          union all
          select time_bucket(interval '1 hour', time), sum(value), count(*), min(value), max(value), (array_agg(value order by time desc))[1]
-         from readings
-         where device_id = $1 and metric = $2 and time >= $3 and time < $5 and (time < $7 or time >= $8) and ${EVALUATED_SQL}
+         from spans join readings on device_id = $1 and metric = $2 and time >= spans.s and time < spans.u and ${EVALUATED_SQL}
          group by 1)
-       select time_bucket($4::interval, h) as t, ${ROLLUP_SQL[agg]} as v from hours group by 1 order by 1 limit $6`,
-      [deviceId, metric, from, interval, to, limit, new Date(lo), new Date(hi)],
-    );
-    return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
+       select string_agg(((extract(epoch from t) * 1000)::bigint)::text || ' ' || v::text, ',' order by t) as packed
+       from (${series} order by 1 limit $5) q`;
+    params = [deviceId, metric, from, to, limit, lo * 1000, hi * 1000];
+    if (bucketMs !== HOUR_MS) params.push(interval);
+  } else {
+    const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
+    sql = `select string_agg(((extract(epoch from t) * 1000)::bigint)::text || ' ' || v::text, ',' order by t) as packed
+       from (select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
+             where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6) q`;
+    params = [deviceId, metric, from, interval, to, limit];
   }
-  const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
-  const r = await db.query<{ t: Date; v: number }>(
-    `select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
-     where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6`,
-    [deviceId, metric, from, interval, to, limit],
-  );
-  return r.rows.map((x) => ({ time: new Date(x.t), value: Number(x.v) }));
+  const r = await db.query<{ packed: string | null }>(sql, params);
+  const out: Buckets = { times: [], values: [] };
+  const packed = r.rows[0]?.packed;
+  if (!packed) return out;
+  for (const item of packed.split(',')) {
+    const sp = item.indexOf(' ');
+    out.times.push(Number(item.slice(0, sp)));
+    out.values.push(Number(item.slice(sp + 1)));
+  }
+  return out;
 }
 
 const HOUR_MS = 3_600_000;
+/** an hour in TimescaleDB's internal time (microseconds since 1970) */
+const HOUR_US = 3_600_000_000;
 /** `AGG_SQL` over hourly partial aggregates (sum, n, min, max, last of each hour `h`). */
 const ROLLUP_SQL: Record<Agg, string> = {
   avg: 'sum(sum) / sum(n)::float8',
@@ -79,6 +147,14 @@ const ROLLUP_SQL: Record<Agg, string> = {
   min: 'min(min)',
   max: 'max(max)',
   last: '(array_agg(last order by h desc))[1]',
+};
+/** `AGG_SQL` of one hour from its partial aggregate (float8 avg is sum / count, as PostgreSQL's avg computes it). */
+const HOUR_SQL: Record<Agg, string> = {
+  avg: 'sum / n::float8',
+  sum: 'sum',
+  min: 'min',
+  max: 'max',
+  last: 'last',
 };
 
 /** The metrics a device has readings of in [from, to). */
