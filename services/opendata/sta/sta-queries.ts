@@ -60,6 +60,21 @@ export function keysetColumns(def: EntityDef, orderby: OrderItem[]): KeyCol[] | 
   return out;
 }
 
+/** The column a row carries with the exact text of key column `col` (time keys: see exactKeys). */
+export const exactKeyCol = (col: string) => `_exact_${col}`;
+
+/**
+ * The time keys of the page's order as text to the microsecond (`2026-05-02T00:00:00.000100Z`): a timestamptz
+ * has microseconds, a JavaScript Date only milliseconds, so a cursor taken from the Date would skip or repeat
+ * readings that differ by less than a millisecond at a page's edge.
+ */
+function exactKeys(def: EntityDef, orderby: OrderItem[], alias: string): string {
+  return (keysetColumns(def, orderby) ?? [])
+    .filter((k) => k.type === 'time')
+    .map((k) => `, to_char(${alias}.${k.col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${exactKeyCol(k.col)}`)
+    .join('');
+}
+
 /** `(k1, k2, …) after (v1, v2, …)` in the page's order, with a plain bound on k1 so the index range starts there. */
 function afterSql(c: Compiler, scope: Scope, after: NonNullable<Page['after']>): string {
   const cast = { time: 'timestamptz', number: 'float8', string: 'text' };
@@ -99,7 +114,7 @@ export async function findRows(db: Queryable, page: Page): Promise<Row[]> {
   const conds = conditions(c, scope, page.where, page.filter);
   if (page.after) conds.push(afterSql(c, scope, page.after));
   const order = orderSql(c, scope, page.orderby);
-  const sql = `select a0.* from (${page.def.relation(q, { lite: page.lite })}) a0 ${whereSql(conds)} order by ${order} limit ${q.p(page.limit)} offset ${q.p(page.offset)}`;
+  const sql = `select a0.*${exactKeys(page.def, page.orderby, 'a0')} from (${page.def.relation(q, { lite: page.lite })}) a0 ${whereSql(conds)} order by ${order} limit ${q.p(page.limit)} offset ${q.p(page.offset)}`;
   return (await db.query<Row>(sql, q.values)).rows;
 }
 
@@ -138,7 +153,7 @@ export async function relatedRows(
   const { c, scope, parents, conds, rel } = base(q);
   const order = orderSql(c, scope, opts.orderby);
   const sql = `select x.*, p.i - 1 as _parent from ${parents}
-    cross join lateral (select a0.* from (${rel}) a0 where ${conds.join(' and ')} order by ${order} limit ${q.p(opts.limit)} offset ${q.p(opts.offset)}) x
+    cross join lateral (select a0.*${exactKeys(def, opts.orderby, 'a0')} from (${rel}) a0 where ${conds.join(' and ')} order by ${order} limit ${q.p(opts.limit)} offset ${q.p(opts.offset)}) x
     order by p.i`;
   const rows = (await db.query<Row>(sql, q.values)).rows;
   if (opts.count) {

@@ -7,7 +7,7 @@ import { ENTITIES, ENTITY_SETS, type EntityDef, type EntitySet, isEntitySet } fr
 import { StaQueryError } from './filter-parser.ts';
 import { DEFAULT_TOP, type ExpandItem, parseOptions, type QueryOptions } from './query-options.ts';
 import { type PathStep, parseResourcePath } from './resource-path.ts';
-import { type Constraint, countRows, findRows, type KeyCol, keysetColumns, type Row, relatedRows } from './sta-queries.ts';
+import { type Constraint, countRows, exactKeyCol, findRows, type KeyCol, keysetColumns, type Row, relatedRows } from './sta-queries.ts';
 
 export class StaNotFound extends Error {}
 
@@ -239,11 +239,15 @@ function nextLink(url: string, raw: Map<string, string>, top: number, skip: numb
 
 const orderSignature = (keys: KeyCol[]) => keys.map((k) => `${k.desc ? '-' : '+'}${k.col}`).join(',');
 
-/** base64url of {o: the order it belongs to, v: the last row's values}: opaque, and checked when it returns. */
+/**
+ * base64url of {o: the order it belongs to, v: the last row's values}: opaque, and checked when it returns. A time
+ * is the exact text to the microsecond (tokens made before, to the millisecond, are still read as they were).
+ */
 function encodeSkiptoken(keys: KeyCol[], row: Row): string {
   const v = keys.map((k) => {
     const x = row[k.col];
-    if (k.type === 'time') return new Date(x as string).toISOString();
+    const exact = row[exactKeyCol(k.col)];
+    if (k.type === 'time') return typeof exact === 'string' ? exact : new Date(x as string).toISOString();
     return k.type === 'number' ? Number(x) : String(x);
   });
   return Buffer.from(JSON.stringify({ o: orderSignature(keys), v })).toString('base64url');
