@@ -36,8 +36,30 @@ interface Store {
 
 const pgRequired = REQUIRE_EXTERNAL || !!TEST_DATABASE_URL;
 
+/**
+ * An empty embedded database (initdb only, nothing migrated) in a new data directory. initdb in WebAssembly
+ * takes many seconds, so it runs once per file: each call copies that cleanly closed, never-migrated cluster.
+ */
+let emptyCluster: Promise<string> | undefined;
+async function emptyPgliteDir(prefix: string): Promise<string> {
+  emptyCluster ??= (async () => {
+    const dir = tmp('rw-mig-empty-');
+    const db = await createPgliteDb(dir);
+    await db.exec('checkpoint'); // as services/db/build-template.ts does before it closes a database to copy
+    await db.close();
+    return path.join(dir, 'pg');
+  })();
+  const from = await emptyCluster;
+  const dir = tmp(prefix);
+  fs.cpSync(from, path.join(dir, 'pg'), { recursive: true });
+  return dir;
+}
+afterAll(async () => {
+  if (emptyCluster) fs.rmSync(path.dirname(await emptyCluster), { recursive: true, force: true });
+});
+
 async function pgliteStore(): Promise<Store> {
-  const dir = tmp('rw-mig-pgl-');
+  const dir = await emptyPgliteDir('rw-mig-pgl-');
   return { open: () => createPgliteDb(dir), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 async function pgStore(): Promise<Store> {
@@ -58,7 +80,7 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
     if (!enabled) return;
     store = await make();
     db = await store.open();
-  });
+  }, 120_000); // on PGlite the file's one initdb runs here
   afterAll(async () => {
     await db?.close();
     await store?.cleanup();
@@ -96,7 +118,7 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
   });
 
   it.runIf(enabled)('refuses a migration file that was changed after it was applied, naming the file', async () => {
-    const pgliteDir = name === 'PGlite' ? tmp('rw-mig-pgl2-') : undefined;
+    const pgliteDir = name === 'PGlite' ? await emptyPgliteDir('rw-mig-pgl2-') : undefined;
     const other = pgliteDir ? await createPgliteDb(pgliteDir) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
     const dir = copyMigrations();
     try {
@@ -121,7 +143,7 @@ describe.each(stores)('migrate on %s', (name, make, enabled) => {
   it.runIf(enabled)(
     'a database migrated before the comment-only edit of 003 and 006 starts, and records the new checksums',
     async () => {
-      const pgliteDir = name === 'PGlite' ? tmp('rw-mig-pgl3-') : undefined;
+      const pgliteDir = name === 'PGlite' ? await emptyPgliteDir('rw-mig-pgl3-') : undefined;
       const other = pgliteDir ? await createPgliteDb(pgliteDir) : await pgStore().then(async (s) => Object.assign(await s.open(), { cleanup: s.cleanup }));
       const dir = copyMigrations();
       try {

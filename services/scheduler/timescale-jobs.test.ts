@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPgliteDb } from '../db/pglite-driver.ts';
+import { usableTemplate } from '../db/pglite-template.ts';
 import { TimescaleJobs } from './timescale-jobs.ts';
 
 describe('TimescaleDB policy jobs in the embedded store', () => {
@@ -13,7 +14,8 @@ describe('TimescaleDB policy jobs in the embedded store', () => {
   let dir: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-tsjobs-'));
-    db = await createPgliteDb(dir);
+    // a copy of the migrated template the build made (test/global-setup.ts remakes it when stale), not initdb
+    db = await createPgliteDb(dir, { template: usableTemplate() });
     await migrate(db);
   }, 60_000);
   afterAll(async () => {
