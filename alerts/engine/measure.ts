@@ -12,12 +12,17 @@ export interface Measurement extends LevelOutcome {
 }
 
 /** rate: change over the closed window [t − w, t]: last − min (above) or last − max (below).
- *  Level readings are instantaneous samples, so the sample exactly w ago is a valid baseline. */
+ *  Level readings are instantaneous samples, so the sample exactly w ago is a valid baseline; where no sample
+ *  lies there (a radio gap), the level at t − w interpolated between the samples around it counts as one too,
+ *  so a rise across a gap longer than the window is measured instead of being zero. */
 function rateMicro(s: Series, cr: CompiledRule, t: number, w: number): number | undefined {
   const last = s.lastMicro(t);
   if (!last || last.time < t - w) return undefined; // nothing in the window: no rise to speak of
   const ext = s.extremeMicro(cr.sign > 0 ? 'min' : 'max', t, w + 1);
-  return ext === undefined ? undefined : last.micro - ext;
+  if (ext === undefined) return undefined;
+  const start = s.interpolatedMicro(t - w);
+  const base = start === undefined ? ext : cr.sign > 0 ? Math.min(ext, start) : Math.max(ext, start);
+  return last.micro - base;
 }
 
 function levelMicro(cr: CompiledRule, l: CompiledLevel, s: Series | undefined, t: number): number | undefined {

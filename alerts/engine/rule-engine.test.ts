@@ -110,7 +110,19 @@ describe('rate of rise', () => {
 
   it('reports the rise, and resolves as soon as the window slides past the old low (clear.for 0)', () => {
     const ts = replay(engineWith([rate]), blocks('g1', 'level_cm', [300, 305, 312, 320, 320], 5 * MIN), T0, T0 + HOUR);
-    expect(brief(ts)).toEqual(['firing severe 20/20@15m +20m', 'resolved severe 15/20@15m +21m']);
+    // at +21 the window starts 1 min after the 300 cm reading: the level then, 301 cm (interpolated), is its start
+    expect(brief(ts)).toEqual(['firing severe 20/20@15m +20m', 'resolved severe 19/20@15m +21m']);
+  });
+
+  it('a rise across a radio gap longer than the window counts from the level at the window start (interpolated)', () => {
+    const e = engineWith([rate]); // severe: 20 cm in 15 min
+    expect(e.onReading(level(T0, 300), T0)).toEqual([]);
+    // 20 min without an uplink, then 330 cm: 30 cm in 20 min, 22.5 cm of it in the last 15 min
+    expect(brief(e.onReading(level(T0 + 20 * MIN, 330), T0 + 20 * MIN))).toEqual(['firing severe 22.5/20@15m +20m']);
+    // spread over a day of silence the same rise is no alarm
+    const slow = engineWith([rate]);
+    slow.onReading(level(T0, 300), T0);
+    expect(slow.onReading(level(T0 + 24 * HOUR, 330), T0 + 24 * HOUR)).toEqual([]);
   });
 
   it('below: a fall of 20 cm (threshold −20) fires', () => {

@@ -81,6 +81,16 @@ export class Series {
     return i >= this.head ? { time: this.times[i], micro: this.micros[i] } : undefined;
   }
 
+  /** The value at time x on the straight line between the newest point before x and the first point from x on
+   *  (micro-units); undefined when either is missing. A rise across a gap in the data starts at the window's
+   *  start, not at the first point inside the window. */
+  interpolatedMicro(x: number): number | undefined {
+    const i = this.upper(x - 1); // first point with time ≥ x (times are whole milliseconds)
+    if (i <= this.head || i >= this.times.length) return undefined;
+    const [t0, v0, t1, v1] = [this.times[i - 1], this.micros[i - 1], this.times[i], this.micros[i]];
+    return t1 === x ? v1 : Math.round(v0 + ((v1 - v0) * (x - t0)) / (t1 - t0));
+  }
+
   /** Min (or max) in micro-units over (t − w, t]; undefined when the window is empty. */
   extremeMicro(kind: 'min' | 'max', t: number, w: number): number | undefined {
     const lo = t - w;
@@ -128,10 +138,11 @@ export class Series {
     for (const tr of this.trackers.values()) tr.dirty = true;
   }
 
-  /** Drops points older than cutoff but always keeps the newest (threshold rules need the last value). */
+  /** Drops points older than cutoff but always keeps the newest (threshold rules need the last value) and the
+   *  newest one before cutoff (a rate window's start in a gap is interpolated from it). */
   private prune(cutoff: number): void {
     const end = this.times.length - 1;
-    while (this.head < end && this.times[this.head] < cutoff) this.head++;
+    while (this.head < end && this.times[this.head + 1] < cutoff) this.head++;
     if (this.head > 256 && this.head * 2 > this.times.length) this.compact();
   }
 

@@ -38,7 +38,8 @@ export async function hydrateEngine(
   // A threshold rule compares the latest value however old it is (a silent gauge keeps its level; silence is
   // the offline rule's job), so a gauge silent for longer than the look-back must not come back as "no value"
   // and resolve its open alarm after a restart.
-  const latest = [...new Set(rules.filter((r) => r.kind === 'threshold' && r.metric).map((r) => r.metric as string))];
+  // A rate rule measures a rise from the level at its window's start, interpolated from the reading before it.
+  const latest = [...new Set(rules.filter((r) => (r.kind === 'threshold' || r.kind === 'rate') && r.metric).map((r) => r.metric as string))];
   if (latest.length) readings.push(...(await source.lastValuesBefore(since, latest)));
   const open = await source.openAlarms();
   const seen = await source.lastSeen(now - LAST_SEEN_LOOKBACK_MS);

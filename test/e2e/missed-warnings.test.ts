@@ -17,7 +17,7 @@ describe('missed or delayed warnings over MQTT', () => {
   let s: TestSystem;
   let h: Harness;
   let n = 0;
-  const base = pastStart(SPAN * 12);
+  const base = pastStart(SPAN * 16);
   const clock = new Clock(base);
   /** each test has its own stretch of time */
   const stretch = () => {
@@ -116,6 +116,49 @@ describe('missed or delayed warnings over MQTT', () => {
     expect(alarms.map((a) => evs(a).slice(0, 1))).toEqual([sc.expect.history]);
     expect(alarms[0].startedAt).toBe(new Date(start + sc.expect.startedAtMinute * MIN).toISOString());
     expect(alarms[0].events[0].value).toBe(sc.expect.firstValue);
+  });
+
+  it('a rise across a radio gap longer than the rate window raises the rate alarm (the rise is measured from the level at the window start, interpolated)', async () => {
+    const start = stretch();
+    const dev = `rise-gap-${n}`;
+    await h.device(dev);
+    const ruleId = await h.rule({
+      name: 'Anstieg',
+      kind: 'rate',
+      metric: 'level_cm',
+      scope: { deviceIds: [dev] },
+      levels: [{ severity: 'moderate', window: '1h', threshold: 30 }],
+    });
+    // every 15 min; the uplinks of minutes 30–75 are lost in the storm; 205 → 250 → 262 cm is 57 cm in 80 min
+    for (const [m, level] of [
+      [0, 200],
+      [15, 205],
+      [80, 250],
+      [95, 262],
+    ])
+      await h.send(dev, start + m * MIN, { level_cm: level });
+    const alarms = await h.alarms({ ruleId });
+    expect(alarms.map((a) => evs(a).slice(0, 1))).toEqual([['firing:moderate']]);
+    // the level 1 h before minute 80, on the line from 205 cm (minute 15) to 250 cm (minute 80): 208.46 cm
+    expect(alarms[0].events[0].value).toBeGreaterThanOrEqual(41);
+    expect(alarms[0].events[0].value).toBeLessThan(54);
+  });
+
+  it('a rise spread evenly over a day of silence is no rate alarm', async () => {
+    const start = stretch();
+    const dev = `rise-slow-${n}`;
+    await h.device(dev);
+    const ruleId = await h.rule({
+      name: 'Anstieg',
+      kind: 'rate',
+      metric: 'level_cm',
+      scope: { deviceIds: [dev] },
+      levels: [{ severity: 'moderate', window: '1h', threshold: 30 }],
+    });
+    await h.send(dev, start, { level_cm: 200 });
+    await h.send(dev, start + 10 * HOUR, { level_cm: 240 });
+    await h.send(dev, start + 10 * HOUR + 15 * MIN, { level_cm: 241 });
+    expect(await h.alarms({ ruleId })).toEqual([]);
   });
 
   it('a rain gauge that goes silent mid-storm holds its alarm (SENSOR STILL, no ENTWARNUNG); readings resume the evaluation', async () => {

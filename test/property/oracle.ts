@@ -255,6 +255,13 @@ export class Oracle {
       // rate: change over the closed window [t − w, t]; nothing in the window → no value
       if (!last || last[0] < t - l.windowMs) return undefined;
       const inWin = pts.filter(([time]) => time >= t - l.windowMs).map(([, v]) => v);
+      // documented: the level at the window's start, interpolated across a gap, is a baseline too
+      const x = t - l.windowMs;
+      const after = all.slice(0, end).findIndex(([time]) => time >= x);
+      if (after > 0) {
+        const [[t0, v0], [t1, v1]] = [all[after - 1], all[after]];
+        inWin.push(t1 === x ? v1 : Math.round(v0 + ((v1 - v0) * (x - t0)) / (t1 - t0)));
+      }
       const ext = sign > 0 ? Math.min(...inWin) : Math.max(...inWin);
       return sign * (last[1] - ext);
     });
