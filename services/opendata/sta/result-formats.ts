@@ -23,9 +23,12 @@ export function flatten(e: Json, prefix = '', out: Record<string, unknown> = {})
   return out;
 }
 
-export function csvCell(v: unknown): string {
+/** A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' so it
+ *  stays text: station names come from the municipality, the file goes to anyone (OWASP CSV injection). */
+export function csvCell(v: unknown, header = false): string {
   if (v == null) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (!header && typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -34,7 +37,7 @@ export function toCsv(entities: Json[]): string {
   const rows = entities.map((e) => flatten(e));
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const lines = [cols.map(csvCell).join(',')];
+  const lines = [cols.map((c) => csvCell(c, true)).join(',')]; // column names are ours (@iot.id, …)
   for (const r of rows) lines.push(cols.map((c) => csvCell(r[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
