@@ -117,12 +117,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ HTTP_PORT: '0' }).httpPort).toBe(0);
   });
 
-  it('embedded broker limits: 256 KiB packets, CONNECT within 10 s, 64 unauthenticated sockets per address by default', () => {
-    expect(loadConfig({}).mqtt).toEqual({ maxPacketBytes: 262_144, connectTimeoutMs: 10_000, maxPendingPerAddress: 64 });
-    expect(loadConfig({ MQTT_MAX_PACKET_BYTES: '65536', MQTT_CONNECT_TIMEOUT: '500ms', MQTT_MAX_PENDING_PER_ADDRESS: '2' }).mqtt).toEqual({
+  it('embedded broker limits: 256 KiB packets, CONNECT within 10 s, 64 unauthenticated sockets per address, 4096 publishes (16 MiB) read and unacknowledged, 64 per connection by default', () => {
+    expect(loadConfig({}).mqtt).toEqual({
+      maxPacketBytes: 262_144,
+      connectTimeoutMs: 10_000,
+      maxPendingPerAddress: 64,
+      maxUnacked: 4096,
+      maxUnackedBytes: 16_777_216,
+      maxUnackedPerClient: 64,
+    });
+    expect(loadConfig({ MQTT_MAX_PACKET_BYTES: '65536', MQTT_CONNECT_TIMEOUT: '500ms', MQTT_MAX_PENDING_PER_ADDRESS: '2' }).mqtt).toMatchObject({
       maxPacketBytes: 65_536,
       connectTimeoutMs: 500,
       maxPendingPerAddress: 2,
+    });
+    expect(loadConfig({ MQTT_MAX_UNACKED: '100', MQTT_MAX_UNACKED_BYTES: '65536', MQTT_MAX_UNACKED_PER_CLIENT: '4' }).mqtt).toMatchObject({
+      maxUnacked: 100,
+      maxUnackedBytes: 65_536,
+      maxUnackedPerClient: 4,
     });
     expect(loadConfig({ MQTT_CONNECT_TIMEOUT: '30s' }).mqtt.connectTimeoutMs).toBe(30_000);
     const problems = (() => {

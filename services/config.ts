@@ -17,6 +17,14 @@ const port = (name: string) =>
 
 const optUrl = z.string().url().optional();
 
+/** a whole number within [min, max] */
+const wholeNumber = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be a whole number between ${min} and ${max}`);
+
 /** "90", "90s", "2m" → seconds, within [min, max]. */
 const seconds = (name: string, min: number, max: number) =>
   z
@@ -71,6 +79,11 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 1, 'MQTT_MAX_PENDING_PER_ADDRESS must be a whole number ≥ 1')
     .default(64),
+  // publishes read from the MQTT connections and not yet acknowledged: over all connections, their bytes, per
+  // connection; past these a connection's socket is not read until its turn comes (TCP backpressure)
+  MQTT_MAX_UNACKED: wholeNumber('MQTT_MAX_UNACKED', 1, 1_000_000).default(4096),
+  MQTT_MAX_UNACKED_BYTES: wholeNumber('MQTT_MAX_UNACKED_BYTES', 1024, 4_294_967_296).default(16_777_216),
+  MQTT_MAX_UNACKED_PER_CLIENT: wholeNumber('MQTT_MAX_UNACKED_PER_CLIENT', 1, 65_535).default(64),
   // uplinks worked on at once; past it new ones wait and their sockets are not read [docs/guarantees.md]
   INGEST_MAX_IN_FLIGHT: z
     .string()
@@ -280,7 +293,14 @@ export interface Config {
   httpPort: number;
   mqttPort: number | 'off';
   /** embedded broker limits that hold before authentication */
-  mqtt: { maxPacketBytes: number; connectTimeoutMs: number; maxPendingPerAddress: number };
+  mqtt: {
+    maxPacketBytes: number;
+    connectTimeoutMs: number;
+    maxPendingPerAddress: number;
+    maxUnacked: number;
+    maxUnackedBytes: number;
+    maxUnackedPerClient: number;
+  };
   /** uplinks worked on at once before new ones wait (backpressure) */
   ingestMaxInFlight: number;
   /** shared_buffers of the embedded store, MB */
@@ -397,7 +417,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bindHost: e.BIND_HOST,
     httpPort: e.HTTP_PORT,
     mqttPort: e.MQTT_PORT,
-    mqtt: { maxPacketBytes: e.MQTT_MAX_PACKET_BYTES, connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT, maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS },
+    mqtt: {
+      maxPacketBytes: e.MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT,
+      maxPendingPerAddress: e.MQTT_MAX_PENDING_PER_ADDRESS,
+      maxUnacked: e.MQTT_MAX_UNACKED,
+      maxUnackedBytes: e.MQTT_MAX_UNACKED_BYTES,
+      maxUnackedPerClient: e.MQTT_MAX_UNACKED_PER_CLIENT,
+    },
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
     mqtts:

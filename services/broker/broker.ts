@@ -11,7 +11,7 @@ import type { MqttCredentialStore } from '../auth/mqtt-credential-store.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { StartError } from '../errors.ts';
 import type { RawMessage } from '../ingest/types.ts';
-import { GatedSocket, type Oversize } from './packet-gate.ts';
+import { GatedSocket, type Oversize, ReadBudget } from './packet-gate.ts';
 import { startTlsListener, type TlsFiles, type TlsListener } from './tls-listener.ts';
 
 export interface BrokerDeps {
@@ -34,7 +34,19 @@ export interface BrokerDeps {
   maxRejectsPer10s?: number;
   /** the MQTTS listener, besides the plain one */
   tls?: TlsFiles & { port: number };
+  /** publishes read and not yet acknowledged, over all connections / their bytes / per connection: past these a
+   *  socket is not read until its turn comes [README.md Configuration: MQTT_MAX_UNACKED] */
+  maxUnacked?: number;
+  maxUnackedBytes?: number;
+  maxUnackedPerClient?: number;
 }
+
+/** MQTT_MAX_UNACKED: as many as the ingest works on at once (INGEST_MAX_IN_FLIGHT), so none waits unread there */
+export const DEFAULT_MAX_UNACKED = 4096;
+/** MQTT_MAX_UNACKED_BYTES */
+export const DEFAULT_MAX_UNACKED_BYTES = 16 * 1024 * 1024;
+/** MQTT_MAX_UNACKED_PER_CLIENT */
+export const DEFAULT_MAX_UNACKED_PER_CLIENT = 64;
 
 export interface RunningBroker {
   port: number;
@@ -44,6 +56,8 @@ export interface RunningBroker {
   /** graceful drain: no new connections; uplinks in hand stored and acknowledged, then every client closed
    *  (devices reconnect to another instance); at most timeoutMs */
   drain(timeoutMs: number): Promise<void>;
+  /** publishes read and not yet acknowledged, and connections whose socket is not read until there is room */
+  unacked(): { publishes: number; bytes: number; waitingConnections: number };
   /** one more connection from another transport (MQTT over WebSockets); same login, ACL and PUBACK after commit */
   accept(stream: Duplex, remoteAddress: string | undefined): void;
   clients(): number;
@@ -69,6 +83,17 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
   let draining = false;
   const logins = new WeakMap<Client, Login>();
   const gates = new WeakMap<Client, Gate>();
+  // a connection we hold back is not read, so its PINGREQs are not either: its keepalive must not run out meanwhile
+  const budget = new ReadBudget(
+    deps.maxUnacked ?? DEFAULT_MAX_UNACKED,
+    deps.maxUnackedBytes ?? DEFAULT_MAX_UNACKED_BYTES,
+    deps.maxUnackedPerClient ?? DEFAULT_MAX_UNACKED_PER_CLIENT,
+    (gate) => (gate as Gate).client?._keepaliveTimer?.refresh(),
+  );
+  /** the publish's room in the read budget is free again (not for a will, which no connection sent now) */
+  const settle = (client: Client, packet: PublishPacket) => {
+    if (packet !== (client as { will?: unknown }).will) gates.get(client)?.settled();
+  };
   // a deleted credential or a changed password ends the connections made with it, at once
   deps.credentials.onRevoked((username) => {
     deps.clientIds.forget(username);
@@ -126,7 +151,10 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       if (!deps.credentials.mayPublish(username, packet.topic) || !ownTopic(username, packet.topic)) {
         log.warn({ clientId: client.id, username, topic: packet.topic }, 'publish outside ACL refused');
         // Recorded, then the client is disconnected (MQTT 3.1.1 has no negative PUBACK).
-        deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => done(new Error('not authorized')));
+        deps.refused(msg, 'acl_denied', `credential '${username}' may not publish to '${packet.topic}'`).finally(() => {
+          settle(client, packet);
+          done(new Error('not authorized'));
+        });
         return;
       }
       inHand++;
@@ -134,10 +162,12 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
         (outcome) => {
           inHand--;
           if (outcome === 'rejected') countReject(client);
+          settle(client, packet);
           done(null);
         },
         (err: Error) => {
           inHand--;
+          settle(client, packet);
           log.warn({ clientId: client.id, err: err.message }, 'uplink not stored, not acknowledged');
           done(err);
         },
@@ -171,7 +201,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     done(null, true);
   };
 
-  const admit = admission(deps, log, (gate, why) => {
+  const admit = admission(deps, log, budget, (gate, why) => {
     const client = gate.client;
     if (typeof why === 'string' || why.type !== 3 || !client?.connected) return;
     // an authenticated client learns why its connection closed, as for every other refused uplink
@@ -236,6 +266,7 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
       await new Promise<void>((r) => aedes.close(() => r()));
     },
     clients: () => aedes.connectedClients,
+    unacked: () => ({ publishes: budget.used, bytes: budget.usedBytes, waitingConnections: budget.waitingConnections }),
     async close() {
       await new Promise<void>((r) => aedes.close(() => r()));
       await Promise.all([new Promise<void>((r) => (server.listening ? server.close(() => r()) : r())), secure?.close()]);
@@ -249,14 +280,14 @@ interface Login {
   generatedId: boolean;
 }
 
-type Gate = GatedSocket & { client?: Client; authenticated?: () => void; certCn?: string };
+type Gate = GatedSocket & { client?: Client & { _keepaliveTimer?: NodeJS.Timeout | null }; authenticated?: () => void; certCn?: string };
 type GateSource = ConstructorParameters<typeof GatedSocket>[0];
 
 /**
  * What holds before authentication: at most maxPendingPerAddress unauthenticated sockets per source
  * address, each authenticated within connectTimeoutMs, no packet over maxPacketBytes.
  */
-function admission(deps: BrokerDeps, log: Logger, oversize: (gate: Gate, why: Oversize | string) => void) {
+function admission(deps: BrokerDeps, log: Logger, budget: ReadBudget, oversize: (gate: Gate, why: Oversize | string) => void) {
   const pending = new Map<string, number>();
   return (sock: GateSource): Gate | undefined => {
     const addr = sock.remoteAddress ?? '?';
@@ -276,13 +307,18 @@ function admission(deps: BrokerDeps, log: Logger, oversize: (gate: Gate, why: Ov
       if (m > 0) pending.set(addr, m);
       else pending.delete(addr);
     };
-    const gate: Gate = new GatedSocket(sock, deps.maxPacketBytes, (why) => {
-      log.warn(
-        { addr, clientId: gate.client?.id, why: typeof why === 'string' ? why : `packet type ${why.type} of ${why.bytes} bytes` },
-        'MQTT packet over the limit, connection closed',
-      );
-      oversize(gate, why);
-    });
+    const gate: Gate = new GatedSocket(
+      sock,
+      deps.maxPacketBytes,
+      (why) => {
+        log.warn(
+          { addr, clientId: gate.client?.id, why: typeof why === 'string' ? why : `packet type ${why.type} of ${why.bytes} bytes` },
+          'MQTT packet over the limit, connection closed',
+        );
+        oversize(gate, why);
+      },
+      budget,
+    );
     gate.authenticated = settle;
     const deadline = setTimeout(() => {
       log.warn({ addr }, 'MQTT connection not authenticated in time, closed');

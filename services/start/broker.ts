@@ -25,6 +25,9 @@ export async function startMqtt(ctx: AppContext, ingest: IngestService, held: (H
     maxPacketBytes: config.mqtt.maxPacketBytes,
     connectTimeoutMs: config.mqtt.connectTimeoutMs,
     maxPendingPerAddress: config.mqtt.maxPendingPerAddress,
+    maxUnacked: config.mqtt.maxUnacked,
+    maxUnackedBytes: config.mqtt.maxUnackedBytes,
+    maxUnackedPerClient: config.mqtt.maxUnackedPerClient,
     tls: config.mqtts,
   });
   stops.push(() => broker.close());
