@@ -5,8 +5,9 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { EVALUATED_SQL } from '../alerts/types.ts';
+import { bucketsJson } from '../services/api/routes/readings.ts';
 import type { Running } from '../services/app.ts';
-import { bucketedReadings } from '../services/devices/readings.ts';
+import { bucketSeries } from '../services/devices/readings.ts';
 import { child, killChildren, say, sleep } from './harness.ts';
 import { benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 
@@ -65,26 +66,41 @@ async function main() {
     const url = `${r.httpUrl}/api/v1/devices/year-1/readings?metric=level_cm&bucket=1h&limit=100000&from=${from.toISOString()}&to=${to.toISOString()}`;
     const timeRequests = async (n: number) => {
       const ms: number[] = [];
+      const cpu: number[] = [];
       let points = 0;
       for (let i = 0; i < n; i++) {
         const t = performance.now();
+        const c = process.cpuUsage();
         const resp = await fetch(url, { headers: { authorization: `Bearer ${s.token}` } });
-        const body = (await resp.json()) as { points: unknown[] };
+        const text = await resp.text();
         ms.push(performance.now() - t);
-        points = body.points.length;
+        const dc = process.cpuUsage(c);
+        cpu.push((dc.user + dc.system) / 1000);
+        points = (JSON.parse(text) as { points: unknown[] }).points.length;
         await sleep(50);
       }
-      return { p50: r2(pct(ms, 50)), p95: r2(pct(ms, 95)), max: r2(Math.max(...ms)), points };
+      // cpu: this process's CPU time during the request (server, PGlite, the client's fetch; under load also
+      // whatever ingest ran meanwhile)
+      return { p50: r2(pct(ms, 50)), p95: r2(pct(ms, 95)), max: r2(Math.max(...ms)), cpuP50: r2(pct(cpu, 50)), points };
     };
     await timeRequests(3); // warm-up
     const idle = await timeRequests(N_REQ);
     say(`idle: p50 ${idle.p50} ms, p95 ${idle.p95} ms (${idle.points} buckets)`);
-    // the store's query alone (rollup on TimescaleDB, raw on PostgreSQL), wall time of 5 calls in-process
+    // the store's query alone (rollup on TimescaleDB, raw on PostgreSQL; and raw on both), and writing the
+    // response's JSON, wall time of 5 calls each in-process
     const storeMs: number[] = [];
+    const rawMs: number[] = [];
+    const jsonMs: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await bucketedReadings(r.ctx.db, 'year-1', 'level_cm', from, to, 3_600_000, 'avg', 100_000);
+      let t = performance.now();
+      const b = await bucketSeries(r.ctx.db, 'year-1', 'level_cm', from, to, 3_600_000, 'avg', 100_000);
       storeMs.push(performance.now() - t);
+      t = performance.now();
+      bucketsJson('year-1', 'level_cm', 'cm', b);
+      jsonMs.push(performance.now() - t);
+      t = performance.now();
+      await bucketSeries(r.ctx.db, 'year-1', 'level_cm', from, to, 3_600_000, 'avg', 100_000, { rollup: false });
+      rawMs.push(performance.now() - t);
     }
     // the raw SQL alone, as PostgreSQL plans and runs it
     const explain = await r.ctx.db.query<Record<string, string>>(
@@ -116,12 +132,16 @@ async function main() {
       buckets: idle.points,
       idle_ms_p50: idle.p50,
       idle_ms_p95: idle.p95,
+      idle_cpu_ms_p50: idle.cpuP50,
       under_load_ms_p50: loaded.p50,
       under_load_ms_p95: loaded.p95,
       under_load_ms_max: loaded.max,
+      under_load_cpu_ms_p50: loaded.cpuP50,
       background_msgs_per_s: bg.msgsPerS,
       background_puback_ms_p99: bg.pubackP99,
       store_query_ms_p50: r2(pct(storeMs, 50)),
+      store_query_raw_path_ms_p50: r2(pct(rawMs, 50)),
+      json_ms_p50: r2(pct(jsonMs, 50)),
       raw_sql_execution_ms: r2(plan['Execution Time']),
       raw_sql_planning_ms: r2(plan['Planning Time']),
       requests: N_REQ,
