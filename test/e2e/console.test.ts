@@ -237,6 +237,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web console in chromium', () => {
     await lea.locator('[data-station="gi-xss"]').click();
     await expect.poll(() => lea.locator('.leaflet-popup-content').textContent()).toContain('<script>alert("x")</script><b>fett</b>');
     expect(await lea.locator('.leaflet-popup-content b').count()).toBe(0);
+    // the tooltip on hover too (Leaflet puts a string tooltip in as HTML)
+    await lea.locator('[data-station="gi-xss"]').hover();
+    await expect.poll(() => lea.locator('.leaflet-tooltip').last().textContent()).toContain('<script>alert("x")</script><b>fett</b>');
+    expect(await lea.locator('.leaflet-tooltip b').count()).toBe(0);
     await lea.goto(`${s.httpUrl}/stations/gi-xss`);
     expect(await lea.locator('h1').textContent()).toContain('<script>alert("x")</script><b>fett</b>');
     expect(await lea.locator('h1 b').count()).toBe(0);

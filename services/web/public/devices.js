@@ -35,7 +35,9 @@
     for (const o of data.others) {
       if (typeof o.lat !== 'number') continue;
       pts.push([o.lat, o.lon]);
-      L.circleMarker([o.lat, o.lon], { radius: 5, color: grey, weight: 1, fillOpacity: 0.5 }).bindTooltip(o.name).addTo(map);
+      const tip = document.createElement('span'); // Leaflet puts a string tooltip in as HTML: the name goes in as text
+      tip.textContent = o.name;
+      L.circleMarker([o.lat, o.lon], { radius: 5, color: grey, weight: 1, fillOpacity: 0.5 }).bindTooltip(tip).addTo(map);
     }
     let marker;
     const num = (s) => Number(String(s).replace(',', '.'));

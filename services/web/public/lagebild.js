@@ -3,6 +3,12 @@
 (() => {
   const L = window.L;
   const data = JSON.parse(document.getElementById('lagebild-data').textContent);
+  /** Leaflet puts a string tooltip in as HTML: a station's name goes in as text */
+  const textNode = (t) => {
+    const el = document.createElement('span');
+    el.textContent = t;
+    return el;
+  };
   const words = data.words;
   const css = getComputedStyle(document.documentElement);
   const colour = (status) => css.getPropertyValue(`--sev-${status}`).trim() || '#888';
@@ -84,7 +90,7 @@
           fillOpacity: 1,
           className: `station sev-${s.status}`,
         });
-        m.bindTooltip(s.name);
+        m.bindTooltip(textNode(s.name)); // a string would be put in as HTML
         m.bindPopup(() => popup(s));
         m.addTo(layer);
         const el = m.getElement();
