@@ -1,10 +1,10 @@
 // Wires the rule engine to stored readings, the alarm store, the notifier and the scheduler.
-import cron from 'node-cron';
 import { RuleEngine } from '../../alerts/engine/rule-engine.ts';
 import type { Alarm, Reading } from '../../alerts/types.ts';
 import { orgTags, withOrg } from '../auth/orgs.ts';
 import type { AppContext } from '../context.ts';
 import { StuckBucketWatch } from '../devices/stuck-buckets.ts';
+import { schedulePeriodic } from '../scheduler/cron.ts';
 import type { Leadership } from '../scheduler/leader.ts';
 import { createAlarmFeature } from './alarm-feature.ts';
 import { gaugeSnapshot } from './alarm-read-store.ts';
@@ -146,7 +146,7 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
   };
   const task =
     o.schedule || o.evaluate
-      ? cron.schedule('*/5 * * * * *', () => void tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), { noOverlap: true })
+      ? schedulePeriodic('*/5 * * * * *', 'alarm-scheduler', () => tick().catch((e) => log.warn({ err: (e as Error).message }, 'scheduler pass failed')), log)
       : undefined;
   // a new leader catches up at once instead of at the next 5 s mark: a reminder that fell due while the
   // old leader was dying goes out within the takeover time (the lock is asked for every second)

@@ -1,9 +1,9 @@
 // The embedded TimescaleDB (PGlite) has no background workers, so its compression, retention and
 // continuous-aggregate policies would never run. In embedded mode the scheduler runs each policy job itself
 // when its schedule_interval has passed. [docs/architecture.md] On a TimescaleDB server its own workers do this.
-import cron from 'node-cron';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
+import { type PeriodicJob, schedulePeriodic } from './cron.ts';
 
 interface Job {
   job_id: number;
@@ -14,7 +14,7 @@ interface Job {
 
 export class TimescaleJobs {
   private lastRun = new Map<number, number>();
-  private task?: ReturnType<typeof cron.schedule>;
+  private task?: PeriodicJob;
 
   constructor(
     private db: Db,
@@ -47,12 +47,11 @@ export class TimescaleJobs {
 
   start() {
     // every minute look for due jobs; the first pass waits a minute so start-up stays fast
-    this.task = cron.schedule(
+    this.task = schedulePeriodic(
       '17 * * * * *',
-      () => void this.runDue().catch((e) => this.log.warn({ err: (e as Error).message }, 'timescale jobs pass failed')),
-      {
-        noOverlap: true,
-      },
+      'timescale-jobs',
+      () => this.runDue().catch((e) => this.log.warn({ err: (e as Error).message }, 'timescale jobs pass failed')),
+      this.log,
     );
   }
 
