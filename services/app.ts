@@ -76,7 +76,7 @@ export async function startRegenwacht(o: Overrides = {}, log?: Logger): Promise<
       broker = await startMqtt(ctx, ingest, [held.mqtt, held.mqtts], stops);
       upstream = startUpstreamFeed(ctx, ingest, stops);
     }
-    startJobs(ctx, now, stops);
+    await startJobs(ctx, now, stops);
     const httpUrl = await startApi(ctx, live, held.http, stops, broker);
     return {
       httpUrl,

@@ -98,6 +98,14 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 8 && n <= 999, 'EMBEDDED_SHARED_BUFFERS_MB must be between 8 and 999')
     .default(32),
+  // readings older than this many days are removed: a TimescaleDB retention policy on TimescaleDB and the
+  // embedded store, a job deleting in small batches on plain PostgreSQL; off keeps them [README.md Configuration]
+  READINGS_RETENTION_DAYS: z
+    .string()
+    .regex(/^(off|\d+)$/, 'READINGS_RETENTION_DAYS must be a whole number of days or off')
+    .transform((s) => (s === 'off' ? undefined : Number(s)))
+    .refine((n) => n === undefined || (n >= 1 && n <= 36_500), 'READINGS_RETENTION_DAYS must be between 1 and 36500 days, or off')
+    .optional(),
   UPSTREAM_MQTT_URL: z
     .string()
     .regex(/^(mqtts?|wss?|tcp):\/\//, 'UPSTREAM_MQTT_URL must be mqtt://, mqtts://, ws:// or wss://')
@@ -305,6 +313,8 @@ export interface Config {
   ingestMaxInFlight: number;
   /** shared_buffers of the embedded store, MB */
   embeddedSharedBuffersMb: number;
+  /** readings older than this many days are removed; undefined keeps them (READINGS_RETENTION_DAYS=off) */
+  readingsRetentionDays?: number;
   /** TLS listener of the embedded broker (files re-read when they change); ca: client certificates accepted */
   mqtts?: { port: number; certFile: string; keyFile: string; caFile?: string; crlFile?: string };
   /** MQTT over WebSockets at /mqtt on the HTTP port (when this process runs the broker and the API) */
@@ -427,6 +437,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     ingestMaxInFlight: e.INGEST_MAX_IN_FLIGHT,
     embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
+    readingsRetentionDays: e.READINGS_RETENTION_DAYS,
     mqtts:
       e.MQTTS_PORT !== 'off' && e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? {

@@ -24,6 +24,14 @@ export function createMetrics() {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    maintenanceSeconds: new client.Histogram({
+      name: 'regenwacht_maintenance_job_seconds',
+      help: 'Duration of each run of a maintenance job (TimescaleDB policies run by the embedded store, readings retention on plain PostgreSQL), by job',
+      labelNames: ['job'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 30, 120, 600],
+      registers: [registry],
+    }),
+    readingsExpired: c('regenwacht_readings_expired_total', 'Readings deleted because they were older than READINGS_RETENTION_DAYS (plain PostgreSQL)'),
     pendingUplinks: new client.Gauge({ name: 'regenwacht_ingest_pending', help: 'Uplinks waiting for their batch to commit', registers: [registry] }),
     uplinksWaiting: new client.Gauge({
       name: 'regenwacht_ingest_waiting',

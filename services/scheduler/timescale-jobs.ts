@@ -3,6 +3,7 @@
 // when its schedule_interval has passed. [docs/architecture.md] On a TimescaleDB server its own workers do this.
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
+import type { Metrics } from '../metrics.ts';
 import { type PeriodicJob, schedulePeriodic } from './cron.ts';
 
 interface Job {
@@ -20,6 +21,7 @@ export class TimescaleJobs {
     private db: Db,
     private log: Logger,
     private now: () => number = Date.now,
+    private metrics?: Metrics,
   ) {}
 
   /** Runs every policy job whose interval has passed since this process last ran it; returns what ran. */
@@ -36,6 +38,7 @@ export class TimescaleJobs {
       try {
         await this.db.exec(`call run_job(${Number(j.job_id)})`);
         ran.push(`${j.proc_name}:${j.hypertable_name}`);
+        this.metrics?.maintenanceSeconds.observe({ job: `${j.proc_name}:${j.hypertable_name}` }, (performance.now() - t0) / 1000);
         this.log.debug({ job: j.proc_name, table: j.hypertable_name, ms: Math.round(performance.now() - t0) }, 'timescale job ran');
       } catch (e) {
         this.log.warn({ job: j.proc_name, table: j.hypertable_name, err: (e as Error).message }, 'timescale job failed');
