@@ -13,7 +13,7 @@ export class DwdWorker {
   private restartMs = 1000;
   private timer?: NodeJS.Timeout;
   /** the last catchments message, sent again to a restarted worker */
-  private catchments?: Extract<ToWorker, { type: 'catchments' }>;
+  private catchments?: unknown;
 
   constructor(
     private config: WorkerConfig,
@@ -22,27 +22,7 @@ export class DwdWorker {
     private heapMb = 256,
   ) {}
 
-  /** set by start(): the thread runs from the first moment it has something to fetch or read */
-  private wanted = false;
-
-  /** Something to do: a drop folder to read, warnings to fetch for a warncell, or catchments for the radar. */
-  private hasWork(): boolean {
-    return (
-      this.config.cap?.mode === 'folder' ||
-      this.config.cap?.active === true ||
-      (this.config.radar !== undefined && (this.catchments?.catchments.length ?? 0) > 0)
-    );
-  }
-
-  /** Starts the thread once there is work for it (at once, or with the first warncell or catchment): an
-   *  installation without DWD inputs in use carries no idle thread (≈ 50 MB RSS; several hundred MB when run
-   *  from the TypeScript sources, where the thread loads its own tsx). */
   start(): void {
-    this.wanted = true;
-    if (!this.worker && this.hasWork()) this.spawn();
-  }
-
-  private spawn(): void {
     if (this.stopped) return;
     const w = new Worker(BOOT, { workerData: this.config, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     this.worker = w;
@@ -61,7 +41,7 @@ export class DwdWorker {
       this.log.warn({ code, restartInMs: this.restartMs }, 'DWD fetch worker ended; restarting');
       this.timer = setTimeout(() => {
         this.restarts++;
-        this.spawn();
+        this.start();
       }, this.restartMs);
       this.timer.unref();
       this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs * 2);
@@ -72,8 +52,7 @@ export class DwdWorker {
     if (m.type === 'catchments') this.catchments = m;
     // a restarted worker starts with the current demand
     if (m.type === 'cap-active' && this.config.cap) this.config = { ...this.config, cap: { ...this.config.cap, active: m.active } };
-    if (this.worker) this.worker.postMessage(m);
-    else if (this.wanted && this.hasWork()) this.spawn(); // it starts with the current demand
+    this.worker?.postMessage(m);
   }
 
   /** restarts so far (a worker that died and was started again) */
