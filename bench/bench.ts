@@ -6,6 +6,8 @@ import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Agent, request, fetch as undiciFetch } from 'undici';
+import { type AlarmStage, alarmTrace } from '../services/alarms/alarm-trace.ts';
 import type { Running } from '../services/app.ts';
 import { child, killChildren, latencyUnderLoad, relayRate, say, sleep, startBareAedes } from './harness.ts';
 import { alarmPath, benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
@@ -94,6 +96,87 @@ async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const wall = () => performance.timeOrigin + performance.now();
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return Number.NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const p50p99 = (xs: number[]) => ({ p50: r2(pct(xs, 50)), p99: r2(pct(xs, 99)) });
+
+/** Stage timestamps of the probe's devices (alarm-N), taken in this process by the server's hooks. */
+function traceAlarms(): Map<string, Partial<Record<AlarmStage, number>>> {
+  const at = new Map<string, Partial<Record<AlarmStage, number>>>();
+  alarmTrace.on = (stage, key) => {
+    const dev = stage === 'received' ? (key.startsWith('devices/alarm-') ? key.slice(8, -3) : undefined) : key.startsWith('alarm-') ? key : undefined;
+    if (dev === undefined) return;
+    let m = at.get(dev);
+    if (!m) at.set(dev, (m = {}));
+    m[stage] ??= wall();
+  };
+  return at;
+}
+
+/** publish → webhook, hop by hop: the time between consecutive stages of each sample (ms, p50/p99). */
+const HOPS: Array<[string, AlarmStage | 'publish', AlarmStage | 'webhook']> = [
+  ['mqtt_in', 'publish', 'received'],
+  ['reading_commit', 'received', 'committed'],
+  ['evaluate', 'committed', 'evaluated'],
+  ['alarm_queue', 'evaluated', 'applying'],
+  ['alarm_commit', 'applying', 'stored'],
+  ['notify', 'stored', 'sent'],
+  ['http', 'sent', 'webhook'],
+];
+function stageBreakdown(points: Array<{ dev: string; t0: number; t: number }>, at: Map<string, Partial<Record<AlarmStage, number>>>) {
+  const out: Record<string, { p50: number; p99: number }> = {};
+  for (const [name, from, to] of HOPS) {
+    const xs: number[] = [];
+    for (const p of points) {
+      const m = { ...at.get(p.dev), publish: p.t0, webhook: p.t };
+      const a = m[from];
+      const b = m[to];
+      if (a !== undefined && b !== undefined) xs.push(b - a);
+    }
+    out[name] = p50p99(xs);
+  }
+  return out;
+}
+
+/** The physical floor of the path on this machine, now, under the same background load: one autocommit
+ *  INSERT (a commit, with its fsync) through the server's own database driver, and one loopback HTTP POST
+ *  of a webhook-sized body to the probe's receiver over a kept-alive connection (round trip, both ways). */
+async function measureFloor(r: Running, hookUrl: string, n = 100) {
+  await r.ctx.db.exec('create table if not exists bench_floor(id bigserial primary key, at timestamptz not null, v float8)');
+  const ins: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await r.ctx.db.query('insert into bench_floor(at, v) values ($1, $2)', [new Date(), i]);
+    ins.push(performance.now() - t0);
+    await sleep(5);
+  }
+  const body = JSON.stringify({ type: 'floor', padding: 'x'.repeat(900) });
+  const agent = new Agent({ keepAliveTimeout: 10_000 });
+  const req: number[] = [];
+  const fet: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      const res = await request(hookUrl, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      await res.body.text();
+      req.push(performance.now() - t0);
+      t0 = performance.now();
+      const f = await undiciFetch(hookUrl, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      await f.text();
+      fet.push(performance.now() - t0);
+      await sleep(5);
+    }
+  } finally {
+    await agent.close();
+  }
+  return { insert: p50p99(ins), httpRequest: p50p99(req), httpFetch: p50p99(fet) };
+}
+
 async function main() {
   say(`store ${store}, ${N_DEV} connections, ${N_REG} registered devices, ${N_MSG} messages, node ${process.version}, ${os.cpus().length} cpus`);
 
@@ -112,7 +195,7 @@ async function main() {
       { prefix: 'idle-', count: Math.max(0, N_REG - N_DEV - SAMPLES - 10), from: N_DEV + SAMPLES + 10 },
     ]);
     const password = await uplinkCredential(s, r, 'bench');
-    await alarmPath(s, r, probe, 'bench');
+    const hookUrl = await alarmPath(s, r, probe, 'bench');
     await r.stop();
     r = undefined;
 
@@ -147,10 +230,14 @@ async function main() {
     // ---- ingest burst ----
     const cpu0 = process.cpuUsage();
     const tIngest = performance.now();
-    const burst = await profiled('ingest', () => {
-      load?.proc.send({ cmd: 'burst', messages: N_MSG, window: Number(a.window), maxMs: Number(a['ingest-seconds']) * 1000 });
-      return (load as NonNullable<typeof load>).wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
-    });
+    // --messages 0: no burst (the alarm phase alone, e.g. for an A/B of the alarm path)
+    const burst =
+      N_MSG > 0
+        ? await profiled('ingest', () => {
+            load?.proc.send({ cmd: 'burst', messages: N_MSG, window: Number(a.window), maxMs: Number(a['ingest-seconds']) * 1000 });
+            return (load as NonNullable<typeof load>).wait('burst', Number(a['ingest-seconds']) * 1000 + 30_000);
+          })
+        : { acked: 0, sent: 0, ms: 1, msgsPerS: 0, unacked: 0, closed: 0 };
     const cpu1 = process.cpuUsage(cpu0);
     const ingestCpu = (cpu1.user + cpu1.system) / 1e6;
     say(
@@ -170,11 +257,23 @@ async function main() {
     load.proc.send({ cmd: 'rate', rate, maxMs: 60_000 });
     await sleep(1500);
     const cpuA = process.cpuUsage();
+    const stageAt = traceAlarms();
     const lat = await profiled('alarm', () => {
       probe.proc.send({ cmd: 'run', mqttPort, password, samples: SAMPLES, maxMs: 40_000 });
       return probe.wait('probe', 60_000);
     });
     const cpuB = process.cpuUsage(cpuA);
+    alarmTrace.on = undefined;
+    const stages = stageBreakdown(lat.points, stageAt);
+    say(
+      `alarm path by stage (p50/p99 ms): ${Object.entries(stages)
+        .map(([k, v]) => `${k} ${v.p50}/${v.p99}`)
+        .join(', ')}`,
+    );
+    const floor = await measureFloor(r, hookUrl);
+    say(
+      `floor at the same load: autocommit insert p50 ${floor.insert.p50} ms (p99 ${floor.insert.p99}), loopback POST keep-alive p50 ${floor.httpRequest.p50} ms (undici fetch ${floor.httpFetch.p50} ms)`,
+    );
     load.proc.send({ cmd: 'endrate' });
     const bg = await load.wait('rate', 10_000);
     say(
@@ -214,15 +313,24 @@ async function main() {
       background_puback_ms_p50: bg.pubackP50,
       background_puback_ms_p99: bg.pubackP99,
       alarm_phase_cpu_s: Math.round(((cpuB.user + cpuB.system) / 1e6) * 10) / 10,
+      // publish → webhook hop by hop (bench/bench.ts HOPS), and the floor measured right after at the same load
+      alarm_stages_ms: stages,
+      floor_insert_ms_p50: floor.insert.p50,
+      floor_insert_ms_p99: floor.insert.p99,
+      floor_http_post_ms_p50: floor.httpRequest.p50,
+      floor_http_post_ms_p99: floor.httpRequest.p99,
+      floor_http_fetch_ms_p50: floor.httpFetch.p50,
+      load_avg_1m: Math.round(os.loadavg()[0] * 100) / 100,
       node: process.version,
       cpus: os.cpus().length,
     };
     await r.stop();
     r = undefined;
     // the bare broker last, so its garbage never counts in Regenwacht's RSS
-    const relayMsgs = await brokerRelay();
+    // --relay-messages 0: no relay rate (the alarm phase alone)
+    const relayMsgs = Number(a['relay-messages']) > 0 ? await brokerRelay() : 0;
     result.broker_relay_msgs_per_s = relayMsgs;
-    result.ratio_to_broker = Math.round((burst.msgsPerS / relayMsgs) * 100) / 100;
+    result.ratio_to_broker = relayMsgs ? Math.round((burst.msgsPerS / relayMsgs) * 100) / 100 : 0;
     const bl = await brokerLatency();
     result.broker_latency_ms_p50 = bl.p50;
     result.broker_latency_ms_p99 = bl.p99;

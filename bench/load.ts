@@ -254,6 +254,8 @@ async function probe(o: { port: number; username: string; password: string; pref
       send({ ev: 'storm', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
     } else {
       const samples = run.samples as number;
+      // each sample's publish and webhook receipt, for the bench's per-stage breakdown (bench/bench.ts)
+      const points: Array<{ dev: string; t0: number; t: number }> = [];
       const tb = now();
       for (let i = 0; i < samples && now() - tb < (run.maxMs as number); i++) {
         const dev = `${o.prefix}${first + i}`;
@@ -263,10 +265,22 @@ async function probe(o: { port: number; username: string; password: string; pref
         const t = await Promise.race([got, sleep(3000).then(() => -1)]);
         waiting.delete(dev);
         if (t < 0) timeouts++;
-        else lat.push(t - t0);
+        else {
+          lat.push(t - t0);
+          points.push({ dev, t0, t });
+        }
         await sleep(15 + Math.random() * 20);
       }
-      send({ ev: 'probe', samples: lat.length, timeouts, p50: r2(pct(lat, 50)), p90: r2(pct(lat, 90)), p99: r2(pct(lat, 99)), max: r2(Math.max(...lat)) });
+      send({
+        ev: 'probe',
+        points,
+        samples: lat.length,
+        timeouts,
+        p50: r2(pct(lat, 50)),
+        p90: r2(pct(lat, 90)),
+        p99: r2(pct(lat, 99)),
+        max: r2(Math.max(...lat)),
+      });
     }
     run = await Promise.race([next('run'), next('storm'), next('stop')]);
     if (run.cmd === 'stop') break;

@@ -111,8 +111,9 @@ export async function uplinkCredential(s: BenchServer, r: Running, username: str
 }
 
 /** The alarm path the probes measure: a threshold rule (level_cm ≥ 100 → moderate, no delay) on devices tagged
- *  bench=alarm and a webhook route for firing alarms to the receiver of `probe` (a bench/load.ts probe child). */
-export async function alarmPath(s: BenchServer, r: Running, probe: LoadChild, name: string): Promise<void> {
+ *  bench=alarm and a webhook route for firing alarms to the receiver of `probe` (a bench/load.ts probe child).
+ *  Returns the receiver's URL. */
+export async function alarmPath(s: BenchServer, r: Running, probe: LoadChild, name: string): Promise<string> {
   await s.api(r, 'POST', '/api/v1/rules', {
     name: `${name} threshold`,
     kind: 'threshold',
@@ -130,4 +131,5 @@ export async function alarmPath(s: BenchServer, r: Running, probe: LoadChild, na
     targets: [{ type: 'webhook', url: hook.url, secret: `whsec_${crypto.randomBytes(24).toString('base64')}`, format: 'regenwacht' }],
     notifyOn: ['firing'],
   });
+  return hook.url;
 }

@@ -7,6 +7,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmQuery, alarmDetail, alarmOrg, listAlarms, writeLiveValues } from './alarm-read-store.ts';
 import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification, expectedAtOf } from './alarm-store.ts';
+import { alarmTrace } from './alarm-trace.ts';
 import type { OrgRoute } from './route-store.ts';
 import type { OrgRule } from './rule-store.ts';
 
@@ -123,12 +124,15 @@ export class AlarmService {
   apply(ts: Transition[]): Promise<void> {
     if (!ts.length) return Promise.resolve();
     const run = async () => {
+      const trace = alarmTrace.on;
+      if (trace) for (const t of ts) trace('applying', t.deviceId);
       let notified = 0;
       let claimed = 0;
       for (const t of ts) {
         this.liveValues.delete(`${t.ruleId}\u0000${t.deviceId}`);
         const r = await this.db.transaction((tx) => this.store.apply(tx, t));
         if (!r) continue;
+        trace?.('stored', t.deviceId);
         notified += r.notified;
         this.transitionHook(t, r.alarm);
         this.onChanged(r.alarm, t.kind);

@@ -9,6 +9,7 @@ import type { Leadership } from '../scheduler/leader.ts';
 import { createAlarmFeature } from './alarm-feature.ts';
 import { gaugeSnapshot } from './alarm-read-store.ts';
 import type { AlarmChangeKind, AlarmService } from './alarm-service.ts';
+import { alarmTrace } from './alarm-trace.ts';
 import { hydrateEngine, pgEngineStateSource } from './engine-hydration.ts';
 import { Notifier } from './notifier.ts';
 import { runReminders } from './reminders.ts';
@@ -174,7 +175,9 @@ export async function startAlerting(ctx: AppContext, o: AlertingOptions): Promis
       const now = o.now();
       const ts = [];
       for (const r of rs) ts.push(...engine.onReading(r, now));
-      if (ts.length) alarms.apply(ts).catch(failed);
+      if (!ts.length) return;
+      if (alarmTrace.on) for (const t of ts) alarmTrace.on('evaluated', t.deviceId);
+      alarms.apply(ts).catch(failed);
     },
     tick,
     handOver,

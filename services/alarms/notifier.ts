@@ -19,6 +19,7 @@ import { AckLinkStore } from '../responders/ack-link-store.ts';
 import { REPORTING, SmsFailover } from '../responders/sms-failover.ts';
 import { CLAIMED_BY_GONE_SQL, INSTANCE_ID } from '../scheduler/membership.ts';
 import { ATTEMPT_LEASE_MS, type ClaimedNotification } from './alarm-store.ts';
+import { alarmTrace } from './alarm-trace.ts';
 import { flushDueGroups, groupMessageOf } from './group-store.ts';
 import { type EgressScope, WebhookEgress } from './webhook-egress.ts';
 
@@ -176,6 +177,7 @@ export class Notifier {
       const refused = await this.egress.refuseUrl(t.url, scope);
       if (refused) return { ok: false, retryable: false, error: `webhook target not allowed: ${refused}`, latencyMs: 0 };
       const body = JSON.stringify(buildWebhookBody(row.payload, t.format ?? 'regenwacht', { externalUrl: row.payload.alarm.url }));
+      alarmTrace.on?.('sent', row.payload.alarm.deviceId);
       return deliverWebhook(t, { msgId: row.id, body }, { timeoutMs: this.opts.webhookTimeoutMs, fetch: this.egress.fetchFor(scope) });
     }
     if (t.type === 'email') {

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { alarmTrace } from '../alarms/alarm-trace.ts';
 import { MqttClientIds } from '../auth/mqtt-client-ids.ts';
 import { type RunningBroker, startBroker } from '../broker/broker.ts';
 import type { AppContext } from '../context.ts';
@@ -19,7 +20,10 @@ export async function startMqtt(ctx: AppContext, ingest: IngestService, held: (H
     credentials: ctx.credentials,
     clientIds: new MqttClientIds(ctx.db),
     devices: ctx.devices,
-    ingest: (m) => ingest.handle(m),
+    ingest: (m) => {
+      alarmTrace.on?.('received', m.topic);
+      return ingest.handle(m);
+    },
     refused: (m, reason, message) => ingest.refused(m, reason, message),
     log: ctx.log,
     maxPacketBytes: config.mqtt.maxPacketBytes,

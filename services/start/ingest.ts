@@ -1,5 +1,6 @@
 // Step 4: ingest — pipeline, batch writer and what hears of committed readings (the one fan-out below).
 import type { Reading } from '../../alerts/types.ts';
+import { alarmTrace } from '../alarms/alarm-trace.ts';
 import type { AppContext } from '../context.ts';
 import { IngestService } from '../ingest/ingest-service.ts';
 import { startPeerFeed } from '../ingest/peer-feed.ts';
@@ -36,6 +37,7 @@ export async function startIngest(ctx: AppContext, sinks: ReadingSinks, now: () 
   if (peers) stops.push(() => peers.close());
   // committed readings go on to the rule engine, the peers and the console's live board
   const onCommitted = (rs: Reading[], batches: number[]) => {
+    if (alarmTrace.on) for (const r of rs) alarmTrace.on('committed', r.deviceId);
     evaluate?.(rs);
     peers?.publish(rs, batches.length ? () => journal?.confirmed(batches) : undefined);
     sinks.live(rs);
