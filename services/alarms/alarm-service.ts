@@ -1,12 +1,14 @@
 // Alarms: applies the engine's transitions (one transaction each, in order), acknowledgements, closing on
 // configuration changes, and hands what was enqueued to the notifier. Rules are in rule-service.ts, routes
 // in route-service.ts, silences in silence-store.ts.
+
+import type { SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import type { Alarm, ClosedReason, Transition } from '../../alerts/types.ts';
 import { audit } from '../audit-store.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmQuery, alarmDetail, alarmOrg, listAlarms, writeLiveValues } from './alarm-read-store.ts';
-import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification, expectedAtOf } from './alarm-store.ts';
+import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification } from './alarm-store.ts';
 import { alarmTrace } from './alarm-trace.ts';
 import type { OrgRoute } from './route-store.ts';
 import type { OrgRule } from './rule-store.ts';
@@ -119,8 +121,14 @@ export class AlarmService {
 
   // ---- transitions ----
   private queue: Promise<unknown> = Promise.resolve();
+  /** the active silences the last statement saw (their ids, sorted), so new alarms need no read before their write */
+  private silences: { ids: string[]; matches: SilenceMatch[] } = { ids: [], matches: [] };
 
-  /** Transitions are applied one at a time, in order, each in its own transaction. */
+  /**
+   * Transitions are applied in order, in the order they were asked for. New alarms (a `firing` whose rule and
+   * device have no other transition in this call) are stored together in one statement, a storm's as well as
+   * a lone one's; the rest one transaction each, in order. Each stored change is handed on after its commit.
+   */
   apply(ts: Transition[]): Promise<void> {
     if (!ts.length) return Promise.resolve();
     const run = async () => {
@@ -128,16 +136,34 @@ export class AlarmService {
       if (trace) for (const t of ts) trace('applying', t.deviceId);
       let notified = 0;
       let claimed = 0;
-      for (const t of ts) {
-        this.liveValues.delete(`${t.ruleId}\u0000${t.deviceId}`);
-        const r = await this.db.transaction((tx) => this.store.apply(tx, t));
-        if (!r) continue;
-        trace?.('stored', t.deviceId);
+      const stored = (t: Transition, r: Applied) => {
         notified += r.notified;
         this.transitionHook(t, r.alarm);
         this.onChanged(r.alarm, t.kind);
         claimed += r.claimed.length;
+        trace?.('stored', t.deviceId);
         if (r.claimed.length) this.onClaimed(r.claimed);
+      };
+      for (const t of ts) this.liveValues.delete(`${t.ruleId}\u0000${t.deviceId}`);
+      const keyOf = (t: Transition) => `${t.ruleId}\u0000${t.deviceId}`;
+      const count = new Map<string, number>();
+      for (const t of ts) count.set(keyOf(t), (count.get(keyOf(t)) ?? 0) + 1);
+      const fresh = ts.filter((t) => t.kind === 'firing' && count.get(keyOf(t)) === 1);
+      let rest = new Set<Transition>();
+      if (fresh.length) {
+        let r = await this.store.applyNewFirings(this.db, fresh, this.silences);
+        // a silence began or ended since the last statement: judged again against the current ones
+        if (r.silences) {
+          this.silences = r.silences;
+          r = await this.store.applyNewFirings(this.db, fresh, this.silences);
+        }
+        for (const a of r.applied) stored(a.t, a);
+        rest = new Set(r.silences ? fresh : r.rest);
+      }
+      for (const t of ts) {
+        if (fresh.includes(t) && !rest.has(t)) continue;
+        const r = await this.db.transaction((tx) => this.store.apply(tx, t));
+        if (r) stored(t, r);
       }
       if (notified > claimed) this.onNotify();
     };
@@ -193,11 +219,6 @@ export class AlarmService {
   /** the municipality of an alarm, undefined when there is no such alarm */
   orgOf(id: string): Promise<string | undefined> {
     return alarmOrg(this.db, id);
-  }
-
-  /** a radar nowcast alarm's expected time of the catchment's depth as of `at` (what its notifications said then) */
-  expectedAt(a: Pick<Alarm, 'deviceId' | 'metric'>, at: Date): Promise<string | undefined> {
-    return expectedAtOf(this.db, a, at);
   }
 
   /** one alarm with its events and deliveries */

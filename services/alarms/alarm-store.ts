@@ -6,12 +6,12 @@ import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, isForecast, metri
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } from '../../alerts/types.ts';
-import { DEFAULT_ORG, orgTags, withOrg } from '../auth/orgs.ts';
+import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
-import { type GroupInfo, holdForGroups } from './group-store.ts';
+import { type GroupInfo, groupsFirst, holdForGroups } from './group-store.ts';
 import { gapComment, recipients } from './recipients.ts';
 import { activeSilencesSql, silenced } from './silence-store.ts';
 
@@ -266,28 +266,14 @@ export class AlarmStore {
       [Number(a.id), at, kind, a.severity, a.value, a.threshold, extra.actor ?? null, extra.comment ?? null, new Date(now)],
     );
     if (a.mode === 'shadow') return { alarm: a, notified: 0, claimed: [] };
-    const told = new Set(r.rows[0]?.told ?? []);
     const device = this.deps.device(a.deviceId);
     // the reserved org tag: a route or silence of one municipality never matches another's alarm [orgs.ts]
     const tags = orgTags(device);
     const held = silenced(r.rows[0]?.sil ?? [], a, tags);
     const expectedAt = EXPECTING_KINDS.has(kind) ? await expectedAtOf(tx, a, at) : undefined;
-    const items: OutboxItem[] = [];
+    const told = new Set(r.rows[0]?.told ?? []);
     const toldTo = new Set(r.rows[0]?.told_to ?? []);
-    const gaps: string[] = [];
-    for (const route of this.deps.routes()) {
-      if (!wants(route.notifyOn, kind)) continue;
-      if (!routeMatches({ ...route, match: withOrg(route.match, route.org ?? DEFAULT_ORG) }, a, tags, told.has(route.id))) continue;
-      // An all-clear, closing or acknowledgement for an alarm this route never heard of is noise.
-      if (FOLLOW_UPS.has(kind) && !told.has(route.id)) continue;
-      const payload = payloadFor(a, `alarm.${kind}`, device, this.deps.publicUrl, at);
-      if (extra.lastReadingAt) payload.lastReadingAt = extra.lastReadingAt;
-      if (expectedAt) payload.alarm.expectedAt = expectedAt;
-      // the on-call plan: who of the route's targets is on duty now [issue 16]
-      const who = recipients(route.targets, { at: now, type: payload.type, routeId: route.id, followUp: FOLLOW_UPS.has(kind), told: toldTo });
-      if (who.gap) gaps.push(gapComment(route.name));
-      for (const target of who.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
-    }
+    const { items, gaps } = this.outboxItems(a, kind, at, { device, tags, told, toldTo, expectedAt, lastReadingAt: extra.lastReadingAt, now });
     for (const comment of gaps) await this.noteEvent(tx, a, 'oncall_gap', at, comment);
     // storm grouping: a grouping route's first notification of an alarm waits for its group [group-store.ts]
     const { send, waiting } = await holdForGroups(tx, items, { kind, held, now, route: (id) => this.deps.routes().find((r) => r.id === id), tags });
@@ -295,7 +281,199 @@ export class AlarmStore {
     const claimed = await enqueueMany(tx, send, { held, now, claim: !held && !!this.deps.deliversHere?.() });
     return { alarm: a, notified: items.length, claimed };
   }
+
+  /** The outbox items of one change of an alarm: every route that wants it, its targets on duty now. Pure. */
+  private outboxItems(
+    a: Alarm,
+    kind: AlarmEventKind,
+    at: Date,
+    o: {
+      device: Device | undefined;
+      tags: Record<string, string>;
+      told: ReadonlySet<string>;
+      toldTo: ReadonlySet<string>;
+      expectedAt?: string;
+      lastReadingAt?: string;
+      now: number;
+    },
+  ): { items: OutboxItem[]; gaps: string[] } {
+    const items: OutboxItem[] = [];
+    const gaps: string[] = [];
+    for (const route of this.deps.routes()) {
+      if (!wants(route.notifyOn, kind)) continue;
+      if (!routeMatches({ ...route, match: withOrg(route.match, route.org ?? DEFAULT_ORG) }, a, o.tags, o.told.has(route.id))) continue;
+      // An all-clear, closing or acknowledgement for an alarm this route never heard of is noise.
+      if (FOLLOW_UPS.has(kind) && !o.told.has(route.id)) continue;
+      const payload = payloadFor(a, `alarm.${kind}`, o.device, this.deps.publicUrl, at);
+      if (o.lastReadingAt) payload.lastReadingAt = o.lastReadingAt;
+      if (o.expectedAt) payload.alarm.expectedAt = o.expectedAt;
+      // the on-call plan: who of the route's targets is on duty now [issue 16]
+      const who = recipients(route.targets, { at: o.now, type: payload.type, routeId: route.id, followUp: FOLLOW_UPS.has(kind), told: o.toldTo });
+      if (who.gap) gaps.push(gapComment(route.name));
+      for (const target of who.targets) items.push({ alarm: a, routeId: route.id, target, payload, purpose: 'event' });
+    }
+    return { items, gaps };
+  }
+
+  /**
+   * New alarms in one statement, in autocommit: the alarm rows, their `firing` (and `oncall_gap`) events and
+   * their outbox rows commit together or not at all — one round trip for a lone alarm and for a storm alike.
+   * The outbox rows are built here before the statement (a new alarm was told nothing yet); the statement
+   * fills in the alarm ids. It writes nothing unless the active silences are still those the rows were
+   * judged against (`silences`, else it answers with the current ones). Transitions it cannot take — an
+   * alarm of that rule and device already open (the insert conflicts), a forecast alarm (its expected time
+   * is read from the store), a grouping route's first notification (its group row is locked) — are handed
+   * back in `rest`, to be applied one by one as before. [docs/guarantees.md]
+   */
+  async applyNewFirings(
+    db: Queryable,
+    ts: Transition[],
+    silences: { ids: string[]; matches: SilenceMatch[] },
+  ): Promise<{ applied: Array<{ t: Transition } & Applied>; rest: Transition[]; silences?: { ids: string[]; matches: SilenceMatch[] } }> {
+    const now = this.deps.now();
+    const nowDate = new Date(now);
+    const rest: Transition[] = [];
+    const claimHere = !!this.deps.deliversHere?.();
+    type Prepared = { t: Transition; row: AlarmRow; items: OutboxItem[]; ids: string[]; gaps: string[]; held: boolean };
+    const prepared: Prepared[] = [];
+    for (const t of ts) {
+      const rule = this.deps.rule(t.ruleId);
+      const device = this.deps.device(t.deviceId);
+      const row: AlarmRow = {
+        id: 0,
+        rule_id: t.ruleId,
+        rule_name: rule?.name ?? t.ruleId,
+        device_id: t.deviceId,
+        metric: t.metric,
+        severity: t.severity,
+        state: 'firing',
+        value: t.value,
+        threshold: t.threshold,
+        unit: unitFor(t),
+        window_label: t.window ?? null,
+        mode: t.mode,
+        // startedAt: the reading time at which the condition began, not when it was processed
+        started_at: new Date(Math.max(t.since ?? t.at, 0)),
+        updated_at: nowDate,
+        acknowledged_at: null,
+        acknowledged_by: null,
+        resolved_at: null,
+      };
+      const a = toAlarm(row);
+      if (isForecast(a)) {
+        rest.push(t);
+        continue;
+      }
+      const tags = orgTags(device);
+      const at = new Date(Math.max(t.at, 0));
+      const { items, gaps } =
+        a.mode === 'shadow' ? { items: [], gaps: [] } : this.outboxItems(a, 'firing', at, { device, tags, told: NONE, toldTo: NONE, now });
+      if (
+        items.some((i) =>
+          groupsFirst(
+            this.deps.routes().find((r) => r.id === i.routeId),
+            i.target,
+          ),
+        )
+      ) {
+        rest.push(t);
+        continue;
+      }
+      const held = a.mode !== 'shadow' && silenced(silences.matches, a, tags);
+      prepared.push({ t, row, items, ids: items.map(() => newNotificationId()), gaps, held });
+    }
+    if (!prepared.length) return { applied: [], rest };
+    const ev = prepared.flatMap((p) => [
+      { p, kind: 'firing', comment: null as string | null },
+      ...p.gaps.map((comment) => ({ p, kind: 'oncall_gap', comment })),
+    ]);
+    const nx = prepared.flatMap((p) => p.items.map((item, k) => ({ p, item, id: p.ids[k] })));
+    const stateOf = (p: Prepared) => (p.held ? 'held' : claimHere ? 'sending' : 'pending');
+    const r = await db.query<{ ok: boolean; sil: { id: string; match: SilenceMatch }[]; rows: AlarmRow[] | null }>(
+      `with ok as (select coalesce((select array_agg(s.id order by s.id collate "C") from silences s where s.starts_at <= $1::timestamptz and s.ends_at > $1::timestamptz), '{}') = $2::text[] as ok),
+       a as (insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at, org)
+             select x.r, x.rn, x.d, x.m, x.sev, 'firing', x.v, x.th, x.u, x.w, x.mo, to_timestamp(x.st / 1000), $1::timestamptz,
+                    coalesce((select org from devices where id = x.d), '${DEFAULT_ORG}')
+             from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[], $11::text[], $12::text[], $13::float8[])
+               with ordinality as x(r, rn, d, m, sev, v, th, u, w, mo, st, ord)
+             where (select ok from ok)
+             order by x.ord
+             on conflict (rule_id, device_id) where ${OPEN_SQL} do nothing returning *),
+       ev as (insert into alarm_events(alarm_id, at, kind, severity, value, threshold, comment)
+             select a.id, to_timestamp(e.at / 1000), e.kind, a.severity, a.value, a.threshold, e.c
+             from unnest($14::text[], $15::text[], $16::float8[], $17::text[], $18::text[]) with ordinality as e(r, d, at, kind, c, ord)
+             join a on a.rule_id = e.r and a.device_id = e.d order by e.ord),
+       n as (insert into notifications(id, alarm_id, route_id, channel, target, event_type, purpose, payload, state, attempts, locked_until, next_attempt_at, created_at, claimed_by, lease_until)
+             select y.id, a.id, y.route, y.ch, y.tg, $31::text, 'event',
+                    jsonb_set(jsonb_set(y.p, '{alarm,id}', to_jsonb(a.id::text)), '{alarm,url}', to_jsonb($24::text || a.id::text)),
+                    y.st, case when y.st = 'sending' then 1 else 0 end, case when y.st = 'sending' then $25::timestamptz end, $1::timestamptz, $1::timestamptz,
+                    case when y.st = 'sending' then $26::text end, case when y.st = 'sending' then $27::timestamptz end
+             from unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::jsonb[], $28::text[], $29::jsonb[], $30::text[]) as y(id, r, d, route, tg, st, p, ch)
+             join a on a.rule_id = y.r and a.device_id = y.d)
+       select (select ok from ok) as ok,
+              (select coalesce(json_agg(json_build_object('id', id, 'match', ${SILENCE_MATCH_SQL})), '[]'::json)
+                 from silences where starts_at <= $1::timestamptz and ends_at > $1::timestamptz) as sil,
+              (select json_agg(a) from a) as rows`,
+      [
+        nowDate,
+        silences.ids,
+        prepared.map((p) => p.row.rule_id),
+        prepared.map((p) => p.row.rule_name),
+        prepared.map((p) => p.row.device_id),
+        prepared.map((p) => p.row.metric),
+        prepared.map((p) => p.row.severity),
+        prepared.map((p) => p.row.value),
+        prepared.map((p) => p.row.threshold),
+        prepared.map((p) => p.row.unit),
+        prepared.map((p) => p.row.window_label),
+        prepared.map((p) => p.row.mode),
+        prepared.map((p) => p.row.started_at.getTime()),
+        ev.map((e) => e.p.row.rule_id),
+        ev.map((e) => e.p.row.device_id),
+        ev.map((e) => Math.max(e.p.t.at, 0)),
+        ev.map((e) => e.kind),
+        ev.map((e) => e.comment),
+        nx.map((x) => x.id),
+        nx.map((x) => x.p.row.rule_id),
+        nx.map((x) => x.p.row.device_id),
+        nx.map((x) => x.item.routeId),
+        nx.map((x) => JSON.stringify(x.item.target)),
+        `${this.deps.publicUrl}/api/v1/alarms/`,
+        new Date(now + FRESH_CLAIM_MS),
+        INSTANCE_ID,
+        new Date(now + ATTEMPT_LEASE_MS),
+        nx.map((x) => stateOf(x.p)),
+        nx.map((x) => JSON.stringify(x.item.payload)),
+        nx.map((x) => x.item.target.type),
+        'alarm.firing',
+      ],
+    );
+    const res = r.rows[0];
+    if (!res.ok) return { applied: [], rest, silences: { ids: res.sil.map((x) => x.id).sort(), matches: res.sil.map((x) => x.match) } };
+    const stored = new Map((res.rows ?? []).map((row) => [`${row.rule_id}\u0000${row.device_id}`, row]));
+    const applied: Array<{ t: Transition } & Applied> = [];
+    for (const p of prepared) {
+      const row = stored.get(`${p.row.rule_id}\u0000${p.row.device_id}`);
+      // already open (a restart, another instance): continued as a change of severity, as before
+      if (!row) {
+        rest.push(p.t);
+        continue;
+      }
+      const alarm = toAlarm({ ...row, started_at: new Date(row.started_at), updated_at: new Date(row.updated_at) });
+      const url = `${this.deps.publicUrl}/api/v1/alarms/${alarm.id}`;
+      const claimed: ClaimedNotification[] = [];
+      if (!p.held && claimHere)
+        p.items.forEach((item, k) => {
+          const payload = { ...item.payload, alarm: { ...item.payload.alarm, id: alarm.id, url } };
+          claimed.push({ id: p.ids[k], alarm_id: Number(alarm.id), route_id: item.routeId, target: item.target, payload, attempts: 1, created_at: nowDate });
+        });
+      applied.push({ t: p.t, alarm, notified: p.items.length, claimed });
+    }
+    return { applied, rest };
+  }
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 export interface OutboxItem {
   alarm: Alarm;

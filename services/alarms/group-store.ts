@@ -29,6 +29,9 @@ export interface GroupInfo {
   earlier: number;
 }
 
+/** Does this route hold a first notification to this target for its group (see holdForGroups)? */
+export const groupsFirst = (route: Route | undefined, target: Target): boolean => !!route?.groupBy?.length && GROUPABLE.has(target.type);
+
 /**
  * Takes the firing notifications of grouping routes out of `items`: `send` goes out as before, `waiting` is to
  * be stored as waiting rows of its group (same transaction). Escalations and every other event are never held
@@ -46,7 +49,7 @@ export async function holdForGroups<I extends Item>(
   const byRoute = new Map<string, I[]>();
   for (const i of items) {
     const r = o.route(i.routeId);
-    if (!r?.groupBy?.length || !GROUPABLE.has(i.target.type)) send.push(i);
+    if (!groupsFirst(r, i.target)) send.push(i);
     else byRoute.set(i.routeId, [...(byRoute.get(i.routeId) ?? []), i]);
   }
   for (const [routeId, its] of byRoute) {
