@@ -59,7 +59,7 @@ describe.each(['pglite', 'pg'] as const)('a storm in one batch on %s', (store) =
     );
     expect(tx.rows[0].n).toBe(1);
     const deliveries = await s.ctx.db.query<{ n: number; d: number }>(
-      `select count(*)::int as n, count(*) filter (where state = 'delivered')::int as d from notifications n join alarms a on a.id = n.alarm_id where a.device_id like 'storm%'`,
+      `select count(*)::int as n, count(*) filter (where n.state = 'delivered')::int as d from notifications n join alarms a on a.id = n.alarm_id where a.device_id like 'storm%'`,
     );
     expect(deliveries.rows[0]).toEqual({ n: N, d: N });
   }, 120_000);
