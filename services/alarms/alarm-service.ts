@@ -8,7 +8,7 @@ import { audit } from '../audit-store.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import type { DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmQuery, alarmDetail, alarmOrg, listAlarms, writeLiveValues } from './alarm-read-store.ts';
-import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification } from './alarm-store.ts';
+import { type AlarmEventKind, AlarmStore, type Applied, type ClaimedNotification, expectedAtOf } from './alarm-store.ts';
 import { alarmTrace } from './alarm-trace.ts';
 import type { OrgRoute } from './route-store.ts';
 import type { OrgRule } from './rule-store.ts';
@@ -219,6 +219,11 @@ export class AlarmService {
   /** the municipality of an alarm, undefined when there is no such alarm */
   orgOf(id: string): Promise<string | undefined> {
     return alarmOrg(this.db, id);
+  }
+
+  /** a radar nowcast alarm's expected time of the catchment's depth as of `at` (what its notifications said then) */
+  expectedAt(a: Pick<Alarm, 'deviceId' | 'metric'>, at: Date): Promise<string | undefined> {
+    return expectedAtOf(this.db, a, at);
   }
 
   /** one alarm with its events and deliveries */
