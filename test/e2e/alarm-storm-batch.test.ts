@@ -2,7 +2,7 @@
 // one transaction (one statement), and each alarm's webhook still goes out exactly once. [docs/guarantees.md]
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock, Harness, HOUR, pastStart, receiver, sleep, webhook } from '../helpers/alarms.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
+import { startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
 
 const N = 12;
 
@@ -58,9 +58,18 @@ describe.each(['pglite', 'pg'] as const)('a storm in one batch on %s', (store) =
          union all select e.xmin::text from alarm_events e join alarms a on a.id = e.alarm_id where a.device_id like 'storm%') t`,
     );
     expect(tx.rows[0].n).toBe(1);
-    const deliveries = await s.ctx.db.query<{ n: number; d: number }>(
-      `select count(*)::int as n, count(*) filter (where n.state = 'delivered')::int as d from notifications n join alarms a on a.id = n.alarm_id where a.device_id like 'storm%'`,
+    // each recorded as delivered once its attempt is written (the receiver's 2xx comes first)
+    const deliveries = await waitFor(
+      async () => {
+        const r = await s.ctx.db.query<{ n: number; d: number }>(
+          `select count(*)::int as n, count(*) filter (where n.state = 'delivered')::int as d from notifications n join alarms a on a.id = n.alarm_id where a.device_id like 'storm%'`,
+        );
+        return r.rows[0].d === N && r.rows[0];
+      },
+      30_000,
+      'every notification recorded as delivered',
     );
-    expect(deliveries.rows[0]).toEqual({ n: N, d: N });
+    expect(deliveries).toEqual({ n: N, d: N });
+    expect(rx.requests).toHaveLength(N);
   }, 120_000);
 });
