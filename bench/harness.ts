@@ -69,6 +69,33 @@ export async function startBareAedes(): Promise<{ port: number; close: () => Pro
   };
 }
 
+/**
+ * The issue's peer for ingest: the same load generator with the same device connections and the same burst
+ * (`messages`, `window` unacknowledged per connection) against bare aedes in this process. PUBACKs per second,
+ * and this process's CPU per message (the load generator is a child process and not counted).
+ */
+export async function aedesSameLoad(o: {
+  devices: number;
+  messages: number;
+  window: number;
+  maxMs: number;
+}): Promise<{ msgsPerS: number; acked: number; cpuPerMsgUs: number }> {
+  const b = await startBareAedes();
+  const load = child('load', { port: b.port, username: 'bench', password: 'x', devices: o.devices, prefix: 'bench-', baseTime: Date.now() - 3_600_000 });
+  try {
+    await load.wait('connected', 60_000);
+    const c0 = process.cpuUsage();
+    load.proc.send({ cmd: 'burst', messages: o.messages, window: o.window, maxMs: o.maxMs });
+    const r = await load.wait('burst', o.maxMs + 30_000);
+    const c = process.cpuUsage(c0);
+    return { msgsPerS: r.msgsPerS, acked: r.acked, cpuPerMsgUs: Math.round(((c.user + c.system) / Math.max(1, r.acked)) * 10) / 10 };
+  } finally {
+    load.proc.send({ cmd: 'stop' });
+    await load.wait('stopped', 10_000).catch(() => undefined);
+    await b.close();
+  }
+}
+
 /** one publisher → one subscriber, QoS 1 both ways, `messages` with 1 000 in flight: msgs/s relayed */
 export async function relayRate(port: number, messages: number): Promise<{ msgsPerS: number; received: number; ms: number }> {
   const c = child('relay', { port, messages, window: 1000, maxMs: 15_000 });
