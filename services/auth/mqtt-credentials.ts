@@ -12,14 +12,28 @@ export interface MqttCredential {
 
 /** MQTT topic filter match with + and # wildcards. [MQTT-4.7.1] */
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  // level by level over both strings without splitting them: checked for every publish, so no garbage
+  let fi = 0;
+  let ti = 0;
+  for (;;) {
+    let fe = filter.indexOf('/', fi);
+    if (fe < 0) fe = filter.length;
+    if (fe - fi === 1 && filter.charCodeAt(fi) === 35 /* # */) return true;
+    if (ti > topic.length) return false; // the topic has fewer levels than the filter
+    let te = topic.indexOf('/', ti);
+    if (te < 0) te = topic.length;
+    const plus = fe - fi === 1 && filter.charCodeAt(fi) === 43; /* + */
+    if (!plus && !sameLevel(filter, fi, fe, topic, ti, te)) return false;
+    fi = fe + 1;
+    ti = te + 1;
+    if (fi > filter.length) return ti > topic.length; // filter done: the topic must be done too
   }
-  return f.length === t.length;
+}
+
+function sameLevel(a: string, ai: number, ae: number, b: string, bi: number, be: number): boolean {
+  if (ae - ai !== be - bi) return false;
+  for (; ai < ae; ai++, bi++) if (a.charCodeAt(ai) !== b.charCodeAt(bi)) return false;
+  return true;
 }
 
 /** Does every topic that `inner` matches also match `outer`? (a subscription checked against an ACL pattern) */

@@ -17,11 +17,14 @@ function rig(maxInFlight?: number) {
   const written: string[] = [];
   const commits: Array<() => void> = [];
   const pipeline = {
-    async process(msg: RawMessage): Promise<IngestWork> {
+    // ms 0: decoded at once (native JSON, a built-in codec), without a promise, as the real pipeline does
+    process(msg: RawMessage): IngestWork | Promise<IngestWork> {
       const { id, ms } = JSON.parse(msg.payload.toString());
-      await sleep(ms);
-      processed.push(id);
-      return { readings: [{ deviceId: msg.topic, metric: 'x_id', time: 0, value: 0, quality: 0 }], rejections: [] };
+      const work = (): IngestWork => {
+        processed.push(id);
+        return { readings: [{ deviceId: msg.topic, metric: 'x_id', time: 0, value: 0, quality: 0 }], rejections: [] };
+      };
+      return ms === 0 ? work() : sleep(ms).then(work);
     },
   } as unknown as IngestPipeline;
   const writer = {
@@ -48,6 +51,21 @@ describe('IngestService ordering with asynchronous decoding', () => {
     expect(r.written).toEqual(['a1', 'a2', 'a3']);
     r.commitAll();
     expect(await Promise.all(outcomes)).toEqual(['accepted', 'accepted', 'accepted']);
+  });
+
+  it('keeps the order when uplinks decoded at once follow one of the same device still being decoded', async () => {
+    const r = rig();
+    const outcomes = [r.send('devices/a/up', 'a1', 40), r.send('devices/a/up', 'a2', 0), r.send('devices/b/up', 'b1', 0), r.send('devices/a/up', 'a3', 0)];
+    await until(() => r.written.length === 4);
+    expect(r.written).toEqual(['b1', 'a1', 'a2', 'a3']);
+    r.commitAll();
+    expect(await Promise.all(outcomes)).toEqual(Array(4).fill('accepted'));
+    // the next uplink of a, with nothing of a left in decoding, is written at once
+    const a4 = r.send('devices/a/up', 'a4', 0);
+    expect(r.written.at(-1)).toBe('a4');
+    r.commitAll();
+    expect(await a4).toBe('accepted');
+    expect(r.svc.load).toEqual({ inFlight: 0, waiting: 0 });
   });
 
   it('does not make other devices wait for a slow decode', async () => {

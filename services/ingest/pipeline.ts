@@ -37,15 +37,21 @@ export class IngestPipeline {
     private steps: Steps,
   ) {}
 
-  /** Pure apart from the per-device state (counters, quality, duplicate cache): no I/O. */
-  async process(msg: RawMessage): Promise<IngestWork> {
+  /** Pure apart from the per-device state (counters, quality, duplicate cache): no I/O. Synchronous unless
+   *  the uplink waits for a decode in the codec sandbox (a promise then), so the usual uplink costs no promise. */
+  process(msg: RawMessage): IngestWork | Promise<IngestWork> {
     try {
-      return await this.run(msg);
+      const work = this.run(msg);
+      return work instanceof Promise ? work.catch((e: unknown) => this.failed(msg, e)) : work;
     } catch (e) {
-      if (e instanceof Stop) return this.reject(msg, e.reason, e.message, e.deviceId);
-      if (e instanceof EnvelopeError) return this.reject(msg, e.reason, e.message);
-      return this.reject(msg, 'bad_payload', `unexpected: ${(e as Error).message}`);
+      return this.failed(msg, e);
     }
+  }
+
+  private failed(msg: RawMessage, e: unknown): IngestWork {
+    if (e instanceof Stop) return this.reject(msg, e.reason, e.message, e.deviceId);
+    if (e instanceof EnvelopeError) return this.reject(msg, e.reason, e.message);
+    return this.reject(msg, 'bad_payload', `unexpected: ${(e as Error).message}`);
   }
 
   /** Every rejection names the device its topic names, so its municipality and integrator see it. [issue 11] */
@@ -67,7 +73,7 @@ export class IngestPipeline {
     return this.devices.get(m.ref)?.id ?? (eui ? this.devices.getByEui(eui)?.id : undefined);
   }
 
-  private async run(msg: RawMessage): Promise<IngestWork> {
+  private run(msg: RawMessage): IngestWork | Promise<IngestWork> {
     const m = matchTopic(msg.topic);
     if (!m) throw new Stop('unknown_topic', `topic '${msg.topic.slice(0, 200)}' is none of application/+/device/+/event/up, v3/+/devices/+/up, devices/+/up`);
     if (m.otherEvent) return { readings: [], rejections: [], skipped: `${m.kind} event '${m.otherEvent}' is not an uplink` };
@@ -103,7 +109,7 @@ export class IngestPipeline {
     return skewMs ? skewed(work, device.id, skewMs, msg.receivedAt) : work;
   }
 
-  private async lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): Promise<IngestWork> {
+  private lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): IngestWork | Promise<IngestWork> {
     const up: LoraUplink = kind === 'chirpstack' ? parseChirpstack(body, ref, msg.receivedAt) : parseTts(body, ref, msg.receivedAt);
     this.bindIdentity(kind, ref, up);
     const device = (up.devEui && this.devices.getByEui(up.devEui)) || this.devices.get(up.deviceRef) || (kind === 'tts' ? this.devices.get(ref) : undefined);
@@ -114,7 +120,12 @@ export class IngestPipeline {
     if (skewMs) up.time -= skewMs;
     checkTime(up.time, msg.receivedAt, device.id);
     if (this.isDuplicate(device.id, up)) return { readings: [], rejections: [], skipped: `duplicate frame fCnt ${up.fCnt}` };
-    const dec = await this.decode(device, up);
+    const dec = this.decode(device, up);
+    // only a js-codec decode waits (its sandbox thread); a built-in codec or a mapped object finishes here
+    return dec instanceof Promise ? dec.then((d) => this.decoded(msg, kind, device, up, d, skewMs)) : this.decoded(msg, kind, device, up, dec, skewMs);
+  }
+
+  private decoded(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, device: Device, up: LoraUplink, dec: DecodeResult, skewMs: number): IngestWork {
     if (!dec.ok) throw new Stop(dec.reason, dec.message, device.id);
     const values = { ...dec.values };
     const counter = dec.counter ? this.steps.counter(device, dec.counter, up.time) : undefined;
@@ -165,7 +176,7 @@ export class IngestPipeline {
     }
   }
 
-  private async decode(device: Device, up: LoraUplink): Promise<DecodeResult> {
+  private decode(device: Device, up: LoraUplink): DecodeResult | Promise<DecodeResult> {
     if (device.model === 'js-codec') return this.steps.jsCodec(device, up);
     if (device.model === 'generic') {
       if (!up.object)

@@ -62,7 +62,21 @@ export interface QualityResult {
 const HELD = Quality.SPIKE | Quality.GRADIENT;
 
 export class QualityFilter {
-  private readonly series = new Map<string, SeriesState>();
+  /** per device, per metric: two lookups instead of building a key string for every reading */
+  private readonly series = new Map<string, Map<string, SeriesState>>();
+
+  private seriesOf(deviceId: string): Map<string, SeriesState> {
+    let byMetric = this.series.get(deviceId);
+    if (!byMetric) this.series.set(deviceId, (byMetric = new Map()));
+    return byMetric;
+  }
+
+  private stateOf(deviceId: string, metric: string): SeriesState {
+    const byMetric = this.seriesOf(deviceId);
+    let state = byMetric.get(metric);
+    if (!state) byMetric.set(metric, (state = {}));
+    return state;
+  }
 
   /** Hydrate from the last good stored reading so a restart does not open a window for spikes. */
   seed(deviceId: string, metric: string, time: number, value: number): void {
@@ -79,7 +93,7 @@ export class QualityFilter {
     if (last && (last.quality & HELD) !== 0 && (last.quality & NOT_EVALUATED & ~HELD) === 0 && (!state.lastGood || last.time > state.lastGood.time)) {
       state.suspect = { time: last.time, value: last.value, flags: last.quality };
     }
-    this.series.set(`${deviceId}\u0000${metric}`, state);
+    this.seriesOf(deviceId).set(metric, state);
   }
 
   check(deviceId: string, metric: string, time: number, value: number, params: Params = {}): number {
@@ -88,9 +102,7 @@ export class QualityFilter {
 
   /** `sinceMs`: the time the value stands for, when the caller knows it better (a counter's previous read). */
   judge(deviceId: string, metric: string, time: number, value: number, params: Params = {}, sinceMs?: number): QualityResult {
-    const key = `${deviceId}\u0000${metric}`;
-    const state = this.series.get(key) ?? {};
-    this.series.set(key, state);
+    const state = this.stateOf(deviceId, metric);
     const sinceLast = sinceMs ?? (state.lastTime === undefined ? undefined : time - state.lastTime);
     if (state.lastTime === undefined || time > state.lastTime) state.lastTime = time;
 
