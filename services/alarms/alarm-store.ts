@@ -6,14 +6,14 @@ import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, isForecast, metri
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
 import { OFFLINE_METRIC, type Rule } from '../../alerts/rules/rule-types.ts';
 import { type Alarm, type ClosedReason, severityRank, type Transition, unitOf } from '../../alerts/types.ts';
-import { DEFAULT_ORG, orgTags, SILENCE_MATCH_SQL, withOrg } from '../auth/orgs.ts';
+import { DEFAULT_ORG, orgTags, withOrg } from '../auth/orgs.ts';
 import type { Queryable } from '../db/db.ts';
 import type { Device } from '../devices/device-registry.ts';
 import { INSTANCE_ID } from '../scheduler/membership.ts';
 import { type AlarmRow, OPEN_SQL, toAlarm } from './alarm-rows.ts';
 import { type GroupInfo, groupsFirst, holdForGroups } from './group-store.ts';
 import { gapComment, recipients } from './recipients.ts';
-import { activeSilencesSql, silenced } from './silence-store.ts';
+import { activeSilenceIdsSql, activeSilencesJsonSql, activeSilencesSql, silenced } from './silence-store.ts';
 
 export interface StoreDeps {
   rule(id: string): Rule | undefined;
@@ -390,7 +390,7 @@ export class AlarmStore {
     const nx = prepared.flatMap((p) => p.items.map((item, k) => ({ p, item, id: p.ids[k] })));
     const stateOf = (p: Prepared) => (p.held ? 'held' : claimHere ? 'sending' : 'pending');
     const r = await db.query<{ ok: boolean; sil: { id: string; match: SilenceMatch }[]; rows: AlarmRow[] | null }>(
-      `with ok as (select coalesce((select array_agg(s.id order by s.id collate "C") from silences s where s.starts_at <= $1::timestamptz and s.ends_at > $1::timestamptz), '{}') = $2::text[] as ok),
+      `with ok as (select ${activeSilenceIdsSql('$1::timestamptz')} = $2::text[] as ok),
        a as (insert into alarms(rule_id, rule_name, device_id, metric, severity, state, value, threshold, unit, window_label, mode, started_at, updated_at, org)
              select x.r, x.rn, x.d, x.m, x.sev, 'firing', x.v, x.th, x.u, x.w, x.mo, to_timestamp(x.st / 1000), $1::timestamptz,
                     coalesce((select org from devices where id = x.d), '${DEFAULT_ORG}')
@@ -411,8 +411,7 @@ export class AlarmStore {
              from unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::jsonb[], $28::text[], $29::jsonb[], $30::text[]) as y(id, r, d, route, tg, st, p, ch)
              join a on a.rule_id = y.r and a.device_id = y.d)
        select (select ok from ok) as ok,
-              (select coalesce(json_agg(json_build_object('id', id, 'match', ${SILENCE_MATCH_SQL})), '[]'::json)
-                 from silences where starts_at <= $1::timestamptz and ends_at > $1::timestamptz) as sil,
+              ${activeSilencesJsonSql('$1::timestamptz')} as sil,
               (select json_agg(a) from a) as rows`,
       [
         nowDate,

@@ -8,6 +8,15 @@ import type { Db, Queryable } from '../db/db.ts';
 /** Silences active at the SQL parameter `at` (e.g. '$9'), each as `match` with its org as a tag. */
 export const activeSilencesSql = (at: string): string => `select ${SILENCE_MATCH_SQL} as match from silences where starts_at <= ${at} and ends_at > ${at}`;
 
+/** The ids of the silences active at `at`, sorted (a SQL array expression): a statement compares them with the ids it was
+ *  prepared under, so it writes nothing if a silence began or ended meanwhile. */
+export const activeSilenceIdsSql = (at: string): string =>
+  `coalesce((select array_agg(s.id order by s.id collate "C") from silences s where s.starts_at <= ${at} and s.ends_at > ${at}), '{}')`;
+
+/** The silences active at `at` as one JSON array of `{id, match}` (a SQL expression). */
+export const activeSilencesJsonSql = (at: string): string =>
+  `coalesce((select json_agg(json_build_object('id', id, 'match', ${SILENCE_MATCH_SQL})) from silences where starts_at <= ${at} and ends_at > ${at}), '[]'::json)`;
+
 /** The matches of every silence active at `at`. */
 export async function activeSilences(q: Queryable, at: Date): Promise<SilenceMatch[]> {
   return (await q.query<{ match: SilenceMatch }>(activeSilencesSql('$1'), [at])).rows.map((r) => r.match);
