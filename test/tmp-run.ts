@@ -7,7 +7,7 @@ import path from 'node:path';
 
 export interface TmpRun {
   readonly dir: string;
-  /** Removes the folder; returns what was left in it (tsx's compile cache is a cache, not a leftover). */
+  /** Removes the folder; returns what was left in it (tsx's compile cache is a cache, chromium's PulseAudio folder the browser's, not leftovers). */
   finish(): string[];
 }
 
@@ -19,7 +19,9 @@ export function startTmpRun(parent = os.tmpdir(), env: NodeJS.ProcessEnv = proce
   return {
     dir,
     finish() {
-      const left = fs.readdirSync(dir).filter((f) => !f.startsWith('tsx-'));
+      // pulse-*: the PulseAudio client inside Debian's chromium makes its runtime folder in TMPDIR when a page's
+      // audio starts; it is the browser's, not a test's
+      const left = fs.readdirSync(dir).filter((f) => !f.startsWith('tsx-') && !f.startsWith('pulse-'));
       fs.rmSync(dir, { recursive: true, force: true });
       if (before === undefined) delete env.TMPDIR;
       else env.TMPDIR = before;
