@@ -96,7 +96,7 @@ describe('hostile js-codecs', () => {
       const r = await s.ok('GET', `/api/v1/rejected-uplinks?deviceId=${device}`);
       expect(r.items).toHaveLength(4);
       for (const item of r.items) {
-        expect(item.reason).toBe(reason);
+        expect(item.reason, item.message).toBe(reason);
         expect(item.message.length).toBeGreaterThan(5);
       }
       expect(client.connected).toBe(true);

@@ -161,6 +161,10 @@ export class CodecSandbox {
     );
   }
 
+  /** a worker has come up before, and how many replacements in a row did not */
+  private startedOnce = false;
+  private failedStarts = 0;
+
   private sources = new Map<string, { key: number; features: number }>();
   private nextKey = 0;
 
@@ -230,6 +234,8 @@ export class CodecSandbox {
   private onReply(slot: Slot, m: Reply) {
     if ('ready' in m) {
       slot.ready = true;
+      this.startedOnce = true;
+      this.failedStarts = 0;
       if (m.thread && /^\d+\/task\/\d+$/.test(m.thread)) {
         try {
           slot.cpuFd = fs.openSync(`/proc/${m.thread}/schedstat`, 'r');
@@ -305,6 +311,13 @@ export class CodecSandbox {
       this.queue.unshift(...slot.inflight.splice(0));
     }
     if (!slot.ready) {
+      // A replacement that did not come up after others had (a busy or short-of-memory moment): try again, a few
+      // times in a row at most.
+      if (this.startedOnce && ++this.failedStarts <= 3) {
+        this.log?.warn({ attempt: this.failedStarts }, 'codec sandbox worker did not start; starting another');
+        this.pump();
+        return;
+      }
       // It never started (missing file, broken install): fail what waits rather than respawning forever.
       this.log?.error('codec sandbox worker did not start');
       for (const j of this.queue.splice(0)) j.done(failure('codec_error', 'codec sandbox could not start'));

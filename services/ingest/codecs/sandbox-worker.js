@@ -238,8 +238,16 @@ parentPort.on('message', (job) => {
     });
     return;
   }
-  if (out.reason && out.reason !== 'codec_error') freshRuntime(); // after a limit was hit, start clean
-  parentPort.postMessage({ id: job.id, ...out });
+  let fatal = false;
+  if (out.reason && out.reason !== 'codec_error') {
+    // after a limit was hit, start clean; if even that fails, answer and let the main thread replace this worker
+    try {
+      freshRuntime();
+    } catch {
+      fatal = true;
+    }
+  }
+  parentPort.postMessage(fatal ? { id: job.id, ...out, fatal } : { id: job.id, ...out });
 });
 // The first call in a fresh instance compiles the WebAssembly code it touches: pay that before taking work.
 decode({
