@@ -31,6 +31,8 @@ function skewed(work: IngestWork, deviceId: string, skewMs: number, receivedAt: 
 
 export class IngestPipeline {
   private recentFrames = new Map<string, { fCnt: number; hash: string; at: number }[]>();
+  /** per native device: its clock's last offset from the receive time, and the offset found steady */
+  private clocks = new Map<string, { lock?: number; off: number; at: number }>();
 
   constructor(
     private devices: DeviceRegistry,
@@ -86,14 +88,22 @@ export class IngestPipeline {
     const device = this.devices.get(ref);
     if (!device) throw new Stop('unknown_device', `no device with id '${ref}' is registered`);
     const sets = parseNative(body);
-    // A native device stamps its own readings and may send a backlog; only a device configured with a
-    // tolerance has its clock checked: the newest set against the receive time, the whole message shifted.
+    // A native device stamps its own readings and may send a backlog. A device configured with a tolerance
+    // has its clock checked at once: the newest set against the receive time, the whole message shifted.
+    // Without one, a clock is judged wrong once two uplinks in a row are off by the same amount. [docs/warning-logic.md]
     const tolerance = num(device.params, 'clockSkewToleranceS');
     const newest = Math.max(...sets.map((s) => s.time ?? msg.receivedAt));
-    const skewMs = tolerance !== undefined && Math.abs(newest - msg.receivedAt) > tolerance * 1000 ? newest - msg.receivedAt : 0;
+    const skewMs =
+      tolerance !== undefined
+        ? Math.abs(newest - msg.receivedAt) > tolerance * 1000
+          ? newest - msg.receivedAt
+          : 0
+        : sets.some((s) => s.time !== undefined)
+          ? this.steadyOffset(device.id, newest, msg.receivedAt)
+          : 0;
     const readings: Reading[] = [];
     for (const s of sets) {
-      const time = (s.time ?? msg.receivedAt) - skewMs;
+      const time = s.time !== undefined ? s.time - skewMs : msg.receivedAt;
       checkTime(time, msg.receivedAt, device.id);
       const values: Record<string, number> = {};
       for (const [metric, v] of Object.entries(s.readings)) {
@@ -107,6 +117,30 @@ export class IngestPipeline {
     }
     const work = this.finish(msg, device, readings, undefined, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
     return skewMs ? skewed(work, device.id, skewMs, msg.receivedAt) : work;
+  }
+
+  /**
+   * The offset of a native device's clock, once it is wrong and not merely late: off by more than
+   * DEFAULT_SKEW_TOLERANCE_S, and by the same amount (its clock advancing as fast as the receive time) as
+   * the uplink before, at least a second earlier. A backlog (old readings arriving in a burst, or one late
+   * reading) is not steady and keeps its own times. Once found, the offset holds (so a re-delivered
+   * message gets the same corrected time and is stored once) while uplinks stay within 2 min of it.
+   */
+  private steadyOffset(deviceId: string, newest: number, receivedAt: number): number {
+    const off = newest - receivedAt;
+    const st = this.clocks.get(deviceId);
+    this.clocks.set(deviceId, { lock: st?.lock, off, at: receivedAt });
+    if (Math.abs(off) <= DEFAULT_SKEW_TOLERANCE_S * 1000) {
+      this.clocks.set(deviceId, { off, at: receivedAt });
+      return 0;
+    }
+    if (st?.lock !== undefined && Math.abs(off - st.lock) <= 2 * 60_000) return st.lock;
+    const dt = receivedAt - (st?.at ?? receivedAt);
+    if (st && dt >= 1000 && Math.abs(off - st.off) <= 2000 + 0.05 * dt) {
+      this.clocks.set(deviceId, { lock: off, off, at: receivedAt });
+      return off;
+    }
+    return 0;
   }
 
   private lora(msg: RawMessage, kind: Exclude<EnvelopeKind, 'native'>, ref: string, body: unknown): IngestWork | Promise<IngestWork> {

@@ -401,4 +401,75 @@ describe('a native gauge whose clock runs 70 min behind', () => {
       c.end(true);
     }
   });
+
+  it('without a configured tolerance: 350 cm over a 300 cm Meldestufe alarms once two uplinks show the same offset, re-stamped and flagged clock_skew', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'slow-pegel', name: 'Pegel mit falscher Uhr', model: 'generic' });
+    const { id: ruleId } = await s.ok('POST', '/api/v1/rules', {
+      preset: 'pegel-meldestufen',
+      thresholds: [300, 400, 500],
+      scope: { deviceIds: ['slow-pegel'] },
+    });
+    const c = await s.mqttClient();
+    try {
+      // the gauge reports every few seconds in real time, its clock 70 min behind
+      const sent: number[] = [];
+      for (const level of [340, 350]) {
+        if (sent.length) await new Promise((r) => setTimeout(r, 1500));
+        sent.push(Date.now());
+        await publish(c, 'devices/slow-pegel/up', { time: new Date(Date.now() - 70 * MIN).toISOString(), readings: { level_cm: level } });
+        await s.alerting!.settle();
+      }
+      const a = await waitFor(
+        async () => {
+          const l = await s.ok('GET', `/api/v1/alarms?state=all&ruleId=${ruleId}`);
+          return l.items[0];
+        },
+        8000,
+        'an alarm',
+      );
+      expect([a.severity, a.value]).toEqual(['moderate', 350]);
+      const d = await s.ok('GET', '/api/v1/devices/slow-pegel');
+      expect(d.clockSkew.seconds, 'the operator sees the clock is 70 min behind').toBeCloseTo(-4200, -1);
+      const r = await s.ok(
+        'GET',
+        `/api/v1/devices/slow-pegel/readings?metric=level_cm&from=${new Date(sent[0] - 2 * HOUR).toISOString()}&to=${new Date(Date.now() + MIN).toISOString()}`,
+      );
+      // the first uplink alone could be a late reading and keeps its time; the second is re-stamped
+      expect(r.points.map((p: { value: number; flags?: string[] }) => [p.value, p.flags ?? []])).toEqual([
+        [340, []],
+        [350, ['clock_skew']],
+      ]);
+      expect(Math.abs(Date.parse(r.points[1].time) - sent[1])).toBeLessThan(MIN);
+    } finally {
+      c.end(true);
+    }
+  });
+
+  it('a backlog of old readings sent in a burst keeps its own times', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'backlog-pegel', name: 'Pegel nach Funkloch', model: 'generic' });
+    const c = await s.mqttClient();
+    try {
+      const t0 = Date.now() - 3 * HOUR;
+      for (let i = 0; i < 4; i++) {
+        await publish(c, 'devices/backlog-pegel/up', { time: new Date(t0 + i * 15 * MIN).toISOString(), readings: { level_cm: 200 + i } });
+      }
+      const r = await waitFor(
+        async () => {
+          const x = await s.ok(
+            'GET',
+            `/api/v1/devices/backlog-pegel/readings?metric=level_cm&from=${new Date(t0 - MIN).toISOString()}&to=${new Date(Date.now() + MIN).toISOString()}`,
+          );
+          return x.points.length === 4 && x;
+        },
+        8000,
+        'four readings',
+      );
+      expect(r.points.map((p: { time: string; flags?: string[] }) => [Date.parse(p.time) - t0, p.flags ?? []])).toEqual(
+        [0, 1, 2, 3].map((i) => [i * 15 * MIN, []]),
+      );
+      expect((await s.ok('GET', '/api/v1/devices/backlog-pegel')).clockSkew).toBeNull();
+    } finally {
+      c.end(true);
+    }
+  });
 });
