@@ -98,7 +98,13 @@ async function main() {
       mqttPort: 0,
       adminToken: token,
       // all load comes from one address here: lift the per-address guards
-      env: { PATH: process.env.PATH, MAP_TILES_URL: 'none', MQTT_MAX_PENDING_PER_ADDRESS: '100000', HTTP_RATE_LIMIT: '1000000' },
+      env: {
+        PATH: process.env.PATH,
+        MAP_TILES_URL: 'none',
+        MQTT_MAX_PENDING_PER_ADDRESS: '100000',
+        HTTP_RATE_LIMIT: '1000000',
+        HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
+      },
     },
     pino({ level: 'warn' }),
   );

@@ -160,6 +160,16 @@ describe('loadConfig', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_RATE_LIMIT', 'WEBHOOK_ALLOW_NETS.0', 'WEBHOOK_ALLOW_NETS.1']);
   });
 
+  it('HTTP_MAX_CONNECTIONS_PER_ADDRESS is a count (256 by default, 0 = no cap); HTTP_HEADERS_TIMEOUT a duration (20 s)', () => {
+    expect([loadConfig({}).httpMaxConnectionsPerAddress, loadConfig({}).httpHeadersTimeoutS]).toEqual([256, 20]);
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0', HTTP_HEADERS_TIMEOUT: '1m' })).toMatchObject({
+      httpMaxConnectionsPerAddress: 0,
+      httpHeadersTimeoutS: 60,
+    });
+    const problems = problemsOf({ HTTP_MAX_CONNECTIONS_PER_ADDRESS: 'viele', HTTP_HEADERS_TIMEOUT: '0s' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_HEADERS_TIMEOUT', 'HTTP_MAX_CONNECTIONS_PER_ADDRESS']);
+  });
+
   it('CAP_ARS maps municipalities to their 12-digit Regionalschlüssel and names a malformed entry', () => {
     expect(loadConfig({}).capArs).toEqual({});
     expect(loadConfig({ CAP_ARS: 'giessen=065310005005, default=065320023023' }).capArs).toEqual({ giessen: '065310005005', default: '065320023023' });

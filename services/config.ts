@@ -241,6 +241,11 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n >= 1, 'HTTP_RATE_LIMIT must be at least 1')
     .default(3000),
+  // HTTP connections one client address may hold open at once (0 = no cap); behind a reverse proxy every
+  // connection comes from the proxy's address [docs/operations.md]
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: wholeNumber('HTTP_MAX_CONNECTIONS_PER_ADDRESS', 0, 1_000_000).default(256),
+  // a connection that has not sent a whole request head by then is answered 408 and closed
+  HTTP_HEADERS_TIMEOUT: seconds('HTTP_HEADERS_TIMEOUT', 1, 600).default(20),
   /** anonymous open-data requests (SensorThings, downloads, catalogue, public CAP) per client address and minute */
   OPEN_DATA_RATE_LIMIT: z
     .string()
@@ -332,6 +337,10 @@ export interface Config {
   publicUrl: string;
   /** requests per minute one client address may make to the HTTP API */
   httpRateLimit: number;
+  /** HTTP connections one client address may hold open at once; 0 = no cap */
+  httpMaxConnectionsPerAddress: number;
+  /** seconds a connection may take to send a request head */
+  httpHeadersTimeoutS: number;
   /** requests per minute one client address may make to the anonymous open-data endpoints */
   openDataRateLimit: number;
   /** networks a municipality's webhooks may reach besides public addresses (CIDR) */
@@ -467,6 +476,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // unset: the HTTP API's own address (startRegenwacht fills in the port when HTTP_PORT=0)
     publicUrl: (e.PUBLIC_URL ?? `http://${urlHost(e.BIND_HOST)}:${e.HTTP_PORT}`).replace(/\/$/, ''),
     httpRateLimit: e.HTTP_RATE_LIMIT,
+    httpMaxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    httpHeadersTimeoutS: e.HTTP_HEADERS_TIMEOUT,
     openDataRateLimit: e.OPEN_DATA_RATE_LIMIT,
     webhookAllowNets: e.WEBHOOK_ALLOW_NETS,
     cap: { status: e.CAP_STATUS, scope: e.CAP_SCOPE, restriction: e.CAP_RESTRICTION },

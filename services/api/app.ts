@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
 import { isConnectionError } from '../db/db.ts';
 import { AuthFailureGuard } from './client-guard.ts';
+import { capConnectionsPerAddress } from './connection-cap.ts';
 import { ApiError } from './errors.ts';
 import { unsafeTextAt } from './input-guard.ts';
 import { registerRoutes } from './routes/index.ts';
@@ -31,7 +32,13 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     loggerInstance: apiLog,
     bodyLimit: 1 << 20,
     genReqId: () => Math.random().toString(36).slice(2, 10),
+    // a connection that never completes its request head, or trickles its body, is closed (Node checks the
+    // open connections every few seconds; its defaults leave a slow body unbounded)
+    http: { connectionsCheckingInterval: Math.min(5000, ctx.config.httpHeadersTimeoutS * 500) },
+    requestTimeout: Math.max(120, ctx.config.httpHeadersTimeoutS) * 1000,
   });
+  app.server.headersTimeout = ctx.config.httpHeadersTimeoutS * 1000;
+  capConnectionsPerAddress(app.server, ctx.config.httpMaxConnectionsPerAddress, log);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // an empty body sent with content-type application/json counts as no body (e.g. POST …/ack), not as a 400
