@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseCapFiles, parseCapZip } from './cap-parse.ts';
 import { readDropFolder } from './folder-source.ts';
 import { conditionalGet, type Validators } from './http-source.ts';
-import { RadarPoller } from './nowcast-job.ts';
+import type { RadarPoller } from './nowcast-job.ts';
 import type { CapJob, FetchLimits, FromWorker, ToWorker, WorkerConfig } from './worker-protocol.ts';
 
 const MAX_CAP_BYTES = 64 * 1024 * 1024;
@@ -70,13 +70,20 @@ if (cfg.cap)
     capPass(cfg.cap, cfg.limits, () => capActive),
   );
 if (cfg.radar) {
-  const poller = new RadarPoller(cfg.radar, cfg.limits);
-  let started = false;
-  // the first pass waits for the catchments, which the main thread sends right after the start
+  const radar = cfg.radar;
+  let poller: Promise<RadarPoller> | undefined;
+  // the first pass waits for the catchments, which the main thread sends right after the start; the radar code
+  // (h5wasm, ≈ 40 MB) is loaded only then, so a thread that only reads warnings does without it
   parentPort?.on('message', (m: ToWorker) => {
     if (m.type !== 'catchments') return;
-    poller.setCatchments(m.catchments);
-    if (!started && cfg.radar) loop(cfg.radar.intervalMs, radarPass(poller));
-    started = true;
+    const first = !poller;
+    poller ??= import('./nowcast-job.ts').then(({ RadarPoller }) => new RadarPoller(radar, cfg.limits));
+    void poller
+      .then((p) => {
+        p.setCatchments(m.catchments);
+        if (first) loop(radar.intervalMs, radarPass(p));
+      })
+      .catch((e) => post({ type: 'error', source: 'radar', at: Date.now(), message: errorText(e) }));
   });
 }
+post({ type: 'ready' });

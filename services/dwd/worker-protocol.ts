@@ -22,6 +22,8 @@ export interface WorkerConfig {
 }
 
 export type FromWorker =
+  /** the thread is up: its message handlers are set and its first passes started (the main thread keeps it) */
+  | { type: 'ready' }
   | { type: 'warnings'; at: number; alerts: DwdAlert[]; problems: { file: string; reason: string }[] }
   | { type: 'warnings-unchanged'; at: number }
   | { type: 'nowcast'; at: number; result: import('./nowcast-job.ts').NowcastRun }
