@@ -1,4 +1,4 @@
-// npm run bench:readings [-- --database-url URL | --embedded] [--rate 2000 --requests 20] — the readings API over a year of
+// npm run bench:readings [-- --database-url URL | --embedded] [--rate 2000 --requests 20 --warmup 20] — the readings API over a year of
 // 5-minute data for one device in 1-hour buckets (GET /api/v1/devices/{id}/readings?bucket=1h), first on an
 // idle server, then while 1 000 device connections ingest at --rate msgs/s through the embedded broker.
 // Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { EVALUATED_SQL } from '../alerts/types.ts';
 import { bucketsJson } from '../services/api/routes/readings.ts';
 import type { Running } from '../services/app.ts';
+import type { Db, Queryable } from '../services/db/db.ts';
 import { bucketSeries } from '../services/devices/readings.ts';
 import { child, killChildren, say, sleep } from './harness.ts';
 import { benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
@@ -17,6 +18,9 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '2000' },
     devices: { type: 'string', default: '1000' },
     requests: { type: 'string', default: '20' },
+    // requests before the timed ones: PGlite's WebAssembly is compiled optimised while it runs (one compile thread),
+    // and a server that has answered for a while is past that; 3 until the sixth session
+    warmup: { type: 'string', default: '20' },
     'log-level': { type: 'string', default: 'warn' },
     embedded: { type: 'boolean', default: false },
   },
@@ -83,7 +87,7 @@ async function main() {
       // whatever ingest ran meanwhile)
       return { p50: r2(pct(ms, 50)), p95: r2(pct(ms, 95)), max: r2(Math.max(...ms)), cpuP50: r2(pct(cpu, 50)), points };
     };
-    await timeRequests(3); // warm-up
+    await timeRequests(Number(a.warmup));
     const idle = await timeRequests(N_REQ);
     say(`idle: p50 ${idle.p50} ms, p95 ${idle.p95} ms (${idle.points} buckets)`);
     // the store's query alone (rollup on TimescaleDB, raw on PostgreSQL; and raw on both), and writing the
@@ -109,6 +113,23 @@ async function main() {
       [from, to],
     );
     const plan = (Object.values(explain.rows[0])[0] as unknown as Array<{ 'Execution Time': number; 'Planning Time': number }>)[0];
+    // the store's own statement (on TimescaleDB the one reading the rollup), as PostgreSQL plans and runs it
+    const seen: { sql?: string; params?: unknown[] } = {};
+    const spy = (q: Queryable): Queryable => ({
+      query: (sql, params) => {
+        if (sql.includes('as packed')) Object.assign(seen, { sql, params });
+        return q.query(sql, params);
+      },
+      exec: (sql) => q.exec(sql),
+    });
+    const db = r.ctx.db;
+    const spyDb: Db = { ...db, kind: db.kind, timescale: db.timescale, ...spy(db), transaction: (fn) => db.transaction((tx) => fn(spy(tx))) };
+    await bucketSeries(spyDb, 'year-1', 'level_cm', from, to, 3_600_000, 'avg', 100_000);
+    const storePlan = [];
+    for (let i = 0; i < 3; i++) {
+      const e = await db.query<Record<string, string>>(`explain (analyze, format json) ${seen.sql}`, seen.params);
+      storePlan.push((Object.values(e.rows[0])[0] as unknown as Array<{ 'Execution Time': number; 'Planning Time': number }>)[0]);
+    }
     const mqttPort = Number(new URL(r.mqttUrl as string).port);
     const load = child('load', {
       port: mqttPort,
@@ -144,7 +165,20 @@ async function main() {
       json_ms_p50: r2(pct(jsonMs, 50)),
       raw_sql_execution_ms: r2(plan['Execution Time']),
       raw_sql_planning_ms: r2(plan['Planning Time']),
+      store_sql_planning_ms: r2(
+        pct(
+          storePlan.map((p) => p['Planning Time']),
+          50,
+        ),
+      ),
+      store_sql_execution_ms: r2(
+        pct(
+          storePlan.map((p) => p['Execution Time']),
+          50,
+        ),
+      ),
       requests: N_REQ,
+      warmup: Number(a.warmup),
       loadavg: os.loadavg().map((x) => Math.round(x * 10) / 10),
       node: process.version,
       cpus: os.cpus().length,

@@ -77,59 +77,32 @@ export async function bucketSeries(
   const interval = `${bucketMs / 1000} seconds`;
   const lo = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
   const hi = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
-  let sql: string;
-  let params: unknown[];
   if (db.timescale && opts.rollup !== false && bucketMs % HOUR_MS === 0 && lo < hi) {
-    // one row per hour (hours from the rollup and from readings never overlap); re-bucketed unless 1 h
-    const series =
-      bucketMs === HOUR_MS
-        ? `select h as t, ${HOUR_SQL[agg]} as v from hours`
-        : `select time_bucket($8::interval, h) as t, ${ROLLUP_SQL[agg]} as v from hours group by 1`;
-    sql = `with c as (
-         select mat_hypertable_id as m, raw_hypertable_id as r from _timescaledb_catalog.continuous_agg
-         where user_view_name = 'readings_1h' and user_view_schema = current_schema()),
-       w as (
-         select $6::bigint as lo, greatest($6::bigint, least($7::bigint, coalesce((select _timescaledb_functions.cagg_watermark(c.m) from c), $6::bigint))) as e),
-       stale as (
-         select distinct _timescaledb_functions.to_timestamp(h) as h from (
-           select lowest_modified_value as l, greatest_modified_value as g
-           from _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log join c on hypertable_id = c.r
-           union all
-           select lowest_modified_value, greatest_modified_value
-           from _timescaledb_catalog.continuous_aggs_materialization_invalidation_log join c on materialization_id = c.m) i
-         join w on i.l < w.e and i.g >= w.lo
-         cross join lateral generate_series(greatest(i.l, w.lo) - mod(greatest(i.l, w.lo) - w.lo, ${HOUR_US}), least(i.g, w.e - 1), ${HOUR_US}::bigint) as h),
-       spans as (
-         select $3::timestamptz as s, _timescaledb_functions.to_timestamp(w.lo) as u from w
-         union all
-         select _timescaledb_functions.to_timestamp(w.e), $4::timestamptz from w
-         union all
-         select h, h + interval '1 hour' from stale),
-       hours as (
-         select bucket as h, sum, n, min, max, last from ${await materialized(db)}
-         where device_id = $1 and metric = $2
-           and bucket >= (select _timescaledb_functions.to_timestamp(lo) from w) and bucket < (select _timescaledb_functions.to_timestamp(e) from w)
-           and bucket not in (select h from stale)
-         union all
-         select time_bucket(interval '1 hour', r.time), sum(r.value), count(*), min(r.value), max(r.value), (array_agg(r.value order by r.time desc))[1]
-         from spans cross join lateral (
-           select time, value from readings where device_id = $1 and metric = $2 and time >= spans.s and time < spans.u and ${EVALUATED_SQL}
-           offset 0) r -- offset 0: one index range scan per span, not the whole year joined against the spans
-         group by 1)
-       select string_agg(((extract(epoch from t) * 1000)::bigint)::text || ' ' || v::text, ',' order by t) as packed
-       from (${series} order by 1 limit $5) q`;
-    params = [deviceId, metric, from, to, limit, lo * 1000, hi * 1000];
-    if (bucketMs !== HOUR_MS) params.push(interval);
-  } else {
-    const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
-    sql = `select string_agg(((extract(epoch from t) * 1000)::bigint)::text || ' ' || v::text, ',' order by t) as packed
-       from (select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
-             where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6) q`;
-    params = [deviceId, metric, from, interval, to, limit];
+    // One snapshot for both statements: which hours are materialised and current, and their numbers.
+    const mat = await materialized(db);
+    return db.transaction(async (tx) => {
+      await tx.exec('set transaction isolation level repeatable read, read only');
+      const { e, stale } = await rollupState(tx, lo, hi);
+      return unpackBuckets(await rollupQuery(tx, mat, deviceId, metric, from, to, lo, e, stale, bucketMs, interval, agg, limit));
+    });
   }
-  const r = await db.query<{ packed: string | null }>(sql, params);
+  const bucket = db.timescale ? `time_bucket($4::interval, time)` : `date_bin($4::interval, time, timestamptz '2000-01-01')`;
+  const r = await db.query<{ packed: string | null }>(
+    `select string_agg(${PACK_SQL}, ',' order by t) as packed
+       from (select ${bucket} as t, ${AGG_SQL[agg]} as v from readings
+             where device_id = $1 and metric = $2 and time >= $3 and time < $5 and ${EVALUATED_SQL} group by 1 order by 1 limit $6) q`,
+    [deviceId, metric, from, interval, to, limit],
+  );
+  return unpackBuckets(r.rows[0]?.packed);
+}
+
+/** A bucket's start in epoch ms and its value as text (`t`, `v` of the packing query). date_part's float8
+ *  epoch (exact for bucket starts, which are whole milliseconds) instead of extract's numeric one: the same
+ *  digits, somewhat cheaper per bucket (numeric multiplication and cast). */
+const PACK_SQL = `(date_part('epoch', t) * 1000)::int8::text || ' ' || v::text`;
+
+function unpackBuckets(packed: string | null | undefined): Buckets {
   const out: Buckets = { times: [], values: [] };
-  const packed = r.rows[0]?.packed;
   if (!packed) return out;
   for (const item of packed.split(',')) {
     const sp = item.indexOf(' ');
@@ -137,6 +110,116 @@ export async function bucketSeries(
     out.values.push(Number(item.slice(sp + 1)));
   }
   return out;
+}
+
+/**
+ * The rollup's state for the whole hours [lo, hi) (epoch ms): `e`, the end of what is materialised (lo ≤ e ≤
+ * hi), and the hours in [lo, e) that readings were written into after they were materialised (in TimescaleDB's
+ * invalidation logs until the next refresh), merged into ranges [start, end). Catalog tables only: cheap.
+ */
+async function rollupState(db: Queryable, lo: number, hi: number): Promise<{ e: number; stale: Array<[number, number]> }> {
+  const r = await db.query<{ e: string; stale: string | null }>(
+    `with c as (
+       select mat_hypertable_id as m, raw_hypertable_id as r from _timescaledb_catalog.continuous_agg
+       where user_view_name = 'readings_1h' and user_view_schema = current_schema()),
+     w as (
+       select $1::bigint as lo, greatest($1::bigint, least($2::bigint, coalesce((select _timescaledb_functions.cagg_watermark(c.m) from c), $1::bigint))) as e)
+     select w.e::text as e, (
+       select string_agg(greatest(i.l, w.lo)::text || ' ' || least(i.g, w.e - 1)::text, ',')
+       from (
+         select lowest_modified_value as l, greatest_modified_value as g
+         from _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log join c on hypertable_id = c.r
+         union all
+         select lowest_modified_value, greatest_modified_value
+         from _timescaledb_catalog.continuous_aggs_materialization_invalidation_log join c on materialization_id = c.m) i
+       where i.l < w.e and i.g >= w.lo) as stale
+     from w`,
+    [lo * 1000, hi * 1000],
+  );
+  // TimescaleDB's internal time is microseconds since 1970; the watermark is a bucket (hour) boundary, floored
+  // anyway so no materialised hour reaches past e
+  const e = Math.floor(Number(r.rows[0].e) / 1000 / HOUR_MS) * HOUR_MS;
+  const ranges: Array<[number, number]> = [];
+  for (const item of r.rows[0].stale?.split(',') ?? []) {
+    const [l, g] = item.split(' ').map((x) => Number(x) / 1000);
+    // every hour touched by [l, g] (microseconds, both inclusive), within [lo, e)
+    const start = lo + Math.floor((l - lo) / HOUR_MS) * HOUR_MS;
+    const end = Math.min(e, lo + (Math.floor((Math.floor(g) - lo) / HOUR_MS) + 1) * HOUR_MS);
+    if (start < end) ranges.push([start, end]);
+  }
+  return { e, stale: mergeRanges(ranges) };
+}
+
+/** Ranges sorted and merged where they touch; more than MAX_STALE_RANGES become one range around them all
+ *  (any hour may be read from readings: the answer is the same, only slower). */
+function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  if (out.length > MAX_STALE_RANGES) return [[out[0][0], out[out.length - 1][1]]];
+  return out;
+}
+const MAX_STALE_RANGES = 8;
+
+/**
+ * The hours of [from, to) as rows of (sum, n, min, max, last): the materialised hours in [lo, e) outside the
+ * stale ranges from `mat`, every other hour aggregated from readings (the partial hours before lo, [e, to), and
+ * the stale ranges), then bucketed and packed. Every bound is a constant of the statement (a parameter of its
+ * one-off plan), so TimescaleDB plans only the chunks they touch: a span of readings one or two of the year's
+ * 53, not all of them for every span. [docs/benchmarks.md Readings, sixth session]
+ */
+async function rollupQuery(
+  db: Queryable,
+  mat: string,
+  deviceId: string,
+  metric: string,
+  from: Date,
+  to: Date,
+  lo: number,
+  e: number,
+  stale: Array<[number, number]>,
+  bucketMs: number,
+  interval: string,
+  agg: Agg,
+  limit: number,
+): Promise<string | null> {
+  const params: unknown[] = [deviceId, metric, limit];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}::${typeof v === 'string' ? 'interval' : 'timestamptz'}`;
+  };
+  const spans: Array<[Date, Date]> = [[from, new Date(lo)], ...stale.map(([s, u]): [Date, Date] => [new Date(s), new Date(u)]), [new Date(e), to]];
+  const raw = spans
+    .filter(([s, u]) => s < u)
+    .map(([s, u]) => `select time, value from readings where device_id = $1 and metric = $2 and time >= ${p(s)} and time < ${p(u)} and ${EVALUATED_SQL}`);
+  const parts: string[] = [];
+  if (lo < e) {
+    const notStale = stale.map(([s, u]) => ` and not (bucket >= ${p(new Date(s))} and bucket < ${p(new Date(u))})`).join('');
+    parts.push(
+      `select bucket as h, sum, n, min, max, last from ${mat}
+       where device_id = $1 and metric = $2 and bucket >= ${p(new Date(lo))} and bucket < ${p(new Date(e))}${notStale}`,
+    );
+  }
+  if (raw.length)
+    parts.push(
+      `select time_bucket(interval '1 hour', time), sum(value), count(*), min(value), max(value), (array_agg(value order by time desc))[1]
+       from (${raw.join(' union all ')}) r group by 1`,
+    );
+  // one row per hour (hours from the rollup and from readings never overlap); re-bucketed unless 1 h
+  const series =
+    bucketMs === HOUR_MS
+      ? `select h as t, ${HOUR_SQL[agg]} as v from hours`
+      : `select time_bucket(${p(interval)}, h) as t, ${ROLLUP_SQL[agg]} as v from hours group by 1`;
+  const r = await db.query<{ packed: string | null }>(
+    `with hours(h, sum, n, min, max, last) as (${parts.join(' union all ')})
+     select string_agg(${PACK_SQL}, ',' order by t) as packed from (${series} order by 1 limit $3) q`,
+    params,
+  );
+  return r.rows[0]?.packed;
 }
 
 /** The table TimescaleDB materialises `readings_1h` into, read directly for hours below the watermark (the
@@ -163,8 +246,6 @@ function materialized(db: Db): Promise<string> {
 }
 
 const HOUR_MS = 3_600_000;
-/** an hour in TimescaleDB's internal time (microseconds since 1970) */
-const HOUR_US = 3_600_000_000;
 /** `AGG_SQL` over hourly partial aggregates (sum, n, min, max, last of each hour `h`). */
 const ROLLUP_SQL: Record<Agg, string> = {
   avg: 'sum(sum) / sum(n)::float8',

@@ -115,3 +115,47 @@ describe('bucketed readings from the hourly rollup', () => {
     expect(after).toEqual(before);
   });
 });
+
+// The rollup answer reads the materialised hours and, in the same snapshot, everything else from readings in
+// spans bounded by constants (the hours still in the invalidation logs merged into ranges; more than a few
+// ranges become one around them all). These cases run after the refresh above: an emptied stretch (a gap), and
+// late readings into many separate materialised hours, on the hours' edges, and into the gap.
+describe('bucketed readings from the hourly rollup: gaps and scattered late readings', () => {
+  beforeAll(async () => {
+    await s.ctx.db.query(`delete from readings where device_id = 'pegel-1' and time >= $1 and time < $2`, [at(-50 * HOUR), at(-47 * HOUR)]);
+    await refresh(at(0));
+  });
+
+  it.each(AGGS)('a gap of three hours is a gap in the answer, agg=%s', async (agg) => {
+    const api = await expectRawAnswer('1h', agg, at(-52 * HOUR + 7 * MIN), at(-45 * HOUR));
+    expect(api.map((p) => p.time)).not.toContain(at(-49 * HOUR).toISOString());
+    expect(api.length).toBe(4);
+  });
+
+  // a reading sent again with a corrected value replaces the stored one (the first instant of an hour already holds one)
+  const upsert = (time: Date, value: number) =>
+    s.ctx.db.query(
+      `insert into readings(device_id, metric, time, value, quality) values ('pegel-1', 'level_cm', $1, $2, 0)
+       on conflict (device_id, metric, time) do update set value = excluded.value, quality = 0`,
+      [time, value],
+    );
+
+  it('late readings into twelve separate hours, on their edges and into the gap, count before the refresh', async () => {
+    for (let k = 0; k < 12; k++) {
+      const hour = -70 * HOUR + k * 4 * HOUR;
+      await upsert(at(hour), 1000 + k); // the first instant of the hour
+      await insert(at(hour + HOUR - 1), -1000 - k); // its last millisecond
+    }
+    await insert(at(-49 * HOUR + 30 * MIN), 777); // into the gap: an hour the rollup has no row for
+    for (const bucket of ['1h', '3h', '1d'] as const) for (const agg of AGGS) await expectRawAnswer(bucket, agg, at(-80 * HOUR + 17 * MIN), at(-10 * MIN));
+    const h = await expectRawAnswer('1h', 'max', at(-72 * HOUR), at(-20 * HOUR));
+    expect(h.find((p) => p.time === at(-70 * HOUR).toISOString())?.value).toBe(1000);
+    expect(h.find((p) => p.time === at(-49 * HOUR).toISOString())?.value).toBe(777);
+    const m = await expectRawAnswer('1h', 'min', at(-72 * HOUR), at(-20 * HOUR));
+    expect(m.find((p) => p.time === at(-26 * HOUR).toISOString())?.value).toBe(-1011);
+    // one hour stale only: the answer still equals the raw one around it
+    await refresh(at(0));
+    await insert(at(-33 * HOUR + 59 * MIN), 3333);
+    for (const agg of AGGS) await expectRawAnswer('1h', agg, at(-36 * HOUR), at(-30 * HOUR));
+  });
+});
