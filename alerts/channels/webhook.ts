@@ -41,7 +41,8 @@ export function alertmanagerBody(p: NotificationPayload, opts: BuildOptions = {}
   // Grouped by alarm id: escalation keeps the same group (and fingerprint), so receivers update
   // one incident instead of opening a second one. [docs/api.md Rules "does not open a second one"]
   const groupLabels = { alarmId: a.id };
-  const annotations = { summary: a.message, description: describe(p) };
+  // a radar nowcast's expected time of the catchment's depth (the regenwacht body's alarm.expectedAt)
+  const annotations = { summary: a.message, description: describe(p), ...(a.expectedAt && { expected_at: a.expectedAt }) };
   return {
     version: '4',
     groupKey: `{}:{alarmId="${a.id.replace(/["\\]/g, '\\$&')}"}`,

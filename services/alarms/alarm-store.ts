@@ -1,6 +1,7 @@
 // Alarm transitions → one transaction: the alarm row, its event history, and an outbox row for every
 // matching route target. [docs/formats.md] "written to an outbox in the same transaction"
 import crypto from 'node:crypto';
+import { localTime } from '../../alerts/channels/sms-text.ts';
 import type { NotificationEventType, NotificationPayload, Target } from '../../alerts/channels/types.ts';
 import { alarmTitle, attributionOf, CLOSED_WORDS, endedPhrase, isForecast, metricPhrase } from '../../alerts/channels/wording.ts';
 import { type Route, routeMatches, type SilenceMatch } from '../../alerts/routing/route-schema.ts';
@@ -73,6 +74,15 @@ export function payloadFor(a: Alarm, type: NotificationEventType, device: Device
       ...(attributionOf(a) && { attribution: attributionOf(a) }),
     },
   };
+}
+
+/** A radar nowcast's expected time on a notification: `expectedAt`, and the same "ab ca. HH:MM" (Berlin) at
+ *  the end of `alarm.message` as in the SMS, so a receiver showing the message alone still says when. [issue 20] */
+export function setExpectedAt(p: NotificationPayload, expectedAt: string | undefined): void {
+  if (!expectedAt) return;
+  p.alarm.expectedAt = expectedAt;
+  const hhmm = localTime(expectedAt);
+  if (hhmm) p.alarm.message = `${p.alarm.message}, ab ca. ${hhmm}`;
 }
 
 /** the nowcast's "not within 120 min" value of forecast_minutes_to_threshold [services/dwd/nowcast.ts] */
@@ -306,7 +316,7 @@ export class AlarmStore {
       if (FOLLOW_UPS.has(kind) && !o.told.has(route.id)) continue;
       const payload = payloadFor(a, `alarm.${kind}`, o.device, this.deps.publicUrl, at);
       if (o.lastReadingAt) payload.lastReadingAt = o.lastReadingAt;
-      if (o.expectedAt) payload.alarm.expectedAt = o.expectedAt;
+      setExpectedAt(payload, o.expectedAt);
       // the on-call plan: who of the route's targets is on duty now [issue 16]
       const who = recipients(route.targets, { at: o.now, type: payload.type, routeId: route.id, followUp: FOLLOW_UPS.has(kind), told: o.toldTo });
       if (who.gap) gaps.push(gapComment(route.name));

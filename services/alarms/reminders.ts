@@ -10,7 +10,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import type { Device, DeviceRegistry } from '../devices/device-registry.ts';
 import { type AlarmRow, toAlarm } from './alarm-rows.ts';
 import type { AlarmService } from './alarm-service.ts';
-import { enqueue, expectedAtOf, payloadFor } from './alarm-store.ts';
+import { enqueue, expectedAtOf, payloadFor, setExpectedAt } from './alarm-store.ts';
 import { gapComment, recipients } from './recipients.ts';
 import type { RouteService } from './route-service.ts';
 import { activeSilences, endedUnreleased, markReleased, nextSilenceEnd, silenced } from './silence-store.ts';
@@ -127,8 +127,7 @@ async function enqueueDue(
   if (due.reminder <= now) {
     const p = payloadFor(a, 'alarm.reminder', device, alarms.publicUrl, new Date(now));
     // a radar nowcast reminder says when the newest run expects the rain [issue 20]
-    const expectedAt = await expectedAtOf(tx, a, new Date(now), 30 * 60_000);
-    if (expectedAt) p.alarm.expectedAt = expectedAt;
+    setExpectedAt(p, await expectedAtOf(tx, a, new Date(now), 30 * 60_000));
     const who = recipients(r.targets, { at: now, type: p.type, routeId: r.id });
     if (who.gap) await alarms.store.noteEvent(tx, a, 'oncall_gap', new Date(now), gapComment(r.name));
     for (const target of who.targets) await enqueue(tx, a, r.id, target, p, 'reminder', false, now);
@@ -138,6 +137,7 @@ async function enqueueDue(
     // its own event type: nobody acknowledged in time; `escalated` means the severity rose [docs/formats.md Webhook]
     const p = payloadFor(a, 'alarm.escalated_unacknowledged', device, alarms.publicUrl, new Date(now));
     p.unacknowledgedFor = r.escalate.after;
+    setExpectedAt(p, await expectedAtOf(tx, a, new Date(now), 30 * 60_000));
     const head = `ESKALATION: Alarm ${a.id} seit ${formatWindow(r.escalate.after)} nicht quittiert`;
     p.alarm.message = `${head} – ${p.alarm.message}`;
     await alarms.store.noteUnacknowledged(tx, a, new Date(now), `${head} (Route ${r.name})`);

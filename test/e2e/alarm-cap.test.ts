@@ -130,7 +130,11 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
         scope: { deviceIds: [dev] },
         levels: [{ severity: 'minor', threshold: 20 }],
       });
-      await h.route({ name: 'Leitstelle Ohm', match: { deviceIds: [dev] }, targets: [webhook(hook.url), { type: 'sms', to: '+4915100030030' }] });
+      await h.route({
+        name: 'Leitstelle Ohm',
+        match: { deviceIds: [dev] },
+        targets: [webhook(hook.url), webhook(hook.url, { format: 'alertmanager' }), { type: 'sms', to: '+4915100030030' }],
+      });
       const t1 = clock.t + 5 * MIN;
       // the run at t1 expects the catchment's depth 25 min later
       await h.send(dev, t1, { forecast_60min_mm: 28, forecast_minutes_to_threshold: 25 });
@@ -144,11 +148,16 @@ describe.skipIf(!hasXmllint && !required).each(['pglite', 'pg'] as const)('CAP d
       expect(tag(alert.xml, 'sent'), 'sent stays the firing time').toBe(`${new Date(t1).toISOString().slice(0, 19)}+00:00`);
       expect(xmllint(alert.xml, `${store}-nowcast-alert.xml`), 'Alert with onset against CAP-v1.2.xsd').toBe('');
 
-      // the webhook and the SMS say the same time
-      await hook.waitRequests(1, 30_000);
+      // the webhook (its message too), the Alertmanager body and the SMS say the same time
+      await hook.waitRequests(2, 30_000);
       const fired = hook.bodies().find((b) => b.type === 'alarm.firing' && b.alarm.id === a.id);
       expect(fired.alarm.expectedAt).toBe(expectedAt.toISOString());
       const hhmm = new Intl.DateTimeFormat('de-DE', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(expectedAt);
+      expect(fired.alarm.message).toMatch(new RegExp(`, ab ca\\. ${hhmm}$`));
+      const am = hook.bodies().find((b) => b.version === '4' && b.groupLabels.alarmId === a.id);
+      expect(am.alerts[0].annotations.expected_at).toBe(expectedAt.toISOString());
+      expect(am.commonAnnotations.expected_at).toBe(expectedAt.toISOString());
+      expect(am.alerts[0].annotations.summary).toBe(fired.alarm.message);
       const text = await waitFor(() => sms.bodies().find((b) => b.to === '+4915100030030')?.text as string | undefined, 30_000, 'the SMS');
       expect(text).toContain(`ab ca. ${hhmm}`);
 
