@@ -116,7 +116,8 @@ export class IngestPipeline {
       for (const [metric, value] of Object.entries(values)) readings.push({ deviceId: device.id, metric, time, value, quality: 0 });
     }
     const work = this.finish(msg, device, readings, undefined, { time: readings[0]?.time ?? msg.receivedAt, deviceId: device.id, source: 'native' });
-    return skewMs ? skewed(work, device.id, skewMs, msg.receivedAt) : work;
+    // the device view shows the offset as measured now (the correction itself is the steady one)
+    return skewMs ? skewed(work, device.id, tolerance !== undefined ? skewMs : newest - msg.receivedAt, msg.receivedAt) : work;
   }
 
   /**
@@ -124,7 +125,8 @@ export class IngestPipeline {
    * DEFAULT_SKEW_TOLERANCE_S, and by the same amount (its clock advancing as fast as the receive time) as
    * the uplink before, at least a second earlier. A backlog (old readings arriving in a burst, or one late
    * reading) is not steady and keeps its own times. Once found, the offset holds (so a re-delivered
-   * message gets the same corrected time and is stored once) while uplinks stay within 2 min of it.
+   * message gets the same corrected time and is stored once) while uplinks stay within 2 min of it. It is
+   * rounded to whole minutes, so instances that each receive the uplink a few ms apart correct it alike.
    */
   private steadyOffset(deviceId: string, newest: number, receivedAt: number): number {
     const off = newest - receivedAt;
@@ -137,8 +139,9 @@ export class IngestPipeline {
     if (st?.lock !== undefined && Math.abs(off - st.lock) <= 2 * 60_000) return st.lock;
     const dt = receivedAt - (st?.at ?? receivedAt);
     if (st && dt >= 1000 && Math.abs(off - st.off) <= 2000 + 0.05 * dt) {
-      this.clocks.set(deviceId, { lock: off, off, at: receivedAt });
-      return off;
+      const lock = Math.round(off / 60_000) * 60_000;
+      this.clocks.set(deviceId, { lock, off, at: receivedAt });
+      return lock;
     }
     return 0;
   }

@@ -445,6 +445,36 @@ describe('a native gauge whose clock runs 70 min behind', () => {
     }
   });
 
+  it('a clock 70 min ahead: the first uplink is refused as from the future, the second, off by the same amount, is re-stamped and stored', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'fast-pegel', name: 'Pegel mit vorgehender Uhr', model: 'generic' });
+    const c = await s.mqttClient();
+    try {
+      const t0 = Date.now();
+      for (const level of [340, 350]) {
+        if (level === 350) await new Promise((r) => setTimeout(r, 1500));
+        await publish(c, 'devices/fast-pegel/up', { time: new Date(Date.now() + 70 * MIN).toISOString(), readings: { level_cm: level } });
+      }
+      const r = await waitFor(
+        async () => {
+          const x = await s.ok(
+            'GET',
+            `/api/v1/devices/fast-pegel/readings?metric=level_cm&from=${new Date(t0 - HOUR).toISOString()}&to=${new Date(Date.now() + 2 * HOUR).toISOString()}`,
+          );
+          return x.points.length > 0 && x;
+        },
+        8000,
+        'the stored reading',
+      );
+      expect(r.points.map((p: { value: number; flags?: string[] }) => [p.value, p.flags ?? []])).toEqual([[350, ['clock_skew']]]);
+      expect(Math.abs(Date.parse(r.points[0].time) - Date.now())).toBeLessThan(2 * MIN);
+      const rej = await s.ok('GET', '/api/v1/rejected-uplinks?reason=bad_time&limit=100');
+      expect(rej.items.filter((i: { deviceId?: string }) => i.deviceId === 'fast-pegel')).toHaveLength(1);
+      expect((await s.ok('GET', '/api/v1/devices/fast-pegel')).clockSkew.seconds).toBeCloseTo(4200, -1);
+    } finally {
+      c.end(true);
+    }
+  });
+
   it('a backlog of old readings sent in a burst keeps its own times', async () => {
     await s.ok('POST', '/api/v1/devices', { id: 'backlog-pegel', name: 'Pegel nach Funkloch', model: 'generic' });
     const c = await s.mqttClient();
