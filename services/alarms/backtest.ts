@@ -71,7 +71,9 @@ export async function backtestRule(
     const k = `${metric ?? ''}|${since}|${to}|${of.join(',')}`;
     let load = cache?.get(k);
     if (!load) {
-      load = packedReadingsOf(deps.db, of, metric, new Date(since), new Date(to)).then((rows) => {
+      // with each station's reading before the look-back, as the live engine keeps it: a rate window that
+      // starts in a gap interpolates its start level from it [docs/warning-logic.md Backtest]
+      load = packedReadingsOf(deps.db, of, metric, new Date(since), new Date(to), { previous: true }).then((rows) => {
         const by = new Map<string, PackedReadings[]>();
         for (const r of rows) by.set(r.deviceId, [...(by.get(r.deviceId) ?? []), r]);
         return by;

@@ -338,11 +338,29 @@ export interface PackedReadings {
  * replay itself; splitting one string is a fraction of that. Values come back exact (float8 prints the
  * shortest text that reads back to the same double).
  */
-export async function packedReadingsOf(db: Queryable, deviceIds: string[], metric: string | null, from: Date, to: Date): Promise<PackedReadings[]> {
+export async function packedReadingsOf(
+  db: Queryable,
+  deviceIds: string[],
+  metric: string | null,
+  from: Date,
+  to: Date,
+  o: { previous?: boolean } = {},
+): Promise<PackedReadings[]> {
+  // `previous` (one metric): also each device's last evaluated reading at or before `from`, as the live engine
+  // keeps it — a rate window starting in a gap interpolates its start from it
+  const before =
+    o.previous && metric !== null
+      ? `union all
+         select x.time, d.id, $2::text, x.value, x.quality from unnest($1::text[]) as d(id)
+         cross join lateral (select time, value, quality from readings where device_id = d.id and metric = $2 and time <= $3 and ${EVALUATED_SQL}
+                             order by time desc limit 1) x`
+      : '';
   const r = await db.query<{ device_id: string; metric: string; packed: string }>(
     `select device_id, metric,
             string_agg(((extract(epoch from time) * 1000)::bigint)::text || ' ' || value::text || ' ' || quality::text, ',' order by time) as packed
-     from readings where device_id = any($1::text[]) and ($2::text is null or metric = $2) and time > $3 and time <= $4
+     from (select time, device_id, metric, value, quality from readings
+           where device_id = any($1::text[]) and ($2::text is null or metric = $2) and time > $3 and time <= $4
+           ${before}) r
      group by device_id, metric`,
     [deviceIds, metric, from, to],
   );

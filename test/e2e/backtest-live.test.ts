@@ -59,6 +59,21 @@ const scenarios: Scenario[] = [
     expectKinds: ['firing:severe', 'resolved:severe'],
   },
   {
+    name: 'Pegelanstieg across a radio gap at the start of the backtest window: the level there is interpolated from the reading before it',
+    rule: {
+      name: 'Anstieg nach Funkloch',
+      kind: 'rate',
+      metric: 'level_cm',
+      levels: [{ severity: 'severe', window: '1h', threshold: 30 }],
+      clear: { for: '10m' },
+    },
+    // 200 cm 90 min before the backtest `from` (before its hour of look-back), then nothing until 260 cm:
+    // at +5 min the level at the window's start (−55 min) is 222 cm, a rise of 38 cm
+    uplinks: [{ offsetMin: -90, readings: { level_cm: 200 } }, ...every(10, 'level_cm', Array(10).fill(260), -5)],
+    untilMin: 2 * 60,
+    expectKinds: ['firing:severe', 'resolved:severe'],
+  },
+  {
     name: 'issue 10 item 4: at 15-min sampling 500 → 560 → 562 is Meldestufe I at once, 480 → 600 → 500 is a real crest (MS II)',
     rule: { preset: 'pegel-meldestufen', thresholds: [550, 600, 650] },
     uplinks: every(15, 'level_cm', [500, 560, 562, 540, 520, 480, 600, 500, 480, 470]),
