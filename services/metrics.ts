@@ -18,6 +18,10 @@ export function createMetrics() {
     transitions: c('regenwacht_alarm_transitions_total', 'Alarm transitions, by kind', ['kind']),
     notifications: c('regenwacht_notification_attempts_total', 'Notification delivery attempts', ['channel', 'result']),
     httpRequests: c('regenwacht_http_requests_total', 'HTTP requests', ['method', 'status']),
+    httpConnectionsRefused: c(
+      'regenwacht_http_connections_refused_total',
+      'HTTP connections closed on arrival because their address already held HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    ),
     batchSeconds: new client.Histogram({
       name: 'regenwacht_ingest_batch_seconds',
       help: 'Time to commit one ingest batch',

@@ -38,7 +38,7 @@ export async function buildApi(ctx: AppContext, log: Logger): Promise<FastifyIns
     requestTimeout: Math.max(120, ctx.config.httpHeadersTimeoutS) * 1000,
   });
   app.server.headersTimeout = ctx.config.httpHeadersTimeoutS * 1000;
-  capConnectionsPerAddress(app.server, ctx.config.httpMaxConnectionsPerAddress, log);
+  capConnectionsPerAddress(app.server, ctx.config.httpMaxConnectionsPerAddress, log, () => ctx.metrics.httpConnectionsRefused.inc());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // an empty body sent with content-type application/json counts as no body (e.g. POST …/ack), not as a 400

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 /** Counts the open connections per remote address; one past `max` is closed at once. `max` 0 = no cap. */
-export function capConnectionsPerAddress(server: Server, max: number, log: Logger): void {
+export function capConnectionsPerAddress(server: Server, max: number, log: Logger, onRefused: () => void = () => {}): void {
   if (max <= 0) return;
   const open = new Map<string, number>();
   const warned = new Map<string, number>();
@@ -15,6 +15,7 @@ export function capConnectionsPerAddress(server: Server, max: number, log: Logge
     const n = open.get(addr) ?? 0;
     if (n >= max) {
       sock.destroy();
+      onRefused();
       const now = Date.now();
       if ((warned.get(addr) ?? 0) < now - 60_000) {
         warned.set(addr, now);

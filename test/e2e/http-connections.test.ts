@@ -56,8 +56,10 @@ describe('HTTP connections per client address', () => {
     for (const r of open) r.sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await waitFor(() => open.every((r) => r.closed), 5000, 'twenty answers');
     expect(open.map((r) => r.data.slice(0, 12))).toEqual(open.map(() => 'HTTP/1.1 200'));
-    // their slots are free again
+    // their slots are free again, and the refusals are counted for the operator
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 5000, 'a fetch served again');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(Number(/^regenwacht_http_connections_refused_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
   });
 
   it('a socket that sends nothing, or half a request head, is answered 408 and closed after HTTP_HEADERS_TIMEOUT', async () => {
