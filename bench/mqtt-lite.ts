@@ -1,9 +1,11 @@
 // A minimal MQTT 3.1.1 client for load generation: CONNECT, SUBSCRIBE, QoS 1 PUBLISH, PUBACK — nothing else.
 // Hand-framed so that the load generator costs far less CPU per message than the server it measures
-// (mqtt.js spends several times more per publish). Only used by the benchmark.
+// (mqtt.js spends several times more per publish). Used by the benchmark, and by the broker's backpressure and
+// admission tests, which need a client that writes a backlog of publishes at once or raw packet headers.
 import net from 'node:net';
 
-function varint(n: number): Buffer {
+/** MQTT remaining-length encoding [MQTT-2.2.3] */
+export function varint(n: number): Buffer {
   const out: number[] = [];
   do {
     let b = n % 128;
@@ -27,6 +29,8 @@ export interface LiteOptions {
   clientId: string;
   username?: string;
   password?: string;
+  /** CONNECT keepalive in seconds; 0 (the default) turns the server's keepalive check off [MQTT-3.1.2-24] */
+  keepaliveS?: number;
 }
 
 /** One connection. `onAck(id)` for PUBACKs, `onMessage(topic, payload)` for received publishes (QoS 1 acked). */
@@ -104,8 +108,9 @@ export class LiteClient {
         void connacked;
       });
       const flagsByte = 0x02 | (this.o.username ? 0x80 : 0) | (this.o.password ? 0x40 : 0);
+      const ka = this.o.keepaliveS ?? 0;
       const payload = Buffer.concat([
-        Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flagsByte, 0, 0]),
+        Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flagsByte, ka >> 8, ka & 0xff]),
         str(this.o.clientId),
         ...(this.o.username ? [str(this.o.username)] : []),
         ...(this.o.password ? [str(this.o.password)] : []),
@@ -147,6 +152,11 @@ export class LiteClient {
 
   end() {
     this.sock?.end(Buffer.from([0xe0, 0x00]));
+  }
+
+  /** drops the connection without DISCONNECT */
+  destroy() {
+    this.sock?.destroy();
   }
 }
 

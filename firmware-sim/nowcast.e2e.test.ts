@@ -43,7 +43,7 @@ describe('simulator --nowcast → Regenwacht', () => {
   it('serves the nowcast storm beside the gauge storm: forecast pre-warning first, escalated by the gauges', async () => {
     const summary = await runSimulator([
       ...['--setup', '--api', s.httpUrl, '--token', s.token, '--broker', s.mqttUrl ?? ''],
-      ...['--scenario', 'euler2', '--duration', '30m', '--speed', '30', '--devices', '2', '--seed', 'nowcast'],
+      ...['--scenario', 'euler2', '--duration', '30m', '--speed', '90', '--devices', '2', '--seed', 'nowcast'],
       ...['--nowcast', '--nowcast-port', String(port), '--sms', '+491701234567'],
     ]);
     expect(summary.errors).toBe(0);

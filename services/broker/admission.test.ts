@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { varint } from '../../bench/mqtt-lite.ts';
 import { freePort, freshPgDatabase } from '../../test/helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../../test/helpers/system.ts';
 
@@ -22,18 +23,6 @@ beforeAll(async () => {
   await s.ok('POST', '/api/v1/devices', { id: 'lim-gauge', name: 'lim', model: 'generic' });
 });
 afterAll(() => s?.close());
-
-/** MQTT remaining-length encoding [MQTT-2.2.3] */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 interface Raw {
   sock: net.Socket;

@@ -1,66 +1,37 @@
 // [README.md Configuration: MQTT_MAX_UNACKED] A flood of publishes from many connections is read only as far as
 // the bounds allow: past them a connection's socket is not read until its turn, every publish is still
 // acknowledged after it is stored, in order, and a connection held back is not dropped by its keepalive.
-import net from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LiteClient, topicBuf } from '../../bench/mqtt-lite.ts';
 import { waitFor } from '../../test/helpers/system.ts';
 import type { RawMessage } from '../ingest/types.ts';
 import { type RunningBroker, startBroker } from './broker.ts';
 
-/** MQTT remaining-length encoding [MQTT-2.2.3] */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-const str = (s: string) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
-const packet = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first]), varint(body.length), body]);
-
-/** A device speaking MQTT 3.1.1 over a plain socket: it writes all its publishes at once, as a backlog. */
+/** A device speaking MQTT 3.1.1 over a plain socket (the benchmark's client): it writes its publishes as a backlog. */
 class Device {
   acked: number[] = [];
   closed = false;
   connacked = false;
-  private buf = Buffer.alloc(0);
-  constructor(
-    readonly sock: net.Socket,
+  private constructor(
+    readonly client: LiteClient,
     readonly id: string,
   ) {
-    sock.on('close', () => (this.closed = true));
-    sock.on('error', () => {});
-    sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      while (this.buf.length >= 2 && this.buf.length >= 2 + this.buf[1]) {
-        const type = this.buf[0] >> 4;
-        if (type === 2) this.connacked = true;
-        if (type === 4) this.acked.push(this.buf.readUInt16BE(2));
-        this.buf = this.buf.subarray(2 + this.buf[1]);
-      }
-    });
+    client.onAck = (k) => this.acked.push(k);
+    client.onClose = () => (this.closed = true);
   }
 
   static async connect(port: number, id: string, keepaliveS = 0): Promise<Device> {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    await new Promise((r) => sock.once('connect', r));
-    const d = new Device(sock, id);
-    const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, keepaliveS >> 8, keepaliveS & 0xff]), str(id), str('dev'), str('pw')]);
-    sock.write(packet(0x10, body));
-    await waitFor(() => d.connacked || d.closed, 10_000, `CONNACK for ${id}`);
+    const d = new Device(new LiteClient({ host: '127.0.0.1', port, clientId: id, username: 'dev', password: 'pw', keepaliveS }), id);
+    await d.client.connect(10_000);
+    d.connacked = true;
     return d;
   }
 
-  /** n QoS 1 publishes with ids 1…n, written in one go */
-  publishAll(n: number): void {
-    const out: Buffer[] = [];
-    for (let k = 1; k <= n; k++)
-      out.push(packet(0x32, Buffer.concat([str(`devices/${this.id}/up`), Buffer.from([k >> 8, k & 0xff]), Buffer.from(`{"k":${k}}`)])));
-    this.sock.write(Buffer.concat(out));
+  /** n QoS 1 publishes with ids 1…n (each payload `{"k":id}`, or `payload(id)`), written in one go */
+  publishAll(n: number, payload = (k: number) => Buffer.from(`{"k":${k}}`)): void {
+    const topic = topicBuf(`devices/${this.id}/up`);
+    for (let k = 1; k <= n; k++) this.client.publish(topic, payload(k));
   }
 }
 
@@ -112,7 +83,7 @@ async function brokerWithHeldIngest(bounds: { maxUnacked: number; maxUnackedPerC
 let running: RunningBroker | undefined;
 const devices: Device[] = [];
 afterEach(async () => {
-  for (const d of devices.splice(0)) d.sock.destroy();
+  for (const d of devices.splice(0)) d.client.destroy();
   await running?.close();
   running = undefined;
 });
@@ -162,8 +133,7 @@ describe('backpressure: publishes read but not acknowledged are bounded', () => 
     running = b.broker;
     const d = await Device.connect(b.broker.port, 'big-0');
     devices.push(d);
-    const body = (k: number) => Buffer.concat([str('devices/big-0/up'), Buffer.from([0, k]), Buffer.alloc(4096, 0x20)]);
-    d.sock.write(Buffer.concat(Array.from({ length: 20 }, (_, k) => packet(0x32, body(k + 1)))));
+    d.publishAll(20, () => Buffer.alloc(4096, 0x20));
     await waitFor(() => b.held.length > 0, 10_000, 'first publishes read');
     await new Promise((r) => setTimeout(r, 300));
     expect(b.broker.unacked().bytes).toBeLessThanOrEqual(16 * 1024);

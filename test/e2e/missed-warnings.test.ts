@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Clock, Harness, HOUR, MIN, pastStart, receiver, webhook } from '../helpers/alarms.ts';
 import { freshPgDatabase } from '../helpers/env.ts';
 import { publish, startSystem, type TestSystem, waitFor } from '../helpers/system.ts';
@@ -33,6 +33,19 @@ describe('missed or delayed warnings over MQTT', () => {
     h?.close();
     await s?.close();
   });
+  /** A rain gauge under the DWD rule (its options in `rule`) with a route to its own receiver (closed after the
+   *  test); `rain(i, j)` sends the KOSTRA storm's 5-min sums S1[i…j-1] at +5, +10, … min from `start`. */
+  const stormGauge = async (dev: string, start: number, rule: Record<string, unknown> = {}) => {
+    await h.device(dev);
+    const rx = await receiver();
+    onTestFinished(() => rx.close());
+    await h.route({ name: 'Leitstelle', match: { minSeverity: 'minor', deviceIds: [dev] }, targets: [webhook(rx.url)] });
+    const ruleId = await h.rule({ preset: 'dwd-starkregen', ...rule, scope: { deviceIds: [dev] } });
+    const rain = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await h.send(dev, start + (i + 1) * 5 * MIN, { rain_mm: S1[i] });
+    };
+    return { rx, ruleId, rain };
+  };
 
   it('three 8 mm readings stamped a few minutes ahead are 24 mm, not one 8 mm reading', async () => {
     const start = stretch();
@@ -163,32 +176,25 @@ describe('missed or delayed warnings over MQTT', () => {
 
   it('a rain gauge that goes silent mid-storm holds its alarm (SENSOR STILL, no ENTWARNUNG); readings resume the evaluation', async () => {
     const start = stretch();
-    await h.device('silent');
-    const rx = await receiver();
-    try {
-      await h.route({ name: 'Leitstelle', match: { minSeverity: 'minor', deviceIds: ['silent'] }, targets: [webhook(rx.url)] });
-      const ruleId = await h.rule({ preset: 'dwd-starkregen', scope: { deviceIds: ['silent'] } });
-      for (let i = 0; i < 8; i++) await h.send('silent', start + (i + 1) * 5 * MIN, { rain_mm: S1[i] }); // severe at +40 min
-      await h.advance(6 * HOUR, 5 * MIN); // the gauge is dead: no reading at all
-      const [held] = await h.alarms({ ruleId });
-      expect(evs(held), 'no de-escalation, no all-clear while no data comes').toEqual(['firing:moderate', 'escalated:severe', 'stale:severe']);
-      expect(held.state).toBe('firing');
-      expect(held.events[2].at, 'stale after 15 min without a reading (3 × 5 min < 15 min)').toBe(new Date(start + 55 * MIN).toISOString());
-      await rx.waitRequests(3);
-      const stale = rx.bodies()[2];
-      expect(stale.type).toBe('alarm.stale');
-      expect(stale.alarm.message).toMatch(/^SENSOR STILL: /);
-      expect(stale.alarm.severity).toBe('severe');
+    const { rx, ruleId, rain } = await stormGauge('silent', start);
+    await rain(0, 8); // severe at +40 min
+    await h.advance(6 * HOUR, 5 * MIN); // the gauge is dead: no reading at all
+    const [held] = await h.alarms({ ruleId });
+    expect(evs(held), 'no de-escalation, no all-clear while no data comes').toEqual(['firing:moderate', 'escalated:severe', 'stale:severe']);
+    expect(held.state).toBe('firing');
+    expect(held.events[2].at, 'stale after 15 min without a reading (3 × 5 min < 15 min)').toBe(new Date(start + 55 * MIN).toISOString());
+    await rx.waitRequests(3);
+    const stale = rx.bodies()[2];
+    expect(stale.type).toBe('alarm.stale');
+    expect(stale.alarm.message).toMatch(/^SENSOR STILL: /);
+    expect(stale.alarm.severity).toBe('severe');
 
-      // it reports again (0 mm): evaluation resumes, the all-clear comes after clear.for of fresh data
-      const back = start + 6 * HOUR + 45 * MIN;
-      for (let m = 0; m <= 20; m += 5) await h.send('silent', back + m * MIN, { rain_mm: 0 });
-      const [after] = await h.alarms({ ruleId });
-      expect(evs(after)).toEqual(['firing:moderate', 'escalated:severe', 'stale:severe', 'resolved:severe']);
-      expect(after.resolvedAt).toBe(new Date(back + 15 * MIN).toISOString());
-    } finally {
-      await rx.close();
-    }
+    // it reports again (0 mm): evaluation resumes, the all-clear comes after clear.for of fresh data
+    const back = start + 6 * HOUR + 45 * MIN;
+    for (let m = 0; m <= 20; m += 5) await h.send('silent', back + m * MIN, { rain_mm: 0 });
+    const [after] = await h.alarms({ ruleId });
+    expect(evs(after)).toEqual(['firing:moderate', 'escalated:severe', 'stale:severe', 'resolved:severe']);
+    expect(after.resolvedAt).toBe(new Date(back + 15 * MIN).toISOString());
   });
 
   it('a gateway clock 70 min behind the network server: the level is re-stamped with the receive time, flagged clock_skew, and raises Meldestufe III', async () => {
@@ -272,35 +278,28 @@ describe('missed or delayed warnings over MQTT', () => {
 
   it('a shadow rule switched to active while its alarm is open notifies that alarm at once, then every change', async () => {
     const start = stretch();
-    await h.device('shadow-live');
-    const rx = await receiver();
-    try {
-      await h.route({ name: 'Leitstelle', match: { minSeverity: 'minor', deviceIds: ['shadow-live'] }, targets: [webhook(rx.url)] });
-      const ruleId = await h.rule({ preset: 'dwd-starkregen', mode: 'shadow', scope: { deviceIds: ['shadow-live'] } });
-      for (let i = 0; i < 6; i++) await h.send('shadow-live', start + (i + 1) * 5 * MIN, { rain_mm: S1[i] }); // 23.9 mm: moderate
-      const [shadow] = await h.alarms({ ruleId });
-      expect(shadow.mode).toBe('shadow');
-      expect(rx.requests).toEqual([]);
+    const { rx, ruleId, rain } = await stormGauge('shadow-live', start, { mode: 'shadow' });
+    await rain(0, 6); // 23.9 mm: moderate
+    const [shadow] = await h.alarms({ ruleId });
+    expect(shadow.mode).toBe('shadow');
+    expect(rx.requests).toEqual([]);
 
-      await s.ok('PATCH', `/api/v1/rules/${ruleId}`, { mode: 'active' });
-      await s.alerting!.settle();
-      await rx.waitRequests(1);
-      expect(rx.bodies().map((b) => [b.type, b.alarm.id, b.alarm.severity, b.alarm.mode])).toEqual([['alarm.firing', shadow.id, 'moderate', 'active']]);
-      const atom = await s.api('GET', '/api/v1/cap/alerts.atom');
-      expect(atom.body, 'the live alarm is in the CAP feed').toContain(`/api/v1/cap/alerts/${shadow.id}.xml`);
+    await s.ok('PATCH', `/api/v1/rules/${ruleId}`, { mode: 'active' });
+    await s.alerting!.settle();
+    await rx.waitRequests(1);
+    expect(rx.bodies().map((b) => [b.type, b.alarm.id, b.alarm.severity, b.alarm.mode])).toEqual([['alarm.firing', shadow.id, 'moderate', 'active']]);
+    const atom = await s.api('GET', '/api/v1/cap/alerts.atom');
+    expect(atom.body, 'the live alarm is in the CAP feed').toContain(`/api/v1/cap/alerts/${shadow.id}.xml`);
 
-      for (let i = 6; i < 8; i++) await h.send('shadow-live', start + (i + 1) * 5 * MIN, { rain_mm: S1[i] }); // 25.766 mm: severe
-      await rx.waitRequests(2);
-      expect(rx.bodies().map((b) => [b.type, b.alarm.severity])).toEqual([
-        ['alarm.firing', 'moderate'],
-        ['alarm.escalated', 'severe'],
-      ]);
-      const [live] = await h.alarms({ ruleId });
-      expect(live.id).toBe(shadow.id);
-      expect(live.mode).toBe('active');
-    } finally {
-      await rx.close();
-    }
+    await rain(6, 8); // 25.766 mm: severe
+    await rx.waitRequests(2);
+    expect(rx.bodies().map((b) => [b.type, b.alarm.severity])).toEqual([
+      ['alarm.firing', 'moderate'],
+      ['alarm.escalated', 'severe'],
+    ]);
+    const [live] = await h.alarms({ ruleId });
+    expect(live.id).toBe(shadow.id);
+    expect(live.mode).toBe('active');
   });
 });
 

@@ -87,14 +87,20 @@ export const kill9 = (p: Proc) =>
 
 /**
  * What a kill -9 test keeps beside its child servers: one DATA_DIR for both lives, the PostgreSQL database
- * on the `pg` store, the receiver that comes up later. Everything is killed, closed and removed after the file.
+ * on the `pg` store, the receivers that come up later. Everything is killed, closed and removed after the file.
  */
 export function crashRun(store: 'pglite' | 'pg', prefix: string) {
   const run = {
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), prefix)),
     procs: [] as Proc[],
-    rx: undefined as TestServer | undefined,
+    receivers: [] as TestServer[],
     db: undefined as Awaited<ReturnType<typeof freshPgDatabase>> | undefined,
+    /** A receiver on `port` (the one a route names), closed after the file. */
+    async listen(port: number): Promise<TestServer> {
+      const rx = await listenOn(port);
+      run.receivers.push(rx);
+      return rx;
+    },
     /** The environment both lives of the server share (creates the database on the `pg` store). */
     async env(): Promise<Record<string, string>> {
       if (store === 'pg') run.db ??= await freshPgDatabase();
@@ -103,7 +109,7 @@ export function crashRun(store: 'pglite' | 'pg', prefix: string) {
   };
   afterAll(async () => {
     for (const p of run.procs) await kill9(p);
-    await run.rx?.close();
+    for (const rx of run.receivers) await rx.close();
     await run.db?.drop().catch(() => {});
     fs.rmSync(run.dataDir, { recursive: true, force: true });
   });
