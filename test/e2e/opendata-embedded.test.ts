@@ -54,3 +54,45 @@ describe('open data on the embedded store', () => {
     expect(cat['@graph'].filter((n: any) => n['@type'].includes('dcat:Dataset'))).toHaveLength(2);
   });
 });
+
+// A page of Observations ordered by time is first looked for in a window next to its start (the newest within a
+// day of now, a page after a cursor within 7 days of it), and read again without the window when the window
+// holds less than the page. Readings here: 30 in the last hours, the day of T0, 5 nine days after it, 20 twenty
+// days before it, so pages cross the windows' edges and gaps longer than a window.
+describe('open data on the embedded store: pages across time windows', () => {
+  const newest = Math.floor(Date.now() / STEP) * STEP - 40 * STEP;
+  const values = async (first: string) => {
+    const seen: number[] = [];
+    let url: string | undefined = `${o.sta}${first}`;
+    for (let pages = 0; url && pages < 200; pages++) {
+      const r = await o.ok(url);
+      seen.push(...r.value.map((x: any) => x.result));
+      url = r['@iot.nextLink'];
+    }
+    return seen;
+  };
+  const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + i);
+  const ascending = [...range(1000, 20), ...range(100, 288), ...range(2000, 5), ...range(3000, 30)];
+  const descending = [...ascending].reverse();
+
+  beforeAll(async () => {
+    await o.insertReadings('pegel-lahn', 'level_cm', 20, (i) => 1000 + i, 0, T0 - 20 * 86_400_000);
+    await o.insertReadings('pegel-lahn', 'level_cm', 5, (i) => 2000 + i, 0, T0 + 9 * 86_400_000);
+    await o.insertReadings('pegel-lahn', 'level_cm', 30, (i) => 3000 + i, 0, newest);
+  });
+
+  it('newest first: the latest value, cursor pages and $skip give every reading once, in order', async () => {
+    const ds = "/Datastreams('pegel-lahn~level_cm')/Observations";
+    expect((await o.ok(`${ds}?$orderby=phenomenonTime desc&$top=1`)).value[0].result).toBe(3029);
+    expect(await values(`${ds}?$orderby=phenomenonTime%20desc&$top=7`)).toEqual(descending);
+    expect((await o.ok(`${ds}?$orderby=phenomenonTime desc&$top=5&$skip=28`)).value.map((x: any) => x.result)).toEqual(descending.slice(28, 33));
+    expect((await o.ok(`${ds}?$orderby=phenomenonTime desc,result desc&$top=40`)).value.map((x: any) => x.result)).toEqual(descending.slice(0, 40));
+  });
+
+  it('oldest first: cursor pages across gaps longer than a window give every reading once, in order', async () => {
+    expect(await values("/Datastreams('pegel-lahn~level_cm')/Observations?$top=50")).toEqual(ascending);
+    expect(await values("/Datastreams('pegel-lahn~level_cm')/Observations?$orderby=phenomenonTime%20asc&$top=17")).toEqual(ascending);
+    const all = await values(`/Observations?$filter=${encodeURIComponent("Datastream/@iot.id eq 'pegel-lahn~level_cm'")}&$top=64`);
+    expect(all).toEqual(ascending);
+  });
+});
