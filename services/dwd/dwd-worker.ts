@@ -98,12 +98,12 @@ export class DwdWorker {
     this.starts++;
     if (this.catchments) w.postMessage(this.catchments);
     w.on('message', (m: FromWorker) => {
-      this.restartMs = 1000;
       if (m.type === 'ready') {
         if (this.worker === w && this.restarting) this.restarts++;
         if (this.worker === w) this.restarting = false;
-        return;
+        return; // being up is not yet working: a thread that dies in every pass keeps backing off
       }
+      this.restartMs = 1000; // a pass finished (or reported its error): the thread works
       try {
         this.onMessage(m);
       } catch (e) {
