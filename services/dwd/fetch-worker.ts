@@ -76,6 +76,7 @@ if (cfg.radar) {
   // (h5wasm, ≈ 40 MB) is loaded only then, so a thread that only reads warnings does without it
   parentPort?.on('message', (m: ToWorker) => {
     if (m.type !== 'catchments') return;
+    if (!poller && m.catchments.length === 0) return; // none yet: the radar code stays unloaded
     const first = !poller;
     poller ??= import('./nowcast-job.ts').then(({ RadarPoller }) => new RadarPoller(radar, cfg.limits));
     void poller
