@@ -1,6 +1,7 @@
 // The production image, without Docker: the Dockerfile's stages are laid out in a temporary folder as its
 // COPY and RUN lines say (build with tsc, then package files, `npm ci --omit=dev`, dist and only what the final
-// stage copies), and its CMD is started there on the embedded store and on PostgreSQL: /readyz, one MQTT
+// stage copies; the build keeps the repository's embedded-database template when its stamp matches, see
+// seedTemplate in test/helpers/dockerfile.ts), and its CMD is started there on the embedded store and on PostgreSQL: /readyz, one MQTT
 // uplink stored and readable through the API, SIGTERM ends it cleanly. The server must write nothing into the
 // application folder (in the image it belongs to root; the `node` user owns only /data).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMPLATE_DIR } from '../../services/db/pglite-template.ts';
 import { PACKAGE_ROOT } from '../../services/package-root.ts';
 import { copies, envOf, lastOf, layOut, parseDockerfile, type Stage } from '../helpers/dockerfile.ts';
 import { freePort, freshPgDatabase, REQUIRE_EXTERNAL, TEST_DATABASE_URL } from '../helpers/env.ts';
@@ -98,7 +100,7 @@ describe('the production build, laid out as the Dockerfile does', () => {
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-image-'));
-    const dirs = layOut(stages, ROOT, path.join(tmp, 'stages'), { linkNodeModules: path.join(ROOT, 'node_modules') });
+    const dirs = layOut(stages, ROOT, path.join(tmp, 'stages'), { linkNodeModules: path.join(ROOT, 'node_modules'), seedTemplate: TEMPLATE_DIR });
     app = dirs[dirs.length - 1];
   }, 600_000);
 

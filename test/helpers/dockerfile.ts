@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { usableTemplate } from '../../services/db/pglite-template.ts';
 
 export interface Instruction {
   op: string;
@@ -80,6 +81,12 @@ export const lastOf = (stage: Stage, op: string) => stage.instructions.filter((i
 export interface RunPolicy {
   /** `npm ci` of a stage that keeps dev dependencies (the build stage): link the repository's node_modules */
   linkNodeModules: string;
+  /**
+   * `npm run build`: an embedded-database template (dist/pglite-template) to put in place first when it is
+   * usable — made from the same migrations and PGlite, as its stamp says — so the build keeps it instead of
+   * running initdb and every migration again (services/db/pglite-template.test.ts makes one from scratch).
+   */
+  seedTemplate?: string;
 }
 
 function run(cmd: string, cwd: string, stageDir: string, policy: RunPolicy): void {
@@ -94,6 +101,8 @@ function run(cmd: string, cwd: string, stageDir: string, policy: RunPolicy): voi
     return;
   }
   if (words[0] === 'npm' && words[1] === 'run') {
+    if (words[2] === 'build' && policy.seedTemplate && usableTemplate(policy.seedTemplate))
+      fs.cpSync(policy.seedTemplate, path.join(cwd, 'dist', 'pglite-template'), { recursive: true });
     execFileSync('npm', words.slice(1), { cwd, stdio: 'pipe' });
     return;
   }
