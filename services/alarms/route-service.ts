@@ -16,9 +16,19 @@ export class RouteService {
     private readonly store: RouteStore,
   ) {}
 
+  /** Counts this process's committed writes, so a load() whose snapshot may predate one of them reads again. */
+  private writes = 0;
+
   /** Reads every route from the database (at start, and when another process changed the configuration). */
   async load(): Promise<void> {
-    const all = await this.store.all();
+    // as DeviceRegistry.load: a route saved through this process while the select ran (the config sync's reload
+    // on PostgreSQL) must not be dropped until the next sync
+    let all: OrgRoute[];
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.writes;
+      all = await this.store.all();
+      if (seen === this.writes || attempt >= 5) break;
+    }
     this.routes.clear();
     for (const r of all) this.routes.set(r.id, r);
   }
@@ -41,6 +51,7 @@ export class RouteService {
       await audit(tx, actor, id ? 'update' : 'create', 'route', route.id, body);
     });
     this.routes.set(route.id, route);
+    this.writes++;
     return route;
   }
 
@@ -52,6 +63,7 @@ export class RouteService {
       return deleted;
     });
     this.routes.delete(id);
+    this.writes++;
     return ok;
   }
 }

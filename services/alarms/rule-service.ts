@@ -34,9 +34,19 @@ export class RuleService {
     this.onChanged = hooks.onChanged ?? (() => {});
   }
 
+  /** Counts this process's committed writes, so a load() whose snapshot may predate one of them reads again. */
+  private writes = 0;
+
   /** Reads every rule from the database (at start, and when another process changed the configuration). */
   async load(): Promise<void> {
-    const all = await this.store.all();
+    // as DeviceRegistry.load: a rule created through this process while the select ran (the config sync's reload
+    // on PostgreSQL) must not be dropped from the engine until the next sync
+    let all: OrgRule[];
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.writes;
+      all = await this.store.all();
+      if (seen === this.writes || attempt >= 5) break;
+    }
     this.rules.clear();
     for (const r of all) this.rules.set(r.id, r);
     this.onChanged();
@@ -66,6 +76,7 @@ export class RuleService {
       await audit(tx, actor, 'create', 'rule', rule.id, body);
     });
     this.rules.set(rule.id, rule);
+    this.writes++;
     this.onChanged();
     return rule;
   }
@@ -85,6 +96,7 @@ export class RuleService {
       return { switched: await this.alarms.switchMode(tx, id, def.mode, actor), closed: [] as Applied[] };
     });
     this.rules.set(id, rule);
+    this.writes++;
     this.alarms.afterClose(closed);
     this.onChanged();
     this.alarms.afterSwitch(switched);
@@ -99,6 +111,7 @@ export class RuleService {
       return { ok: true, closed: await this.alarms.closeForRule(tx, id, 'rule_deleted') };
     });
     this.rules.delete(id);
+    this.writes++;
     this.alarms.afterClose(closed);
     this.onChanged();
     return ok;

@@ -64,11 +64,23 @@ export class DeviceRegistry {
 
   constructor(private db: Db) {}
 
+  /** Counts this process's committed writes, so a load() whose snapshot may predate one of them reads again. */
+  private writes = 0;
+
   async load(): Promise<void> {
-    const r = await this.db.query<Row>('select * from devices');
-    this.byId.clear();
-    this.byEui.clear();
-    for (const row of r.rows) this.cache(toDevice(row));
+    // A write through this process can commit while the select runs on another connection (the config sync's
+    // reload on PostgreSQL): the rows would then lack it, and replacing the cache with them would drop the
+    // device just created until the next sync, its uplinks refused as unknown meanwhile. So read again
+    // (a bounded number of times) when a write finished during the select.
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.writes;
+      const r = await this.db.query<Row>('select * from devices');
+      if (seen !== this.writes && attempt < 5) continue;
+      this.byId.clear();
+      this.byEui.clear();
+      for (const row of r.rows) this.cache(toDevice(row));
+      return;
+    }
   }
 
   /** load() and tell the listeners (rule engine scopes) that devices changed */
@@ -144,6 +156,7 @@ export class DeviceRegistry {
       return toDevice(r.rows[0]);
     });
     this.cache(dev);
+    this.writes++;
     this.changed();
     return dev;
   }
@@ -178,6 +191,7 @@ export class DeviceRegistry {
     if (!dev) return undefined;
     this.uncache(id);
     this.cache(dev);
+    this.writes++;
     this.changed();
     return dev;
   }
@@ -196,6 +210,7 @@ export class DeviceRegistry {
       return true;
     });
     this.uncache(id);
+    this.writes++;
     this.changed();
     return ok;
   }
