@@ -53,8 +53,8 @@ export function killChildren(): void {
 }
 
 /** Plain aedes, no auth, no ingest, in this process: the ceiling a broker-based intake could reach here. */
-export async function startBareAedes(): Promise<{ port: number; close: () => Promise<void> }> {
-  const broker = await Aedes.createBroker({ concurrency: 1000 });
+export async function startBareAedes(options: Record<string, unknown> = {}): Promise<{ port: number; close: () => Promise<void> }> {
+  const broker = await Aedes.createBroker({ concurrency: 1000, ...options });
   const server = net.createServer((s) => {
     s.setNoDelay(true);
     broker.handle(s);
@@ -79,8 +79,10 @@ export async function aedesSameLoad(o: {
   messages: number;
   window: number;
   maxMs: number;
+  /** aedes options besides concurrency 1000 (bench/broker-options.ts) */
+  options?: Record<string, unknown>;
 }): Promise<{ msgsPerS: number; acked: number; cpuPerMsgUs: number }> {
-  const b = await startBareAedes();
+  const b = await startBareAedes(o.options);
   const load = child('load', { port: b.port, username: 'bench', password: 'x', devices: o.devices, prefix: 'bench-', baseTime: Date.now() - 3_600_000 });
   try {
     await load.wait('connected', 60_000);

@@ -131,3 +131,33 @@ describe('publish ACL', () => {
     expect(s.ctx.credentials.mayPublish(u, topic)).toBe(allowed);
   });
 });
+
+// A device's uplink is passed on to MQTT subscribers only once some client was granted a subscription; these
+// hold whichever comes first.
+describe('uplinks and MQTT subscribers', () => {
+  it('a retained uplink sent while nobody subscribed reaches a dashboard bridge that subscribes later, and so do the next ones', async () => {
+    const gauge = await s.mqttClient(['devices/gauge-b/up']);
+    const t0 = new Date(Date.now() - 3000).toISOString();
+    const t1 = new Date(Date.now() - 2000).toISOString();
+    await publish(gauge, 'devices/gauge-b/up', { time: t0, readings: { level_cm: 20 } });
+    await new Promise<void>((res, rej) =>
+      gauge.publish('devices/gauge-b/up', JSON.stringify({ time: t1, readings: { level_cm: 21 } }), { qos: 1, retain: true }, (e) => (e ? rej(e) : res())),
+    );
+    const cred = await s.ok('POST', '/api/v1/mqtt-credentials', { username: 'bridge-later', publish: ['devices/gauge-b/up'], subscribe: ['devices/+/up'] });
+    const bridge = (await tryConnect({ username: cred.username, password: cred.password })).client;
+    const got: Array<{ retain: boolean; body: string }> = [];
+    bridge.on('message', (_t, body, packet) => got.push({ retain: packet.retain, body: body.toString() }));
+    await new Promise<void>((res, rej) => bridge.subscribe('devices/gauge-b/up', { qos: 1 }, (e) => (e ? rej(e) : res())));
+    await waitFor(() => got.length >= 1, 5000, 'the retained uplink');
+    expect(got[0].retain).toBe(true);
+    expect(JSON.parse(got[0].body).readings.level_cm).toBe(21);
+    const t2 = new Date(Date.now() - 1000).toISOString();
+    await publish(gauge, 'devices/gauge-b/up', { time: t2, readings: { level_cm: 22 } });
+    await waitFor(() => got.length >= 2, 5000, 'the next uplink');
+    expect(JSON.parse(got[1].body).readings.level_cm).toBe(22);
+    gauge.end(true);
+    bridge.end(true);
+    const stored = (await s.ok('GET', '/api/v1/devices/gauge-b/readings?metric=level_cm')).points.map((p: { value: number }) => p.value);
+    expect(stored).toEqual(expect.arrayContaining([20, 21, 22]));
+  });
+});

@@ -48,6 +48,10 @@ export const DEFAULT_MAX_UNACKED_BYTES = 16 * 1024 * 1024;
 /** MQTT_MAX_UNACKED_PER_CLIENT */
 export const DEFAULT_MAX_UNACKED_PER_CLIENT = 64;
 
+/** For benches only (bench/broker-options.ts): extra aedes options, and the fan-out switch, for brokers started
+ *  from then on. Empty in a server. */
+export const aedesTuning: { options?: Record<string, unknown>; fanOut?: 'always' } = {};
+
 export interface RunningBroker {
   port: number;
   url: string;
@@ -107,8 +111,12 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     const org = deps.credentials.orgOf(username);
     return org === null || (org !== undefined && topicDevice(deps.devices, topic)?.org === org);
   };
+  // Once any client of this broker was granted a subscription, every publish goes through aedes' fan-out;
+  // until then a device's uplink has no one to reach and its publish ends with the PUBACK (see below).
+  let anySubscription = false;
   const aedes = await Aedes.createBroker({
     concurrency: 1000,
+    ...aedesTuning.options,
     connectTimeout: deps.connectTimeoutMs,
     authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done) => {
       const refuse = (returnCode: number, message: string) => {
@@ -176,12 +184,28 @@ export async function startBroker(host: string, port: number, deps: BrokerDeps):
     // An intake, not a message bus: denied unless the credential's subscribe patterns cover the filter.
     authorizeSubscribe: (client, sub, done) => {
       const username = logins.get(client)?.user;
-      if (deps.credentials.maySubscribe(username, sub.topic)) return done(null, sub);
+      if (deps.credentials.maySubscribe(username, sub.topic)) {
+        anySubscription = true;
+        return done(null, sub);
+      }
       log.warn({ clientId: client.id, username, filter: sub.topic.slice(0, 200) }, 'subscription refused');
       done(null, null); // SUBACK 0x80 [MQTT-3.9.3]
     },
     authorizeForward: (client, packet) => (ownTopic(logins.get(client)?.user, packet.topic) ? packet : null),
   });
+  // aedes passes every publish on to its subscribers after the PUBACK (Aedes.publish: the retained store,
+  // offline queues via the persistence's subscription lookup, mqemitter's match, the 'publish' event): with no
+  // subscription granted in this broker there is no one to pass an uplink to, so a client's non-retained publish
+  // ends there. Retained ones are still stored for later subscribers; the broker's own $SYS publishes (no
+  // client) keep the whole path. Nothing here listens to aedes' 'publish' event or `published` hook.
+  type Done = (err?: Error) => void;
+  const fanOut = aedes.publish.bind(aedes) as (packet: PublishPacket, client?: Client | null | Done, done?: Done) => void;
+  const publish: typeof fanOut = (packet, client, done) => {
+    if (typeof client === 'object' && client && !anySubscription && !packet.retain && packet.topic[0] !== '$' && aedesTuning.fanOut !== 'always')
+      return void done?.();
+    fanOut(packet, client, done);
+  };
+  Object.assign(aedes, { publish });
   aedes.on('client', (c) => {
     const u = logins.get(c)?.user ?? '';
     let set = connected.get(u);
