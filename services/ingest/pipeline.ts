@@ -138,7 +138,9 @@ export class IngestPipeline {
     }
     if (st?.lock !== undefined && Math.abs(off - st.lock) <= 2 * 60_000) return st.lock;
     const dt = receivedAt - (st?.at ?? receivedAt);
-    if (st && dt >= 1000 && Math.abs(off - st.off) <= 2000 + 0.05 * dt) {
+    // the device's clock advanced about as far as the receive time did: by at most 2 s + 5 % off, and by less
+    // than half the time between them (a stream of old readings, slowed down in transit, is not a clock)
+    if (st && dt >= 1000 && Math.abs(off - st.off) <= Math.min(2000 + 0.05 * dt, 0.5 * dt)) {
       const lock = Math.round(off / 60_000) * 60_000;
       this.clocks.set(deviceId, { lock, off, at: receivedAt });
       return lock;

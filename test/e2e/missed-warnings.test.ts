@@ -413,7 +413,7 @@ describe('a native gauge whose clock runs 70 min behind', () => {
       // the gauge reports every few seconds in real time, its clock 70 min behind
       const sent: number[] = [];
       for (const level of [340, 350]) {
-        if (sent.length) await new Promise((r) => setTimeout(r, 1500));
+        if (sent.length) await new Promise((r) => setTimeout(r, 3000));
         sent.push(Date.now());
         await publish(c, 'devices/slow-pegel/up', { time: new Date(Date.now() - 70 * MIN).toISOString(), readings: { level_cm: level } });
         await s.alerting!.settle();
@@ -450,7 +450,7 @@ describe('a native gauge whose clock runs 70 min behind', () => {
     try {
       const t0 = Date.now();
       for (const level of [340, 350]) {
-        if (level === 350) await new Promise((r) => setTimeout(r, 1500));
+        if (level === 350) await new Promise((r) => setTimeout(r, 3000));
         await publish(c, 'devices/fast-pegel/up', { time: new Date(Date.now() + 70 * MIN).toISOString(), readings: { level_cm: level } });
       }
       const r = await waitFor(
@@ -469,6 +469,32 @@ describe('a native gauge whose clock runs 70 min behind', () => {
       const rej = await s.ok('GET', '/api/v1/rejected-uplinks?reason=bad_time&limit=100');
       expect(rej.items.filter((i: { deviceId?: string }) => i.deviceId === 'fast-pegel')).toHaveLength(1);
       expect((await s.ok('GET', '/api/v1/devices/fast-pegel')).clockSkew.seconds).toBeCloseTo(4200, -1);
+    } finally {
+      c.end(true);
+    }
+  });
+
+  it('a stream of old readings slowed down in transit (100 ms apart, arriving over a second apart) keeps its own times', async () => {
+    await s.ok('POST', '/api/v1/devices', { id: 'slow-stream', name: 'Pegel mit Rückstau', model: 'generic' });
+    const c = await s.mqttClient();
+    try {
+      const t0 = Date.now() - HOUR;
+      for (let i = 0; i < 3; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 1200));
+        await publish(c, 'devices/slow-stream/up', { time: new Date(t0 + i * 100).toISOString(), readings: { level_cm: 100 } });
+      }
+      const r = await waitFor(
+        async () => {
+          const x = await s.ok(
+            'GET',
+            `/api/v1/devices/slow-stream/readings?metric=level_cm&from=${new Date(t0 - MIN).toISOString()}&to=${new Date(Date.now() + MIN).toISOString()}`,
+          );
+          return x.points.length === 3 && x;
+        },
+        8000,
+        'three readings',
+      );
+      expect(r.points.map((p: { time: string; flags?: string[] }) => [Date.parse(p.time) - t0, p.flags ?? []])).toEqual([0, 1, 2].map((i) => [i * 100, []]));
     } finally {
       c.end(true);
     }

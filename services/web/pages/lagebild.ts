@@ -100,6 +100,8 @@ export async function lagebildPages(app: FastifyInstance, d: WebDeps) {
     entry.body.catch(() => cache.get(key) === entry && cache.delete(key));
     return entry.body;
   }
+  // a station added, moved or renamed is on the next refresh, not a second later
+  ctx.devices.onChange(() => cache.clear());
   const cacheKey = (req: FastifyRequest, what: string) => {
     const p = needUser(req);
     return `${what}|${p.org ?? '*'}|${p.role}|${req.web.i.lang}|${req.web.wall}|${req.url}`;

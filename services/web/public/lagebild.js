@@ -14,6 +14,8 @@
   const colour = (status) => css.getPropertyValue(`--sev-${status}`).trim() || '#888';
   const rank = { ok: 0, offline: 1, minor: 2, moderate: 3, severe: 4, extreme: 5 };
   let stations = data.stations;
+  /** when the live feed last heard each station (seconds), for ten minutes */
+  const heard = new Map();
 
   // ---- map ----
   const map = L.map('map', { zoomControl: true, attributionControl: !!data.tiles });
@@ -144,6 +146,7 @@
       if (b.ok) board.innerHTML = await b.text(); // server-rendered, escaped HTML
       if (s.ok) {
         stations = (await s.json()).stations;
+        talking();
         draw();
       }
       tickDurations();
@@ -264,18 +267,14 @@
     timer = setTimeout(refresh, 80);
   };
   const es = new EventSource('/events');
-  let lost = false;
   es.addEventListener('hello', () => {
     setLive(true);
     document.body.dataset.live = '1';
-    // what happened while the connection was down
-    if (lost) refresh();
-    lost = false;
+    // what happened between the page's own data and this connection, or while it was down: an alarm stored
+    // in that moment sends no event this page could still hear
+    refresh();
   });
-  es.addEventListener('error', () => {
-    lost = true;
-    setLive(false);
-  });
+  es.addEventListener('error', () => setLive(false));
   es.addEventListener('alarm', (e) => {
     const a = JSON.parse(e.data);
     if (a.kind === 'firing' || a.kind === 'escalated') cue();
@@ -284,9 +283,16 @@
   // a grey (silent) station is talking again: green unless an alarm colours it
   es.addEventListener('stations', (e) => {
     const back = JSON.parse(e.data);
+    for (const [id, sec] of Object.entries(back)) heard.set(id, Math.max(sec, heard.get(id) || 0));
+    if (talking()) draw();
+  });
+  /** a refresh may answer with what the server read just before a station talked: what this page heard counts too */
+  function talking() {
     let changed = false;
+    const old = Date.now() / 1000 - 600;
+    for (const [id, sec] of heard) if (sec < old) heard.delete(id);
     for (const s of stations) {
-      const sec = back[s.id];
+      const sec = heard.get(s.id);
       if (sec === undefined) continue;
       s.lastSeen = Math.max(sec * 1000, s.lastSeen || 0);
       if (s.status === 'offline' && s.openAlarms === 0) {
@@ -294,6 +300,6 @@
         changed = true;
       }
     }
-    if (changed) draw();
-  });
+    return changed;
+  }
 })();

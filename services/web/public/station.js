@@ -180,6 +180,8 @@
     };
     const es = new EventSource(`/events?device=${encodeURIComponent(deviceId)}`);
     es.addEventListener('reading', refresh);
+    // readings stored between the page's own data and this connection (or while it was down) send no event here
+    es.addEventListener('hello', refresh);
     es.addEventListener('alarm', (e) => {
       try {
         if (JSON.parse(e.data).deviceId === deviceId) refresh();
