@@ -39,10 +39,7 @@ async function noLookupPersistence() {
 }
 
 /** name → aedes options and whether a client's uplink still goes through aedes' fan-out after its PUBACK */
-const VARIANTS: Record<
-  string,
-  { options?: () => Record<string, unknown> | Promise<Record<string, unknown>>; fanOut?: 'always'; bare?: boolean; skipFanOut?: boolean }
-> = {
+const VARIANTS: Record<string, { options?: () => Record<string, unknown> | Promise<Record<string, unknown>>; fanOut?: 'always'; bare?: boolean }> = {
   // main before this session: concurrency 1000, every publish through Aedes.publish
   base: { fanOut: 'always' },
   // aedes' default mqemitter concurrency
@@ -104,6 +101,11 @@ async function pgCpu(r: Running): Promise<Map<number, number>> {
   return out;
 }
 
+/** the server's environment: PATH, plus INGEST_* and MQTT_* settings given to the bench (e.g. MQTT_MAX_UNACKED) */
+function benchEnv(): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('INGEST_') || k.startsWith('MQTT_'))) };
+}
+
 interface Row {
   variant: string;
   round: number;
@@ -117,7 +119,7 @@ interface Row {
 
 async function main() {
   say(`variants ${names.join(', ')}; ${a.rounds} rounds of ${N_MSG} messages over ${N_DEV} connections (window ${WINDOW})`);
-  const s = await benchServer({ label: 'aedesopts', store: 'pg', adminUrl: a['database-url'], logLevel: 'warn', env: { PATH: process.env.PATH } });
+  const s = await benchServer({ label: 'aedesopts', store: 'pg', adminUrl: a['database-url'], logLevel: 'warn', env: benchEnv() });
   const rows: Row[] = [];
   try {
     let r = await s.start();
