@@ -10,6 +10,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startRegenwacht } from '../services/app.ts';
+import type { Queryable } from '../services/db/db.ts';
+import { ENTITIES } from '../services/opendata/sta/entity-store.ts';
+import type { Expr } from '../services/opendata/sta/filter-parser.ts';
+import { findRows, keysetColumns, type Page } from '../services/opendata/sta/sta-queries.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -98,6 +102,56 @@ async function main() {
       }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
     for (const [label, v] of Object.entries(res)) say(`${label}: planning median ${med(v.plan)} ms (${v.plan.join(', ')}), execution median ${med(v.exec)} ms`);
+    // The API's own statements (services/opendata/sta/sta-queries.ts findRows), with its time window and without:
+    // a 1 000-row page after a cursor, the next page newest first, and the latest value of bench-01 (whose year
+    // ended long ago: the day-window is empty and the page is read again without it) and of bench-02, a live
+    // gauge with two days of readings up to now.
+    await api('POST', '/api/v1/devices', { id: 'bench-02', name: 'Bench-Pegel live', model: 'generic', location: { lat: 50.59, lon: 8.68 } });
+    await r.ctx.db.query(
+      `insert into readings(time, device_id, metric, value, quality)
+       select t, 'bench-02', 'level_cm', 100, 0 from generate_series(date_trunc('minute', now()) - interval '2 days', date_trunc('minute', now()), interval '5 minutes') as t`,
+    );
+    const def = ENTITIES.Observations;
+    const time: Expr = { k: 'path', segs: ['phenomenonTime'] } as Expr;
+    const of = (id: string) => [{ cols: ['device_id', 'metric'], values: [id, 'level_cm'] }];
+    const cursor = new Date(T0 + 150 * 86_400_000).toISOString();
+    const pages: Array<[string, Page]> = [
+      [
+        'API: 1 000-row page after a cursor',
+        { def, where: of('bench-01'), orderby: [], limit: 1001, offset: 0, after: { keys: keysetColumns(def, [])!, values: [cursor, 'bench-01', 'level_cm'] } },
+      ],
+      [
+        'API: 100-row page after a cursor, newest first',
+        {
+          def,
+          where: of('bench-01'),
+          orderby: [{ expr: time, desc: true }],
+          limit: 101,
+          offset: 0,
+          after: { keys: keysetColumns(def, [{ expr: time, desc: true }])!, values: [cursor, 'bench-01', 'level_cm'] },
+        },
+      ],
+      ['API: latest value of a gauge silent since 2025', { def, where: of('bench-01'), orderby: [{ expr: time, desc: true }], limit: 2, offset: 0 }],
+      ['API: latest value of a live gauge', { def, where: of('bench-02'), orderby: [{ expr: time, desc: true }], limit: 2, offset: 0 }],
+    ];
+    const timed: Record<string, number[]> = {};
+    for (let round = 0; round < 5; round++)
+      for (const [label, page] of pages)
+        for (const window of [false, true]) {
+          const statements: string[] = [];
+          const spy: Queryable = {
+            query: (sql, params) => {
+              statements.push(sql);
+              return r.ctx.db.query(sql, params);
+            },
+            exec: (sql) => r.ctx.db.exec(sql),
+          };
+          const t = performance.now();
+          await findRows(spy, page, { window });
+          (timed[`${label}, ${window ? 'with the window' : 'without (as before)'} (${statements.length} statement${statements.length > 1 ? 's' : ''})`] ??=
+            []).push(performance.now() - t);
+        }
+    for (const [label, v] of Object.entries(timed)) say(`${label}: median ${med(v).toFixed(1)} ms (${v.map((x) => x.toFixed(0)).join(', ')})`);
     say(
       `loadavg ${os
         .loadavg()
