@@ -104,7 +104,6 @@ const SQL_NOT_YET_IN_A_STORE = new Set([
   'services/config-sync.ts',
   'services/responders/sms-replies.ts',
   'services/scheduler/membership.ts',
-  'services/scheduler/timescale-jobs.ts',
   'services/web/feed-poll.ts',
   'services/web/situation.ts',
   // the SensorThings compiler: $filter syntax tree → parameterised SQL (its output is SQL by design)
