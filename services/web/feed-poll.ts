@@ -28,7 +28,7 @@ export function startAlarmPoll(db: Db, feed: LiveFeed, log: Logger, intervalMs =
       feed.alarmFromStore(toAlarm(row), row.event_kind);
     }
   };
-  const timer = setInterval(() => {
+  const tick = () => {
     if (busy) return;
     busy = true;
     poll()
@@ -36,7 +36,11 @@ export function startAlarmPoll(db: Db, feed: LiveFeed, log: Logger, intervalMs =
       .finally(() => {
         busy = false;
       });
-  }, intervalMs);
+  };
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
+  // where to start reading is taken at once, not a second later: an alarm stored in that second, while a first
+  // page already watched, would otherwise be taken as the starting point and never shown
+  tick();
   return { stop: () => clearInterval(timer) };
 }
