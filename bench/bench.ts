@@ -1,15 +1,9 @@
-// npm run bench [-- --store pg|embedded] — ingest rate, alarm latency, memory and start time of a real
-// Regenwacht (in this process) against the real store, driven through its MQTT broker by a child process.
-// Progress goes to stderr; the last stdout line is one JSON object. See docs/benchmarks.md.
-import fs from 'node:fs';
-import inspector from 'node:inspector/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request, fetch as undiciFetch } from 'undici';
 import { type AlarmStage, alarmTrace } from '../services/alarms/alarm-trace.ts';
 import type { Running } from '../services/app.ts';
-import { aedesSameLoad, child, killChildren, latencyUnderLoad, relayRate, say, sleep, startBareAedes } from './harness.ts';
+import { aedesSameLoad, child, cpuProfiled, killChildren, latencyUnderLoad, relayRate, say, sleep, startBareAedes } from './harness.ts';
 import { alarmPath, benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 
 const { values: a } = parseArgs({
@@ -77,23 +71,7 @@ function benchEnv(): Record<string, string | undefined> {
   return { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('INGEST_') || k.startsWith('EMBEDDED_'))) };
 }
 
-/** Profiles one phase of the run (`--cpu-prof DIR`): DIR/<name>.cpuprofile, summarised with bench/prof-top.ts. */
-async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!a['cpu-prof']) return fn();
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(a['cpu-prof'], { recursive: true });
-    fs.writeFileSync(path.join(a['cpu-prof'], `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
-}
+const profiled = <T>(name: string, fn: () => Promise<T>) => cpuProfiled(a['cpu-prof'], name, fn);
 
 const wall = () => performance.timeOrigin + performance.now();
 function pct(xs: number[], p: number): number {

@@ -5,14 +5,12 @@
 // message (the load generator is a child and not counted) and the load average. `bare-*` variants run bare
 // aedes under the same load instead (harness.ts aedesSameLoad). Results as a table on stderr, JSON on stdout.
 import fs from 'node:fs';
-import inspector from 'node:inspector/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Aedes } from 'aedes';
 import type { Running } from '../services/app.ts';
 import { aedesTuning } from '../services/broker/broker.ts';
-import { aedesSameLoad, child, killChildren, say } from './harness.ts';
+import { aedesSameLoad, child, cpuProfiled, killChildren, say } from './harness.ts';
 import { benchServer, DEFAULT_DATABASE_URL, insertDevices, uplinkCredential } from './setup.ts';
 
 const { values: a } = parseArgs({
@@ -69,22 +67,7 @@ const deadline = setTimeout(() => {
 }, 1_800_000);
 deadline.unref();
 
-async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!a['cpu-prof']) return fn();
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(a['cpu-prof'], { recursive: true });
-    fs.writeFileSync(path.join(a['cpu-prof'], `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
-}
+const profiled = <T>(name: string, fn: () => Promise<T>) => cpuProfiled(a['cpu-prof'], name, fn);
 
 /** CPU seconds so far of each PostgreSQL backend serving this database (from /proc: PostgreSQL on this machine) */
 async function pgCpu(r: Running): Promise<Map<number, number>> {

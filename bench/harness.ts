@@ -1,6 +1,8 @@
 // Shared by the bench scripts: load-generator children (bench/load.ts) over IPC, and the bare-broker
 // measurements every figure is compared with (relay rate; publish → subscriber latency under background load).
 import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,5 +125,23 @@ export async function latencyUnderLoad(
   } finally {
     bg.proc.send({ cmd: 'stop' });
     await bg.wait('stopped', 10_000).catch(() => undefined);
+  }
+}
+
+/** Runs `fn` under a V8 CPU profile written to `dir/name.cpuprofile` (sampling every 200 µs); without `dir`, just runs it. */
+export async function cpuProfiled<T>(dir: string | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!dir) return fn();
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
   }
 }
