@@ -145,9 +145,10 @@ try {
     });
     const page = await ctx.newPage();
     await page.goto(`${r.httpUrl}/login`);
-    await page.fill('#login', 'leitstelle');
-    await page.fill('#password', PW);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit].primary')]);
+    // by the fields' labels, as a person finds them (and as test/helpers/browser.ts logs in)
+    await page.getByLabel(/Benutzername|User name/).fill('leitstelle');
+    await page.getByLabel(/^(Passwort|Password)$/).fill(PW);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('button[type=submit]').first().click()]);
     await page.goto(r.httpUrl + o.url);
     if (o.wait) await page.locator(o.wait).first().waitFor();
     await page.waitForTimeout(500);
